@@ -1,0 +1,1 @@
+print("LoopbackPairing: arrives with the end-to-end issue")

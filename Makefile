@@ -1,0 +1,45 @@
+# swift-cable: two-command quick start.
+#   make demo   full register + sign-in on loopback (installs what it needs first)
+#   make test   every test (installs what it needs first)
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+
+# Same flags for every build so `make test` and `make demo` share one build.
+SWIFT_BUILD_FLAGS := -Xswiftc -warnings-as-errors
+APT_PACKAGES := libssl-dev libqrencode-dev pkg-config qrencode zbar-tools openssl
+PIP_PACKAGES := pillow zxing-cpp websockets cryptography
+VENV := .venv-tools
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: deps venv build test demo bench fuzz test-asan test-tsan clean
+
+# Installs the Debian packages that are missing (C libraries, QR tools used as oracles by tests).
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+# Python tools the tests use as independent oracles (QR decoders, a WebSocket client, crypto).
+venv: $(VENV)/.ok
+$(VENV)/.ok:
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q --disable-pip-version-check $(PIP_PACKAGES)
+	touch $@
+
+build: deps
+	swift build --build-tests $(SWIFT_BUILD_FLAGS)
+
+test: deps venv build
+	swift test --skip-build
+
+demo: deps
+	swift build $(SWIFT_BUILD_FLAGS) --product cable
+	"$$(swift build $(SWIFT_BUILD_FLAGS) --show-bin-path)/cable" demo
+
+clean:
+	rm -rf .build $(VENV)

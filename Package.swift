@@ -1,0 +1,111 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// Layers (see README and ../shared/design/architecture.md):
+//   0  CCableOpenSSL, CCableQREncode        system libraries (pkg-config), one per C library
+//   1  CableCBOR, CableCrypto, CableTerminalQR
+//   2  CableProtocol (sans-I/O hybrid core), CableCTAP (CTAP2 model)
+//   3  CableTunnel (the only NIO importer), CableRelyingParty
+//   4  CableClient (desktop), CableAuthenticator (phone model)
+//   5  cable (CLI), Examples
+let nio: [Target.Dependency] = ["NIOCore", "NIOPosix", "NIOHTTP1", "NIOWebSocket"]
+    .map { .product(name: $0, package: "swift-nio") }
+let log: Target.Dependency = .product(name: "Logging", package: "swift-log")
+let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
+
+let package = Package(
+    name: "swift-cable",
+    products: [
+        .library(name: "CableCBOR", targets: ["CableCBOR"]),
+        .library(name: "CableProtocol", targets: ["CableProtocol"]),
+        .library(name: "CableCTAP", targets: ["CableCTAP"]),
+        .library(name: "CableTerminalQR", targets: ["CableTerminalQR"]),
+        .library(name: "CableTunnel", targets: ["CableTunnel"]),
+        .library(name: "CableRelyingParty", targets: ["CableRelyingParty"]),
+        .library(name: "CableClient", targets: ["CableClient"]),
+        .library(name: "CableAuthenticator", targets: ["CableAuthenticator"]),
+        .executable(name: "cable", targets: ["CableCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+    ],
+    targets: [
+        // MARK: Layer 0: C libraries, each wrapped by exactly one Swift target.
+        .systemLibrary(
+            name: "CCableOpenSSL",
+            pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"]), .brew(["openssl@3"])]
+        ),
+        .systemLibrary(
+            name: "CCableQREncode",
+            pkgConfig: "libqrencode",
+            providers: [.apt(["libqrencode-dev"]), .brew(["qrencode"])]
+        ),
+
+        // MARK: Layer 1: foundations.
+        .target(name: "CableCBOR"),
+        .target(name: "CableCrypto", dependencies: ["CCableOpenSSL"]),
+        .target(name: "CableTerminalQR", dependencies: ["CCableQREncode"]),
+
+        // MARK: Layer 2: sans-I/O protocol core and the CTAP2 model.
+        .target(name: "CableProtocol", dependencies: ["CableCBOR", "CableCrypto"]),
+        .target(name: "CableCTAP", dependencies: ["CableCBOR", "CableCrypto"]),
+
+        // MARK: Layer 3: transport (the only NIO importer) and the relying party.
+        .target(name: "CableTunnel", dependencies: ["CableProtocol", log] + nio),
+        .target(name: "CableRelyingParty", dependencies: ["CableCTAP", "CableCBOR", "CableCrypto"]),
+
+        // MARK: Layer 4: roles.
+        .target(
+            name: "CableClient",
+            dependencies: ["CableProtocol", "CableCTAP", "CableTunnel", "CableCBOR", "CableCrypto", log]
+        ),
+        .target(
+            name: "CableAuthenticator",
+            dependencies: ["CableProtocol", "CableCTAP", "CableTunnel", "CableCBOR", "CableCrypto", log]
+        ),
+
+        // MARK: Layer 5: the `cable` command and examples.
+        .executableTarget(
+            name: "CableCLI",
+            dependencies: [
+                "CableProtocol", "CableClient", "CableAuthenticator", "CableRelyingParty", "CableTunnel",
+                "CableTerminalQR", "CableCTAP", log, argumentParser,
+            ]
+        ),
+        .executableTarget(
+            name: "LoopbackPairing",
+            dependencies: ["CableClient", "CableAuthenticator", "CableRelyingParty", "CableTunnel"],
+            path: "Examples/LoopbackPairing"
+        ),
+
+        // MARK: Tests.
+        .target(
+            name: "CableTestSupport",
+            dependencies: ["CableProtocol", "CableCBOR"],
+            path: "Tests/CableTestSupport"
+        ),
+        .testTarget(name: "CableCBORTests", dependencies: ["CableCBOR", "CableTestSupport"]),
+        .testTarget(name: "CableCryptoTests", dependencies: ["CableCrypto", "CableTestSupport"]),
+        .testTarget(
+            name: "CableProtocolTests",
+            dependencies: ["CableProtocol", "CableCBOR", "CableCrypto", "CableTestSupport"]
+        ),
+        .testTarget(
+            name: "CableConformanceTests",
+            dependencies: ["CableProtocol", "CableCBOR", "CableCrypto", "CableTestSupport"]
+        ),
+        .testTarget(name: "CableTerminalQRTests", dependencies: ["CableTerminalQR", "CableTestSupport"]),
+        .testTarget(name: "CableCTAPTests", dependencies: ["CableCTAP", "CableRelyingParty", "CableCBOR", "CableCrypto", "CableTestSupport"]),
+        .testTarget(name: "CableTunnelTests", dependencies: ["CableTunnel", "CableProtocol", "CableTestSupport"]),
+        .testTarget(
+            name: "CableEndToEndTests",
+            dependencies: [
+                "CableClient", "CableAuthenticator", "CableRelyingParty", "CableTunnel", "CableProtocol",
+                "CableCTAP", "CableTestSupport",
+            ]
+        ),
+    ]
+)

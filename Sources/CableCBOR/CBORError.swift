@@ -1,0 +1,71 @@
+/// Why CBOR could not be decoded. One distinct code per rule, mirroring Chromium's
+/// `cbor::Reader::DecoderError` so a rejection can be compared with Chromium's.
+///
+/// Equality and hashing consider only ``code``, so tests can assert *why* decoding failed.
+public struct CBORError: Error, Hashable, CustomStringConvertible, Sendable {
+    /// An extensible error code.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        private enum Base: String, Hashable, Sendable {
+            case unsupportedMajorType, unknownAdditionalInfo, incompleteData, incorrectMapKeyType
+            case tooMuchNesting, invalidUTF8, extraneousData, outOfOrderKey, nonMinimalEncoding
+            case unsupportedSimpleValue, unsupportedFloatingPointValue, outOfRangeInteger, duplicateKey
+            case indefiniteLength, tooLarge, tooManyItems
+        }
+        private let base: Base
+        private init(_ base: Base) { self.base = base }
+
+        /// Major type 6 (tags) or another type CTAP does not use.
+        public static let unsupportedMajorType = Code(.unsupportedMajorType)
+        /// Additional information 28–30 (reserved).
+        public static let unknownAdditionalInfo = Code(.unknownAdditionalInfo)
+        /// The input ended inside an item.
+        public static let incompleteData = Code(.incompleteData)
+        /// A map key that is not an integer, byte string or text string.
+        public static let incorrectMapKeyType = Code(.incorrectMapKeyType)
+        /// Nesting deeper than the limit (16, as in Chromium).
+        public static let tooMuchNesting = Code(.tooMuchNesting)
+        /// A text string that is not valid UTF-8.
+        public static let invalidUTF8 = Code(.invalidUTF8)
+        /// Bytes after the top-level item.
+        public static let extraneousData = Code(.extraneousData)
+        /// Map keys not in CTAP2 canonical order.
+        public static let outOfOrderKey = Code(.outOfOrderKey)
+        /// An integer, length or count not in its shortest form.
+        public static let nonMinimalEncoding = Code(.nonMinimalEncoding)
+        /// A simple value other than false, true, null and undefined.
+        public static let unsupportedSimpleValue = Code(.unsupportedSimpleValue)
+        /// A half, single or double precision float.
+        public static let unsupportedFloatingPointValue = Code(.unsupportedFloatingPointValue)
+        /// An integer outside `Int64`.
+        public static let outOfRangeInteger = Code(.outOfRangeInteger)
+        /// The same key twice in one map.
+        public static let duplicateKey = Code(.duplicateKey)
+        /// An indefinite-length string, array or map (additional information 31).
+        public static let indefiniteLength = Code(.indefiniteLength)
+        /// The input is larger than the configured maximum.
+        public static let tooLarge = Code(.tooLarge)
+        /// More data items than the configured maximum.
+        public static let tooManyItems = Code(.tooManyItems)
+
+        public var description: String { self.base.rawValue }
+    }
+
+    /// What rule was broken.
+    public let code: Code
+    /// Byte offset in the input where the problem was found.
+    public let offset: Int
+    /// Where the error was raised, for diagnostics.
+    public let location: String
+
+    /// Creates an error.
+    public init(_ code: Code, offset: Int, file: String = #fileID, line: UInt = #line) {
+        self.code = code
+        self.offset = offset
+        self.location = "\(file):\(line)"
+    }
+
+    public var description: String { "CBORError.\(self.code) at offset \(self.offset)" }
+
+    public static func == (lhs: CBORError, rhs: CBORError) -> Bool { lhs.code == rhs.code }
+    public func hash(into hasher: inout Hasher) { hasher.combine(self.code) }
+}

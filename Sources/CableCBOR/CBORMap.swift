@@ -1,0 +1,132 @@
+/// A CBOR map whose entries are always held in CTAP2 canonical key order.
+///
+/// The order is Chromium's `cbor::Value::Less` (RFC 7049 errata 4409, as CTAP2 §8 requires):
+/// a lower major type sorts first; within a major type a shorter encoding sorts first; encodings of
+/// equal length compare byte-wise. Because the map is kept sorted, encoding it is always canonical.
+/// Only integers, byte strings and text strings may be keys.
+public struct CBORMap: Hashable, Sendable, Sequence {
+    /// One key and its value.
+    public typealias Entry = (key: CBORValue, value: CBORValue)
+
+    /// Entries in canonical order. Invariant: strictly increasing keys under ``canonicalOrder(_:_:)``.
+    public private(set) var entries: [Entry]
+
+    /// An empty map.
+    public init() { self.entries = [] }
+
+    /// Builds a map from pairs. Traps on a duplicate or non-key value (programmer error); use
+    /// ``init(validating:)`` for data that came from outside.
+    public init(uniqueKeysWithValues pairs: some Sequence<(CBORValue, CBORValue)>) {
+        self.entries = []
+        for (k, v) in pairs {
+            precondition(k.isValidMapKey, "CBOR map keys must be integers or strings")
+            precondition(self[k] == nil, "duplicate CBOR map key \(k)")
+            self[k] = v
+        }
+    }
+
+    /// Number of entries.
+    public var count: Int { self.entries.count }
+    /// Whether the map has no entries.
+    public var isEmpty: Bool { self.entries.isEmpty }
+
+    /// Reads or writes the value for `key`; writing `nil` removes the entry. Keeps canonical order.
+    public subscript(key: CBORValue) -> CBORValue? {
+        get {
+            guard let i = self.index(of: key) else { return nil }
+            return self.entries[i].value
+        }
+        set {
+            precondition(key.isValidMapKey, "CBOR map keys must be integers or strings")
+            let (found, i) = self.search(key)
+            switch (found, newValue) {
+            case (true, .some(let v)): self.entries[i].value = v
+            case (true, .none): self.entries.remove(at: i)
+            case (false, .some(let v)): self.entries.insert((key, v), at: i)
+            case (false, .none): break
+            }
+        }
+    }
+
+    /// Convenience for integer keys, the common case in CTAP.
+    public subscript(key: Int64) -> CBORValue? {
+        get { self[.integer(key)] }
+        set { self[.integer(key)] = newValue }
+    }
+
+    /// Convenience for text keys.
+    public subscript(key: String) -> CBORValue? {
+        get { self[.textString(key)] }
+        set { self[.textString(key)] = newValue }
+    }
+
+    public func makeIterator() -> IndexingIterator<[Entry]> { self.entries.makeIterator() }
+
+    private func index(of key: CBORValue) -> Int? {
+        let (found, i) = self.search(key)
+        return found ? i : nil
+    }
+
+    /// Binary search for `key`; returns whether it was found and where it is or would go.
+    private func search(_ key: CBORValue) -> (Bool, Int) {
+        var lo = 0
+        var hi = self.entries.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            let order = CBORMap.canonicalOrder(self.entries[mid].key, key)
+            if order == 0 { return (true, mid) }
+            if order < 0 { lo = mid + 1 } else { hi = mid }
+        }
+        return (false, lo)
+    }
+
+    /// Compares two map keys in CTAP2 canonical order: negative if `a` sorts first, 0 if equal.
+    public static func canonicalOrder(_ a: CBORValue, _ b: CBORValue) -> Int {
+        let ma = majorType(a)
+        let mb = majorType(b)
+        if ma != mb { return ma < mb ? -1 : 1 }
+        switch (a, b) {
+        case (.integer(let x), .integer(let y)):
+            if x == y { return 0 }
+            // Unsigned: smaller first. Negative: closer to zero first. Both mean "shorter, then lexical".
+            if x >= 0 { return x < y ? -1 : 1 }
+            return x > y ? -1 : 1
+        case (.textString(let x), .textString(let y)):
+            return compareLengthThenBytes(Array(x.utf8), Array(y.utf8))
+        case (.byteString(let x), .byteString(let y)):
+            return compareLengthThenBytes(x, y)
+        default:
+            preconditionFailure("only integers and strings are CBOR map keys")
+        }
+    }
+
+    private static func majorType(_ v: CBORValue) -> Int {
+        switch v {
+        case .integer(let i): return i >= 0 ? 0 : 1
+        case .byteString: return 2
+        case .textString: return 3
+        case .array: return 4
+        case .map: return 5
+        case .bool, .null, .undefined: return 7
+        }
+    }
+
+    private static func compareLengthThenBytes(_ x: [UInt8], _ y: [UInt8]) -> Int {
+        if x.count != y.count { return x.count < y.count ? -1 : 1 }
+        for (p, q) in zip(x, y) where p != q { return p < q ? -1 : 1 }
+        return 0
+    }
+
+    public static func == (lhs: CBORMap, rhs: CBORMap) -> Bool {
+        lhs.entries.count == rhs.entries.count
+            && zip(lhs.entries, rhs.entries).allSatisfy { $0.key == $1.key && $0.value == $1.value }
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(self.entries.count)
+        for e in self.entries {
+            hasher.combine(e.key)
+            hasher.combine(e.value)
+        }
+    }
+}

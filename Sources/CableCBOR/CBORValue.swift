@@ -1,0 +1,91 @@
+/// A CBOR data item restricted to what CTAP2 uses, with Chromium's `cbor::Value` semantics.
+///
+/// Integers are modelled as `Int64`, exactly as Chromium's reader does: an unsigned value above
+/// `Int64.max`, or a negative value below `Int64.min`, is rejected by the decoder with
+/// ``CBORError/Code/outOfRangeInteger`` even though RFC 8949 could represent it.
+/// Floats, tags and indefinite lengths are not part of the model (CTAP2 canonical CBOR forbids them).
+public enum CBORValue: Hashable, Sendable {
+    /// Major type 0 (value ≥ 0) or 1 (value < 0), chosen by sign when encoding.
+    case integer(Int64)
+    /// Major type 2.
+    case byteString([UInt8])
+    /// Major type 3 (always valid UTF-8).
+    case textString(String)
+    /// Major type 4.
+    case array([CBORValue])
+    /// Major type 5, keys kept in CTAP2 canonical order.
+    case map(CBORMap)
+    /// Simple values 20 and 21.
+    case bool(Bool)
+    /// Simple value 22.
+    case null
+    /// Simple value 23 (Chromium's reader accepts it; CTAP never sends it).
+    case undefined
+}
+
+// MARK: - Accessors
+
+extension CBORValue {
+    /// The integer, if this is `.integer`.
+    public var integerValue: Int64? {
+        if case .integer(let v) = self { return v }
+        return nil
+    }
+    /// The bytes, if this is `.byteString`.
+    public var bytesValue: [UInt8]? {
+        if case .byteString(let v) = self { return v }
+        return nil
+    }
+    /// The string, if this is `.textString`.
+    public var textValue: String? {
+        if case .textString(let v) = self { return v }
+        return nil
+    }
+    /// The elements, if this is `.array`.
+    public var arrayValue: [CBORValue]? {
+        if case .array(let v) = self { return v }
+        return nil
+    }
+    /// The map, if this is `.map`.
+    public var mapValue: CBORMap? {
+        if case .map(let v) = self { return v }
+        return nil
+    }
+    /// The boolean, if this is `.bool`.
+    public var boolValue: Bool? {
+        if case .bool(let v) = self { return v }
+        return nil
+    }
+    /// Whether this value may be a map key (integers, byte strings and text strings, as in Chromium).
+    public var isValidMapKey: Bool {
+        switch self {
+        case .integer, .byteString, .textString: return true
+        case .array, .map, .bool, .null, .undefined: return false
+        }
+    }
+}
+
+// MARK: - Literals
+
+extension CBORValue: ExpressibleByIntegerLiteral {
+    public init(integerLiteral value: Int64) { self = .integer(value) }
+}
+
+extension CBORValue: ExpressibleByStringLiteral {
+    public init(stringLiteral value: String) { self = .textString(value) }
+}
+
+extension CBORValue: ExpressibleByBooleanLiteral {
+    public init(booleanLiteral value: Bool) { self = .bool(value) }
+}
+
+extension CBORValue: ExpressibleByArrayLiteral {
+    public init(arrayLiteral elements: CBORValue...) { self = .array(elements) }
+}
+
+extension CBORValue: ExpressibleByDictionaryLiteral {
+    /// Builds a map. Traps on duplicate or invalid keys: literals are written by the programmer.
+    public init(dictionaryLiteral elements: (CBORValue, CBORValue)...) {
+        self = .map(CBORMap(uniqueKeysWithValues: elements))
+    }
+}

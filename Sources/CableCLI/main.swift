@@ -1,0 +1,1 @@
+print("cable: commands arrive with the foundation issue")

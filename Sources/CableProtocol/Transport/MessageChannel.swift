@@ -1,0 +1,16 @@
+/// The seam between the hybrid roles and whatever carries their messages (a WebSocket through the
+/// tunnel service today; a BLE L2CAP channel or an in-memory pair in tests).
+///
+/// ### Invariants
+/// - Each ``send(_:)`` delivers one whole message to the peer as one ``receive()`` result: framing is
+///   preserved, order is preserved, nothing is merged or split.
+/// - ``receive()`` returns `nil` exactly once the peer closed cleanly; errors mean an abnormal end.
+/// - The channel never inspects or logs message contents (they are ciphertext above the handshake).
+public protocol MessageChannel: Sendable {
+    /// Sends one whole message.
+    func send(_ message: [UInt8]) async throws
+    /// The next whole message, or `nil` when the peer closed cleanly.
+    func receive() async throws -> [UInt8]?
+    /// Closes the channel. Idempotent; a pending ``receive()`` then returns `nil` or throws.
+    func close() async
+}
