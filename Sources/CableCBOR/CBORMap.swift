@@ -25,6 +25,12 @@ public struct CBORMap: Hashable, Sendable, Sequence {
         }
     }
 
+    /// Adopts entries that are already strictly increasing in canonical order (the decoder checks this as
+    /// it reads them, so sorting again would be wasted work).
+    init(canonicallyOrderedEntries entries: [Entry]) {
+        self.entries = entries
+    }
+
     /// Number of entries.
     public var count: Int { self.entries.count }
     /// Whether the map has no entries.
@@ -92,7 +98,7 @@ public struct CBORMap: Hashable, Sendable, Sequence {
             if x >= 0 { return x < y ? -1 : 1 }
             return x > y ? -1 : 1
         case (.textString(let x), .textString(let y)):
-            return compareLengthThenBytes(Array(x.utf8), Array(y.utf8))
+            return compareLengthThenBytes(x.utf8, y.utf8)
         case (.byteString(let x), .byteString(let y)):
             return compareLengthThenBytes(x, y)
         default:
@@ -111,7 +117,8 @@ public struct CBORMap: Hashable, Sendable, Sequence {
         }
     }
 
-    private static func compareLengthThenBytes(_ x: [UInt8], _ y: [UInt8]) -> Int {
+    /// Compares without copying: `String.UTF8View.count` is O(1) for native strings.
+    private static func compareLengthThenBytes<Bytes: Collection<UInt8>>(_ x: Bytes, _ y: Bytes) -> Int {
         if x.count != y.count { return x.count < y.count ? -1 : 1 }
         for (p, q) in zip(x, y) where p != q { return p < q ? -1 : 1 }
         return 0

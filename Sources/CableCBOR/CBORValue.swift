@@ -23,6 +23,61 @@ public enum CBORValue: Hashable, Sendable {
     case undefined
 }
 
+// MARK: - Equality
+
+extension CBORValue {
+    /// Structural equality with text compared byte for byte, as Chromium compares `std::string`.
+    ///
+    /// Swift's own `String` equality treats canonically equivalent strings (such as a precomposed "é"
+    /// and "e" + U+0301) as equal, yet their CBOR encodings differ and ``CBORMap`` orders them apart;
+    /// comparing the UTF-8 keeps equality, hashing and the canonical key order consistent.
+    public static func == (lhs: CBORValue, rhs: CBORValue) -> Bool {
+        switch (lhs, rhs) {
+        case (.integer(let x), .integer(let y)): return x == y
+        case (.byteString(let x), .byteString(let y)): return x == y
+        case (.textString(let x), .textString(let y)): return x.utf8.elementsEqual(y.utf8)
+        case (.array(let x), .array(let y)): return x == y
+        case (.map(let x), .map(let y)): return x == y
+        case (.bool(let x), .bool(let y)): return x == y
+        case (.null, .null), (.undefined, .undefined): return true
+        case (.integer, _), (.byteString, _), (.textString, _), (.array, _), (.map, _), (.bool, _), (.null, _),
+            (.undefined, _):
+            return false
+        }
+    }
+
+    /// Hashes consistently with ``==(_:_:)``: text by its UTF-8 bytes.
+    public func hash(into hasher: inout Hasher) {
+        switch self {
+        case .integer(let integer):
+            hasher.combine(0 as UInt8)
+            hasher.combine(integer)
+        case .byteString(let content):
+            hasher.combine(2 as UInt8)
+            hasher.combine(content)
+        case .textString(let text):
+            hasher.combine(3 as UInt8)
+            hasher.combine(text.utf8.count)
+            for byte in text.utf8 {
+                hasher.combine(byte)
+            }
+        case .array(let elements):
+            hasher.combine(4 as UInt8)
+            hasher.combine(elements)
+        case .map(let map):
+            hasher.combine(5 as UInt8)
+            hasher.combine(map)
+        case .bool(let flag):
+            hasher.combine(7 as UInt8)
+            hasher.combine(flag)
+        case .null:
+            hasher.combine(22 as UInt8)
+        case .undefined:
+            hasher.combine(23 as UInt8)
+        }
+    }
+}
+
 // MARK: - Accessors
 
 extension CBORValue {
