@@ -54,18 +54,6 @@ public struct CBORMap: Hashable, Sendable, Sequence {
         }
     }
 
-    /// Convenience for integer keys, the common case in CTAP.
-    public subscript(key: Int64) -> CBORValue? {
-        get { self[.integer(key)] }
-        set { self[.integer(key)] = newValue }
-    }
-
-    /// Convenience for text keys.
-    public subscript(key: String) -> CBORValue? {
-        get { self[.textString(key)] }
-        set { self[.textString(key)] = newValue }
-    }
-
     public func makeIterator() -> IndexingIterator<[Entry]> { self.entries.makeIterator() }
 
     private func index(of key: CBORValue) -> Int? {

@@ -29,6 +29,12 @@ public struct TunnelID: Hashable, Sendable, CustomStringConvertible {
         try self.init(bytes: b)
     }
 
+    /// For bytes whose length is right by construction (e.g. a KDF output of 16 bytes).
+    package init(unchecked bytes: [UInt8]) {
+        precondition(bytes.count == Self.byteCount)
+        self.bytes = bytes
+    }
+
     /// Upper-case hex, as Chromium writes it in URLs.
     public var hex: String { Hex.upper(self.bytes) }
     public var description: String { self.hex }
@@ -56,6 +62,12 @@ public struct RoutingID: Hashable, Sendable, CustomStringConvertible {
             throw CableProtocolError(.invalidIdentifierHex, "routing ID is not hex")
         }
         try self.init(bytes: b)
+    }
+
+    /// For bytes whose length is right by construction.
+    package init(unchecked bytes: [UInt8]) {
+        precondition(bytes.count == Self.byteCount)
+        self.bytes = bytes
     }
 
     /// Upper-case hex, as in the `X-caBLE-Routing-ID` header and `/cable/connect/` paths.

@@ -1,0 +1,152 @@
+package import CableCrypto
+
+extension CableProtocolError.Code {
+    /// A handshake message's AES-GCM tag did not verify (wrong PSK, wrong keys, or tampering).
+    public static let handshakeAuthenticationFailed = Self(rawValue: "handshakeAuthenticationFailed")
+    /// An OpenSSL operation failed during the handshake for a reason unrelated to the peer's input.
+    public static let handshakeCryptoFailure = Self(rawValue: "handshakeCryptoFailure")
+}
+
+/// Noise's SymmetricState object, as Chromium's `device/fido/cable/noise.cc` implements it
+/// (<https://noiseprotocol.org/noise.html#the-symmetricstate-object>, hybrid-protocol.md §6.2).
+///
+/// It holds the chaining key `ck`, the handshake hash `h` and the CipherState (`k`, `n`). The operations
+/// are named after the spec so the code can be read beside it. caBLE's differences from textbook Noise:
+/// - the protocol name is always exactly 32 bytes (the 31-character names plus the C string's NUL), so
+///   `ck = h = name` with no hashing;
+/// - the handshake AEAD nonce carries the counter big-endian in bytes 0–3 (textbook Noise: bytes 4–11).
+///   Every encryption in these patterns directly follows a `MixKey`, so the nonce is always zero and
+///   the difference never shows on the wire.
+///
+/// This is a value type: copying it forks the transcript, which back-to-back tests rely on.
+/// Its `description` never shows `ck`, `h` or `k`.
+package struct SymmetricState: Sendable, CustomStringConvertible {
+    /// `HASHLEN` for SHA-256.
+    package static let hashLength = SHA256.byteCount
+
+    /// The chaining key `ck`.
+    package private(set) var chainingKey: SecretBytes
+    /// The handshake hash `h`: the transcript digest, and the channel binding once the handshake is done.
+    package private(set) var handshakeHash: [UInt8]
+    /// The CipherState key `k`; `nil` until the first `MixKey` (Noise's "empty" key).
+    package private(set) var cipherKey: SecretBytes?
+    /// The CipherState nonce `n`, reset by every key change.
+    package private(set) var nonce: UInt32
+
+    /// `InitializeSymmetric(protocol_name)`: `ck = h = name` zero-padded to 32 bytes.
+    ///
+    /// - Precondition: the name is at most 32 bytes (both caBLE names are 31).
+    package init(protocolName: String) {
+        var name = Array(protocolName.utf8)
+        precondition(name.count <= Self.hashLength, "Noise protocol names longer than HASHLEN must be hashed")
+        name += [UInt8](repeating: 0, count: Self.hashLength - name.count)
+        self.chainingKey = SecretBytes(name)
+        self.handshakeHash = name
+        self.cipherKey = nil
+        self.nonce = 0
+    }
+
+    /// Starts the transcript of `pattern`: initialises with its name and mixes its prologue byte.
+    package init(pattern: HandshakePattern) {
+        self.init(protocolName: pattern.protocolName)
+        self.mixHash([pattern.prologue])
+    }
+
+    /// `MixHash(data)`: `h = SHA-256(h ‖ data)`.
+    package mutating func mixHash(_ data: some Collection<UInt8>) {
+        self.handshakeHash = SHA256.hash(self.handshakeHash + Array(data))
+    }
+
+    /// `MixKey(ikm)`: `(ck, k) = HKDF(salt: ck, ikm, info: ∅, 64)`; the nonce restarts at zero.
+    package mutating func mixKey(_ inputKeyMaterial: some Collection<UInt8>) {
+        let output = self.hkdf(inputKeyMaterial, outputs: 2)
+        self.chainingKey = SecretBytes(Array(output[0..<32]))
+        self.initializeKey(Array(output[32..<64]))
+    }
+
+    /// `MixKeyAndHash(ikm)`: HKDF to three outputs; `ck` = the first, `MixHash` the second, `k` = the third.
+    /// caBLE uses it once, to mix in the PSK (the `psk0` modifier).
+    package mutating func mixKeyAndHash(_ inputKeyMaterial: some Collection<UInt8>) {
+        let output = self.hkdf(inputKeyMaterial, outputs: 3)
+        self.chainingKey = SecretBytes(Array(output[0..<32]))
+        self.mixHash(output[32..<64])
+        self.initializeKey(Array(output[64..<96]))
+    }
+
+    /// `EncryptAndHash(plaintext)`: AES-256-GCM with `k`, the current nonce and `AD = h`; then
+    /// `MixHash(ciphertext)`. Returns ciphertext ‖ tag.
+    ///
+    /// - Precondition: a key has been mixed in (both caBLE patterns always `MixKey` first).
+    /// - Throws: ``CableProtocolError/Code/handshakeCryptoFailure`` if OpenSSL fails.
+    package mutating func encryptAndHash(_ plaintext: [UInt8]) throws(CableProtocolError) -> [UInt8] {
+        guard let key = self.cipherKey else {
+            preconditionFailure("EncryptAndHash before MixKey: caBLE patterns always have a key here")
+        }
+        let nonce = self.nextNonce()
+        let ciphertext: [UInt8]
+        do throws(CryptoError) {
+            ciphertext = try AES256GCM.seal(plaintext, key: key.bytes, nonce: nonce, additionalData: self.handshakeHash)
+        } catch {
+            throw CableProtocolError(.handshakeCryptoFailure, "AES-GCM seal failed: \(error.code.rawValue)")
+        }
+        self.mixHash(ciphertext)
+        return ciphertext
+    }
+
+    /// `DecryptAndHash(ciphertext)`: opens with `k`, the current nonce and `AD = h`; on success
+    /// `MixHash(ciphertext)`. The nonce advances either way, as in Chromium.
+    ///
+    /// - Precondition: a key has been mixed in.
+    /// - Throws: ``CableProtocolError/Code/handshakeAuthenticationFailed`` if the tag does not verify.
+    package mutating func decryptAndHash(_ ciphertext: [UInt8]) throws(CableProtocolError) -> [UInt8] {
+        guard let key = self.cipherKey else {
+            preconditionFailure("DecryptAndHash before MixKey: caBLE patterns always have a key here")
+        }
+        let nonce = self.nextNonce()
+        let plaintext: [UInt8]
+        do throws(CryptoError) {
+            plaintext = try AES256GCM.open(ciphertext, key: key.bytes, nonce: nonce, additionalData: self.handshakeHash)
+        } catch {
+            // Every AEAD failure looks the same to the peer: which check failed is not revealed.
+            throw CableProtocolError(.handshakeAuthenticationFailed, "handshake ciphertext did not authenticate")
+        }
+        self.mixHash(ciphertext)
+        return plaintext
+    }
+
+    /// `Split()`: `HKDF(salt: ck, ikm: ∅, info: ∅, 64)` → `(k1, k2)`. The initiator writes with `k1` and
+    /// reads with `k2`; the responder the other way round (Chromium `traffic_keys`).
+    package func split() -> (first: SecretBytes, second: SecretBytes) {
+        let output = self.hkdf([UInt8](), outputs: 2)
+        return (SecretBytes(Array(output[0..<32])), SecretBytes(Array(output[32..<64])))
+    }
+
+    package var description: String {
+        "SymmetricState(keyed: \(self.cipherKey != nil), nonce: \(self.nonce), secrets redacted)"
+    }
+
+    // MARK: - Private
+
+    /// Noise's `HKDF(chaining_key, input_key_material, num_outputs)`: RFC 5869 with `salt = ck` and no info.
+    private func hkdf(_ inputKeyMaterial: some Collection<UInt8>, outputs: Int) -> [UInt8] {
+        self.chainingKey.withUnsafeBytes { salt in
+            HKDFSHA256.deriveKey(
+                inputKeyMaterial: inputKeyMaterial, salt: salt, info: [UInt8](), outputByteCount: 32 * outputs)
+        }
+    }
+
+    /// `InitializeKey(k)`: a new key restarts the nonce.
+    private mutating func initializeKey(_ key: [UInt8]) {
+        self.cipherKey = SecretBytes(key)
+        self.nonce = 0
+    }
+
+    /// The 12-byte handshake nonce: the counter big-endian in bytes 0–3, zeros after (Chromium `noise.cc`).
+    /// Post-increments `n`.
+    private mutating func nextNonce() -> [UInt8] {
+        let n = self.nonce
+        self.nonce &+= 1
+        return [UInt8(n >> 24 & 0xFF), UInt8(n >> 16 & 0xFF), UInt8(n >> 8 & 0xFF), UInt8(n & 0xFF)]
+            + [UInt8](repeating: 0, count: 8)
+    }
+}

@@ -1,0 +1,54 @@
+extension CableProtocolError.Code {
+    /// A decrypted tunnel message was empty, so it has no padding-count byte.
+    public static let crypterEmptyPlaintext = Self(rawValue: "crypterEmptyPlaintext")
+    /// A decrypted tunnel message's padding count (last byte) plus one exceeds its length.
+    public static let crypterInvalidPadding = Self(rawValue: "crypterInvalidPadding")
+}
+
+/// The padding the crypter applies to every tunnel message before encryption (hybrid-protocol.md §7.2,
+/// Chromium `Crypter::Encrypt` / `Crypter::Decrypt`).
+///
+/// A message of `n` bytes becomes the smallest multiple of ``granularity`` that is at least `n + 1`
+/// bytes: the message, `z` zero bytes, then one byte holding `z` (so `z` is 0…31). This hides message
+/// lengths to within 32 bytes.
+///
+/// Removing it follows Chromium exactly: the plaintext must be non-empty and `z + 1` must not exceed its
+/// length. The zeros themselves are **not** checked, and `z` may exceed 31 (libwebauthn's stricter
+/// `z < 32` check is not applied), so anything Chromium accepts is accepted.
+public enum MessagePadding {
+    /// Padded lengths are multiples of this (Chromium `kPaddingGranularity`).
+    public static let granularity = 32
+
+    /// The padded length for a message of `count` bytes.
+    public static func paddedCount(for count: Int) -> Int {
+        // Round count + 1 up to the granularity (a power of two).
+        (count + 1 + Self.granularity - 1) & ~(Self.granularity - 1)
+    }
+
+    /// Pads `message`: zeros, then the number of zeros in the last byte.
+    public static func pad(_ message: some Collection<UInt8>) -> [UInt8] {
+        let paddedCount = Self.paddedCount(for: message.count)
+        let zeroCount = paddedCount - message.count - 1
+        var padded = Array(message)
+        padded.reserveCapacity(paddedCount)
+        padded += [UInt8](repeating: 0, count: zeroCount)
+        padded.append(UInt8(zeroCount))
+        return padded
+    }
+
+    /// Strips the padding from a decrypted plaintext.
+    ///
+    /// - Throws: ``CableProtocolError/Code/crypterEmptyPlaintext`` for an empty input,
+    ///   ``CableProtocolError/Code/crypterInvalidPadding`` when the count byte claims more bytes than exist.
+    public static func unpad(_ padded: [UInt8]) throws(CableProtocolError) -> [UInt8] {
+        guard let last = padded.last else {
+            throw CableProtocolError(.crypterEmptyPlaintext, "decrypted message is empty")
+        }
+        let removed = Int(last) + 1
+        guard removed <= padded.count else {
+            throw CableProtocolError(
+                .crypterInvalidPadding, "padding count \(last) does not fit in a \(padded.count)-byte message")
+        }
+        return Array(padded[0..<(padded.count - removed)])
+    }
+}
