@@ -1,0 +1,36 @@
+import CableCBOR
+import Testing
+
+@Suite("CBORValue")
+struct CBORValueTests {
+    @Test("Text equality is byte-wise, unlike String's canonical equivalence")
+    func textEqualityIsByteWise() {
+        #expect("\u{e9}" == "e\u{301}" as String)
+        #expect(CBORValue.textString("\u{e9}") != .textString("e\u{301}"))
+        #expect(Set<CBORValue>([.textString("\u{e9}"), .textString("e\u{301}")]).count == 2)
+    }
+
+    @Test("Values of different kinds are never equal, even when their contents look alike")
+    func differentKindsAreUnequal() {
+        let values: [CBORValue] = [
+            .integer(0), .byteString([]), .textString(""), .array([]), .map(CBORMap()), .bool(false), .null, .undefined,
+        ]
+        for (i, a) in values.enumerated() {
+            for (j, b) in values.enumerated() {
+                #expect((a == b) == (i == j))
+            }
+        }
+        #expect(Set(values).count == values.count)
+    }
+
+    @Test("Accessors return the payload of their own case only")
+    func accessorsMatchTheirCase() {
+        let value: CBORValue = [1: "a"]
+        #expect(value.mapValue?[1]?.textValue == "a")
+        #expect(value.arrayValue == nil)
+        #expect(CBORValue.integer(-5).integerValue == -5)
+        #expect(CBORValue.byteString([7]).bytesValue == [7])
+        #expect(CBORValue.bool(true).boolValue == true)
+        #expect(CBORValue.null.integerValue == nil)
+    }
+}
