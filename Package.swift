@@ -97,7 +97,8 @@ let package = Package(
             name: "CableConformanceTests",
             dependencies: ["CableProtocol", "CableCBOR", "CableCrypto", "CableTestSupport"]
         ),
-        .testTarget(name: "CableTerminalQRTests", dependencies: ["CableTerminalQR", "CableTestSupport"]),
+        .testTarget(
+            name: "CableTerminalQRTests", dependencies: ["CableTerminalQR", "CableTestSupport"], exclude: ["Tools"]),
         .testTarget(name: "CableCTAPTests", dependencies: ["CableCTAP", "CableRelyingParty", "CableCBOR", "CableCrypto", "CableTestSupport"]),
         .testTarget(name: "CableTunnelTests", dependencies: ["CableTunnel", "CableProtocol", "CableTestSupport"]),
         .testTarget(

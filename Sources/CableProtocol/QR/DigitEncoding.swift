@@ -22,10 +22,11 @@ public enum DigitEncoding {
     /// Digits per full chunk.
     public static let chunkDigits = 17
 
-    /// Digits used for a chunk of `length` bytes (1…7): the nibbles of Chromium's `0x0fda8530`.
+    /// Digits used for a chunk of `length` bytes (1…7): 17 for a full chunk, else the nibbles of
+    /// Chromium's `0x0fda8530` (3, 5, 8, 10, 13, 15).
     public static func digitCount(forChunkLength length: Int) -> Int {
         precondition((1...7).contains(length))
-        return (0x0fda_8530 >> (4 * length)) & 0xF
+        return length == chunkSize ? chunkDigits : (0x0fda_8530 >> (4 * length)) & 0xF
     }
 
     /// Encodes bytes as digits. Empty input gives an empty string.

@@ -1,0 +1,51 @@
+import ArgumentParser
+@preconcurrency import Glibc
+
+/// Output conventions of `cli.md`: people's text on stdout, progress and diagnostics on stderr,
+/// failures as one `error: …` line on stderr and a non-zero exit.
+enum Output {
+    /// Writes a line to stderr.
+    static func diagnostic(_ line: String) {
+        fputs(line + "\n", stderr)
+        fflush(stderr)
+    }
+
+    /// Prints `error: <message>` on stderr and returns the exit code to throw.
+    static func failure(_ message: String) -> ExitCode {
+        let oneLine = message.split(whereSeparator: \.isNewline).joined(separator: " ")
+        diagnostic("error: \(oneLine)")
+        return ExitCode.failure
+    }
+}
+
+/// A JSON object written with keys in insertion order, so `--json` lines read like the contract.
+struct JSONLine {
+    private var parts: [String] = []
+
+    mutating func add(_ key: String, _ value: String?) { self.parts.append("\(Self.quote(key)): \(value.map(Self.quote) ?? "null")") }
+    mutating func add(_ key: String, _ value: Bool?) { self.parts.append("\(Self.quote(key)): \(value.map { $0 ? "true" : "false" } ?? "null")") }
+    mutating func add(_ key: String, _ value: Int64?) { self.parts.append("\(Self.quote(key)): \(value.map { String($0) } ?? "null")") }
+    mutating func add(_ key: String, _ value: Int) { self.add(key, Int64(value)) }
+    mutating func add(_ key: String, _ value: Double) { self.parts.append("\(Self.quote(key)): \(value)") }
+    mutating func add(_ key: String, raw json: String) { self.parts.append("\(Self.quote(key)): \(json)") }
+
+    var text: String { "{" + self.parts.joined(separator: ", ") + "}" }
+
+    static func quote(_ s: String) -> String {
+        var out = "\""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where u.value < 0x20:
+                let h = String(u.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - h.count) + h
+            default: out.unicodeScalars.append(u)
+            }
+        }
+        return out + "\""
+    }
+}

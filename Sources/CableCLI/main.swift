@@ -1,1 +1,0 @@
-print("cable: commands arrive with the foundation issue")
