@@ -1,0 +1,57 @@
+internal import CCableOpenSSL
+
+/// HKDF-SHA256 (RFC 5869) via EVP_PKEY_HKDF or EVP_KDF. Empty salt allowed (= 32 zero bytes).
+package enum HKDFSHA256 {
+    /// The longest output RFC 5869 allows: 255 blocks of the hash length.
+    package static let maximumOutputByteCount = 255 * SHA256.byteCount
+
+    /// Extract-then-expand: `outputByteCount` bytes of key material.
+    ///
+    /// - Precondition: `0 ≤ outputByteCount ≤ 8160` (RFC 5869's limit); the length is always chosen by
+    ///   the caller's code, never read from the wire.
+    /// Cannot fail otherwise; it traps only if OpenSSL itself fails (allocation failure).
+    package static func deriveKey(
+        inputKeyMaterial: some Collection<UInt8>, salt: some Collection<UInt8>,
+        info: some Collection<UInt8>, outputByteCount: Int
+    ) -> [UInt8] {
+        precondition(
+            outputByteCount >= 0 && outputByteCount <= self.maximumOutputByteCount,
+            "HKDF-SHA256 output must be 0...\(self.maximumOutputByteCount) bytes, got \(outputByteCount)"
+        )
+        guard outputByteCount > 0 else { return [] }
+        do {
+            return try [UInt8](byteCapacity: outputByteCount) { (output) throws(CryptoError) in
+                try self.derive(
+                    inputKeyMaterial: inputKeyMaterial, salt: salt, info: info,
+                    into: UnsafeMutableBufferPointer(rebasing: output[0..<outputByteCount])
+                )
+                return outputByteCount
+            }
+        } catch {
+            preconditionFailure("HKDFSHA256: \(error)")
+        }
+    }
+
+    /// Writes HKDF output straight into `output` (e.g. into ``SecretBytes`` storage).
+    static func derive(
+        inputKeyMaterial: some Collection<UInt8>, salt: some Collection<UInt8>,
+        info: some Collection<UInt8>, into output: UnsafeMutableBufferPointer<UInt8>
+    ) throws(CryptoError) {
+        let context = try EVPKDFContext(algorithm: FetchedAlgorithms.shared.hkdf)
+        try inputKeyMaterial.withContiguousBytes { (ikm) throws(CryptoError) in
+            try salt.withContiguousBytes { (salt) throws(CryptoError) in
+                try info.withContiguousBytes { (info) throws(CryptoError) in
+                    guard cable_hkdf_sha256_derive(
+                        context.pointer,
+                        ikm.baseAddress, ikm.count,
+                        salt.baseAddress, salt.count,
+                        info.baseAddress, info.count,
+                        output.baseAddress, output.count
+                    ) == 1 else {
+                        throw OpenSSLError.failure("EVP_KDF_derive")
+                    }
+                }
+            }
+        }
+    }
+}
