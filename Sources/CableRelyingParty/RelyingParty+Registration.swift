@@ -1,0 +1,138 @@
+import CableCTAP
+internal import CableCrypto
+
+extension RelyingParty {
+    /// Verifies a registration as posted by a browser (WebAuthn §7.1).
+    /// - Parameters:
+    ///   - clientDataJSON: the client data bytes exactly as received.
+    ///   - attestationObject: the CBOR attestation object.
+    ///   - expectedChallenge: the challenge this relying party issued for the ceremony.
+    /// - Throws: ``RelyingPartyError`` naming the first rule the registration breaks.
+    public func verifyRegistration(
+        clientDataJSON: [UInt8], attestationObject: [UInt8], expectedChallenge: [UInt8]
+    ) throws(RelyingPartyError) -> VerifiedRegistration {
+        try self.verifyClientData(clientDataJSON, type: .create, expectedChallenge: expectedChallenge)
+        let object: AttestationObject
+        do {
+            object = try AttestationObject(encoded: attestationObject)
+        } catch {
+            throw Self.parseFailure(error, code: .attestationObjectMalformed, what: "attestation object")
+        }
+        return try self.verifyRegistration(object, clientDataHash: SHA256.hash(clientDataJSON))
+    }
+
+    /// Verifies a CTAP2 makeCredential response against the client data hash that was sent with the request
+    /// (what the desktop does with the phone's answer).
+    public func verifyRegistration(
+        _ response: MakeCredentialResponse, clientDataHash: [UInt8]
+    ) throws(RelyingPartyError) -> VerifiedRegistration {
+        try self.verifyRegistration(response.attestationObject, clientDataHash: clientDataHash)
+    }
+
+    /// Verifies a parsed attestation object against a client data hash (WebAuthn §7.1 steps 12 onward).
+    public func verifyRegistration(
+        _ object: AttestationObject, clientDataHash: [UInt8]
+    ) throws(RelyingPartyError) -> VerifiedRegistration {
+        let authenticatorData = object.authenticatorData
+        try self.verifyRPIDHash(authenticatorData)
+        try self.verifyFlags(authenticatorData.flags)
+        guard let credential = authenticatorData.attestedCredentialData else {
+            throw RelyingPartyError(
+                .attestedCredentialDataMissing, field: "authenticatorData.flags",
+                "the AT flag is clear, so the registration carries no credential"
+            )
+        }
+        try self.verifyAAGUID(credential.aaguid)
+        try self.verifyAttestation(
+            object.attestationStatement, credential: credential,
+            signedData: object.rawAuthenticatorData + clientDataHash
+        )
+        return VerifiedRegistration(
+            credentialID: credential.credentialID, aaguid: credential.aaguid, publicKey: credential.publicKey,
+            signCount: authenticatorData.signCount, attestationFormat: object.attestationStatement.format,
+            flags: authenticatorData.flags
+        )
+    }
+
+    /// The enterprise allow list. A refusal names the AAGUID and the fix, because the symptom users see
+    /// otherwise is a setup that loops forever with no reason given.
+    func verifyAAGUID(_ aaguid: AAGUID) throws(RelyingPartyError) {
+        guard let allowed = self.policy.allowedAAGUIDs, !allowed.contains(aaguid) else { return }
+        var message = "authenticator model AAGUID \(aaguid.uuidString) is not allowed by this relying party's policy; "
+        message += "an administrator must add \(aaguid.uuidString) to the allowed AAGUIDs list before this authenticator can register"
+        if aaguid.isZero {
+            message += " (the all-zero AAGUID means the authenticator did not disclose its model, as with 'none' attestation;"
+            message += " allowing it admits every such authenticator)"
+        }
+        let allowedList = allowed.sorted().map(\.uuidString).joined(separator: ", ")
+        message += ". Allowed: [\(allowedList)]"
+        throw RelyingPartyError(.aaguidNotAllowed, field: "attestedCredentialData.aaguid", message)
+    }
+
+    /// Attestation statement verification (WebAuthn §8.2 for `packed`, §8.7 for `none`).
+    func verifyAttestation(
+        _ statement: AttestationStatement, credential: AttestedCredentialData, signedData: [UInt8]
+    ) throws(RelyingPartyError) {
+        switch statement {
+        case .none:
+            guard !self.policy.enforceAttestation else {
+                throw RelyingPartyError(
+                    .attestationRequired, field: "attestationObject.fmt",
+                    "attestation format 'none' is refused: this relying party enforces attestation, so the "
+                        + "authenticator must prove its model (AAGUID \(credential.aaguid.uuidString)) with a 'packed' statement"
+                )
+            }
+        case .packed(let packed):
+            guard packed.isSelfAttestation else {
+                throw RelyingPartyError(
+                    .attestationTypeUnsupported, field: "attStmt.x5c",
+                    "packed attestation with a certificate chain (x5c, \(packed.certificateChain.count) certificates) "
+                        + "cannot be verified yet: certificate path validation is not implemented"
+                )
+            }
+            // Self attestation: alg must be the credential's own algorithm, and the credential key signs.
+            guard packed.algorithm == credential.publicKey.algorithm else {
+                throw RelyingPartyError(
+                    .attestationAlgorithmMismatch, field: "attStmt.alg",
+                    "self attestation uses \(packed.algorithm) but the credential key is \(credential.publicKey.algorithm)"
+                )
+            }
+            guard credential.publicKey.publicKey.isValidSignature(packed.signature, for: signedData) else {
+                throw RelyingPartyError(
+                    .attestationSignatureInvalid, field: "attStmt.sig",
+                    "the self-attestation signature does not verify with the credential public key over authenticatorData ‖ clientDataHash"
+                )
+            }
+        case .unrecognized(let format, _):
+            throw RelyingPartyError(
+                .attestationFormatUnsupported, field: "attestationObject.fmt",
+                "attestation format '\(format.prefix(40))' is not supported (supported: none, packed)"
+            )
+        }
+    }
+}
+
+extension RelyingPartyError.Code {
+    /// The attestation object is not a well-formed CBOR attestation object.
+    public static let attestationObjectMalformed = Self(rawValue: "attestationObjectMalformed")
+    /// Registration authenticator data without attested credential data.
+    public static let attestedCredentialDataMissing = Self(rawValue: "attestedCredentialDataMissing")
+    /// The credential public key is not EC2 / P-256 / ES256.
+    public static let credentialPublicKeyUnsupported = Self(rawValue: "credentialPublicKeyUnsupported")
+    /// The credential public key is malformed or not on its curve.
+    public static let credentialPublicKeyInvalid = Self(rawValue: "credentialPublicKeyInvalid")
+    /// The authenticator model is not on the policy's allow list.
+    public static let aaguidNotAllowed = Self(rawValue: "aaguidNotAllowed")
+    /// Attestation `none` while the policy enforces attestation.
+    public static let attestationRequired = Self(rawValue: "attestationRequired")
+    /// An attestation format other than `none` and `packed`.
+    public static let attestationFormatUnsupported = Self(rawValue: "attestationFormatUnsupported")
+    /// `packed` with a certificate chain (full attestation), not verifiable yet.
+    public static let attestationTypeUnsupported = Self(rawValue: "attestationTypeUnsupported")
+    /// The attestation statement does not match its format's definition.
+    public static let attestationStatementMalformed = Self(rawValue: "attestationStatementMalformed")
+    /// Self attestation whose `alg` differs from the credential key's algorithm.
+    public static let attestationAlgorithmMismatch = Self(rawValue: "attestationAlgorithmMismatch")
+    /// The attestation signature does not verify.
+    public static let attestationSignatureInvalid = Self(rawValue: "attestationSignatureInvalid")
+}
