@@ -85,8 +85,9 @@ public struct CBORMap: Hashable, Sendable, Sequence {
             // Unsigned: smaller first. Negative: closer to zero first. Both mean "shorter, then lexical".
             if x >= 0 { return x < y ? -1 : 1 }
             return x > y ? -1 : 1
-        case (.textString(let x), .textString(let y)):
-            return compareLengthThenBytes(x.utf8, y.utf8)
+        case (.textString(var x), .textString(var y)):
+            // Compare the UTF-8 in place; iterating two UTF8Views in step is several times slower.
+            return x.withUTF8 { xBytes in y.withUTF8 { yBytes in compareLengthThenBytes(xBytes, yBytes) } }
         case (.byteString(let x), .byteString(let y)):
             return compareLengthThenBytes(x, y)
         default:
@@ -105,7 +106,6 @@ public struct CBORMap: Hashable, Sendable, Sequence {
         }
     }
 
-    /// Compares without copying: `String.UTF8View.count` is O(1) for native strings.
     private static func compareLengthThenBytes<Bytes: Collection<UInt8>>(_ x: Bytes, _ y: Bytes) -> Int {
         if x.count != y.count { return x.count < y.count ? -1 : 1 }
         for (p, q) in zip(x, y) where p != q { return p < q ? -1 : 1 }

@@ -15,18 +15,33 @@ struct CBORReader {
         self.limits = limits
     }
 
-    /// An array or map whose elements are still being read. Its finished elements (for a map: keys and
-    /// values alternately) sit in `slots` from `firstSlot` on, so appending never copies a shared buffer.
+    /// An array or map whose members are still being read. Members are appended in place
+    /// (`open[top].elements.append`), so no buffer is ever shared and copied.
     private struct OpenContainer {
-        let isMap: Bool
         /// Offset of the container's head.
         let offset: Int
-        /// Index in `slots` of the container's first element or key.
-        let firstSlot: Int
-        /// Elements (arrays) or keys plus values (maps) still to come.
-        var remainingItems: Int
-        /// For a map, the offset of the key most recently read (reported if that key breaks a rule).
-        var pendingKeyOffset = 0
+        /// Whether this is a map (entries) rather than an array (elements).
+        let isMap: Bool
+        /// Elements (arrays) or entries (maps) still to come.
+        var remaining: Int
+        /// The array's elements so far.
+        var elements: [CBORValue] = []
+        /// The map's entries so far, in strictly increasing key order.
+        var entries: [CBORMap.Entry] = []
+        /// For a map, the key read for the next entry, waiting for its value.
+        var pendingKey: (key: CBORValue, offset: Int)?
+
+        init(offset: Int, isMap: Bool, count: Int) {
+            self.offset = offset
+            self.isMap = isMap
+            self.remaining = count
+            // Capped so a declared count cannot reserve much memory before the members have been read.
+            if isMap {
+                self.entries.reserveCapacity(min(count, 1024))
+            } else {
+                self.elements.reserveCapacity(min(count, 1024))
+            }
+        }
     }
 
     /// What reading one item head produced.
@@ -47,7 +62,6 @@ struct CBORReader {
             throw CBORError(.tooLarge, offset: self.limits.maxInputSize)
         }
         var open: [OpenContainer] = []
-        var slots: [CBORValue] = []
         while true {
             let itemOffset = self.position
             // The depth of the item about to be read is the number of containers around it.
@@ -64,15 +78,10 @@ struct CBORReader {
             case .complete(let item):
                 value = item
             case .array(let count):
-                open.append(
-                    OpenContainer(isMap: false, offset: itemOffset, firstSlot: slots.count, remainingItems: count)
-                )
+                open.append(OpenContainer(offset: itemOffset, isMap: false, count: count))
                 continue
             case .map(let count):
-                // count ≤ remaining bytes / 2, so doubling cannot overflow.
-                open.append(
-                    OpenContainer(isMap: true, offset: itemOffset, firstSlot: slots.count, remainingItems: 2 * count)
-                )
+                open.append(OpenContainer(offset: itemOffset, isMap: true, count: count))
                 continue
             }
 
@@ -80,22 +89,26 @@ struct CBORReader {
             // and handed on to its own parent.
             var valueOffset = itemOffset
             while let top = open.indices.last {
-                if open[top].isMap {
-                    if open[top].remainingItems % 2 == 0 {
-                        open[top].pendingKeyOffset = valueOffset
-                    } else {
-                        // Like Chromium, a key is judged only once its value has been read.
-                        try Self.checkLastKey(in: slots, from: open[top].firstSlot, at: open[top].pendingKeyOffset)
-                    }
+                if !open[top].isMap {
+                    open[top].elements.append(value)
+                } else if let pendingKey = open[top].pendingKey {
+                    // Like Chromium, a key is judged only once its value has been read.
+                    try Self.checkNextKey(pendingKey.key, at: pendingKey.offset, after: open[top].entries)
+                    open[top].entries.append((key: pendingKey.key, value: value))
+                    open[top].pendingKey = nil
+                } else {
+                    open[top].pendingKey = (key: value, offset: valueOffset)
+                    break
                 }
-                slots.append(value)
-                open[top].remainingItems -= 1
-                guard open[top].remainingItems == 0 else { break }
+                open[top].remaining -= 1
+                guard open[top].remaining == 0 else { break }
 
                 let container = open.removeLast()
-                let members = slots[container.firstSlot...]
-                value = container.isMap ? .map(Self.map(fromAlternating: members)) : .array(Array(members))
-                slots.removeSubrange(container.firstSlot...)
+                if container.isMap {
+                    value = .map(CBORMap(canonicallyOrderedEntries: container.entries))
+                } else {
+                    value = .array(container.elements)
+                }
                 valueOffset = container.offset
             }
             if open.isEmpty {
@@ -234,43 +247,30 @@ struct CBORReader {
 
     // MARK: - Maps
 
-    /// Checks the key in the last slot against the earlier keys of its map, which start at `firstSlot` and
-    /// alternate with values (and are strictly increasing, having been checked already).
-    private static func checkLastKey(in slots: [CBORValue], from firstSlot: Int, at offset: Int) throws(CBORError) {
-        let keySlot = slots.count - 1
-        let key = slots[keySlot]
+    /// Checks that `key` may follow the entries read so far (whose keys are strictly increasing).
+    private static func checkNextKey(_ key: CBORValue, at offset: Int, after entries: [CBORMap.Entry])
+        throws(CBORError)
+    {
         guard key.isValidMapKey else {
             throw CBORError(.incorrectMapKeyType, offset: offset)
         }
-        guard keySlot > firstSlot else { return }
-        let order = CBORMap.canonicalOrder(slots[keySlot - 2], key)
+        guard let previous = entries.last else { return }
+        let order = CBORMap.canonicalOrder(previous.key, key)
         if order < 0 { return }
         if order == 0 {
             throw CBORError(.duplicateKey, offset: offset)
         }
         // Chromium inserts into an ordered map, so a repeat of any earlier key is a duplicate, not disorder.
         var low = 0
-        var high = (keySlot - firstSlot) / 2
+        var high = entries.count - 1
         while low < high {
             let middle = (low + high) / 2
-            let comparison = CBORMap.canonicalOrder(slots[firstSlot + 2 * middle], key)
+            let comparison = CBORMap.canonicalOrder(entries[middle].key, key)
             if comparison == 0 {
                 throw CBORError(.duplicateKey, offset: offset)
             }
             if comparison < 0 { low = middle + 1 } else { high = middle }
         }
         throw CBORError(.outOfOrderKey, offset: offset)
-    }
-
-    /// Builds a map from keys and values that alternate and whose keys have been checked to be in order.
-    private static func map(fromAlternating members: ArraySlice<CBORValue>) -> CBORMap {
-        var entries: [CBORMap.Entry] = []
-        entries.reserveCapacity(members.count / 2)
-        var index = members.startIndex
-        while index < members.endIndex {
-            entries.append((key: members[index], value: members[index + 1]))
-            index += 2
-        }
-        return CBORMap(canonicallyOrderedEntries: entries)
     }
 }

@@ -7,68 +7,48 @@
 enum ChromiumUTF8 {
     /// The string in `bytes[range]`, or `nil` if it is not valid by the rules above.
     static func string(_ bytes: [UInt8], _ range: Range<Int>) -> String? {
-        guard self.isValid(bytes, range) else { return nil }
-        // Already validated, so decoding cannot substitute replacement characters.
-        return String(decoding: bytes[range], as: UTF8.self)
+        let slice = bytes[range]
+        // The standard library checks well-formedness (Unicode Table 3-7, as Chromium's CBU8_NEXT does).
+        guard let string = String(validating: slice, as: UTF8.self) else { return nil }
+        return Self.containsNoncharacter(slice) ? nil : string
     }
 
-    /// Whether `bytes[range]` is valid by the rules above.
-    static func isValid(_ bytes: [UInt8], _ range: Range<Int>) -> Bool {
-        var index = range.lowerBound
-        let end = range.upperBound
-        while index < end {
-            let lead = bytes[index]
-            if lead < 0x80 {
-                index += 1
-                continue
-            }
-            // Unicode Table 3-7: the lead byte fixes the length and the range of the second byte.
-            let continuationCount: Int
-            var secondLow: UInt8 = 0x80
-            var secondHigh: UInt8 = 0xbf
-            switch lead {
-            case 0xc2...0xdf:
-                continuationCount = 1
-            case 0xe0:
-                continuationCount = 2
-                secondLow = 0xa0
-            case 0xe1...0xec, 0xee...0xef:
-                continuationCount = 2
-            case 0xed:
-                continuationCount = 2
-                secondHigh = 0x9f
-            case 0xf0:
-                continuationCount = 3
-                secondLow = 0x90
-            case 0xf1...0xf3:
-                continuationCount = 3
-            case 0xf4:
-                continuationCount = 3
-                secondHigh = 0x8f
-            default:
-                return false
-            }
-            guard end - index > continuationCount else { return false }
-            let second = bytes[index + 1]
-            guard second >= secondLow, second <= secondHigh else { return false }
-
-            let leadBits: UInt8 = continuationCount == 1 ? 0x1f : (continuationCount == 2 ? 0x0f : 0x07)
-            var scalar = UInt32(lead & leadBits) << 6 | UInt32(second & 0x3f)
-            var offset = 2
-            while offset <= continuationCount {
-                let continuation = bytes[index + offset]
-                guard continuation & 0xc0 == 0x80 else { return false }
-                scalar = scalar << 6 | UInt32(continuation & 0x3f)
-                offset += 1
-            }
-            if self.isNoncharacter(scalar) { return false }
-            index += continuationCount + 1
+    /// Whether well-formed UTF-8 contains a non-character: U+FDD0–U+FDEF, or U+xFFFE / U+xFFFF in any plane.
+    ///
+    /// Every non-character's encoding starts with a lead byte of 0xEF or more, so text without such a byte
+    /// (ASCII, Latin, most scripts below U+F000) is cleared by one vectorizable pass.
+    static func containsNoncharacter(_ utf8: ArraySlice<UInt8>) -> Bool {
+        var largestByte: UInt8 = 0
+        for byte in utf8 {
+            largestByte = max(largestByte, byte)
         }
-        return true
-    }
+        guard largestByte >= 0xef else { return false }
 
-    /// U+FDD0–U+FDEF, and U+xFFFE / U+xFFFF in every plane.
-    static func isNoncharacter(_ scalar: UInt32) -> Bool {
-        (0xfdd0...0xfdef).contains(scalar) || scalar & 0xfffe == 0xfffe
+        var index = utf8.startIndex
+        let end = utf8.endIndex
+        while index < end {
+            let lead = utf8[index]
+            switch lead {
+            case 0xef:
+                // U+FDD0–U+FDEF is EF B7 90–AF; U+FFFE and U+FFFF are EF BF BE and EF BF BF.
+                let second = utf8[index + 1]
+                let third = utf8[index + 2]
+                if (second == 0xb7 && (0x90...0xaf).contains(third)) || (second == 0xbf && third >= 0xbe) {
+                    return true
+                }
+                index += 3
+            case 0xf0...0xf4:
+                // 11110uvv 10vvwwww 10xxxxyy 10yyzzzz: the low 16 bits are FFFE or FFFF exactly when
+                // wwww = 1111, the third byte is BF and the fourth is BE or BF.
+                if utf8[index + 1] & 0x0f == 0x0f, utf8[index + 2] == 0xbf, utf8[index + 3] >= 0xbe {
+                    return true
+                }
+                index += 4
+            default:
+                // ASCII, a continuation byte, or a lead byte of a sequence that cannot be a non-character.
+                index += 1
+            }
+        }
+        return false
     }
 }
