@@ -2,10 +2,11 @@
 public struct CBORDecodingLimits: Sendable, Hashable {
     /// Maximum nesting depth of arrays and maps (Chromium: 16).
     ///
-    /// The top-level item is at depth 0 and the elements of an array or map at depth *d* are at depth
-    /// *d* + 1; an item deeper than this is rejected with ``CBORError/Code/tooMuchNesting``. With 16,
-    /// seventeen nested arrays decode (the innermost one is at depth 16) and eighteen do not, exactly as
-    /// Chromium's `max_nesting_level` counts.
+    /// The top-level item is at depth 0 and the members (keys, values, elements) of a container at depth
+    /// *d* are at depth *d* + 1; an item deeper than this is rejected with
+    /// ``CBORError/Code/tooMuchNesting``, exactly as Chromium's `max_nesting_level` counts. With 16, an
+    /// integer inside 16 nested arrays decodes, and so does an empty array inside 16 others; one level
+    /// more does not. Chromium refuses limits above 16; this decoder is iterative, so a caller may raise it.
     public var maxDepth: Int
     /// Maximum input size in bytes.
     public var maxInputSize: Int

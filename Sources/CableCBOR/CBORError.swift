@@ -47,6 +47,7 @@ public struct CBORError: Error, Hashable, CustomStringConvertible, Sendable {
         /// More data items than the configured maximum.
         public static let tooManyItems = Code(.tooManyItems)
 
+        /// The code's name, e.g. `nonMinimalEncoding` (the spelling used by `Spec/vectors/cbor-*.json`).
         public var description: String { self.base.rawValue }
     }
 
@@ -64,8 +65,11 @@ public struct CBORError: Error, Hashable, CustomStringConvertible, Sendable {
         self.location = "\(file):\(line)"
     }
 
+    /// The code and offset only: never any of the input's bytes, which may be secret.
     public var description: String { "CBORError.\(self.code) at offset \(self.offset)" }
 
+    /// Compares codes only, so tests can match on *why* decoding failed.
     public static func == (lhs: CBORError, rhs: CBORError) -> Bool { lhs.code == rhs.code }
+    /// Hashes the code only, consistently with ``==(_:_:)``.
     public func hash(into hasher: inout Hasher) { hasher.combine(self.code) }
 }

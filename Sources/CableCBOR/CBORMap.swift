@@ -54,6 +54,7 @@ public struct CBORMap: Hashable, Sendable, Sequence {
         }
     }
 
+    /// Iterates the entries in canonical key order.
     public func makeIterator() -> IndexingIterator<[Entry]> { self.entries.makeIterator() }
 
     private func index(of key: CBORValue) -> Int? {
@@ -112,16 +113,25 @@ public struct CBORMap: Hashable, Sendable, Sequence {
         return 0
     }
 
+    /// Maps are equal when they hold equal keys with equal values (order is canonical, so entry by entry).
     public static func == (lhs: CBORMap, rhs: CBORMap) -> Bool {
         lhs.entries.count == rhs.entries.count
             && zip(lhs.entries, rhs.entries).allSatisfy { $0.key == $1.key && $0.value == $1.value }
     }
 
+    /// Hashes the entries in canonical order, consistently with ``==(_:_:)``.
     public func hash(into hasher: inout Hasher) {
         hasher.combine(self.entries.count)
         for e in self.entries {
             hasher.combine(e.key)
             hasher.combine(e.value)
         }
+    }
+}
+
+extension CBORMap: CustomStringConvertible {
+    /// Diagnostic notation in canonical order, with byte strings redacted as in ``CBORValue/description``.
+    public var description: String {
+        "{" + self.entries.map { "\($0.key): \($0.value)" }.joined(separator: ", ") + "}"
     }
 }

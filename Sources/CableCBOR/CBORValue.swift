@@ -123,18 +123,22 @@ extension CBORValue {
 // MARK: - Literals
 
 extension CBORValue: ExpressibleByIntegerLiteral {
+    /// An integer literal is `.integer`.
     public init(integerLiteral value: Int64) { self = .integer(value) }
 }
 
 extension CBORValue: ExpressibleByStringLiteral {
+    /// A string literal is `.textString`.
     public init(stringLiteral value: String) { self = .textString(value) }
 }
 
 extension CBORValue: ExpressibleByBooleanLiteral {
+    /// A Boolean literal is `.bool`.
     public init(booleanLiteral value: Bool) { self = .bool(value) }
 }
 
 extension CBORValue: ExpressibleByArrayLiteral {
+    /// An array literal is `.array`.
     public init(arrayLiteral elements: CBORValue...) { self = .array(elements) }
 }
 
@@ -142,5 +146,27 @@ extension CBORValue: ExpressibleByDictionaryLiteral {
     /// Builds a map. Traps on duplicate or invalid keys: literals are written by the programmer.
     public init(dictionaryLiteral elements: (CBORValue, CBORValue)...) {
         self = .map(CBORMap(uniqueKeysWithValues: elements))
+    }
+}
+
+// MARK: - Description
+
+extension CBORValue: CustomStringConvertible {
+    /// RFC 8949 diagnostic notation with every byte string replaced by its length (`h'<32 bytes>'`).
+    ///
+    /// CTAP and the hybrid protocol carry keys, secrets and ciphertexts as byte strings, so a value that
+    /// reaches a log or a test failure message must not print them. Use ``bytesValue`` to look at bytes
+    /// deliberately.
+    public var description: String {
+        switch self {
+        case .integer(let integer): return String(integer)
+        case .byteString(let content): return "h'<\(content.count) bytes>'"
+        case .textString(let text): return text.debugDescription
+        case .array(let elements): return "[" + elements.map(\.description).joined(separator: ", ") + "]"
+        case .map(let map): return map.description
+        case .bool(let flag): return flag ? "true" : "false"
+        case .null: return "null"
+        case .undefined: return "undefined"
+        }
     }
 }

@@ -33,4 +33,18 @@ struct CBORValueTests {
         #expect(CBORValue.bool(true).boolValue == true)
         #expect(CBORValue.null.integerValue == nil)
     }
+
+    @Test("The description is diagnostic notation that never shows a byte string's contents")
+    func descriptionRedactsByteStrings() {
+        let secret: [UInt8] = [0xde, 0xad, 0xbe, 0xef]
+        let value: CBORValue = [1: .byteString(secret), "k": [-2, "t", true, .null, .undefined]]
+        let description = value.description
+        #expect(!description.lowercased().contains("dead"))
+        #expect(!description.contains("222"))  // 0xde in decimal
+        #expect(description.contains("<4 bytes>"))
+        #expect(description.contains("-2"))
+        #expect(String(reflecting: value) == description)
+        #expect(!CBORMap(uniqueKeysWithValues: [(CBORValue.integer(1), CBORValue.byteString(secret))]).description
+            .contains("222"))
+    }
 }
