@@ -58,13 +58,14 @@ let package = Package(
         .target(name: "CableRelyingParty", dependencies: ["CableCTAP", "CableCBOR", "CableCrypto"]),
 
         // MARK: Layer 4: roles.
+        // Roles reach the tunnel service through the `TunnelConnector` seam; the CLI wires CableTunnel in.
         .target(
             name: "CableClient",
-            dependencies: ["CableProtocol", "CableCTAP", "CableTunnel", "CableCBOR", "CableCrypto", log]
+            dependencies: ["CableProtocol", "CableCTAP", "CableRelyingParty", "CableCBOR", "CableCrypto", log]
         ),
         .target(
             name: "CableAuthenticator",
-            dependencies: ["CableProtocol", "CableCTAP", "CableTunnel", "CableCBOR", "CableCrypto", log]
+            dependencies: ["CableProtocol", "CableCTAP", "CableCBOR", "CableCrypto", log]
         ),
 
         // MARK: Layer 5: the `cable` command and examples.
