@@ -59,7 +59,7 @@ struct CBORReader {
     /// Decodes one data item that must span the whole input.
     mutating func decodeSingleItem() throws(CBORError) -> CBORValue {
         guard self.bytes.count <= self.limits.maxInputSize else {
-            throw CBORError(.tooLarge, offset: self.limits.maxInputSize)
+            throw CBORError(.tooLarge, offset: max(0, self.limits.maxInputSize))
         }
         var open: [OpenContainer] = []
         while true {
