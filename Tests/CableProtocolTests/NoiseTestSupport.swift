@@ -1,0 +1,79 @@
+import CableCrypto
+import CableProtocol
+import CableTestSupport
+import Testing
+
+/// Keys and helpers shared by the Noise, crypter, message and linking tests.
+enum NoiseFixture {
+    /// A scalar made of one repeated byte (valid for 0x01…0x7F: below the group order).
+    static func privateKey(_ byte: UInt8) -> P256.PrivateKey {
+        do {
+            return try P256.PrivateKey(rawScalar: [UInt8](repeating: byte, count: 32))
+        } catch {
+            preconditionFailure("fixture scalar \(byte) rejected: \(error)")
+        }
+    }
+
+    static func psk(_ byte: UInt8 = 0x5A) -> PreSharedKey {
+        do {
+            return try PreSharedKey(bytes: [UInt8](repeating: byte, count: 32))
+        } catch {
+            preconditionFailure("fixture PSK rejected: \(error)")
+        }
+    }
+
+    /// The desktop's QR key, the phone's identity key and the two ephemerals of every fixture handshake.
+    static let desktopIdentity = privateKey(0x02)
+    static let phoneIdentity = privateKey(0x03)
+    static let desktopEphemeral = privateKey(0x11)
+    static let phoneEphemeral = privateKey(0x22)
+
+    /// A fresh initiator/responder pair for `pattern` with the fixture keys (deterministic transcripts).
+    static func pair(
+        _ pattern: HandshakePattern, initiatorPSK: PreSharedKey = psk(), responderPSK: PreSharedKey = psk()
+    ) -> (initiator: HandshakeInitiator, responder: HandshakeResponder) {
+        switch pattern {
+        case .knpsk0:
+            return (
+                HandshakeInitiator(
+                    qrFlowWith: initiatorPSK, identity: Self.desktopIdentity, ephemeral: Self.desktopEphemeral),
+                HandshakeResponder(
+                    qrFlowWith: responderPSK, desktopIdentity: Self.desktopIdentity.publicKey,
+                    ephemeral: Self.phoneEphemeral)
+            )
+        case .nkpsk0:
+            return (
+                HandshakeInitiator(
+                    linkedFlowWith: initiatorPSK, phoneIdentity: Self.phoneIdentity.publicKey,
+                    ephemeral: Self.desktopEphemeral),
+                HandshakeResponder(
+                    linkedFlowWith: responderPSK, identity: Self.phoneIdentity, ephemeral: Self.phoneEphemeral)
+            )
+        }
+    }
+
+    /// Runs a whole handshake and returns both results.
+    static func handshake(
+        _ pattern: HandshakePattern
+    ) throws -> (desktop: HandshakeResult, phone: HandshakeResult, message1: [UInt8], message2: [UInt8]) {
+        var (initiator, responder) = Self.pair(pattern)
+        let message1 = try initiator.makeInitialMessage()
+        let (message2, phone) = try responder.respond(to: message1)
+        let desktop = try initiator.receiveResponse(message2)
+        return (desktop, phone, message1, message2)
+    }
+}
+
+/// Asserts that `text` shows none of `secrets`: not as lower- or upper-case hex, and not as Swift's
+/// decimal array rendering of their first bytes.
+func expectRedacted(
+    _ text: String, hiding secrets: [[UInt8]], sourceLocation: SourceLocation = #_sourceLocation
+) {
+    for secret in secrets where !secret.isEmpty {
+        let lower = hexString(secret)
+        #expect(!text.contains(lower), "hex of a secret in \"\(text)\"", sourceLocation: sourceLocation)
+        #expect(!text.contains(lower.uppercased()), "HEX of a secret in \"\(text)\"", sourceLocation: sourceLocation)
+        let decimal = secret.prefix(4).map(String.init).joined(separator: ", ")
+        #expect(!text.contains(decimal), "bytes of a secret in \"\(text)\"", sourceLocation: sourceLocation)
+    }
+}
