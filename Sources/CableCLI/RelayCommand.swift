@@ -1,0 +1,143 @@
+import ArgumentParser
+import CableProtocol
+import CableTunnel
+import Dispatch
+import Logging
+@preconcurrency import Glibc
+
+/// `cable relay`: runs the caBLE tunnel service until SIGINT or SIGTERM.
+struct RelayCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "relay",
+        abstract: "Run the caBLE tunnel service (the WebSocket relay between phone and desktop).",
+        discussion: """
+            Serves /cable/new/<TUNNEL ID>, /cable/connect/<ROUTING ID>/<TUNNEL ID> and \
+            /cable/contact/<ID> (answered 410) with subprotocol fido.cable. Once it accepts \
+            connections it prints one line "listening on ws://HOST:PORT" (the bound port) on \
+            stdout; logs go to stderr. SIGINT or SIGTERM stops it cleanly (exit 0). Durations are \
+            in seconds and may be fractional.
+            """
+    )
+
+    @Option(help: "Address to listen on.")
+    var host = "127.0.0.1"
+
+    @Option(help: "Port to listen on; 0 picks a free port.")
+    var port = 8080
+
+    @Option(help: "Fixed routing ID (6 hex digits) returned in X-caBLE-Routing-ID; random per run if omitted.")
+    var routingID: String?
+
+    @Option(help: "Seconds a new tunnel waits for its peer.")
+    var peerWaitTimeout = Self.seconds(TunnelServer.Configuration().peerWaitTimeout)
+
+    @Option(help: "Seconds a tunnel may carry no message.")
+    var idleTimeout = Self.seconds(TunnelServer.Configuration().idleTimeout)
+
+    @Option(help: "Longest life of a tunnel, in seconds.")
+    var tunnelLifetime = Self.seconds(TunnelServer.Configuration().tunnelLifetime)
+
+    @Option(help: "Largest message in bytes (Chromium accepts up to 1048576).")
+    var maxMessageSize = TunnelServer.Configuration().maxMessageSize
+
+    @Option(help: "Most messages per tunnel, both directions together.")
+    var maxMessagesPerTunnel = TunnelServer.Configuration().maxMessagesPerTunnel
+
+    @Option(help: "Most payload bytes per tunnel, both directions together.")
+    var maxBytesPerTunnel = TunnelServer.Configuration().maxBytesPerTunnel
+
+    @Option(help: "Most messages held for a peer that has not connected yet.")
+    var maxHeldMessages = TunnelServer.Configuration().maxHeldMessages
+
+    @Option(help: "Most bytes held for a peer that has not connected yet.")
+    var maxHeldBytes = TunnelServer.Configuration().maxHeldBytes
+
+    @Option(help: "Most tunnels at once.")
+    var maxTunnels = TunnelServer.Configuration().maxTunnels
+
+    @Option(help: "Most TCP connections at once.")
+    var maxConnections = TunnelServer.Configuration().maxConnections
+
+    @Option(help: "Largest HTTP request head in bytes.")
+    var maxRequestHeadSize = TunnelServer.Configuration().maxRequestHeadSize
+
+    @Option(help: "Seconds a connection has to complete its WebSocket upgrade.")
+    var upgradeTimeout = Self.seconds(TunnelServer.Configuration().upgradeTimeout)
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error or critical.")
+    var logLevel = "info"
+
+    func run() async throws {
+        guard let level = Logger.Level(rawValue: self.logLevel) else {
+            throw Output.failure("--log-level must be one of trace, debug, info, notice, warning, error, critical")
+        }
+        var configuration = TunnelServer.Configuration()
+        configuration.host = self.host
+        configuration.port = self.port
+        if let routingID = self.routingID {
+            do {
+                configuration.routingID = try RoutingID(hex: routingID)
+            } catch {
+                throw Output.failure("--routing-id must be 3 bytes as 6 hex digits: \(error.reason)")
+            }
+        }
+        configuration.peerWaitTimeout = try Self.duration(self.peerWaitTimeout, "--peer-wait-timeout")
+        configuration.idleTimeout = try Self.duration(self.idleTimeout, "--idle-timeout")
+        configuration.tunnelLifetime = try Self.duration(self.tunnelLifetime, "--tunnel-lifetime")
+        configuration.upgradeTimeout = try Self.duration(self.upgradeTimeout, "--upgrade-timeout")
+        configuration.maxMessageSize = self.maxMessageSize
+        configuration.maxMessagesPerTunnel = self.maxMessagesPerTunnel
+        configuration.maxBytesPerTunnel = self.maxBytesPerTunnel
+        configuration.maxHeldMessages = self.maxHeldMessages
+        configuration.maxHeldBytes = self.maxHeldBytes
+        configuration.maxTunnels = self.maxTunnels
+        configuration.maxConnections = self.maxConnections
+        configuration.maxRequestHeadSize = self.maxRequestHeadSize
+
+        var logger = Logger(label: "cable.relay", factory: { StreamLogHandler.standardError(label: $0) })
+        logger.logLevel = level
+        let server = TunnelServer(configuration: configuration, logger: logger)
+
+        // Take the signals before listening, so a signal right after the line is not lost.
+        let signals = Self.terminationSignals()
+        let address: TunnelServerAddress
+        do throws(TunnelError) {
+            address = try await server.start()
+        } catch {
+            throw Output.failure("\(error.reason) [\(error.code)]")
+        }
+        print("listening on \(address)")
+        fflush(stdout)
+
+        for await signal in signals.stream {
+            logger.info("signal received, shutting down", metadata: ["signal": "\(signal)"])
+            break
+        }
+        await server.shutdown()
+        withExtendedLifetime(signals.sources) {}
+    }
+
+    /// SIGINT and SIGTERM as an async stream (their default action, exiting at once, is disabled).
+    private static func terminationSignals() -> (stream: AsyncStream<Int32>, sources: [any DispatchSourceSignal]) {
+        let (stream, continuation) = AsyncStream<Int32>.makeStream()
+        let sources = [SIGINT, SIGTERM].map { number -> any DispatchSourceSignal in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { continuation.yield(number) }
+            source.resume()
+            return source
+        }
+        return (stream, sources)
+    }
+
+    private static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+
+    private static func duration(_ seconds: Double, _ flag: String) throws -> Duration {
+        guard seconds.isFinite, seconds > 0, seconds <= 86_400 else {
+            throw Output.failure("\(flag) must be a number of seconds between 0 and 86400")
+        }
+        return .milliseconds(Int64((seconds * 1000).rounded(.up)))
+    }
+}
