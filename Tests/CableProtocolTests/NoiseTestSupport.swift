@@ -77,3 +77,17 @@ func expectRedacted(
         #expect(!text.contains(decimal), "bytes of a secret in \"\(text)\"", sourceLocation: sourceLocation)
     }
 }
+
+extension NoiseFixture {
+    static let linkSecret = [UInt8](repeating: 0x7C, count: 32)
+
+    /// Linking info as Chromium's phone builds it, signed for `handshakeHash` and the fixture desktop key.
+    static func linkingInfo(
+        handshakeHash: HandshakeHash, contactID: [UInt8] = Array("push-token".utf8), name: String = "Pixel 7"
+    ) throws -> LinkingInfo {
+        try LinkingInfo(
+            contactID: contactID, linkID: [1, 2, 3, 4, 5, 6, 7, 8], linkSecret: SecretBytes(Self.linkSecret),
+            identity: Self.phoneIdentity, authenticatorName: name,
+            desktopIdentity: Self.desktopIdentity.publicKey, handshakeHash: handshakeHash)
+    }
+}
