@@ -5,11 +5,11 @@
 public protocol TunnelConnector: Sendable {
     /// Opens `endpoint` on the tunnel service named by `domainID` (implementations may ignore the
     /// domain, e.g. a loopback relay standing in for every domain).
-    func connect(to endpoint: TunnelEndpoint, domainID: TunnelServerDomainID) async throws -> TunnelConnection
+    func connect(to endpoint: TunnelEndpoint, domainID: TunnelServerDomainID) async throws -> ConnectedTunnel
 }
 
 /// A connected tunnel: the message channel, plus the routing ID returned on `/cable/new/`.
-public struct TunnelConnection: Sendable {
+public struct ConnectedTunnel: Sendable {
     /// Whole binary messages in and out.
     public let channel: any MessageChannel
     /// The routing ID from `X-caBLE-Routing-ID` (only on `/cable/new/`).

@@ -1,0 +1,201 @@
+internal import CableCrypto
+public import CableProtocol
+import Logging
+
+/// Progress of a phone transaction. Carries no secrets.
+public enum PhoneEvent: Sendable, Equatable {
+    /// The QR code was read and validated.
+    case scanned(requestType: RequestTypeHint)
+    /// The tunnel is registered; the service assigned this routing ID.
+    case tunnelRegistered(routingID: RoutingID)
+    /// The advert is being broadcast (repeated every interval).
+    case advertising
+    /// The desktop's handshake arrived and was answered.
+    case handshakeComplete
+    /// A CTAP request arrived (its command byte) and was answered with this status.
+    case requestAnswered(command: UInt8, status: UInt8)
+    /// The desktop ended the transaction.
+    case finished
+}
+
+/// Timeouts of the phone's waits.
+public struct PhoneTimeouts: Sendable, Hashable {
+    /// Registering the tunnel with the tunnel service.
+    public var registerTunnel: Duration
+    /// Until the desktop's handshake arrives (it must first see the advert).
+    public var handshake: Duration
+    /// Between frames once connected (the desktop's next request or shutdown).
+    public var idle: Duration
+
+    public init(registerTunnel: Duration = .seconds(10), handshake: Duration = .seconds(60), idle: Duration = .seconds(120)) {
+        self.registerTunnel = registerTunnel
+        self.handshake = handshake
+        self.idle = idle
+    }
+}
+
+/// What the phone answers CTAP2 requests with: the authenticator model (or a real platform API).
+public protocol CTAPRequestHandler: Sendable {
+    /// The CBOR authenticatorGetInfo response, for the post-handshake message.
+    var getInfoResponse: [UInt8] { get }
+    /// Answers `[command][CBOR]` with `[status][CBOR]`. Never throws: failures are CTAP statuses.
+    func handle(_ request: [UInt8]) async -> [UInt8]
+}
+
+/// The phone driver: acts on a scanned `FIDO:/…` URL — registers a tunnel, broadcasts the advert every
+/// 250 ms until the desktop's handshake arrives, answers it, sends the post-handshake and update
+/// messages, and serves CTAP requests until the desktop shuts the transaction down.
+public struct HybridPhone: Sendable {
+    private let connector: any TunnelConnector
+    private let transmitter: any AdvertTransmitter
+    private let advertInterval: Duration
+    private let timeouts: PhoneTimeouts
+    private let logger: Logger
+
+    public init(
+        connector: any TunnelConnector, transmitter: any AdvertTransmitter, advertInterval: Duration = .milliseconds(250),
+        timeouts: PhoneTimeouts = PhoneTimeouts(), logger: Logger = Logger(label: "cable.phone")
+    ) {
+        self.connector = connector
+        self.transmitter = transmitter
+        self.advertInterval = advertInterval
+        self.timeouts = timeouts
+        self.logger = logger
+    }
+
+    /// Runs one transaction. Returns when the desktop has shut it down (or closed after a reply).
+    ///
+    /// - Parameter domainID: the tunnel-server domain this phone names in its advert.
+    /// - Returns: the number of requests answered.
+    @discardableResult
+    public func run(
+        url: String, domainID: TunnelServerDomainID = .google, handler: any CTAPRequestHandler,
+        onEvent: @escaping @Sendable (PhoneEvent) -> Void = { _ in }
+    ) async throws -> Int {
+        let payload: QRCodePayload
+        do { payload = try QRCodePayload(url: url) } catch {
+            throw PhoneError(.invalidQRCode, step: .scan, error.description, protocolError: error)
+        }
+        onEvent(.scanned(requestType: payload.requestType))
+        var session = PhoneSession(payload: payload, getInfo: handler.getInfoResponse)
+
+        let connector = self.connector
+        let endpoint = session.newTunnelEndpoint
+        let tunnel: ConnectedTunnel
+        do {
+            tunnel = try await withDeadline(
+                self.timeouts.registerTunnel, timeoutError: PhoneError(.timeout, step: .registerTunnel, "the tunnel service did not answer")
+            ) { try await connector.connect(to: endpoint, domainID: domainID) }
+        } catch let e as PhoneError {
+            throw e
+        } catch {
+            throw PhoneError(.tunnelFailed, step: .registerTunnel, "\(error)")
+        }
+        let channel = tunnel.channel
+        guard let routingID = tunnel.routingID else {
+            await channel.close()
+            throw PhoneError(.tunnelFailed, step: .registerTunnel, "the tunnel service returned no routing ID")
+        }
+        onEvent(.tunnelRegistered(routingID: routingID))
+        do {
+            let count = try await self.serve(session: &session, channel: channel, routingID: routingID, domainID: domainID, handler: handler, onEvent: onEvent)
+            await channel.close()
+            return count
+        } catch {
+            await channel.close()
+            throw error
+        }
+    }
+
+    private func serve(
+        session: inout PhoneSession, channel: any MessageChannel, routingID: RoutingID, domainID: TunnelServerDomainID,
+        handler: any CTAPRequestHandler, onEvent: @escaping @Sendable (PhoneEvent) -> Void
+    ) async throws -> Int {
+        let nonce = SecureRandom.bytes(count: CableConstants.eidNonceSize)
+        let advertisingData: [UInt8]
+        do { advertisingData = try session.tunnelOpened(routingID: routingID, domainID: domainID, nonce: nonce) } catch {
+            throw PhoneError(.protocolViolation, step: .registerTunnel, error.description, protocolError: error)
+        }
+        // Advertise until the handshake arrives, as a phone keeps advertising until connected.
+        let transmitter = self.transmitter
+        let interval = self.advertInterval
+        let logger = self.logger
+        let advertising = Task {
+            while !Task.isCancelled {
+                do { try await transmitter.transmit(advertisingData) } catch {
+                    logger.warning("advert transmission failed", metadata: ["error": "\(error)"])
+                }
+                try? await Task.sleep(for: interval)
+            }
+        }
+        onEvent(.advertising)
+        defer { advertising.cancel() }
+
+        let handshake = try await self.receive(on: channel, step: .awaitHandshake, within: self.timeouts.handshake)
+        advertising.cancel()
+        var answered = 0
+        var next: [UInt8]? = handshake
+        while let message = next {
+            let output: PhoneSession.Output
+            do { output = try session.receive(message) } catch {
+                self.logger.info("protocol error", metadata: ["code": "\(error.code)"])
+                throw PhoneError(.protocolViolation, step: answered == 0 && !session.isFinished ? .awaitHandshake : .serveRequests,
+                                 error.description, protocolError: error)
+            }
+            switch output {
+            case .send(let frames):
+                for f in frames { try await self.send(f, on: channel) }
+                onEvent(.handshakeComplete)
+            case .ctapRequest(let request):
+                let reply = await handler.handle(request)
+                let frame: [UInt8]
+                do { frame = try session.respond(reply) } catch {
+                    throw PhoneError(.protocolViolation, step: .serveRequests, error.description, protocolError: error)
+                }
+                try await self.send(frame, on: channel)
+                answered += 1
+                onEvent(.requestAnswered(command: request.first ?? 0, status: reply.first ?? 0))
+            case .finished:
+                onEvent(.finished)
+                return answered
+            case .none:
+                break
+            }
+            next = try await self.receiveOrEnd(on: channel, answered: answered)
+        }
+        onEvent(.finished)
+        return answered
+    }
+
+    /// The next frame; `nil` when the desktop closed after at least one answered request (revision-0
+    /// style ending). Closing before any request is an unexpected end.
+    private func receiveOrEnd(on channel: any MessageChannel, answered: Int) async throws -> [UInt8]? {
+        do {
+            return try await self.receive(on: channel, step: .serveRequests, within: self.timeouts.idle)
+        } catch let e as PhoneError where e.code == .closedByPeer && answered > 0 {
+            return nil
+        }
+    }
+
+    private func send(_ message: [UInt8], on channel: any MessageChannel) async throws {
+        do { try await channel.send(message) } catch {
+            throw PhoneError(.tunnelFailed, step: .serveRequests, "sending failed: \(error)")
+        }
+    }
+
+    private func receive(on channel: any MessageChannel, step: PhoneError.Step, within: Duration) async throws -> [UInt8] {
+        let message: [UInt8]?
+        do {
+            message = try await withDeadline(
+                within, timeoutError: PhoneError(.timeout, step: step, "nothing arrived within \(within)"),
+                onTimeout: { await channel.close() }
+            ) { try await channel.receive() }
+        } catch let e as PhoneError {
+            throw e
+        } catch {
+            throw PhoneError(.tunnelFailed, step: step, "\(error)")
+        }
+        guard let message else { throw PhoneError(.closedByPeer, step: step, "connection closed") }
+        return message
+    }
+}

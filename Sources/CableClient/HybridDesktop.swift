@@ -1,0 +1,214 @@
+internal import CableCrypto
+public import CableProtocol
+import Logging
+
+/// Timeouts for each wait of a desktop transaction.
+public struct DesktopTimeouts: Sendable, Hashable {
+    /// Until the phone's advert is seen (the user must scan the QR code first).
+    public var advert: Duration
+    /// To connect to the tunnel service.
+    public var connect: Duration
+    /// For the handshake response.
+    public var handshake: Duration
+    /// For the post-handshake message.
+    public var postHandshake: Duration
+    /// For the reply to the request (includes the user's decision on the phone).
+    public var response: Duration
+
+    public init(
+        advert: Duration = .seconds(120), connect: Duration = .seconds(10), handshake: Duration = .seconds(10),
+        postHandshake: Duration = .seconds(10), response: Duration = .seconds(120)
+    ) {
+        self.advert = advert
+        self.connect = connect
+        self.handshake = handshake
+        self.postHandshake = postHandshake
+        self.response = response
+    }
+
+    /// Every wait bounded by the same overall budget (the CLI's `--timeout`).
+    public static func all(_ d: Duration) -> DesktopTimeouts {
+        DesktopTimeouts(advert: d, connect: min(d, .seconds(10)), handshake: min(d, .seconds(10)), postHandshake: min(d, .seconds(10)), response: d)
+    }
+}
+
+/// Progress of a desktop transaction, for status lines and step timings. Carries no secrets.
+public enum DesktopEvent: Sendable, Equatable {
+    /// The QR code to show now (the `FIDO:/…` URL).
+    case qrCode(url: String)
+    /// The phone's advert was received and decrypted.
+    case advertReceived(domainID: TunnelServerDomainID, routingID: RoutingID)
+    /// The tunnel to the phone is open.
+    case tunnelConnected
+    /// The Noise handshake finished.
+    case handshakeComplete
+    /// The post-handshake message arrived (protocol revision).
+    case postHandshakeReceived(revision: ProtocolRevision)
+    /// The CTAP request was sent.
+    case requestSent
+    /// The CTAP reply arrived.
+    case responseReceived
+}
+
+/// What a desktop transaction produced.
+public struct DesktopTransactionResult: Sendable {
+    /// The phone's authenticatorGetInfo (from the post-handshake message).
+    public let getInfo: [UInt8]?
+    /// The reply `[status][CBOR]`.
+    public let response: [UInt8]
+    /// Protocol revision the phone speaks.
+    public let revision: ProtocolRevision
+}
+
+/// The desktop (client platform) driver: shows a QR code, waits for the phone's advert, meets it
+/// through the tunnel service, runs the handshake, sends one CTAP2 request and returns the reply.
+/// All protocol decisions are in ``DesktopSession``; this type only waits, sends and times out.
+public struct HybridDesktop: Sendable {
+    private let scanner: any AdvertScanner
+    private let connector: any TunnelConnector
+    private let timeouts: DesktopTimeouts
+    private let logger: Logger
+
+    /// - Parameters:
+    ///   - scanner: where adverts arrive (a radio, the UDP bus, an in-process bus).
+    ///   - connector: how to reach the tunnel service the phone names.
+    public init(
+        scanner: any AdvertScanner, connector: any TunnelConnector, timeouts: DesktopTimeouts = DesktopTimeouts(),
+        logger: Logger = Logger(label: "cable.desktop")
+    ) {
+        self.scanner = scanner
+        self.connector = connector
+        self.timeouts = timeouts
+        self.logger = logger
+    }
+
+    /// Runs one transaction with a fresh QR key.
+    ///
+    /// - Parameters:
+    ///   - request: `[command][CBOR]`, e.g. `[0x01] + makeCredential`. `[0x04]` (getInfo) is answered
+    ///     locally from the post-handshake message, as Chromium does.
+    ///   - timestamp: UNIX seconds for the QR code.
+    ///   - onEvent: progress, called on the driver's task.
+    public func transact(
+        request: [UInt8], requestType: RequestTypeHint, timestamp: Int64,
+        onEvent: @escaping @Sendable (DesktopEvent) -> Void = { _ in }
+    ) async throws -> DesktopTransactionResult {
+        var rng = SecureRandomNumberGenerator()
+        let key: QRGeneratorKey
+        do { key = try QRGeneratorKey.random(using: &rng) } catch {
+            throw DesktopError(.protocolViolation, step: .advert, "could not make a QR key: \(error.reason)", protocolError: error)
+        }
+        var session = try DesktopSession(key: key, requestType: requestType, timestamp: timestamp)
+        // Subscribe before showing the code so no advert is missed.
+        let adverts = self.scanner.adverts()
+        onEvent(.qrCode(url: session.qrPayload.url))
+
+        let probe = session
+        let advertisingData = try await withDeadline(
+            self.timeouts.advert, timeoutError: DesktopError(.timeout, step: .advert, "no advert decrypted with this QR code's key")
+        ) { () -> [UInt8] in
+            for await data in adverts {
+                var trial = probe
+                if trial.matchAdvert(advertisingData: data) != nil { return data }
+            }
+            throw DesktopError(.closedByPeer, step: .advert, "the advert scanner stopped")
+        }
+        guard let match = session.matchAdvert(advertisingData: advertisingData) else {
+            preconditionFailure("the advert matched a copy of this session")
+        }
+        onEvent(.advertReceived(domainID: match.domainID, routingID: match.plaintext.routingID))
+        self.logger.debug("advert matched", metadata: ["domain": "\(match.domainID)", "routingID": "\(match.plaintext.routingID)"])
+
+        let connector = self.connector
+        let tunnel: ConnectedTunnel
+        do {
+            tunnel = try await withDeadline(
+                self.timeouts.connect, timeoutError: DesktopError(.timeout, step: .connect, "the tunnel service did not answer")
+            ) { try await connector.connect(to: match.endpoint, domainID: match.domainID) }
+        } catch let e as DesktopError {
+            throw e
+        } catch {
+            throw DesktopError(.tunnelFailed, step: .connect, "\(error)")
+        }
+        let channel = tunnel.channel
+        onEvent(.tunnelConnected)
+        do {
+            let result = try await self.converse(session: &session, channel: channel, request: request, onEvent: onEvent)
+            await channel.close()
+            return result
+        } catch {
+            await channel.close()
+            throw error
+        }
+    }
+
+    private func converse(
+        session: inout DesktopSession, channel: any MessageChannel, request: [UInt8],
+        onEvent: @Sendable (DesktopEvent) -> Void
+    ) async throws -> DesktopTransactionResult {
+        try await self.send(try self.checked(.handshake) { () throws(CableProtocolError) in try session.makeHandshakeMessage() }, on: channel, step: .handshake)
+        let response = try await self.receive(on: channel, step: .handshake, within: self.timeouts.handshake)
+        _ = try self.checked(.handshake) { () throws(CableProtocolError) in try session.receive(response) }
+        onEvent(.handshakeComplete)
+
+        let postMessage = try await self.receive(on: channel, step: .postHandshake, within: self.timeouts.postHandshake)
+        let post = try self.checked(.postHandshake) { () throws(CableProtocolError) in try session.receive(postMessage) }
+        guard case .postHandshake(let getInfo, let revision, _) = post else {
+            preconditionFailure("the first frame after the handshake is the post-handshake message")
+        }
+        onEvent(.postHandshakeReceived(revision: revision))
+
+        let reply: [UInt8]
+        if request == [0x04] {
+            // getInfo is answered locally from the post-handshake message (Chromium, libwebauthn).
+            reply = [0x00] + (getInfo ?? [])
+        } else {
+            let frame = try self.checked(.response) { () throws(CableProtocolError) in try session.sendCTAP(request) }
+            try await self.send(frame, on: channel, step: .response)
+            onEvent(.requestSent)
+            var got: [UInt8]? = nil
+            while got == nil {
+                let message = try await self.receive(on: channel, step: .response, within: self.timeouts.response)
+                switch try self.checked(.response, { () throws(CableProtocolError) in try session.receive(message) }) {
+                case .ctapResponse(let r): got = r
+                case .update, .none, .handshakeComplete, .postHandshake: continue
+                }
+            }
+            reply = got ?? []
+        }
+        onEvent(.responseReceived)
+        if let shutdown = try? session.shutdown() {
+            try? await channel.send(shutdown)
+        }
+        return DesktopTransactionResult(getInfo: getInfo, response: reply, revision: revision)
+    }
+
+    private func checked<T>(_ step: DesktopStep, _ body: () throws(CableProtocolError) -> T) throws(DesktopError) -> T {
+        do { return try body() } catch {
+            self.logger.info("protocol error", metadata: ["step": "\(step.rawValue)", "code": "\(error.code)"])
+            throw DesktopError(.protocolViolation, step: step, error.description, protocolError: error)
+        }
+    }
+
+    private func send(_ message: [UInt8], on channel: any MessageChannel, step: DesktopStep) async throws {
+        do { try await channel.send(message) } catch {
+            throw DesktopError(.tunnelFailed, step: step, "sending failed: \(error)")
+        }
+    }
+
+    private func receive(on channel: any MessageChannel, step: DesktopStep, within: Duration) async throws -> [UInt8] {
+        let message: [UInt8]?
+        do {
+            message = try await withDeadline(
+                within, timeoutError: DesktopError(.timeout, step: step, "nothing arrived within \(within)"),
+                onTimeout: { await channel.close() }
+            ) { try await channel.receive() }
+        } catch let e as DesktopError {
+            throw e
+        } catch {
+            throw DesktopError(.tunnelFailed, step: step, "\(error)")
+        }
+        guard let message else { throw DesktopError(.closedByPeer, step: step, "connection closed") }
+        return message
+    }
+}

@@ -1,0 +1,84 @@
+import CableAuthenticator
+import CableClient
+import CableProtocol
+import CableTestSupport
+import Testing
+
+/// A CTAP handler that answers every request with a fixed reply, to test the drivers alone.
+struct FixedReplyHandler: CTAPRequestHandler {
+    let getInfoResponse: [UInt8] = [0xA1, 0x01, 0x81, 0x68] + Array("FIDO_2_0".utf8)
+    let reply: [UInt8]
+    func handle(_ request: [UInt8]) async -> [UInt8] { self.reply }
+}
+
+@Suite(.timeLimit(.minutes(1))) struct DriverTests {
+    @Test func desktopAndPhoneCompleteATransactionInProcess() async throws {
+        let bus = InProcessAdvertBus()
+        let service = InMemoryTunnelService()
+        let desktop = HybridDesktop(scanner: bus, connector: service, timeouts: .all(.seconds(10)))
+        let phone = HybridPhone(connector: service, transmitter: bus, advertInterval: .milliseconds(20))
+        let (urls, urlSink) = AsyncStream<String>.makeStream()
+        async let result = desktop.transact(request: [0x02, 0xA0], requestType: .getAssertion, timestamp: 1_700_000_000) { event in
+            if case .qrCode(let url) = event { urlSink.yield(url) }
+        }
+        var it = urls.makeAsyncIterator()
+        let url = try #require(await it.next())
+        let answered = try await phone.run(url: url, handler: FixedReplyHandler(reply: [0x2E]))
+        let r = try await result
+        #expect(r.response == [0x2E])
+        #expect(r.revision == .one)
+        #expect(r.getInfo == FixedReplyHandler(reply: []).getInfoResponse)
+        #expect(answered == 1)
+    }
+
+    @Test func getInfoIsAnsweredLocally() async throws {
+        let bus = InProcessAdvertBus()
+        let service = InMemoryTunnelService()
+        let desktop = HybridDesktop(scanner: bus, connector: service, timeouts: .all(.seconds(10)))
+        let phone = HybridPhone(connector: service, transmitter: bus, advertInterval: .milliseconds(20))
+        let (urls, urlSink) = AsyncStream<String>.makeStream()
+        async let result = desktop.transact(request: [0x04], requestType: .getAssertion, timestamp: 0) { event in
+            if case .qrCode(let url) = event { urlSink.yield(url) }
+        }
+        var it = urls.makeAsyncIterator()
+        let url = try #require(await it.next())
+        let answered = try await phone.run(url: url, handler: FixedReplyHandler(reply: [0x01]))
+        #expect(try await result.response == [0x00] + FixedReplyHandler(reply: []).getInfoResponse)
+        #expect(answered == 0)
+    }
+
+    @Test func aPhoneThatNeverAnswersTimesOutAtTheAdvertStep() async throws {
+        let desktop = HybridDesktop(
+            scanner: InProcessAdvertBus(), connector: InMemoryTunnelService(),
+            timeouts: DesktopTimeouts(advert: .milliseconds(200)))
+        let error = await #expect(throws: DesktopError.self) {
+            try await desktop.transact(request: [0x02], requestType: .getAssertion, timestamp: 0)
+        }
+        #expect(error?.code == .timeout)
+        #expect(error?.step == .advert)
+    }
+
+    @Test func aPhoneThatStopsAfterTheAdvertTimesOutAtTheHandshake() async throws {
+        // A stranger replays the right advert but nobody answers on the tunnel.
+        let bus = InProcessAdvertBus()
+        let service = InMemoryTunnelService()
+        let desktop = HybridDesktop(scanner: bus, connector: service, timeouts: DesktopTimeouts(advert: .seconds(5), handshake: .milliseconds(300)))
+        let (urls, urlSink) = AsyncStream<String>.makeStream()
+        async let result = desktop.transact(request: [0x02], requestType: .getAssertion, timestamp: 0) { event in
+            if case .qrCode(let url) = event { urlSink.yield(url) }
+        }
+        var it = urls.makeAsyncIterator()
+        let url = try #require(await it.next())
+        var session = PhoneSession(payload: try QRCodePayload(url: url), getInfo: [0xA0])
+        _ = try await service.connect(to: session.newTunnelEndpoint, domainID: .google)
+        let advert = try session.tunnelOpened(routingID: try RoutingID(hex: "2A0000"), domainID: .google, nonce: [UInt8](repeating: 1, count: 10))
+        try await bus.transmit(advert)
+        do {
+            _ = try await result
+            Issue.record("the transaction should have timed out")
+        } catch let error as DesktopError {
+            #expect(error.step == .handshake)
+            #expect(error.code == .timeout)
+        }
+    }
+}
