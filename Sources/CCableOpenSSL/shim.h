@@ -27,13 +27,6 @@
  * Swift wrappers own every handle. All return OpenSSL's 1 on success.
  */
 
-/* EVP_PKEY_KEYPAIR / EVP_PKEY_PUBLIC_KEY are nested OR expressions, which Swift does not import. */
-static inline int cable_evp_pkey_keypair_selection(void) { return EVP_PKEY_KEYPAIR; }
-static inline int cable_evp_pkey_public_key_selection(void) { return EVP_PKEY_PUBLIC_KEY; }
-
-/* OPENSSL_free is a function-like macro. */
-static inline void cable_openssl_free(void *pointer) { OPENSSL_free(pointer); }
-
 /* HKDF-SHA256 (extract then expand) on a fresh EVP_KDF_CTX of the "HKDF" algorithm. An empty salt is
  * omitted, which OpenSSL treats as HashLen zero bytes (RFC 5869 §2.2); empty info is omitted too. */
 static inline int cable_hkdf_sha256_derive(EVP_KDF_CTX *context,
@@ -66,17 +59,6 @@ static inline int cable_hmac_sha256_init(EVP_MAC_CTX *context, const uint8_t *ke
     params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0);
     params[1] = OSSL_PARAM_construct_end();
     return EVP_MAC_init(context, key_length > 0 ? key : &empty, key_length, params);
-}
-
-/* A P-256 public EVP_PKEY from an already validated X9.62 point, on a context after EVP_PKEY_fromdata_init. */
-static inline int cable_p256_public_key_fromdata(EVP_PKEY_CTX *context,
-                                                 const uint8_t *point, size_t point_length,
-                                                 EVP_PKEY **key) {
-    OSSL_PARAM params[3];
-    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)SN_X9_62_prime256v1, 0);
-    params[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, (void *)point, point_length);
-    params[2] = OSSL_PARAM_construct_end();
-    return EVP_PKEY_fromdata(context, key, EVP_PKEY_PUBLIC_KEY, params);
 }
 
 /* A P-256 key pair EVP_PKEY from a validated 32-byte big-endian scalar and its public point, on a context

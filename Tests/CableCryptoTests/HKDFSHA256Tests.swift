@@ -63,7 +63,9 @@ struct HKDFSHA256Tests {
     }
 
     @Test func emptyInputKeyMaterialIsAccepted() {
-        let okm = HKDFSHA256.deriveKey(inputKeyMaterial: [UInt8](), salt: [UInt8](), info: [UInt8](), outputByteCount: 32)
+        let okm = HKDFSHA256.deriveKey(
+            inputKeyMaterial: [UInt8](), salt: [UInt8](), info: [UInt8](), outputByteCount: 32
+        )
         #expect(okm.count == 32)
     }
 

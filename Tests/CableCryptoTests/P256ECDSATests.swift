@@ -83,7 +83,8 @@ struct P256ECDSATests {
 
     @Test func signatureByAKnownKeyVerifiesUnderItsPublishedPublicKey() throws {
         // The RFC 6979 A.2.5 private key, re-imported: our signature must verify under the RFC's public key.
-        let keys = try CryptoVectorFile<P256PrivateKeyTests.Input, P256PrivateKeyTests.Expected>.load("crypto-p256-keys")
+        typealias KeyVectors = CryptoVectorFile<P256PrivateKeyTests.Input, P256PrivateKeyTests.Expected>
+        let keys = try KeyVectors.load("crypto-p256-keys")
         let vector = try #require(keys.vectors.first { $0.id == "p256_scalar_rfc6979_a2_5" })
         let key = try P256.PrivateKey(rawScalar: hex(try #require(vector.input.scalar)))
         let published = try P256.PublicKey(x962Representation: hex(try #require(vector.expected?.publicUncompressed)))

@@ -69,8 +69,9 @@ struct P256PrivateKeyTests {
         let seed = [UInt8](repeating: 0x42, count: 32)
         var other = seed
         other[31] ^= 1
-        #expect(try P256.PrivateKey(derivedFromSeed: seed).publicKey == P256.PrivateKey(derivedFromSeed: seed).publicKey)
-        #expect(try P256.PrivateKey(derivedFromSeed: seed).publicKey != P256.PrivateKey(derivedFromSeed: other).publicKey)
+        let first = try P256.PrivateKey(derivedFromSeed: seed)
+        #expect(try P256.PrivateKey(derivedFromSeed: seed).publicKey == first.publicKey)
+        #expect(try P256.PrivateKey(derivedFromSeed: other).publicKey != first.publicKey)
     }
 
     @Test func descriptionAndDumpNeverShowTheScalar() throws {

@@ -26,7 +26,8 @@ package enum AES256GCM {
                 let written = try self.update(context, input: plaintext, output: output.baseAddress)
                 try self.finish(context, output: output.baseAddress, at: written)
                 guard EVP_CIPHER_CTX_ctrl(
-                    context.pointer, EVP_CTRL_GCM_GET_TAG, Int32(self.tagByteCount), output.baseAddress.map { $0 + written }
+                    context.pointer, EVP_CTRL_GCM_GET_TAG, Int32(self.tagByteCount),
+                    output.baseAddress.map { $0 + written }
                 ) == 1 else {
                     throw OpenSSLError.failure("EVP_CIPHER_CTX_ctrl(GET_TAG)")
                 }
@@ -124,8 +125,12 @@ package enum AES256GCM {
             var written: Int32 = 0
             guard EVP_CipherUpdate(
                 context.pointer, output.map { $0 + offset }, &written, inputBase + offset, Int32(chunk)
-            ) == 1, Int(written) == (output == nil ? Int(written) : chunk) else {
+            ) == 1 else {
                 throw OpenSSLError.failure("EVP_CipherUpdate")
+            }
+            // GCM is a stream mode: every input byte comes out at once (AAD updates produce no output).
+            guard output == nil || Int(written) == chunk else {
+                throw CryptoError(.openSSL, "EVP_CipherUpdate: wrote \(written) of \(chunk) bytes")
             }
             offset += chunk
         }

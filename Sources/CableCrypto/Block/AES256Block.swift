@@ -11,12 +11,16 @@ package enum AES256Block {
     package static let keyByteCount = 32
 
     /// Encrypts one block. Throws `.invalidLength` unless `block` is 16 and `key` 32 bytes.
-    package static func encrypt(block: some Collection<UInt8>, key: some Collection<UInt8>) throws(CryptoError) -> [UInt8] {
+    package static func encrypt(
+        block: some Collection<UInt8>, key: some Collection<UInt8>
+    ) throws(CryptoError) -> [UInt8] {
         try self.transform(block: block, key: key, encrypting: true)
     }
 
     /// Decrypts one block. Throws `.invalidLength` unless `block` is 16 and `key` 32 bytes.
-    package static func decrypt(block: some Collection<UInt8>, key: some Collection<UInt8>) throws(CryptoError) -> [UInt8] {
+    package static func decrypt(
+        block: some Collection<UInt8>, key: some Collection<UInt8>
+    ) throws(CryptoError) -> [UInt8] {
         try self.transform(block: block, key: key, encrypting: false)
     }
 

@@ -31,7 +31,9 @@ package enum HMACSHA256 {
         return constantTimeEquals(tag, expected[0..<tagCount])
     }
 
-    private static func compute(key: some Collection<UInt8>, data: some Collection<UInt8>) throws(CryptoError) -> [UInt8] {
+    private static func compute(
+        key: some Collection<UInt8>, data: some Collection<UInt8>
+    ) throws(CryptoError) -> [UInt8] {
         let context = try EVPMACContext(algorithm: FetchedAlgorithms.shared.hmac)
         try key.withContiguousBytes { (key) throws(CryptoError) in
             guard cable_hmac_sha256_init(context.pointer, key.baseAddress, key.count) == 1 else {

@@ -32,6 +32,11 @@ final class P256Group: @unchecked Sendable {
     let pointer: OpaquePointer
     /// The group order as a `BIGNUM` owned by the group.
     private let order: OpaquePointer
+    /// P-256 domain parameters as a key-less `EVP_PKEY`. Public keys are made by duplicating it and
+    /// setting the point, about 3.5× faster than `EVP_PKEY_fromdata`, which rebuilds the group from its
+    /// name for every key (8.5 µs against 30 µs, measured here with OpenSSL 3.0.19). `EVP_PKEY_dup` only
+    /// reads the template, so concurrent duplication is safe.
+    private let parameters: EVPPKey
 
     private init() {
         guard let group = EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1) else {
@@ -46,6 +51,36 @@ final class P256Group: @unchecked Sendable {
         }
         self.pointer = group
         self.order = order
+        do {
+            self.parameters = try Self.makeParameters()
+        } catch {
+            preconditionFailure("CableCrypto: P-256 parameters: \(error)")
+        }
+    }
+
+    private static func makeParameters() throws(CryptoError) -> EVPPKey {
+        let context = try EVPPKeyContext(keyType: "EC")
+        guard EVP_PKEY_paramgen_init(context.pointer) == 1 else { throw OpenSSLError.failure("EVP_PKEY_paramgen_init") }
+        // The name is only read during the call (OpenSSL copies it), so Swift's temporary C string is fine.
+        guard EVP_PKEY_CTX_set_group_name(context.pointer, SN_X9_62_prime256v1) == 1 else {
+            throw OpenSSLError.failure("EVP_PKEY_CTX_set_group_name")
+        }
+        var parameters: OpaquePointer?
+        guard EVP_PKEY_paramgen(context.pointer, &parameters) == 1, let parameters else {
+            throw OpenSSLError.failure("EVP_PKEY_paramgen")
+        }
+        return EVPPKey(taking: parameters)
+    }
+
+    /// An OpenSSL public key for a point that this type decoded or computed (65 uncompressed bytes).
+    func publicKey(validatedUncompressed point: UnsafeBufferPointer<UInt8>) throws(CryptoError) -> EVPPKey {
+        guard let duplicate = EVP_PKEY_dup(self.parameters.pointer) else { throw OpenSSLError.failure("EVP_PKEY_dup") }
+        // Owned from here so that it is freed on failure; it is not shared until it is returned.
+        let key = EVPPKey(taking: duplicate)
+        guard EVP_PKEY_set1_encoded_public_key(key.pointer, point.baseAddress, point.count) == 1 else {
+            throw OpenSSLError.failure("EVP_PKEY_set1_encoded_public_key")
+        }
+        return key
     }
 
     // MARK: - Scalars
@@ -110,7 +145,10 @@ final class P256Group: @unchecked Sendable {
         case (1, 0x00):
             throw CryptoError(.invalidPublicKey, "the point at infinity is not a public key")
         case (Self.compressedByteCount, let prefix?), (Self.uncompressedByteCount, let prefix?):
-            throw CryptoError(.invalidPublicKey, "prefix \(prefix) does not match a \(encoded.count)-byte X9.62 point")
+            let prefixHex = (prefix < 0x10 ? "0" : "") + String(prefix, radix: 16)
+            throw CryptoError(
+                .invalidPublicKey, "prefix \(prefixHex) does not match a \(encoded.count)-byte X9.62 point"
+            )
         default:
             throw CryptoError(
                 .invalidLength, "an X9.62 P-256 point is 33 or 65 bytes, got \(encoded.count)"

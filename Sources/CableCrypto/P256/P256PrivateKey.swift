@@ -17,7 +17,9 @@ extension P256 {
         init(scalar: SecretBytes) throws(CryptoError) {
             let (key, publicKey) = try scalar.withBuffer { (scalar) throws(CryptoError) in
                 guard scalar.count == P256Group.scalarByteCount else {
-                    throw CryptoError.invalidLength("P-256 scalar", expected: P256Group.scalarByteCount, actual: scalar.count)
+                    throw CryptoError.invalidLength(
+                        "P-256 scalar", expected: P256Group.scalarByteCount, actual: scalar.count
+                    )
                 }
                 guard P256Group.isValidScalar(scalar) else {
                     throw CryptoError(.invalidPrivateKey, "P-256 scalar must be in [1, n-1]")

@@ -23,17 +23,7 @@ extension P256 {
         /// A key from 65 bytes that `P256Group` produced or validated.
         init(validatedUncompressed uncompressed: [UInt8]) throws(CryptoError) {
             self.key = try uncompressed.withContiguousBytes { (point) throws(CryptoError) in
-                let context = try EVPPKeyContext(keyType: "EC")
-                guard EVP_PKEY_fromdata_init(context.pointer) == 1 else {
-                    throw OpenSSLError.failure("EVP_PKEY_fromdata_init")
-                }
-                var key: OpaquePointer?
-                guard cable_p256_public_key_fromdata(context.pointer, point.baseAddress, point.count, &key) == 1,
-                    let key
-                else {
-                    throw OpenSSLError.failure("EVP_PKEY_fromdata")
-                }
-                return EVPPKey(taking: key)
+                try P256Group.shared.publicKey(validatedUncompressed: point)
             }
             self.encoded = uncompressed
         }
