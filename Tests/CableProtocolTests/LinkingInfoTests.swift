@@ -135,12 +135,12 @@ import Testing
         }
     }
 
-    @Test func descriptionShowsTheNameButNoSecret() throws {
+    @Test func descriptionShowsSizesButNoField() throws {
         let info = try NoiseFixture.linkingInfo(handshakeHash: Self.hash)
         let verified = try info.verified(handshakeHash: Self.hash, desktopIdentity: NoiseFixture.desktopIdentity)
         for text in [String(describing: info), String(reflecting: info), String(describing: verified)] {
-            #expect(text.contains("Pixel 7"))
-            expectRedacted(text, hiding: [NoiseFixture.linkSecret, info.handshakeSignature, Self.hash.bytes])
+            #expect(!text.contains("Pixel 7"))
+            expectRedacted(text, hiding: [NoiseFixture.linkSecret, info.handshakeSignature, Self.hash.bytes, info.contactID])
         }
     }
 }

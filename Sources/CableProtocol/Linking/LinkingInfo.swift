@@ -18,7 +18,7 @@ extension CableProtocolError.Code {
 /// public key is on the curve. Whether it belongs to this session is a separate question, answered by
 /// ``verified(handshakeHash:desktopIdentity:)``, which yields a ``VerifiedLinkingInfo``.
 ///
-/// `description` shows the name and sizes only; the link secret is never printed.
+/// `description` shows field sizes only; the link secret (and every other field) is never printed.
 public struct LinkingInfo: Sendable, Hashable, CustomStringConvertible {
     /// The CBOR keys (protocol constants).
     enum Key: Int64 {
@@ -154,8 +154,9 @@ public struct LinkingInfo: Sendable, Hashable, CustomStringConvertible {
     }
 
     public var description: String {
-        "LinkingInfo(name: \"\(self.authenticatorName)\", contactID: \(self.contactID.count) bytes, "
-            + "linkID: \(self.linkID.count) bytes, secret redacted)"
+        // Everything here arrived encrypted, the name included: sizes only.
+        "LinkingInfo(contactID: \(self.contactID.count) bytes, linkID: \(self.linkID.count) bytes, "
+            + "name: \(self.authenticatorName.utf8.count) bytes, secret redacted)"
     }
 }
 

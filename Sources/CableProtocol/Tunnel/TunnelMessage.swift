@@ -74,7 +74,8 @@ public enum TunnelMessage: Sendable, Hashable, CustomStringConvertible {
                 throw CableProtocolError(.tunnelMessageEmpty, "frame has no message-type byte")
             }
             guard let type = MessageType(rawValue: typeByte) else {
-                throw CableProtocolError(.tunnelMessageUnknownType, "message type \(typeByte) is not 0...3")
+                // The type byte is plaintext, so it is not echoed into the reason.
+                throw CableProtocolError(.tunnelMessageUnknownType, "message type is not 0...3")
             }
             let payload = Array(plaintext.dropFirst())
             switch type {
