@@ -49,14 +49,10 @@ public struct COSEKey: Hashable, Sendable {
     /// Parses a decoded COSE_Key map.
     public init(cbor: CBORValue, field: String = "coseKey") throws(CTAPError) {
         let parameters = try CTAPParameters(cbor, path: field)
-        for entry in parameters.map {
-            guard let label = entry.key.integerValue, COSEKeyLabel.all.contains(label) else {
-                throw CTAPError(.unexpectedParameter, field: field, "label \(entry.key.labelDescription) is not part of an ES256 key")
-            }
-        }
+        // Key type and algorithm first: an RSA or OKP key is "unsupported", not "malformed", even though its
+        // other labels (-1, -2 …) mean something else than for EC2.
         let keyType = try parameters.required(.integer(COSEKeyLabel.keyType), "kty (1)", CTAPRead.integer)
         let algorithm = try parameters.required(.integer(COSEKeyLabel.algorithm), "alg (3)", CTAPRead.integer)
-        let curve = try parameters.required(.integer(COSEKeyLabel.curve), "crv (-1)", CTAPRead.integer)
         guard keyType == COSEKeyLabel.keyTypeEC2 else {
             throw CTAPError(.unsupportedKey, field: parameters.field("kty (1)"), "key type \(keyType), only EC2 (2) is supported")
         }
@@ -66,6 +62,14 @@ public struct COSEKey: Hashable, Sendable {
                 "\(COSEAlgorithm(rawValue: algorithm)), only ES256 (-7) is supported"
             )
         }
+        for entry in parameters.map {
+            guard let label = entry.key.integerValue, COSEKeyLabel.all.contains(label) else {
+                throw CTAPError(
+                    .unexpectedParameter, field: field, "label \(entry.key.labelDescription) is not part of an ES256 key"
+                )
+            }
+        }
+        let curve = try parameters.required(.integer(COSEKeyLabel.curve), "crv (-1)", CTAPRead.integer)
         guard curve == COSEKeyLabel.curveP256 else {
             throw CTAPError(.unsupportedKey, field: parameters.field("crv (-1)"), "curve \(curve), only P-256 (1) is supported")
         }
