@@ -133,7 +133,9 @@ import Testing
         var legacyPhone = Crypter(
             readKey: SecretBytes(Self.desktopWrite), writeKey: SecretBytes(Self.phoneWrite), policy: .fixed(.legacy),
             writeSequenceNumber: 1)
-        #expect(throws: CableProtocolError(.crypterAuthenticationFailed, "")) { try desktop.open(legacyPhone.seal([2])) }
+        #expect(throws: CableProtocolError(.crypterAuthenticationFailed, "")) {
+            try desktop.open(legacyPhone.seal([2]))
+        }
         #expect(desktop.construction == .current)
     }
 
@@ -174,7 +176,9 @@ import Testing
             }
         }
         // A bare tag authenticates nothing here and must not crash.
-        #expect(throws: CableProtocolError(.crypterAuthenticationFailed, "")) { try phone.open([UInt8](repeating: 0, count: 16)) }
+        #expect(throws: CableProtocolError(.crypterAuthenticationFailed, "")) {
+            try phone.open([UInt8](repeating: 0, count: 16))
+        }
     }
 
     @Test func messagesLargerThanTheTunnelAreRefused() throws {
@@ -224,7 +228,8 @@ import Testing
         #expect(text.contains("write: 1"))
         expectRedacted(text, hiding: [Self.desktopWrite, Self.phoneWrite])
         expectRedacted(String(reflecting: desktop), hiding: [Self.desktopWrite, Self.phoneWrite])
-        let error = try #require(throws: CableProtocolError.self) { try desktop.open([UInt8](repeating: 0xA1, count: 40)) }
+        let forged = [UInt8](repeating: 0xA1, count: 40)
+        let error = try #require(throws: CableProtocolError.self) { try desktop.open(forged) }
         expectRedacted(String(describing: error), hiding: [Self.desktopWrite, Self.phoneWrite])
     }
 }

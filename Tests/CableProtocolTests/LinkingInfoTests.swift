@@ -140,7 +140,8 @@ import Testing
         let verified = try info.verified(handshakeHash: Self.hash, desktopIdentity: NoiseFixture.desktopIdentity)
         for text in [String(describing: info), String(reflecting: info), String(describing: verified)] {
             #expect(!text.contains("Pixel 7"))
-            expectRedacted(text, hiding: [NoiseFixture.linkSecret, info.handshakeSignature, Self.hash.bytes, info.contactID])
+            expectRedacted(
+                text, hiding: [NoiseFixture.linkSecret, info.handshakeSignature, Self.hash.bytes, info.contactID])
         }
     }
 }

@@ -122,7 +122,8 @@ import Testing
                 var (_, responder) = NoiseFixture.pair(pattern)
                 let error = try #require(throws: CableProtocolError.self) { try responder.respond(to: tampered) }
                 let expected: Set<CableProtocolError.Code> =
-                    index < 65 ? [.handshakeInvalidPublicKey, .handshakeAuthenticationFailed] : [.handshakeAuthenticationFailed]
+                    index < 65
+                    ? [.handshakeInvalidPublicKey, .handshakeAuthenticationFailed] : [.handshakeAuthenticationFailed]
                 #expect(expected.contains(error.code), "byte \(index) bit \(bit): \(error)")
             }
         }
@@ -139,7 +140,8 @@ import Testing
                 _ = try initiator.makeInitialMessage()
                 let error = try #require(throws: CableProtocolError.self) { try initiator.receiveResponse(tampered) }
                 let expected: Set<CableProtocolError.Code> =
-                    index < 65 ? [.handshakeInvalidPublicKey, .handshakeAuthenticationFailed] : [.handshakeAuthenticationFailed]
+                    index < 65
+                    ? [.handshakeInvalidPublicKey, .handshakeAuthenticationFailed] : [.handshakeAuthenticationFailed]
                 #expect(expected.contains(error.code), "byte \(index) bit \(bit): \(error)")
             }
         }
@@ -219,8 +221,12 @@ import Testing
         let run = try NoiseFixture.handshake(pattern)
         var (initiator, responder) = NoiseFixture.pair(pattern)
         let message1 = try initiator.makeInitialMessage()
-        #expect(throws: CableProtocolError(.handshakeAuthenticationFailed, "")) { try initiator.receiveResponse(message1) }
-        #expect(throws: CableProtocolError(.handshakeAuthenticationFailed, "")) { try responder.respond(to: run.message2) }
+        #expect(throws: CableProtocolError(.handshakeAuthenticationFailed, "")) {
+            try initiator.receiveResponse(message1)
+        }
+        #expect(throws: CableProtocolError(.handshakeAuthenticationFailed, "")) {
+            try responder.respond(to: run.message2)
+        }
     }
 
     @Test(arguments: HandshakePattern.allCases)
@@ -229,7 +235,9 @@ import Testing
         var (initiator, responder) = NoiseFixture.pair(pattern)
         _ = try initiator.makeInitialMessage()
         #expect(throws: CableProtocolError.self) { try initiator.receiveResponse(Array(run.message2.dropLast())) }
-        #expect(throws: CableProtocolError(.handshakeUnexpectedMessage, "")) { try initiator.receiveResponse(run.message2) }
+        #expect(throws: CableProtocolError(.handshakeUnexpectedMessage, "")) {
+            try initiator.receiveResponse(run.message2)
+        }
         #expect(throws: CableProtocolError.self) { try responder.respond(to: [0x04]) }
         #expect(throws: CableProtocolError(.handshakeUnexpectedMessage, "")) { try responder.respond(to: run.message1) }
     }
@@ -248,7 +256,8 @@ import Testing
                 try HandshakeResponder(linkedFlowWith: psk, identityScalar: scalar)
             }
             #expect(throws: CableProtocolError(.handshakeInvalidKey, "")) {
-                try HandshakeInitiator(qrFlowWith: psk, identityScalar: [UInt8](repeating: 1, count: 32), ephemeralScalar: scalar)
+                try HandshakeInitiator(
+                    qrFlowWith: psk, identityScalar: [UInt8](repeating: 1, count: 32), ephemeralScalar: scalar)
             }
         }
         var offCurve = NoiseFixture.phoneIdentity.publicKey.uncompressedRepresentation

@@ -80,7 +80,8 @@ import Testing
         let key = try #require(state.cipherKey).bytes
         let h = state.handshakeHash
         let ciphertext = try state.encryptAndHash([1, 2, 3])
-        let expected = try AES256GCM.seal([1, 2, 3], key: key, nonce: [UInt8](repeating: 0, count: 12), additionalData: h)
+        let zeroNonce = [UInt8](repeating: 0, count: 12)
+        let expected = try AES256GCM.seal([1, 2, 3], key: key, nonce: zeroNonce, additionalData: h)
         #expect(ciphertext == expected)
         #expect(state.handshakeHash == SHA256.hash(h + ciphertext))
     }

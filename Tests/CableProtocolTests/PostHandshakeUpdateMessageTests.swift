@@ -46,9 +46,9 @@ import Testing
             return
         }
         let received = try #require(try UpdateMessage(decoding: payload).linkingInfo)
-        #expect(
-            try received.verified(handshakeHash: run.desktop.handshakeHash, desktopIdentity: NoiseFixture.desktopIdentity)
-                .info == info)
+        let verified = try received.verified(
+            handshakeHash: run.desktop.handshakeHash, desktopIdentity: NoiseFixture.desktopIdentity)
+        #expect(verified.info == info)
     }
 
     @Test func thePaddingValueIsNotChecked() throws {
@@ -83,7 +83,9 @@ import Testing
         try UpdateMessage.validateDesktopUpdate([0x82, 0x01, 0x02])
         try UpdateMessage.validateDesktopUpdate([0xA0])
         for payload: [UInt8] in [[], [0xFF], [0xA0, 0xA0]] {
-            #expect(throws: CableProtocolError(.updateMalformed, "")) { try UpdateMessage.validateDesktopUpdate(payload) }
+            #expect(throws: CableProtocolError(.updateMalformed, "")) {
+                try UpdateMessage.validateDesktopUpdate(payload)
+            }
         }
     }
 

@@ -46,7 +46,7 @@ public struct LinkingInfo: Sendable, Hashable, CustomStringConvertible {
     /// Key 999 is `true`: sent by the Google Play services implementation.
     public let isFromPlayServices: Bool
 
-    /// All fields, as given. The phone side uses ``init(contactID:linkID:linkSecret:identity:authenticatorName:desktopIdentity:handshakeHash:isFromPlayServices:)``.
+    /// All fields, as given (tests and hand-built values). The phone side uses the initialiser that signs.
     ///
     /// - Precondition: `authenticatorPublicKey` is 65 bytes (programmer input).
     package init(
@@ -153,6 +153,7 @@ public struct LinkingInfo: Sendable, Hashable, CustomStringConvertible {
         return VerifiedLinkingInfo(self)
     }
 
+    /// Field sizes only.
     public var description: String {
         // Everything here arrived encrypted, the name included: sizes only.
         "LinkingInfo(contactID: \(self.contactID.count) bytes, linkID: \(self.linkID.count) bytes, "
@@ -168,5 +169,6 @@ public struct VerifiedLinkingInfo: Sendable, Hashable, CustomStringConvertible {
 
     fileprivate init(_ info: LinkingInfo) { self.info = info }
 
+    /// Field sizes only, marked verified.
     public var description: String { "Verified\(self.info)" }
 }

@@ -147,7 +147,8 @@ public struct HandshakeInitiator: Sendable, CustomStringConvertible {
     ///
     /// - Returns: the crypter (write = k1, read = k2) and the handshake hash.
     /// - Throws: ``CableProtocolError/Code/handshakeInvalidMessageLength`` unless exactly 81 bytes;
-    ///   ``CableProtocolError/Code/handshakeInvalidPublicKey``; ``CableProtocolError/Code/handshakeAuthenticationFailed``;
+    ///   ``CableProtocolError/Code/handshakeInvalidPublicKey``;
+    ///   ``CableProtocolError/Code/handshakeAuthenticationFailed``;
     ///   ``CableProtocolError/Code/handshakeUnexpectedMessage`` after completion or failure.
     /// - Precondition: ``makeInitialMessage()`` was called.
     public mutating func receiveResponse(_ response: [UInt8]) throws(CableProtocolError) -> HandshakeResult {
@@ -188,6 +189,7 @@ public struct HandshakeInitiator: Sendable, CustomStringConvertible {
         }
     }
 
+    /// The pattern and phase only; no key material.
     public var description: String {
         let phase: String
         switch self.state {

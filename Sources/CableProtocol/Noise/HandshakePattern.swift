@@ -32,6 +32,7 @@ public enum HandshakePattern: Sendable, Hashable, CaseIterable, CustomStringConv
         }
     }
 
+    /// The Noise protocol name.
     public var description: String { self.protocolName }
 }
 

@@ -133,7 +133,7 @@ public struct HandshakeResponder: Sendable, CustomStringConvertible {
             else {
                 throw CableProtocolError(
                     .handshakeInvalidMessageLength,
-                    "handshake message is \(message.count) bytes, expected at least \(HandshakeMessageSize.ephemeralKey)")
+                    "handshake message is \(message.count) bytes, expected at least 65")
             }
             let peerPoint = message[0..<HandshakeMessageSize.ephemeralKey]
             let ciphertext = Array(message[HandshakeMessageSize.ephemeralKey...])
@@ -176,6 +176,7 @@ public struct HandshakeResponder: Sendable, CustomStringConvertible {
         }
     }
 
+    /// The pattern and phase only; no key material.
     public var description: String {
         let phase: String
         switch self.state {

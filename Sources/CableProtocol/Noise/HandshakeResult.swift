@@ -10,6 +10,9 @@ public struct HandshakeHash: Hashable, Sendable, CustomStringConvertible {
     /// The hash. Never log it.
     package let bytes: [UInt8]
 
+    /// Wraps the final `h` of a handshake.
+    ///
+    /// - Precondition: 32 bytes.
     package init(_ bytes: [UInt8]) {
         precondition(bytes.count == Self.byteCount)
         self.bytes = bytes
@@ -20,8 +23,10 @@ public struct HandshakeHash: Hashable, Sendable, CustomStringConvertible {
         constantTimeEquals(lhs.bytes, rhs.bytes)
     }
 
+    /// Hashes the length only, so a hash table never depends on the secret bytes.
     public func hash(into hasher: inout Hasher) { hasher.combine(Self.byteCount) }
 
+    /// Always redacted.
     public var description: String { "HandshakeHash(redacted)" }
 }
 
@@ -32,11 +37,13 @@ public struct HandshakeResult: Sendable, CustomStringConvertible {
     /// The transcript hash, for the linking signature.
     public let handshakeHash: HandshakeHash
 
+    /// Bundles what `Split` and the final hash give.
     package init(crypter: Crypter, handshakeHash: HandshakeHash) {
         self.crypter = crypter
         self.handshakeHash = handshakeHash
     }
 
+    /// The crypter's counters; the hash redacted.
     public var description: String { "HandshakeResult(\(self.crypter), \(self.handshakeHash))" }
 }
 

@@ -121,6 +121,7 @@ package struct SymmetricState: Sendable, CustomStringConvertible {
         return (SecretBytes(Array(output[0..<32])), SecretBytes(Array(output[32..<64])))
     }
 
+    /// Whether a key is set and the nonce; never `ck`, `h` or `k`.
     package var description: String {
         "SymmetricState(keyed: \(self.cipherKey != nil), nonce: \(self.nonce), secrets redacted)"
     }

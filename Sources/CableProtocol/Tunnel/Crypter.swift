@@ -52,6 +52,7 @@ public struct Crypter: Sendable, CustomStringConvertible {
             }
         }
 
+        /// `current` or `legacy`.
         public var description: String {
             switch self {
             case .current: return "current"
@@ -179,6 +180,7 @@ public struct Crypter: Sendable, CustomStringConvertible {
         return try MessagePadding.unpad(padded)
     }
 
+    /// The construction and both sequence numbers; never a key.
     public var description: String {
         "Crypter(\(self.construction), read: \(self.readSequenceNumber), write: \(self.writeSequenceNumber))"
     }

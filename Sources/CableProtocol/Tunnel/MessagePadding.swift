@@ -47,7 +47,8 @@ public enum MessagePadding {
         let removed = Int(last) + 1
         guard removed <= padded.count else {
             // The count byte is plaintext: only the length goes into the reason.
-            throw CableProtocolError(.crypterInvalidPadding, "padding count does not fit in a \(padded.count)-byte message")
+            throw CableProtocolError(
+                .crypterInvalidPadding, "padding count does not fit in a \(padded.count)-byte message")
         }
         return Array(padded[0..<(padded.count - removed)])
     }

@@ -85,8 +85,10 @@ public struct PostHandshakeMessage: Sendable, Hashable, CustomStringConvertible 
     /// it must be a revision-0 ``PaddedCBORMap``.
     ///
     /// - Throws: ``CableProtocolError/Code/postHandshakeNotMap``, ``CableProtocolError/Code/postHandshakeMalformed``,
-    ///   ``CableProtocolError/Code/postHandshakeFeaturesNotArray``, ``CableProtocolError/Code/postHandshakeCTAPNotSupported``,
-    ///   ``CableProtocolError/Code/postHandshakeMissingGetInfo``, ``CableProtocolError/Code/postHandshakeUnexpectedGetInfo``,
+    ///   ``CableProtocolError/Code/postHandshakeFeaturesNotArray``,
+    ///   ``CableProtocolError/Code/postHandshakeCTAPNotSupported``,
+    ///   ``CableProtocolError/Code/postHandshakeMissingGetInfo``,
+    ///   ``CableProtocolError/Code/postHandshakeUnexpectedGetInfo``,
     ///   ``CableProtocolError/Code/postHandshakeLinkingNotMap`` or a ``LinkingInfo`` parsing code.
     public static func decode(
         _ plaintext: [UInt8], options: DecodingOptions = DecodingOptions()
@@ -176,6 +178,7 @@ public struct PostHandshakeMessage: Sendable, Hashable, CustomStringConvertible 
         }
     }
 
+    /// Sizes and features only; the getInfo bytes and linking fields are not printed.
     public var description: String {
         let features = self.features.sorted().map(\.rawValue).joined(separator: ",")
         return "PostHandshakeMessage(getInfo: \(self.getInfo.map { "\($0.count) bytes" } ?? "none"), "

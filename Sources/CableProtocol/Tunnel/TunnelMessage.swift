@@ -15,8 +15,10 @@ public enum ProtocolRevision: Int, Sendable, Hashable, Comparable, CustomStringC
     /// ``TunnelMessage/MessageType`` byte. All current implementations.
     case one = 1
 
+    /// Revisions are ordered by number.
     public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
 
+    /// `v2.0` or `v2.1`, as Chromium logs "established v2.N".
     public var description: String { "v2.\(self.rawValue)" }
 }
 

@@ -101,5 +101,6 @@ public struct UpdateMessage: Sendable, Hashable, CustomStringConvertible {
     /// The whole crypter plaintext: the update type byte then ``payload``.
     public var frame: [UInt8] { TunnelMessage.update(self.payload).encoded() }
 
+    /// Whether linking info is present; nothing else.
     public var description: String { "UpdateMessage(linking: \(self.linkingInfo == nil ? "no" : "yes"))" }
 }
