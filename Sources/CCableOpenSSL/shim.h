@@ -51,14 +51,20 @@ static inline int cable_hkdf_sha256_derive(EVP_KDF_CTX *context,
     return EVP_KDF_derive(context, output, output_length, params);
 }
 
-/* Keys an EVP_MAC_CTX of the "HMAC" algorithm with SHA-256. An empty key still needs a non-NULL pointer:
- * EVP_MAC_init with a NULL key means "re-initialise with the previous key". */
+/* Selects SHA-256 for an EVP_MAC_CTX of the "HMAC" algorithm and keys it. An empty key still needs a
+ * non-NULL pointer: EVP_MAC_init with a NULL key means "re-initialise with the previous key". */
 static inline int cable_hmac_sha256_init(EVP_MAC_CTX *context, const uint8_t *key, size_t key_length) {
     static const uint8_t empty = 0;
     OSSL_PARAM params[2];
     params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0);
     params[1] = OSSL_PARAM_construct_end();
     return EVP_MAC_init(context, key_length > 0 ? key : &empty, key_length, params);
+}
+
+/* Re-keys an HMAC context whose digest is already set (a duplicate of a template), keeping the digest. */
+static inline int cable_hmac_rekey(EVP_MAC_CTX *context, const uint8_t *key, size_t key_length) {
+    static const uint8_t empty = 0;
+    return EVP_MAC_init(context, key_length > 0 ? key : &empty, key_length, NULL);
 }
 
 /* A P-256 key pair EVP_PKEY from a validated 32-byte big-endian scalar and its public point, on a context

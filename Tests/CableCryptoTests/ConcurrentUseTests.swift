@@ -14,6 +14,10 @@ struct ConcurrentUseTests {
         let key = [UInt8](repeating: 9, count: 32)
         let nonce = [UInt8](repeating: 8, count: 12)
         let sealed = try AES256GCM.seal(message, key: key, nonce: nonce, additionalData: [UInt8]())
+        // Computed sequentially first: concurrent MACs (all duplicated from one HMAC template) must match.
+        let expectedMACs = (0..<16).map { task in
+            (0..<25).map { round in HMACSHA256.authenticationCode(key: [UInt8(task), UInt8(round)], data: message) }
+        }
 
         let failures = await withTaskGroup(of: Int.self) { group in
             for task in 0..<16 {
@@ -30,7 +34,9 @@ struct ConcurrentUseTests {
                             let compressed = derived.publicKey.compressedRepresentation
                             let parsed = try P256.PublicKey(x962Representation: compressed)
                             if parsed != derived.publicKey { failures += 1 }
-                            if HMACSHA256.authenticationCode(key: seed, data: message).count != 32 { failures += 1 }
+                            if HMACSHA256.authenticationCode(key: seed, data: message) != expectedMACs[task][round] {
+                                failures += 1
+                            }
                         } catch {
                             failures += 1
                         }

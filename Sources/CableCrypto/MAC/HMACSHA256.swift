@@ -34,9 +34,9 @@ package enum HMACSHA256 {
     private static func compute(
         key: some Collection<UInt8>, data: some Collection<UInt8>
     ) throws(CryptoError) -> [UInt8] {
-        let context = try EVPMACContext(algorithm: FetchedAlgorithms.shared.hmac)
+        let context = try EVPMACContext(duplicating: FetchedAlgorithms.shared.hmacSHA256Template)
         try key.withContiguousBytes { (key) throws(CryptoError) in
-            guard cable_hmac_sha256_init(context.pointer, key.baseAddress, key.count) == 1 else {
+            guard cable_hmac_rekey(context.pointer, key.baseAddress, key.count) == 1 else {
                 throw OpenSSLError.failure("EVP_MAC_init")
             }
         }

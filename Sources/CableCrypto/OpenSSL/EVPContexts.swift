@@ -43,6 +43,12 @@ final class EVPMACContext {
         self.pointer = pointer
     }
 
+    /// A copy of `template`'s state (algorithm, digest and key), which `template` is not changed by.
+    init(duplicating template: EVPMACContext) throws(CryptoError) {
+        guard let pointer = EVP_MAC_CTX_dup(template.pointer) else { throw OpenSSLError.failure("EVP_MAC_CTX_dup") }
+        self.pointer = pointer
+    }
+
     deinit { EVP_MAC_CTX_free(self.pointer) }
 }
 

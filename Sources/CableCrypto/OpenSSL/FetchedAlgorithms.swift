@@ -8,7 +8,8 @@ internal import CCableOpenSSL
 ///
 /// `@unchecked Sendable`: every property is set once in `init` and never mutated; fetched
 /// `EVP_MD`/`EVP_CIPHER`/`EVP_MAC`/`EVP_KDF` objects are reference-counted, immutable, and documented by
-/// OpenSSL as shareable between threads.
+/// OpenSSL as shareable between threads. The HMAC template context is only ever passed to
+/// `EVP_MAC_CTX_dup`, which takes it `const` and only reads it.
 final class FetchedAlgorithms: @unchecked Sendable {
     /// The process-wide instance, created on first use (Swift's `static let` is initialised once, thread-safely).
     static let shared = FetchedAlgorithms()
@@ -23,6 +24,10 @@ final class FetchedAlgorithms: @unchecked Sendable {
     let hmac: OpaquePointer
     /// `EVP_KDF` for HKDF.
     let hkdf: OpaquePointer
+    /// An HMAC context with SHA-256 already selected (keyed with the empty key), duplicated and re-keyed
+    /// per MAC: that skips the per-call digest lookup by name and takes HMAC of 64 bytes from about
+    /// 1.0–1.4 µs to 0.74 µs (measured here with OpenSSL 3.0.19).
+    let hmacSHA256Template: EVPMACContext
 
     private init() {
         // Without the default provider nothing in this module can work, and no input can cause it.
@@ -40,5 +45,14 @@ final class FetchedAlgorithms: @unchecked Sendable {
         self.aes256ECB = aes256ECB
         self.hmac = hmac
         self.hkdf = hkdf
+        do {
+            let template = try EVPMACContext(algorithm: hmac)
+            guard cable_hmac_sha256_init(template.pointer, nil, 0) == 1 else {
+                throw OpenSSLError.failure("EVP_MAC_init")
+            }
+            self.hmacSHA256Template = template
+        } catch {
+            preconditionFailure("CableCrypto: HMAC-SHA256 template: \(error)")
+        }
     }
 }
