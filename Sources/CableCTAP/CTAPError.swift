@@ -24,8 +24,11 @@ public struct CTAPError: Error, Hashable, CustomStringConvertible, Sendable {
             self.status = status
         }
 
+        /// The name.
         public var description: String { self.name }
+        /// Codes are equal when their names are.
         public static func == (lhs: Self, rhs: Self) -> Bool { lhs.name == rhs.name }
+        /// Hashes the name.
         public func hash(into hasher: inout Hasher) { hasher.combine(self.name) }
     }
 
@@ -49,9 +52,12 @@ public struct CTAPError: Error, Hashable, CustomStringConvertible, Sendable {
         self.location = "\(file):\(line)"
     }
 
+    /// Code, field, reason and status, e.g. `missingParameter at makeCredential.rp: … [CTAP2_ERR_MISSING_PARAMETER (0x14)]`.
     public var description: String { "\(self.code.name) at \(self.field): \(self.reason) [\(self.status)]" }
 
+    /// Errors are equal when their codes are (the rule broken, not where or why).
     public static func == (lhs: Self, rhs: Self) -> Bool { lhs.code == rhs.code }
+    /// Hashes the code.
     public func hash(into hasher: inout Hasher) { hasher.combine(self.code) }
 }
 

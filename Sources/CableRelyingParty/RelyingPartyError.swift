@@ -10,9 +10,11 @@ import CableCTAP
 public struct RelyingPartyError: Error, Hashable, CustomStringConvertible, Sendable {
     /// A stable, extensible error code.
     public struct Code: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+        /// The stable name (what logs and JSON carry).
         public let rawValue: String
         /// Declares a code.
         public init(rawValue: String) { self.rawValue = rawValue }
+        /// The name.
         public var description: String { self.rawValue }
     }
 
@@ -39,8 +41,11 @@ public struct RelyingPartyError: Error, Hashable, CustomStringConvertible, Senda
         self.location = "\(file):\(line)"
     }
 
+    /// Code, field and message.
     public var description: String { "\(self.code.rawValue) (\(self.field)): \(self.message)" }
 
+    /// Errors are equal when their codes are.
     public static func == (lhs: Self, rhs: Self) -> Bool { lhs.code == rhs.code }
+    /// Hashes the code.
     public func hash(into hasher: inout Hasher) { hasher.combine(self.code) }
 }

@@ -133,4 +133,12 @@ import Testing
         #expect(try CBORValue(decoding: bytes).encoded == bytes)
         #expect(bytes.first == 0xA8)
     }
+
+    @Test func descriptionOmitsThePinUvAuthParameter() throws {
+        var request = try Self.decode(try Self.sampleMap())
+        request.pinUvAuthParam = [0xC0, 0xFF, 0xEE]
+        #expect(!request.description.lowercased().contains("c0ffee"))
+        #expect(!request.description.contains("192"))
+        #expect(request.description == "MakeCredentialRequest(rp: example.com, algorithms: [ES256 (-7)], excludeList: 0)")
+    }
 }

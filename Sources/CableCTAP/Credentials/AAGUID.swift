@@ -56,8 +56,10 @@ public struct AAGUID: Hashable, Sendable, Comparable, CustomStringConvertible {
     /// Whether this is the all-zero AAGUID (the authenticator did not disclose its model).
     public var isZero: Bool { self.bytes.allSatisfy { $0 == 0 } }
 
+    /// The lower-case UUID string.
     public var description: String { self.uuidString }
 
+    /// Byte-wise order (for stable listings of allow lists).
     public static func < (lhs: Self, rhs: Self) -> Bool { lhs.bytes.lexicographicallyPrecedes(rhs.bytes) }
 
     private static func nibble(_ character: UInt8) -> UInt8? {

@@ -19,6 +19,7 @@ public struct AuthenticatorData: Hashable, Sendable {
 
     /// The flags byte (WebAuthn §6.1, "flags").
     public struct Flags: OptionSet, Hashable, Sendable, CustomStringConvertible {
+        /// The flags byte.
         public let rawValue: UInt8
         /// Wraps a flags byte.
         public init(rawValue: UInt8) { self.rawValue = rawValue }
@@ -36,6 +37,7 @@ public struct AuthenticatorData: Hashable, Sendable {
         /// ED (bit 7): an extensions map follows.
         public static let extensionData = Self(rawValue: 0x80)
 
+        /// The byte and the set flags, e.g. `0x45 [UP,UV,AT]`.
         public var description: String {
             let names: [(Self, String)] = [
                 (.userPresent, "UP"), (.userVerified, "UV"), (.backupEligible, "BE"), (.backedUp, "BS"),

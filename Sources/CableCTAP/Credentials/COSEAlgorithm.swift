@@ -20,6 +20,7 @@ public struct COSEAlgorithm: RawRepresentable, Hashable, Sendable, Codable, Cust
     /// RSASSA-PKCS1-v1_5 with SHA-256 (-257).
     public static let rs256 = Self(rawValue: -257)
 
+    /// The algorithm name and value, e.g. `ES256 (-7)`.
     public var description: String {
         switch self.rawValue {
         case -7: return "ES256 (-7)"

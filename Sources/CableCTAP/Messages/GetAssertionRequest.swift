@@ -88,3 +88,10 @@ public struct GetAssertionRequest: Hashable, Sendable {
     /// The canonical CBOR encoding (without the command byte).
     public var encoded: [UInt8] { self.cbor.encoded }
 }
+
+extension GetAssertionRequest: CustomStringConvertible {
+    /// RP and allow-list size; never the PIN/UV auth parameter.
+    public var description: String {
+        "GetAssertionRequest(rp: \(self.rpID), allowList: \(self.allowList?.count ?? 0))"
+    }
+}

@@ -121,3 +121,11 @@ public struct MakeCredentialRequest: Hashable, Sendable {
     /// The canonical CBOR encoding (without the command byte).
     public var encoded: [UInt8] { self.cbor.encoded }
 }
+
+extension MakeCredentialRequest: CustomStringConvertible {
+    /// RP, algorithms and options; never the PIN/UV auth parameter.
+    public var description: String {
+        let algorithms = self.publicKeyCredentialParameters.map(\.algorithm.description).joined(separator: ", ")
+        return "MakeCredentialRequest(rp: \(self.rp.id), algorithms: [\(algorithms)], excludeList: \(self.excludeList?.count ?? 0))"
+    }
+}
