@@ -17,7 +17,7 @@ import Testing
         let plaintext = v.input["plaintext"]!.bytes
         let options = PostHandshakeMessage.DecodingOptions(
             requiresCTAP: v.input["requiresCTAP"]?.bool ?? true,
-            parsesLinkingInfo: v.input["parsesLinkingInfo"]?.bool ?? true)
+            linking: v.input["parsesLinkingInfo"]?.bool == false ? .ignore : .parse)
         guard v.isValid else {
             let error = try #require(throws: CableProtocolError.self) {
                 try PostHandshakeMessage.decode(plaintext, options: options)

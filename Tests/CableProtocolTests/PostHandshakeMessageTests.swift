@@ -50,12 +50,27 @@ import Testing
         let run = try NoiseFixture.handshake(.knpsk0)
         let info = try NoiseFixture.linkingInfo(handshakeHash: run.phone.handshakeHash)
         let bytes = PostHandshakeMessage(getInfo: Self.getInfo, linkingInfo: info).encoded(revision: .zero)
-        let qr = try PostHandshakeMessage.decode(bytes).message
-        #expect(qr.linkingInfo == info)
-        _ = try #require(qr.linkingInfo).verified(
+        let parsed = try PostHandshakeMessage.decode(bytes).message
+        #expect(parsed.linkingInfo == info)
+        #expect(parsed.verifiedLinkingInfo == nil)
+        let verifier = LinkingVerifier(
             handshakeHash: run.desktop.handshakeHash, desktopIdentity: NoiseFixture.desktopIdentity)
-        let linked = try PostHandshakeMessage.decode(bytes, options: .init(parsesLinkingInfo: false)).message
+        let verified = try PostHandshakeMessage.decode(bytes, options: .init(linking: .verify(verifier))).message
+        #expect(verified.verifiedLinkingInfo?.info == info)
+        let linked = try PostHandshakeMessage.decode(bytes, options: .init(linking: .ignore)).message
         #expect(linked.linkingInfo == nil)
+    }
+
+    @Test func verifyingRejectsLinkingSignedForAnotherSession() throws {
+        let run = try NoiseFixture.handshake(.knpsk0)
+        let stale = try NoiseFixture.linkingInfo(handshakeHash: HandshakeHash([UInt8](repeating: 9, count: 32)))
+        let bytes = PostHandshakeMessage(getInfo: Self.getInfo, linkingInfo: stale).encoded()
+        let verifier = LinkingVerifier(
+            handshakeHash: run.desktop.handshakeHash, desktopIdentity: NoiseFixture.desktopIdentity)
+        #expect(throws: CableProtocolError(.linkingSignatureInvalid, "")) {
+            try PostHandshakeMessage.decode(bytes, options: .init(linking: .verify(verifier)))
+        }
+        expectRedacted(String(describing: verifier), hiding: [run.desktop.handshakeHash.bytes])
     }
 
     @Test func nonCanonicalCBORIsNeitherRevision() throws {

@@ -45,10 +45,26 @@ import Testing
             Issue.record("not an update")
             return
         }
-        let received = try #require(try UpdateMessage(decoding: payload).linkingInfo)
-        let verified = try received.verified(
+        let verifier = LinkingVerifier(
             handshakeHash: run.desktop.handshakeHash, desktopIdentity: NoiseFixture.desktopIdentity)
-        #expect(verified.info == info)
+        let update = try UpdateMessage(decoding: payload, linking: .verify(verifier))
+        #expect(update.verifiedLinkingInfo?.info == info)
+        #expect(update.linkingInfo == info)
+    }
+
+    /// Chromium's `Pairing::Parse` includes the signature: in the QR flow a linking map signed for another
+    /// session rejects the whole update.
+    @Test func verifyingRejectsLinkingSignedForAnotherSession() throws {
+        let run = try NoiseFixture.handshake(.knpsk0)
+        let stale = try NoiseFixture.linkingInfo(handshakeHash: Self.hash)
+        let payload = Array(UpdateMessage(linkingInfo: stale).frame.dropFirst())
+        let verifier = LinkingVerifier(
+            handshakeHash: run.desktop.handshakeHash, desktopIdentity: NoiseFixture.desktopIdentity)
+        #expect(throws: CableProtocolError(.linkingSignatureInvalid, "")) {
+            try UpdateMessage(decoding: payload, linking: .verify(verifier))
+        }
+        #expect(try UpdateMessage(decoding: payload, linking: .parse).linkingInfo == stale)
+        #expect(try UpdateMessage(decoding: payload, linking: .ignore).linkingInfo == nil)
     }
 
     @Test func thePaddingValueIsNotChecked() throws {
@@ -65,9 +81,9 @@ import Testing
 
     @Test func linkingThatIsNotAMapIsRejectedEvenWhenIgnored() {
         let payload = ([1: .byteString([1])] as CBORValue).encoded
-        for parses in [true, false] {
+        for handling in [LinkingHandling.parse, .ignore] {
             #expect(throws: CableProtocolError(.updateLinkingNotMap, "")) {
-                try UpdateMessage(decoding: payload, parsesLinkingInfo: parses)
+                try UpdateMessage(decoding: payload, linking: handling)
             }
         }
     }
@@ -75,7 +91,7 @@ import Testing
     @Test func malformedLinkingIsRejectedOnlyWhenParsed() throws {
         let payload = ([1: .map(CBORMap())] as CBORValue).encoded
         #expect(throws: CableProtocolError(.linkingInfoMissingField, "")) { try UpdateMessage(decoding: payload) }
-        #expect(try UpdateMessage(decoding: payload, parsesLinkingInfo: false).linkingInfo == nil)
+        #expect(try UpdateMessage(decoding: payload, linking: .ignore).linkingInfo == nil)
     }
 
     /// The phone checks a desktop's update only for being CBOR.

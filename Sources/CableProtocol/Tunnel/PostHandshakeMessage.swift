@@ -23,7 +23,7 @@ extension CableProtocolError.Code {
 /// | Key | Type | Meaning |
 /// | --- | --- | --- |
 /// | 1 | bstr | CBOR-encoded getInfo response, required iff the phone supports CTAP |
-/// | 2 | map | linking info (QR flow); revision-1 Chromium phones send it in an ``UpdateMessage`` instead |
+/// | 2 | map | linking info (QR flow, see ``DecodingOptions/linking``); revision-1 Chromium phones use an ``UpdateMessage`` |
 /// | 3 | array | features: `"ctap"`, `"dc"`; absent ⇒ CTAP; unknown or non-string entries ignored |
 ///
 /// `description` shows sizes and features only.
@@ -40,17 +40,17 @@ public struct PostHandshakeMessage: Sendable, Hashable, CustomStringConvertible 
     }
 
     /// How the desktop reads the message.
-    public struct DecodingOptions: Sendable, Hashable {
+    public struct DecodingOptions: Sendable {
         /// Fail unless the phone supports CTAP (Chromium `must_support_ctap_`; linked sessions always do).
         public var requiresCTAP: Bool
-        /// Parse key 2 as ``LinkingInfo`` (QR flow). When `false` (linked flow), key 2 must still be a map
-        /// but its content is ignored, as in Chromium.
-        public var parsesLinkingInfo: Bool
+        /// What to do with key 2. Chromium verifies it in the QR flow (``LinkingHandling/verify(_:)``) and
+        /// ignores it in the linked flow (``LinkingHandling/ignore``).
+        public var linking: LinkingHandling
 
         /// Options for a session.
-        public init(requiresCTAP: Bool = true, parsesLinkingInfo: Bool = true) {
+        public init(requiresCTAP: Bool = true, linking: LinkingHandling = .parse) {
             self.requiresCTAP = requiresCTAP
-            self.parsesLinkingInfo = parsesLinkingInfo
+            self.linking = linking
         }
     }
 
@@ -65,8 +65,11 @@ public struct PostHandshakeMessage: Sendable, Hashable, CustomStringConvertible 
     /// Key 1: the phone's CBOR-encoded getInfo response (no status byte), carried opaquely; the desktop
     /// answers a local getInfo from it. `nil` when the phone does not support CTAP.
     public let getInfo: [UInt8]?
-    /// Key 2, structurally parsed (QR flow only); its signature still needs checking.
+    /// Key 2 as received, structurally parsed; `nil` when absent or ignored.
     public let linkingInfo: LinkingInfo?
+    /// Key 2 with its signature verified for this session; set only when decoding with
+    /// ``LinkingHandling/verify(_:)``.
+    public let verifiedLinkingInfo: VerifiedLinkingInfo?
     /// Key 3 as understood: unknown strings dropped; `[.ctap]` when the key is absent.
     public let features: Set<Feature>
 
@@ -78,6 +81,7 @@ public struct PostHandshakeMessage: Sendable, Hashable, CustomStringConvertible 
         self.getInfo = getInfo
         self.features = features
         self.linkingInfo = linkingInfo
+        self.verifiedLinkingInfo = nil
     }
 
     /// Decodes the first decrypted frame of a session and detects its protocol revision as Chromium
@@ -89,7 +93,8 @@ public struct PostHandshakeMessage: Sendable, Hashable, CustomStringConvertible 
     ///   ``CableProtocolError/Code/postHandshakeCTAPNotSupported``,
     ///   ``CableProtocolError/Code/postHandshakeMissingGetInfo``,
     ///   ``CableProtocolError/Code/postHandshakeUnexpectedGetInfo``,
-    ///   ``CableProtocolError/Code/postHandshakeLinkingNotMap`` or a ``LinkingInfo`` parsing code.
+    ///   ``CableProtocolError/Code/postHandshakeLinkingNotMap``, a ``LinkingInfo`` parsing code, or
+    ///   ``CableProtocolError/Code/linkingSignatureInvalid`` when verifying.
     public static func decode(
         _ plaintext: [UInt8], options: DecodingOptions = DecodingOptions()
     ) throws(CableProtocolError) -> (message: PostHandshakeMessage, revision: ProtocolRevision) {
@@ -148,9 +153,9 @@ public struct PostHandshakeMessage: Sendable, Hashable, CustomStringConvertible 
             guard linking.mapValue != nil else {
                 throw CableProtocolError(.postHandshakeLinkingNotMap, "post-handshake key 2 is not a map")
             }
-            self.linkingInfo = options.parsesLinkingInfo ? try LinkingInfo(cbor: linking) : nil
+            (self.linkingInfo, self.verifiedLinkingInfo) = try options.linking.apply(to: linking)
         } else {
-            self.linkingInfo = nil
+            (self.linkingInfo, self.verifiedLinkingInfo) = (nil, nil)
         }
         self.features = features
     }

@@ -31,38 +31,38 @@ public struct UpdateMessage: Sendable, Hashable, CustomStringConvertible {
     /// The crypter plaintext size Chromium aims for (`kPaddingTarget`).
     public static let paddingTarget = 512
 
-    /// Key 1, structurally parsed; its signature still needs checking. `nil` when absent or ignored.
+    /// Key 1 as received, structurally parsed; `nil` when absent or ignored.
     public let linkingInfo: LinkingInfo?
+    /// Key 1 with its signature verified for this session; set only when decoding with
+    /// ``LinkingHandling/verify(_:)``.
+    public let verifiedLinkingInfo: VerifiedLinkingInfo?
 
     /// An update to send, carrying linking info or not.
     public init(linkingInfo: LinkingInfo? = nil) {
         self.linkingInfo = linkingInfo
+        self.verifiedLinkingInfo = nil
     }
 
-    /// Decodes the payload of an update frame (after the type byte), as the desktop does.
+    /// Decodes the payload of an update frame (after the type byte), as the desktop does
+    /// (`EstablishedConnection::ProcessUpdate`).
     ///
-    /// Key 0 (padding) is not checked. With `parsesLinkingInfo` false (no linking expected, e.g. the
-    /// linked flow), key 1 must still be a map but is discarded, as Chromium does without a pairing
-    /// callback.
+    /// Key 0 (padding) is not checked. Key 1, when present, must be a map; `linking` says whether it is
+    /// then ignored (no linking expected, e.g. the linked flow), parsed, or parsed and verified.
     ///
-    /// - Throws: ``CableProtocolError/Code/updateNotMap``, ``CableProtocolError/Code/updateLinkingNotMap`` or a
-    ///   ``LinkingInfo`` parsing code.
-    public init(decoding payload: [UInt8], parsesLinkingInfo: Bool = true) throws(CableProtocolError) {
+    /// - Throws: ``CableProtocolError/Code/updateNotMap``, ``CableProtocolError/Code/updateLinkingNotMap``,
+    ///   a ``LinkingInfo`` parsing code or ``CableProtocolError/Code/linkingSignatureInvalid``.
+    public init(decoding payload: [UInt8], linking: LinkingHandling = .parse) throws(CableProtocolError) {
         guard let map = (try? CBORValue(decoding: payload))?.mapValue else {
             throw CableProtocolError(.updateNotMap, "update payload is not a canonical CBOR map")
         }
-        guard let linking = map[Key.linkingInfo.cbor] else {
-            self.linkingInfo = nil
+        guard let value = map[Key.linkingInfo.cbor] else {
+            (self.linkingInfo, self.verifiedLinkingInfo) = (nil, nil)
             return
         }
-        guard linking.mapValue != nil else {
+        guard value.mapValue != nil else {
             throw CableProtocolError(.updateLinkingNotMap, "update key 1 is not a map")
         }
-        if parsesLinkingInfo {
-            self.linkingInfo = try LinkingInfo(cbor: linking)
-        } else {
-            self.linkingInfo = nil
-        }
+        (self.linkingInfo, self.verifiedLinkingInfo) = try linking.apply(to: value)
     }
 
     /// Checks a desktop → phone update as Chromium's phone does: the payload must be canonical CBOR (of
