@@ -23,7 +23,7 @@ extension CableProtocolError.Code {
 /// | Key | Type | Meaning |
 /// | --- | --- | --- |
 /// | 1 | bstr | CBOR-encoded getInfo response, required iff the phone supports CTAP |
-/// | 2 | map | linking info (QR flow, see ``DecodingOptions/linking``); revision-1 Chromium phones use an ``UpdateMessage`` |
+/// | 2 | map | linking info (QR flow, see ``DecodingOptions/linking``); revision 1 uses an ``UpdateMessage`` |
 /// | 3 | array | features: `"ctap"`, `"dc"`; absent ⇒ CTAP; unknown or non-string entries ignored |
 ///
 /// `description` shows sizes and features only.
