@@ -11,7 +11,6 @@ struct VectorFile<Input: Decodable & Sendable, Expected: Decodable & Sendable>: 
         var expected: Expected
         var result: String
         var errorCode: String?
-        var errorField: String?
         var testDescription: String { self.id }
     }
     var name: String
@@ -57,7 +56,10 @@ struct RequestExpected: Decodable, Sendable {
     var excludeList: [String]?
     var options: [String: Bool]?
 }
-struct ResponseExpected: Decodable, Sendable { var status: UInt8 }
+struct ResponseExpected: Decodable, Sendable {
+    var status: UInt8
+    var errorField: String?
+}
 typealias RequestVectors = VectorFile<TunnelInput, RequestExpected>
 typealias ResponseVectors = VectorFile<TunnelInput, ResponseExpected>
 
