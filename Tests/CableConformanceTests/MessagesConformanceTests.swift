@@ -158,6 +158,16 @@ import Testing
         #expect(desktopResult.handshakeHash.bytes == e["handshakeHash"]!.bytes)
         #expect(phoneResult.handshakeHash == desktopResult.handshakeHash)
 
+        // The public, byte-level initialisers (QR key, compressed QR public key) give the same transcript.
+        let qrGeneratorKey = try QRGeneratorKey(bytes: qrKey)
+        var publicInitiator = try HandshakeInitiator(
+            qrFlowWith: psk, qrKey: qrGeneratorKey, ephemeralScalar: v.input["initiatorEphemeralPrivate"]!.bytes)
+        var publicResponder = try HandshakeResponder(
+            qrFlowWith: psk, desktopIdentity: identity.publicKey.compressedRepresentation,
+            ephemeralScalar: v.input["responderEphemeralPrivate"]!.bytes)
+        #expect(try publicInitiator.makeInitialMessage() == message1)
+        #expect(try publicResponder.respond(to: message1).response == message2)
+
         var desktop = desktopResult.crypter
         var phone = phoneResult.crypter
         var writeProbe = try Crypter(readKey: e["desktopWriteKey"]!.bytes, writeKey: e["desktopReadKey"]!.bytes)

@@ -97,6 +97,20 @@ public struct HandshakeInitiator: Sendable, CustomStringConvertible {
         self.init(qrFlowWith: psk, identity: identity, ephemeral: ephemeral, crypterPolicy: crypterPolicy)
     }
 
+    /// A QR-flow (KNpsk0) initiator for the QR code generated from `qrKey`.
+    ///
+    /// - Parameters:
+    ///   - qrKey: the key behind the QR code the phone scanned (its public half is QR key 0).
+    ///   - ephemeralScalar: a fixed 32-byte ephemeral scalar, or `nil` for a fresh random one.
+    /// - Throws: ``CableProtocolError/Code/handshakeInvalidKey`` for a malformed ephemeral scalar.
+    public init(
+        qrFlowWith psk: PreSharedKey, qrKey: QRGeneratorKey, ephemeralScalar: [UInt8]? = nil,
+        crypterPolicy: Crypter.ConstructionPolicy = Self.defaultCrypterPolicy
+    ) throws(CableProtocolError) {
+        let ephemeral = try Self.ephemeral(ephemeralScalar)
+        self.init(qrFlowWith: psk, identity: qrKey.privateKey, ephemeral: ephemeral, crypterPolicy: crypterPolicy)
+    }
+
     /// A linked-flow (NKpsk0) initiator from raw key bytes.
     ///
     /// - Parameters:
