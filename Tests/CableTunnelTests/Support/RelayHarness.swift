@@ -1,0 +1,122 @@
+import CableProtocol
+import Logging
+import Synchronization
+import Testing
+@testable import CableTunnel
+
+/// A tunnel service on 127.0.0.1 with a system-chosen port, for one test.
+struct RelayHarness: Sendable {
+    let server: TunnelServer
+    let address: TunnelServerAddress
+    let url: TunnelServiceURL
+    let logs: CapturedLogs
+
+    /// Starts a relay; `configure` adjusts the defaults (host and port are fixed to loopback:0).
+    static func start(_ configure: (inout TunnelServer.Configuration) -> Void = { _ in }) async throws -> RelayHarness {
+        var configuration = TunnelServer.Configuration()
+        configure(&configuration)
+        configuration.host = "127.0.0.1"
+        configuration.port = 0
+        let logs = CapturedLogs()
+        let server = TunnelServer(configuration: configuration, logger: logs.logger())
+        let address = try await server.start()
+        return RelayHarness(server: server, address: address, url: try address.url, logs: logs)
+    }
+
+    /// Opens `/cable/new/` with our client; returns the connection and its tunnel ID.
+    func newTunnel(_ tunnel: TunnelID = .random()) async throws -> (TunnelConnection, TunnelID) {
+        (try await TunnelClient.connect(to: self.url, endpoint: .new(tunnel), timeout: .seconds(10)), tunnel)
+    }
+
+    /// A paired tunnel: phone on `/cable/new/`, desktop on `/cable/connect/`.
+    func pair() async throws -> (phone: TunnelConnection, desktop: TunnelConnection) {
+        let (phone, tunnel) = try await self.newTunnel()
+        let routing = try #require(phone.routingID)
+        let desktop = try await TunnelClient.connect(to: self.url, endpoint: .connect(routing, tunnel))
+        return (phone, desktop)
+    }
+}
+
+/// Runs `body` against a fresh relay and always shuts the relay down.
+func withRelay<R: Sendable>(
+    _ configure: (inout TunnelServer.Configuration) -> Void = { _ in },
+    _ body: (RelayHarness) async throws -> R
+) async throws -> R {
+    let relay = try await RelayHarness.start(configure)
+    do {
+        let result = try await body(relay)
+        await relay.server.shutdown()
+        return result
+    } catch {
+        await relay.server.shutdown()
+        throw error
+    }
+}
+
+/// Waits until `condition` holds (polling), or fails after `timeout`.
+func eventually(
+    _ what: String, timeout: Duration = .seconds(5),
+    sourceLocation: SourceLocation = #_sourceLocation, _ condition: () -> Bool
+) async throws {
+    let deadline = ContinuousClock.now + timeout
+    while !condition() {
+        guard ContinuousClock.now < deadline else {
+            Issue.record("timed out waiting for: \(what)", sourceLocation: sourceLocation)
+            return
+        }
+        try await Task.sleep(for: .milliseconds(10))
+    }
+}
+
+extension TunnelID {
+    /// A fresh random tunnel ID.
+    static func random() -> TunnelID {
+        var generator = SystemRandomNumberGenerator()
+        let bytes = (0..<TunnelID.byteCount).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+        guard let id = try? TunnelID(bytes: bytes) else { preconditionFailure("16 bytes make a tunnel ID") }
+        return id
+    }
+}
+
+/// Random bytes for test messages.
+func randomBytes(_ count: Int) -> [UInt8] {
+    var generator = SystemRandomNumberGenerator()
+    return (0..<count).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+}
+
+/// Every log line a relay wrote, rendered as text with its metadata, for assertions about what
+/// is (and is not) logged.
+final class CapturedLogs: Sendable {
+    private let lines = Mutex<[String]>([])
+
+    /// A logger writing here, at trace level so nothing is filtered out.
+    func logger() -> Logger {
+        var logger = Logger(label: "test.relay", factory: { _ in CapturingLogHandler(sink: self) })
+        logger.logLevel = .trace
+        return logger
+    }
+
+    func append(_ line: String) { self.lines.withLock { $0.append(line) } }
+
+    /// All lines so far.
+    var all: [String] { self.lines.withLock { $0 } }
+}
+
+/// Renders each event as `level message key=value …`.
+struct CapturingLogHandler: LogHandler {
+    let sink: CapturedLogs
+    var metadata: Logger.Metadata = [:]
+    var metadataProvider: Logger.MetadataProvider?
+    var logLevel: Logger.Level = .trace
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { self.metadata[key] }
+        set { self.metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        let merged = self.metadata.merging(event.metadata ?? [:]) { $1 }
+        let rendered = merged.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+        self.sink.append("\(event.level) \(event.message) \(rendered)")
+    }
+}
