@@ -78,8 +78,8 @@ extension RelyingParty {
             guard !self.policy.enforceAttestation else {
                 throw RelyingPartyError(
                     .attestationRequired, field: "attestationObject.fmt",
-                    "attestation format 'none' is refused: this relying party enforces attestation, so the "
-                        + "authenticator must prove its model (AAGUID \(credential.aaguid.uuidString)) with a 'packed' statement"
+                    "attestation format 'none' is refused: this relying party enforces attestation, so the authenticator "
+                        + "(AAGUID \(credential.aaguid.uuidString)) must return a verifiable 'packed' attestation statement"
                 )
             }
         case .packed(let packed):

@@ -18,7 +18,12 @@ public struct RelyingParty: Sendable {
     public struct Policy: Hashable, Sendable {
         /// Authenticator models allowed to register; `nil` allows any model.
         public var allowedAAGUIDs: Set<AAGUID>?
-        /// Refuse registrations without verifiable attestation (format `none`).
+        /// Refuse registrations without a verifiable attestation statement (format `none`).
+        ///
+        /// `packed` self attestation satisfies it: the statement's signature is checked with the credential
+        /// key. Self attestation proves possession of that key, not the authenticator model, so the AAGUID
+        /// stays self-reported; certificate-based (`x5c`) attestation, which would authenticate the model,
+        /// is refused as ``RelyingPartyError/Code/attestationTypeUnsupported`` until chain validation exists.
         public var enforceAttestation: Bool
         /// Require the UV flag on registrations and assertions.
         public var requireUserVerification: Bool
