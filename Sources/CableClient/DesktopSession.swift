@@ -51,10 +51,10 @@ public struct DesktopSession: Sendable {
         case awaitingAdvert
         case advertMatched(AdvertMatch, psk: PreSharedKey)
         case handshakeSent(HandshakeInitiator)
-        case awaitingPostHandshake(Crypter, HandshakeHash)
-        case ready(Crypter, ProtocolRevision)
-        case awaitingReply(Crypter, ProtocolRevision)
-        case shutDown(Crypter, ProtocolRevision)
+        case awaitingPostHandshake(Crypter, LinkingVerifier)
+        case ready(Crypter, ProtocolRevision, LinkingVerifier)
+        case awaitingReply(Crypter, ProtocolRevision, LinkingVerifier)
+        case shutDown(Crypter, ProtocolRevision, LinkingVerifier)
         case failed
     }
 
@@ -72,10 +72,12 @@ public struct DesktopSession: Sendable {
     ///   - key: the QR generator key (fresh per ceremony).
     ///   - requestType: the hint for QR key 5.
     ///   - timestamp: UNIX seconds for QR key 3 (passed in: no clock here).
-    ///   - crypterPolicy: `.fixed(.current)` like current Chromium, or a fallback for older phones.
+    ///   - crypterPolicy: by default the current construction, falling back to the legacy one if the
+    ///     phone's first frame only opens that way (older Android phones); `.fixed(.current)` is
+    ///     exactly current Chromium.
     public init(
         key: QRGeneratorKey, requestType: RequestTypeHint, timestamp: Int64,
-        crypterPolicy: Crypter.ConstructionPolicy = .fixed(.current)
+        crypterPolicy: Crypter.ConstructionPolicy = HandshakeInitiator.defaultCrypterPolicy
     ) throws(CableProtocolError) {
         try self.init(key: key, requestType: requestType, timestamp: timestamp, ephemeral: nil, crypterPolicy: crypterPolicy)
     }
@@ -83,7 +85,7 @@ public struct DesktopSession: Sendable {
     /// As above, with an injected Noise ephemeral key (reproducible transcripts).
     package init(
         key: QRGeneratorKey, requestType: RequestTypeHint, timestamp: Int64, ephemeral: P256.PrivateKey?,
-        crypterPolicy: Crypter.ConstructionPolicy = .fixed(.current)
+        crypterPolicy: Crypter.ConstructionPolicy = HandshakeInitiator.defaultCrypterPolicy
     ) throws(CableProtocolError) {
         self.key = key
         self.eidKey = key.secret.eidKey
@@ -150,27 +152,30 @@ public struct DesktopSession: Sendable {
         switch current {
         case .handshakeSent(var initiator):
             let result = try initiator.receiveResponse(message)
-            self.state = .awaitingPostHandshake(result.crypter, result.handshakeHash)
+            // Linking information is accepted only with a valid signature over this handshake.
+            let verifier = LinkingVerifier(handshakeHash: result.handshakeHash, desktopIdentity: self.key.privateKey)
+            self.state = .awaitingPostHandshake(result.crypter, verifier)
             return .handshakeComplete
-        case .awaitingPostHandshake(var crypter, _):
+        case .awaitingPostHandshake(var crypter, let verifier):
             let plaintext = try crypter.open(message)
-            let (post, revision) = try PostHandshakeMessage.decode(plaintext)
-            self.state = .ready(crypter, revision)
+            let (post, revision) = try PostHandshakeMessage.decode(
+                plaintext, options: .init(requiresCTAP: true, linking: .verify(verifier)))
+            self.state = .ready(crypter, revision, verifier)
             return .postHandshake(getInfo: post.getInfo, revision: revision, linking: post.linkingInfo)
-        case .ready(var crypter, let revision), .awaitingReply(var crypter, let revision),
-            .shutDown(var crypter, let revision):
+        case .ready(var crypter, let revision, let verifier), .awaitingReply(var crypter, let revision, let verifier),
+            .shutDown(var crypter, let revision, let verifier):
             let frame = try TunnelMessage(decoding: try crypter.open(message), revision: revision)
             switch (frame, current) {
             case (.update(let payload), _):
-                let update = try UpdateMessage(decoding: payload)
+                let update = try UpdateMessage(decoding: payload, linking: .verify(verifier))
                 self.state = Self.sameState(current, crypter: crypter)
                 return .update(linking: update.linkingInfo)
             case (.ctap(let reply), .awaitingReply):
-                self.state = .ready(crypter, revision)
+                self.state = .ready(crypter, revision, verifier)
                 return .ctapResponse(reply)
             case (.ctap, .shutDown), (.json, .shutDown):
                 // Locally shut down: late replies are dropped silently (Chromium).
-                self.state = .shutDown(crypter, revision)
+                self.state = .shutDown(crypter, revision, verifier)
                 return .none
             case (.ctap, _), (.json, _):
                 throw CableProtocolError(.desktopUnsolicitedReply, "a reply arrived with no request outstanding")
@@ -186,12 +191,12 @@ public struct DesktopSession: Sendable {
 
     /// Encrypts a CTAP request `[command][CBOR]` for the phone. One request at a time.
     public mutating func sendCTAP(_ request: [UInt8]) throws(CableProtocolError) -> [UInt8] {
-        guard case .ready(var crypter, let revision) = self.state else {
+        guard case .ready(var crypter, let revision, let verifier) = self.state else {
             preconditionFailure("a CTAP request needs a ready session with no request outstanding")
         }
         self.state = .failed
         let ciphertext = try crypter.seal(TunnelMessage.ctap(request).encoded(revision: revision))
-        self.state = .awaitingReply(crypter, revision)
+        self.state = .awaitingReply(crypter, revision, verifier)
         return ciphertext
     }
 
@@ -199,14 +204,14 @@ public struct DesktopSession: Sendable {
     /// (which ends by closing the socket). Updates are still accepted afterwards.
     public mutating func shutdown() throws(CableProtocolError) -> [UInt8]? {
         switch self.state {
-        case .ready(var crypter, let revision), .awaitingReply(var crypter, let revision):
+        case .ready(var crypter, let revision, let verifier), .awaitingReply(var crypter, let revision, let verifier):
             guard revision == .one else {
-                self.state = .shutDown(crypter, revision)
+                self.state = .shutDown(crypter, revision, verifier)
                 return nil
             }
             self.state = .failed
             let frame = try crypter.seal(TunnelMessage.shutdown.encoded())
-            self.state = .shutDown(crypter, revision)
+            self.state = .shutDown(crypter, revision, verifier)
             return frame
         case .awaitingAdvert, .advertMatched, .handshakeSent, .awaitingPostHandshake, .shutDown, .failed:
             return nil
@@ -215,9 +220,9 @@ public struct DesktopSession: Sendable {
 
     private static func sameState(_ state: State, crypter: Crypter) -> State {
         switch state {
-        case .ready(_, let r): return .ready(crypter, r)
-        case .awaitingReply(_, let r): return .awaitingReply(crypter, r)
-        case .shutDown(_, let r): return .shutDown(crypter, r)
+        case .ready(_, let r, let v): return .ready(crypter, r, v)
+        case .awaitingReply(_, let r, let v): return .awaitingReply(crypter, r, v)
+        case .shutDown(_, let r, let v): return .shutDown(crypter, r, v)
         case .awaitingAdvert, .advertMatched, .handshakeSent, .awaitingPostHandshake, .failed: return state
         }
     }
