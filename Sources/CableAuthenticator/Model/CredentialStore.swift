@@ -1,0 +1,199 @@
+internal import CableProtocol
+public import Foundation
+internal import Synchronization
+
+/// The phone model's passkeys, kept in a JSON file (or in memory for tests and `cable demo`).
+///
+/// ### Durability
+/// Every change rewrites the whole file atomically (temporary file in the same directory, `fsync`,
+/// `rename`, directory `fsync`), so the file on disk is always either the previous version or the new
+/// one, never half written. The file and every rewrite have mode 0600, because it holds private keys
+/// (see ``StoredCredential``).
+///
+/// ### Freshness and corruption
+/// Each operation re-reads the file under the store's lock before it reads or changes anything, so a
+/// credential deleted by another process (`cable passkeys delete` while `cable phone` runs) is not brought
+/// back by this one's next write. Writers in different processes are not otherwise coordinated: two that
+/// change the store at the same instant race, and the later rename wins. A file that cannot be read as a
+/// store is reported as a typed ``CredentialStoreError`` (``CredentialStoreError/Code/corrupted`` and
+/// friends) and left exactly as it is: it is never emptied, repaired or overwritten.
+///
+/// ### Bounds
+/// Files over ``maxFileSize`` bytes and stores over ``maxCredentialCount`` credentials are refused.
+public final class CredentialStore: Sendable {
+    /// Largest store file read (a credential takes about 500 bytes of JSON).
+    public static let maxFileSize = 4 << 20
+    /// Most credentials one store holds (a new one beyond this is ``CredentialStoreError/Code/storeFull``).
+    public static let maxCredentialCount = 1000
+    /// The file mode of the store file and of every rewrite: owner read and write only.
+    public static let filePermissions: mode_t = 0o600
+
+    /// Where the credentials live.
+    private enum Backing: Sendable {
+        case file(path: String)
+        case memory
+    }
+
+    private let backing: Backing
+    /// The credentials in insertion order: the contents of an in-memory store, or the last version of the
+    /// file that was read or written. The lock also serialises the read-modify-write of file operations.
+    private let credentials: Mutex<[StoredCredential]>
+
+    /// Opens the store file at `fileURL`, creating an empty one (mode 0600) if there is none.
+    /// - Parameter createIfMissing: when `false`, a missing file is an empty store that is written only
+    ///   on the first change (what `cable passkeys list` wants: listing creates nothing).
+    /// - Throws: ``CredentialStoreError`` when the file cannot be read, is not a valid store, or cannot be
+    ///   created.
+    public init(fileURL: URL, createIfMissing: Bool = true) throws(CredentialStoreError) {
+        let path = fileURL.standardizedFileURL.path
+        self.backing = .file(path: path)
+        let loaded = try Self.read(path: path)
+        if loaded == nil, createIfMissing {
+            try Self.write([], path: path)
+        }
+        self.credentials = Mutex(loaded ?? [])
+    }
+
+    /// A store that lives only in memory (tests, `cable demo`).
+    public init() {
+        self.backing = .memory
+        self.credentials = Mutex([])
+    }
+
+    /// The store file, or `nil` for an in-memory store.
+    public var fileURL: URL? {
+        switch self.backing {
+        case .file(let path): return URL(fileURLWithPath: path)
+        case .memory: return nil
+        }
+    }
+
+    // MARK: - Reading
+
+    /// All credentials, most recently created first.
+    public func list() throws(CredentialStoreError) -> [StoredCredential] {
+        Self.mostRecentFirst(try self.current())
+    }
+
+    /// The credentials scoped to `rpID`, most recently created first (the order discoverable sign-in
+    /// offers them in).
+    public func credentials(forRP rpID: String) throws(CredentialStoreError) -> [StoredCredential] {
+        Self.mostRecentFirst(try self.current().filter { $0.rpID == rpID })
+    }
+
+    /// The credential with ID `id`, or `nil`.
+    public func credential(id: [UInt8]) throws(CredentialStoreError) -> StoredCredential? {
+        try self.current().first { $0.id == id }
+    }
+
+    // MARK: - Changing
+
+    /// Stores a new credential.
+    /// - Throws: ``CredentialStoreError/Code/duplicateCredential`` when its ID is taken,
+    ///   ``CredentialStoreError/Code/storeFull`` at ``maxCredentialCount``, or a read or write error.
+    public func add(_ credential: StoredCredential) throws(CredentialStoreError) {
+        try self.modify { (credentials) throws(CredentialStoreError) in
+            guard !credentials.contains(where: { $0.id == credential.id }) else {
+                throw self.error(.duplicateCredential, "credential \(credential.idBase64URL.prefix(8))… is already stored")
+            }
+            guard credentials.count < Self.maxCredentialCount else {
+                throw self.error(.storeFull, "the store already holds \(Self.maxCredentialCount) credentials")
+            }
+            credentials.append(credential)
+        }
+    }
+
+    /// Removes the credential with ID `id`.
+    /// - Throws: ``CredentialStoreError/Code/credentialNotFound`` when there is none, or a read or write error.
+    public func delete(id: [UInt8]) throws(CredentialStoreError) {
+        try self.modify { (credentials) throws(CredentialStoreError) in
+            guard let index = credentials.firstIndex(where: { $0.id == id }) else {
+                throw self.error(.credentialNotFound, "no credential with ID \(Self.idPrefix(id))…")
+            }
+            credentials.remove(at: index)
+        }
+    }
+
+    /// Advances the signature counter of credential `id` and returns the credential with its new count
+    /// (what the next assertion reports). The counter stops at `UInt32.max` rather than wrapping to 0,
+    /// which a relying party would accept as "no counter".
+    package func incrementCounter(id: [UInt8]) throws(CredentialStoreError) -> StoredCredential {
+        try self.modify { (credentials) throws(CredentialStoreError) -> StoredCredential in
+            guard let index = credentials.firstIndex(where: { $0.id == id }) else {
+                throw self.error(.credentialNotFound, "no credential with ID \(Self.idPrefix(id))…")
+            }
+            let (next, overflow) = credentials[index].signCount.addingReportingOverflow(1)
+            credentials[index].signCount = overflow ? UInt32.max : next
+            return credentials[index]
+        }
+    }
+
+    // MARK: - Internals
+
+    /// The current credentials: re-read from the file (under the lock), or the in-memory list.
+    private func current() throws(CredentialStoreError) -> [StoredCredential] {
+        try self.credentials.withLock { (cached) throws(CredentialStoreError) -> [StoredCredential] in
+            if case .file(let path) = self.backing {
+                cached = try Self.read(path: path) ?? []
+            }
+            return cached
+        }
+    }
+
+    /// Re-reads, applies `change`, and writes the result back; nothing is written if `change` throws.
+    private func modify<Result: Sendable>(
+        _ change: (inout [StoredCredential]) throws(CredentialStoreError) -> Result
+    ) throws(CredentialStoreError) -> Result {
+        try self.credentials.withLock { (cached) throws(CredentialStoreError) -> Result in
+            var credentials = cached
+            if case .file(let path) = self.backing {
+                credentials = try Self.read(path: path) ?? []
+            }
+            let result = try change(&credentials)
+            if case .file(let path) = self.backing {
+                try Self.write(credentials, path: path)
+            }
+            cached = credentials
+            return result
+        }
+    }
+
+    private func error(_ code: CredentialStoreError.Code, _ reason: String) -> CredentialStoreError {
+        switch self.backing {
+        case .file(let path): return CredentialStoreError(code, path: path, reason)
+        case .memory: return CredentialStoreError(code, path: nil, reason)
+        }
+    }
+
+    /// Newest first; credentials created at the same instant keep "added later comes first".
+    private static func mostRecentFirst(_ credentials: [StoredCredential]) -> [StoredCredential] {
+        credentials.enumerated()
+            .sorted { ($0.element.createdAt, $0.offset) > ($1.element.createdAt, $1.offset) }
+            .map(\.element)
+    }
+
+    private static func idPrefix(_ id: [UInt8]) -> String {
+        String(Base64URL.encode(id).prefix(8))
+    }
+
+    /// The file's credentials, or `nil` when there is no file.
+    private static func read(path: String) throws(CredentialStoreError) -> [StoredCredential]? {
+        let bytes: [UInt8]
+        do {
+            bytes = try AtomicFile.contents(path: path, maxSize: Self.maxFileSize)
+        } catch {
+            if error.isMissing { return nil }
+            throw CredentialStoreError(error.isTooLarge ? .fileTooLarge : .unreadable, path: path, error.reason)
+        }
+        return try CredentialStoreFile.decode(bytes, path: path)
+    }
+
+    private static func write(_ credentials: [StoredCredential], path: String) throws(CredentialStoreError) {
+        let bytes = try CredentialStoreFile.encode(credentials, path: path)
+        do {
+            try AtomicFile.replace(path: path, with: bytes, permissions: Self.filePermissions)
+        } catch {
+            throw CredentialStoreError(.writeFailed, path: path, error.reason)
+        }
+    }
+}
