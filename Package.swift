@@ -101,7 +101,8 @@ let package = Package(
         .testTarget(
             name: "CableTerminalQRTests", dependencies: ["CableTerminalQR", "CableTestSupport"], exclude: ["Tools"]),
         .testTarget(name: "CableCTAPTests", dependencies: ["CableCTAP", "CableRelyingParty", "CableCBOR", "CableCrypto", "CableTestSupport"]),
-        .testTarget(name: "CableTunnelTests", dependencies: ["CableTunnel", "CableProtocol", "CableTestSupport"]),
+        .testTarget(
+            name: "CableTunnelTests", dependencies: ["CableTunnel", "CableProtocol", "CableTestSupport"], exclude: ["Python"]),
         .testTarget(
             name: "CableEndToEndTests",
             dependencies: [

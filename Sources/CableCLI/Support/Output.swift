@@ -10,6 +10,12 @@ enum Output {
         fflush(stderr)
     }
 
+    /// Writes text to stderr as is (no newline), for the live status line.
+    static func rawDiagnostic(_ text: String) {
+        fputs(text, stderr)
+        fflush(stderr)
+    }
+
     /// Prints `error: <message>` on stderr and returns the exit code to throw.
     static func failure(_ message: String) -> ExitCode {
         let oneLine = message.split(whereSeparator: \.isNewline).joined(separator: " ")

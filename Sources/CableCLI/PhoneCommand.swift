@@ -1,0 +1,153 @@
+import ArgumentParser
+import CableAuthenticator
+import CableCTAP
+import CableProtocol
+import CableTunnel
+import Foundation
+import Logging
+
+/// Options that choose and store the phone-side authenticator model.
+struct PhoneModelOptions: ParsableArguments, Sendable {
+    @Option(help: "The phone's credential store (JSON; created if missing).")
+    var store = "cable-phone-store.json"
+
+    @Option(help: "Which authenticator it acts as: \(AuthenticatorPersona.all.map(\.name).joined(separator: ", ")).")
+    var persona: String?
+
+    @Option(help: "Act as an authenticator with this AAGUID instead of a persona.")
+    var aaguid: String?
+
+    @Option(help: "Attestation to return: none or packed (self attestation). Default: the persona's.")
+    var attestation: AuthenticatorPersona.AttestationFormat?
+
+    func validate() throws {
+        if self.persona != nil, self.aaguid != nil { throw ValidationError("give --persona or --aaguid, not both") }
+        if let p = self.persona, AuthenticatorPersona.named(p) == nil {
+            throw ValidationError("unknown persona \(p); known: \(AuthenticatorPersona.all.map(\.name).joined(separator: ", "))")
+        }
+        if let a = self.aaguid, AAGUID(uuidString: a) == nil { throw ValidationError("--aaguid \(a) is not a UUID") }
+    }
+
+    var resolvedPersona: AuthenticatorPersona {
+        var p: AuthenticatorPersona
+        if let a = self.aaguid.flatMap({ AAGUID(uuidString: $0) }) {
+            p = .custom(aaguid: a)
+        } else {
+            p = self.persona.flatMap(AuthenticatorPersona.named) ?? .generic
+        }
+        if let a = self.attestation { p.attestation = a }
+        return p
+    }
+}
+
+extension AuthenticatorPersona.AttestationFormat: ExpressibleByArgument {}
+
+/// `cable phone URL`: the phone-side authenticator model acting on a scanned QR code.
+struct PhoneCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "phone",
+        abstract: "Act as the phone: scan a FIDO:/ URL, advertise, answer the handshake and CTAP2 requests.",
+        discussion: "Runs until the desktop shuts the session down."
+    )
+
+    @Argument(help: "The scanned FIDO:/… URL.")
+    var url: String
+
+    @Option(help: "The phone's tunnel service, e.g. ws://127.0.0.1:8080.")
+    var tunnel: String?
+
+    @Option(help: "The tunnel-server domain ID the phone names in its advert (0 = Google's).")
+    var domainId: UInt16 = 0
+
+    @Option(help: "Where to send BLE adverts (UDP on loopback).")
+    var advertTo = "127.0.0.1:65529"
+
+    @OptionGroup var model: PhoneModelOptions
+
+    @Flag(help: "The user declines every prompt.")
+    var deny = false
+
+    @Flag(help: "Print one JSON object as the last line of stdout.")
+    var json = false
+
+    func validate() throws {
+        _ = try HostPort(self.advertTo, option: "--advert-to")
+        if let t = self.tunnel {
+            do { _ = try TunnelServiceURL(string: t) } catch { throw ValidationError("--tunnel \(t): \(error.reason)") }
+        }
+        guard TunnelServerDomainID(rawValue: self.domainId).isAcceptedInAdvert else {
+            throw ValidationError("--domain-id \(self.domainId) is an unknown assigned domain (use 0, 1 or 256…65535)")
+        }
+    }
+
+    func run() async throws {
+        let store: CredentialStore
+        do { store = try CredentialStore(fileURL: URL(fileURLWithPath: self.model.store)) } catch {
+            throw Output.failure("phone credential store: \(error)")
+        }
+        let persona = self.model.resolvedPersona
+        var logger = Logger(label: "cable.phone")
+        logger.logLevel = .warning
+        let authenticator: PhoneAuthenticator =
+            self.deny
+            ? PhoneAuthenticator(persona: persona, store: store, consent: AlwaysDeny(), logger: logger)
+            : PhoneAuthenticator(persona: persona, store: store, consent: AlwaysApprove(), logger: logger)
+        let target = try HostPort(self.advertTo, option: "--advert-to")
+        let transmitter: UDPAdvertTransmitter
+        do { transmitter = try await UDPAdvertTransmitter.connect(host: target.host, port: target.port) } catch {
+            throw Output.failure("cannot send adverts to \(self.advertTo): \(error)")
+        }
+        let phone = HybridPhone(
+            connector: WebSocketTunnelConnector(fixedService: self.tunnel.flatMap { try? TunnelServiceURL(string: $0) }),
+            transmitter: transmitter, logger: logger)
+        Output.diagnostic("phone: acting as \(persona)")
+        let statuses = StatusLog()
+        do {
+            let answered = try await phone.run(
+                url: self.url, domainID: TunnelServerDomainID(rawValue: self.domainId), handler: authenticator
+            ) { event in
+                statuses.record(event)
+                Output.diagnostic("phone: \(PhoneEventText.describe(event))")
+            }
+            await transmitter.close()
+            print("phone: answered \(answered) request\(answered == 1 ? "" : "s"); the desktop ended the session")
+            if self.json {
+                var line = JSONLine()
+                line.add("ok", true)
+                line.add("persona", persona.name)
+                line.add("aaguid", persona.aaguid.uuidString)
+                line.add("requests", answered)
+                line.add("statuses", raw: "[" + statuses.values.map { "\"0x" + String($0, radix: 16, uppercase: true) + "\"" }.joined(separator: ", ") + "]")
+                print(line.text)
+            }
+        } catch {
+            await transmitter.close()
+            throw Output.failure("phone: \(error)")
+        }
+    }
+}
+
+/// The CTAP statuses the phone answered with, in order.
+final class StatusLog: Sendable {
+    private let state = Mutex<[UInt8]>([])
+    func record(_ event: PhoneEvent) {
+        if case .requestAnswered(_, let status) = event { self.state.withLock { $0.append(status) } }
+    }
+    var values: [UInt8] { self.state.withLock { $0 } }
+}
+
+import Synchronization
+
+enum PhoneEventText {
+    static func describe(_ event: PhoneEvent) -> String {
+        switch event {
+        case .scanned(let hint): return "QR code scanned (request type \(hint))"
+        case .tunnelRegistered(let r): return "tunnel registered, routing ID \(r)"
+        case .advertising: return "advertising every 250 ms"
+        case .handshakeComplete: return "handshake done; post-handshake and update messages sent"
+        case .requestAnswered(let command, let status):
+            return "answered CTAP command 0x\(String(command, radix: 16, uppercase: true)) with status 0x\(String(status, radix: 16, uppercase: true))"
+        case .finished: return "the desktop ended the session"
+        }
+    }
+}

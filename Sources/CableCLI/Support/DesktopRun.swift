@@ -1,0 +1,49 @@
+import CableClient
+import CableRelyingParty
+import CableTunnel
+import Foundation
+import Logging
+
+/// What `register` and `sign-in` share: the UDP advert listener, the tunnel connector, the relying
+/// party, the QR code shown on the `.qrCode` event, the step lines and the live status line.
+enum DesktopRun {
+    typealias Body = @Sendable (PasskeyCeremonies, StepTimer, @escaping @Sendable (DesktopEvent) -> Void) async throws
+        -> ([String], JSONLine)
+
+    static func run(ceremony: String, options: DesktopOptions, drawing: QRStyleOptions, body: Body) async throws {
+        let listen = try HostPort(options.advertListen, option: "--advert-listen")
+        let listener: UDPAdvertListener
+        do { listener = try await UDPAdvertListener.bind(host: listen.host, port: listen.port) } catch {
+            throw Output.failure("cannot listen for adverts on \(options.advertListen): \(error)")
+        }
+        let timeout = Duration.seconds(options.timeout)
+        var logger = Logger(label: "cable.desktop")
+        logger.logLevel = .warning
+        let desktop = HybridDesktop(
+            scanner: listener, connector: WebSocketTunnelConnector(fixedService: options.tunnelService),
+            timeouts: .all(timeout), logger: logger)
+        let ceremonies = PasskeyCeremonies(
+            desktop: desktop, relyingParty: RelyingParty(id: options.rpId, policy: options.policy),
+            records: CredentialRecordStore(fileURL: URL(fileURLWithPath: options.rpStore)))
+        let timer = StepTimer(ceremony: ceremony, timeout: timeout, quiet: false)
+        let onEvent: @Sendable (DesktopEvent) -> Void = { event in
+            // The QR code and its URL line come first, before any waiting.
+            if case .qrCode(let url) = event { QRDisplay.showOrReport(url: url, options: drawing) }
+            timer.desktopEvent(event)
+        }
+        let status = timer.runStatusLine()
+        do {
+            let (lines, json) = try await body(ceremonies, timer, onEvent)
+            status?.cancel()
+            timer.finish()
+            await listener.close()
+            for l in lines { print(l) }
+            if options.json { print(json.text) }
+        } catch {
+            status?.cancel()
+            timer.finish()
+            await listener.close()
+            throw Output.failure(CeremonyOutput.message(for: error))
+        }
+    }
+}

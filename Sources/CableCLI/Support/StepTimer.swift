@@ -1,0 +1,91 @@
+import CableClient
+import CableProtocol
+import Foundation
+import Glibc
+import Synchronization
+
+/// Records when each step of a ceremony happened and keeps a live status line on stderr (what the
+/// desktop is waiting for and how long is left) while it waits for the phone.
+final class StepTimer: Sendable {
+    struct Step: Sendable {
+        let name: String
+        let milliseconds: Double
+    }
+    private struct State {
+        var steps: [Step] = []
+        var waitingFor = "waiting for the phone to scan the QR code"
+        var deadline: ContinuousClock.Instant
+        var finished = false
+    }
+    private let start = ContinuousClock.now
+    private let state: Mutex<State>
+    private let ceremony: String
+    private let live: Bool
+    private let quiet: Bool
+
+    /// - Parameters:
+    ///   - ceremony: prefix for step names ("register", "sign-in").
+    ///   - quiet: print nothing (JSON mode still records).
+    init(ceremony: String, timeout: Duration, quiet: Bool) {
+        self.ceremony = ceremony
+        self.quiet = quiet
+        self.live = !quiet && isatty(STDERR_FILENO) == 1
+        self.state = Mutex(State(deadline: .now + timeout))
+    }
+
+    var steps: [Step] { self.state.withLock { $0.steps } }
+
+    /// Marks a step as done now and prints it.
+    func mark(_ name: String, next waitingFor: String? = nil) {
+        let ms = Self.milliseconds(ContinuousClock.now - self.start)
+        self.state.withLock {
+            $0.steps.append(Step(name: name, milliseconds: ms))
+            if let waitingFor { $0.waitingFor = waitingFor }
+        }
+        guard !self.quiet else { return }
+        if self.live { Output.rawDiagnostic("\r\u{1B}[2K") }
+        let label = "\(self.ceremony): \(name)"
+        let padded = label.count < 52 ? label + String(repeating: " ", count: 52 - label.count) : label
+        Output.diagnostic("  " + padded + String(format: "%9.1f ms", ms))
+    }
+
+    /// Maps desktop progress to steps.
+    func desktopEvent(_ event: DesktopEvent) {
+        switch event {
+        case .qrCode: self.mark("qr shown", next: DesktopStep.advert.waitingDescription)
+        case .advertReceived(let domain, _): self.mark("advert received (domain \(domain))", next: DesktopStep.connect.waitingDescription)
+        case .tunnelConnected: self.mark("tunnel connected", next: DesktopStep.handshake.waitingDescription)
+        case .handshakeComplete: self.mark("handshake done", next: DesktopStep.postHandshake.waitingDescription)
+        case .postHandshakeReceived(let revision): self.mark("post-handshake (\(revision))", next: DesktopStep.response.waitingDescription)
+        case .requestSent: self.mark("request sent")
+        case .responseReceived: self.mark("reply received")
+        }
+    }
+
+    /// Redraws the status line every second until ``finish()`` (only on a terminal).
+    func runStatusLine() -> Task<Void, Never>? {
+        guard self.live else { return nil }
+        return Task { [self] in
+            while !Task.isCancelled {
+                let (text, finished) = self.state.withLock { s -> (String, Bool) in
+                    let left = max(0, Int((s.deadline - .now).components.seconds))
+                    return ("\(s.waitingFor)… \(left) s left", s.finished)
+                }
+                if finished { return }
+                Output.rawDiagnostic("\r\u{1B}[2K  \(text)")
+                try? await Task.sleep(for: .seconds(1))
+            }
+        }
+    }
+
+    func finish() {
+        self.state.withLock { $0.finished = true }
+        if self.live { Output.rawDiagnostic("\r\u{1B}[2K") }
+    }
+
+    var totalMilliseconds: Double { Self.milliseconds(ContinuousClock.now - self.start) }
+
+    static func milliseconds(_ d: Duration) -> Double {
+        Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15
+    }
+}
