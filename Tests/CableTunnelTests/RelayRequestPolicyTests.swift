@@ -72,7 +72,7 @@ import Testing
 
     @Test func everyRefusalHasAReasonPhrase() {
         for refusal in [
-            RelayRefusal.methodNotAllowed, .malformedPath("x"), .contactGone, .notWebSocket, .missingSubprotocol,
+            RelayRefusal.methodNotAllowed, .malformedPath("x"), .contactGone, .invalidUpgrade, .notWebSocket, .missingSubprotocol,
             .unknownTunnel, .wrongRoutingID, .tunnelExists, .tunnelAlreadyJoined, .tooManyTunnels,
             .tooManyConnections, .shuttingDown, .headTooLarge,
         ] {

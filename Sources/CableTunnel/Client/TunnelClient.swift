@@ -96,22 +96,27 @@ public enum TunnelClient {
         }
     }
 
-    /// Checks the 101 response as Chromium does; returns the routing ID for `/cable/new/`.
-    static func validateUpgradeResponse(_ headers: HTTPHeaders, endpoint: TunnelEndpoint) throws(TunnelError)
-        -> RoutingID?
-    {
-        let protocols = headers["Sec-WebSocket-Protocol"]
-        guard protocols.count == 1, protocols[0] == TunnelServiceProtocol.webSocketSubprotocol else {
+    /// Checks the 101 response's headers as Chromium does; returns the routing ID for
+    /// `/cable/new/`. Header names compare case-insensitively; values exactly (hex of either case).
+    static func validateUpgradeResponse(
+        headers: [(name: String, value: String)], endpoint: TunnelEndpoint
+    ) throws(TunnelError) -> RoutingID? {
+        func values(_ name: String) -> [String] {
+            headers.filter { $0.name.lowercased() == name.lowercased() }.map(\.value)
+        }
+        let protocols = values("Sec-WebSocket-Protocol")
+        guard protocols == [TunnelServiceProtocol.webSocketSubprotocol] else {
             throw TunnelError(
                 .subprotocolMismatch,
-                "the service selected \(protocols.isEmpty ? "no subprotocol" : "\(protocols.count) value(s) other than fido.cable")")
+                protocols.isEmpty
+                    ? "the service selected no subprotocol" : "the service selected a subprotocol other than fido.cable")
         }
         guard case .new = endpoint else { return nil }
-        let values = headers[TunnelServiceProtocol.routingIDHeader]
-        guard values.count <= 1 else {
-            throw TunnelError(.duplicateRoutingID, "\(values.count) \(TunnelServiceProtocol.routingIDHeader) headers")
+        let routing = values(TunnelServiceProtocol.routingIDHeader)
+        guard routing.count <= 1 else {
+            throw TunnelError(.duplicateRoutingID, "\(routing.count) \(TunnelServiceProtocol.routingIDHeader) headers")
         }
-        guard let value = values.first else {
+        guard let value = routing.first else {
             throw TunnelError(.missingRoutingID, "no \(TunnelServiceProtocol.routingIDHeader) header on /cable/new/")
         }
         do {
@@ -140,7 +145,8 @@ public enum TunnelClient {
             enableAutomaticErrorHandling: true,
             upgradePipelineHandler: { channel, response in
                 channel.eventLoop.makeCompletedFuture {
-                    let routingID = try Self.validateUpgradeResponse(response.headers, endpoint: endpoint)
+                    let routingID = try Self.validateUpgradeResponse(
+                        headers: response.headers.map { ($0.name, $0.value) }, endpoint: endpoint)
                     let connection = TunnelConnection(
                         channel: channel, endpoint: endpoint, routingID: routingID, maxMessageSize: maxMessageSize)
                     try channel.pipeline.syncOperations.addHandler(TunnelClientFrameHandler(connection: connection))

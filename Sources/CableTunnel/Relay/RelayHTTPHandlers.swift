@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import NIOHTTP1
+import NIOWebSocket
 import Synchronization
 
 /// The refusal decided while the upgrade was considered, for the handler that answers it (the
@@ -10,6 +11,11 @@ final class RelayUpgradeDecision: Sendable {
 
     /// Records why the upgrade is refused.
     func refuse(_ refusal: RelayRefusal) { self.refusal.withLock { $0 = refusal } }
+
+    /// Records `refusal` unless a reason was recorded already.
+    func refuseIfUndecided(_ refusal: RelayRefusal) {
+        self.refusal.withLock { if $0 == nil { $0 = refusal } }
+    }
 
     /// The recorded refusal, once.
     func take() -> RelayRefusal? { self.refusal.withLock { value in defer { value = nil }; return value } }
@@ -91,8 +97,10 @@ final class ImmediateRefusal: ChannelInboundHandler {
     }
 }
 
-/// Answers a request that was not upgraded: with the refusal decided at upgrade time, or, for a
-/// request that never asked to upgrade, by the static rules. Then closes the connection.
+/// Answers a request that was not upgraded, then closes the connection. NIO's upgrader does not
+/// hand the request head on after an upgrade it considered and declined, so a refusal decided
+/// then is answered as soon as this handler is added; a request that never asked to upgrade
+/// arrives here as a head and is judged by the static rules.
 final class RefusalResponder: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
@@ -106,10 +114,18 @@ final class RefusalResponder: ChannelInboundHandler {
         self.logger = logger
     }
 
+    func handlerAdded(context: ChannelHandlerContext) {
+        if let refusal = self.decision.take() { self.answer(refusal, context: context) }
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard case .head(let head) = Self.unwrapInboundIn(data), !self.answered else { return }
+        guard case .head(let head) = Self.unwrapInboundIn(data) else { return }
+        self.answer(Self.classify(head), context: context)
+    }
+
+    private func answer(_ refusal: RelayRefusal, context: ChannelHandlerContext) {
+        guard !self.answered else { return }
         self.answered = true
-        let refusal = self.decision.take() ?? Self.classify(head)
         self.logger.info(
             "refused request",
             metadata: ["status": "\(refusal.status)", "refusal": "\(refusal.name)", "detail": "\(refusal.detail)"])
@@ -140,5 +156,32 @@ final class RefusalResponder: ChannelInboundHandler {
         case .failure(let refusal): return refusal
         case .success: return .notWebSocket
         }
+    }
+}
+
+/// NIO's WebSocket upgrader, recording why an upgrade request it rejects itself (no
+/// `Sec-WebSocket-Key`, a version other than 13) is refused, so the answer can say 400.
+struct RecordingWebSocketUpgrader<UpgradeResult: Sendable>: NIOTypedHTTPServerProtocolUpgrader {
+    let inner: NIOTypedWebSocketServerUpgrader<UpgradeResult>
+    let decision: RelayUpgradeDecision
+
+    var supportedProtocol: String { self.inner.supportedProtocol }
+    var requiredUpgradeHeaders: [String] { self.inner.requiredUpgradeHeaders }
+
+    func buildUpgradeResponse(
+        channel: any Channel, upgradeRequest: HTTPRequestHead, initialResponseHeaders: HTTPHeaders
+    ) -> EventLoopFuture<HTTPHeaders> {
+        let decision = self.decision
+        return self.inner.buildUpgradeResponse(
+            channel: channel, upgradeRequest: upgradeRequest, initialResponseHeaders: initialResponseHeaders
+        ).flatMapErrorThrowing { error in
+            // A refusal decided by the relay's own rules is already recorded; keep that one.
+            decision.refuseIfUndecided(.invalidUpgrade)
+            throw error
+        }
+    }
+
+    func upgrade(channel: any Channel, upgradeRequest: HTTPRequestHead) -> EventLoopFuture<UpgradeResult> {
+        self.inner.upgrade(channel: channel, upgradeRequest: upgradeRequest)
     }
 }

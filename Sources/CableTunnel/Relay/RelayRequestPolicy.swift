@@ -40,6 +40,8 @@ struct RelayRefusal: Error, Hashable, Sendable, CustomStringConvertible {
     static func malformedPath(_ why: String) -> Self { Self(status: 400, name: "malformedPath", detail: why) }
     /// `/cable/contact/` has no meaning yet (no linking support): answered as a dead pairing.
     static let contactGone = Self(status: 410, name: "contactGone", detail: "contact IDs are not served")
+    static let invalidUpgrade = Self(
+        status: 400, name: "invalidUpgrade", detail: "WebSocket upgrade without a valid key or version 13")
     static let notWebSocket = Self(status: 426, name: "notWebSocket", detail: "a WebSocket upgrade is required")
     static let missingSubprotocol = Self(
         status: 400, name: "missingSubprotocol", detail: "the fido.cable subprotocol was not offered")

@@ -244,7 +244,7 @@ public final class TunnelServer: Sendable {
             })
         var pipeline = NIOUpgradableHTTPServerPipelineConfiguration(
             upgradeConfiguration: .init(
-                upgraders: [upgrader],
+                upgraders: [RecordingWebSocketUpgrader(inner: upgrader, decision: decision)],
                 notUpgradingCompletionHandler: { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandler(

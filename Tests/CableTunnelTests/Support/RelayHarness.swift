@@ -38,6 +38,7 @@ struct RelayHarness: Sendable {
 }
 
 /// Runs `body` against a fresh relay and always shuts the relay down.
+@discardableResult
 func withRelay<R: Sendable>(
     _ configure: (inout TunnelServer.Configuration) -> Void = { _ in },
     _ body: (RelayHarness) async throws -> R
