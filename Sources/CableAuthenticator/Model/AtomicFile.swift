@@ -42,7 +42,11 @@ enum AtomicFile {
         var status = stat()
         guard fstat(descriptor, &status) == 0 else { throw .posix("fstat", path, errno: errno) }
         guard Int(status.st_size) <= maxSize else {
-            throw Failure(isMissing: false, isTooLarge: true, reason: "\(status.st_size) bytes, at most \(maxSize) accepted")
+            throw Failure(
+                isMissing: false,
+                isTooLarge: true,
+                reason: "\(status.st_size) bytes, at most \(maxSize) accepted"
+            )
         }
 
         // Read until EOF rather than trusting st_size, but never past the limit (the file may grow).

@@ -9,7 +9,7 @@ public import CableCTAP
 /// | Persona | AAGUID | Default attestation |
 /// |---|---|---|
 /// | `authenticator-ios` | `90a3ccdf-635c-4729-a248-9b709135078f` (Microsoft Authenticator for iOS) | `packed` |
-/// | `authenticator-android` | `de1e552d-db1d-4423-a619-566b625cdc84` (Microsoft Authenticator for Android) | `packed` |
+/// | `authenticator-android` | `de1e552d-db1d-4423-a619-566b625cdc84` (Authenticator for Android) | `packed` |
 /// | `generic` | all zero, as Chrome on Android sends (hybrid-protocol.md §7.3) | `none` |
 ///
 /// `packed` here is **self attestation**: the statement is signed by the new credential's own key
@@ -48,21 +48,28 @@ public struct AuthenticatorPersona: Sendable, Hashable, CustomStringConvertible 
 
     /// Microsoft Authenticator for iOS.
     public static let authenticatorIOS = Self(
-        name: "authenticator-ios", displayName: "Microsoft Authenticator (iOS)",
-        aaguid: .microsoftAuthenticatorIOS, attestation: .packed
+        name: "authenticator-ios",
+        displayName: "Microsoft Authenticator (iOS)",
+        aaguid: .microsoftAuthenticatorIOS,
+        attestation: .packed
     )
 
     /// Microsoft Authenticator for Android.
     public static let authenticatorAndroid = Self(
-        name: "authenticator-android", displayName: "Microsoft Authenticator (Android)",
-        aaguid: .microsoftAuthenticatorAndroid, attestation: .packed
+        name: "authenticator-android",
+        displayName: "Microsoft Authenticator (Android)",
+        aaguid: .microsoftAuthenticatorAndroid,
+        attestation: .packed
     )
 
     /// A phone that does not disclose its model: the all-zero AAGUID and `none` attestation, which is what
     /// Chrome on Android reports as a hybrid authenticator (Chromium `v2_authenticator.cc`,
     /// `BuildGetInfoResponse`).
     public static let generic = Self(
-        name: "generic", displayName: "Generic phone (model not disclosed)", aaguid: .zero, attestation: .none
+        name: "generic",
+        displayName: "Generic phone (model not disclosed)",
+        aaguid: .zero,
+        attestation: .none
     )
 
     /// The built-in personas, in the order the command line lists them.
@@ -76,7 +83,12 @@ public struct AuthenticatorPersona: Sendable, Hashable, CustomStringConvertible 
 
     /// A persona for an AAGUID that has no built-in name (`cable phone --aaguid UUID`).
     public static func custom(aaguid: AAGUID, attestation: AttestationFormat = .packed) -> Self {
-        Self(name: "custom", displayName: "Custom authenticator \(aaguid.uuidString)", aaguid: aaguid, attestation: attestation)
+        Self(
+            name: "custom",
+            displayName: "Custom authenticator \(aaguid.uuidString)",
+            aaguid: aaguid,
+            attestation: attestation
+        )
     }
 
     /// For example `authenticator-ios (90a3ccdf-…, packed)`.

@@ -94,7 +94,10 @@ public final class CredentialStore: Sendable {
     public func add(_ credential: StoredCredential) throws(CredentialStoreError) {
         try self.modify { (credentials) throws(CredentialStoreError) in
             guard !credentials.contains(where: { $0.id == credential.id }) else {
-                throw self.error(.duplicateCredential, "credential \(credential.idBase64URL.prefix(8))… is already stored")
+                throw self.error(
+                    .duplicateCredential,
+                    "credential \(credential.idBase64URL.prefix(8))… is already stored"
+                )
             }
             guard credentials.count < Self.maxCredentialCount else {
                 throw self.error(.storeFull, "the store already holds \(Self.maxCredentialCount) credentials")

@@ -1,6 +1,6 @@
 /// Why the phone's credential store could not be read, written or changed.
 ///
-/// Each rule has its own ``Code`` (string-backed, extensible as in ``CableProtocolError``). Equality
+/// Each rule has its own ``Code`` (string-backed and extensible, as in `CableProtocolError`). Equality
 /// compares the code only. Descriptions name the file, the field (`credentials[2].privateKey`) and the
 /// rule; never a key, a user handle or any other stored value.
 public struct CredentialStoreError: Error, Hashable, CustomStringConvertible, Sendable {

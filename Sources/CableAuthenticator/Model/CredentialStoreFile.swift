@@ -52,10 +52,15 @@ enum CredentialStoreFile {
     static func encode(_ credentials: [StoredCredential], path: String) throws(CredentialStoreError) -> [UInt8] {
         let records = credentials.map { credential in
             Record(
-                id: Base64URL.encode(credential.id), rpId: credential.rpID, rpName: credential.rpName,
-                userHandle: Base64URL.encode(credential.userHandle), userName: credential.userName,
-                userDisplayName: credential.userDisplayName, signCount: credential.signCount,
-                createdAt: StoreTimestamp.format(credential.createdAt), aaguid: credential.aaguid.uuidString,
+                id: Base64URL.encode(credential.id),
+                rpId: credential.rpID,
+                rpName: credential.rpName,
+                userHandle: Base64URL.encode(credential.userHandle),
+                userName: credential.userName,
+                userDisplayName: credential.userDisplayName,
+                signCount: credential.signCount,
+                createdAt: StoreTimestamp.format(credential.createdAt),
+                aaguid: credential.aaguid.uuidString,
                 // The scalar leaves wiped storage here; the model phone's file holds it by design.
                 privateKey: Hex.lower(credential.privateKey.rawScalar.bytes)
             )
@@ -83,7 +88,8 @@ enum CredentialStoreFile {
         }
         guard probe.version == Self.version else {
             throw CredentialStoreError(
-                .unsupportedVersion, path: path,
+                .unsupportedVersion,
+                path: path,
                 "format version \(probe.version); this model reads version \(Self.version) only"
             )
         }
@@ -95,7 +101,8 @@ enum CredentialStoreFile {
         }
         guard document.credentials.count <= CredentialStore.maxCredentialCount else {
             throw Self.corrupted(
-                path, "\(document.credentials.count) credentials, at most \(CredentialStore.maxCredentialCount) accepted"
+                path,
+                "\(document.credentials.count) credentials, at most \(CredentialStore.maxCredentialCount) accepted"
             )
         }
         var credentials: [StoredCredential] = []
@@ -111,15 +118,26 @@ enum CredentialStoreFile {
         return credentials
     }
 
-    private static func credential(from record: Record, field: String, path: String) throws(CredentialStoreError) -> StoredCredential {
+    private static func credential(
+        from record: Record,
+        field: String,
+        path: String
+    ) throws(CredentialStoreError) -> StoredCredential {
         guard let id = Base64URL.decode(record.id), (1...CTAPLimits.maxCredentialIDLength).contains(id.count) else {
-            throw Self.corrupted(path, "\(field).id is not 1…\(CTAPLimits.maxCredentialIDLength) bytes of unpadded base64url")
+            throw Self.corrupted(
+                path,
+                "\(field).id is not 1…\(CTAPLimits.maxCredentialIDLength) bytes of unpadded base64url"
+            )
         }
         guard !record.rpId.isEmpty else {
             throw Self.corrupted(path, "\(field).rpId is empty")
         }
-        guard let userHandle = Base64URL.decode(record.userHandle), userHandle.count <= CTAPLimits.maxUserIDLength else {
-            throw Self.corrupted(path, "\(field).userHandle is not at most \(CTAPLimits.maxUserIDLength) bytes of unpadded base64url")
+        guard let userHandle = Base64URL.decode(record.userHandle), userHandle.count <= CTAPLimits.maxUserIDLength
+        else {
+            throw Self.corrupted(
+                path,
+                "\(field).userHandle is not at most \(CTAPLimits.maxUserIDLength) bytes of unpadded base64url"
+            )
         }
         guard let createdAt = StoreTimestamp.parse(record.createdAt) else {
             throw Self.corrupted(path, "\(field).createdAt is not an ISO 8601 date-time")
@@ -132,9 +150,16 @@ enum CredentialStoreFile {
             throw Self.corrupted(path, "\(field).privateKey is not 64 hex digits of a valid P-256 private key")
         }
         return StoredCredential(
-            id: id, rpID: record.rpId, rpName: record.rpName, userHandle: userHandle, userName: record.userName,
-            userDisplayName: record.userDisplayName, signCount: record.signCount, createdAt: createdAt,
-            aaguid: aaguid, privateKey: privateKey
+            id: id,
+            rpID: record.rpId,
+            rpName: record.rpName,
+            userHandle: userHandle,
+            userName: record.userName,
+            userDisplayName: record.userDisplayName,
+            signCount: record.signCount,
+            createdAt: createdAt,
+            aaguid: aaguid,
+            privateKey: privateKey
         )
     }
 

@@ -19,7 +19,11 @@ extension PhoneAuthenticator {
         try Self.checkNoPinUvAuth(request.pinUvAuthParam, protocol: request.pinUvAuthProtocol, command: "getAssertion")
         // Step 5.1: rk is meaningless for an assertion and CTAP 2.1 says to refuse it.
         if request.options?.residentKey != nil {
-            throw CTAPError(.residentKeyOptionUnsupported, field: "getAssertion.options.rk", "rk is not an option of getAssertion")
+            throw CTAPError(
+                .residentKeyOptionUnsupported,
+                field: "getAssertion.options.rk",
+                "rk is not an option of getAssertion"
+            )
         }
         let userPresence = request.options?.userPresence ?? true
 
@@ -37,15 +41,19 @@ extension PhoneAuthenticator {
         }
         guard let chosen = candidates.first else {
             throw CTAPError(
-                .noMatchingCredential, field: "getAssertion.allowList",
+                .noMatchingCredential,
+                field: "getAssertion.allowList",
                 isDiscoverable ? "no discoverable credential for this RP" : "no listed credential is stored for this RP"
             )
         }
 
         if userPresence {
             let consent = ConsentRequest(
-                kind: .getAssertion, rpID: request.rpID, userName: chosen.userName,
-                userDisplayName: chosen.userDisplayName, credentialCount: candidates.count
+                kind: .getAssertion,
+                rpID: request.rpID,
+                userName: chosen.userName,
+                userDisplayName: chosen.userDisplayName,
+                credentialCount: candidates.count
             )
             guard await self.consent.approve(consent) else {
                 throw CTAPError(.userDeclined, field: "getAssertion", "the user declined to sign in")
@@ -68,7 +76,8 @@ extension PhoneAuthenticator {
             credential: PublicKeyCredentialDescriptor(id: credential.id, transports: Self.credentialTransports),
             authenticatorData: authenticatorData,
             signature: signature,
-            user: isDiscoverable ? PublicKeyCredentialUserEntity(id: credential.userHandle, name: "", displayName: "") : nil,
+            user: isDiscoverable
+                ? PublicKeyCredentialUserEntity(id: credential.userHandle, name: "", displayName: "") : nil,
             numberOfCredentials: isDiscoverable && candidates.count > 1 ? UInt64(candidates.count) : nil,
             // Only a user who saw the prompt can have selected the account.
             userSelected: isDiscoverable && userPresence ? true : nil

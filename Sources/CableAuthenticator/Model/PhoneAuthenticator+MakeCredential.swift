@@ -12,44 +12,74 @@ extension PhoneAuthenticator {
     func makeCredential(_ request: MakeCredentialRequest) async throws(CTAPError) -> CTAPResponse {
         let rpID = request.rp.id
         try Self.checkListLength(request.excludeList, field: "makeCredential.excludeList")
-        try Self.checkNoPinUvAuth(request.pinUvAuthParam, protocol: request.pinUvAuthProtocol, command: "makeCredential")
+        try Self.checkNoPinUvAuth(
+            request.pinUvAuthParam,
+            protocol: request.pinUvAuthProtocol,
+            command: "makeCredential"
+        )
 
         // Step 3: at least one acceptable algorithm. Entries of another type are skipped, not errors.
-        guard request.publicKeyCredentialParameters.contains(where: {
-            $0.type == PublicKeyCredentialDescriptor.publicKeyType && $0.algorithm == .es256
-        }) else {
+        guard
+            request.publicKeyCredentialParameters.contains(where: {
+                $0.type == PublicKeyCredentialDescriptor.publicKeyType && $0.algorithm == .es256
+            })
+        else {
             let offered = request.publicKeyCredentialParameters.map { "\($0.algorithm)" }.joined(separator: ", ")
-            throw CTAPError(.noSupportedAlgorithm, field: "makeCredential.pubKeyCredParams", "offered [\(offered)], only ES256 (-7) is supported")
+            throw CTAPError(
+                .noSupportedAlgorithm,
+                field: "makeCredential.pubKeyCredParams",
+                "offered [\(offered)], only ES256 (-7) is supported"
+            )
         }
 
         // Step 5: user presence cannot be switched off for a registration.
         if request.options?.userPresence == false {
-            throw CTAPError(.userPresenceRequired, field: "makeCredential.options.up", "up: false is not allowed for makeCredential")
+            throw CTAPError(
+                .userPresenceRequired,
+                field: "makeCredential.options.up",
+                "up: false is not allowed for makeCredential"
+            )
         }
 
         // Step 9: this phone has no enterprise attestation.
         if request.enterpriseAttestation != nil {
-            throw CTAPError(.enterpriseAttestationUnsupported, field: "makeCredential.enterpriseAttestation", "enterprise attestation is not supported")
+            throw CTAPError(
+                .enterpriseAttestationUnsupported,
+                field: "makeCredential.enterpriseAttestation",
+                "enterprise attestation is not supported"
+            )
         }
 
         // Step 11: an excluded credential already here. The user is asked for presence first, and the
         // answer does not change the outcome, so a site cannot probe for credentials silently.
         if let excludeList = request.excludeList, !excludeList.isEmpty {
-            let excludedIDs = Set(excludeList.filter { $0.type == PublicKeyCredentialDescriptor.publicKeyType }.map(\.id))
+            let excludedIDs = Set(
+                excludeList.filter { $0.type == PublicKeyCredentialDescriptor.publicKeyType }.map(\.id)
+            )
             if let existing = try self.storedCredentials(forRP: rpID).first(where: { excludedIDs.contains($0.id) }) {
                 _ = await self.consent.approve(
                     ConsentRequest(
-                        kind: .credentialExcluded, rpID: rpID, rpName: request.rp.name, userName: existing.userName,
+                        kind: .credentialExcluded,
+                        rpID: rpID,
+                        rpName: request.rp.name,
+                        userName: existing.userName,
                         userDisplayName: existing.userDisplayName
                     )
                 )
-                throw CTAPError(.credentialExcluded, field: "makeCredential.excludeList", "a listed credential already exists for this RP")
+                throw CTAPError(
+                    .credentialExcluded,
+                    field: "makeCredential.excludeList",
+                    "a listed credential already exists for this RP"
+                )
             }
         }
 
         // Steps 12-13: the user approves (and is verified).
         let consent = ConsentRequest(
-            kind: .makeCredential, rpID: rpID, rpName: request.rp.name, userName: request.user.name,
+            kind: .makeCredential,
+            rpID: rpID,
+            rpName: request.rp.name,
+            userName: request.user.name,
             userDisplayName: request.user.displayName
         )
         guard await self.consent.approve(consent) else {
@@ -57,16 +87,25 @@ extension PhoneAuthenticator {
         }
 
         let credential = StoredCredential(
-            id: self.randomBytes(Self.credentialIDByteCount), rpID: rpID, rpName: request.rp.name,
-            userHandle: request.user.id, userName: request.user.name, userDisplayName: request.user.displayName,
-            signCount: 0, createdAt: self.now(), aaguid: self.persona.aaguid, privateKey: try self.newPrivateKey()
+            id: self.randomBytes(Self.credentialIDByteCount),
+            rpID: rpID,
+            rpName: request.rp.name,
+            userHandle: request.user.id,
+            userName: request.user.name,
+            userDisplayName: request.user.displayName,
+            signCount: 0,
+            createdAt: self.now(),
+            aaguid: self.persona.aaguid,
+            privateKey: try self.newPrivateKey()
         )
         let authenticatorData = AuthenticatorData(
             rpIDHash: SHA256.hash(Array(rpID.utf8)),
             flags: [.userPresent, .userVerified],
             signCount: credential.signCount,
             attestedCredentialData: try AttestedCredentialData(
-                aaguid: credential.aaguid, credentialID: credential.id, publicKey: credential.publicKey
+                aaguid: credential.aaguid,
+                credentialID: credential.id,
+                publicKey: credential.publicKey
             )
         )
         let statement: AttestationStatement

@@ -13,9 +13,9 @@ public import Logging
 ///
 /// | Command | Behaviour |
 /// |---|---|
-/// | `authenticatorGetInfo` (0x04) | ``getInfo``; a payload is `CTAP1_ERR_INVALID_LENGTH` |
-/// | `authenticatorMakeCredential` (0x01) | ES256 only; every credential is discoverable; exclude list; `none` or `packed` self attestation with the persona's AAGUID |
-/// | `authenticatorGetAssertion` (0x02) | allow list, or the RP's discoverable credentials (most recent first); counter; user handle |
+/// | `authenticatorGetInfo` (0x04) | ``getInfo`` (a payload is `CTAP1_ERR_INVALID_LENGTH`) |
+/// | `authenticatorMakeCredential` (0x01) | ES256, always discoverable, exclude list, persona AAGUID |
+/// | `authenticatorGetAssertion` (0x02) | allow list or discoverable (most recent first), counter |
 /// | `authenticatorSelection` (0x0B) | `CTAP2_OK` once the user confirms (CTAP 2.1 §6.9) |
 /// | anything else | `CTAP1_ERR_INVALID_COMMAND` |
 ///
@@ -78,7 +78,11 @@ public final class PhoneAuthenticator: Sendable {
         now: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.init(
-            persona: persona, store: store, consent: consent, logger: logger, now: now,
+            persona: persona,
+            store: store,
+            consent: consent,
+            logger: logger,
+            now: now,
             randomBytes: { SecureRandom.bytes(count: $0) }
         )
     }
@@ -125,7 +129,10 @@ public final class PhoneAuthenticator: Sendable {
         let command = requestFrame.first.map(Self.commandName) ?? "empty"
         do {
             let response = try await self.respond(to: requestFrame)
-            self.logger.info("ctap request served", metadata: ["ctap.command": "\(command)", "ctap.status": "\(response.status)"])
+            self.logger.info(
+                "ctap request served",
+                metadata: ["ctap.command": "\(command)", "ctap.status": "\(response.status)"]
+            )
             return response.frame
         } catch {
             self.logger.info(
@@ -142,7 +149,11 @@ public final class PhoneAuthenticator: Sendable {
     /// Decodes and dispatches a request.
     func respond(to frame: [UInt8]) async throws(CTAPError) -> CTAPResponse {
         guard frame.count <= Self.maxRequestSize else {
-            throw CTAPError(.requestTooLarge, field: "request", "\(frame.count) bytes, at most \(Self.maxRequestSize) accepted")
+            throw CTAPError(
+                .requestTooLarge,
+                field: "request",
+                "\(frame.count) bytes, at most \(Self.maxRequestSize) accepted"
+            )
         }
         switch try CTAPRequest(frame: frame) {
         case .getInfo:
@@ -172,10 +183,15 @@ public final class PhoneAuthenticator: Sendable {
     static func checkNoPinUvAuth(_ parameter: [UInt8]?, protocol version: UInt64?, command: String) throws(CTAPError) {
         guard parameter != nil else { return }
         guard let version else {
-            throw CTAPError(.missingParameter, field: "\(command).pinUvAuthProtocol", "pinUvAuthParam is present without a protocol")
+            throw CTAPError(
+                .missingParameter,
+                field: "\(command).pinUvAuthProtocol",
+                "pinUvAuthParam is present without a protocol"
+            )
         }
         throw CTAPError(
-            .pinUvAuthProtocolUnsupported, field: "\(command).pinUvAuthProtocol",
+            .pinUvAuthProtocolUnsupported,
+            field: "\(command).pinUvAuthProtocol",
             "protocol \(version) is not supported: the phone verifies the user itself"
         )
     }
@@ -183,7 +199,11 @@ public final class PhoneAuthenticator: Sendable {
     /// Allow and exclude lists are bounded by ``maxCredentialListCount``.
     static func checkListLength(_ list: [PublicKeyCredentialDescriptor]?, field: String) throws(CTAPError) {
         guard let list, list.count > Self.maxCredentialListCount else { return }
-        throw CTAPError(.credentialListTooLong, field: field, "\(list.count) entries, at most \(Self.maxCredentialListCount) accepted")
+        throw CTAPError(
+            .credentialListTooLong,
+            field: field,
+            "\(list.count) entries, at most \(Self.maxCredentialListCount) accepted"
+        )
     }
 
     /// Reads the store, turning its failure into a CTAP status.
@@ -208,7 +228,7 @@ public final class PhoneAuthenticator: Sendable {
         for _ in 0..<8 {
             do {
                 return try P256.PrivateKey(rawScalar: self.randomBytes(32))
-            } catch where error.code == .invalidPrivateKey {
+            } catch  where error.code == .invalidPrivateKey {
                 continue
             } catch {
                 throw CTAPError(.internalFailure, field: "credential", "key generation failed (\(error.code.rawValue))")

@@ -44,8 +44,15 @@ public struct StoredCredential: Sendable, Equatable, CustomStringConvertible {
 
     /// Creates a credential record.
     package init(
-        id: [UInt8], rpID: String, rpName: String? = nil, userHandle: [UInt8], userName: String? = nil,
-        userDisplayName: String? = nil, signCount: UInt32 = 0, createdAt: Date, aaguid: AAGUID,
+        id: [UInt8],
+        rpID: String,
+        rpName: String? = nil,
+        userHandle: [UInt8],
+        userName: String? = nil,
+        userDisplayName: String? = nil,
+        signCount: UInt32 = 0,
+        createdAt: Date,
+        aaguid: AAGUID,
         privateKey: P256.PrivateKey
     ) {
         self.id = id

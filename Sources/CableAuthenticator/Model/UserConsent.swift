@@ -41,7 +41,11 @@ public struct ConsentRequest: Sendable, Hashable, CustomStringConvertible {
 
     /// Creates a request.
     public init(
-        kind: Kind, rpID: String, rpName: String? = nil, userName: String? = nil, userDisplayName: String? = nil,
+        kind: Kind,
+        rpID: String,
+        rpName: String? = nil,
+        userName: String? = nil,
+        userDisplayName: String? = nil,
         credentialCount: Int = 0
     ) {
         self.kind = kind
