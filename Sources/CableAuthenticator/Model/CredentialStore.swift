@@ -11,9 +11,9 @@ internal import Synchronization
 /// (see ``StoredCredential``).
 ///
 /// ### Freshness and corruption
-/// Each operation re-reads the file under the store's lock before it reads or changes anything, so a
-/// credential deleted by another process (`cable passkeys delete` while `cable phone` runs) is not brought
-/// back by this one's next write. Writers in different processes are not otherwise coordinated: two that
+/// Each operation re-reads the file under the store's lock before it reads or changes anything (bytes
+/// identical to the last read or write are not parsed again), so a credential deleted by another process
+/// (`cable passkeys delete` while `cable phone` runs) is not brought back by this one's next write. Writers in different processes are not otherwise coordinated: two that
 /// change the store at the same instant race, and the later rename wins. A file that cannot be read as a
 /// store is reported as a typed ``CredentialStoreError`` (``CredentialStoreError/Code/corrupted`` and
 /// friends) and left exactly as it is: it is never emptied, repaired or overwritten.
@@ -26,7 +26,7 @@ public final class CredentialStore: Sendable {
     /// Most credentials one store holds (a new one beyond this is ``CredentialStoreError/Code/storeFull``).
     public static let maxCredentialCount = 1000
     /// The file mode of the store file and of every rewrite: owner read and write only.
-    public static let filePermissions: mode_t = 0o600
+    static let filePermissions: mode_t = 0o600
 
     /// Where the credentials live.
     private enum Backing: Sendable {
@@ -34,10 +34,17 @@ public final class CredentialStore: Sendable {
         case memory
     }
 
+    /// The credentials in insertion order and, for a file store, the exact file contents they came from.
+    private struct Snapshot: Sendable {
+        var credentials: [StoredCredential]
+        /// The bytes last read or written; `nil` for an in-memory store or a file that does not exist yet.
+        var fileBytes: [UInt8]?
+    }
+
     private let backing: Backing
-    /// The credentials in insertion order: the contents of an in-memory store, or the last version of the
-    /// file that was read or written. The lock also serialises the read-modify-write of file operations.
-    private let credentials: Mutex<[StoredCredential]>
+    /// The contents of an in-memory store, or the last version of the file that was read or written. The
+    /// lock also serialises the read-modify-write of file operations.
+    private let snapshot: Mutex<Snapshot>
 
     /// Opens the store file at `fileURL`, creating an empty one (mode 0600) if there is none.
     /// - Parameter createIfMissing: when `false`, a missing file is an empty store that is written only
@@ -47,17 +54,18 @@ public final class CredentialStore: Sendable {
     public init(fileURL: URL, createIfMissing: Bool = true) throws(CredentialStoreError) {
         let path = fileURL.standardizedFileURL.path
         self.backing = .file(path: path)
-        let loaded = try Self.read(path: path)
-        if loaded == nil, createIfMissing {
-            try Self.write([], path: path)
+        var snapshot = Snapshot(credentials: [], fileBytes: nil)
+        try Self.refresh(&snapshot, path: path)
+        if snapshot.fileBytes == nil, createIfMissing {
+            try Self.write(&snapshot, path: path)
         }
-        self.credentials = Mutex(loaded ?? [])
+        self.snapshot = Mutex(snapshot)
     }
 
     /// A store that lives only in memory (tests, `cable demo`).
     public init() {
         self.backing = .memory
-        self.credentials = Mutex([])
+        self.snapshot = Mutex(Snapshot(credentials: [], fileBytes: nil))
     }
 
     /// The store file, or `nil` for an in-memory store.
@@ -135,11 +143,11 @@ public final class CredentialStore: Sendable {
 
     /// The current credentials: re-read from the file (under the lock), or the in-memory list.
     private func current() throws(CredentialStoreError) -> [StoredCredential] {
-        try self.credentials.withLock { (cached) throws(CredentialStoreError) -> [StoredCredential] in
+        try self.snapshot.withLock { (snapshot) throws(CredentialStoreError) -> [StoredCredential] in
             if case .file(let path) = self.backing {
-                cached = try Self.read(path: path) ?? []
+                try Self.refresh(&snapshot, path: path)
             }
-            return cached
+            return snapshot.credentials
         }
     }
 
@@ -147,16 +155,15 @@ public final class CredentialStore: Sendable {
     private func modify<Result: Sendable>(
         _ change: (inout [StoredCredential]) throws(CredentialStoreError) -> Result
     ) throws(CredentialStoreError) -> Result {
-        try self.credentials.withLock { (cached) throws(CredentialStoreError) -> Result in
-            var credentials = cached
-            if case .file(let path) = self.backing {
-                credentials = try Self.read(path: path) ?? []
+        try self.snapshot.withLock { (snapshot) throws(CredentialStoreError) -> Result in
+            guard case .file(let path) = self.backing else {
+                return try change(&snapshot.credentials)
             }
-            let result = try change(&credentials)
-            if case .file(let path) = self.backing {
-                try Self.write(credentials, path: path)
-            }
-            cached = credentials
+            try Self.refresh(&snapshot, path: path)
+            var changed = snapshot
+            let result = try change(&changed.credentials)
+            try Self.write(&changed, path: path)
+            snapshot = changed
             return result
         }
     }
@@ -179,24 +186,31 @@ public final class CredentialStore: Sendable {
         String(Base64URL.encode(id).prefix(8))
     }
 
-    /// The file's credentials, or `nil` when there is no file.
-    private static func read(path: String) throws(CredentialStoreError) -> [StoredCredential]? {
+    /// Brings `snapshot` up to date with the file. Unchanged bytes are not parsed again (parsing imports
+    /// every private key); a missing file is an empty store.
+    private static func refresh(_ snapshot: inout Snapshot, path: String) throws(CredentialStoreError) {
         let bytes: [UInt8]
         do {
             bytes = try AtomicFile.contents(path: path, maxSize: Self.maxFileSize)
         } catch {
-            if error.isMissing { return nil }
-            throw CredentialStoreError(error.isTooLarge ? .fileTooLarge : .unreadable, path: path, error.reason)
+            guard error.isMissing else {
+                throw CredentialStoreError(error.isTooLarge ? .fileTooLarge : .unreadable, path: path, error.reason)
+            }
+            snapshot = Snapshot(credentials: [], fileBytes: nil)
+            return
         }
-        return try CredentialStoreFile.decode(bytes, path: path)
+        guard bytes != snapshot.fileBytes else { return }
+        snapshot = Snapshot(credentials: try CredentialStoreFile.decode(bytes, path: path), fileBytes: bytes)
     }
 
-    private static func write(_ credentials: [StoredCredential], path: String) throws(CredentialStoreError) {
-        let bytes = try CredentialStoreFile.encode(credentials, path: path)
+    /// Replaces the file with `snapshot.credentials` and records the bytes written.
+    private static func write(_ snapshot: inout Snapshot, path: String) throws(CredentialStoreError) {
+        let bytes = try CredentialStoreFile.encode(snapshot.credentials, path: path)
         do {
             try AtomicFile.replace(path: path, with: bytes, permissions: Self.filePermissions)
         } catch {
             throw CredentialStoreError(.writeFailed, path: path, error.reason)
         }
+        snapshot.fileBytes = bytes
     }
 }

@@ -17,7 +17,7 @@ extension PhoneAuthenticator {
     func getAssertion(_ request: GetAssertionRequest) async throws(CTAPError) -> CTAPResponse {
         try Self.checkListLength(request.allowList, field: "getAssertion.allowList")
         try Self.checkNoPinUvAuth(request.pinUvAuthParam, protocol: request.pinUvAuthProtocol, command: "getAssertion")
-        // Step 5.1: rk is meaningless for an assertion and CTAP 2.1 says to refuse it.
+        // rk is meaningless for an assertion, and CTAP 2.1 says to refuse it.
         if request.options?.residentKey != nil {
             throw CTAPError(
                 .residentKeyOptionUnsupported,
@@ -94,7 +94,7 @@ extension PhoneAuthenticator {
 }
 
 extension CTAPError.Code {
-    /// getAssertion with the `rk` option (CTAP 2.1 §6.2.2 step 5.1).
+    /// getAssertion with the `rk` option (CTAP 2.1 §6.2.2).
     static let residentKeyOptionUnsupported = Self("residentKeyOptionUnsupported", status: .unsupportedOption)
     /// No stored credential for the RP matches the allow list (or none at all, for discoverable requests).
     static let noMatchingCredential = Self("noMatchingCredential", status: .noCredentials)

@@ -8,7 +8,7 @@ extension PhoneAuthenticator {
     ///   account with every passkey.
     /// - `uv` is satisfied by the consent prompt, which stands for the phone's biometric check, so the
     ///   authenticator data has UP and UV set. BE and BS are clear: the credential is device-bound.
-    /// - Extensions are ignored (CTAP 2.1 §6.1.2 step 8: unsupported extensions are skipped).
+    /// - Extensions are ignored: an authenticator skips extensions it does not support.
     func makeCredential(_ request: MakeCredentialRequest) async throws(CTAPError) -> CTAPResponse {
         let rpID = request.rp.id
         try Self.checkListLength(request.excludeList, field: "makeCredential.excludeList")
@@ -18,13 +18,14 @@ extension PhoneAuthenticator {
             command: "makeCredential"
         )
 
-        // Step 3: at least one acceptable algorithm. Entries of another type are skipped, not errors.
+        // At least one acceptable algorithm; entries of another type are skipped, not errors.
         guard
             request.publicKeyCredentialParameters.contains(where: {
                 $0.type == PublicKeyCredentialDescriptor.publicKeyType && $0.algorithm == .es256
             })
         else {
-            let offered = request.publicKeyCredentialParameters.map { "\($0.algorithm)" }.joined(separator: ", ")
+            let offered = request.publicKeyCredentialParameters.prefix(8).map { "\($0.algorithm)" }
+                .joined(separator: ", ")
             throw CTAPError(
                 .noSupportedAlgorithm,
                 field: "makeCredential.pubKeyCredParams",
@@ -32,7 +33,7 @@ extension PhoneAuthenticator {
             )
         }
 
-        // Step 5: user presence cannot be switched off for a registration.
+        // User presence cannot be switched off for a registration.
         if request.options?.userPresence == false {
             throw CTAPError(
                 .userPresenceRequired,
@@ -41,7 +42,7 @@ extension PhoneAuthenticator {
             )
         }
 
-        // Step 9: this phone has no enterprise attestation.
+        // This phone has no enterprise attestation.
         if request.enterpriseAttestation != nil {
             throw CTAPError(
                 .enterpriseAttestationUnsupported,
@@ -50,8 +51,8 @@ extension PhoneAuthenticator {
             )
         }
 
-        // Step 11: an excluded credential already here. The user is asked for presence first, and the
-        // answer does not change the outcome, so a site cannot probe for credentials silently.
+        // An excluded credential already here. The user is asked for presence first, and the answer does
+        // not change the outcome, so a site cannot probe for credentials silently.
         if let excludeList = request.excludeList, !excludeList.isEmpty {
             let excludedIDs = Set(
                 excludeList.filter { $0.type == PublicKeyCredentialDescriptor.publicKeyType }.map(\.id)
@@ -74,7 +75,7 @@ extension PhoneAuthenticator {
             }
         }
 
-        // Steps 12-13: the user approves (and is verified).
+        // The user approves (and is verified).
         let consent = ConsentRequest(
             kind: .makeCredential,
             rpID: rpID,
@@ -139,7 +140,7 @@ extension PhoneAuthenticator {
 extension CTAPError.Code {
     /// No `public-key` entry of pubKeyCredParams names ES256.
     static let noSupportedAlgorithm = Self("noSupportedAlgorithm", status: .unsupportedAlgorithm)
-    /// makeCredential with `up: false` (CTAP 2.1 §6.1.2 step 5).
+    /// makeCredential with `up: false` (CTAP 2.1 §6.1.2).
     static let userPresenceRequired = Self("userPresenceRequired", status: .invalidOption)
     /// makeCredential with enterpriseAttestation, which this phone does not offer.
     static let enterpriseAttestationUnsupported = Self("enterpriseAttestationUnsupported", status: .invalidParameter)

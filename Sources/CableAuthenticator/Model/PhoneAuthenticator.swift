@@ -177,7 +177,7 @@ public final class PhoneAuthenticator: Sendable {
 
     // MARK: - Shared rules
 
-    /// CTAP 2.1 §6.1.2 step 2 / §6.2.2 step 2. This phone supports no PIN/UV auth protocol (it verifies the
+    /// CTAP 2.1 §6.1.2 / §6.2.2. This phone supports no PIN/UV auth protocol (it verifies the
     /// user itself), so any pinUvAuthParam is refused: without a protocol it is a missing parameter,
     /// with one the protocol is not supported.
     static func checkNoPinUvAuth(_ parameter: [UInt8]?, protocol version: UInt64?, command: String) throws(CTAPError) {
@@ -228,7 +228,7 @@ public final class PhoneAuthenticator: Sendable {
         for _ in 0..<8 {
             do {
                 return try P256.PrivateKey(rawScalar: self.randomBytes(32))
-            } catch  where error.code == .invalidPrivateKey {
+            } catch where error.code == .invalidPrivateKey {
                 continue
             } catch {
                 throw CTAPError(.internalFailure, field: "credential", "key generation failed (\(error.code.rawValue))")
@@ -237,7 +237,7 @@ public final class PhoneAuthenticator: Sendable {
         throw CTAPError(.internalFailure, field: "credential", "no valid P-256 scalar in 8 draws")
     }
 
-    /// ECDSA over `authenticatorData ‖ clientDataHash` (WebAuthn §6.3.3 step 11, §8.2).
+    /// ECDSA over `authenticatorData ‖ clientDataHash` (WebAuthn §6.3.3, §8.2).
     static func sign(_ data: [UInt8], with key: P256.PrivateKey) throws(CTAPError) -> [UInt8] {
         do {
             return try key.signature(for: data)

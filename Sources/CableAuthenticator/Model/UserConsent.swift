@@ -19,7 +19,7 @@ public struct ConsentRequest: Sendable, Hashable, CustomStringConvertible {
         /// Sign in with a passkey (authenticatorGetAssertion).
         case getAssertion
         /// The exclude list names a passkey that already exists here. The answer does not matter: CTAP 2.1
-        /// §6.1.2 step 11 asks for user presence and then returns `CTAP2_ERR_CREDENTIAL_EXCLUDED` either way,
+        /// §6.1.2 asks for user presence and then returns `CTAP2_ERR_CREDENTIAL_EXCLUDED` either way,
         /// so that a site cannot probe for credentials without the user noticing.
         case credentialExcluded
         /// authenticatorSelection: "use this phone?".
