@@ -15,8 +15,9 @@ internal import Synchronization
 /// identical to the last read or write are not parsed again), so a credential deleted by another process
 /// (`cable passkeys delete` while `cable phone` runs) is not brought back by this one's next write.
 /// Writers in different processes are not otherwise coordinated: two that change the store at the same
-/// instant race, and the later rename wins. A file that cannot be read as a store is reported as a typed ``CredentialStoreError`` (``CredentialStoreError/Code/corrupted`` and
-/// friends) and left exactly as it is: it is never emptied, repaired or overwritten.
+/// instant race, and the later rename wins. A file that cannot be read as a store is reported as a typed
+/// ``CredentialStoreError`` (``CredentialStoreError/Code/corrupted`` and friends) and left exactly as it
+/// is: it is never emptied, repaired or overwritten.
 ///
 /// ### Bounds
 /// Files over ``maxFileSize`` bytes and stores over ``maxCredentialCount`` credentials are refused.
