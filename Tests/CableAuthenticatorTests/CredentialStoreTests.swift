@@ -397,6 +397,15 @@ import Testing
         }
     }
 
+    @Test func aFIFOInPlaceOfTheFileIsUnreadableWithoutBlocking() async throws {
+        try await withTemporaryDirectory { directory in
+            let url = directory.appendingPathComponent("phone.json")
+            try #require(mkfifo(url.path, 0o600) == 0)
+            let error = #expect(throws: CredentialStoreError.self) { try CredentialStore(fileURL: url) }
+            #expect(error?.code == .unreadable)
+        }
+    }
+
     @Test func aMissingDirectoryIsAWriteFailure() async throws {
         try await withTemporaryDirectory { directory in
             let url = directory.appendingPathComponent("absent/phone.json")

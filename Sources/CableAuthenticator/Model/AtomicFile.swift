@@ -33,14 +33,18 @@ enum AtomicFile {
         }
     }
 
-    /// Reads the whole file, refusing files larger than `maxSize` bytes before reading them.
+    /// Reads the whole regular file at `path`, refusing files larger than `maxSize` bytes before reading them.
     static func contents(path: String, maxSize: Int) throws(Failure) -> [UInt8] {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        // O_NONBLOCK: opening a FIFO put in the file's place must not hang the phone (no effect on regular files).
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard descriptor >= 0 else { throw .posix("open", path, errno: errno) }
         defer { _ = close(descriptor) }
 
         var status = stat()
         guard fstat(descriptor, &status) == 0 else { throw .posix("fstat", path, errno: errno) }
+        guard status.st_mode & S_IFMT == S_IFREG else {
+            throw Failure(isMissing: false, isTooLarge: false, reason: "\(path) is not a regular file")
+        }
         guard Int(status.st_size) <= maxSize else {
             throw Failure(
                 isMissing: false,
@@ -90,12 +94,6 @@ enum AtomicFile {
         guard rename(temporary, path) == 0 else { throw .posix("rename", path, errno: errno) }
         renamed = true
         Self.syncDirectory(directory)
-    }
-
-    /// Whether a file exists at `path` (any type).
-    static func exists(path: String) -> Bool {
-        var status = stat()
-        return stat(path, &status) == 0
     }
 
     private static func writeAll(_ bytes: [UInt8], to descriptor: Int32, path: String) throws(Failure) {
