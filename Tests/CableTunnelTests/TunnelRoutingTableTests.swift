@@ -235,6 +235,20 @@ import Testing
         #expect(table.drain(connection: self.desktop).isEmpty)
     }
 
+    @Test func aViolatorsPeerIsToldAtOnceAndTheViolatorIsNotToldTwice() throws {
+        var table = try self.paired()
+        let notices = table.abandon(connection: self.phone)
+        #expect(notices.map(\.outbound) == ["desktop"])
+        #expect(notices.first?.reason == .peerVanished)
+        guard case .discarded = table.forward([1], from: self.desktop, now: self.t0) else {
+            Issue.record("an abandoned tunnel still forwarded")
+            return
+        }
+        let (later, _) = table.detach(connection: self.phone, cause: .vanished, now: self.t0)
+        #expect(later.isEmpty)
+        #expect(table.closeAll(reason: .serverShutdown).isEmpty)
+    }
+
     // MARK: - Deadlines
 
     @Test func aTunnelWhosePeerNeverJoinsExpires() throws {

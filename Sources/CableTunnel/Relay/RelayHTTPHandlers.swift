@@ -67,6 +67,27 @@ final class RequestHeadGuard: ChannelInboundHandler, RemovableChannelHandler {
     }
 }
 
+/// Closes the connection on a malformed request (a parse error, or a body on an upgrade request):
+/// NIO answers a parse error with 400 but leaves the socket open, and nothing else would close it
+/// before the upgrade timeout. Other errors pass on: the upgrader reports each upgrade it declines
+/// as an error, and that refusal still has to be answered.
+final class MalformedRequestCloser: ChannelInboundHandler {
+    typealias InboundIn = NIOAny
+
+    private let logger: Logger
+
+    init(logger: Logger) { self.logger = logger }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        guard error is HTTPParserError || error is HTTPServerUpgradeErrors else {
+            context.fireErrorCaught(error)
+            return
+        }
+        self.logger.info("closing connection", metadata: ["reason": "malformed HTTP request", "error": "\(error)"])
+        context.close(promise: nil)
+    }
+}
+
 /// Answers connections over the connection limit with HTTP 503 as soon as they are active.
 final class ImmediateRefusal: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer

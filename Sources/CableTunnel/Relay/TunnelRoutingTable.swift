@@ -292,6 +292,20 @@ struct TunnelRoutingTable<Outbound: Sendable, Payload: WebSocketPayload>: Sendab
         return (notices, self.remove(id, now: now))
     }
 
+    /// The relay is closing `connection` for a violation of its own (text, oversized, flood…): its
+    /// tunnel is over, and the peer is told at once (1001) rather than when the violator's socket
+    /// finally ends. The connection stays admitted until ``detach(connection:cause:now:)``.
+    mutating func abandon(connection: RelayConnectionID) -> [RelayCloseNotice<Outbound>] {
+        guard let (id, role) = self.connections[connection], var entry = self.tunnels[id] else { return [] }
+        // The violator has its own close already; only the peer is told.
+        entry[role].closeIssued = true
+        guard entry.closing == nil else {
+            self.tunnels[id] = entry
+            return []
+        }
+        return self.doom(&entry, .peerVanished)
+    }
+
     /// Dooms every tunnel past a deadline. The returned closes are for running connections and
     /// should be sent at once (not behind queued data); closes for connections not running yet
     /// are held in their inboxes.

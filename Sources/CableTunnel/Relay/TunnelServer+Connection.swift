@@ -68,6 +68,9 @@ extension TunnelServer {
         func refuse(_ reason: WebSocketCloseReason) async {
             logger.info("closing connection", metadata: ["close": "\(reason)"])
             await peer.sendClose(reason)
+            for notice in self.table.withLock({ $0.abandon(connection: peer.id) }) {
+                await notice.outbound.sendClose(notice.reason)
+            }
         }
 
         for try await frame in inbound {

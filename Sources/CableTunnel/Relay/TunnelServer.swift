@@ -114,8 +114,9 @@ public final class TunnelServer: Sendable {
         return address
     }
 
-    /// Stops accepting, closes every tunnel (1001 to running WebSockets) and every connection,
-    /// and returns once all connection tasks have finished. Idempotent.
+    /// Stops accepting, closes every tunnel (1001 to every WebSocket), gives clients the close grace
+    /// period to answer, closes whatever is left, and returns once all connection tasks have
+    /// finished. Idempotent.
     public func shutdown() async {
         let running = self.lifecycle.withLock { state -> (any Channel, Task<Void, Never>, Task<Void, Never>)? in
             defer { state = .stopped }
@@ -125,15 +126,21 @@ public final class TunnelServer: Sendable {
         guard let (server, serving, reaping) = running else { return }
         self.logger.info("tunnel service shutting down")
         reaping.cancel()
+        self.connections.withLock { $0.isShuttingDown = true }
         try? await server.close()
+        // Running WebSockets get 1001 now; those not attached yet find it in their inbox.
         let notices = self.table.withLock { $0.closeAll(reason: .serverShutdown) }
         for notice in notices { notice.outbound.sendCloseNow(notice.reason) }
-        let channels = self.connections.withLock { registry -> [any Channel] in
-            registry.isShuttingDown = true
-            return Array(registry.channels.values)
+        // Whatever has not finished within the grace period (clients that do not answer the close,
+        // requests still being read) is closed then.
+        let grace = self.configuration.closeGracePeriod
+        let stragglers = Task {
+            try? await Task.sleep(for: grace)
+            let channels = self.connections.withLock { Array($0.channels.values) }
+            for channel in channels { channel.close(promise: nil) }
         }
-        for channel in channels { channel.close(promise: nil) }
         await serving.value
+        stragglers.cancel()
         _ = await reaping.result
         self.logger.info("tunnel service stopped")
     }
@@ -257,6 +264,7 @@ public final class TunnelServer: Sendable {
         pipeline.decoderConfiguration.maxHeaderListSize = self.configuration.maxRequestHeadSize
         pipeline.decoderConfiguration.maxHeaderFieldCount = 64
         let upgrade = try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(configuration: pipeline)
+        try channel.pipeline.syncOperations.addHandler(MalformedRequestCloser(logger: logger))
         upgrade.whenComplete { _ in upgradeDeadline.cancel() }
         return RelayConnectionSetup(id: id, channel: channel, upgrade: upgrade)
     }
@@ -272,6 +280,7 @@ public final class TunnelServer: Sendable {
             offeredSubprotocols: head.headers[canonicalForm: "sec-websocket-protocol"].map(String.init))
         var headers = HTTPHeaders([("Sec-WebSocket-Protocol", TunnelServiceProtocol.webSocketSubprotocol)])
         do throws(RelayRefusal) {
+            guard !self.connections.withLock({ $0.isShuttingDown }) else { throw .shuttingDown }
             switch route {
             case .failure(let refusal):
                 throw refusal

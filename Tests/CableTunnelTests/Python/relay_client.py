@@ -39,6 +39,7 @@ def ws_connect(port, path, subprotocols=(SUBPROTOCOL,), **kwargs):
         open_timeout=TIMEOUT,
         close_timeout=TIMEOUT,
         max_size=2 * (1 << 20),
+        legacy=True,  # return the connection directly (not only as a context manager)
         **kwargs,
     )
 
@@ -322,9 +323,9 @@ def scenario_ping_flood(port, rng, limit):
 
 def scenario_garbage(port, rng):
     tls_hello = bytes.fromhex("16030100a5010000a10303") + os.urandom(64)
-    binary, _ = raw_request(port, tls_hello + b"\r\n\r\n")
-    request_line, _ = raw_request(port, b"HELLO WORLD\r\n\r\n")
-    return {"binaryGarbage": binary, "badRequestLine": request_line}
+    binary, binary_seconds = raw_request(port, tls_hello + b"\r\n\r\n")
+    request_line, line_seconds = raw_request(port, b"HELLO WORLD\r\n\r\n")
+    return {"binaryGarbage": binary, "badRequestLine": request_line, "slowestClose": max(binary_seconds, line_seconds)}
 
 
 def scenario_slowloris(port, rng):
@@ -384,7 +385,7 @@ def scenario_raw_exchange(port, rng, key, frames, phone_sizes):
         s.sendall(bytes.fromhex(f))
     probe = b"probe after the frames"
     s.sendall(masked_frame(2, probe))
-    s.settimeout(1.5)  # a relay that accepted the frames sends nothing back
+    s.settimeout(0.5)  # a relay that accepted the frames sends nothing back
     frames_back = []
     try:
         while True:

@@ -1,0 +1,215 @@
+import CableProtocol
+import CableTestSupport
+import Testing
+@testable import CableTunnel
+
+/// The tunnel service driven by an independent client: Python's `websockets` library, plus raw
+/// sockets for what no WebSocket library sends (`Python/relay_client.py`). The script reports what
+/// it observed; the rules are asserted here. Serialized: each scenario starts a Python process, and
+/// twenty of them at once would starve the timing-sensitive tests running beside them.
+@Suite(.serialized, .timeLimit(.minutes(2))) struct TunnelServerInteropTests {
+    func run(
+        _ scenario: String, _ extra: [String] = [], configure: (inout TunnelServer.Configuration) -> Void = { _ in }
+    ) async throws -> (JSONValue, RelayHarness) {
+        let relay = try await RelayHarness.start(configure)
+        do {
+            let result = try await PythonTool.run(
+                "relay_client.py", [scenario, "--port", String(relay.address.port)] + extra)
+            await relay.server.shutdown()
+            return (result, relay)
+        } catch {
+            await relay.server.shutdown()
+            throw error
+        }
+    }
+
+    @Test func pairingAndForwardingBothWaysWithOneMebibyteMessages() async throws {
+        let (r, relay) = try await self.run("pair-forward")
+        #expect(r["phoneSubprotocol"]?.string == "fido.cable")
+        #expect(r["desktopSubprotocol"]?.string == "fido.cable")
+        #expect(r["routingHeader"]?.string == relay.server.routingID.hex)
+        #expect(r["phoneReceivedIntact"]?.bool == true)
+        #expect(r["desktopReceivedIntact"]?.bool == true)
+        #expect(r["phoneReceivedBinary"]?.bool == true)
+        #expect(r["phoneCloseCode"]?.int == Int(WebSocketCloseCode.normalClosure.rawValue))
+    }
+
+    @Test func framesBeforeTheJoinAreHeldAndDeliveredInOrder() async throws {
+        let (r, _) = try await self.run("held-frames")
+        #expect(r["heldInOrder"]?.bool == true)
+        #expect(r["lateAfterHeld"]?.bool == true)
+        #expect(r["desktopCloseCode"]?.int == 1000)
+    }
+
+    @Test func everyRefusalHasItsStatus() async throws {
+        let (r, _) = try await self.run("refusals")
+        #expect(r["noSubprotocol"]?.int == 400)
+        #expect(r["otherSubprotocol"]?.int == 400)
+        #expect(r["unknownTunnel"]?.int == 404)
+        #expect(r["wrongRoutingID"]?.int == 404)
+        #expect(r["duplicateNew"]?.int == 409)
+        #expect(r["secondJoin"]?.int == 409)
+        #expect(r["contact"]?.int == 410)
+        let malformed = try #require(r["malformed"]?.object)
+        #expect(malformed.count == 9)
+        for (path, status) in malformed {
+            #expect(status.int == 400, "\(path)")
+        }
+    }
+
+    @Test func methodsOtherThanGETAre405AndAPlainGETIs426() async throws {
+        let (r, _) = try await self.run("method")
+        let methods = try #require(r["methods"]?.object)
+        #expect(methods.count == 4)
+        for (method, status) in methods {
+            #expect(status.int == 405, "\(method)")
+        }
+        #expect(r["plainGet"]?.int == 426)
+    }
+
+    @Test func anOversizedFrameIs1009AndThePeerIsTold1001() async throws {
+        let (r, _) = try await self.run("oversized-frame")
+        #expect(r["senderCloseCode"]?.int == 1009)
+        #expect(r["peerCloseCode"]?.int == 1001)
+    }
+
+    @Test func anOversizedFragmentedMessageIs1009() async throws {
+        let (r, _) = try await self.run("oversized-fragmented")
+        #expect(r["senderCloseCode"]?.int == 1009)
+        #expect(r["peerCloseCode"]?.int == 1001)
+    }
+
+    @Test func fragmentedMessagesAreReassembledUpToTheLimit() async throws {
+        let (r, _) = try await self.run("fragmented-ok")
+        #expect(r["reassembled"]?.bool == true)
+        #expect(r["reassembledAtLimit"]?.bool == true)
+    }
+
+    @Test func aTextFrameIs1003() async throws {
+        let (r, _) = try await self.run("text-frame")
+        #expect(r["senderCloseCode"]?.int == 1003)
+        #expect(r["peerCloseCode"]?.int == 1001)
+    }
+
+    @Test func anAbruptDisconnectIsReportedToThePeerAs1001() async throws {
+        let (r, relay) = try await self.run("abrupt-disconnect")
+        #expect(r["peerCloseCode"]?.int == 1001)
+        #expect(relay.server.statistics.tunnels == 0)
+    }
+
+    @Test func pingsAreAnsweredUpToTheBudgetThenTheFloodIsClosedWith1008() async throws {
+        let (r, _) = try await self.run("ping-flood", ["--limit", "5"]) { $0.maxPingsPerWindow = 5 }
+        #expect(r["answered"]?.int == 5)
+        #expect(r["senderCloseCode"]?.int == 1008)
+        #expect(r["peerCloseCode"]?.int == 1001)
+    }
+
+    @Test func garbageBeforeTheUpgradeIs400() async throws {
+        let (r, relay) = try await self.run("garbage")
+        #expect(r["binaryGarbage"]?.int == 400)
+        #expect(r["badRequestLine"]?.int == 400)
+        let slowest = try #require(r["slowestClose"].flatMap { if case .number(let n) = $0 { n } else { nil } })
+        #expect(slowest < 2, "the connection is closed right after the 400, not at the upgrade timeout")
+        #expect(relay.server.statistics.openConnections == 0)
+    }
+
+    @Test func aStalledRequestHeadIsClosedAtTheUpgradeTimeout() async throws {
+        let (r, relay) = try await self.run("slowloris") { $0.upgradeTimeout = .milliseconds(300) }
+        #expect(r["closed"]?.bool == true)
+        let seconds = try #require(r["seconds"].flatMap { if case .number(let n) = $0 { n } else { nil } })
+        #expect(seconds >= 0.25 && seconds < 5)
+        #expect(relay.logs.all.contains { $0.contains("upgrade not completed in time") })
+    }
+
+    @Test func anOversizedRequestHeadIs431() async throws {
+        let (r, _) = try await self.run("head-too-large")
+        #expect(r["status"]?.int == 431)
+    }
+
+    @Test func anUnmaskedClientFrameIs1002() async throws {
+        let (r, _) = try await self.run("unmasked-frame")
+        #expect(r["opcode"]?.int == 8)
+        #expect(r["closeCode"]?.int == 1002)
+        #expect(r["peerCloseCode"]?.int == 1001)
+    }
+
+    @Test(.timeLimit(.minutes(2))) func threeHundredTunnelsAtOnce() async throws {
+        let (r, relay) = try await self.run("many-tunnels", ["--limit", "300"])
+        #expect(r["completed"]?.int == 300, "\(r["failures"].map { "\($0)" } ?? "")")
+        #expect(relay.server.statistics.tunnels == 0)
+    }
+}
+
+/// RFC 6455's own wire examples (`Spec/vectors/websocket-rfc6455.json`) sent to and expected from
+/// the relay by a hand-made desktop.
+@Suite(.serialized, .timeLimit(.minutes(1))) struct TunnelServerRFC6455Tests {
+    static let vectors = SpecVectorFile.load("websocket-rfc6455").vectors
+
+    func vector(_ id: String) throws -> SpecVector {
+        try #require(Self.vectors.first { $0.id == id })
+    }
+
+    func exchange(frames: [String] = [], phoneSends: [Int] = [], key: String? = nil) async throws -> JSONValue {
+        try await withRelay { relay in
+            var arguments = ["raw-exchange", "--port", String(relay.address.port)]
+            if let key { arguments += ["--key", key] }
+            if !frames.isEmpty { arguments += ["--frames", frames.joined(separator: ",")] }
+            if !phoneSends.isEmpty { arguments += ["--phone-sends", phoneSends.map(String.init).joined(separator: ",")] }
+            return try await PythonTool.run("relay_client.py", arguments)
+        }
+    }
+
+    func frameStrings(_ vector: SpecVector) throws -> [String] {
+        let frames = vector.input["frames"]?.array?.compactMap { $0.string }
+        return try #require(frames)
+    }
+
+    @Test func theOpeningHandshakeAnswersTheRFCAcceptValue() async throws {
+        let v = try self.vector("opening_handshake_accept")
+        let r = try await self.exchange(key: try #require(v.input["key"]?.string))
+        #expect(r["status"]?.int == 101)
+        let accept = r["accept"]?.array?.compactMap { $0.string }
+        #expect(accept == [try #require(v.expected?["accept"]?.string)])
+    }
+
+    @Test func relayedMessagesUseTheRFCsUnmaskedFrameHeaders() async throws {
+        let headers = try ["binary_256_unmasked_header", "binary_65536_unmasked_header"].map(self.vector)
+        let lengths = try headers.map { try #require($0.expected?["payloadLength"]?.int) }
+        let r = try await self.exchange(phoneSends: lengths)
+        let relayed = try #require(r["relayedFrames"]?.array)
+        #expect(relayed.count == headers.count)
+        for (frame, vector) in zip(relayed, headers) {
+            #expect(frame["header"]?.string == vector.input["header"]?.string, "\(vector.id)")
+            #expect(frame["intact"]?.bool == true, "\(vector.id)")
+        }
+    }
+
+    @Test func theRFCsMaskedTextFrameIsRefusedWith1003() async throws {
+        let v = try self.vector("single_frame_masked_text")
+        #expect(v.expected?["opcode"]?.string == "text")
+        let r = try await self.exchange(frames: try self.frameStrings(v))
+        let close = try #require(r["framesBack"]?.array?.last)
+        #expect(close["opcode"]?.int == 8)
+        #expect(close["masked"]?.bool == false, "server frames are never masked")
+        #expect(close["payload"]?.string?.hasPrefix("03eb") == true)  // 1003
+        #expect(r["phoneGotProbe"]?.bool == false)
+        #expect(r["phoneCloseCode"]?.int == 1001)
+    }
+
+    @Test(arguments: ["single_frame_unmasked_text", "fragmented_unmasked_text", "unmasked_ping"])
+    func theRFCsUnmaskedFramesFromAClientAreRefusedWith1002(id: String) async throws {
+        let v = try self.vector(id)
+        #expect(v.expected?["masked"]?.bool == false)
+        let r = try await self.exchange(frames: try self.frameStrings(v))
+        let close = try #require(r["framesBack"]?.array?.last)
+        #expect(close["opcode"]?.int == 8)
+        #expect(close["payload"]?.string?.hasPrefix("03ea") == true)  // 1002
+    }
+
+    @Test func theRFCsMaskedPongIsIgnoredAndTheTunnelCarriesOn() async throws {
+        let v = try self.vector("masked_pong")
+        let r = try await self.exchange(frames: try self.frameStrings(v))
+        #expect(r["framesBack"]?.array?.isEmpty == true)
+        #expect(r["phoneGotProbe"]?.bool == true)
+    }
+}
