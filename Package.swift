@@ -104,6 +104,10 @@ let package = Package(
         .testTarget(
             name: "CableTunnelTests", dependencies: ["CableTunnel", "CableProtocol", "CableTestSupport"], exclude: ["Python"]),
         .testTarget(
+            name: "CableAuthenticatorTests",
+            dependencies: ["CableAuthenticator", "CableCTAP", "CableCBOR", "CableCrypto", "CableRelyingParty", "CableTestSupport", log]
+        ),
+        .testTarget(
             name: "CableEndToEndTests",
             dependencies: [
                 "CableClient", "CableAuthenticator", "CableRelyingParty", "CableTunnel", "CableProtocol",

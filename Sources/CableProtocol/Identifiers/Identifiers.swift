@@ -5,72 +5,62 @@ extension CableProtocolError.Code {
     public static let invalidIdentifierHex = Self(rawValue: "invalidIdentifierHex")
 }
 
-/// The 16-byte tunnel ID, `Derive(qrSecret, ∅, tunnelID, 16)`: the last path component of
-/// `/cable/new/` and `/cable/connect/` (Chromium `kTunnelIdSize`).
-public struct TunnelID: Hashable, Sendable, CustomStringConvertible {
+/// A wire identifier of a fixed number of bytes, written as upper-case hex (as Chromium's
+/// `base::HexEncode` does) and parsed from hex of either case.
+public protocol FixedSizeIdentifier: Hashable, Sendable, CustomStringConvertible {
     /// Size on the wire.
-    public static let byteCount = 16
-    /// The raw bytes.
-    public let bytes: [UInt8]
+    static var byteCount: Int { get }
+    /// Name used in error messages.
+    static var identifierName: String { get }
+    /// The raw bytes (always ``byteCount`` of them).
+    var bytes: [UInt8] { get }
+    /// Wraps bytes already checked to be ``byteCount`` long.
+    init(validatedBytes: [UInt8])
+}
 
-    /// Wraps exactly 16 bytes.
+extension FixedSizeIdentifier {
+    /// Wraps exactly ``byteCount`` bytes.
     public init(bytes: some Collection<UInt8>) throws(CableProtocolError) {
         guard bytes.count == Self.byteCount else {
-            throw CableProtocolError(.invalidIdentifierLength, "tunnel ID must be 16 bytes, got \(bytes.count)")
+            throw CableProtocolError(
+                .invalidIdentifierLength, "\(Self.identifierName) must be \(Self.byteCount) bytes, got \(bytes.count)")
         }
-        self.bytes = Array(bytes)
+        self.init(validatedBytes: Array(bytes))
     }
 
-    /// Parses 32 hex characters of either case.
+    /// Parses `2 × byteCount` hex characters of either case.
     public init(hex: some StringProtocol) throws(CableProtocolError) {
         guard let b = Hex.decode(hex) else {
-            throw CableProtocolError(.invalidIdentifierHex, "tunnel ID is not hex")
+            throw CableProtocolError(.invalidIdentifierHex, "\(Self.identifierName) is not hex")
         }
         try self.init(bytes: b)
     }
 
-    /// For bytes whose length is right by construction (e.g. a KDF output of 16 bytes).
+    /// For bytes whose length is right by construction (e.g. a KDF output of the right size).
     package init(unchecked bytes: [UInt8]) {
         precondition(bytes.count == Self.byteCount)
-        self.bytes = bytes
+        self.init(validatedBytes: bytes)
     }
 
-    /// Upper-case hex, as Chromium writes it in URLs.
+    /// Upper-case hex, as Chromium writes it in URLs and headers.
     public var hex: String { Hex.upper(self.bytes) }
     public var description: String { self.hex }
 }
 
+/// The 16-byte tunnel ID, `Derive(qrSecret, ∅, tunnelID, 16)`: the last path component of
+/// `/cable/new/` and `/cable/connect/` (Chromium `kTunnelIdSize`).
+public struct TunnelID: FixedSizeIdentifier {
+    public static let byteCount = 16
+    public static let identifierName = "tunnel ID"
+    public let bytes: [UInt8]
+    public init(validatedBytes: [UInt8]) { self.bytes = validatedBytes }
+}
+
 /// The 3-byte routing ID the tunnel service returns in `X-caBLE-Routing-ID` (Chromium
 /// `kRoutingIdSize`). Carried in the advert and in `/cable/connect/` paths.
-public struct RoutingID: Hashable, Sendable, CustomStringConvertible {
-    /// Size on the wire.
+public struct RoutingID: FixedSizeIdentifier {
     public static let byteCount = 3
-    /// The raw bytes.
+    public static let identifierName = "routing ID"
     public let bytes: [UInt8]
-
-    /// Wraps exactly 3 bytes.
-    public init(bytes: some Collection<UInt8>) throws(CableProtocolError) {
-        guard bytes.count == Self.byteCount else {
-            throw CableProtocolError(.invalidIdentifierLength, "routing ID must be 3 bytes, got \(bytes.count)")
-        }
-        self.bytes = Array(bytes)
-    }
-
-    /// Parses 6 hex characters of either case (Chromium parses the header case-insensitively).
-    public init(hex: some StringProtocol) throws(CableProtocolError) {
-        guard let b = Hex.decode(hex) else {
-            throw CableProtocolError(.invalidIdentifierHex, "routing ID is not hex")
-        }
-        try self.init(bytes: b)
-    }
-
-    /// For bytes whose length is right by construction.
-    package init(unchecked bytes: [UInt8]) {
-        precondition(bytes.count == Self.byteCount)
-        self.bytes = bytes
-    }
-
-    /// Upper-case hex, as in the `X-caBLE-Routing-ID` header and `/cable/connect/` paths.
-    public var hex: String { Hex.upper(self.bytes) }
-    public var description: String { self.hex }
+    public init(validatedBytes: [UInt8]) { self.bytes = validatedBytes }
 }
