@@ -142,7 +142,8 @@ public enum TunnelClient {
         let maxMessageSize = TunnelServiceProtocol.maxMessageSize
         let upgrader = NIOTypedWebSocketClientUpgrader<ClientUpgradeOutcome>(
             maxFrameSize: maxMessageSize,
-            enableAutomaticErrorHandling: true,
+            // Frame errors are answered by TunnelClientFrameHandler, which records the reason first.
+            enableAutomaticErrorHandling: false,
             upgradePipelineHandler: { channel, response in
                 channel.eventLoop.makeCompletedFuture {
                     let routingID = try Self.validateUpgradeResponse(

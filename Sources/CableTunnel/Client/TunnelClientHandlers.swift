@@ -64,21 +64,23 @@ final class TunnelClientFrameHandler: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        // The frame decoder's errors; NIO's protocol error handler has already sent the close.
-        self.connection.noteCloseSent()
-        let mapped: TunnelError
+        // The frame decoder's errors (NIO's automatic handling is off, so the close is sent here,
+        // after the specific error is recorded and before the socket closes).
         switch error as? NIOWebSocketError {
         case .invalidFrameLength?:
-            mapped = TunnelError(
-                .messageTooLarge, "the service sent a frame over \(self.connection.maxMessageSize) bytes",
-                closeCode: .messageTooBig)
-        case .some(let wsError):
-            mapped = TunnelError(.protocolViolation, "invalid frame from the service: \(wsError)")
+            self.fail(
+                context: context, .messageTooBig,
+                TunnelError(
+                    .messageTooLarge, "the service sent a frame over \(self.connection.maxMessageSize) bytes",
+                    closeCode: .messageTooBig))
+        case .some(let frameError):
+            self.fail(
+                context: context, .protocolError,
+                TunnelError(.protocolViolation, "invalid frame from the service: \(frameError)"))
         case nil:
-            mapped = TunnelError(.connectionLost, "connection failed: \(error)")
+            self.connection.end(TunnelError(.connectionLost, "connection failed: \(error)"))
+            context.close(promise: nil)
         }
-        self.connection.end(mapped)
-        context.close(promise: nil)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -90,6 +92,12 @@ final class TunnelClientFrameHandler: ChannelInboundHandler {
         var data = frame.unmaskedData
         let code = data.readInteger(as: UInt16.self).map(WebSocketCloseCode.init(rawValue:)) ?? .noStatusReceived
         let text = Self.printable(data.readString(length: data.readableBytes) ?? "")
+        if code == .normalClosure || code == .noStatusReceived {
+            self.connection.end(nil)
+        } else {
+            self.connection.end(
+                TunnelError(.closedByRemote, "the service closed with \(code.rawValue) \(text)", closeCode: code))
+        }
         if !self.connection.hasSentClose {
             self.connection.noteCloseSent()
             var reply = context.channel.allocator.buffer(capacity: 2)
@@ -97,27 +105,24 @@ final class TunnelClientFrameHandler: ChannelInboundHandler {
             let frame = WebSocketFrame(fin: true, opcode: .connectionClose, maskKey: .random(), data: reply)
             context.writeAndFlush(Self.wrapOutboundOut(frame), promise: nil)
         }
-        if code == .normalClosure || code == .noStatusReceived {
-            self.connection.end(nil)
-        } else {
-            self.connection.end(
-                TunnelError(.closedByRemote, "the service closed with \(code.rawValue) \(text)", closeCode: code))
-        }
         // RFC 6455 §7.1.1: the server closes TCP first; close anyway if it does not.
         let channel = context.channel
         context.eventLoop.scheduleTask(in: .seconds(1)) { channel.close(promise: nil) }
     }
 
     private func fail(context: ChannelHandlerContext, _ code: WebSocketCloseCode, _ error: TunnelError) {
-        if !self.connection.hasSentClose {
-            self.connection.noteCloseSent()
-            var data = context.channel.allocator.buffer(capacity: 2)
-            data.writeInteger(code.rawValue)
-            let frame = WebSocketFrame(fin: true, opcode: .connectionClose, maskKey: .random(), data: data)
-            let channel = context.channel
-            context.writeAndFlush(Self.wrapOutboundOut(frame)).whenComplete { _ in channel.close(promise: nil) }
-        }
+        // Record the reason first: closing the socket reports a lost connection otherwise.
         self.connection.end(error)
+        guard !self.connection.hasSentClose else {
+            context.close(promise: nil)
+            return
+        }
+        self.connection.noteCloseSent()
+        var data = context.channel.allocator.buffer(capacity: 2)
+        data.writeInteger(code.rawValue)
+        let frame = WebSocketFrame(fin: true, opcode: .connectionClose, maskKey: .random(), data: data)
+        let channel = context.channel
+        context.writeAndFlush(Self.wrapOutboundOut(frame)).whenComplete { _ in channel.close(promise: nil) }
     }
 
     /// A close reason from the remote end, reduced to printable ASCII for error messages.

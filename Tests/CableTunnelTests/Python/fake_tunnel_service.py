@@ -6,7 +6,8 @@ Usage: fake_tunnel_service.py --status 101 [--header NAME:VALUE]... [--frames HE
 
 Prints "PORT <n>" once listening, then serves one connection: reads the request head, answers with
 the status line (for 101 with the correct Sec-WebSocket-Accept and the given headers, nothing
-implied), sends the frames (hex, as they go on the wire), then closes the socket (`close`), keeps
+implied), sends the frames (hex, as they go on the wire; `HEX+pattern:N` appends N bytes
+i % 251, for payloads too big for a command line), then closes the socket (`close`), keeps
 reading until the client closes (`hold`), or shuts the socket without a close frame (`eof`).
 Finally prints one JSON line: the request head lines and the hex of every frame the client sent,
 unmasked, as {"request": [...], "frames": [{"opcode": n, "masked": bool, "payload": hex}]}.
@@ -46,6 +47,12 @@ def parse_frames(data):
         frames.append({"opcode": b0 & 0x0F, "fin": bool(b0 & 0x80), "masked": masked, "payload": payload.hex()})
         data = data[offset + n :]
     return frames
+
+
+def frame_bytes(spec):
+    """`HEX` or `HEX+pattern:N` (the hex, then N bytes of i % 251)."""
+    head, _, pattern = spec.partition("+pattern:")
+    return bytes.fromhex(head) + (bytes(i % 251 for i in range(int(pattern))) if pattern else b"")
 
 
 def main():
@@ -97,7 +104,7 @@ def main():
         lines += ["Content-Length: 0", "Connection: close"]
     lines += [h.replace(":", ": ", 1) for h in args.header]
     response = ("\r\n".join(lines) + "\r\n\r\n").encode()
-    frames = b"".join(bytes.fromhex(f) for f in args.frames.split(",") if f)
+    frames = b"".join(frame_bytes(f) for f in args.frames.split(",") if f)
     if args.same_segment:
         conn.sendall(response + frames)
     else:

@@ -407,6 +407,33 @@ def scenario_raw_exchange(port, rng, key, frames, phone_sizes):
     return result
 
 
+def scenario_idle_sockets(port, rng, count):
+    """`count` connections that send half a request head and stall, while a real tunnel is used;
+    then waits until the relay has closed every stalled connection."""
+    started = time.monotonic()
+    sockets = []
+    for _ in range(count):
+        s = socket.create_connection((HOST, port), timeout=TIMEOUT)
+        s.sendall(b"GET /cable/new/")
+        sockets.append(s)
+    opened = time.monotonic() - started
+    phone, desktop, _, _ = pair(port, rng)
+    desktop.send(b"still served")
+    served = phone.recv(timeout=TIMEOUT) == b"still served"
+    desktop.close()
+    phone.close()
+    closed = 0
+    for s in sockets:
+        try:
+            if not s.recv(1024):
+                closed += 1
+        except (ConnectionResetError, socket.timeout):
+            closed += 1
+        s.close()
+    return {"opened": count, "openSeconds": opened, "servedMeanwhile": served, "closedByRelay": closed,
+            "seconds": time.monotonic() - started}
+
+
 def scenario_many_tunnels(port, rng, count):
     """`count` tunnels open at once, each exchanging one message per direction, from threads."""
     results = []
@@ -465,6 +492,7 @@ def main():
         "head-too-large": lambda: scenario_head_too_large(args.port, rng),
         "unmasked-frame": lambda: scenario_unmasked_frame(args.port, rng),
         "many-tunnels": lambda: scenario_many_tunnels(args.port, rng, args.limit),
+        "idle-sockets": lambda: scenario_idle_sockets(args.port, rng, args.limit),
         "raw-exchange": lambda: scenario_raw_exchange(
             args.port,
             rng,

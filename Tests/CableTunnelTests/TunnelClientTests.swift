@@ -1,0 +1,320 @@
+import CableProtocol
+import Foundation
+import CableTestSupport
+import Testing
+@testable import CableTunnel
+
+/// The client against a scripted tunnel service (`Python/fake_tunnel_service.py`) that answers as
+/// told, including everything a correct relay never does.
+@Suite(.timeLimit(.minutes(1))) struct TunnelClientTests {
+    static let rfc = SpecVectorFile.load("websocket-rfc6455").vectors
+    static let paths = SpecVectorFile.load("tunnel-paths").vectors
+    static let tunnel = TunnelID.random()
+    static let goodNewHeaders = ["--header", "Sec-WebSocket-Protocol:fido.cable", "--header", "X-caBLE-Routing-ID:2A0000"]
+
+    /// A fake service and the URL to reach it.
+    func fake(_ arguments: [String]) async throws -> (PythonProcess, TunnelServiceURL) {
+        let process = try PythonProcess(script: "fake_tunnel_service.py", arguments: arguments)
+        let port = try await process.firstLine(withPrefix: "PORT ")
+        return (process, try TunnelServiceURL(host: "127.0.0.1", port: Int(port)))
+    }
+
+    /// Connects to a fake and returns the error, or `nil` when the connect succeeded.
+    func connectError(_ arguments: [String], endpoint: TunnelEndpoint = .new(Self.tunnel)) async throws -> TunnelError? {
+        let (process, url) = try await self.fake(arguments)
+        defer { process.terminate() }
+        do {
+            let connection = try await TunnelClient.connect(to: url, endpoint: endpoint, timeout: .seconds(5))
+            await connection.close()
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    func rfcFrames(_ id: String) throws -> String {
+        let vector = try #require(Self.rfc.first { $0.id == id })
+        let frames = vector.input["frames"]?.array?.compactMap { $0.string }
+        return try #require(frames).joined(separator: ",")
+    }
+
+    /// What the fake received: each frame's opcode, mask bit and unmasked payload.
+    func framesSent(by process: PythonProcess) async throws -> [(opcode: Int, masked: Bool, payload: String)] {
+        let result = try await process.result()
+        return (result["frames"]?.array ?? []).map {
+            ($0["opcode"]?.int ?? -1, $0["masked"]?.bool ?? false, $0["payload"]?.string ?? "")
+        }
+    }
+
+    // MARK: - The request
+
+    @Test func theRequestUsesThePeerVectorPathsHostAndSubprotocol() async throws {
+        for vector in Self.paths.filter({ $0.expected?["path"] != nil }) {
+            let tunnel = try TunnelID(bytes: try #require(vector.input["tunnelID"]).bytes)
+            let endpoint: TunnelEndpoint
+            if let routing = vector.input["routingID"] {
+                endpoint = .connect(try RoutingID(bytes: routing.bytes), tunnel)
+            } else {
+                endpoint = .new(tunnel)
+            }
+            let (process, url) = try await self.fake(Self.goodNewHeaders + ["--then", "hold", "--read-seconds", "1"])
+            let connection = try await TunnelClient.connect(to: url, endpoint: endpoint)
+            try await connection.send([1, 2, 3])
+            await connection.close()
+            let result = try await process.result()
+            let request = try #require(result["request"]?.array?.compactMap { $0.string })
+            #expect(request.first == "GET \(try #require(vector.expected?["path"]?.string)) HTTP/1.1", "\(vector.id)")
+            let headers = Set(request.dropFirst().map { $0.lowercased() })
+            #expect(headers.contains("host: 127.0.0.1:\(url.port)"))
+            #expect(headers.contains("sec-websocket-protocol: fido.cable"))
+            #expect(headers.contains("sec-websocket-version: 13"))
+            let frames = (result["frames"]?.array ?? []).map { ($0["opcode"]?.int, $0["masked"]?.bool, $0["payload"]?.string) }
+            #expect(frames.first?.0 == 2 && frames.first?.1 == true && frames.first?.2 == "010203", "client frames are masked")
+            #expect(frames.last?.0 == 8 && frames.last?.2 == "03e8", "close() sends 1000")
+        }
+    }
+
+    // MARK: - The response
+
+    @Test func aLowerCaseRoutingIDIsAccepted() async throws {
+        let (process, url) = try await self.fake([
+            "--header", "Sec-WebSocket-Protocol:fido.cable", "--header", "x-cable-routing-id:2a0000",
+        ])
+        defer { process.terminate() }
+        let connection = try await TunnelClient.connect(to: url, endpoint: .new(Self.tunnel))
+        #expect(connection.routingID?.hex == "2A0000")
+        await connection.close()
+    }
+
+    @Test func theSubprotocolMustBeExactlyFidoCable() async throws {
+        #expect(try await self.connectError(["--header", "X-caBLE-Routing-ID:2A0000"])?.code == .subprotocolMismatch)
+        #expect(
+            try await self.connectError(["--header", "Sec-WebSocket-Protocol:chat", "--header", "X-caBLE-Routing-ID:2A0000"])?
+                .code == .subprotocolMismatch)
+        #expect(
+            try await self.connectError([
+                "--header", "Sec-WebSocket-Protocol:fido.cable", "--header", "Sec-WebSocket-Protocol:fido.cable",
+                "--header", "X-caBLE-Routing-ID:2A0000",
+            ])?.code == .subprotocolMismatch)
+    }
+
+    @Test func theRoutingIDOnNewMustBeOneHeaderOfThreeHexBytes() async throws {
+        let subprotocol = ["--header", "Sec-WebSocket-Protocol:fido.cable"]
+        #expect(try await self.connectError(subprotocol)?.code == .missingRoutingID)
+        for bad in ["ZZZZZZ", "0102", "01020304", "", "2A 000"] {
+            #expect(
+                try await self.connectError(subprotocol + ["--header", "X-caBLE-Routing-ID:\(bad)"])?.code
+                    == .invalidRoutingID, "\(bad)")
+        }
+        #expect(
+            try await self.connectError(
+                subprotocol + ["--header", "X-caBLE-Routing-ID:2A0000", "--header", "X-caBLE-Routing-ID:2A0000"])?.code
+                == .duplicateRoutingID)
+    }
+
+    @Test func connectNeedsNoRoutingID() async throws {
+        let error = try await self.connectError(
+            ["--header", "Sec-WebSocket-Protocol:fido.cable"], endpoint: .connect(try RoutingID(hex: "2A0000"), Self.tunnel))
+        #expect(error == nil)
+    }
+
+    @Test(arguments: [
+        (400, TunnelError.Code.badRequest), (404, .tunnelNotFound), (409, .tunnelConflict), (410, .pairingGone),
+        (503, .serviceUnavailable), (500, .httpRefused), (302, .httpRefused),
+    ])
+    func httpStatusesBecomeTypedErrors(status: Int, code: TunnelError.Code) async throws {
+        let error = try await self.connectError(["--status", String(status)])
+        #expect(error?.code == code)
+        #expect(error?.httpStatus == status)
+    }
+
+    @Test func aSilentServiceTimesOut() async throws {
+        let (process, url) = try await self.fake(["--silent", "--read-seconds", "3"])
+        defer { process.terminate() }
+        let started = ContinuousClock.now
+        await #expect(throws: TunnelError(.connectTimedOut, "")) {
+            _ = try await TunnelClient.connect(to: url, endpoint: .new(Self.tunnel), timeout: .milliseconds(300))
+        }
+        #expect(ContinuousClock.now - started < .seconds(2))
+    }
+
+    @Test func nothingListeningIsAConnectFailure() async throws {
+        // Bind a relay, learn its port, stop it: nothing listens there afterwards.
+        let relay = try await RelayHarness.start()
+        await relay.server.shutdown()
+        await #expect(throws: TunnelError(.connectFailed, "")) {
+            _ = try await TunnelClient.connect(to: relay.url, endpoint: .new(Self.tunnel), timeout: .seconds(2))
+        }
+    }
+
+    @Test func wssIsNotSupportedYet() async throws {
+        let url = try TunnelServiceURL(string: "wss://cable.ua5v.com")
+        await #expect(throws: TunnelError(.unsupportedScheme, "")) {
+            _ = try await TunnelClient.connect(to: url, endpoint: .new(Self.tunnel))
+        }
+    }
+
+    @Test func responseHeaderNamesCompareCaseInsensitively() throws {
+        let routing = try TunnelClient.validateUpgradeResponse(
+            headers: [("sec-websocket-protocol", "fido.cable"), ("X-CABLE-ROUTING-ID", "0a0b0c")],
+            endpoint: .new(Self.tunnel))
+        #expect(routing?.bytes == [0x0A, 0x0B, 0x0C])
+    }
+
+    // MARK: - Messages from the service
+
+    @Test func theRFCsBinaryFramesArriveAsWholeMessages() async throws {
+        for (id, length) in [("binary_256_unmasked_header", 256), ("binary_65536_unmasked_header", 65536)] {
+            let vector = try #require(Self.rfc.first { $0.id == id })
+            #expect(vector.expected?["payloadLength"]?.int == length)
+            let payload = (0..<length).map { UInt8($0 % 251) }
+            let frame = try #require(vector.input["header"]?.string) + "+pattern:\(length)"
+            let (process, url) = try await self.fake(Self.goodNewHeaders + ["--frames", frame])
+            let connection = try await TunnelClient.connect(to: url, endpoint: .new(Self.tunnel))
+            #expect(try await connection.receive() == payload, "\(id)")
+            await connection.close()
+            process.terminate()
+        }
+    }
+
+    @Test func framesInTheSameSegmentAsThe101AreNotLost() async throws {
+        let (process, url) = try await self.fake(Self.goodNewHeaders + ["--frames", "8203010203", "--same-segment"])
+        defer { process.terminate() }
+        let connection = try await TunnelClient.connect(to: url, endpoint: .new(Self.tunnel))
+        #expect(try await connection.receive() == [1, 2, 3])
+        await connection.close()
+    }
+
+    @Test(arguments: ["single_frame_unmasked_text", "fragmented_unmasked_text"])
+    func theRFCsTextMessagesAreAProtocolError(id: String) async throws {
+        let (process, url) = try await self.fake(Self.goodNewHeaders + ["--frames", try self.rfcFrames(id)])
+        let connection = try await TunnelClient.connect(to: url, endpoint: .new(Self.tunnel))
+        await #expect(throws: TunnelError(.textMessage, "")) { _ = try await connection.receive() }
+        await connection.close()
+        let sent = try await self.framesSent(by: process)
+        #expect(sent.last?.opcode == 8)
+        #expect(sent.last?.payload.hasPrefix("03eb") == true, "closed with 1003")
+    }
+
+    @Test func aMaskedFrameFromTheServiceIsAProtocolError() async throws {
+        let (process, url) = try await self.fake(
+            Self.goodNewHeaders + ["--frames", try self.rfcFrames("single_frame_masked_text")])
+        defer { process.terminate() }
+        let connection = try await TunnelClient.connect(to: url, endpoint: .new(Self.tunnel))
+        await #expect(throws: TunnelError(.protocolViolation, "")) { _ = try await connection.receive() }
+        await connection.close()
+    }
+
+    @Test func theRFCsPingIsAnsweredWithAMaskedPongOfTheSameBody() async throws {
+        let ping = try #require(Self.rfc.first { $0.id == "unmasked_ping" })
+        let pong = try #require(Self.rfc.first { $0.id == "masked_pong" })
+        let (process, url) = try await self.fake(
+            Self.goodNewHeaders + ["--frames", try self.rfcFrames("unmasked_ping") + ",8203010203"])
+        let connection = try await TunnelClient.connect(to: url, endpoint: .new(Self.tunnel))
+        #expect(try await connection.receive() == [1, 2, 3])
+        await connection.close()
+        let sent = try await self.framesSent(by: process)
+        let answer = try #require(sent.first)
+        #expect(answer.opcode == 10)
+        #expect(answer.masked == pong.expected?["masked"]?.bool)
+        #expect(answer.payload == ping.expected?["payload"]?.string)
+        #expect(answer.payload == pong.expected?["payload"]?.string)
+    }
+
+    @Test func anOversizedFrameFromTheServiceIsRefused() async throws {
+        // A header announcing 1 MiB + 1 bytes: refused as soon as it is read.
+        let header = "827f" + String(TunnelServiceProtocol.maxMessageSize + 1, radix: 16).leftPadded(to: 16)
+        let (process, url) = try await self.fake(Self.goodNewHeaders + ["--frames", header + "00"])
+        defer { process.terminate() }
+        let connection = try await TunnelClient.connect(to: url, endpoint: .new(Self.tunnel))
+        let error = await #expect(throws: TunnelError.self) { _ = try await connection.receive() }
+        #expect(error?.code == .messageTooLarge)
+        await connection.close()
+    }
+
+    @Test func anOversizedFragmentedMessageFromTheServiceIsRefused() async throws {
+        let half = TunnelServiceProtocol.maxMessageSize / 2
+        let fragment = { (first: Bool, fin: Bool) -> String in
+            let opcode = (fin ? 0x80 : 0) | (first ? 0x02 : 0x00)
+            return String(format: "%02x7f%016x", opcode, half + 1) + "+pattern:\(half + 1)"
+        }
+        let (process, url) = try await self.fake(
+            Self.goodNewHeaders + ["--frames", fragment(true, false) + "," + fragment(false, true)])
+        defer { process.terminate() }
+        let connection = try await TunnelClient.connect(to: url, endpoint: .new(Self.tunnel))
+        await #expect(throws: TunnelError(.messageTooLarge, "")) { _ = try await connection.receive() }
+        await connection.close()
+    }
+
+    @Test func aCloseWith1000EndsTheStreamAndOtherCodesAreErrors() async throws {
+        let (clean, cleanURL) = try await self.fake(Self.goodNewHeaders + ["--frames", "880203e8"])
+        let first = try await TunnelClient.connect(to: cleanURL, endpoint: .new(Self.tunnel))
+        #expect(try await first.receive() == nil)
+        let reply = try await self.framesSent(by: clean)
+        #expect(reply.last?.opcode == 8 && reply.last?.masked == true, "the close is answered")
+        await first.close()
+
+        let (vanished, vanishedURL) = try await self.fake(Self.goodNewHeaders + ["--frames", "880403e9686a"])
+        defer { vanished.terminate() }
+        let second = try await TunnelClient.connect(to: vanishedURL, endpoint: .new(Self.tunnel))
+        let error = await #expect(throws: TunnelError.self) { _ = try await second.receive() }
+        #expect(error?.code == .closedByRemote)
+        #expect(error?.closeCode == .goingAway)
+        await second.close()
+    }
+
+    @Test func anEndWithoutACloseFrameIsALostConnection() async throws {
+        let (process, url) = try await self.fake(Self.goodNewHeaders + ["--frames", "820101", "--then", "eof"])
+        defer { process.terminate() }
+        let connection = try await TunnelClient.connect(to: url, endpoint: .new(Self.tunnel))
+        #expect(try await connection.receive() == [1], "messages before the end are delivered")
+        await #expect(throws: TunnelError(.connectionLost, "")) { _ = try await connection.receive() }
+        await connection.close()
+    }
+
+    // MARK: - Local rules
+
+    @Test func messagesOverOneMebibyteAreNotSent() async throws {
+        try await withRelay { relay in
+            let (phone, _) = try await relay.newTunnel()
+            await #expect(throws: TunnelError(.messageTooLarge, "")) {
+                try await phone.send(Array(repeating: 0, count: TunnelServiceProtocol.maxMessageSize + 1))
+            }
+            await phone.close()
+        }
+    }
+
+    @Test func closeIsIdempotentAndEndsAPendingReceive() async throws {
+        try await withRelay { relay in
+            let (phone, _) = try await relay.newTunnel()
+            async let pending = phone.receive()
+            try await Task.sleep(for: .milliseconds(50))
+            await phone.close()
+            await phone.close()
+            #expect(try await pending == nil)
+            await #expect(throws: TunnelError(.channelClosed, "")) { try await phone.send([1]) }
+        }
+    }
+
+    @Test func aCancelledReceiveThrowsCancellation() async throws {
+        try await withRelay { relay in
+            let (phone, desktop) = try await relay.pair()
+            let waiting = Task { try await phone.receive() }
+            try await Task.sleep(for: .milliseconds(50))
+            waiting.cancel()
+            await #expect(throws: CancellationError.self) { _ = try await waiting.value }
+            // The connection still works afterwards.
+            try await desktop.send([5])
+            #expect(try await phone.receive() == [5])
+            await phone.close()
+            await desktop.close()
+        }
+    }
+}
+
+extension String {
+    /// Left-pads with zeros (for fixed-width hex).
+    func leftPadded(to width: Int) -> String {
+        String(repeating: "0", count: max(0, width - self.count)) + self
+    }
+}

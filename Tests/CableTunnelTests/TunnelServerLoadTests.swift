@@ -1,0 +1,98 @@
+import CableProtocol
+import CableTestSupport
+import Testing
+@testable import CableTunnel
+
+/// Many tunnels and many strangers at once: the relay stays up, stays within its limits, reaps
+/// what never pairs, and keeps serving the tunnels that do.
+@Suite(.serialized, .timeLimit(.minutes(2))) struct TunnelServerLoadTests {
+    @Test func threeHundredTunnelsAtOnceWithOurClient() async throws {
+        try await withRelay { relay in
+            let count = 300
+            let completed = try await withThrowingTaskGroup(of: Bool.self) { group in
+                for _ in 0..<count {
+                    group.addTask {
+                        let (phone, desktop) = try await relay.pair()
+                        var ok = true
+                        for i in 0..<10 {
+                            let ping = randomBytes(32 + i)
+                            try await desktop.send(ping)
+                            ok = try await phone.receive() == ping && ok
+                            try await phone.send(ping.reversed())
+                            ok = try await desktop.receive() == ping.reversed() && ok
+                        }
+                        await desktop.close()
+                        ok = try await phone.receive() == nil && ok
+                        await phone.close()
+                        return ok
+                    }
+                }
+                return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+            }
+            #expect(completed == count)
+            try await eventually("every tunnel removed", timeout: .seconds(10)) { relay.server.statistics.tunnels == 0 }
+            try await eventually("every connection closed", timeout: .seconds(10)) {
+                relay.server.statistics.openConnections == 0
+            }
+        }
+    }
+
+    @Test func tunnelsThatNeverPairAreBoundedAndReapedWhileAPairedOneWorks() async throws {
+        let waiting = 400
+        try await withRelay({
+            $0.maxTunnels = waiting + 1
+            $0.peerWaitTimeout = .seconds(2)
+        }) { relay in
+            let phones = try await withThrowingTaskGroup(of: TunnelConnection.self) { group in
+                for _ in 0..<waiting { group.addTask { try await relay.newTunnel().0 } }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            let (phone, desktop) = try await relay.pair()
+            #expect(relay.server.statistics.waitingTunnels == waiting)
+            // At the limit: one more tunnel is refused, the paired one keeps working.
+            let refused = await #expect(throws: TunnelError.self) { _ = try await relay.newTunnel() }
+            #expect(refused?.code == .serviceUnavailable)
+            for i in 0..<5 {
+                try await phone.send([UInt8(i)])
+                #expect(try await desktop.receive() == [UInt8(i)])
+            }
+            // Every waiting phone is closed with 1008 once its wait is over.
+            let ends = await withTaskGroup(of: WebSocketCloseCode?.self) { group in
+                for waitingPhone in phones {
+                    group.addTask {
+                        do {
+                            while try await waitingPhone.receive() != nil {}
+                            return nil
+                        } catch {
+                            return (error as? TunnelError)?.closeCode
+                        }
+                    }
+                }
+                return await group.reduce(into: [WebSocketCloseCode?]()) { $0.append($1) }
+            }
+            #expect(ends.count == waiting)
+            #expect(ends.allSatisfy { $0 == .policyViolation })
+            try await eventually("waiting tunnels reaped", timeout: .seconds(10)) {
+                relay.server.statistics.tunnels == 1
+            }
+            for waitingPhone in phones { await waitingPhone.close() }
+            await desktop.close()
+            #expect(try await phone.receive() == nil)
+            await phone.close()
+        }
+    }
+
+    @Test func aThousandStalledConnectionsAreReapedWhileATunnelIsServed() async throws {
+        try await withRelay({
+            $0.upgradeTimeout = .seconds(2)
+            $0.maxConnections = 1100
+        }) { relay in
+            let result = try await PythonTool.run(
+                "relay_client.py", ["idle-sockets", "--port", String(relay.address.port), "--limit", "1000"])
+            #expect(result["servedMeanwhile"]?.bool == true)
+            #expect(result["closedByRelay"]?.int == 1000)
+            try await eventually("connections closed") { relay.server.statistics.openConnections == 0 }
+            #expect(relay.logs.all.filter { $0.contains("upgrade not completed in time") }.count == 1000)
+        }
+    }
+}
