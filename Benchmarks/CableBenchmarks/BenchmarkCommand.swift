@@ -1,0 +1,81 @@
+import ArgumentParser
+import Foundation
+
+/// `swift run -c release CableBenchmarks [--json] [--filter X] [--quick]`
+///
+/// Prints the machine, then one table row per figure beside its baseline measured in the same run.
+/// With `--json` the last line of stdout is the whole report as one JSON object. Progress goes to
+/// stderr. Benchmarks assert nothing about time; the exit status is non-zero only when a case could
+/// not run at all.
+@main
+struct BenchmarkCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "CableBenchmarks",
+        abstract: "Measure swift-cable's hot paths beside same-run baselines.",
+        discussion: "Build in release mode: swift run -c release CableBenchmarks")
+
+    @Flag(help: "Also print the report as one JSON object on the last line of stdout.")
+    var json = false
+
+    @Option(help: "Run only the cases whose name or figure names contain this text (case-insensitive).")
+    var filter: String?
+
+    @Flag(help: "About 0.05 s per figure and fewer tunnels, for CI smoke runs.")
+    var quick = false
+
+    @Flag(help: "List the cases and their figures, then exit.")
+    var list = false
+
+    /// Every case, in run order: cheapest first, the relay last (it uses both cores).
+    static var cases: [BenchmarkCase] {
+        PreHandshakeCases.all + HandshakeCases.all + CrypterCases.all + TerminalQRCases.all + RelayCases.all
+            + CeremonyCases.all
+    }
+
+    func run() async throws {
+        let selected = Self.cases.filter { $0.matches(self.filter) }
+        if self.list {
+            for benchmark in Self.cases {
+                print(([benchmark.name] + benchmark.figures.filter { $0 != benchmark.name }).joined(separator: " "))
+            }
+            return
+        }
+        guard !selected.isEmpty else {
+            throw ValidationError("no case matches --filter \(self.filter ?? ""); --list shows them")
+        }
+        let machine = MachineInfo.current()
+        print(TableFormatter.header(machine))
+        print("")
+        let report = await Self.runCases(selected, quick: self.quick)
+        print(TableFormatter.table(report.results))
+        if self.json {
+            print(try BenchmarkReport(machine: machine, results: report.results).jsonLine())
+        }
+        if !report.failures.isEmpty { throw ExitCode(1) }
+    }
+
+    /// Runs `cases` in order; a case that throws becomes a row saying so, and is counted as a failure.
+    ///
+    /// - Parameter externalTools: whether `openssl speed` baselines run (off only in smoke tests).
+    static func runCases(
+        _ cases: [BenchmarkCase], quick: Bool, externalTools: Bool = true
+    ) async -> (results: [BenchmarkResult], failures: [String]) {
+        let context = BenchmarkContext(
+            sampler: quick ? .quick : .standard, isQuick: quick, runsExternalTools: externalTools
+        ) { line in
+            FileHandle.standardError.write(Data((line + "\n").utf8))
+        }
+        var results: [BenchmarkResult] = []
+        var failures: [String] = []
+        for benchmark in cases {
+            context.progress(benchmark.name)
+            do {
+                results += try await benchmark.run(context)
+            } catch {
+                failures.append(benchmark.name)
+                results.append(.unavailable(benchmark.name, reason: "failed: \(error)"))
+            }
+        }
+        return (results, failures)
+    }
+}

@@ -1,0 +1,40 @@
+import CableTerminalQR
+
+/// QR symbol encoding and rendering of the Chrome QR URL.
+///
+/// Baseline: libqrencode's encode alone (`QRCode(encoding:)`), so each ratio says what rendering adds
+/// on top of making the symbol.
+enum TerminalQRCases {
+    static let encodeName = "libqrencode encode (QRCode(encoding:))"
+
+    static var all: [BenchmarkCase] {
+        [
+            self.renderCase("qr.render.utf8") { (code) throws(QRCodeError) in
+                try QRTextRenderer(style: .utf8).render(code).text
+            },
+            self.renderCase("qr.render.ansi") { (code) throws(QRCodeError) in
+                try QRTextRenderer(style: .ansi).render(code).text
+            },
+            self.renderCase("qr.render.ascii") { (code) throws(QRCodeError) in
+                try QRTextRenderer(style: .ascii).render(code).text
+            },
+            self.renderCase("qr.render.svg") { (code) throws(QRCodeError) in try QRSVGRenderer().render(code) },
+        ]
+    }
+
+    /// A case timing encode + `render` against encode alone.
+    static func renderCase(
+        _ name: String, render: @escaping @Sendable (QRCode) throws(QRCodeError) -> String
+    ) -> BenchmarkCase {
+        BenchmarkCase(name) { context in
+            let url = try Fixtures.load().url
+            let encodeOnly = try context.baseline(self.encodeName) { () throws(QRCodeError) in
+                blackHole(try QRCode(encoding: url))
+            }
+            let measurement = try context.measure { () throws(QRCodeError) in
+                blackHole(try render(try QRCode(encoding: url)))
+            }
+            return [.timed(name, measurement, baseline: .time(self.encodeName, encodeOnly))]
+        }
+    }
+}

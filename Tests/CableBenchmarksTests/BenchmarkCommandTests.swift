@@ -1,0 +1,47 @@
+import Testing
+
+@testable import CableBenchmarks
+
+/// Smoke runs of real cases through the runner, in `--quick` mode. Nothing here asserts a time: a
+/// benchmark is not a test. They check that each case runs, produces its rows and compares them with a
+/// baseline.
+@Suite(.serialized) struct BenchmarkCommandTests {
+    @Test(arguments: ["digits.encode", "advert.decrypt", "kdf.psk", "qr.render.utf8", "crypter.sealOpen.32B"])
+    func aQuickRunProducesTimedRowsWithABaseline(filter: String) async throws {
+        // `openssl speed` is off here (it takes 7 s); its parsing has its own tests.
+        let cases = BenchmarkCommand.cases.filter { $0.name == filter }
+        try #require(cases.count == 1)
+        let report = await BenchmarkCommand.runCases(cases, quick: true, externalTools: false)
+        #expect(report.failures.isEmpty)
+        let row = try #require(report.results.first { $0.name == filter })
+        #expect(row.medianNs != nil)
+        #expect(row.p99Ns != nil)
+        #expect(row.baseline?.medianNs != nil)
+        #expect(row.ratio != nil)
+    }
+
+    @Test func theCeremonyRowStaysVisibleUntilItsAPIExists() async throws {
+        let cases = BenchmarkCommand.cases.filter { $0.name == "ceremony.registerAndSignIn" }
+        let report = await BenchmarkCommand.runCases(cases, quick: true, externalTools: false)
+        let row = try #require(report.results.first)
+        #expect(row.name == "ceremony.registerAndSignIn")
+        #expect(report.failures.isEmpty)
+    }
+
+    @Test func anOpenSSLBaselineThatCannotRunIsReportedUnavailable() async throws {
+        let cases = BenchmarkCommand.cases.filter { $0.name == "p256.ecdh" }
+        let report = await BenchmarkCommand.runCases(cases, quick: true, externalTools: false)
+        let row = try #require(report.results.first)
+        #expect(report.failures.isEmpty)
+        #expect(row.medianNs != nil)
+        #expect(row.baseline?.unavailableReason != nil)
+        #expect(row.ratio == nil)
+    }
+
+    @Test func aFailingCaseBecomesARowAndAFailure() async throws {
+        let failing = BenchmarkCase("broken") { _ in throw BenchmarkError(.operationFailed, "deliberate") }
+        let report = await BenchmarkCommand.runCases([failing], quick: true, externalTools: false)
+        #expect(report.failures == ["broken"])
+        #expect(report.results.first?.note?.contains("deliberate") == true)
+    }
+}
