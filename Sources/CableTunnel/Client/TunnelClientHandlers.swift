@@ -10,6 +10,7 @@ final class TunnelClientFrameHandler: ChannelInboundHandler {
 
     private let connection: TunnelConnection
     private var assembler: WebSocketMessageAssembler<ByteBuffer>
+    private var failed = false
 
     init(connection: TunnelConnection) {
         self.connection = connection
@@ -19,6 +20,11 @@ final class TunnelClientFrameHandler: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = Self.unwrapInboundIn(data)
+        if self.failed {
+            // After this side refused the stream, only the service's close reply matters.
+            if frame.opcode == .connectionClose { context.close(promise: nil) }
+            return
+        }
         // RFC 6455 §5.1: a client must close the connection on a masked frame from the server.
         guard frame.maskKey == nil else {
             self.fail(context: context, .protocolError, TunnelError(.protocolViolation, "the service sent a masked frame"))
@@ -92,14 +98,14 @@ final class TunnelClientFrameHandler: ChannelInboundHandler {
         var data = frame.unmaskedData
         let code = data.readInteger(as: UInt16.self).map(WebSocketCloseCode.init(rawValue:)) ?? .noStatusReceived
         let text = Self.printable(data.readString(length: data.readableBytes) ?? "")
+        let sendReply = self.connection.claimCloseFrame()
         if code == .normalClosure || code == .noStatusReceived {
             self.connection.end(nil)
         } else {
             self.connection.end(
                 TunnelError(.closedByRemote, "the service closed with \(code.rawValue) \(text)", closeCode: code))
         }
-        if !self.connection.hasSentClose {
-            self.connection.noteCloseSent()
+        if sendReply {
             var reply = context.channel.allocator.buffer(capacity: 2)
             reply.writeInteger(code == .noStatusReceived ? WebSocketCloseCode.normalClosure.rawValue : code.rawValue)
             let frame = WebSocketFrame(fin: true, opcode: .connectionClose, maskKey: .random(), data: reply)
@@ -111,18 +117,22 @@ final class TunnelClientFrameHandler: ChannelInboundHandler {
     }
 
     private func fail(context: ChannelHandlerContext, _ code: WebSocketCloseCode, _ error: TunnelError) {
-        // Record the reason first: closing the socket reports a lost connection otherwise.
+        // Claim the close before ending (a caller woken by the end may call close() at once), and
+        // end before closing the socket (which would report a lost connection instead).
+        let sendClose = self.connection.claimCloseFrame()
         self.connection.end(error)
-        guard !self.connection.hasSentClose else {
+        self.failed = true
+        guard sendClose else {
             context.close(promise: nil)
             return
         }
-        self.connection.noteCloseSent()
         var data = context.channel.allocator.buffer(capacity: 2)
         data.writeInteger(code.rawValue)
         let frame = WebSocketFrame(fin: true, opcode: .connectionClose, maskKey: .random(), data: data)
+        context.writeAndFlush(Self.wrapOutboundOut(frame), promise: nil)
+        // RFC 6455 §7.1.1: wait for the service to answer and close TCP first; give up after a second.
         let channel = context.channel
-        context.writeAndFlush(Self.wrapOutboundOut(frame)).whenComplete { _ in channel.close(promise: nil) }
+        context.eventLoop.scheduleTask(in: .seconds(1)) { channel.close(promise: nil) }
     }
 
     /// A close reason from the remote end, reduced to printable ASCII for error messages.

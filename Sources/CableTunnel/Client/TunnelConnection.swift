@@ -163,11 +163,14 @@ public final class TunnelConnection: MessageChannel, CustomStringConvertible {
         }
     }
 
-    /// Whether this side already sent its close frame.
-    var hasSentClose: Bool { self.state.withLock { $0.closeSent } }
-
-    /// Marks that the pipeline sent a close frame (a reply or a refusal).
-    func noteCloseSent() { self.state.withLock { $0.closeSent = true } }
+    /// Claims the one close frame this side sends: `true` for the first caller only (the pipeline's
+    /// reply or refusal, or ``close()``), so two closes never go out and none is skipped.
+    func claimCloseFrame() -> Bool {
+        self.state.withLock { state in
+            defer { state.closeSent = true }
+            return !state.closeSent
+        }
+    }
 
     /// The connection ended: cleanly (`nil`) or with an error. Only the first end counts.
     func end(_ error: TunnelError?) {
