@@ -20,12 +20,27 @@ import Testing
         #expect(row.ratio != nil)
     }
 
-    @Test func theCeremonyRowStaysVisibleUntilItsAPIExists() async throws {
+    @Test func theCeremonyCaseTimesRegisterAndSignInThroughARealRelay() async throws {
         let cases = BenchmarkCommand.cases.filter { $0.name == "ceremony.registerAndSignIn" }
         let report = await BenchmarkCommand.runCases(cases, quick: true, externalTools: false)
-        let row = try #require(report.results.first)
-        #expect(row.name == "ceremony.registerAndSignIn")
-        #expect(report.failures.isEmpty)
+        #expect(report.failures.isEmpty, "\(report.results.compactMap(\.note))")
+        #expect(report.results.map(\.name) == ["ceremony.register", "ceremony.signIn", "ceremony.registerAndSignIn"])
+        for row in report.results {
+            #expect(row.medianNs != nil)
+            #expect(row.ratio != nil)
+        }
+    }
+
+    @Test func theRelayCasesReportRoundTripsAndMemory() async throws {
+        let cases = BenchmarkCommand.cases.filter { $0.name.hasPrefix("relay.") }
+        let report = await BenchmarkCommand.runCases(cases, quick: true, externalTools: false)
+        #expect(report.failures.isEmpty, "\(report.results.compactMap(\.note))")
+        let forward = try #require(report.results.first { $0.name == "relay.forward.rtt" })
+        #expect(forward.unit == "msg/s")
+        #expect(forward.baseline?.medianNs != nil)
+        let memory = try #require(report.results.first { $0.name == "relay.memoryPerTunnel" })
+        #expect(memory.value != nil)
+        #expect(memory.unit == "B/tunnel")
     }
 
     @Test func anOpenSSLBaselineThatCannotRunIsReportedUnavailable() async throws {

@@ -1,20 +1,162 @@
-/// A full register + sign-in, desktop and phone in one process.
+import CableAuthenticator
+import CableCTAP
+import CableClient
+import CableCrypto
+import CableProtocol
+import CableRelyingParty
+import CableTunnel
+import Foundation
+import Logging
+
+/// A full passkey registration and sign-in, all parts in this process, composed from the same public
+/// API as `Examples/LoopbackPairing`: a `TunnelServer` on loopback, `PasskeyCeremonies` over a
+/// `HybridDesktop` with a relying party (AAGUID allow list, attestation enforced), and a `HybridPhone`
+/// serving a `PhoneAuthenticator`, the phone "scanning" through an `InProcessAdvertBus`.
 ///
-/// PENDING: the lead is building the in-process ceremony API in `CableClient` / `CableAuthenticator`
-/// (a loopback demo such as `LoopbackCeremony` or `HybridDemo`). When it exists, time one register and
-/// one sign-in through it here (no baseline: the figure is the end-to-end cost, to be read beside
-/// `handshake.knpsk0` and `relay.forward.rtt`). Until then the row reports "not yet available", so the
-/// gap shows in every run.
+/// Each sample is one register then one sign-in with a fresh phone credential store and a fresh
+/// relying-party record file (set up outside the timed region), so every iteration does the same work.
+/// The phone re-broadcasts its advert every ``advertInterval`` instead of the default 250 ms, so the
+/// figure is protocol work rather than a wait for the next (simulated) radio advert.
+///
+/// Baseline, same run: one KNpsk0 handshake (both roles, in process) per ceremony, so the ratio is
+/// what everything else costs in handshake units: two WebSocket connects through the relay, the
+/// post-handshake messages, CTAP, attestation and assertion signing, relying-party verification and
+/// the record file.
 enum CeremonyCases {
+    /// How often the phone repeats its advert while waiting for the desktop.
+    static let advertInterval: Duration = .milliseconds(5)
+    /// The handshake baseline's name.
+    static let handshakeName = "KNpsk0 handshake, both roles (in process)"
+
     static var all: [BenchmarkCase] {
         [
-            BenchmarkCase("ceremony.registerAndSignIn") { _ in
-                [
-                    .unavailable(
-                        "ceremony.registerAndSignIn",
-                        reason: "not yet available: the in-process register + sign-in API is not in CableClient yet")
-                ]
+            BenchmarkCase(
+                "ceremony.registerAndSignIn",
+                figures: ["ceremony.register", "ceremony.signIn", "ceremony.registerAndSignIn"]
+            ) { context in try await self.run(context) }
+        ]
+    }
+
+    static func run(_ context: BenchmarkContext) async throws -> [BenchmarkResult] {
+        let quiet = Logger(label: "cable.bench.ceremony") { _ in SwiftLogNoOpLogHandler() }
+        let relay = TunnelServer(configuration: RelayCases.configuration, logger: quiet)
+        let service = try await relay.start().url
+        let directory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("cable-bench-\(UUID().uuidString)", isDirectory: true)
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            let samples = try await self.sample(context, service: service, directory: directory, logger: quiet)
+            await relay.shutdown()
+            try? FileManager.default.removeItem(at: directory)
+            return try self.results(context, samples)
+        } catch {
+            await relay.shutdown()
+            try? FileManager.default.removeItem(at: directory)
+            throw error
+        }
+    }
+
+    /// Register and sign-in times (ns) of each measured iteration.
+    static func sample(
+        _ context: BenchmarkContext, service: TunnelServiceURL, directory: URL, logger: Logger
+    ) async throws -> (register: [Double], signIn: [Double]) {
+        let connector = WebSocketTunnelConnector(fixedService: service)
+        let bus = InProcessAdvertBus()
+        let phone = HybridPhone(
+            connector: connector, transmitter: bus, advertInterval: self.advertInterval, logger: logger)
+        let desktop = HybridDesktop(scanner: bus, connector: connector, logger: logger)
+        let relyingParty = RelyingParty(
+            id: "login.example.com",
+            policy: .init(allowedAAGUIDs: [.microsoftAuthenticatorAndroid], enforceAttestation: true))
+
+        let sampler = context.sampler
+        let warmUpIterations = context.isQuick ? 1 : 2
+        let minimumSamples = context.isQuick ? 3 : 10
+        let clock = ContinuousClock()
+        var register: [Double] = []
+        var signIn: [Double] = []
+        var measured = Duration.zero
+        var iteration = 0
+        while measured < sampler.measuringTime || register.count < minimumSamples {
+            let authenticator = PhoneAuthenticator(
+                persona: .authenticatorAndroid, store: CredentialStore(), logger: logger)
+            let ceremonies = PasskeyCeremonies(
+                desktop: desktop, relyingParty: relyingParty,
+                records: CredentialRecordStore(fileURL: directory.appendingPathComponent("records-\(iteration).json")))
+            let timestamp = Int64(Date().timeIntervalSince1970)
+
+            let start = clock.now
+            _ = try await self.withPhone(phone, authenticator) { onEvent in
+                try await ceremonies.register(userName: "alice", timestamp: timestamp, onEvent: onEvent)
             }
+            let registered = clock.now
+            _ = try await self.withPhone(phone, authenticator) { onEvent in
+                try await ceremonies.signIn(timestamp: timestamp, onEvent: onEvent)
+            }
+            let signedIn = clock.now
+
+            if iteration >= warmUpIterations {
+                register.append((registered - start).nanoseconds)
+                signIn.append((signedIn - registered).nanoseconds)
+                measured += signedIn - start
+            }
+            iteration += 1
+        }
+        return (register, signIn)
+    }
+
+    /// Runs a desktop ceremony while the phone acts on the QR code it shows (as `LoopbackPairing` does).
+    static func withPhone<T: Sendable>(
+        _ phone: HybridPhone, _ authenticator: PhoneAuthenticator,
+        _ ceremony: @escaping @Sendable (@escaping @Sendable (DesktopEvent) -> Void) async throws -> T
+    ) async throws -> T {
+        let (qrCodes, shown) = AsyncStream<String>.makeStream()
+        async let phoneDone: Int = {
+            for await url in qrCodes { return try await phone.run(url: url, handler: authenticator) }
+            return 0
+        }()
+        do {
+            let result = try await ceremony { event in
+                if case .qrCode(let url) = event {
+                    shown.yield(url)
+                    shown.finish()
+                }
+            }
+            _ = try await phoneDone
+            return result
+        } catch {
+            // Let the phone's task end before the error propagates (it would otherwise wait on the stream).
+            shown.finish()
+            _ = try? await phoneDone
+            throw error
+        }
+    }
+
+    static func results(
+        _ context: BenchmarkContext, _ samples: (register: [Double], signIn: [Double])
+    ) throws -> [BenchmarkResult] {
+        let identity = try P256.PrivateKey()
+        let psk = try PreSharedKey(bytes: SecureRandom.bytes(count: PreSharedKey.byteCount))
+        let handshake = try context.baseline(self.handshakeName) {
+            blackHole(try HandshakeCases.handshake(identity: identity, psk: psk))
+        }
+        func handshakes(_ count: Int) -> Baseline {
+            .sum(
+                count == 1 ? self.handshakeName : "\(count) × \(self.handshakeName)",
+                of: [.init(name: self.handshakeName, count: count, medianNs: handshake.median)])
+        }
+        let register = Measurement(nanosecondsPerOperation: samples.register, operationCount: samples.register.count)
+        let signIn = Measurement(nanosecondsPerOperation: samples.signIn, operationCount: samples.signIn.count)
+        let both = Measurement(
+            nanosecondsPerOperation: zip(samples.register, samples.signIn).map(+),
+            operationCount: samples.register.count)
+        let note =
+            "\(both.sampleCount) ceremonies through a loopback relay; phone adverts every"
+            + " \(TableFormatter.duration(self.advertInterval.nanoseconds))"
+        return [
+            .timed("ceremony.register", register, baseline: handshakes(1)),
+            .timed("ceremony.signIn", signIn, baseline: handshakes(1)),
+            .timed("ceremony.registerAndSignIn", both, baseline: handshakes(2), note: note),
         ]
     }
 }

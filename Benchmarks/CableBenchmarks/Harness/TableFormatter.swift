@@ -26,7 +26,8 @@ enum TableFormatter {
             var name = result.name
             var remarks: [String] = []
             if let note = result.note { remarks.append(note) }
-            if let components = result.baseline?.components, !components.isEmpty {
+            // A sum of one term is already spelled out by the baseline's name.
+            if let components = result.baseline?.components, components.count > 1 {
                 let terms = components.map { "\($0.count) × \($0.name) (\(self.duration($0.medianNs)))" }
                 remarks.append("\(result.baseline?.name ?? "baseline") = " + terms.joined(separator: " + "))
             }
