@@ -137,9 +137,8 @@ enum CeremonyCases {
     ) throws -> [BenchmarkResult] {
         let identity = try P256.PrivateKey()
         let psk = try PreSharedKey(bytes: SecureRandom.bytes(count: PreSharedKey.byteCount))
-        let handshake = try context.baseline(self.handshakeName) {
-            blackHole(try HandshakeCases.handshake(identity: identity, psk: psk))
-        }
+        context.progress("  baseline: \(self.handshakeName)")
+        let handshake = try context.measure { blackHole(try HandshakeCases.handshake(identity: identity, psk: psk)) }
         func handshakes(_ count: Int) -> Baseline {
             .sum(
                 count == 1 ? self.handshakeName : "\(count) × \(self.handshakeName)",

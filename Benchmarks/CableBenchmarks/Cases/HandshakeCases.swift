@@ -23,22 +23,20 @@ enum HandshakeCases {
             BenchmarkCase("p256.ecdh") { context in
                 let ours = try P256.PrivateKey()
                 let peer = try P256.PrivateKey().publicKey
-                let measurement = try context.measure { () throws(CryptoError) in
-                    blackHole(try ours.sharedSecret(with: peer))
-                }
+                let measurement = try context.measure { blackHole(try ours.sharedSecret(with: peer)) }
                 return [.timed("p256.ecdh", measurement, baseline: self.openSSLECDH(context, operations: 1))]
             },
             BenchmarkCase("handshake.knpsk0", figures: ["handshake.knpsk0", "handshake.knpsk0.vsOpenSSL"]) { context in
                 let desktopIdentity = try P256.PrivateKey()
                 let psk = try PreSharedKey(bytes: SecureRandom.bytes(count: PreSharedKey.byteCount))
                 try self.checkHandshake(identity: desktopIdentity, psk: psk)
-                let measurement = try context.measure {
-                    blackHole(try self.handshake(identity: desktopIdentity, psk: psk))
-                }
+                let (figure, primitives) = try context.compare(
+                    { blackHole(try self.handshake(identity: desktopIdentity, psk: psk)) },
+                    withSumOf: try self.primitives(), named: self.primitivesName)
                 return [
-                    .timed("handshake.knpsk0", measurement, baseline: try self.primitives(context)),
+                    .timed("handshake.knpsk0", figure, baseline: primitives),
                     .timed(
-                        "handshake.knpsk0.vsOpenSSL", measurement, baseline: self.openSSLECDH(context, operations: 4),
+                        "handshake.knpsk0.vsOpenSSL", figure, baseline: self.openSSLECDH(context, operations: 4),
                         note: "baseline is the 4 ECDH of a handshake at openssl speed's rate, nothing else"),
                 ]
             },
@@ -70,8 +68,8 @@ enum HandshakeCases {
         }
     }
 
-    /// Each primitive of a handshake timed through CableCrypto, with its count.
-    static func primitives(_ context: BenchmarkContext) throws -> Baseline {
+    /// Each primitive of a handshake, through CableCrypto, with how often a handshake performs it.
+    static func primitives() throws -> [(operation: TimedOperation, count: Int)] {
         let first = try P256.PrivateKey()
         let second = try P256.PrivateKey()
         let uncompressed = second.publicKey.uncompressedRepresentation
@@ -82,36 +80,40 @@ enum HandshakeCases {
         let transcript = SecureRandom.bytes(count: 32)
         let tag = try AES256GCM.seal([UInt8](), key: gcmKey, nonce: nonce, additionalData: transcript)
         let hashInput = SecureRandom.bytes(count: 32 + 65)
-
-        func component(_ name: String, count: Int, _ operation: () throws -> Void) throws -> Baseline.Component {
-            Baseline.Component(name: name, count: count, medianNs: try context.baseline(name, operation).median)
-        }
-        return .sum(
-            self.primitivesName,
-            of: [
-                try component("P-256 key generation", count: 2) { blackHole(try P256.PrivateKey()) },
-                try component("P-256 point decode (65 B)", count: 2) {
+        return [
+            (TimedOperation(name: "P-256 key generation") { blackHole(try P256.PrivateKey()) }, 2),
+            (
+                TimedOperation(name: "P-256 point decode (65 B)") {
                     blackHole(try P256.PublicKey(x962Representation: uncompressed))
-                },
-                try component("P-256 ECDH", count: 4) { blackHole(try first.sharedSecret(with: second.publicKey)) },
-                try component("HKDF-SHA256 64 B", count: 10) {
+                }, 2
+            ),
+            (TimedOperation(name: "P-256 ECDH") { blackHole(try first.sharedSecret(with: second.publicKey)) }, 4),
+            (
+                TimedOperation(name: "HKDF-SHA256 64 B") {
                     blackHole(
                         HKDFSHA256.deriveKey(
                             inputKeyMaterial: inputKey, salt: chainingKey, info: [UInt8](), outputByteCount: 64))
-                },
-                try component("HKDF-SHA256 96 B", count: 2) {
+                }, 10
+            ),
+            (
+                TimedOperation(name: "HKDF-SHA256 96 B") {
                     blackHole(
                         HKDFSHA256.deriveKey(
                             inputKeyMaterial: inputKey, salt: chainingKey, info: [UInt8](), outputByteCount: 96))
-                },
-                try component("AES-256-GCM seal (empty)", count: 2) {
+                }, 2
+            ),
+            (
+                TimedOperation(name: "AES-256-GCM seal (empty)") {
                     blackHole(try AES256GCM.seal([UInt8](), key: gcmKey, nonce: nonce, additionalData: transcript))
-                },
-                try component("AES-256-GCM open (tag only)", count: 2) {
+                }, 2
+            ),
+            (
+                TimedOperation(name: "AES-256-GCM open (tag only)") {
                     blackHole(try AES256GCM.open(tag, key: gcmKey, nonce: nonce, additionalData: transcript))
-                },
-                try component("SHA-256 (97 B)", count: 14) { blackHole(SHA256.hash(hashInput)) },
-            ])
+                }, 2
+            ),
+            (TimedOperation(name: "SHA-256 (97 B)") { blackHole(SHA256.hash(hashInput)) }, 14),
+        ]
     }
 
     /// `operations` ECDH at the rate `openssl speed ecdhp256` reports in this run.

@@ -28,13 +28,10 @@ enum TerminalQRCases {
     ) -> BenchmarkCase {
         BenchmarkCase(name) { context in
             let url = try Fixtures.load().url
-            let encodeOnly = try context.baseline(self.encodeName) { () throws(QRCodeError) in
-                blackHole(try QRCode(encoding: url))
-            }
-            let measurement = try context.measure { () throws(QRCodeError) in
-                blackHole(try render(try QRCode(encoding: url)))
-            }
-            return [.timed(name, measurement, baseline: .time(self.encodeName, encodeOnly))]
+            let encodeOnly = TimedOperation(name: self.encodeName) { blackHole(try QRCode(encoding: url)) }
+            let (figure, baseline) = try context.compare(
+                { blackHole(try render(try QRCode(encoding: url))) }, with: encodeOnly)
+            return [.timed(name, figure, baseline: baseline)]
         }
     }
 }

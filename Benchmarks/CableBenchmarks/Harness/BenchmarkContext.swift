@@ -1,5 +1,5 @@
-/// State shared by the cases of one run: the sampler, and baselines measured once and reused by every
-/// figure that compares with them (still in the same run).
+/// State shared by the cases of one run: the sampler, and the `openssl speed` figures, which are
+/// measured once per run (they take about 7 s) and reused by every figure that compares with them.
 final class BenchmarkContext {
     /// How long each figure is measured.
     let sampler: Sampler
@@ -10,7 +10,6 @@ final class BenchmarkContext {
     /// Where progress lines go (stderr, so stdout holds only the report).
     let progress: (String) -> Void
 
-    private var measuredBaselines: [String: Measurement] = [:]
     private var openSSLECDH: Result<Double, BenchmarkError>?
     private var openSSLGCM: Result<[Int: Double], BenchmarkError>?
 
@@ -21,20 +20,31 @@ final class BenchmarkContext {
         self.progress = progress
     }
 
-    /// Measures `operation`.
-    func measure<Failure: Error>(_ operation: () throws(Failure) -> Void) throws(Failure) -> Measurement {
+    /// Measures one operation on its own.
+    func measure(_ operation: () throws -> Void) throws -> Measurement {
         try self.sampler.measure(operation)
     }
 
-    /// The measurement of the baseline called `name`, taken the first time it is asked for.
-    func baseline<Failure: Error>(
-        _ name: String, _ operation: () throws(Failure) -> Void
-    ) throws(Failure) -> Measurement {
-        if let known = self.measuredBaselines[name] { return known }
-        self.progress("  baseline: \(name)")
-        let measurement = try self.sampler.measure(operation)
-        self.measuredBaselines[name] = measurement
-        return measurement
+    /// Measures `figure` interleaved with `baseline`.
+    func compare(
+        _ figure: @escaping () throws -> Void, with baseline: TimedOperation
+    ) throws -> (figure: Measurement, baseline: Baseline) {
+        self.progress("  baseline: \(baseline.name)")
+        let measurements = try self.sampler.measureInterleaved([figure, baseline.run])
+        return (measurements[0], .time(baseline.name, measurements[1]))
+    }
+
+    /// Measures `figure` interleaved with each term of a baseline that is a sum of primitives.
+    func compare(
+        _ figure: @escaping () throws -> Void, withSumOf terms: [(operation: TimedOperation, count: Int)],
+        named name: String
+    ) throws -> (figure: Measurement, baseline: Baseline) {
+        self.progress("  baseline: \(name), \(terms.count) primitives")
+        let measurements = try self.sampler.measureInterleaved([figure] + terms.map(\.operation.run))
+        let components = zip(terms, measurements.dropFirst()).map { term, measurement in
+            Baseline.Component(name: term.operation.name, count: term.count, medianNs: measurement.median)
+        }
+        return (measurements[0], .sum(name, of: components))
     }
 
     /// `openssl speed ecdhp256` in op/s, run once per run.
