@@ -14,7 +14,7 @@ struct TimedOperation {
 /// therefore share the machine's slow and fast phases (other processes, frequency changes), which a
 /// figure measured after its baseline does not. Operations shorter than ``sampleTarget`` run in batches
 /// so one clock read pair (about 40 ns here) stays below 0.1 % of a sample; each sample is the batch's
-/// mean time per operation.
+/// mean time per operation. A single operation slower than the target is sampled call by call.
 struct Sampler: Sendable {
     /// Measured time per operation, warm-up excluded (0.3 s normally, 0.05 s with `--quick`).
     var measuringTime: Duration
@@ -24,6 +24,8 @@ struct Sampler: Sendable {
     var minimumSamples: Int
     /// The shortest batch.
     var sampleTarget: Duration = .microseconds(50)
+    /// Calls per batch of the slowest operation when several are interleaved.
+    static let interleavedSlowBatch = 4
 
     /// The settings of a normal run: at least 0.3 s measured per figure.
     static let standard = Sampler(
@@ -57,8 +59,11 @@ struct Sampler: Sendable {
             estimates.append(elapsed / count)
         }
 
-        // Every operation gets the same share of a round: the batch target, or the slowest single call.
-        let share = estimates.reduce(self.sampleTarget) { max($0, $1) }
+        // Every operation gets the same share of a round: the batch target, or enough for a few calls of
+        // the slowest operation. Interleaved, the first call of a batch runs with caches the other
+        // operations just used; a few calls per batch keep that from weighing on slow figures only.
+        let slowest = estimates.reduce(Duration.zero) { max($0, $1) }
+        let share = max(self.sampleTarget, slowest * (operations.count > 1 ? Self.interleavedSlowBatch : 1))
         let batches = estimates.map { $0 > .zero ? max(1, Int((share / $0).rounded())) : 1000 }
         var samples = [[Double]](repeating: [], count: operations.count)
         var measured = [Duration](repeating: .zero, count: operations.count)
