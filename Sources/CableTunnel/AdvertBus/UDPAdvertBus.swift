@@ -9,12 +9,22 @@ import NIOPosix
 public enum UDPAdvertBus {
     /// `65529` = `0xFFF9`, the FIDO service UUID.
     public static let defaultPort = 65529
-    /// Datagrams larger than this are dropped unread: advertising data is at most 254 bytes.
+    /// The largest datagram carried: advertising data is at most 254 bytes (extended advertising),
+    /// so anything larger is refused when sent and dropped unread when received.
     public static let maxDatagramSize = 255
+    /// Adverts buffered per subscriber of a listener before the oldest are dropped, as a radio
+    /// drops what nobody scans in time.
+    public static let defaultQueueLimit = 64
 }
 
-/// Listens for advert datagrams (the desktop's scanner). Every datagram is delivered, as raw bytes,
-/// to every current subscriber; callers must treat each as a stranger's.
+extension TunnelError.Code {
+    /// An advert larger than ``UDPAdvertBus/maxDatagramSize`` was to be sent.
+    public static let advertTooLarge = Self(rawValue: "advertTooLarge")
+}
+
+/// Listens for advert datagrams (the desktop's scanner). Every datagram of 1…255 bytes is
+/// delivered, as raw bytes, to every current subscriber; larger or empty ones are dropped. Callers
+/// must treat each payload as a stranger's (parse defensively, ignore what does not decrypt).
 public final class UDPAdvertListener: AdvertScanner {
     private let channel: any Channel
     private let fanOut: InProcessAdvertBus
@@ -29,17 +39,33 @@ public final class UDPAdvertListener: AdvertScanner {
         self.port = port
     }
 
-    /// Binds `host:port` (default `127.0.0.1:65529`).
-    public static func bind(host: String = "127.0.0.1", port: Int = UDPAdvertBus.defaultPort) async throws -> UDPAdvertListener {
-        let fanOut = InProcessAdvertBus()
-        let asyncChannel = try await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .channelOption(.socketOption(.so_reuseaddr), value: 1)
-            .bind(host: host, port: port) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try NIOAsyncChannel<AddressedEnvelope<ByteBuffer>, AddressedEnvelope<ByteBuffer>>(
-                        wrappingChannelSynchronously: channel)
+    /// Binds `host:port` (default `127.0.0.1:65529`). A port another listener holds is an error
+    /// (``TunnelError/Code/bindFailed``), not a silent share: two scanners on one port would each
+    /// see only some adverts.
+    /// - Parameter queueLimit: adverts buffered per subscriber before the oldest are dropped.
+    public static func bind(
+        host: String = "127.0.0.1", port: Int = UDPAdvertBus.defaultPort, queueLimit: Int = UDPAdvertBus.defaultQueueLimit
+    ) async throws(TunnelError) -> UDPAdvertListener {
+        guard (0...65535).contains(port), queueLimit >= 1 else {
+            throw TunnelError(.invalidConfiguration, "advert listener needs a port 0–65535 and a queue of at least 1")
+        }
+        let fanOut = InProcessAdvertBus(bufferLimit: queueLimit)
+        let asyncChannel: NIOAsyncChannel<AddressedEnvelope<ByteBuffer>, AddressedEnvelope<ByteBuffer>>
+        do {
+            asyncChannel = try await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                // One byte over the limit, so an oversized datagram shows as oversized (the kernel
+                // truncates it to the buffer) without reading kilobytes of a stranger's data.
+                .channelOption(
+                    .recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: UDPAdvertBus.maxDatagramSize + 1))
+                .bind(host: host, port: port) { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try NIOAsyncChannel<AddressedEnvelope<ByteBuffer>, AddressedEnvelope<ByteBuffer>>(
+                            wrappingChannelSynchronously: channel)
+                    }
                 }
-            }
+        } catch {
+            throw TunnelError(.bindFailed, "cannot listen for adverts on \(host):\(port): \(error)")
+        }
         let boundPort = asyncChannel.channel.localAddress?.port ?? port
         let reader = Task {
             try? await asyncChannel.executeThenClose { inbound, _ in
@@ -54,16 +80,18 @@ public final class UDPAdvertListener: AdvertScanner {
         return UDPAdvertListener(channel: asyncChannel.channel, fanOut: fanOut, reader: reader, port: boundPort)
     }
 
+    /// Adverts from now on; the stream ends when the listener is closed.
     public func adverts() -> AsyncStream<[UInt8]> { self.fanOut.adverts() }
 
-    /// Stops listening; subscribers' streams end.
+    /// Stops listening; subscribers' streams end. Idempotent.
     public func close() async {
         try? await self.channel.close()
         await self.reader.value
     }
 }
 
-/// Sends advert datagrams to the bus (the phone's radio).
+/// Sends advert datagrams to the bus (the phone's radio). Nobody listening is not an error: a
+/// radio does not know who hears it either.
 public final class UDPAdvertTransmitter: AdvertTransmitter {
     private let channel: any Channel
     private let destination: SocketAddress
@@ -73,20 +101,48 @@ public final class UDPAdvertTransmitter: AdvertTransmitter {
         self.destination = destination
     }
 
-    /// Opens a socket that sends to `host:port` (default `127.0.0.1:65529`).
-    public static func connect(host: String = "127.0.0.1", port: Int = UDPAdvertBus.defaultPort) async throws -> UDPAdvertTransmitter {
-        let destination = try SocketAddress.makeAddressResolvingHost(host, port: port)
-        let channel = try await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .bind(host: destination.protocol == .inet6 ? "::1" : "127.0.0.1", port: 0).get()
-        return UDPAdvertTransmitter(channel: channel, destination: destination)
+    /// Opens a socket that sends to `host:port` (default `127.0.0.1:65529`). The socket is bound to
+    /// loopback for a loopback destination (the bus), to any address otherwise.
+    public static func connect(
+        host: String = "127.0.0.1", port: Int = UDPAdvertBus.defaultPort
+    ) async throws(TunnelError) -> UDPAdvertTransmitter {
+        guard (1...65535).contains(port) else {
+            throw TunnelError(.invalidConfiguration, "advert destination port \(port) is outside 1–65535")
+        }
+        let destination: SocketAddress
+        do {
+            destination = try SocketAddress.makeAddressResolvingHost(host, port: port)
+        } catch {
+            throw TunnelError(.invalidURL, "cannot resolve advert destination \(host): \(error)")
+        }
+        let isIPv6 = destination.protocol == .inet6
+        let loopback = isIPv6 ? destination.ipAddress == "::1" : destination.ipAddress?.hasPrefix("127.") == true
+        let local = loopback ? (isIPv6 ? "::1" : "127.0.0.1") : (isIPv6 ? "::" : "0.0.0.0")
+        do {
+            let channel = try await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .bind(host: local, port: 0).get()
+            return UDPAdvertTransmitter(channel: channel, destination: destination)
+        } catch {
+            throw TunnelError(.bindFailed, "cannot open a socket for adverts: \(error)")
+        }
     }
 
+    /// Sends one advert (at most ``UDPAdvertBus/maxDatagramSize`` bytes) as one datagram.
     public func transmit(_ advertisingData: [UInt8]) async throws {
+        guard advertisingData.count <= UDPAdvertBus.maxDatagramSize else {
+            throw TunnelError(
+                .advertTooLarge,
+                "advert of \(advertisingData.count) bytes exceeds \(UDPAdvertBus.maxDatagramSize)")
+        }
         let buffer = self.channel.allocator.buffer(bytes: advertisingData)
-        try await self.channel.writeAndFlush(AddressedEnvelope(remoteAddress: self.destination, data: buffer))
+        do {
+            try await self.channel.writeAndFlush(AddressedEnvelope(remoteAddress: self.destination, data: buffer))
+        } catch {
+            throw TunnelError(.channelClosed, "advert not sent: \(error)")
+        }
     }
 
-    /// Closes the socket.
+    /// Closes the socket. Idempotent.
     public func close() async {
         try? await self.channel.close()
     }

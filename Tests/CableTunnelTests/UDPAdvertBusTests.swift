@@ -1,0 +1,135 @@
+import CableProtocol
+import CableTestSupport
+import Testing
+@testable import CableTunnel
+
+/// The UDP loopback advert bus: one datagram per advert, bounded in size and in queue, and
+/// interoperable with a plain UDP socket on the other end (`Python/udp_advert.py`).
+@Suite(.timeLimit(.minutes(1))) struct UDPAdvertBusTests {
+    /// A phone's advertising data as the bus carries it (flags, then FFF9 service data).
+    static let advert = AdvertisingData.phoneAdvert(Array(0..<20)).bytes
+
+    /// Collects `count` adverts from a stream, or what arrived within `timeout`.
+    func collect(_ stream: AsyncStream<[UInt8]>, count: Int, timeout: Duration = .seconds(3)) async -> [[UInt8]] {
+        await withTaskGroup(of: [[UInt8]]?.self) { group in
+            group.addTask {
+                var got: [[UInt8]] = []
+                for await advert in stream {
+                    got.append(advert)
+                    if got.count == count { break }
+                }
+                return got
+            }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first ?? []
+        }
+    }
+
+    @Test func theDefaultPortIsTheFIDOServiceUUID() {
+        #expect(UDPAdvertBus.defaultPort == Int(AdvertisingData.fidoServiceUUID))
+        #expect(UDPAdvertBus.maxDatagramSize == AdvertisingData.maxSize + 1)
+    }
+
+    @Test func anAdvertArrivesByteForByteAndParses() async throws {
+        let listener = try await UDPAdvertListener.bind(port: 0)
+        let stream = listener.adverts()
+        let transmitter = try await UDPAdvertTransmitter.connect(port: listener.port)
+        try await transmitter.transmit(Self.advert)
+        let got = await self.collect(stream, count: 1)
+        #expect(got == [Self.advert])
+        #expect(try AdvertisingData(bytes: try #require(got.first)).cableAdvert == Array(0..<20))
+        await transmitter.close()
+        await listener.close()
+    }
+
+    @Test func everySubscriberGetsEveryAdvertInOrder() async throws {
+        let listener = try await UDPAdvertListener.bind(port: 0)
+        let first = listener.adverts()
+        let second = listener.adverts()
+        let transmitter = try await UDPAdvertTransmitter.connect(port: listener.port)
+        let sent = (0..<10).map { [UInt8($0)] + Self.advert }
+        for advert in sent { try await transmitter.transmit(advert) }
+        #expect(await self.collect(first, count: 10) == sent)
+        #expect(await self.collect(second, count: 10) == sent)
+        await transmitter.close()
+        await listener.close()
+    }
+
+    @Test func advertsOver255BytesAreNotSent() async throws {
+        let transmitter = try await UDPAdvertTransmitter.connect(port: 9)
+        try await transmitter.transmit(Array(repeating: 1, count: UDPAdvertBus.maxDatagramSize))
+        await #expect(throws: TunnelError(.advertTooLarge, "")) {
+            try await transmitter.transmit(Array(repeating: 1, count: UDPAdvertBus.maxDatagramSize + 1))
+        }
+        await transmitter.close()
+    }
+
+    @Test func oversizedAndEmptyDatagramsFromAStrangerAreDropped() async throws {
+        let listener = try await UDPAdvertListener.bind(port: 0)
+        let stream = listener.adverts()
+        let oversized = String(repeating: "ab", count: 300)
+        let exact = String(repeating: "cd", count: UDPAdvertBus.maxDatagramSize)
+        _ = try await PythonTool.run(
+            "udp_advert.py", ["send", "--port", String(listener.port), oversized, "", exact, Hex.lower(Self.advert)])
+        let got = await self.collect(stream, count: 2)
+        #expect(got == [hex(exact), Self.advert])
+        await listener.close()
+    }
+
+    @Test func aPlainUDPSocketReceivesWhatTheTransmitterSends() async throws {
+        let receiver = try PythonProcess(script: "udp_advert.py", arguments: ["receive", "--count", "2"])
+        let port = try #require(Int(try await receiver.firstLine(withPrefix: "PORT ")))
+        let transmitter = try await UDPAdvertTransmitter.connect(host: "127.0.0.1", port: port)
+        try await transmitter.transmit(Self.advert)
+        try await transmitter.transmit([0x02, 0x01, 0x1A])
+        let result = try await receiver.result()
+        #expect(result["datagrams"]?.array?.compactMap { $0.string } == [Hex.lower(Self.advert), "02011a"])
+        await transmitter.close()
+    }
+
+    @Test func aSlowSubscriberKeepsOnlyTheNewestAdverts() async throws {
+        let limit = 8
+        let listener = try await UDPAdvertListener.bind(port: 0, queueLimit: limit)
+        let stream = listener.adverts()
+        let transmitter = try await UDPAdvertTransmitter.connect(port: listener.port)
+        for i in 0..<100 {
+            try await transmitter.transmit([UInt8(i)])
+            try await Task.sleep(for: .milliseconds(1))
+        }
+        try await Task.sleep(for: .milliseconds(200))
+        await listener.close()
+        var got: [[UInt8]] = []
+        for await advert in stream { got.append(advert) }
+        #expect(got.count == limit)
+        #expect(got.last == [99])
+        await transmitter.close()
+    }
+
+    @Test func closingTheListenerEndsTheStream() async throws {
+        let listener = try await UDPAdvertListener.bind(port: 0)
+        let stream = listener.adverts()
+        await listener.close()
+        await listener.close()
+        #expect(await self.collect(stream, count: 1, timeout: .seconds(2)).isEmpty)
+    }
+
+    @Test func aPortAnotherListenerHoldsIsABindError() async throws {
+        let listener = try await UDPAdvertListener.bind(port: 0)
+        await #expect(throws: TunnelError(.bindFailed, "")) { _ = try await UDPAdvertListener.bind(port: listener.port) }
+        await listener.close()
+    }
+
+    @Test func nobodyListeningIsNotAnError() async throws {
+        let probe = try await UDPAdvertListener.bind(port: 0)
+        let port = probe.port
+        await probe.close()
+        let transmitter = try await UDPAdvertTransmitter.connect(port: port)
+        for _ in 0..<5 { try await transmitter.transmit(Self.advert) }
+        await transmitter.close()
+    }
+}
