@@ -28,6 +28,7 @@ enum CeremonyCases {
     /// The handshake baseline's name.
     static let handshakeName = "KNpsk0 handshake, both roles (in process)"
 
+    /// The case: three figures from one set of ceremonies.
     static var all: [BenchmarkCase] {
         [
             BenchmarkCase(
@@ -37,6 +38,7 @@ enum CeremonyCases {
         ]
     }
 
+    /// Starts a relay, samples ceremonies through it and compares them with the handshake.
     static func run(_ context: BenchmarkContext) async throws -> [BenchmarkResult] {
         let quiet = Logger(label: "cable.bench.ceremony") { _ in SwiftLogNoOpLogHandler() }
         let relay = TunnelServer(configuration: RelayCases.configuration, logger: quiet)
@@ -132,6 +134,7 @@ enum CeremonyCases {
         }
     }
 
+    /// The three rows, each against handshakes measured now.
     static func results(
         _ context: BenchmarkContext, _ samples: (register: [Double], signIn: [Double])
     ) throws -> [BenchmarkResult] {

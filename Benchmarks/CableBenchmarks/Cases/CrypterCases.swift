@@ -11,6 +11,7 @@ enum CrypterCases {
     /// Message sizes: a small CTAP message, a typical one, a large one.
     static let sizes: [(label: String, bytes: Int)] = [("32B", 32), ("1KiB", 1024), ("16KiB", 16384)]
 
+    /// One case per message size.
     static var all: [BenchmarkCase] {
         self.sizes.map { size in
             let name = "crypter.sealOpen.\(size.label)"
@@ -20,6 +21,7 @@ enum CrypterCases {
         }
     }
 
+    /// Seal + open of `messageBytes` through a crypter pair, against raw GCM and OpenSSL.
     static func run(_ context: BenchmarkContext, name: String, messageBytes: Int) throws -> [BenchmarkResult] {
         let desktopWriteKey = SecureRandom.bytes(count: Crypter.keyByteCount)
         let phoneWriteKey = SecureRandom.bytes(count: Crypter.keyByteCount)

@@ -15,9 +15,12 @@ import CableProtocol
 /// The sum of those, each timed on its own through CableCrypto, is the handshake's floor; `4 ×` OpenSSL's
 /// own ECDH rate is the floor of the floor.
 enum HandshakeCases {
+    /// The name of the sum-of-primitives baseline.
     static let primitivesName = "sum of its primitives (CableCrypto)"
+    /// The name of the `openssl speed` baseline.
     static let openSSLECDHName = "openssl speed ecdhp256"
 
+    /// ECDH, then the handshake.
     static var all: [BenchmarkCase] {
         [
             BenchmarkCase("p256.ecdh") { context in

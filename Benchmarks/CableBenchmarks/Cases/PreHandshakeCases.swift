@@ -9,6 +9,7 @@ import CableProtocol
 /// crypto). QR payload decoding validates the desktop's compressed P-256 key, so its floor is that point
 /// decompression. Key derivations compare with a bare HKDF-SHA256 of the same input and output sizes.
 enum PreHandshakeCases {
+    /// One case per figure.
     static var all: [BenchmarkCase] {
         [
             BenchmarkCase("digits.encode") { context in

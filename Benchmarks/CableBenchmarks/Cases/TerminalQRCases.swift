@@ -5,8 +5,10 @@ import CableTerminalQR
 /// Baseline: libqrencode's encode alone (`QRCode(encoding:)`), so each ratio says what rendering adds
 /// on top of making the symbol.
 enum TerminalQRCases {
+    /// The baseline's name.
     static let encodeName = "libqrencode encode (QRCode(encoding:))"
 
+    /// One case per rendering.
     static var all: [BenchmarkCase] {
         [
             self.renderCase("qr.render.utf8") { (code) throws(QRCodeError) in
