@@ -31,13 +31,15 @@ import Testing
         }
     }
 
-    @Test func theRelayCasesReportRoundTripsAndMemory() async throws {
-        let cases = BenchmarkCommand.cases.filter { $0.name.hasPrefix("relay.") }
+    @Test func theRelayCaseReportsHopsBesideTheTCPEchoAndMemory() async throws {
+        let cases = BenchmarkCommand.cases.filter { $0.name == "relay" }
         let report = await BenchmarkCommand.runCases(cases, quick: true, externalTools: false)
         #expect(report.failures.isEmpty, "\(report.results.compactMap(\.note))")
-        let forward = try #require(report.results.first { $0.name == "relay.forward.rtt" })
+        let forward = try #require(report.results.first { $0.name == "relay.forward.hop" })
         #expect(forward.unit == "msg/s")
+        #expect(forward.baseline?.name == RelayCases.baselineName)
         #expect(forward.baseline?.medianNs != nil)
+        #expect(forward.ratio != nil)
         let memory = try #require(report.results.first { $0.name == "relay.memoryPerTunnel" })
         #expect(memory.value != nil)
         #expect(memory.unit == "B/tunnel")

@@ -41,7 +41,9 @@ enum CeremonyCases {
     /// Starts a relay, samples ceremonies through it and compares them with the handshake.
     static func run(_ context: BenchmarkContext) async throws -> [BenchmarkResult] {
         let quiet = Logger(label: "cable.bench.ceremony") { _ in SwiftLogNoOpLogHandler() }
-        let relay = TunnelServer(configuration: RelayCases.configuration, logger: quiet)
+        var relayConfiguration = TunnelServer.Configuration()
+        relayConfiguration.port = 0
+        let relay = TunnelServer(configuration: relayConfiguration, logger: quiet)
         let service = try await relay.start().url
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("cable-bench-\(UUID().uuidString)", isDirectory: true)

@@ -16,8 +16,6 @@ struct BenchmarkError: Error, Hashable, CustomStringConvertible, Sendable {
         static let unparsableToolOutput = Self(rawValue: "unparsableToolOutput")
         /// The code under test failed where it must succeed (a broken build would otherwise be timed).
         static let operationFailed = Self(rawValue: "operationFailed")
-        /// A socket call of the TCP baseline failed.
-        static let socketFailed = Self(rawValue: "socketFailed")
     }
 
     /// The cause.
