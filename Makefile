@@ -41,5 +41,11 @@ demo: deps
 	swift build $(SWIFT_BUILD_FLAGS) --product cable
 	"$$(swift build $(SWIFT_BUILD_FLAGS) --show-bin-path)/cable" demo
 
+# Benchmarks in release mode, each figure beside its same-run baseline (see BENCHMARKS.md).
+# BENCH_ARGS=--json for a machine-readable last line; --quick for a smoke run; --filter NAME.
+BENCH_ARGS ?=
+bench: deps
+	swift run -c release $(SWIFT_BUILD_FLAGS) CableBenchmarks $(BENCH_ARGS)
+
 clean:
 	rm -rf .build $(VENV)

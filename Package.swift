@@ -82,6 +82,19 @@ let package = Package(
             path: "Examples/LoopbackPairing"
         ),
 
+        // The relay load tool (`swift run -c release RelayLoad --tunnels N --round-trips M`).
+        .executableTarget(name: "RelayLoad", dependencies: ["CableTunnel"], path: "Sources/RelayLoad"),
+
+        // Benchmarks: a release-mode executable with same-run baselines (`make bench`, BENCHMARKS.md).
+        .executableTarget(
+            name: "CableBenchmarks",
+            dependencies: [
+                "CableProtocol", "CableCrypto", "CableTerminalQR", "CableTunnel", "CableClient", "CableAuthenticator",
+                "CableRelyingParty", "CableCTAP", "CableTestSupport", log, argumentParser,
+            ],
+            path: "Benchmarks/CableBenchmarks"
+        ),
+
         // MARK: Tests.
         .target(
             name: "CableTestSupport",
@@ -107,6 +120,7 @@ let package = Package(
             name: "CableAuthenticatorTests",
             dependencies: ["CableAuthenticator", "CableCTAP", "CableCBOR", "CableCrypto", "CableRelyingParty", "CableTestSupport", log]
         ),
+        .testTarget(name: "CableBenchmarksTests", dependencies: ["CableBenchmarks"]),
         .testTarget(
             name: "CableEndToEndTests",
             dependencies: [

@@ -43,7 +43,9 @@ import Testing
 
     @Test func cModulesAndNIOStayInTheirTargets() throws {
         var violations: [String] = []
-        for path in Self.swiftFiles(under: "Sources") + Self.swiftFiles(under: "Examples") + Self.swiftFiles(under: "Tests") {
+        for path in Self.swiftFiles(under: "Sources") + Self.swiftFiles(under: "Examples") + Self.swiftFiles(under: "Tests")
+            + Self.swiftFiles(under: "Benchmarks")
+        {
             for module in try Self.importedModules(in: path) {
                 for rule in Self.rules where module.hasPrefix(rule.module) {
                     if !rule.allowed.contains(where: { path.hasPrefix($0) }) {
