@@ -1,5 +1,6 @@
 import CableProtocol
 import CableTestSupport
+import Synchronization
 import Testing
 @testable import CableTunnel
 
@@ -82,6 +83,49 @@ import Testing
         }
     }
 
+    @Test func aDesktopThatStopsReadingStallsItsPhoneNotTheRelay() async throws {
+        try await withRelay { relay in
+            let (slowPhone, slowDesktop) = try await relay.pair()
+            let (phone, desktop) = try await relay.pair()
+            // The slow desktop never reads: back-pressure must stop the phone's sends after a bounded
+            // amount is buffered (client inbox, socket buffers, the relay's read-ahead), not let the
+            // relay queue without end.
+            let sent = Counter()
+            let message = randomBytes(256 << 10)
+            let pump = Task {
+                while !Task.isCancelled {
+                    do { try await slowPhone.send(message) } catch { return }
+                    sent.increment()
+                }
+            }
+            // Wait until the sends stop (at most 20 s: a debug build on a busy machine fills slowly).
+            var stalledAt = -1
+            for _ in 0..<40 {
+                let before = sent.value
+                try await Task.sleep(for: .milliseconds(500))
+                if sent.value == before {
+                    stalledAt = before
+                    break
+                }
+            }
+            #expect(stalledAt >= 0, "sends went on while nobody read")
+            // Buffers on the way (client inbox, three sockets, the relay's read-ahead) hold tens of MiB.
+            #expect(stalledAt < 400, "\(stalledAt / 4) MiB accepted for a desktop that reads nothing")
+            // Another tunnel is unaffected.
+            for i in 0..<10 {
+                try await phone.send([UInt8(i)])
+                #expect(try await desktop.receive() == [UInt8(i)])
+            }
+            // Reading again drains the backlog in order.
+            #expect(try await slowDesktop.receive() == message)
+            pump.cancel()
+            await slowDesktop.close()
+            await slowPhone.close()
+            await desktop.close()
+            await phone.close()
+        }
+    }
+
     @Test func aThousandStalledConnectionsAreReapedWhileATunnelIsServed() async throws {
         try await withRelay({
             $0.upgradeTimeout = .seconds(2)
@@ -95,4 +139,11 @@ import Testing
             #expect(relay.logs.all.filter { $0.contains("upgrade not completed in time") }.count == 1000)
         }
     }
+}
+
+/// A thread-safe counter for a test's background task.
+final class Counter: Sendable {
+    private let count = Mutex(0)
+    func increment() { self.count.withLock { $0 += 1 } }
+    var value: Int { self.count.withLock { $0 } }
 }

@@ -95,18 +95,21 @@ import Testing
     @Test func aSlowSubscriberKeepsOnlyTheNewestAdverts() async throws {
         let limit = 8
         let listener = try await UDPAdvertListener.bind(port: 0, queueLimit: limit)
-        let stream = listener.adverts()
+        let slow = listener.adverts()
+        let eager = listener.adverts()
         let transmitter = try await UDPAdvertTransmitter.connect(port: listener.port)
+        let watcher = Task { await self.collect(eager, count: 100, timeout: .seconds(20)) }
         for i in 0..<100 {
             try await transmitter.transmit([UInt8(i)])
             try await Task.sleep(for: .milliseconds(1))
         }
-        try await Task.sleep(for: .milliseconds(200))
+        // Once the eager subscriber has everything, the slow one holds the newest `limit`.
+        let everything = await watcher.value
+        #expect(everything.count == 100)
         await listener.close()
         var got: [[UInt8]] = []
-        for await advert in stream { got.append(advert) }
-        #expect(got.count == limit)
-        #expect(got.last == [99])
+        for await advert in slow { got.append(advert) }
+        #expect(got == (100 - limit..<100).map { [UInt8($0)] })
         await transmitter.close()
     }
 

@@ -60,6 +60,7 @@ public final class TunnelConnection: MessageChannel, CustomStringConvertible {
         self.maxMessageSize = maxMessageSize
     }
 
+    /// The endpoint path (never message contents).
     public var description: String { "TunnelConnection(\(self.endpoint.path))" }
 
     // MARK: - MessageChannel

@@ -172,6 +172,7 @@ public struct RelayLoadReport: Sendable, CustomStringConvertible {
     /// Resident memory before and after opening idle tunnels.
     public let memory: IdleMemory?
 
+    /// The report as printed by `RelayLoad`: one line per measurement.
     public var description: String {
         let c = self.configuration
         var lines = [

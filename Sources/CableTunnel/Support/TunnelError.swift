@@ -10,6 +10,7 @@ public struct TunnelError: Error, Hashable, CustomStringConvertible, Sendable {
         public let rawValue: String
         /// Wraps a raw name.
         public init(rawValue: String) { self.rawValue = rawValue }
+        /// The stable name.
         public var description: String { self.rawValue }
     }
 
@@ -30,9 +31,12 @@ public struct TunnelError: Error, Hashable, CustomStringConvertible, Sendable {
         self.closeCode = closeCode
     }
 
+    /// `code: reason`, for logs and the `error:` line of `cable`.
     public var description: String { "\(self.code.rawValue): \(self.reason)" }
 
+    /// Compares the codes only (reasons and statuses are diagnostics).
     public static func == (lhs: Self, rhs: Self) -> Bool { lhs.code == rhs.code }
+    /// Hashes the code only, consistent with `==`.
     public func hash(into hasher: inout Hasher) { hasher.combine(self.code) }
 }
 

@@ -24,6 +24,7 @@ public struct WebSocketCloseCode: RawRepresentable, Hashable, Sendable, CustomSt
     /// 1011: the server hit an unexpected condition.
     public static let internalError = Self(rawValue: 1011)
 
+    /// The number, as logs print it.
     public var description: String { String(self.rawValue) }
 }
 
