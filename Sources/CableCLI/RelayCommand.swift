@@ -104,7 +104,8 @@ struct RelayCommand: AsyncParsableCommand {
         do throws(TunnelError) {
             address = try await server.start()
         } catch {
-            throw Output.failure("\(error.reason) [\(error.code)]")
+            let reason = error.code == .invalidConfiguration ? Self.namingFlags(error.reason) : error.reason
+            throw Output.failure("\(reason) [\(error.code)]")
         }
         print("listening on \(address)")
         fflush(stdout)
@@ -128,6 +129,15 @@ struct RelayCommand: AsyncParsableCommand {
             return source
         }
         return (stream, sources)
+    }
+
+    /// Configuration errors start with the field name (`maxTunnels must be …`); say the flag instead.
+    private static func namingFlags(_ reason: String) -> String {
+        guard let field = reason.split(separator: " ").first, field.allSatisfy({ $0.isLetter }),
+            field.first?.isLowercase == true
+        else { return reason }
+        let flag = "--" + field.map { $0.isUppercase ? "-\($0.lowercased())" : String($0) }.joined()
+        return flag + reason.dropFirst(field.count)
     }
 
     private static func seconds(_ duration: Duration) -> Double {
