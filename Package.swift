@@ -115,7 +115,8 @@ let package = Package(
             name: "CableTerminalQRTests", dependencies: ["CableTerminalQR", "CableTestSupport"], exclude: ["Tools"]),
         .testTarget(name: "CableCTAPTests", dependencies: ["CableCTAP", "CableRelyingParty", "CableCBOR", "CableCrypto", "CableTestSupport"]),
         .testTarget(
-            name: "CableTunnelTests", dependencies: ["CableTunnel", "CableProtocol", "CableTestSupport"], exclude: ["Python"]),
+            name: "CableTunnelTests", dependencies: ["CableTunnel", "CableProtocol", "CableTestSupport", log],
+            exclude: ["Python"]),
         .testTarget(
             name: "CableAuthenticatorTests",
             dependencies: ["CableAuthenticator", "CableCTAP", "CableCBOR", "CableCrypto", "CableRelyingParty", "CableTestSupport", log]
