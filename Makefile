@@ -35,7 +35,11 @@ build: deps
 	swift build --build-tests $(SWIFT_BUILD_FLAGS)
 
 test: deps venv build
-	swift test --skip-build
+	@# The embedding example must run, not only build: one cross-device ceremony on loopback.
+	"$$(swift build $(SWIFT_BUILD_FLAGS) --show-bin-path)/LoopbackPairing" > /dev/null 2>&1 || { echo "Examples/LoopbackPairing failed"; exit 1; }
+	@# Serial: on two cores, CPU-heavy tests running beside timing-based ones would starve the
+	@# cooperative thread pool and turn deadlines into spurious failures.
+	swift test --skip-build --no-parallel
 
 demo: deps
 	swift build $(SWIFT_BUILD_FLAGS) --product cable

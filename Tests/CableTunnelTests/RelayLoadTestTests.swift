@@ -17,7 +17,8 @@ import Testing
         stamp(&message)
         try await Task.sleep(for: .milliseconds(20))
         let elapsed = elapsedSinceStamp(message)
-        #expect(elapsed >= 20_000_000 && elapsed < 5_000_000_000)
+        // Only the lower bound is a property of the stamp; how late the sleep ends depends on load.
+        #expect(elapsed >= 20_000_000)
     }
 
     @Test func invalidConfigurationsAreRefusedByName() async {
