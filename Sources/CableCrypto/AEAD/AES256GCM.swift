@@ -1,6 +1,10 @@
 internal import CCableOpenSSL
 
 /// AES-256-GCM with 12-byte nonces and 16-byte tags (EVP_aes_256_gcm).
+///
+/// The one-shot ``seal(_:key:nonce:additionalData:)`` and ``open(_:key:nonce:additionalData:)`` build a
+/// fresh OpenSSL context and key schedule per call; ``Key`` keeps both for a key used many times (the
+/// tunnel crypter), which saves that setup on every message.
 package enum AES256GCM {
     /// Tag length in bytes.
     package static let tagByteCount = 16
@@ -19,7 +23,74 @@ package enum AES256GCM {
         _ plaintext: some Collection<UInt8>, key: some Collection<UInt8>, nonce: some Collection<UInt8>,
         additionalData: some Collection<UInt8>
     ) throws(CryptoError) -> [UInt8] {
-        let context = try self.makeContext(key: key, nonce: nonce, encrypting: true)
+        try self.checkNonce(nonce)
+        let context = try nonce.withContiguousBytes { (nonce) throws(CryptoError) in
+            try self.makeContext(key: key, encrypting: true, nonce: nonce.baseAddress)
+        }
+        return try self.seal(plaintext, additionalData: additionalData, context: context)
+    }
+
+    /// Opens ciphertext ‖ tag; throws `.authenticationFailure` on any mismatch (ERR queue cleared).
+    ///
+    /// Throws `.invalidLength` for a key other than 32 bytes, a nonce other than 12 bytes, or an input
+    /// shorter than the 16-byte tag. On failure no plaintext is returned and the partial plaintext is wiped.
+    package static func open(
+        _ ciphertextAndTag: some Collection<UInt8>, key: some Collection<UInt8>, nonce: some Collection<UInt8>,
+        additionalData: some Collection<UInt8>
+    ) throws(CryptoError) -> [UInt8] {
+        try self.checkSealedLength(ciphertextAndTag)
+        try self.checkNonce(nonce)
+        let context = try nonce.withContiguousBytes { (nonce) throws(CryptoError) in
+            try self.makeContext(key: key, encrypting: false, nonce: nonce.baseAddress)
+        }
+        return try self.open(ciphertextAndTag, additionalData: additionalData, context: context)
+    }
+
+    // MARK: - Checks shared with `Key`
+
+    /// Throws `.invalidLength` unless `nonce` has 12 bytes.
+    static func checkNonce(_ nonce: some Collection<UInt8>) throws(CryptoError) {
+        guard nonce.count == self.nonceByteCount else {
+            throw .invalidLength("AES-GCM nonce", expected: self.nonceByteCount, actual: nonce.count)
+        }
+    }
+
+    /// Throws `.invalidLength` if `ciphertextAndTag` cannot even hold the tag.
+    static func checkSealedLength(_ ciphertextAndTag: some Collection<UInt8>) throws(CryptoError) {
+        guard ciphertextAndTag.count >= self.tagByteCount else {
+            throw CryptoError(
+                .invalidLength,
+                "AES-GCM ciphertext and tag must be at least \(self.tagByteCount) bytes, got \(ciphertextAndTag.count)"
+            )
+        }
+    }
+
+    // MARK: - Steps shared with `Key`
+
+    /// A fresh context holding `key`'s schedule for one direction, and the 12-byte `nonce` if given (a
+    /// ``Key`` leaves it out and sets one per message). The caller has checked the nonce's length.
+    static func makeContext(
+        key: some Collection<UInt8>, encrypting: Bool, nonce: UnsafePointer<UInt8>? = nil
+    ) throws(CryptoError) -> EVPCipherContext {
+        guard key.count == self.keyByteCount else {
+            throw .invalidLength("AES-256-GCM key", expected: self.keyByteCount, actual: key.count)
+        }
+        let context = try EVPCipherContext()
+        try key.withContiguousBytes { (key) throws(CryptoError) in
+            // The default GCM IV length is 12 bytes, so no EVP_CTRL_GCM_SET_IVLEN is needed.
+            guard EVP_CipherInit_ex2(
+                context.pointer, FetchedAlgorithms.shared.aes256GCM, key.baseAddress, nonce, encrypting ? 1 : 0, nil
+            ) == 1 else {
+                throw OpenSSLError.failure("EVP_CipherInit_ex2")
+            }
+        }
+        return context
+    }
+
+    /// Encrypts `plaintext` on a context already holding key and nonce; returns ciphertext ‖ tag.
+    static func seal(
+        _ plaintext: some Collection<UInt8>, additionalData: some Collection<UInt8>, context: EVPCipherContext
+    ) throws(CryptoError) -> [UInt8] {
         try self.authenticate(additionalData, context: context)
         return try plaintext.withContiguousBytes { (plaintext) throws(CryptoError) in
             try [UInt8](byteCapacity: plaintext.count + self.tagByteCount) { (output) throws(CryptoError) in
@@ -36,21 +107,13 @@ package enum AES256GCM {
         }
     }
 
-    /// Opens ciphertext ‖ tag; throws `.authenticationFailure` on any mismatch (ERR queue cleared).
-    ///
-    /// Throws `.invalidLength` for a key other than 32 bytes, a nonce other than 12 bytes, or an input
-    /// shorter than the 16-byte tag. On failure no plaintext is returned and the partial plaintext is wiped.
-    package static func open(
-        _ ciphertextAndTag: some Collection<UInt8>, key: some Collection<UInt8>, nonce: some Collection<UInt8>,
-        additionalData: some Collection<UInt8>
+    /// Decrypts and verifies ciphertext ‖ tag (at least 16 bytes, checked by the caller) on a context
+    /// already holding key and nonce. On any failure after decryption began, the partial plaintext is
+    /// wiped; a tag mismatch is `.authenticationFailure` with the ERR queue cleared.
+    static func open(
+        _ ciphertextAndTag: some Collection<UInt8>, additionalData: some Collection<UInt8>,
+        context: EVPCipherContext
     ) throws(CryptoError) -> [UInt8] {
-        guard ciphertextAndTag.count >= self.tagByteCount else {
-            throw CryptoError(
-                .invalidLength,
-                "AES-GCM ciphertext and tag must be at least \(self.tagByteCount) bytes, got \(ciphertextAndTag.count)"
-            )
-        }
-        let context = try self.makeContext(key: key, nonce: nonce, encrypting: false)
         try self.authenticate(additionalData, context: context)
         return try ciphertextAndTag.withContiguousBytes { (sealed) throws(CryptoError) in
             let ciphertextCount = sealed.count - self.tagByteCount
@@ -63,45 +126,25 @@ package enum AES256GCM {
                 throw OpenSSLError.failure("EVP_CIPHER_CTX_ctrl(SET_TAG)")
             }
             return try [UInt8](byteCapacity: ciphertextCount) { (output) throws(CryptoError) in
-                let written = try self.update(context, input: ciphertext, output: output.baseAddress)
-                do {
-                    try self.finish(context, output: output.baseAddress, at: written)
+                do throws(CryptoError) {
+                    let written = try self.update(context, input: ciphertext, output: output.baseAddress)
+                    do {
+                        try self.finish(context, output: output.baseAddress, at: written)
+                    } catch {
+                        OpenSSLError.clearQueue()
+                        throw CryptoError(.authenticationFailure, "AES-GCM tag mismatch")
+                    }
+                    return written
                 } catch {
                     // A forged message's plaintext must not outlive the failure, even in freed memory.
-                    if let base = output.baseAddress { OPENSSL_cleanse(base, written) }
-                    OpenSSLError.clearQueue()
-                    throw CryptoError(.authenticationFailure, "AES-GCM tag mismatch")
+                    if let base = output.baseAddress { OPENSSL_cleanse(base, output.count) }
+                    throw error
                 }
-                return written
             }
         }
     }
 
-    // MARK: - Steps
-
-    private static func makeContext(
-        key: some Collection<UInt8>, nonce: some Collection<UInt8>, encrypting: Bool
-    ) throws(CryptoError) -> EVPCipherContext {
-        guard key.count == self.keyByteCount else {
-            throw .invalidLength("AES-256-GCM key", expected: self.keyByteCount, actual: key.count)
-        }
-        guard nonce.count == self.nonceByteCount else {
-            throw .invalidLength("AES-GCM nonce", expected: self.nonceByteCount, actual: nonce.count)
-        }
-        let context = try EVPCipherContext()
-        try key.withContiguousBytes { (key) throws(CryptoError) in
-            try nonce.withContiguousBytes { (nonce) throws(CryptoError) in
-                // The default GCM IV length is 12 bytes, so key and IV go in one call.
-                guard EVP_CipherInit_ex2(
-                    context.pointer, FetchedAlgorithms.shared.aes256GCM, key.baseAddress, nonce.baseAddress,
-                    encrypting ? 1 : 0, nil
-                ) == 1 else {
-                    throw OpenSSLError.failure("EVP_CipherInit_ex2")
-                }
-            }
-        }
-        return context
-    }
+    // MARK: - Private steps
 
     /// Feeds additional authenticated data (an update with no output buffer).
     private static func authenticate(
