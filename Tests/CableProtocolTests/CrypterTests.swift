@@ -219,6 +219,88 @@ import Testing
         #expect(phone.readSequenceNumber == 0)
     }
 
+    // MARK: - Keyed contexts (one OpenSSL context per direction, reused for every message)
+
+    /// The vectors of `crypter.json` that share a key and construction, in sequence order, pushed through
+    /// one crypter pair: each message reuses the keyed context of the one before and must still match.
+    @Test func consecutiveMessagesThroughOneCrypterMatchTheVectors() throws {
+        let file = SpecVectorFile.load("crypter")
+        let streams = Dictionary(grouping: file.vectors.filter(\.isValid)) { vector in
+            "\(vector.input["key"]?.string ?? "")/\(vector.input["construction"]?.string ?? "")"
+        }.values.filter { $0.count > 1 }
+        #expect(!streams.isEmpty, "crypter.json must have consecutive messages under one key")
+        for stream in streams {
+            let ordered = stream.sorted { ($0.input["sequenceNumber"]?.int ?? 0) < ($1.input["sequenceNumber"]?.int ?? 0) }
+            let first = try #require(ordered.first)
+            let key = try #require(first.input["key"]).bytes
+            let construction: Crypter.Construction = first.input["construction"]?.string == "legacy" ? .legacy : .current
+            let start = UInt32(try #require(first.input["sequenceNumber"]?.int))
+            var sender = Crypter(
+                readKey: SecretBytes([UInt8](repeating: 0xEE, count: 32)), writeKey: SecretBytes(key),
+                policy: .fixed(construction), writeSequenceNumber: start)
+            var receiver = Crypter(
+                readKey: SecretBytes(key), writeKey: SecretBytes([UInt8](repeating: 0xEE, count: 32)),
+                policy: .fixed(construction), readSequenceNumber: start)
+            for (offset, vector) in ordered.enumerated() {
+                #expect(vector.input["sequenceNumber"]?.int == Int(start) + offset, "\(vector.id): gap in the stream")
+                let plaintext = try #require(vector.input["plaintext"]).bytes
+                let ciphertext = try #require(vector.expected?["ciphertext"]).bytes
+                #expect(hexString(try sender.seal(plaintext)) == hexString(ciphertext), "\(vector.id)")
+                // A forgery first: the failed tag check must leave the keyed context fit for the real one.
+                var forged = ciphertext
+                forged[0] ^= 1
+                #expect(throws: CableProtocolError(.crypterAuthenticationFailed, "")) { try receiver.open(forged) }
+                #expect(try receiver.open(ciphertext) == plaintext, "\(vector.id)")
+            }
+        }
+    }
+
+    /// A copy shares the keyed contexts but not the counters: each copy goes on from where it was copied.
+    @Test func aCopyMadeAfterUseKeepsItsOwnCounters() throws {
+        var (desktop, phone) = try Self.pair()
+        _ = try phone.open(try desktop.seal([0]))
+        var desktopCopy = desktop
+        var phoneCopy = phone
+        let fromCopy = try desktopCopy.seal([1])
+        let fromOriginal = try desktop.seal([1])
+        #expect(fromCopy == fromOriginal, "same key, same sequence number 1")
+        #expect(try phoneCopy.open(fromCopy) == [1])
+        #expect(try phone.open(fromOriginal) == [1])
+        #expect(desktopCopy.writeSequenceNumber == 2 && desktop.writeSequenceNumber == 2)
+        #expect(phoneCopy.readSequenceNumber == 2 && phone.readSequenceNumber == 2)
+    }
+
+    /// Copies of one crypter pair used from many tasks at once: the shared keyed contexts are locked, so
+    /// every copy produces exactly the ciphertexts a single sequential crypter does (run under TSan in CI).
+    @Test func copiesUsedFromManyTasksProduceTheSequentialCiphertexts() async throws {
+        var (desktop, phone) = try Self.pair()
+        _ = try phone.open(try desktop.seal([0]))  // the copies below share these keyed contexts
+        let messages = (0..<30).map { [UInt8](repeating: UInt8($0), count: $0 * 37) }
+        var reference = desktop
+        let expected = try messages.map { try reference.seal($0) }
+        let (sender, receiver) = (desktop, phone)
+
+        let failures = await withTaskGroup(of: Int.self) { group in
+            for _ in 0..<16 {
+                group.addTask {
+                    var (sender, receiver) = (sender, receiver)
+                    var failures = 0
+                    for (message, ciphertext) in zip(messages, expected) {
+                        do {
+                            if try sender.seal(message) != ciphertext { failures += 1 }
+                            if try receiver.open(ciphertext) != message { failures += 1 }
+                        } catch {
+                            failures += 1
+                        }
+                    }
+                    return failures
+                }
+            }
+            return await group.reduce(0, +)
+        }
+        #expect(failures == 0)
+    }
+
     // MARK: - Secrets
 
     @Test func descriptionShowsCountersButNoKey() throws {

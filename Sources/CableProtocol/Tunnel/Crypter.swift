@@ -29,6 +29,13 @@ extension CableProtocolError.Code {
 /// - The ``Construction-swift.enum`` is fixed unless the ``ConstructionPolicy-swift.enum`` allows one switch
 ///   on a failed first read (the desktop's compatibility with older phones).
 /// - `description` shows only the construction and counters, never a key.
+///
+/// ### Keyed contexts
+/// Each direction's key is expanded once into an `AES256GCM.Key` (an OpenSSL context with the key
+/// schedule), on the first ``seal(_:)`` or ``open(_:)`` of that direction, rather than on every message.
+/// Copies of a crypter made after that share the keyed context, which serialises concurrent use with a
+/// lock and sets every message's nonce itself, so each copy still behaves as an independent value with
+/// its own counters and construction.
 public struct Crypter: Sendable, CustomStringConvertible {
     /// The largest sequence number Chromium uses; beyond it every operation fails.
     public static let maxSequenceNumber: UInt32 = (1 << 24) - 1
@@ -74,6 +81,10 @@ public struct Crypter: Sendable, CustomStringConvertible {
 
     private let readKey: SecretBytes
     private let writeKey: SecretBytes
+    /// `readKey` expanded for opening; created by the first ``open(_:)`` that reaches decryption.
+    private var openingKey: AES256GCM.Key?
+    /// `writeKey` expanded for sealing; created by the first ``seal(_:)``.
+    private var sealingKey: AES256GCM.Key?
     /// The construction currently in use for both directions.
     public private(set) var construction: Construction
     /// Whether a failed first read may still switch ``construction``.
@@ -134,8 +145,14 @@ public struct Crypter: Sendable, CustomStringConvertible {
         let (nonce, additionalData) = Self.nonceAndAdditionalData(self.writeSequenceNumber, self.construction)
         let ciphertext: [UInt8]
         do throws(CryptoError) {
-            ciphertext = try AES256GCM.seal(
-                MessagePadding.pad(message), key: self.writeKey.bytes, nonce: nonce, additionalData: additionalData)
+            let key: AES256GCM.Key
+            if let sealingKey = self.sealingKey {
+                key = sealingKey
+            } else {
+                key = try AES256GCM.Key(self.writeKey)
+                self.sealingKey = key
+            }
+            ciphertext = try key.seal(MessagePadding.pad(message), nonce: nonce, additionalData: additionalData)
         } catch {
             throw CableProtocolError(.crypterCryptoFailure, "AES-GCM seal failed: \(error.code.rawValue)")
         }
@@ -160,15 +177,26 @@ public struct Crypter: Sendable, CustomStringConvertible {
         guard self.readSequenceNumber <= Self.maxSequenceNumber else {
             throw CableProtocolError(.crypterCounterExhausted, "read sequence number passed 2^24 - 1")
         }
+        let key: AES256GCM.Key
+        if let openingKey = self.openingKey {
+            key = openingKey
+        } else {
+            do throws(CryptoError) {
+                key = try AES256GCM.Key(self.readKey)
+            } catch {
+                throw CableProtocolError(.crypterCryptoFailure, "AES-GCM key setup failed: \(error.code.rawValue)")
+            }
+            self.openingKey = key
+        }
         let padded: [UInt8]
-        if let plaintext = self.authenticate(ciphertext, self.construction) {
+        if let plaintext = self.authenticate(ciphertext, self.construction, key: key) {
             padded = plaintext
         } else if self.mayFallBack, self.readSequenceNumber == 0 {
             // Chromium 6767131b: a failed first read may mean the phone speaks the other construction.
             // Switch both directions, once, and retry.
             self.mayFallBack = false
             self.construction = self.construction.other
-            guard let plaintext = self.authenticate(ciphertext, self.construction) else {
+            guard let plaintext = self.authenticate(ciphertext, self.construction, key: key) else {
                 throw CableProtocolError(.crypterAuthenticationFailed, "message did not authenticate")
             }
             padded = plaintext
@@ -187,27 +215,31 @@ public struct Crypter: Sendable, CustomStringConvertible {
 
     // MARK: - Private
 
-    /// Opens under the read key and sequence number with `construction`; `nil` on any AEAD failure.
-    private func authenticate(_ ciphertext: [UInt8], _ construction: Construction) -> [UInt8]? {
+    /// Opens under the read `key` and sequence number with `construction`; `nil` on any AEAD failure.
+    private func authenticate(_ ciphertext: [UInt8], _ construction: Construction, key: AES256GCM.Key) -> [UInt8]? {
         let (nonce, additionalData) = Self.nonceAndAdditionalData(self.readSequenceNumber, construction)
-        return try? AES256GCM.open(ciphertext, key: self.readKey.bytes, nonce: nonce, additionalData: additionalData)
+        return try? key.open(ciphertext, nonce: nonce, additionalData: additionalData)
     }
 
-    /// The 12-byte nonce and the additional data for `sequenceNumber` under `construction`.
+    /// The 12-byte nonce and the additional data for `sequenceNumber` under `construction`, built in one
+    /// allocation (the nonce) since this runs for every message.
     private static func nonceAndAdditionalData(
         _ sequenceNumber: UInt32, _ construction: Construction
     ) -> (nonce: [UInt8], additionalData: [UInt8]) {
-        let n = sequenceNumber
+        var nonce = [UInt8](repeating: 0, count: AES256GCM.nonceByteCount)
         switch construction {
         case .current:
-            let counter = [UInt8(n >> 24 & 0xFF), UInt8(n >> 16 & 0xFF), UInt8(n >> 8 & 0xFF), UInt8(n & 0xFF)]
-            return ([UInt8](repeating: 0, count: 8) + counter, [])
+            // 8 zero bytes ‖ big-endian counter.
+            for index in 0..<4 { nonce[8 + index] = UInt8(truncatingIfNeeded: sequenceNumber >> (24 - 8 * index)) }
+            return (nonce, [])
         case .legacy:
-            let counter = [UInt8(n & 0xFF), UInt8(n >> 8 & 0xFF), UInt8(n >> 16 & 0xFF), UInt8(n >> 24 & 0xFF)]
-            return (counter + [UInt8](repeating: 0, count: 8), [Self.legacyVersionByte])
+            // Little-endian counter ‖ 8 zero bytes.
+            for index in 0..<4 { nonce[index] = UInt8(truncatingIfNeeded: sequenceNumber >> (8 * index)) }
+            return (nonce, Self.legacyAdditionalData)
         }
     }
 
-    /// The legacy construction's additional data (Chromium `kAdditionalDataBytes = {/*version=*/2}`).
-    private static let legacyVersionByte: UInt8 = 2
+    /// The legacy construction's additional data: the single "version" byte (Chromium
+    /// `kAdditionalDataBytes = {/*version=*/2}`).
+    private static let legacyAdditionalData: [UInt8] = [2]
 }
