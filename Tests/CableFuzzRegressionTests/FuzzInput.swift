@@ -40,10 +40,16 @@ struct FuzzInput: Sendable, CustomTestStringConvertible {
     }
 
     /// Subdirectories of `Fuzz/<kind>/` that name no fuzz target (a typo would silently skip inputs).
+    /// Plain files there (a README) are not inputs and are ignored.
     static func unknownDirectories(in kind: String) -> [String] {
         let directory = Self.fuzzDirectory.appendingPathComponent(kind)
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
         let known = Set(FuzzTarget.allCases.map(\.rawValue))
-        return names.filter { !$0.hasPrefix(".") && !known.contains($0) }.sorted()
+        return names.filter { name in
+            var isDirectory: ObjCBool = false
+            let path = directory.appendingPathComponent(name).path
+            return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
+                && !known.contains(name)
+        }.sorted()
     }
 }

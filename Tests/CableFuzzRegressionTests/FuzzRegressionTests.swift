@@ -7,16 +7,20 @@ import Testing
 /// Nothing else is asserted: what each parser should answer is the business of its own tests.
 @Suite("Fuzz regressions")
 struct FuzzRegressionTests {
-    @Test(
-        "every crash input libFuzzer found is accepted or refused with a typed error code",
-        arguments: FuzzInput.all(in: "regressions"))
-    func crashInputIsHandled(_ input: FuzzInput) async {
-        let report = await input.target.run(input.bytes)
-        #expect(!report.outcomes.isEmpty)
-        #expect(report.everyRejectionHasACode, "\(report)")
+    /// One test over all kept crash inputs (not a parameterized one, which Swift Testing reports as skipped
+    /// while the directory is still empty); each expectation names its reproducer.
+    @Test("every crash input libFuzzer found is accepted or refused with a typed error code")
+    func crashInputsAreHandled() async {
+        for input in FuzzInput.all(in: "regressions") {
+            let report = await input.target.run(input.bytes)
+            #expect(!report.outcomes.isEmpty, "\(input.testDescription)")
+            #expect(report.everyRejectionHasACode, "\(input.testDescription): \(report)")
+        }
     }
 
-    @Test("every seed of the committed corpora is accepted or refused with a typed error code", arguments: FuzzInput.all(in: "corpora"))
+    @Test(
+        "every seed of the committed corpora is accepted or refused with a typed error code",
+        arguments: FuzzInput.all(in: "corpora"))
     func seedIsHandled(_ input: FuzzInput) async {
         let report = await input.target.run(input.bytes)
         #expect(!report.outcomes.isEmpty)

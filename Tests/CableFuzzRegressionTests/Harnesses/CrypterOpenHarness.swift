@@ -12,7 +12,10 @@ public enum CrypterOpenHarness {
     static let crypters: [(name: String, crypter: Crypter)] = {
         do throws(CableProtocolError) {
             return [
-                ("fallback", try Crypter(readKey: Self.key, writeKey: Self.key, policy: .fallbackOnFirstRead(initial: .current))),
+                (
+                    "fallback",
+                    try Crypter(readKey: Self.key, writeKey: Self.key, policy: .fallbackOnFirstRead(initial: .current))
+                ),
                 ("fixed", try Crypter(readKey: Self.key, writeKey: Self.key, policy: .fixed(.current))),
             ]
         } catch {

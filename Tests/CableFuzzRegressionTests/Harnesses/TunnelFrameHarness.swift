@@ -39,9 +39,12 @@ public enum TunnelFrameHarness {
             else {
                 preconditionFailure("crypter_firefox_consistency: keys rejected")
             }
-            guard let sealed = report.attempt("Crypter.seal", { () throws(CableProtocolError) in try phone.seal(input) })
-            else { continue }
-            let opened = report.attempt("Crypter.open(sealed)") { () throws(CableProtocolError) in try desktop.open(sealed) }
+            guard let sealed = report.attempt("Crypter.seal", { () throws(CableProtocolError) in
+                try phone.seal(input)
+            }) else { continue }
+            let opened = report.attempt("Crypter.open(sealed)") { () throws(CableProtocolError) in
+                try desktop.open(sealed)
+            }
             fuzzInvariant(opened == input, "a sealed message opens to itself on the other side")
         }
         return report
