@@ -45,6 +45,17 @@ demo: deps
 	swift build $(SWIFT_BUILD_FLAGS) --product cable
 	"$$(swift build $(SWIFT_BUILD_FLAGS) --show-bin-path)/cable" demo
 
+# The test suite under AddressSanitizer (and LeakSanitizer, with the toolchain's own allocations
+# suppressed: see Tests/lsan-suppressions.txt) and under ThreadSanitizer, each in its own build folder.
+test-asan: deps venv
+	swift build --build-tests --sanitize=address --scratch-path .build-asan
+	LSAN_OPTIONS=suppressions=$(CURDIR)/Tests/lsan-suppressions.txt \
+	  swift test --skip-build --sanitize=address --scratch-path .build-asan --no-parallel
+
+test-tsan: deps venv
+	swift build --build-tests --sanitize=thread --scratch-path .build-tsan
+	swift test --skip-build --sanitize=thread --scratch-path .build-tsan --no-parallel
+
 # Benchmarks in release mode, each figure beside its same-run baseline (see BENCHMARKS.md).
 # BENCH_ARGS=--json for a machine-readable last line; --quick for a smoke run; --filter NAME.
 BENCH_ARGS ?=
