@@ -11,7 +11,7 @@ PIP_PACKAGES := pillow zxing-cpp websockets cryptography
 VENV := .venv-tools
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps venv build test demo bench fuzz test-asan test-tsan clean
+.PHONY: deps venv build test demo bench fuzz fuzz-smoke test-asan test-tsan clean
 
 # Installs the Debian packages that are missing (C libraries, QR tools used as oracles by tests).
 deps:
@@ -55,6 +55,15 @@ test-asan: deps venv
 test-tsan: deps venv
 	swift build --build-tests --sanitize=thread --scratch-path .build-tsan
 	swift test --skip-build --sanitize=thread --scratch-path .build-tsan --no-parallel
+
+# Coverage-guided fuzzing of every parser of outside input (Fuzz/README.md): each target for
+# FUZZ_SECONDS, one at a time; fuzz-smoke runs each for a few seconds so they keep building (CI).
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	FUZZ_SECONDS=$(FUZZ_SECONDS) Fuzz/run.sh
+
+fuzz-smoke: deps
+	FUZZ_SECONDS=5 Fuzz/run.sh
 
 # Benchmarks in release mode, each figure beside its same-run baseline (see BENCHMARKS.md).
 # BENCH_ARGS=--json for a machine-readable last line; --quick for a smoke run; --filter NAME.

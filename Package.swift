@@ -122,6 +122,13 @@ let package = Package(
             dependencies: ["CableAuthenticator", "CableCTAP", "CableCBOR", "CableCrypto", "CableRelyingParty", "CableTestSupport", log]
         ),
         .testTarget(name: "CableBenchmarksTests", dependencies: ["CableBenchmarks"]),
+        // Replays every input that once crashed a fuzz target (Fuzz/regressions/) through the same harnesses.
+        .testTarget(
+            name: "CableFuzzRegressionTests",
+            dependencies: [
+                "CableAuthenticator", "CableCBOR", "CableCTAP", "CableProtocol", "CableRelyingParty", "CableTunnel", log,
+            ]
+        ),
         .testTarget(
             name: "CableEndToEndTests",
             dependencies: [
