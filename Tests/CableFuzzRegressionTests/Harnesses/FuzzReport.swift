@@ -3,6 +3,7 @@ import CableCTAP
 import CableProtocol
 import CableRelyingParty
 import CableTunnel
+import Foundation
 
 /// What one parser did with one fuzz input.
 ///
@@ -107,9 +108,11 @@ extension TunnelError: FuzzErrorCode {
 
 /// Stops the fuzzer on a broken invariant (libFuzzer reports the crash and saves the input).
 ///
-/// The message names the invariant only, never input bytes.
+/// The message names the invariant only, never input bytes. It is written to standard error first
+/// because optimised builds drop a `preconditionFailure` message, and fuzz targets are built optimised.
 func fuzzInvariant(_ condition: Bool, _ invariant: StaticString) {
     if !condition {
+        FileHandle.standardError.write(Data("fuzz invariant violated: \(invariant)\n".utf8))
         preconditionFailure("fuzz invariant violated: \(invariant)")
     }
 }
