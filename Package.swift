@@ -55,7 +55,7 @@ let package = Package(
 
         // MARK: Layer 3: transport (the only NIO importer) and the relying party.
         .target(name: "CableTunnel", dependencies: ["CableProtocol", log] + nio),
-        .target(name: "CableRelyingParty", dependencies: ["CableCTAP", "CableCBOR", "CableCrypto"]),
+        .target(name: "CableRelyingParty", dependencies: ["CableCTAP", "CableCBOR", "CableCrypto", "CableProtocol"]),
 
         // MARK: Layer 4: roles.
         // Roles reach the tunnel service through the `TunnelConnector` seam; the CLI wires CableTunnel in.
@@ -113,7 +113,10 @@ let package = Package(
         ),
         .testTarget(
             name: "CableTerminalQRTests", dependencies: ["CableTerminalQR", "CableTestSupport"], exclude: ["Tools"]),
-        .testTarget(name: "CableCTAPTests", dependencies: ["CableCTAP", "CableRelyingParty", "CableCBOR", "CableCrypto", "CableTestSupport"]),
+        .testTarget(
+            name: "CableCTAPTests",
+            dependencies: ["CableCTAP", "CableRelyingParty", "CableCBOR", "CableCrypto", "CableProtocol", "CableTestSupport"]
+        ),
         .testTarget(
             name: "CableTunnelTests", dependencies: ["CableTunnel", "CableProtocol", "CableTestSupport", log],
             exclude: ["Python"]),

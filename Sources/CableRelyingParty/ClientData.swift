@@ -1,5 +1,6 @@
 import Foundation
 internal import CableCrypto
+import CableProtocol  // Base64URL: the strict, canonical decoder
 
 /// The client data a browser builds for a WebAuthn ceremony, and its JSON serialization
 /// (`CollectedClientData`, WebAuthn §5.8.1).

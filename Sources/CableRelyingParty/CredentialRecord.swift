@@ -1,5 +1,6 @@
 import CableCTAP
 import Foundation
+import CableProtocol  // Base64URL: the strict, canonical decoder
 
 /// What a relying party remembers about one registered credential (WebAuthn §7.1 step 27,
 /// "credential record"), plus the friendly name a user gives a passkey ("Work phone").

@@ -1,5 +1,6 @@
 import CableCTAP
 internal import CableCrypto
+import CableProtocol  // Base64URL: the strict, canonical decoder
 
 extension RelyingParty {
     /// Verifies an assertion as posted by a browser (WebAuthn §7.2).

@@ -53,6 +53,8 @@ import Testing
         #"{"type":"webauthn.get","origin":"https://x"}"#, #"{"type":1,"challenge":"AQI","origin":"https://x"}"#,
         #"{"type":"webauthn.get","challenge":"AQI=","origin":"https://x"}"#,
         #"{"type":"webauthn.get","challenge":"A+/I","origin":"https://x"}"#,
+        // Non-zero trailing bits: "AQJ" would decode to the same bytes as the canonical "AQI".
+        #"{"type":"webauthn.get","challenge":"AQJ","origin":"https://x"}"#,
         #"{"type":"webauthn.get","challenge":"AQI","origin":"https://x","crossOrigin":1}"#,
         #"{"type":"webauthn.get","challenge":"AQI","origin":"https://x","crossOrigin":"false"}"#,
     ])

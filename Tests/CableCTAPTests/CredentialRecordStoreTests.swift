@@ -1,6 +1,7 @@
 import CableCTAP
 import CableCrypto
 @testable import CableRelyingParty
+import CableProtocol
 import Foundation
 import Testing
 

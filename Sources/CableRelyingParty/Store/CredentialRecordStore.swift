@@ -1,3 +1,4 @@
+import CableProtocol  // Base64URL: the strict, canonical decoder
 import Foundation
 import Synchronization
 
