@@ -3,6 +3,7 @@ import PackageDescription
 
 // Layers (see README and ../shared/design/architecture.md):
 //   0  CCableOpenSSL, CCableQREncode        system libraries (pkg-config), one per C library
+//      CableLocking                         the package's one lock (pthread-backed)
 //   1  CableCBOR, CableCrypto, CableTerminalQR
 //   2  CableProtocol (sans-I/O hybrid core), CableCTAP (CTAP2 model)
 //   3  CableTunnel (the only NIO importer), CableRelyingParty
@@ -44,18 +45,24 @@ let package = Package(
             providers: [.apt(["libqrencode-dev"]), .brew(["qrencode"])]
         ),
 
+        // The package's one lock (pthread-backed, so ThreadSanitizer sees it; see LockedValue).
+        .target(name: "CableLocking"),
+
         // MARK: Layer 1: foundations.
         .target(name: "CableCBOR"),
-        .target(name: "CableCrypto", dependencies: ["CCableOpenSSL"]),
+        .target(name: "CableCrypto", dependencies: ["CCableOpenSSL", "CableLocking"]),
         .target(name: "CableTerminalQR", dependencies: ["CCableQREncode"]),
 
         // MARK: Layer 2: sans-I/O protocol core and the CTAP2 model.
-        .target(name: "CableProtocol", dependencies: ["CableCBOR", "CableCrypto"]),
+        .target(name: "CableProtocol", dependencies: ["CableCBOR", "CableCrypto", "CableLocking"]),
         .target(name: "CableCTAP", dependencies: ["CableCBOR", "CableCrypto"]),
 
         // MARK: Layer 3: transport (the only NIO importer) and the relying party.
-        .target(name: "CableTunnel", dependencies: ["CableProtocol", log] + nio),
-        .target(name: "CableRelyingParty", dependencies: ["CableCTAP", "CableCBOR", "CableCrypto", "CableProtocol"]),
+        .target(name: "CableTunnel", dependencies: ["CableProtocol", "CableLocking", log] + nio),
+        .target(
+            name: "CableRelyingParty",
+            dependencies: ["CableCTAP", "CableCBOR", "CableCrypto", "CableProtocol", "CableLocking"]
+        ),
 
         // MARK: Layer 4: roles.
         // Roles reach the tunnel service through the `TunnelConnector` seam; the CLI wires CableTunnel in.
@@ -65,7 +72,7 @@ let package = Package(
         ),
         .target(
             name: "CableAuthenticator",
-            dependencies: ["CableProtocol", "CableCTAP", "CableCBOR", "CableCrypto", log]
+            dependencies: ["CableProtocol", "CableCTAP", "CableCBOR", "CableCrypto", "CableLocking", log]
         ),
 
         // MARK: Layer 5: the `cable` command and examples.
@@ -73,7 +80,7 @@ let package = Package(
             name: "CableCLI",
             dependencies: [
                 "CableProtocol", "CableClient", "CableAuthenticator", "CableRelyingParty", "CableTunnel",
-                "CableTerminalQR", "CableCTAP", log, argumentParser,
+                "CableTerminalQR", "CableCTAP", "CableLocking", log, argumentParser,
             ]
         ),
         .executableTarget(
@@ -98,9 +105,10 @@ let package = Package(
         // MARK: Tests.
         .target(
             name: "CableTestSupport",
-            dependencies: ["CableProtocol", "CableCBOR"],
+            dependencies: ["CableProtocol", "CableCBOR", "CableLocking"],
             path: "Tests/CableTestSupport"
         ),
+        .testTarget(name: "CableLockingTests", dependencies: ["CableLocking"]),
         .testTarget(name: "CableCBORTests", dependencies: ["CableCBOR", "CableTestSupport"]),
         .testTarget(name: "CableCryptoTests", dependencies: ["CableCrypto", "CableTestSupport"]),
         .testTarget(
@@ -118,11 +126,15 @@ let package = Package(
             dependencies: ["CableCTAP", "CableRelyingParty", "CableCBOR", "CableCrypto", "CableProtocol", "CableTestSupport"]
         ),
         .testTarget(
-            name: "CableTunnelTests", dependencies: ["CableTunnel", "CableProtocol", "CableTestSupport", log],
+            name: "CableTunnelTests",
+            dependencies: ["CableTunnel", "CableProtocol", "CableTestSupport", "CableLocking", log],
             exclude: ["Python"]),
         .testTarget(
             name: "CableAuthenticatorTests",
-            dependencies: ["CableAuthenticator", "CableCTAP", "CableCBOR", "CableCrypto", "CableRelyingParty", "CableTestSupport", log]
+            dependencies: [
+                "CableAuthenticator", "CableCTAP", "CableCBOR", "CableCrypto", "CableRelyingParty", "CableTestSupport",
+                "CableLocking", log,
+            ]
         ),
         .testTarget(name: "CableBenchmarksTests", dependencies: ["CableBenchmarks"]),
         // Replays every input that once crashed a fuzz target (Fuzz/regressions/) through the same harnesses.

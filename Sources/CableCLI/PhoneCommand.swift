@@ -129,14 +129,14 @@ struct PhoneCommand: AsyncParsableCommand {
 
 /// The CTAP statuses the phone answered with, in order.
 final class StatusLog: Sendable {
-    private let state = Mutex<[UInt8]>([])
+    private let state = LockedValue<[UInt8]>([])
     func record(_ event: PhoneEvent) {
         if case .requestAnswered(_, let status) = event { self.state.withLock { $0.append(status) } }
     }
     var values: [UInt8] { self.state.withLock { $0 } }
 }
 
-import Synchronization
+import CableLocking
 
 enum PhoneEventText {
     static func describe(_ event: PhoneEvent) -> String {

@@ -1,5 +1,5 @@
 import Foundation
-import Synchronization
+import CableLocking
 
 /// Runs the built `cable` executable as a separate process for end-to-end tests: collects stdout
 /// and stderr lines, waits for a line, waits for exit — all bounded in time — and kills the process
@@ -125,7 +125,7 @@ private final class OutputLines: Sendable {
         var lines: [[String]] = [[], []]
         var partial: [String] = ["", ""]
     }
-    private let state = Mutex(State())
+    private let state = LockedValue(State())
 
     func append(_ data: Data, toStdout: Bool) {
         let i = toStdout ? 0 : 1

@@ -1,14 +1,14 @@
 import CableProtocol
-import Synchronization
+import CableLocking
 
 /// A tunnel service in memory, for tests of the roles without sockets: `/cable/new/<T>` registers
 /// tunnel T and returns a fixed routing ID; `/cable/connect/<R>/<T>` joins it. Messages sent before
 /// the peer joins are queued, as the real relay holds them.
 public final class InMemoryTunnelService: TunnelConnector {
-    private let tunnels = Mutex<[TunnelID: InMemoryMessageChannel]>([:])
+    private let tunnels = LockedValue<[TunnelID: InMemoryMessageChannel]>([:])
     private let routing: RoutingID
     /// Every endpoint requested, in order (for assertions).
-    public let requests = Mutex<[TunnelEndpoint]>([])
+    package let requests = LockedValue<[TunnelEndpoint]>([])
 
     public init(routingID: RoutingID = try! RoutingID(hex: "2A0000")) { self.routing = routingID }
 

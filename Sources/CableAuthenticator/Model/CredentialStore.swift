@@ -1,6 +1,6 @@
 internal import CableProtocol
 public import Foundation
-internal import Synchronization
+internal import CableLocking
 
 /// The phone model's passkeys, kept in a JSON file (or in memory for tests and `cable demo`).
 ///
@@ -45,7 +45,7 @@ public final class CredentialStore: Sendable {
     private let backing: Backing
     /// The contents of an in-memory store, or the last version of the file that was read or written. The
     /// lock also serialises the read-modify-write of file operations.
-    private let snapshot: Mutex<Snapshot>
+    private let snapshot: LockedValue<Snapshot>
 
     /// Opens the store file at `fileURL`, creating an empty one (mode 0600) if there is none.
     /// - Parameter createIfMissing: when `false`, a missing file is an empty store that is written only
@@ -60,13 +60,13 @@ public final class CredentialStore: Sendable {
         if snapshot.fileBytes == nil, createIfMissing {
             try Self.write(&snapshot, path: path)
         }
-        self.snapshot = Mutex(snapshot)
+        self.snapshot = LockedValue(snapshot)
     }
 
     /// A store that lives only in memory (tests, `cable demo`).
     public init() {
         self.backing = .memory
-        self.snapshot = Mutex(Snapshot(credentials: [], fileBytes: nil))
+        self.snapshot = LockedValue(Snapshot(credentials: [], fileBytes: nil))
     }
 
     /// The store file, or `nil` for an in-memory store.

@@ -2,7 +2,7 @@ import CableClient
 import CableProtocol
 import Foundation
 import Glibc
-import Synchronization
+import CableLocking
 
 /// Records when each step of a ceremony happened and keeps a live status line on stderr (what the
 /// desktop is waiting for and how long is left) while it waits for the phone.
@@ -18,7 +18,7 @@ final class StepTimer: Sendable {
         var finished = false
     }
     private let start = ContinuousClock.now
-    private let state: Mutex<State>
+    private let state: LockedValue<State>
     private let ceremony: String
     private let live: Bool
     private let quiet: Bool
@@ -30,7 +30,7 @@ final class StepTimer: Sendable {
         self.ceremony = ceremony
         self.quiet = quiet
         self.live = !quiet && isatty(STDERR_FILENO) == 1
-        self.state = Mutex(State(deadline: .now + timeout))
+        self.state = LockedValue(State(deadline: .now + timeout))
     }
 
     var steps: [Step] { self.state.withLock { $0.steps } }

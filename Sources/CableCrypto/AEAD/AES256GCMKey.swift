@@ -1,5 +1,5 @@
 internal import CCableOpenSSL
-internal import Synchronization
+internal import CableLocking
 
 extension AES256GCM {
     /// An AES-256-GCM key whose OpenSSL contexts and key schedule are set up once, for many messages.
@@ -12,7 +12,7 @@ extension AES256GCM {
     ///
     /// ### Concurrency
     /// A `Key` is a `Sendable` reference: copies of a value holding it (such as a tunnel `Crypter`) share
-    /// it. Each context sits behind its own `Mutex`, so concurrent calls are serialised per direction and
+    /// it. Each context sits behind its own `LockedValue`, so concurrent calls are serialised per direction and
     /// a seal never waits for an open. Every call sets its own nonce, additional data and tag under the
     /// lock, so nothing carries over from one call to the next: sharing is invisible apart from the
     /// waiting. (Copy-on-write would give each copy a private context, but would have to keep the key
@@ -28,17 +28,17 @@ extension AES256GCM {
     /// `description` shows no key material.
     package final class Key: Sendable, CustomStringConvertible {
         /// The context keyed for encryption; each seal sets the nonce, then streams AAD and plaintext.
-        private let sealingContext: Mutex<EVPCipherContext>
+        private let sealingContext: LockedValue<EVPCipherContext>
         /// The context keyed for decryption; each open sets the nonce and the expected tag.
-        private let openingContext: Mutex<EVPCipherContext>
+        private let openingContext: LockedValue<EVPCipherContext>
 
         /// Expands `key` into a sealing and an opening context.
         ///
         /// - Throws: `.invalidLength` for a key other than 32 bytes; `.openSSL` if OpenSSL cannot create or
         ///   key a context (allocation failure or a missing default provider; no 32-byte key causes it).
         package init(_ key: some Collection<UInt8> & Sendable) throws(CryptoError) {
-            self.sealingContext = Mutex(try AES256GCM.makeContext(key: key, encrypting: true))
-            self.openingContext = Mutex(try AES256GCM.makeContext(key: key, encrypting: false))
+            self.sealingContext = LockedValue(try AES256GCM.makeContext(key: key, encrypting: true))
+            self.openingContext = LockedValue(try AES256GCM.makeContext(key: key, encrypting: false))
         }
 
         /// Expands a key held as ``SecretBytes``, lent to OpenSSL in place rather than copied into an
@@ -46,8 +46,8 @@ extension AES256GCM {
         ///
         /// - Throws: as ``init(_:)``.
         package init(_ key: SecretBytes) throws(CryptoError) {
-            self.sealingContext = Mutex(try Self.makeContext(key: key, encrypting: true))
-            self.openingContext = Mutex(try Self.makeContext(key: key, encrypting: false))
+            self.sealingContext = LockedValue(try Self.makeContext(key: key, encrypting: true))
+            self.openingContext = LockedValue(try Self.makeContext(key: key, encrypting: false))
         }
 
         /// Returns ciphertext ‖ tag, identical to the one-shot `seal` with this key.
@@ -86,7 +86,7 @@ extension AES256GCM {
         package var description: String { "AES256GCM.Key(redacted)" }
 
         /// A context keyed with a secret's bytes in place. Taking the `Sendable` secret (not its buffer)
-        /// keeps the returned context free of the caller's region, so it can be sent into a `Mutex`.
+        /// keeps the returned context free of the caller's region, so it can be sent into a `LockedValue`.
         private static func makeContext(key: SecretBytes, encrypting: Bool) throws(CryptoError) -> EVPCipherContext {
             try key.withBuffer { (key) throws(CryptoError) in try AES256GCM.makeContext(key: key, encrypting: encrypting) }
         }

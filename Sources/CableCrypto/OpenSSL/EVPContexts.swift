@@ -3,7 +3,7 @@ internal import CCableOpenSSL
 // Owners of OpenSSL operation contexts, each freed exactly once in `deinit`; OpenSSL's free functions
 // cleanse the key schedules and MAC keys they hold. Most are created for one operation on one thread. The
 // exception is `AES256GCM.Key`, which keeps two keyed cipher contexts for many messages, each inside a
-// `Mutex`. None is `Sendable`: a context is mutable state that one thread at a time may touch.
+// `LockedValue`. None is `Sendable`: a context is mutable state that one thread at a time may touch.
 
 /// Owns an `EVP_CIPHER_CTX`.
 final class EVPCipherContext {

@@ -1,4 +1,4 @@
-import Synchronization
+import CableLocking
 
 // Used by the async drivers of the roles (CableClient, CableAuthenticator), never by the sans-I/O
 // state machines of this module, which read no clock.
@@ -37,7 +37,7 @@ package func withDeadline<T: Sendable>(
 
 /// Set once by the deadline task, read by the waiter.
 private final class TimeoutFlag: Sendable {
-    private let value = Mutex(false)
+    private let value = LockedValue(false)
     func set() { self.value.withLock { $0 = true } }
     var isSet: Bool { self.value.withLock { $0 } }
 }

@@ -1,4 +1,4 @@
-import Synchronization
+import CableLocking
 
 /// The seam where a phone's BLE advert leaves and a desktop's scanner receives it. A radio, the UDP
 /// loopback bus of the `cable` tool and the in-process bus all sit behind it; nothing above changes.
@@ -23,7 +23,7 @@ public final class InProcessAdvertBus: AdvertTransmitter, AdvertScanner {
         var continuations: [Int: AsyncStream<[UInt8]>.Continuation] = [:]
         var nextID = 0
     }
-    private let state = Mutex(State())
+    private let state = LockedValue(State())
     private let bufferLimit: Int
 
     /// Creates a bus keeping at most `bufferLimit` undelivered adverts per subscriber.

@@ -1,4 +1,4 @@
-import Synchronization
+import CableLocking
 
 extension CableProtocolError.Code {
     /// A message was sent on a channel that is closed.
@@ -9,7 +9,7 @@ extension CableProtocolError.Code {
 /// order. For one-process runs without a tunnel service and for tests of the roles.
 public final class InMemoryMessageChannel: MessageChannel {
     private let inbox = MessageQueue()
-    private let peer = Mutex<InMemoryMessageChannel?>(nil)
+    private let peer = LockedValue<InMemoryMessageChannel?>(nil)
 
     private init() {}
 
@@ -52,7 +52,7 @@ final class MessageQueue: Sendable {
         var waiter: CheckedContinuation<[UInt8]?, any Error>?
         var finished = false
     }
-    private let state = Mutex(State())
+    private let state = LockedValue(State())
 
     /// Appends a message; `false` when the queue is finished.
     func enqueue(_ message: [UInt8]) -> Bool {

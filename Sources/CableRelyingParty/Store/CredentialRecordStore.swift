@@ -1,6 +1,6 @@
 import CableProtocol  // Base64URL: the strict, canonical decoder
 import Foundation
-import Synchronization
+import CableLocking
 
 #if canImport(Glibc)
 import Glibc
@@ -24,7 +24,7 @@ public final class CredentialRecordStore: Sendable {
     /// The JSON file.
     public let fileURL: URL
     /// Serializes read-modify-write cycles within this process.
-    private let lock = Mutex(())
+    private let lock = LockedValue(())
 
     /// The format name written into every file, so a stray JSON file is not mistaken for a store.
     public static let formatName = "swift-cable.credential-records"

@@ -1,7 +1,7 @@
 import CableProtocol
 import NIOCore
 import NIOWebSocket
-import Synchronization
+import CableLocking
 
 /// One WebSocket to the tunnel service, as the hybrid roles see it: the ``MessageChannel`` seam.
 ///
@@ -20,7 +20,7 @@ public final class TunnelConnection: MessageChannel, CustomStringConvertible {
     public let maxMessageSize: Int
 
     private let channel: any Channel
-    private let state = Mutex(State())
+    private let state = LockedValue(State())
     /// Buffered messages at which reading pauses, and at which it resumes.
     private static let pauseReadingAt = 16
     private static let resumeReadingAt = 4

@@ -2,12 +2,12 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOWebSocket
-import Synchronization
+import CableLocking
 
 /// The refusal decided while the upgrade was considered, for the handler that answers it (the
 /// upgrader's "no" carries no reason of its own).
 final class RelayUpgradeDecision: Sendable {
-    private let refusal = Mutex<RelayRefusal?>(nil)
+    private let refusal = LockedValue<RelayRefusal?>(nil)
 
     /// Records why the upgrade is refused.
     func refuse(_ refusal: RelayRefusal) { self.refusal.withLock { $0 = refusal } }

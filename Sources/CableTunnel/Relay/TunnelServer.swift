@@ -4,6 +4,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import NIOWebSocket
+import CableLocking
 import Synchronization
 
 /// Where a started ``TunnelServer`` listens.
@@ -49,10 +50,10 @@ public final class TunnelServer: Sendable {
     public let routingID: RoutingID
 
     let logger: Logger
-    let table: Mutex<TunnelRoutingTable<RelayPeer, ByteBuffer>>
-    let connections = Mutex(ConnectionRegistry())
+    let table: LockedValue<TunnelRoutingTable<RelayPeer, ByteBuffer>>
+    let connections = LockedValue(ConnectionRegistry())
     private let nextConnectionID = Atomic<UInt64>(0)
-    private let lifecycle = Mutex(Lifecycle.idle)
+    private let lifecycle = LockedValue(Lifecycle.idle)
     private let eventLoopGroup: any EventLoopGroup
 
     private enum Lifecycle {
@@ -76,7 +77,7 @@ public final class TunnelServer: Sendable {
         self.configuration = configuration
         self.routingID = configuration.routingID ?? Self.randomRoutingID()
         self.logger = logger
-        self.table = Mutex(TunnelRoutingTable(limits: configuration.limits))
+        self.table = LockedValue(TunnelRoutingTable(limits: configuration.limits))
         self.eventLoopGroup = MultiThreadedEventLoopGroup.singleton
     }
 

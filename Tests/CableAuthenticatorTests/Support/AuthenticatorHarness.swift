@@ -6,14 +6,14 @@ import CableRelyingParty
 import CableTestSupport
 import Foundation
 import Logging
-import Synchronization
+import CableLocking
 import Testing
 
 /// Deterministic credential IDs and keys (SplitMix64), shared safely between tasks.
 final class SeededRandom: Sendable {
-    private let generator: Mutex<DeterministicRNG>
+    private let generator: LockedValue<DeterministicRNG>
 
-    init(seed: UInt64) { self.generator = Mutex(DeterministicRNG(seed: seed)) }
+    init(seed: UInt64) { self.generator = LockedValue(DeterministicRNG(seed: seed)) }
 
     func bytes(_ count: Int) -> [UInt8] {
         self.generator.withLock { $0.bytes(count: count) }
@@ -23,9 +23,9 @@ final class SeededRandom: Sendable {
 /// A clock that starts at a fixed instant and moves one second forward per reading, so credentials
 /// created one after another have increasing `createdAt`.
 final class SteppingClock: Sendable {
-    private let instant: Mutex<Date>
+    private let instant: LockedValue<Date>
 
-    init(start: Date = Date(timeIntervalSince1970: 1_764_000_000)) { self.instant = Mutex(start) }
+    init(start: Date = Date(timeIntervalSince1970: 1_764_000_000)) { self.instant = LockedValue(start) }
 
     func now() -> Date {
         self.instant.withLock { date in
@@ -37,7 +37,7 @@ final class SteppingClock: Sendable {
 
 /// Consent that answers with `answer` and records every prompt.
 final class RecordingConsent: UserConsent {
-    private let prompts = Mutex<[ConsentRequest]>([])
+    private let prompts = LockedValue<[ConsentRequest]>([])
     let answer: Bool
 
     init(answer: Bool = true) { self.answer = answer }
@@ -52,7 +52,7 @@ final class RecordingConsent: UserConsent {
 
 /// Collects every log line (level, message and metadata) instead of printing it.
 final class LogCapture: Sendable {
-    private let lines = Mutex<[String]>([])
+    private let lines = LockedValue<[String]>([])
 
     /// Everything logged so far, one line per event.
     var text: String { self.lines.withLock { $0.joined(separator: "\n") } }

@@ -1,6 +1,6 @@
 import CableTestSupport
 import Foundation
-import Synchronization
+import CableLocking
 import Testing
 
 /// The project's Python tool venv (`.venv-tools/bin/python`, made by `make venv`), found by walking
@@ -159,7 +159,7 @@ func withTimeout<T: Sendable>(
 
 /// Lines printed by a script, shared with the reading thread.
 final class CollectedLines: Sendable {
-    private let lines = Mutex<[String]>([])
+    private let lines = LockedValue<[String]>([])
     func append(_ line: String) { self.lines.withLock { $0.append(line) } }
     var all: [String] { self.lines.withLock { $0 } }
 }

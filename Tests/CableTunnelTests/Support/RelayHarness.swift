@@ -1,7 +1,7 @@
 import CableProtocol
 import CableTestSupport
 import Logging
-import Synchronization
+import CableLocking
 import Testing
 @testable import CableTunnel
 
@@ -95,7 +95,7 @@ func randomBytes(_ count: Int) -> [UInt8] {
 /// Every log line a relay wrote, rendered as text with its metadata, for assertions about what
 /// is (and is not) logged.
 final class CapturedLogs: Sendable {
-    private let lines = Mutex<[String]>([])
+    private let lines = LockedValue<[String]>([])
 
     /// A logger writing here, at trace level so nothing is filtered out.
     func logger() -> Logger {
