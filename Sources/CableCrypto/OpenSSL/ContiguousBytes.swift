@@ -29,6 +29,18 @@ extension Array where Element == UInt8 {
         byteCapacity capacity: Int,
         initializingWith body: (UnsafeMutableBufferPointer<UInt8>) throws(Failure) -> Int
     ) throws(Failure) {
+        guard capacity > 0 else {
+            // `Array(unsafeUninitializedCapacity: 0)` writes a count of 0 into the standard library's
+            // shared empty-array storage, which ThreadSanitizer rightly reports when two threads do
+            // it. Lend `body` an empty buffer with a real address instead (OpenSSL wants non-null).
+            let written = try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 1) {
+                (scratch: UnsafeMutableBufferPointer<UInt8>) throws(Failure) -> Int in
+                try body(UnsafeMutableBufferPointer(start: scratch.baseAddress, count: 0))
+            }
+            precondition(written == 0, "wrote \(written) bytes into an empty buffer")
+            self = []
+            return
+        }
         var failure: Failure?
         self.init(unsafeUninitializedCapacity: capacity) { buffer, initializedCount in
             do throws(Failure) {
