@@ -67,6 +67,23 @@ import Testing
         }
     }
 
+    /// `Synchronization.Mutex` hides its critical sections from ThreadSanitizer on Linux (see
+    /// `CableLocking.LockedValue`); one stray use would bring back dozens of false race reports and
+    /// hide real ones among them. `Atomic` stays allowed: its operations are inlined and instrumented.
+    @Test func everyLockIsALockedValue() throws {
+        let mutexUse = /\bMutex\s*[<(]/
+        var violations: [String] = []
+        for path in Self.swiftFiles(under: "Sources") + Self.swiftFiles(under: "Examples") + Self.swiftFiles(under: "Tests")
+            + Self.swiftFiles(under: "Benchmarks") + Self.swiftFiles(under: "Fuzz/Sources")
+        {
+            let text = try String(contentsOf: Self.root.appendingPathComponent(path), encoding: .utf8)
+            for line in text.split(separator: "\n") where !line.trimmingCharacters(in: .whitespaces).hasPrefix("//") {
+                if line.contains(mutexUse) { violations.append("\(path): \(line.trimmingCharacters(in: .whitespaces))") }
+            }
+        }
+        #expect(violations.isEmpty, "use LockedValue instead: \(violations)")
+    }
+
     @Test func theProtocolCoreStaysFreeOfFoundationAndNIO() throws {
         for target in ["Sources/CableCBOR", "Sources/CableCrypto", "Sources/CableProtocol", "Sources/CableCTAP"] {
             for path in Self.swiftFiles(under: target) {
