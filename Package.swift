@@ -3,7 +3,7 @@ import PackageDescription
 
 // Layers (see README and ../shared/design/architecture.md):
 //   0  CCableOpenSSL, CCableQREncode        system libraries (pkg-config), one per C library
-//      CableLocking                         the package's one lock (pthread-backed)
+//      CableLocking, CableStorage           the package's one lock; bounded reads and atomic file writes
 //   1  CableCBOR, CableCrypto, CableTerminalQR
 //   2  CableProtocol (sans-I/O hybrid core), CableCTAP (CTAP2 model)
 //   3  CableTunnel (the only NIO importer), CableRelyingParty
@@ -47,6 +47,8 @@ let package = Package(
 
         // The package's one lock (pthread-backed, so ThreadSanitizer sees it; see LockedValue).
         .target(name: "CableLocking"),
+        // Bounded whole-file reads and crash-safe replacement, shared by the phone's and the RP's stores.
+        .target(name: "CableStorage"),
 
         // MARK: Layer 1: foundations.
         .target(name: "CableCBOR"),
@@ -61,7 +63,7 @@ let package = Package(
         .target(name: "CableTunnel", dependencies: ["CableProtocol", "CableLocking", log] + nio),
         .target(
             name: "CableRelyingParty",
-            dependencies: ["CableCTAP", "CableCBOR", "CableCrypto", "CableProtocol", "CableLocking"]
+            dependencies: ["CableCTAP", "CableCBOR", "CableCrypto", "CableProtocol", "CableLocking", "CableStorage"]
         ),
 
         // MARK: Layer 4: roles.
@@ -72,7 +74,7 @@ let package = Package(
         ),
         .target(
             name: "CableAuthenticator",
-            dependencies: ["CableProtocol", "CableCTAP", "CableCBOR", "CableCrypto", "CableLocking", log]
+            dependencies: ["CableProtocol", "CableCTAP", "CableCBOR", "CableCrypto", "CableLocking", "CableStorage", log]
         ),
 
         // MARK: Layer 5: the `cable` command and examples.
@@ -109,6 +111,7 @@ let package = Package(
             path: "Tests/CableTestSupport"
         ),
         .testTarget(name: "CableLockingTests", dependencies: ["CableLocking"]),
+        .testTarget(name: "CableStorageTests", dependencies: ["CableStorage"]),
         .testTarget(name: "CableCBORTests", dependencies: ["CableCBOR", "CableTestSupport"]),
         .testTarget(name: "CableCryptoTests", dependencies: ["CableCrypto", "CableTestSupport"]),
         .testTarget(

@@ -146,18 +146,26 @@ import Testing
         }
     }
 
-    @Test func crashBeforeRenameLeavesTheOldFileAndNoTemporaryFile() throws {
+    /// A FIFO in the store's place must not hang the relying party (a plain read blocks until a writer
+    /// opens it); it is an I/O failure, and the FIFO is left alone.
+    @Test(.timeLimit(.minutes(1))) func aFIFOInPlaceOfTheStoreIsAnIOFailureNotAHang() throws {
         let directory = try TemporaryDirectory()
+        try #require(mkfifo(directory.storeURL.path, 0o600) == 0)
         let store = CredentialRecordStore(fileURL: directory.storeURL)
-        try store.add(try Self.record(7))
-        let before = try Data(contentsOf: directory.storeURL)
-        let crash = RelyingPartyError(.storeIOFailure, field: "test", "simulated crash")
-        expectRPError(.storeIOFailure) { () throws(RelyingPartyError) in
-            try AtomicFile.replace(directory.storeURL, with: Array("{half".utf8)) { () throws(RelyingPartyError) in throw crash }
-        }
-        #expect(try Data(contentsOf: directory.storeURL) == before)
+        expectRPError(.storeIOFailure) { () throws(RelyingPartyError) in try store.list() }
+        let record = try Self.record(7)
+        expectRPError(.storeIOFailure) { () throws(RelyingPartyError) in try store.add(record) }
         #expect(try directory.contents() == ["credentials.json"])
-        #expect(try store.list().count == 1)
+    }
+
+    @Test func aStoreLargerThanTheLimitIsRefusedUnread() throws {
+        let directory = try TemporaryDirectory()
+        let handle = try #require(FileManager.default.createFile(atPath: directory.storeURL.path, contents: nil) ? FileHandle(forWritingTo: directory.storeURL) : nil)
+        try handle.truncate(atOffset: UInt64(CredentialRecordStore.maxFileSize + 1))  // sparse: no 16 MiB written
+        try handle.close()
+        expectRPError(.storeCorrupted) { () throws(RelyingPartyError) in
+            try CredentialRecordStore(fileURL: directory.storeURL).list()
+        }
     }
 
     @Test func writeIntoAMissingDirectoryIsAnIOFailure() throws {

@@ -1,6 +1,7 @@
 internal import CableProtocol
 public import Foundation
 internal import CableLocking
+internal import CableStorage
 
 /// The phone model's passkeys, kept in a JSON file (or in memory for tests and `cable demo`).
 ///
@@ -27,7 +28,7 @@ public final class CredentialStore: Sendable {
     /// Most credentials one store holds (a new one beyond this is ``CredentialStoreError/Code/storeFull``).
     public static let maxCredentialCount = 1000
     /// The file mode of the store file and of every rewrite: owner read and write only.
-    static let filePermissions: mode_t = 0o600
+    static let filePermissions: UInt32 = 0o600
 
     /// Where the credentials live.
     private enum Backing: Sendable {

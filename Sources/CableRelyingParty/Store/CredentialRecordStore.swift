@@ -1,21 +1,16 @@
 import CableProtocol  // Base64URL: the strict, canonical decoder
 import Foundation
 import CableLocking
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import CableStorage
 
 /// The relying party's registered credentials, kept in one JSON file.
 ///
 /// Every change rewrites the file atomically: the new contents go to a temporary file in the same
 /// directory, which is flushed (`fsync`) and then renamed over the old file, and the directory is flushed
 /// so the rename itself survives a crash. A reader therefore sees either the old or the new file, never a
-/// half-written one. A file that cannot be parsed is reported as ``RelyingPartyError/Code/storeCorrupted``
+/// half-written one. The file has mode 0600. A read accepts only a regular file of at most
+/// ``maxFileSize`` bytes and never blocks (a FIFO in the file's place is an I/O error, not a hang). A file
+/// that cannot be parsed is reported as ``RelyingPartyError/Code/storeCorrupted``
 /// and left untouched: it is never treated as empty, because that would silently lose every passkey.
 ///
 /// Calls on one instance are serialized by a lock. Separate processes writing the same file are not
@@ -140,20 +135,19 @@ public final class CredentialRecordStore: Sendable {
     func read() throws(RelyingPartyError) -> [CredentialRecord] {
         let data: Data
         do {
-            let attributes = try FileManager.default.attributesOfItem(atPath: self.fileURL.path)
-            if let size = attributes[.size] as? Int, size > Self.maxFileSize {
+            data = Data(try AtomicFile.contents(path: self.fileURL.path, maxSize: Self.maxFileSize))
+        } catch {
+            switch error.kind {
+            case .missing:
+                return []
+            case .tooLarge:
                 throw RelyingPartyError(
                     .storeCorrupted, field: self.fileName,
-                    "the store is \(size) bytes, more than the \(Self.maxFileSize) a credential store can reach"
+                    "the store is larger than the \(Self.maxFileSize) bytes a credential store can reach (\(error.reason))"
                 )
+            case .notRegularFile, .io:
+                throw RelyingPartyError(.storeIOFailure, field: self.fileName, "cannot read the store: \(error.reason)")
             }
-            data = try Data(contentsOf: self.fileURL)
-        } catch let error as RelyingPartyError {
-            throw error
-        } catch let error as CocoaError where error.code == .fileReadNoSuchFile {
-            return []
-        } catch {
-            throw RelyingPartyError(.storeIOFailure, field: self.fileName, "cannot read the store: \(error.localizedDescription)")
         }
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
@@ -210,51 +204,11 @@ public final class CredentialRecordStore: Sendable {
         } catch {
             throw RelyingPartyError(.storeIOFailure, field: self.fileName, "cannot encode the store: \(error)")
         }
-        try AtomicFile.replace(self.fileURL, with: [UInt8](data))
-    }
-}
-
-/// Crash-safe whole-file replacement: temporary file in the same directory, `fsync`, `rename`, `fsync`
-/// of the directory.
-enum AtomicFile {
-    /// Replaces the file at `url` with `bytes`.
-    /// - Parameter beforeRename: test seam, run after the temporary file is flushed and before it is
-    ///   renamed; a throw simulates a crash at the worst moment.
-    static func replace(
-        _ url: URL, with bytes: [UInt8], beforeRename: () throws(RelyingPartyError) -> Void = {}
-    ) throws(RelyingPartyError) {
-        let directory = url.deletingLastPathComponent().path
-        let temporary = directory + "/." + url.lastPathComponent + ".tmp-" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
-        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else { throw Self.failure("create a temporary file in \(directory)") }
-        var renamed = false
-        defer { if !renamed { unlink(temporary) } }
         do {
-            defer { close(descriptor) }
-            var written = 0
-            while written < bytes.count {
-                let result = bytes[written...].withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
-                if result < 0 {
-                    if errno == EINTR { continue }
-                    throw Self.failure("write the temporary file")
-                }
-                written += result
-            }
-            guard fsync(descriptor) == 0 else { throw Self.failure("flush the temporary file") }
+            try AtomicFile.replace(path: self.fileURL.path, with: [UInt8](data), permissions: 0o600)
+        } catch {
+            throw RelyingPartyError(.storeIOFailure, field: self.fileName, "cannot write the store: \(error.reason)")
         }
-        try beforeRename()
-        guard rename(temporary, url.path) == 0 else { throw Self.failure("rename the temporary file over \(url.lastPathComponent)") }
-        renamed = true
-        // Flush the directory entry so the rename survives power loss.
-        let directoryDescriptor = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if directoryDescriptor >= 0 {
-            _ = fsync(directoryDescriptor)
-            close(directoryDescriptor)
-        }
-    }
-
-    private static func failure(_ action: String) -> RelyingPartyError {
-        RelyingPartyError(.storeIOFailure, field: "credential store", "cannot \(action): \(String(cString: strerror(errno)))")
     }
 }
 
@@ -263,7 +217,8 @@ extension RelyingPartyError.Code {
     public static let storeCorrupted = Self(rawValue: "storeCorrupted")
     /// The store file was written by a newer layout version.
     public static let storeUnsupportedVersion = Self(rawValue: "storeUnsupportedVersion")
-    /// Reading or writing the store failed at the operating-system level.
+    /// Reading or writing the store failed at the operating-system level (or something other than a
+    /// regular file is at its path).
     public static let storeIOFailure = Self(rawValue: "storeIOFailure")
     /// A credential ID that is already registered.
     public static let duplicateCredential = Self(rawValue: "duplicateCredential")

@@ -6,25 +6,49 @@ internal import Musl
 internal import Darwin
 #endif
 
-/// Whole-file reads and crash-safe whole-file replacement with POSIX calls.
+/// Whole-file reads and crash-safe whole-file replacement with POSIX calls: the one file code of the
+/// phone's credential store and the relying party's record store.
+///
+/// A read opens without blocking (a FIFO put in the file's place cannot hang the caller), accepts only a
+/// regular file, and never holds more than the size limit even if the file grows while it is read.
 ///
 /// A replacement is written to a temporary file in the same directory (so `rename` stays on one file
-/// system and is atomic), made 0600 whatever the umask, flushed with `fsync`, renamed over the target,
-/// and the directory entry is flushed too. A reader therefore sees either the old file or the new one,
-/// never a mix, even if the process dies or the machine loses power half way. On any failure the
+/// system and is atomic), made `permissions` whatever the umask, flushed with `fsync`, renamed over the
+/// target, and the directory entry is flushed too. A reader therefore sees either the old file or the new
+/// one, never a mix, even if the process dies or the machine loses power half way. On any failure the
 /// temporary file is removed and the target is untouched.
-enum AtomicFile {
+package enum AtomicFile {
     /// Why an operation failed, with the failing call and `strerror` text (paths and sizes only).
-    struct Failure: Error {
-        /// Whether the file was missing (`ENOENT` on open), which callers may treat as "empty".
-        let isMissing: Bool
-        /// Whether the file exceeded the size limit.
-        let isTooLarge: Bool
-        /// A human explanation.
-        let reason: String
+    package struct Failure: Error, Sendable {
+        /// What went wrong, for callers that map failures onto their own error codes.
+        package enum Kind: Sendable, Equatable {
+            /// The file does not exist (`ENOENT` on open); callers may treat it as empty.
+            case missing
+            /// The file is larger than the limit given to ``AtomicFile/contents(path:maxSize:)``.
+            case tooLarge
+            /// Something other than a regular file (a directory, a FIFO, a device) is at the path.
+            case notRegularFile
+            /// Any other failing system call.
+            case io
+        }
 
-        static func posix(_ call: String, _ path: String, errno code: Int32) -> Self {
-            Self(isMissing: code == ENOENT, isTooLarge: false, reason: "\(call)(\(path)): \(Self.message(code))")
+        /// What went wrong.
+        package let kind: Kind
+        /// A human explanation.
+        package let reason: String
+
+        /// Whether the file was missing, which callers may treat as "empty".
+        package var isMissing: Bool { kind == .missing }
+        /// Whether the file exceeded the size limit.
+        package var isTooLarge: Bool { kind == .tooLarge }
+
+        package init(_ kind: Kind, reason: String) {
+            self.kind = kind
+            self.reason = reason
+        }
+
+        static func posix(_ call: String, _ path: String, errno code: Int32, kind: Kind = .io) -> Self {
+            Self(kind, reason: "\(call)(\(path)): \(Self.message(code))")
         }
 
         private static func message(_ code: Int32) -> String {
@@ -34,23 +58,22 @@ enum AtomicFile {
     }
 
     /// Reads the whole regular file at `path`, refusing files larger than `maxSize` bytes before reading them.
-    static func contents(path: String, maxSize: Int) throws(Failure) -> [UInt8] {
+    package static func contents(path: String, maxSize: Int) throws(Failure) -> [UInt8] {
         // O_NONBLOCK: opening a FIFO put in the file's place must not hang the phone (no effect on regular files).
         let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
-        guard descriptor >= 0 else { throw .posix("open", path, errno: errno) }
+        guard descriptor >= 0 else {
+            let code = errno
+            throw .posix("open", path, errno: code, kind: code == ENOENT ? .missing : .io)
+        }
         defer { _ = close(descriptor) }
 
         var status = stat()
         guard fstat(descriptor, &status) == 0 else { throw .posix("fstat", path, errno: errno) }
         guard status.st_mode & S_IFMT == S_IFREG else {
-            throw Failure(isMissing: false, isTooLarge: false, reason: "\(path) is not a regular file")
+            throw Failure(.notRegularFile, reason: "\(path) is not a regular file")
         }
         guard Int(status.st_size) <= maxSize else {
-            throw Failure(
-                isMissing: false,
-                isTooLarge: true,
-                reason: "\(status.st_size) bytes, at most \(maxSize) accepted"
-            )
+            throw Failure(.tooLarge, reason: "\(status.st_size) bytes, at most \(maxSize) accepted")
         }
 
         // Read until EOF rather than trusting st_size, but never past the limit (the file may grow).
@@ -65,25 +88,30 @@ enum AtomicFile {
             if count == 0 { return bytes }
             bytes += chunk[0..<count]
             guard bytes.count <= maxSize else {
-                throw Failure(isMissing: false, isTooLarge: true, reason: "more than \(maxSize) bytes")
+                throw Failure(.tooLarge, reason: "more than \(maxSize) bytes")
             }
         }
     }
 
     /// Replaces the file at `path` with `bytes`, atomically and durably, with mode `permissions`.
-    static func replace(path: String, with bytes: [UInt8], permissions: mode_t) throws(Failure) {
+    /// - Parameter beforeRename: a test seam, run after the temporary file is flushed and before it is
+    ///   renamed; a throw there simulates a crash at the worst moment.
+    package static func replace(
+        path: String, with bytes: [UInt8], permissions: UInt32,
+        beforeRename: () throws(Failure) -> Void = {}
+    ) throws(Failure) {
         let (directory, name) = Self.split(path)
         let suffix = String(UInt64.random(in: .min ... .max), radix: 16)
         let temporary = directory + "/." + name + ".tmp-" + suffix
 
-        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, permissions)
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode_t(permissions))
         guard descriptor >= 0 else { throw .posix("open", temporary, errno: errno) }
         var renamed = false
         defer { if !renamed { _ = unlink(temporary) } }
 
         do throws(Failure) {
             // open's mode is filtered by the umask; the key file must not be group- or world-readable.
-            guard fchmod(descriptor, permissions) == 0 else { throw .posix("fchmod", temporary, errno: errno) }
+            guard fchmod(descriptor, mode_t(permissions)) == 0 else { throw .posix("fchmod", temporary, errno: errno) }
             try Self.writeAll(bytes, to: descriptor, path: temporary)
             guard fsync(descriptor) == 0 else { throw .posix("fsync", temporary, errno: errno) }
         } catch {
@@ -91,6 +119,7 @@ enum AtomicFile {
             throw error
         }
         guard close(descriptor) == 0 else { throw .posix("close", temporary, errno: errno) }
+        try beforeRename()
         guard rename(temporary, path) == 0 else { throw .posix("rename", path, errno: errno) }
         renamed = true
         Self.syncDirectory(directory)
