@@ -1,6 +1,7 @@
 import ArgumentParser
 import CableAuthenticator
 import CableCTAP
+import CableLocking
 import CableProtocol
 import CableTunnel
 import Foundation
@@ -135,8 +136,6 @@ final class StatusLog: Sendable {
     }
     var values: [UInt8] { self.state.withLock { $0 } }
 }
-
-import CableLocking
 
 enum PhoneEventText {
     static func describe(_ event: PhoneEvent) -> String {

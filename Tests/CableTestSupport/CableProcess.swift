@@ -1,5 +1,5 @@
-import Foundation
 import CableLocking
+import Foundation
 
 /// Runs the built `cable` executable as a separate process for end-to-end tests: collects stdout
 /// and stderr lines, waits for a line, waits for exit — all bounded in time — and kills the process

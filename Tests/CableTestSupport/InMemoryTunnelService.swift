@@ -1,5 +1,5 @@
-import CableProtocol
 import CableLocking
+import CableProtocol
 
 /// A tunnel service in memory, for tests of the roles without sockets: `/cable/new/<T>` registers
 /// tunnel T and returns a fixed routing ID; `/cable/connect/<R>/<T>` joins it. Messages sent before

@@ -1,6 +1,6 @@
+import CableLocking
 import CableProtocol
 import CableTestSupport
-import CableLocking
 import Testing
 @testable import CableTunnel
 

@@ -1,7 +1,7 @@
-internal import CableProtocol
-public import Foundation
 internal import CableLocking
+internal import CableProtocol
 internal import CableStorage
+public import Foundation
 
 /// The phone model's passkeys, kept in a JSON file (or in memory for tests and `cable demo`).
 ///

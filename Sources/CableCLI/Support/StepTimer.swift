@@ -1,8 +1,8 @@
 import CableClient
+import CableLocking
 import CableProtocol
 import Foundation
 import Glibc
-import CableLocking
 
 /// Records when each step of a ceremony happened and keeps a live status line on stderr (what the
 /// desktop is waiting for and how long is left) while it waits for the phone.

@@ -1,7 +1,7 @@
-import CableProtocol  // Base64URL: the strict, canonical decoder
-import Foundation
 import CableLocking
+import CableProtocol  // Base64URL: the strict, canonical decoder
 import CableStorage
+import Foundation
 
 /// The relying party's registered credentials, kept in one JSON file.
 ///

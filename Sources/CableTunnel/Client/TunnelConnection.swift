@@ -1,7 +1,7 @@
+import CableLocking
 import CableProtocol
 import NIOCore
 import NIOWebSocket
-import CableLocking
 
 /// One WebSocket to the tunnel service, as the hybrid roles see it: the ``MessageChannel`` seam.
 ///

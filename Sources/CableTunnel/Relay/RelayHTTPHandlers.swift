@@ -1,8 +1,8 @@
+import CableLocking
 import Logging
 import NIOCore
 import NIOHTTP1
 import NIOWebSocket
-import CableLocking
 
 /// The refusal decided while the upgrade was considered, for the handler that answers it (the
 /// upgrader's "no" carries no reason of its own).

@@ -1,10 +1,10 @@
+import CableLocking
 import CableProtocol
 import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
 import NIOWebSocket
-import CableLocking
 import Synchronization
 
 /// Where a started ``TunnelServer`` listens.

@@ -2,11 +2,11 @@ import CableAuthenticator
 import CableCBOR
 import CableCTAP
 import CableCrypto
+import CableLocking
 import CableRelyingParty
 import CableTestSupport
 import Foundation
 import Logging
-import CableLocking
 import Testing
 
 /// Deterministic credential IDs and keys (SplitMix64), shared safely between tasks.

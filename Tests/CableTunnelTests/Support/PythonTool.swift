@@ -1,6 +1,6 @@
+import CableLocking
 import CableTestSupport
 import Foundation
-import CableLocking
 import Testing
 
 /// The project's Python tool venv (`.venv-tools/bin/python`, made by `make venv`), found by walking

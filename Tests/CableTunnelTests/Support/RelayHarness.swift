@@ -1,7 +1,7 @@
+import CableLocking
 import CableProtocol
 import CableTestSupport
 import Logging
-import CableLocking
 import Testing
 @testable import CableTunnel
 
