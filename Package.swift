@@ -99,7 +99,7 @@ let package = Package(
             name: "CableBenchmarks",
             dependencies: [
                 "CableProtocol", "CableCrypto", "CableTerminalQR", "CableTunnel", "CableClient", "CableAuthenticator",
-                "CableRelyingParty", "CableCTAP", "CableTestSupport", log, argumentParser,
+                "CableRelyingParty", "CableCTAP", "CableTestSupport", "CableLocking", log, argumentParser,
             ],
             path: "Benchmarks/CableBenchmarks"
         ),
