@@ -7,23 +7,9 @@ import Testing
 /// of one message (nonce, hash state, tag, a failed check) leaks into the next.
 @Suite("AES256GCM.Key")
 struct AES256GCMKeyTests {
-    struct Input: Decodable {
-        let key: String
-        let nonce: String
-        let plaintext: String
-        let aad: String
-    }
+    typealias Vector = AES256GCMTests.Vector
 
-    struct Expected: Decodable {
-        let ciphertext: String
-        let tag: String
-    }
-
-    typealias Vector = CryptoVectorFile<Input, Expected>.Vector
-
-    private static func vectors() throws -> [Vector] {
-        try CryptoVectorFile<Input, Expected>.load("crypto-aes256-gcm").vectors
-    }
+    private static func vectors() throws -> [Vector] { try AES256GCMTests.vectors() }
 
     private static func sealed(_ vector: Vector) -> [UInt8] {
         hex((vector.expected?.ciphertext ?? "") + (vector.expected?.tag ?? ""))

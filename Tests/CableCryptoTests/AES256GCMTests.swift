@@ -18,7 +18,8 @@ struct AES256GCMTests {
 
     typealias Vector = CryptoVectorFile<Input, Expected>.Vector
 
-    private static func vectors() throws -> [Vector] {
+    /// The GCM specification's vectors (`Spec/vectors/crypto-aes256-gcm.json`), shared with `AES256GCMKeyTests`.
+    static func vectors() throws -> [Vector] {
         try CryptoVectorFile<Input, Expected>.load("crypto-aes256-gcm").vectors
     }
 
