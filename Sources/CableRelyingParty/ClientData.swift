@@ -29,13 +29,17 @@ public struct ClientData: Hashable, Sendable {
     public var origin: String
     /// Whether the call came from a cross-origin iframe.
     public var crossOrigin: Bool
+    /// The origin of the top-level page, present only for a call from a cross-origin iframe
+    /// (WebAuthn Level 3 §5.8.1).
+    public var topOrigin: String?
 
     /// Client data for an explicit origin.
-    public init(type: CeremonyType, challenge: [UInt8], origin: String, crossOrigin: Bool = false) {
+    public init(type: CeremonyType, challenge: [UInt8], origin: String, crossOrigin: Bool = false, topOrigin: String? = nil) {
         self.type = type
         self.challenge = challenge
         self.origin = origin
         self.crossOrigin = crossOrigin
+        self.topOrigin = topOrigin
     }
 
     /// Client data for a top-level page at `https://<rpID>`, as a browser on the RP's own site sends.
@@ -49,6 +53,7 @@ public struct ClientData: Hashable, Sendable {
         out += ",\"challenge\":" + Self.quoted(Base64URL.encode(self.challenge))
         out += ",\"origin\":" + Self.quoted(self.origin)
         out += ",\"crossOrigin\":" + (self.crossOrigin ? "true" : "false")
+        if let topOrigin = self.topOrigin { out += ",\"topOrigin\":" + Self.quoted(topOrigin) }
         out += "}"
         return Array(out.utf8)
     }
@@ -58,7 +63,8 @@ public struct ClientData: Hashable, Sendable {
 
     /// Parses client data JSON received from a browser (any member order, extra members ignored).
     /// - Throws: ``RelyingPartyError/Code/clientDataMalformed`` for anything that is not a JSON object with
-    ///   string `type`, `challenge` (base64url) and `origin`, and an optional boolean `crossOrigin`;
+    ///   string `type`, `challenge` (base64url) and `origin`, an optional boolean `crossOrigin` and an
+    ///   optional string `topOrigin`;
     ///   ``RelyingPartyError/Code/clientDataTypeMismatch`` for a `type` other than the two WebAuthn ones.
     public init(json bytes: [UInt8]) throws(RelyingPartyError) {
         guard bytes.count <= Self.maxJSONLength else {
@@ -83,7 +89,9 @@ public struct ClientData: Hashable, Sendable {
         guard let challenge = Base64URL.decode(wire.challenge) else {
             throw Self.malformed("member \"challenge\" is not unpadded base64url")
         }
-        self.init(type: ceremony, challenge: challenge, origin: wire.origin, crossOrigin: wire.crossOrigin ?? false)
+        self.init(
+            type: ceremony, challenge: challenge, origin: wire.origin, crossOrigin: wire.crossOrigin ?? false,
+            topOrigin: wire.topOrigin)
     }
 
     /// `CCDToString` (WebAuthn §5.8.1.2): quote, escape `"` and `\`, write other code points below
@@ -114,6 +122,7 @@ private struct WireClientData: Decodable {
     var challenge: String
     var origin: String
     var crossOrigin: Bool?
+    var topOrigin: String?
 }
 
 extension ClientData: CustomStringConvertible {

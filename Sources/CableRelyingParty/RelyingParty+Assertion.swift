@@ -20,9 +20,13 @@ extension RelyingParty {
         return try self.verifyAssertion(response, clientDataHash: SHA256.hash(clientDataJSON), credential: record)
     }
 
-    /// Verifies an assertion against the client data hash that was sent with the request and the record
-    /// of the credential it names.
-    public func verifyAssertion(
+    /// **Unchecked client data**: verifies an assertion against a bare client data hash.
+    ///
+    /// Nothing about the client data is checked here (not its type, challenge, origin or cross-origin
+    /// state): only whoever built the client data and hashed it may call this. Package-internal on purpose;
+    /// servers use ``verifyAuthenticationResponse(_:expected:now:credential:)`` or
+    /// ``verifyAssertion(_:clientDataJSON:expectedChallenge:credentials:)``.
+    package func verifyAssertion(
         _ response: AssertionResponse, clientDataHash: [UInt8], credentials: [CredentialRecord]
     ) throws(RelyingPartyError) -> VerifiedAssertion {
         let record = try Self.findCredential(response, in: credentials)
@@ -31,7 +35,8 @@ extension RelyingParty {
 
     /// WebAuthn §7.2 steps 5–6 (user handle), 13–16 (RP ID hash, flags), 20–21 (signature, counter).
     func verifyAssertion(
-        _ response: AssertionResponse, clientDataHash: [UInt8], credential record: CredentialRecord
+        _ response: AssertionResponse, clientDataHash: [UInt8], credential record: CredentialRecord,
+        requireUserVerification: Bool? = nil
     ) throws(RelyingPartyError) -> VerifiedAssertion {
         if let userHandle = response.userHandle, userHandle != record.userHandle {
             throw RelyingPartyError(
@@ -52,7 +57,7 @@ extension RelyingParty {
             )
         }
         try self.verifyRPIDHash(authenticatorData)
-        try self.verifyFlags(authenticatorData.flags)
+        try self.verifyFlags(authenticatorData.flags, requireUserVerification: requireUserVerification)
         guard record.publicKey.publicKey.isValidSignature(response.signature, for: response.authenticatorData + clientDataHash) else {
             throw RelyingPartyError(
                 .signatureInvalid, field: "response.signature",

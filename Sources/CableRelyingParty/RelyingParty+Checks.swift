@@ -2,8 +2,17 @@ import CableCTAP
 internal import CableCrypto
 
 extension RelyingParty {
-    /// Client data checks shared by both ceremonies (WebAuthn §7.1 steps 7–10, §7.2 steps 10–13).
-    func verifyClientData(_ json: [UInt8], type: ClientData.CeremonyType, expectedChallenge: [UInt8]) throws(RelyingPartyError) {
+    /// Client data checks shared by both ceremonies (WebAuthn Level 3 §7.1 steps 7–10, §7.2 steps 10–13).
+    ///
+    /// - Parameters:
+    ///   - origins: the origins the ceremony may run at (the page's origin, not the top-level one).
+    ///   - allowedTopOrigins: top-level pages allowed to embed the ceremony in a cross-origin iframe; empty
+    ///     refuses every cross-origin call (`crossOrigin: true` or a `topOrigin`).
+    @discardableResult
+    func verifyClientData(
+        _ json: [UInt8], type: ClientData.CeremonyType, expectedChallenge: [UInt8], origins: [String]? = nil,
+        allowedTopOrigins: [String] = []
+    ) throws(RelyingPartyError) -> ClientData {
         let clientData = try ClientData(json: json)
         guard clientData.type == type else {
             throw RelyingPartyError(
@@ -17,18 +26,43 @@ extension RelyingParty {
                 "the challenge is not the one issued for this ceremony (replayed or for another session)"
             )
         }
-        guard clientData.origin == self.origin else {
+        let expectedOrigins = origins ?? [self.origin]
+        guard expectedOrigins.contains(clientData.origin) else {
             throw RelyingPartyError(
                 .originMismatch, field: "clientDataJSON.origin",
-                "origin \"\(clientData.origin.prefix(100))\" is not this relying party's \"\(self.origin)\""
+                "origin \"\(clientData.origin.prefix(100))\" is not this relying party's "
+                    + expectedOrigins.map { "\"\($0)\"" }.joined(separator: " or ")
             )
         }
-        guard !clientData.crossOrigin else {
+        // WebAuthn Level 3 §7.1 step 10 / §7.2 step 13: a topOrigin means a cross-origin iframe, which
+        // the relying party must expect, framed by a page it names.
+        switch (clientData.crossOrigin, clientData.topOrigin) {
+        case (false, nil):
+            break
+        case (false, .some):
+            throw RelyingPartyError(
+                .crossOriginNotAllowed, field: "clientDataJSON.topOrigin",
+                "topOrigin is present although crossOrigin is false; a browser sends it only for a cross-origin iframe"
+            )
+        case (true, nil):
             throw RelyingPartyError(
                 .crossOriginNotAllowed, field: "clientDataJSON.crossOrigin",
-                "the ceremony ran in a cross-origin iframe, which this relying party does not allow"
+                allowedTopOrigins.isEmpty
+                    ? "the ceremony ran in a cross-origin iframe, which this relying party does not allow"
+                    : "the ceremony ran in a cross-origin iframe but the client data names no topOrigin to check"
             )
+        case (true, .some(let top)):
+            guard allowedTopOrigins.contains(top) else {
+                throw RelyingPartyError(
+                    .crossOriginNotAllowed, field: "clientDataJSON.topOrigin",
+                    "the ceremony ran in a cross-origin iframe inside \"\(top.prefix(100))\", "
+                        + (allowedTopOrigins.isEmpty
+                            ? "and this relying party allows no cross-origin iframes"
+                            : "which is not among the top-level origins this relying party allows")
+                )
+            }
         }
+        return clientData
     }
 
     /// WebAuthn §7.1 step 13 / §7.2 step 15.
@@ -42,14 +76,14 @@ extension RelyingParty {
     }
 
     /// WebAuthn §7.1 steps 14–15 / §7.2 steps 16–17.
-    func verifyFlags(_ flags: AuthenticatorData.Flags) throws(RelyingPartyError) {
+    func verifyFlags(_ flags: AuthenticatorData.Flags, requireUserVerification: Bool? = nil) throws(RelyingPartyError) {
         guard flags.contains(.userPresent) else {
             throw RelyingPartyError(
                 .userPresenceMissing, field: "authenticatorData.flags",
                 "the UP flag is clear (flags \(flags)): the user was not present"
             )
         }
-        guard !self.policy.requireUserVerification || flags.contains(.userVerified) else {
+        guard !(requireUserVerification ?? self.policy.requireUserVerification) || flags.contains(.userVerified) else {
             throw RelyingPartyError(
                 .userVerificationMissing, field: "authenticatorData.flags",
                 "the UV flag is clear (flags \(flags)) but this relying party requires user verification"

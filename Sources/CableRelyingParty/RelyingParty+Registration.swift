@@ -21,21 +21,34 @@ extension RelyingParty {
         return try self.verifyRegistration(object, clientDataHash: SHA256.hash(clientDataJSON))
     }
 
-    /// Verifies a CTAP2 makeCredential response against the client data hash that was sent with the request
-    /// (what the desktop does with the phone's answer).
-    public func verifyRegistration(
+    /// **Unchecked client data**: verifies a CTAP2 makeCredential response against a bare client data hash.
+    ///
+    /// Nothing about the client data is checked here (not its type, challenge, origin or cross-origin
+    /// state): only whoever built the client data and hashed it may call this. Package-internal on purpose;
+    /// servers use ``verifyRegistrationResponse(_:expected:now:)`` or
+    /// ``verifyRegistration(clientDataJSON:attestationObject:expectedChallenge:)``.
+    package func verifyRegistration(
         _ response: MakeCredentialResponse, clientDataHash: [UInt8]
     ) throws(RelyingPartyError) -> VerifiedRegistration {
         try self.verifyRegistration(response.attestationObject, clientDataHash: clientDataHash)
     }
 
-    /// Verifies a parsed attestation object against a client data hash (WebAuthn §7.1 steps 12 onward).
-    public func verifyRegistration(
+    /// **Unchecked client data**: WebAuthn §7.1 from step 12 on, for a parsed attestation object and a bare
+    /// client data hash whose client data the caller has already checked (or built itself).
+    package func verifyRegistration(
         _ object: AttestationObject, clientDataHash: [UInt8]
+    ) throws(RelyingPartyError) -> VerifiedRegistration {
+        try self.verifyRegistration(object, clientDataHash: clientDataHash, requireUserVerification: nil)
+    }
+
+    /// WebAuthn §7.1 from step 12 on; `requireUserVerification` overrides the policy's (the expected
+    /// state of a two-step ceremony carries its own).
+    func verifyRegistration(
+        _ object: AttestationObject, clientDataHash: [UInt8], requireUserVerification: Bool?
     ) throws(RelyingPartyError) -> VerifiedRegistration {
         let authenticatorData = object.authenticatorData
         try self.verifyRPIDHash(authenticatorData)
-        try self.verifyFlags(authenticatorData.flags)
+        try self.verifyFlags(authenticatorData.flags, requireUserVerification: requireUserVerification)
         guard let credential = authenticatorData.attestedCredentialData else {
             throw RelyingPartyError(
                 .attestedCredentialDataMissing, field: "authenticatorData.flags",
@@ -54,9 +67,18 @@ extension RelyingParty {
         )
     }
 
-    /// The enterprise allow list. A refusal names the AAGUID and the fix, because the symptom users see
-    /// otherwise is a setup that loops forever with no reason given.
+    /// The enterprise key restrictions: the block list first, then the allow list. A refusal carries the
+    /// AAGUID as a value and names the fix, because the symptom users see otherwise is a setup that loops
+    /// forever with no reason given.
     func verifyAAGUID(_ aaguid: AAGUID) throws(RelyingPartyError) {
+        if self.policy.blockedAAGUIDs.contains(aaguid) {
+            throw RelyingPartyError(
+                .aaguidBlocked, field: "attestedCredentialData.aaguid",
+                "authenticator model AAGUID \(aaguid.uuidString) is on this relying party's block list; "
+                    + "an administrator must remove it from the blocked AAGUIDs before this authenticator can register",
+                aaguid: aaguid
+            )
+        }
         guard let allowed = self.policy.allowedAAGUIDs, !allowed.contains(aaguid) else { return }
         var message = "authenticator model AAGUID \(aaguid.uuidString) is not allowed by this relying party's policy; "
         message += "an administrator must add \(aaguid.uuidString) to the allowed AAGUIDs list before this authenticator can register"
@@ -66,7 +88,7 @@ extension RelyingParty {
         }
         let allowedList = allowed.sorted().map(\.uuidString).joined(separator: ", ")
         message += ". Allowed: [\(allowedList)]"
-        throw RelyingPartyError(.aaguidNotAllowed, field: "attestedCredentialData.aaguid", message)
+        throw RelyingPartyError(.aaguidNotAllowed, field: "attestedCredentialData.aaguid", message, aaguid: aaguid)
     }
 
     /// Attestation statement verification (WebAuthn §8.2 for `packed`, §8.7 for `none`).
@@ -123,6 +145,8 @@ extension RelyingPartyError.Code {
     public static let credentialPublicKeyInvalid = Self(rawValue: "credentialPublicKeyInvalid")
     /// The authenticator model is not on the policy's allow list.
     public static let aaguidNotAllowed = Self(rawValue: "aaguidNotAllowed")
+    /// The authenticator model is on the policy's block list.
+    public static let aaguidBlocked = Self(rawValue: "aaguidBlocked")
     /// Attestation `none` while the policy enforces attestation.
     public static let attestationRequired = Self(rawValue: "attestationRequired")
     /// An attestation format other than `none` and `packed`.

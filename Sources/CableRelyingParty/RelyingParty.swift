@@ -11,13 +11,20 @@ internal import CableCrypto
 /// known credential, user handle, client data, RP ID hash, flags, the signature with the stored key, and
 /// the signature counter.
 ///
-/// The `…(clientDataJSON:…)` entry points are what a web server does with what the browser posts; the
-/// `…(clientDataHash:)` ones are what the desktop uses to check a phone's answer to the hash it sent.
+/// A web server uses the two-step API: ``generateRegistrationOptions(user:excludeCredentials:now:)`` then
+/// ``verifyRegistrationResponse(_:expected:now:)``, and ``generateAuthenticationOptions(allowCredentials:now:)``
+/// then ``verifyAuthenticationResponse(_:expected:now:credential:)``, on WebAuthn Level 3's JSON forms.
+/// The `…(clientDataJSON:…expectedChallenge:…)` entry points check the same rules on raw parts. Every
+/// public entry point checks the client data (type, challenge, origin, cross-origin state); there is no
+/// public path that verifies a bare client data hash.
 public struct RelyingParty: Sendable {
     /// An identity provider's rules for which authenticators may register.
     public struct Policy: Hashable, Sendable {
         /// Authenticator models allowed to register; `nil` allows any model.
         public var allowedAAGUIDs: Set<AAGUID>?
+        /// Authenticator models refused whatever the allow list says (an enterprise's "block" key
+        /// restriction).
+        public var blockedAAGUIDs: Set<AAGUID> = []
         /// Refuse registrations without a verifiable attestation statement (format `none`).
         ///
         /// `packed` self attestation satisfies it: the statement's signature is checked with the credential
@@ -31,9 +38,11 @@ public struct RelyingParty: Sendable {
         /// Creates a policy. The defaults allow any model, accept `none`, and require user verification
         /// (what passkey deployments ask for).
         public init(
-            allowedAAGUIDs: Set<AAGUID>? = nil, enforceAttestation: Bool = false, requireUserVerification: Bool = true
+            allowedAAGUIDs: Set<AAGUID>? = nil, blockedAAGUIDs: Set<AAGUID> = [], enforceAttestation: Bool = false,
+            requireUserVerification: Bool = true
         ) {
             self.allowedAAGUIDs = allowedAAGUIDs
+            self.blockedAAGUIDs = blockedAAGUIDs
             self.enforceAttestation = enforceAttestation
             self.requireUserVerification = requireUserVerification
         }

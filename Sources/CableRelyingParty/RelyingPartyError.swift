@@ -1,19 +1,22 @@
 import CableCTAP
 
-/// Why a relying party refused a registration, an assertion or its credential store.
+/// Why a relying party refused a registration, an assertion, a WebAuthn JSON document or its credential
+/// store.
 ///
-/// One ``Code`` per rule, declared next to the check that raises it. ``message`` is written for the
-/// administrator reading a log: it names the field and, where it helps, what to do (a refused AAGUID
-/// names the AAGUID and says it must be added to the allowed list). Messages carry AAGUIDs, flag bits,
-/// counters and field names, never keys, signatures, challenges or client data. Equality compares the
-/// code only.
+/// The shape follows swift-nio-ssh and swift-certificates: a ``Code`` that names the rule (callers compare
+/// against the static codes but cannot mint new ones, and new codes never break the API), the values a
+/// caller needs to act on (``field``, ``aaguid``, the CTAP cause in ``underlying``), and a ``message``
+/// written for the administrator reading a log. A refusal by policy carries the AAGUID as a value, so a
+/// program (the `cable` CLI among them) builds its own advice from it instead of parsing text. Messages
+/// carry AAGUIDs, flag bits, counters and field names, never keys, signatures, challenges or client data.
+/// Equality compares the code only.
 public struct RelyingPartyError: Error, Hashable, CustomStringConvertible, Sendable {
-    /// A stable, extensible error code.
-    public struct Code: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    /// A stable, extensible error code: one per rule, declared next to the check that raises it.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
         /// The stable name (what logs and JSON carry).
         public let rawValue: String
-        /// Declares a code.
-        public init(rawValue: String) { self.rawValue = rawValue }
+        /// Declares a code; only this package declares codes.
+        package init(rawValue: String) { self.rawValue = rawValue }
         /// The name.
         public var description: String { self.rawValue }
     }
@@ -24,19 +27,23 @@ public struct RelyingPartyError: Error, Hashable, CustomStringConvertible, Senda
     public let field: String
     /// What went wrong and, where it helps, what to do about it.
     public let message: String
+    /// The authenticator model the refusal is about (policy refusals: allow list, block list, attestation).
+    public let aaguid: AAGUID?
     /// The CTAP-level rejection underneath, when a structure could not be parsed.
     public let underlying: CTAPError?
     /// `#fileID:#line` of the check that failed.
     public let location: String
 
-    /// Creates an error.
+    /// Creates an error (package code raises these; the initializer is public so that test doubles of
+    /// record stores can report failures in the same type).
     public init(
-        _ code: Code, field: String, _ message: String, underlying: CTAPError? = nil,
+        _ code: Code, field: String, _ message: String, aaguid: AAGUID? = nil, underlying: CTAPError? = nil,
         file: String = #fileID, line: UInt = #line
     ) {
         self.code = code
         self.field = field
         self.message = message
+        self.aaguid = aaguid
         self.underlying = underlying
         self.location = "\(file):\(line)"
     }
