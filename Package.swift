@@ -70,24 +70,28 @@ let package = Package(
         // Roles reach the tunnel service through the `TunnelConnector` seam; the CLI wires CableTunnel in.
         .target(
             name: "CableClient",
-            dependencies: ["CableProtocol", "CableCTAP", "CableRelyingParty", "CableCBOR", "CableCrypto", log]
+            dependencies: ["CableProtocol", "CableCTAP", "CableCBOR", "CableCrypto", log]
         ),
         .target(
             name: "CableAuthenticator",
             dependencies: ["CableProtocol", "CableCTAP", "CableCBOR", "CableCrypto", "CableLocking", "CableStorage", log]
         ),
 
+        // Where the desktop role meets the relying party: the browser's part (WebAuthn JSON <-> CTAP2) and
+        // the in-process register / sign-in glue that `cable`, the example, benchmarks and tests share.
+        .target(name: "CableCeremonies", dependencies: ["CableClient", "CableRelyingParty", "CableCTAP"]),
+
         // MARK: Layer 5: the `cable` command and examples.
         .executableTarget(
             name: "CableCLI",
             dependencies: [
                 "CableProtocol", "CableClient", "CableAuthenticator", "CableRelyingParty", "CableTunnel",
-                "CableTerminalQR", "CableCTAP", "CableLocking", log, argumentParser,
+                "CableTerminalQR", "CableCTAP", "CableLocking", "CableCeremonies", log, argumentParser,
             ]
         ),
         .executableTarget(
             name: "LoopbackPairing",
-            dependencies: ["CableClient", "CableAuthenticator", "CableRelyingParty", "CableTunnel"],
+            dependencies: ["CableClient", "CableAuthenticator", "CableRelyingParty", "CableTunnel", "CableCeremonies"],
             path: "Examples/LoopbackPairing"
         ),
 
@@ -99,7 +103,8 @@ let package = Package(
             name: "CableBenchmarks",
             dependencies: [
                 "CableProtocol", "CableCrypto", "CableTerminalQR", "CableTunnel", "CableClient", "CableAuthenticator",
-                "CableRelyingParty", "CableCTAP", "CableTestSupport", "CableLocking", log, argumentParser,
+                "CableRelyingParty", "CableCTAP", "CableTestSupport", "CableLocking", "CableCeremonies", log,
+                argumentParser,
             ],
             path: "Benchmarks/CableBenchmarks"
         ),
@@ -151,8 +156,15 @@ let package = Package(
             name: "CableEndToEndTests",
             dependencies: [
                 "CableClient", "CableAuthenticator", "CableRelyingParty", "CableTunnel", "CableProtocol",
-                "CableCTAP", "CableTestSupport",
+                "CableCTAP", "CableTestSupport", "CableCeremonies",
             ]
+        ),
+        .testTarget(
+            name: "CableCeremoniesTests",
+            dependencies: [
+                "CableCeremonies", "CableRelyingParty", "CableAuthenticator", "CableCTAP", "CableTestSupport", log,
+            ],
+            exclude: ["Python"]
         ),
     ]
 )

@@ -5,6 +5,7 @@
 // Android. The phone "scans" the desktop's QR code through an in-process advert bus standing in for
 // BLE. Only public API of the library products is used.
 import CableAuthenticator
+import CableCeremonies
 import CableClient
 import CableProtocol
 import CableRelyingParty

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CableAuthenticator
+import CableCeremonies
 import CableClient
 import CableProtocol
 import CableRelyingParty

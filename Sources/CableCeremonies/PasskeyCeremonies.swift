@@ -1,8 +1,7 @@
-internal import CableCrypto
 public import CableCTAP
-import CableProtocol
+public import CableClient
 public import CableRelyingParty
-import Foundation
+internal import Foundation
 
 /// What a verified registration produced (the fields `cable register --json` prints).
 public struct RegistrationOutcome: Sendable {
@@ -34,103 +33,113 @@ public struct SignInOutcome: Sendable {
     public let userName: String
 }
 
-/// Cross-device registration and sign-in as an identity provider runs them: the desktop builds the
-/// client data and the CTAP2 request, the phone answers through the hybrid tunnel, and the relying
-/// party verifies the result against its policy and its credential records.
+/// Cross-device registration and sign-in with all three parties in one process, as `cable`, the
+/// example and the tests run them: the relying party issues WebAuthn options, the desktop plays the
+/// browser (``WebAuthnClient``) and carries the CTAP2 request to the phone through the hybrid tunnel,
+/// and the relying party verifies the WebAuthn JSON response against the state it kept, its policy and
+/// its credential records.
+///
+/// This glue lives apart from the desktop library on purpose: the desktop role depends on the CTAP
+/// model only, and a real deployment splits these steps between a browser and a web server, with the
+/// same JSON between them.
 public struct PasskeyCeremonies: Sendable {
     /// The desktop driver (advert scanner and tunnel connector inside).
     public let desktop: HybridDesktop
-    /// The relying party and its policy (AAGUID allow list, enforced attestation).
+    /// The relying party and its policy (AAGUID allow and block lists, enforced attestation).
     public let relyingParty: RelyingParty
     /// Where the relying party keeps registered credentials.
     public let records: CredentialRecordStore
+    /// The browser's part.
+    public let client: WebAuthnClient
 
+    /// Glue for a relying party whose pages are at `https://<rp id>`.
     public init(desktop: HybridDesktop, relyingParty: RelyingParty, records: CredentialRecordStore) {
         self.desktop = desktop
         self.relyingParty = relyingParty
         self.records = records
+        self.client = WebAuthnClient(origin: relyingParty.origin)
     }
 
-    /// Registers a passkey on the phone: makeCredential (ES256, resident key, user verification),
-    /// then full verification and a new credential record.
+    /// Registers a passkey on the phone: options (ES256, resident key, user verification), makeCredential,
+    /// then full verification of the response and a new credential record.
     ///
     /// - Parameters:
-    ///   - userName: the account name.
-    ///   - friendlyName: what the user calls this passkey (shown in `passkeys list`).
+    ///   - userName: the account name; an existing account's user handle is reused and its passkeys excluded.
+    ///   - friendlyName: what the user calls this passkey (shown in `registrations list`).
     ///   - timestamp: UNIX seconds for the QR code.
     public func register(
         userName: String, displayName: String? = nil, friendlyName: String? = nil, timestamp: Int64,
         onEvent: @escaping @Sendable (DesktopEvent) -> Void = { _ in }
     ) async throws -> RegistrationOutcome {
-        let challenge = SecureRandom.bytes(count: 32)
         let existing = try self.storeCall { () throws(RelyingPartyError) in try self.records.list() }
             .filter { $0.userName == userName }
-        let userHandle = existing.first?.userHandle ?? SecureRandom.bytes(count: 16)
-        let clientData = ClientData(type: .create, challenge: challenge, rpID: self.relyingParty.id)
-        let request = MakeCredentialRequest(
-            clientDataHash: clientData.hash,
-            rp: PublicKeyCredentialRPEntity(id: self.relyingParty.id, name: self.relyingParty.id),
-            user: PublicKeyCredentialUserEntity(id: userHandle, name: userName, displayName: displayName ?? userName),
-            excludeList: existing.isEmpty ? nil : existing.map { PublicKeyCredentialDescriptor(id: $0.credentialID) },
-            options: AuthenticatorOptions(residentKey: true, userVerification: true))
+        let user = WebAuthnUser(
+            id: existing.first?.userHandle ?? WebAuthnUser.newHandle(), name: userName, displayName: displayName)
+        let (options, expected) = self.relyingParty.generateRegistrationOptions(
+            user: user, excludeCredentials: existing, now: Date())
+        let pending = self.client.makeCredential(options)
         let result = try await self.desktop.transact(
-            request: CTAPRequest.makeCredential(request).frame, requestType: .makeCredential, timestamp: timestamp,
-            onEvent: onEvent)
+            request: CTAPRequest.makeCredential(pending.request).frame, requestType: .makeCredential,
+            timestamp: timestamp, onEvent: onEvent)
         let payload = try Self.successPayload(result.response)
         let response: MakeCredentialResponse
         do { response = try MakeCredentialResponse(encoded: payload) } catch {
             throw CeremonyError(.malformedResponse, "the phone's makeCredential response is malformed: \(error)")
         }
+        let json = try self.client.registrationResponse(response, for: pending)
         let verified: VerifiedRegistration
-        do { verified = try self.relyingParty.verifyRegistration(response, clientDataHash: clientData.hash) } catch {
+        do { verified = try self.relyingParty.verifyRegistrationResponse(json, expected: expected, now: Date()) } catch {
             throw CeremonyError(.verificationFailed, error.description, relyingPartyError: error)
         }
-        let record = verified.record(
-            friendlyName: friendlyName ?? "Passkey on \(verified.aaguid)", userName: userName, userHandle: userHandle)
+        let record = expected.record(
+            for: verified, friendlyName: friendlyName ?? "Passkey on \(verified.aaguid)", createdAt: Date())
         try self.storeCall { () throws(RelyingPartyError) in try self.records.add(record) }
         return RegistrationOutcome(
             credentialID: verified.credentialID, aaguid: verified.aaguid, attestationFormat: verified.attestationFormat,
             userVerified: verified.flags.contains(.userVerified), signCount: verified.signCount, record: record)
     }
 
-    /// Signs in with a passkey on the phone: getAssertion (an empty allow list asks for a discoverable
-    /// credential), then signature, counter and policy checks against the stored record.
+    /// Signs in with a passkey on the phone: options (an empty allow list asks for a discoverable
+    /// credential), getAssertion, then signature, counter and policy checks against the stored record.
     ///
     /// - Parameter allowCredentials: credential IDs to allow; `nil` or empty for discoverable.
     public func signIn(
         allowCredentials: [[UInt8]]? = nil, timestamp: Int64, onEvent: @escaping @Sendable (DesktopEvent) -> Void = { _ in }
     ) async throws -> SignInOutcome {
-        let challenge = SecureRandom.bytes(count: 32)
-        let clientData = ClientData(type: .get, challenge: challenge, rpID: self.relyingParty.id)
-        let allowList = allowCredentials.flatMap { $0.isEmpty ? nil : $0.map { PublicKeyCredentialDescriptor(id: $0) } }
-        let request = GetAssertionRequest(
-            rpID: self.relyingParty.id, clientDataHash: clientData.hash, allowList: allowList,
-            options: AuthenticatorOptions(userVerification: true))
+        let records = try self.storeCall { () throws(RelyingPartyError) in try self.records.list() }
+        // An allowed ID the store does not know is still offered to the phone; verification refuses it as unknown.
+        let allowed = allowCredentials ?? []
+        let handles = Set(records.filter { allowed.contains($0.credentialID) }.map(\.userHandle))
+        let (options, expected) = self.relyingParty.generateAuthenticationOptions(
+            allowCredentialIDs: allowed, userHandle: handles.count == 1 ? handles.first : nil, now: Date())
+        let pending = self.client.getAssertion(options)
         let result = try await self.desktop.transact(
-            request: CTAPRequest.getAssertion(request).frame, requestType: .getAssertion, timestamp: timestamp,
-            onEvent: onEvent)
+            request: CTAPRequest.getAssertion(pending.request).frame, requestType: .getAssertion,
+            timestamp: timestamp, onEvent: onEvent)
         let payload = try Self.successPayload(result.response)
         let response: GetAssertionResponse
         do { response = try GetAssertionResponse(encoded: payload) } catch {
             throw CeremonyError(.malformedResponse, "the phone's getAssertion response is malformed: \(error)")
         }
-        let records = try self.storeCall { () throws(RelyingPartyError) in try self.records.list() }
-        let verified: VerifiedAssertion
+        let json = try self.client.authenticationResponse(response, for: pending)
+        let verified: VerifiedAuthentication
         do {
-            let assertion = try AssertionResponse(response, allowList: allowList)
-            verified = try self.relyingParty.verifyAssertion(assertion, clientDataHash: clientData.hash, credentials: records)
+            verified = try self.relyingParty.verifyAuthenticationResponse(json, expected: expected, now: Date()) {
+                (id: [UInt8]) throws(RelyingPartyError) -> CredentialRecord? in
+                // Read again: the record may have been removed while the phone was answering.
+                try self.records.list().first { $0.credentialID == id }
+            }
         } catch {
             throw CeremonyError(.verificationFailed, error.description, relyingPartyError: error)
         }
         try self.storeCall { () throws(RelyingPartyError) in
-            try self.records.recordUse(credentialID: verified.credentialID, signCount: verified.newSignCount)
-        }
-        guard let record = records.first(where: { $0.credentialID == verified.credentialID }) else {
-            preconditionFailure("verification found the record")
+            try self.records.recordUse(
+                credentialID: verified.credentialID, signCount: verified.newSignCount, backedUp: verified.backedUp,
+                at: Date())
         }
         return SignInOutcome(
-            credentialID: verified.credentialID, aaguid: record.aaguid, userVerified: verified.flags.contains(.userVerified),
-            signCount: verified.newSignCount, userName: record.userName)
+            credentialID: verified.credentialID, aaguid: verified.record.aaguid, userVerified: verified.userVerified,
+            signCount: verified.newSignCount, userName: verified.record.userName)
     }
 
     private static func successPayload(_ reply: [UInt8]) throws -> [UInt8] {

@@ -1,4 +1,5 @@
 import CableAuthenticator
+import CableCeremonies
 import CableClient
 import CableCTAP
 import CableProtocol

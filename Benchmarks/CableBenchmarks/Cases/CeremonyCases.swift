@@ -1,5 +1,6 @@
 import CableAuthenticator
 import CableCTAP
+import CableCeremonies
 import CableClient
 import CableCrypto
 import CableProtocol

@@ -1,0 +1,62 @@
+"""Verdicts of py_webauthn (PyPI `webauthn`, Duo Labs) on WebAuthn Level 3 JSON responses.
+
+Reads a JSON file of cases and prints one JSON object on its last line:
+{"webauthnVersion": "...", "verdicts": {"<case id>": {"ok": true, "signCount": N, "credentialId": "<b64url>",
+ "userVerified": bool} | {"ok": false, "error": "<exception class>: <message>"}}}
+
+Each case: {"id", "kind": "registration" | "authentication", "credential": "<response JSON text>",
+"challenge": "<b64url>", "rpId", "origin", "requireUserVerification": bool,
+and for authentication "credentialPublicKey": "<b64url COSE key>", "signCount": N}.
+"""
+import json
+import sys
+from importlib.metadata import version
+
+from webauthn import verify_authentication_response, verify_registration_response
+from webauthn.helpers import base64url_to_bytes, bytes_to_base64url
+
+
+def verdict(case):
+    try:
+        if case["kind"] == "registration":
+            result = verify_registration_response(
+                credential=case["credential"],
+                expected_challenge=base64url_to_bytes(case["challenge"]),
+                expected_rp_id=case["rpId"],
+                expected_origin=case["origin"],
+                require_user_verification=case["requireUserVerification"],
+            )
+            return {
+                "ok": True,
+                "signCount": result.sign_count,
+                "credentialId": bytes_to_base64url(result.credential_id),
+                "userVerified": result.user_verified,
+            }
+        result = verify_authentication_response(
+            credential=case["credential"],
+            expected_challenge=base64url_to_bytes(case["challenge"]),
+            expected_rp_id=case["rpId"],
+            expected_origin=case["origin"],
+            credential_public_key=base64url_to_bytes(case["credentialPublicKey"]),
+            credential_current_sign_count=case["signCount"],
+            require_user_verification=case["requireUserVerification"],
+        )
+        return {
+            "ok": True,
+            "signCount": result.new_sign_count,
+            "credentialId": bytes_to_base64url(result.credential_id),
+            "userVerified": result.user_verified,
+        }
+    except Exception as error:  # every refusal, whatever its class, is a verdict
+        return {"ok": False, "error": f"{type(error).__name__}: {error}"}
+
+
+def main():
+    with open(sys.argv[1], encoding="utf-8") as handle:
+        cases = json.load(handle)
+    verdicts = {case["id"]: verdict(case) for case in cases}
+    print(json.dumps({"webauthnVersion": version("webauthn"), "verdicts": verdicts}))
+
+
+if __name__ == "__main__":
+    main()
