@@ -11,5 +11,6 @@ enum CommandRegistry {
         SignInCommand.self,
         PhoneCommand.self,
         PasskeysCommand.self,
+        RegistrationsCommand.self,
     ]
 }

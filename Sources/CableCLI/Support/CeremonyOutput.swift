@@ -1,3 +1,5 @@
+import ArgumentParser
+import CableCeremonies
 import CableClient
 import CableProtocol
 import CableRelyingParty
@@ -47,7 +49,7 @@ enum CeremonyOutput {
         ]
     }
 
-    /// One line naming what failed and what to do.
+    /// One line naming what failed and what to do, built from the typed errors' values.
     static func message(for error: any Error) -> String {
         switch error {
         case let e as DesktopError:
@@ -58,12 +60,63 @@ enum CeremonyOutput {
             case .protocolViolation, .closedByPeer: return e.description
             }
         case let e as CeremonyError:
-            if let rp = e.relyingPartyError, rp.code == .aaguidNotAllowed {
-                return "registration refused by policy: \(rp)"
-            }
+            if let rp = e.relyingPartyError { return Self.message(for: rp, ceremony: e.code) }
             return e.description
         default:
             return "\(error)"
         }
+    }
+
+    /// Policy and record refusals in the words of the options that change them.
+    static func message(for error: RelyingPartyError, ceremony: CeremonyError.Code) -> String {
+        switch error.code {
+        case .aaguidNotAllowed:
+            let aaguid = error.aaguid?.uuidString ?? "(unknown)"
+            return "registration refused by policy (allow list): authenticator AAGUID \(aaguid) is not allowed; "
+                + "an administrator must add \(aaguid) to the allowed AAGUIDs list (--allow-aaguid \(aaguid))"
+        case .aaguidBlocked:
+            let aaguid = error.aaguid?.uuidString ?? "(unknown)"
+            return "registration refused by policy (block list): authenticator AAGUID \(aaguid) is blocked by "
+                + "--block-aaguid \(aaguid); remove it from the block list to admit this authenticator model"
+        case .unknownCredential:
+            return "sign-in refused: the phone used a credential this relying party does not know (removed with "
+                + "`cable registrations remove`, or never registered in this --rp-store); register it again with `cable register`"
+        default:
+            if ceremony == .recordStoreFailed { return "relying-party records (--rp-store): \(error.message)" }
+            return "verification failed: \(error.code) (\(error.field)): \(error.message)"
+        }
+    }
+
+    /// Where a ceremony failed, for the `step` member of the `--json` failure line.
+    static func step(for error: any Error) -> String {
+        switch error {
+        case let e as DesktopError: return e.step.rawValue
+        case let e as CeremonyError:
+            switch e.code {
+            case .authenticatorError: return "phone"
+            case .malformedResponse: return "response"
+            case .recordStoreFailed: return "rp-store"
+            case .verificationFailed:
+                switch e.relyingPartyError?.code {
+                case .aaguidNotAllowed?, .aaguidBlocked?, .attestationRequired?: return "policy"
+                default: return "verify"
+                }
+            }
+        default: return "ceremony"
+        }
+    }
+
+    /// Prints `error: <message>` on stderr and, with `--json`, `{"ok": false, "error": …, "step": …}` as the
+    /// last stdout line; returns the exit code to throw.
+    static func failure(_ message: String, step: String, json: Bool) -> ExitCode {
+        let code = Output.failure(message)
+        if json {
+            var line = JSONLine()
+            line.add("ok", false)
+            line.add("error", message.split(whereSeparator: \.isNewline).joined(separator: " "))
+            line.add("step", step)
+            print(line.text)
+        }
+        return code
     }
 }

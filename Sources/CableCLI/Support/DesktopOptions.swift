@@ -22,6 +22,9 @@ struct DesktopOptions: ParsableArguments {
     @Option(name: .customLong("allow-aaguid"), help: "Allow registration only from this authenticator model (repeatable).")
     var allowAAGUIDs: [String] = []
 
+    @Option(name: .customLong("block-aaguid"), help: "Refuse registration from this authenticator model (repeatable).")
+    var blockAAGUIDs: [String] = []
+
     @Flag(help: "Refuse registrations with `none` attestation.")
     var enforceAttestation = false
 
@@ -33,22 +36,43 @@ struct DesktopOptions: ParsableArguments {
 
     func validate() throws {
         guard self.timeout > 0 else { throw ValidationError("--timeout must be positive") }
-        for a in self.allowAAGUIDs where AAGUID(uuidString: a) == nil {
-            throw ValidationError("--allow-aaguid \(a) is not a UUID")
-        }
         if let t = self.tunnel {
             do { _ = try TunnelServiceURL(string: t) } catch { throw ValidationError("--tunnel \(t): \(error.reason)") }
         }
         _ = try HostPort(self.advertListen, option: "--advert-listen")
     }
 
-    var policy: RelyingParty.Policy {
-        RelyingParty.Policy(
-            allowedAAGUIDs: self.allowAAGUIDs.isEmpty ? nil : Set(self.allowAAGUIDs.compactMap { AAGUID(uuidString: $0) }),
+    /// The relying party's policy; a malformed AAGUID is a failure that shows the expected form (checked in
+    /// `run`, not `validate`, so that it is the one `error:` line and `--json` line of cli.md).
+    func policy() throws(PolicyOptionError) -> RelyingParty.Policy {
+        let allowed = try Self.aaguids(self.allowAAGUIDs, option: "--allow-aaguid")
+        let blocked = try Self.aaguids(self.blockAAGUIDs, option: "--block-aaguid")
+        return RelyingParty.Policy(
+            allowedAAGUIDs: allowed.isEmpty ? nil : Set(allowed), blockedAAGUIDs: Set(blocked),
             enforceAttestation: self.enforceAttestation)
     }
 
+    static func aaguids(_ texts: [String], option: String) throws(PolicyOptionError) -> [AAGUID] {
+        var out: [AAGUID] = []
+        for text in texts {
+            guard let aaguid = AAGUID(uuidString: text) else { throw PolicyOptionError(option: option, value: text) }
+            out.append(aaguid)
+        }
+        return out
+    }
+
     var tunnelService: TunnelServiceURL? { self.tunnel.flatMap { try? TunnelServiceURL(string: $0) } }
+}
+
+/// A policy option whose value is not an AAGUID.
+struct PolicyOptionError: Error, CustomStringConvertible {
+    let option: String
+    let value: String
+
+    var description: String {
+        "\(self.option) \(self.value.prefix(80)) is not an AAGUID: expected the form xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx "
+            + "(32 hex digits in groups of 8-4-4-4-12), e.g. \(AAGUID.microsoftAuthenticatorAndroid.uuidString)"
+    }
 }
 
 /// `HOST:PORT` for the advert bus options.

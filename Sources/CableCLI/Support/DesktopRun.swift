@@ -1,3 +1,4 @@
+import CableCeremonies
 import CableClient
 import CableRelyingParty
 import CableTunnel
@@ -11,10 +12,15 @@ enum DesktopRun {
         -> ([String], JSONLine)
 
     static func run(ceremony: String, options: DesktopOptions, drawing: QRStyleOptions, body: Body) async throws {
+        let policy: RelyingParty.Policy
+        do { policy = try options.policy() } catch {
+            throw CeremonyOutput.failure(error.description, step: "options", json: options.json)
+        }
         let listen = try HostPort(options.advertListen, option: "--advert-listen")
         let listener: UDPAdvertListener
         do { listener = try await UDPAdvertListener.bind(host: listen.host, port: listen.port) } catch {
-            throw Output.failure("cannot listen for adverts on \(options.advertListen): \(error)")
+            throw CeremonyOutput.failure(
+                "cannot listen for adverts on \(options.advertListen): \(error)", step: "advert-listen", json: options.json)
         }
         let timeout = Duration.seconds(options.timeout)
         var logger = Logger(label: "cable.desktop")
@@ -23,7 +29,7 @@ enum DesktopRun {
             scanner: listener, connector: WebSocketTunnelConnector(fixedService: options.tunnelService),
             timeouts: .all(timeout), logger: logger)
         let ceremonies = PasskeyCeremonies(
-            desktop: desktop, relyingParty: RelyingParty(id: options.rpId, policy: options.policy),
+            desktop: desktop, relyingParty: RelyingParty(id: options.rpId, policy: policy),
             records: CredentialRecordStore(fileURL: URL(fileURLWithPath: options.rpStore)))
         let timer = StepTimer(ceremony: ceremony, timeout: timeout, quiet: false)
         let onEvent: @Sendable (DesktopEvent) -> Void = { event in
@@ -43,7 +49,8 @@ enum DesktopRun {
             status?.cancel()
             timer.finish()
             await listener.close()
-            throw Output.failure(CeremonyOutput.message(for: error))
+            throw CeremonyOutput.failure(
+                CeremonyOutput.message(for: error), step: CeremonyOutput.step(for: error), json: options.json)
         }
     }
 }
