@@ -7,7 +7,7 @@ import PackageDescription
 //   1  CableCBOR, CableCrypto, CableTerminalQR
 //   2  CableProtocol (sans-I/O hybrid core), CableCTAP (CTAP2 model)
 //   3  CableTunnel (the only NIO importer), CableRelyingParty
-//   4  CableClient (desktop), CableAuthenticator (phone model)
+//   4  CableClient (desktop), CableAuthenticator (phone model), CableCeremonies (browser part + RP glue)
 //   5  cable (CLI), Examples
 let nio: [Target.Dependency] = ["NIOCore", "NIOPosix", "NIOHTTP1", "NIOWebSocket"]
     .map { .product(name: $0, package: "swift-nio") }
@@ -25,6 +25,7 @@ let package = Package(
         .library(name: "CableRelyingParty", targets: ["CableRelyingParty"]),
         .library(name: "CableClient", targets: ["CableClient"]),
         .library(name: "CableAuthenticator", targets: ["CableAuthenticator"]),
+        .library(name: "CableCeremonies", targets: ["CableCeremonies"]),
         .executable(name: "cable", targets: ["CableCLI"]),
     ],
     dependencies: [
@@ -77,8 +78,9 @@ let package = Package(
             dependencies: ["CableProtocol", "CableCTAP", "CableCBOR", "CableCrypto", "CableLocking", "CableStorage", log]
         ),
 
-        // Where the desktop role meets the relying party: the browser's part (WebAuthn JSON <-> CTAP2) and
-        // the in-process register / sign-in glue that `cable`, the example, benchmarks and tests share.
+        // Where the desktop role meets the relying party: the browser's part (WebAuthn JSON <-> CTAP2), which a
+        // native desktop app signing in to its own server needs, and the in-process register / sign-in glue
+        // that `cable`, the example, benchmarks and tests share.
         .target(name: "CableCeremonies", dependencies: ["CableClient", "CableRelyingParty", "CableCTAP"]),
 
         // MARK: Layer 5: the `cable` command and examples.

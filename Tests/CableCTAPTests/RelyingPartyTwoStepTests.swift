@@ -298,6 +298,32 @@ import Testing
         }
     }
 
+    @Test func aCredentialRemovedFromTheStoreIsRefusedAsUnknown() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("rp-two-step-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let store = CredentialRecordStore(fileURL: directory.appendingPathComponent("records.json"))
+        let phone = try TestAuthenticator(seed: 11)
+        let relyingParty = Self.relyingParty()
+        try store.add(Self.record(phone))
+        let lookup = { (id: [UInt8]) throws(RelyingPartyError) -> CredentialRecord? in
+            try store.list().first { $0.credentialID == id }
+        }
+        let (options, expected) = relyingParty.generateAuthenticationOptions(now: Self.now)
+        let response = try Self.authenticationResponse(phone, options: options)
+        let verified = try relyingParty.verifyAuthenticationResponse(response, expected: expected, now: Self.now, credential: lookup)
+        try store.recordUse(credentialID: verified.credentialID, signCount: verified.newSignCount, backedUp: verified.backedUp, at: Self.now)
+        #expect(try store.list().first?.signCount == 1)
+        let removed = try store.remove(credentialID: phone.credentialID)
+        #expect(removed.credentialID == phone.credentialID)
+        #expect(try store.list().isEmpty)
+        let later = try Self.authenticationResponse(phone, options: options, signCount: 2)
+        expectRPError(.unknownCredential) { () throws(RelyingPartyError) in
+            try relyingParty.verifyAuthenticationResponse(later, expected: expected, now: Self.now, credential: lookup)
+        }
+        expectRPError(.credentialNotFound) { () throws(RelyingPartyError) in try store.remove(credentialID: phone.credentialID) }
+    }
+
     // MARK: Malformed JSON
 
     @Test(arguments: [
