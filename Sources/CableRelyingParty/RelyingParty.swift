@@ -11,12 +11,14 @@ internal import CableCrypto
 /// known credential, user handle, client data, RP ID hash, flags, the signature with the stored key, and
 /// the signature counter.
 ///
-/// A web server uses the two-step API: ``generateRegistrationOptions(user:excludeCredentials:now:)`` then
-/// ``verifyRegistrationResponse(_:expected:now:)``, and ``generateAuthenticationOptions(allowCredentials:now:)``
-/// then ``verifyAuthenticationResponse(_:expected:now:credential:)``, on WebAuthn Level 3's JSON forms.
-/// The `…(clientDataJSON:…expectedChallenge:…)` entry points check the same rules on raw parts. Every
-/// public entry point checks the client data (type, challenge, origin, cross-origin state); there is no
-/// public path that verifies a bare client data hash.
+/// A web server uses the two-step API on WebAuthn Level 3's JSON forms:
+/// ``generateRegistrationOptions(user:excludeCredentials:origins:allowedTopOrigins:timeout:now:challenge:)``
+/// then ``verifyRegistrationResponse(_:expected:now:)``, and
+/// ``generateAuthenticationOptions(allowCredentials:origins:allowedTopOrigins:timeout:now:challenge:)`` then
+/// ``verifyAuthenticationResponse(_:expected:now:credential:)``. The
+/// `…(clientDataJSON:…expectedChallenge:…)` entry points check the same rules on raw parts. Every public
+/// entry point checks the client data (type, challenge, origin, cross-origin state); there is no public
+/// path that verifies a bare client data hash.
 public struct RelyingParty: Sendable {
     /// An identity provider's rules for which authenticators may register.
     public struct Policy: Hashable, Sendable {

@@ -341,6 +341,38 @@ import Testing
         #expect(error?.field == field)
     }
 
+    /// Hostile input: every single-byte change, truncation and splice of a valid response document is
+    /// either accepted (a change in an ignored member) or refused with a RelyingPartyError, never a trap.
+    @Test func mutatedResponseDocumentsAreRefusedWithTypedErrorsOrAccepted() throws {
+        let phone = try TestAuthenticator(seed: 12)
+        let relyingParty = Self.relyingParty()
+        let (options, expected) = relyingParty.generateRegistrationOptions(user: Self.user, now: Self.now)
+        let valid = try Self.registrationResponse(phone, options: options, attestation: .packedSelf).json
+        var rng = DeterministicRNG(seed: 0x5EED)
+        var accepted = 0
+        var refused: [String: Int] = [:]
+        for round in 0..<3000 {
+            var bytes = valid
+            switch round % 3 {
+            case 0: bytes[Int.random(in: 0..<bytes.count, using: &rng)] = UInt8.random(in: 0...255, using: &rng)
+            case 1: bytes = Array(bytes.prefix(Int.random(in: 0..<bytes.count, using: &rng)))
+            default:
+                let at = Int.random(in: 0..<bytes.count, using: &rng)
+                bytes.insert(contentsOf: Array("{\"a\":[1,\"b\"]},".utf8), at: at)
+            }
+            do throws(RelyingPartyError) {
+                let response = try RegistrationResponseJSON(json: bytes)
+                _ = try relyingParty.verifyRegistrationResponse(response, expected: expected, now: Self.now)
+                accepted += 1
+            } catch {
+                refused[error.code.rawValue, default: 0] += 1
+            }
+        }
+        #expect(refused.values.reduce(0, +) > 2500, "\(refused)")
+        #expect(refused["jsonMalformed"] ?? 0 > 1000, "\(refused)")
+        #expect(accepted + refused.values.reduce(0, +) == 3000)
+    }
+
     @Test func oversizedAndDeeplyNestedJSONIsRefusedBeforeDecoding() {
         let big = "{\"id\":\"" + String(repeating: "A", count: WebAuthnJSON.maxDocumentSize) + "\"}"
         expectRPError(.jsonMalformed) { () throws(RelyingPartyError) in try RegistrationResponseJSON(json: Array(big.utf8)) }
