@@ -19,7 +19,7 @@ struct RegistrationsCommand: ParsableCommand {
     static func store(at path: String, json: Bool) throws -> CredentialRecordStore {
         guard FileManager.default.fileExists(atPath: path) else {
             throw CeremonyOutput.failure(
-                "no relying-party store at \(path): pass the --rp-store that `cable register` wrote", step: "rp-store",
+                "no relying-party store at \(path): pass the --rp-store that `cable register` wrote", step: "store",
                 json: json)
         }
         return CredentialRecordStore(fileURL: URL(fileURLWithPath: path))
@@ -39,7 +39,7 @@ struct RegistrationsCommand: ParsableCommand {
             let store = try RegistrationsCommand.store(at: self.rpStore, json: self.json)
             let records: [CredentialRecord]
             do { records = try store.list() } catch {
-                throw CeremonyOutput.failure("cannot read \(self.rpStore): \(error.message)", step: "rp-store", json: self.json)
+                throw CeremonyOutput.failure("cannot read \(self.rpStore): \(error.message)", step: "store", json: self.json)
             }
             let dates = ISO8601DateFormatter()
             if self.json {

@@ -65,8 +65,10 @@ public struct PasskeyCeremonies: Sendable {
     ///
     /// - Parameters:
     ///   - userName: the account name; an existing account's user handle is reused and its passkeys excluded.
+    ///   - displayName: the name the phone shows for the account; `userName` when `nil`.
     ///   - friendlyName: what the user calls this passkey (shown in `registrations list`).
     ///   - timestamp: UNIX seconds for the QR code.
+    ///   - onEvent: progress, including the `.qrCode(url:)` to draw.
     public func register(
         userName: String, displayName: String? = nil, friendlyName: String? = nil, timestamp: Int64,
         onEvent: @escaping @Sendable (DesktopEvent) -> Void = { _ in }
@@ -102,7 +104,10 @@ public struct PasskeyCeremonies: Sendable {
     /// Signs in with a passkey on the phone: options (an empty allow list asks for a discoverable
     /// credential), getAssertion, then signature, counter and policy checks against the stored record.
     ///
-    /// - Parameter allowCredentials: credential IDs to allow; `nil` or empty for discoverable.
+    /// - Parameters:
+    ///   - allowCredentials: credential IDs to allow; `nil` or empty for discoverable.
+    ///   - timestamp: UNIX seconds for the QR code.
+    ///   - onEvent: progress, including the `.qrCode(url:)` to draw.
     public func signIn(
         allowCredentials: [[UInt8]]? = nil, timestamp: Int64, onEvent: @escaping @Sendable (DesktopEvent) -> Void = { _ in }
     ) async throws -> SignInOutcome {

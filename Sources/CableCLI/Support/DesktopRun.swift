@@ -20,7 +20,7 @@ enum DesktopRun {
         let listener: UDPAdvertListener
         do { listener = try await UDPAdvertListener.bind(host: listen.host, port: listen.port) } catch {
             throw CeremonyOutput.failure(
-                "cannot listen for adverts on \(options.advertListen): \(error)", step: "advert-listen", json: options.json)
+                "cannot listen for adverts on \(options.advertListen): \(error)", step: "listen", json: options.json)
         }
         let timeout = Duration.seconds(options.timeout)
         var logger = Logger(label: "cable.desktop")
