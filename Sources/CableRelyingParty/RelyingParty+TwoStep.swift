@@ -135,6 +135,9 @@ extension RelyingParty {
 
     /// Step one of a registration: the options to send to the browser and the state to keep.
     ///
+    /// The options carry no `hints`; a server that wants the phone (hybrid) flow first sets
+    /// `options.hints = ["hybrid"]` before sending them.
+    ///
     /// - Parameters:
     ///   - user: the account; reuse its user handle for every passkey of the account.
     ///   - excludeCredentials: the account's existing credentials, so an authenticator does not register twice.
@@ -162,7 +165,6 @@ extension RelyingParty {
             },
             authenticatorSelection: AuthenticatorSelectionCriteriaJSON(
                 residentKey: "required", requireResidentKey: true, userVerification: userVerification),
-            hints: ["hybrid"],
             attestation: self.policy.enforceAttestation ? "direct" : "none")
         let expected = ExpectedRegistration(
             challenge: Base64URLBytes(challenge), rpID: self.id, origins: origins ?? [self.origin],
@@ -240,7 +242,7 @@ extension RelyingParty {
         let options = PublicKeyCredentialRequestOptionsJSON(
             challenge: Base64URLBytes(challenge), timeout: Self.milliseconds(timeout), rpId: self.id,
             allowCredentials: allowCredentialIDs.map { PublicKeyCredentialDescriptorJSON(id: Base64URLBytes($0)) },
-            userVerification: self.policy.requireUserVerification ? "required" : "preferred", hints: ["hybrid"])
+            userVerification: self.policy.requireUserVerification ? "required" : "preferred")
         let expected = ExpectedAuthentication(
             challenge: Base64URLBytes(challenge), rpID: self.id, origins: origins ?? [self.origin],
             allowedTopOrigins: allowedTopOrigins, allowCredentials: allowCredentialIDs.map(Base64URLBytes.init),

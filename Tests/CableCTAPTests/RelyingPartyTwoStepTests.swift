@@ -92,6 +92,26 @@ import Testing
         #expect(record.userName == Self.user.name)
     }
 
+    /// What Chrome's `PublicKeyCredential.toJSON()` writes: every convenience member, a null attachment,
+    /// members this relying party does not know.
+    @Test func aBrowsersFullToJSONDocumentVerifies() throws {
+        let phone = try TestAuthenticator(seed: 13)
+        let relyingParty = Self.relyingParty()
+        let (options, expected) = relyingParty.generateRegistrationOptions(user: Self.user, now: Self.now)
+        let response = try Self.registrationResponse(phone, options: options)
+        let text = """
+            {"type":"public-key","id":"\(response.id)","rawId":"\(response.rawId.base64URL)",\
+            "authenticatorAttachment":null,"clientExtensionResults":{"credProps":{"rk":true}},\
+            "response":{"clientDataJSON":"\(response.response.clientDataJSON.base64URL)",\
+            "attestationObject":"\(response.response.attestationObject.base64URL)",\
+            "authenticatorData":"AAAA","transports":["hybrid","internal"],"publicKeyAlgorithm":-7,\
+            "publicKey":"MFkwEwYHKoZIzj0CAQ"},"futureMember":[1,{"x":null}]}
+            """
+        let parsed = try RegistrationResponseJSON(json: Array(text.utf8))
+        #expect(parsed.authenticatorAttachment == nil)
+        #expect(try relyingParty.verifyRegistrationResponse(parsed, expected: expected, now: Self.now).credentialID == phone.credentialID)
+    }
+
     @Test func theSafeRegistrationPathRefusesEveryClientDataFault() throws {
         let phone = try TestAuthenticator(seed: 2)
         let relyingParty = Self.relyingParty()
