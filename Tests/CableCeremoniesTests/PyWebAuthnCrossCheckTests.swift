@@ -255,4 +255,63 @@ import Testing
         #expect(cases.count == 10)
         try Self.compare(cases, expectations: expectations)
     }
+
+    // MARK: Options read by py_webauthn's strict options parser
+
+    @Test func py_webauthnReadsOurOptionsAsWeMeantThem() throws {
+        let relyingParty = RelyingParty(id: Self.rpID)
+        let existing = CredentialRecord(
+            credentialID: [1, 2, 3, 4], friendlyName: "old", aaguid: .zero, publicKey: try TestKey.cose(), signCount: 0,
+            userName: "alice", userHandle: [0xA1], attestationFormat: "none", createdAt: Date())
+        let (creation, _) = relyingParty.generateRegistrationOptions(
+            user: WebAuthnUser(id: [0xA1], name: "alice", displayName: "Alice"), excludeCredentials: [existing], now: Date())
+        let (request, _) = relyingParty.generateAuthenticationOptions(allowCredentials: [existing], now: Date())
+        var missingChallenge = try JSONSerialization.jsonObject(with: Data(creation.json)) as? [String: Any] ?? [:]
+        missingChallenge["challenge"] = nil
+        let brokenText = String(decoding: try JSONSerialization.data(withJSONObject: missingChallenge), as: UTF8.self)
+        func options(_ id: String, _ kind: String, _ text: String) -> Case {
+            Case(
+                id: id, kind: kind, credential: text, challenge: "", rpId: Self.rpID, origins: [],
+                requireUserVerification: false)
+        }
+        let cases = [
+            options("creation", "creationOptions", String(decoding: creation.json, as: UTF8.self)),
+            options("request", "requestOptions", String(decoding: request.json, as: UTF8.self)),
+            options("creation-without-challenge", "creationOptions", brokenText),
+        ]
+        let python = try #require(PythonVenv.interpreter, "Python venv .venv-tools not found: run `make venv`")
+        let input = FileManager.default.temporaryDirectory.appendingPathComponent("py-webauthn-\(UUID().uuidString).json")
+        defer { try? FileManager.default.removeItem(at: input) }
+        try JSONEncoder().encode(cases).write(to: input)
+        let output = try PythonVenv.run(python, script: PythonVenv.script("py_webauthn_verdicts.py"), arguments: [input.path])
+        let last = try #require(output.split(separator: "\n").last(where: { $0.hasPrefix("{") }), "\(output)")
+        let verdicts = try #require(try JSONDecoder().decode(JSONValue.self, from: Data(last.utf8))["verdicts"])
+
+        let c = try #require(verdicts["creation"])
+        #expect(c["ok"]?.bool == true, "\(c)")
+        #expect(c["challenge"]?.string == creation.challenge.base64URL)
+        #expect(c["rpId"]?.string == Self.rpID)
+        #expect(c["userId"]?.string == Base64URL.encode([0xA1]))
+        #expect(c["userName"]?.string == "alice")
+        #expect(c["algorithms"]?.array?.compactMap(\.int) == [-7])
+        #expect(c["excludeCredentials"]?.array?.compactMap(\.string) == [Base64URL.encode([1, 2, 3, 4])])
+        #expect(c["userVerification"]?.string == "required")
+        #expect(c["residentKey"]?.string == "required")
+        #expect(c["attestation"]?.string == "none")
+        #expect(c["timeout"]?.int == 300_000)
+
+        let r = try #require(verdicts["request"])
+        #expect(r["ok"]?.bool == true, "\(r)")
+        #expect(r["challenge"]?.string == request.challenge.base64URL)
+        #expect(r["rpId"]?.string == Self.rpID)
+        #expect(r["allowCredentials"]?.array?.compactMap(\.string) == [Base64URL.encode([1, 2, 3, 4])])
+        #expect(r["userVerification"]?.string == "required")
+
+        // A document without its challenge: both parsers refuse it.
+        #expect(verdicts["creation-without-challenge"]?["ok"]?.bool == false)
+        let ours = #expect(throws: RelyingPartyError.self) {
+            try PublicKeyCredentialCreationOptionsJSON(json: Array(brokenText.utf8))
+        }
+        #expect(ours?.field == "creationOptions.challenge")
+    }
 }
