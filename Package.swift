@@ -12,6 +12,7 @@ import PackageDescription
 let nio: [Target.Dependency] = ["NIOCore", "NIOPosix", "NIOHTTP1", "NIOWebSocket"]
     .map { .product(name: $0, package: "swift-nio") }
 let log: Target.Dependency = .product(name: "Logging", package: "swift-log")
+let grdb: Target.Dependency = .product(name: "GRDB", package: "GRDB.swift")
 let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
 
 let package = Package(
@@ -32,6 +33,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        // SQLite stores (phone credentials, relying-party records); on Linux GRDB links the system SQLite.
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
     ],
     targets: [
         // MARK: Layer 0: C libraries, each wrapped by exactly one Swift target.
@@ -48,8 +51,8 @@ let package = Package(
 
         // The package's one lock (pthread-backed, so ThreadSanitizer sees it; see LockedValue).
         .target(name: "CableLocking"),
-        // Bounded whole-file reads and crash-safe replacement, shared by the phone's and the RP's stores.
-        .target(name: "CableStorage"),
+        // The SQLite database of both credential stores (GRDB), and bounded whole-file reads.
+        .target(name: "CableStorage", dependencies: [grdb]),
 
         // MARK: Layer 1: foundations.
         .target(name: "CableCBOR"),
@@ -64,7 +67,7 @@ let package = Package(
         .target(name: "CableTunnel", dependencies: ["CableProtocol", "CableLocking", log] + nio),
         .target(
             name: "CableRelyingParty",
-            dependencies: ["CableCTAP", "CableCBOR", "CableCrypto", "CableProtocol", "CableLocking", "CableStorage"]
+            dependencies: ["CableCTAP", "CableCBOR", "CableCrypto", "CableProtocol", "CableLocking", "CableStorage", grdb]
         ),
 
         // MARK: Layer 4: roles.
@@ -75,7 +78,9 @@ let package = Package(
         ),
         .target(
             name: "CableAuthenticator",
-            dependencies: ["CableProtocol", "CableCTAP", "CableCBOR", "CableCrypto", "CableLocking", "CableStorage", log]
+            dependencies: [
+                "CableProtocol", "CableCTAP", "CableCBOR", "CableCrypto", "CableLocking", "CableStorage", grdb, log,
+            ]
         ),
 
         // Where the desktop role meets the relying party: the browser's part (WebAuthn JSON <-> CTAP2), which a
@@ -106,7 +111,7 @@ let package = Package(
             dependencies: [
                 "CableProtocol", "CableCrypto", "CableTerminalQR", "CableTunnel", "CableClient", "CableAuthenticator",
                 "CableRelyingParty", "CableCTAP", "CableTestSupport", "CableLocking", "CableCeremonies", log,
-                argumentParser,
+                argumentParser, "CableStorage", grdb,
             ],
             path: "Benchmarks/CableBenchmarks"
         ),

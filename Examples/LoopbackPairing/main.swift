@@ -23,12 +23,11 @@ let connector = WebSocketTunnelConnector(fixedService: service)
 let bus = InProcessAdvertBus()
 
 // 3. The phone: an authenticator model with a persona, and its hybrid driver.
-let authenticator = PhoneAuthenticator(persona: .authenticatorAndroid, store: CredentialStore())
+let authenticator = PhoneAuthenticator(persona: .authenticatorAndroid, store: InMemoryCredentialStore())
 let phone = HybridPhone(connector: connector, transmitter: bus)
 
 // 4. The desktop and its relying party (policy: this AAGUID only, attestation required).
-let records = CredentialRecordStore(fileURL: FileManager.default.temporaryDirectory
-    .appendingPathComponent("loopback-pairing-\(UUID().uuidString).json"))
+let records = InMemoryCredentialRecordStore()
 let ceremonies = PasskeyCeremonies(
     desktop: HybridDesktop(scanner: bus, connector: connector),
     relyingParty: RelyingParty(
@@ -60,4 +59,3 @@ let signIn = try await withPhone { try await ceremonies.signIn(timestamp: now, o
 print("signed in as \(signIn.userName), sign count \(signIn.signCount)")
 
 await relay.shutdown()
-try? FileManager.default.removeItem(at: records.fileURL)

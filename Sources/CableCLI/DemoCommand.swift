@@ -54,20 +54,17 @@ struct DemoCommand: AsyncParsableCommand {
             throw Output.failure("cannot start the tunnel service on loopback: \(error)")
         }
         Output.diagnostic("tunnel service listening on \(address)")
-        let workDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("cable-demo-\(UUID().uuidString)")
-        try? FileManager.default.createDirectory(at: workDirectory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: workDirectory) }
 
         let bus = InProcessAdvertBus()
         let connector = WebSocketTunnelConnector(fixedService: serviceURL)
-        let authenticator = PhoneAuthenticator(persona: persona, store: CredentialStore(), logger: quietLogger)
+        let authenticator = PhoneAuthenticator(persona: persona, store: InMemoryCredentialStore(), logger: quietLogger)
         let phone = HybridPhone(connector: connector, transmitter: bus, logger: quietLogger)
         let ceremonies = PasskeyCeremonies(
             desktop: HybridDesktop(scanner: bus, connector: connector, timeouts: .all(.seconds(30)), logger: quietLogger),
             relyingParty: RelyingParty(
                 id: self.rpId,
                 policy: RelyingParty.Policy(allowedAAGUIDs: [persona.aaguid], enforceAttestation: persona.attestation == .packed)),
-            records: CredentialRecordStore(fileURL: workDirectory.appendingPathComponent("rp-store.json")))
+            records: InMemoryCredentialRecordStore())
         Output.diagnostic("phone model: \(persona); relying party \(self.rpId) allows only \(persona.aaguid)")
 
         let user = self.user

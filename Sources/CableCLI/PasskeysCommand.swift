@@ -14,16 +14,23 @@ struct PasskeysCommand: ParsableCommand {
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List the stored passkeys.")
 
-        @Option(help: "The phone's credential store (JSON).")
-        var store = "cable-phone-store.json"
+        @Option(help: "The phone's credential store (default: $XDG_DATA_HOME/cable/passkeys.sqlite, else ~/.local/share/cable/passkeys.sqlite).")
+        var store: String?
 
         @Flag(help: "Print one JSON object as the last line of stdout.")
         var json = false
 
         func run() throws {
+            let location = try StoreLocation.resolve(self.store, defaultName: StoreLocation.phoneFileName, create: false)
+            let path = location.url.path
             let credentials: [StoredCredential]
-            do { credentials = try CredentialStore(fileURL: URL(fileURLWithPath: self.store), createIfMissing: false).list() } catch {
-                throw Output.failure("cannot read \(self.store): \(error)")
+            if location.isDefault, !FileManager.default.fileExists(atPath: path) {
+                // Nothing registered yet on this account; a path given with --store must exist.
+                credentials = []
+            } else {
+                do { credentials = try SQLiteCredentialStore(fileURL: location.url, createIfMissing: false).list() } catch {
+                    throw Output.failure("cannot read \(path): \(error.reason)")
+                }
             }
             if self.json {
                 let items = credentials.map { c -> String in
@@ -41,7 +48,7 @@ struct PasskeysCommand: ParsableCommand {
                 print(line.text)
                 return
             }
-            if credentials.isEmpty { print("no passkeys in \(self.store)") }
+            if credentials.isEmpty { print("no passkeys in \(path)") }
             for c in credentials {
                 print("\(c.idBase64URL)  \(c.rpID)  \(c.userName ?? "-")  signCount \(c.signCount)  \(c.aaguid.uuidString)")
             }
@@ -54,13 +61,14 @@ struct PasskeysCommand: ParsableCommand {
         @Argument(help: "The credential ID, as `list` prints it.")
         var id: String
 
-        @Option(help: "The phone's credential store (JSON).")
-        var store = "cable-phone-store.json"
+        @Option(help: "The phone's credential store (default: $XDG_DATA_HOME/cable/passkeys.sqlite, else ~/.local/share/cable/passkeys.sqlite).")
+        var store: String?
 
         func run() throws {
             guard let raw = Base64URL.decode(self.id) else { throw Output.failure("\(self.id) is not a base64url credential ID") }
+            let location = try StoreLocation.resolve(self.store, defaultName: StoreLocation.phoneFileName, create: false)
             do {
-                try CredentialStore(fileURL: URL(fileURLWithPath: self.store), createIfMissing: false).delete(id: raw)
+                try SQLiteCredentialStore(fileURL: location.url, createIfMissing: false).delete(id: raw)
             } catch {
                 throw Output.failure("cannot delete \(self.id): \(error)")
             }

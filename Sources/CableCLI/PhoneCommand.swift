@@ -9,8 +9,8 @@ import Logging
 
 /// Options that choose and store the phone-side authenticator model.
 struct PhoneModelOptions: ParsableArguments, Sendable {
-    @Option(help: "The phone's credential store (JSON; created if missing).")
-    var store = "cable-phone-store.json"
+    @Option(help: "The phone's credential store (SQLite, created if missing; a JSON store is imported once). Default: $XDG_DATA_HOME/cable/passkeys.sqlite, else ~/.local/share/cable/passkeys.sqlite.")
+    var store: String?
 
     @Option(help: "Which authenticator it acts as: \(AuthenticatorPersona.all.map(\.name).joined(separator: ", ")).")
     var persona: String?
@@ -82,8 +82,11 @@ struct PhoneCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let store: CredentialStore
-        do { store = try CredentialStore(fileURL: URL(fileURLWithPath: self.model.store)) } catch {
+        let store: SQLiteCredentialStore
+        do {
+            let location = try StoreLocation.resolve(self.model.store, defaultName: StoreLocation.phoneFileName, create: true)
+            store = try SQLiteCredentialStore(fileURL: location.url)
+        } catch let error as CredentialStoreError {
             throw Output.failure("phone credential store: \(error)")
         }
         let persona = self.model.resolvedPersona
@@ -111,6 +114,10 @@ struct PhoneCommand: AsyncParsableCommand {
                 Output.diagnostic("phone: \(PhoneEventText.describe(event))")
             }
             await transmitter.close()
+            // The desktop only saw CTAP1_ERR_OTHER; the passkey it may now trust has no key behind it.
+            if let failure = authenticator.storeFailure {
+                throw Output.failure("phone: the credential store failed, the ceremony did not complete: \(failure)")
+            }
             print("phone: answered \(answered) request\(answered == 1 ? "" : "s"); the desktop ended the session")
             if self.json {
                 var line = JSONLine()
@@ -121,8 +128,13 @@ struct PhoneCommand: AsyncParsableCommand {
                 line.add("statuses", raw: "[" + statuses.values.map { "\"0x" + String($0, radix: 16, uppercase: true) + "\"" }.joined(separator: ", ") + "]")
                 print(line.text)
             }
+        } catch let exit as ExitCode {
+            throw exit
         } catch {
             await transmitter.close()
+            if let failure = authenticator.storeFailure {
+                throw Output.failure("phone: the credential store failed: \(failure) (then: \(error))")
+            }
             throw Output.failure("phone: \(error)")
         }
     }

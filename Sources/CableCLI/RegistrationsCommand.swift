@@ -12,34 +12,38 @@ struct RegistrationsCommand: ParsableCommand {
         subcommands: [List.self, Remove.self]
     )
 
-    /// The default matches `register` / `sign-in`'s `--rp-store`.
-    static let defaultStore = "cable-rp-store.json"
-
-    /// The store at `path`, which must exist: a mistyped path is an error, not an empty list.
-    static func store(at path: String, json: Bool) throws -> CredentialRecordStore {
-        guard FileManager.default.fileExists(atPath: path) else {
+    /// The store at `path` (default: the per-user registrations store that `register` / `sign-in` use), which
+    /// must exist: a mistyped path is an error, not an empty list.
+    static func store(at path: String?, json: Bool) throws -> (store: any CredentialRecordStore, path: String) {
+        let location = try StoreLocation.resolve(path, defaultName: StoreLocation.relyingPartyFileName, create: false)
+        guard FileManager.default.fileExists(atPath: location.url.path) else {
             throw CeremonyOutput.failure(
-                "no relying-party store at \(path): pass the --rp-store that `cable register` wrote", step: "store",
-                json: json)
+                "no relying-party store at \(location.url.path): pass the --rp-store that `cable register` wrote",
+                step: "store", json: json)
         }
-        return CredentialRecordStore(fileURL: URL(fileURLWithPath: path))
+        do {
+            return (try SQLiteCredentialRecordStore(fileURL: location.url, createIfMissing: false), location.url.path)
+        } catch {
+            throw CeremonyOutput.failure(
+                "cannot open the relying-party store \(location.url.path): \(error.message)", step: "store", json: json)
+        }
     }
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "List the registered passkeys: credential ID, user, AAGUID, sign count, created.")
 
-        @Option(help: "The relying party's record of registered credentials (JSON).")
-        var rpStore = RegistrationsCommand.defaultStore
+        @Option(help: "The relying party's record of registered credentials (default: registrations.sqlite in the per-user data directory).")
+        var rpStore: String?
 
         @Flag(help: "Print one JSON object as the last line of stdout.")
         var json = false
 
         func run() throws {
-            let store = try RegistrationsCommand.store(at: self.rpStore, json: self.json)
+            let (store, path) = try RegistrationsCommand.store(at: self.rpStore, json: self.json)
             let records: [CredentialRecord]
             do { records = try store.list() } catch {
-                throw CeremonyOutput.failure("cannot read \(self.rpStore): \(error.message)", step: "store", json: self.json)
+                throw CeremonyOutput.failure("cannot read \(path): \(error.message)", step: "store", json: self.json)
             }
             let dates = ISO8601DateFormatter()
             if self.json {
@@ -62,7 +66,7 @@ struct RegistrationsCommand: ParsableCommand {
                 print(line.text)
                 return
             }
-            if records.isEmpty { Output.diagnostic("no registrations in \(self.rpStore)") }
+            if records.isEmpty { Output.diagnostic("no registrations in \(path)") }
             for r in records {
                 print(
                     "\(r.credentialIDBase64URL)  \(r.userName)  \(r.aaguid.uuidString)  signCount \(r.signCount)  "
@@ -78,22 +82,22 @@ struct RegistrationsCommand: ParsableCommand {
         @Argument(help: "The credential ID (base64url), as `list` prints it.")
         var id: String
 
-        @Option(help: "The relying party's record of registered credentials (JSON).")
-        var rpStore = RegistrationsCommand.defaultStore
+        @Option(help: "The relying party's record of registered credentials (default: registrations.sqlite in the per-user data directory).")
+        var rpStore: String?
 
         func run() throws {
             guard let credentialID = Base64URL.decode(self.id), !credentialID.isEmpty else {
                 throw Output.failure(
                     "\(self.id.prefix(80)) is not a credential ID: expected unpadded base64url, as `cable registrations list` prints it")
             }
-            let store = try RegistrationsCommand.store(at: self.rpStore, json: false)
+            let (store, path) = try RegistrationsCommand.store(at: self.rpStore, json: false)
             let removed: CredentialRecord
             do { removed = try store.remove(credentialID: credentialID) } catch {
                 if error.code == .credentialNotFound {
                     throw Output.failure(
-                        "no registration with credential ID \(self.id) in \(self.rpStore); `cable registrations list` shows the IDs")
+                        "no registration with credential ID \(self.id) in \(path); `cable registrations list` shows the IDs")
                 }
-                throw Output.failure("cannot remove \(self.id) from \(self.rpStore): \(error.message)")
+                throw Output.failure("cannot remove \(self.id) from \(path): \(error.message)")
             }
             print("removed \(removed.credentialIDBase64URL) (user \(removed.userName), authenticator \(removed.aaguid.uuidString))")
         }

@@ -48,12 +48,12 @@ public struct PasskeyCeremonies: Sendable {
     /// The relying party and its policy (AAGUID allow and block lists, enforced attestation).
     public let relyingParty: RelyingParty
     /// Where the relying party keeps registered credentials.
-    public let records: CredentialRecordStore
+    public let records: any CredentialRecordStore
     /// The browser's part.
     public let client: WebAuthnClient
 
     /// Glue for a relying party whose pages are at `https://<rp id>`.
-    public init(desktop: HybridDesktop, relyingParty: RelyingParty, records: CredentialRecordStore) {
+    public init(desktop: HybridDesktop, relyingParty: RelyingParty, records: any CredentialRecordStore) {
         self.desktop = desktop
         self.relyingParty = relyingParty
         self.records = records

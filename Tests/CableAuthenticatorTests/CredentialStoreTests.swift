@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import CableAuthenticator
 import CableCTAP
 import CableCrypto
@@ -5,6 +8,8 @@ import CableTestSupport
 import Foundation
 import Testing
 
+/// The phone's stores: the SQLite store on disk (and the import of the JSON store it replaces), and the
+/// in-memory store, through the same ``CredentialStore`` calls.
 @Suite struct CredentialStoreTests {
     /// A credential with a deterministic key.
     static func credential(
@@ -29,240 +34,398 @@ import Testing
         )
     }
 
-    /// The store file parsed by Foundation's JSON parser (an independent reader).
-    static func document(at url: URL) throws -> [String: Any] {
-        let object = try JSONSerialization.jsonObject(with: Data(contentsOf: url))
-        return try #require(object as? [String: Any])
-    }
-
-    static func storedCount(at url: URL) throws -> Int {
-        try #require(try self.document(at: url)["credentials"] as? [Any]).count
-    }
-
-    // MARK: - Creation and persistence
-
-    @Test func aNewStoreFileIsCreatedEmptyWithOwnerOnlyPermissions() async throws {
+    /// The two implementations, each fresh.
+    static func eachStore(_ body: (any CredentialStore) throws -> Void) async throws {
+        try body(InMemoryCredentialStore())
         try await withTemporaryDirectory { directory in
-            let url = directory.appendingPathComponent("phone.json")
-            let store = try CredentialStore(fileURL: url)
-            #expect(store.fileURL?.path == url.path)
-            #expect(try permissions(of: url) == 0o600)
-            let document = try Self.document(at: url)
-            #expect(document["version"] as? Int == 1)
-            #expect(try Self.storedCount(at: url) == 0)
-            #expect(try fileNames(in: directory) == ["phone.json"])
+            try body(try SQLiteCredentialStore(fileURL: directory.appendingPathComponent("passkeys.sqlite")))
         }
     }
 
-    @Test func listingAMissingFileCreatesNothingWhenAskedNotTo() async throws {
+    /// Overwrites the big-endian 32-bit field at `offset` of the SQLite header (user_version at 60,
+    /// application_id at 68: sqlite.org/fileformat2.html), as another program would leave it.
+    static func patchHeader(_ url: URL, offset: UInt64, value: UInt32) throws {
+        let handle = try FileHandle(forUpdating: url)
+        defer { try? handle.close() }
+        try handle.seek(toOffset: offset)
+        try handle.write(contentsOf: withUnsafeBytes(of: value.bigEndian) { Data($0) })
+    }
+
+    // MARK: - The calls, on both implementations
+
+    @Test func listIsMostRecentFirstWithLaterAdditionsFirstOnTies() async throws {
+        try await Self.eachStore { store in
+            try store.add(try Self.credential(id: [1], createdAt: 100))
+            try store.add(try Self.credential(id: [2], createdAt: 300))
+            try store.add(try Self.credential(id: [3], createdAt: 100))
+            #expect(try store.list().map(\.id) == [[2], [3], [1]], "\(type(of: store))")
+        }
+    }
+
+    @Test func credentialsForARelyingPartyAreOnlyThatRelyingParty() async throws {
+        try await Self.eachStore { store in
+            try store.add(try Self.credential(id: [1], rpID: "a.example"))
+            try store.add(try Self.credential(id: [2], rpID: "b.example"))
+            #expect(try store.credentials(forRP: "b.example").map(\.id) == [[2]])
+            #expect(try store.credential(id: [1])?.rpID == "a.example")
+            #expect(try store.credential(id: [9]) == nil)
+        }
+    }
+
+    @Test func deleteRemovesOnlyThatCredentialAndAnUnknownIDIsCredentialNotFound() async throws {
+        try await Self.eachStore { store in
+            try store.add(try Self.credential(id: [1]))
+            try store.add(try Self.credential(id: [2], createdAt: 2_000_000_000))
+            try store.delete(id: [1])
+            #expect(try store.list().map(\.id) == [[2]])
+            let error = #expect(throws: CredentialStoreError.self) { try store.delete(id: [1]) }
+            #expect(error?.code == .credentialNotFound)
+        }
+    }
+
+    @Test func aDuplicateIDIsRefused() async throws {
+        try await Self.eachStore { store in
+            try store.add(try Self.credential(id: [1]))
+            let error = #expect(throws: CredentialStoreError.self) { try store.add(try Self.credential(id: [1], seed: 2)) }
+            #expect(error?.code == .duplicateCredential)
+            #expect(try store.list().count == 1)
+        }
+    }
+
+    @Test func theCounterStopsAtItsMaximumInsteadOfWrapping() async throws {
+        try await Self.eachStore { store in
+            try store.add(try Self.credential(id: [1], signCount: UInt32.max - 1))
+            #expect(try store.incrementCounter(id: [1]).signCount == UInt32.max)
+            #expect(try store.incrementCounter(id: [1]).signCount == UInt32.max)
+            #expect(try store.credential(id: [1])?.signCount == UInt32.max)
+            let error = #expect(throws: CredentialStoreError.self) { _ = try store.incrementCounter(id: [2]) }
+            #expect(error?.code == .credentialNotFound)
+        }
+    }
+
+    @Test func aFullStoreRefusesMore() async throws {
+        let store = InMemoryCredentialStore()
+        let key = try P256.PrivateKey(derivedFromSeed: Array(repeating: 7, count: 32))
+        for index in 0..<CredentialStoreLimits.maxCredentialCount {
+            try store.add(
+                StoredCredential(
+                    id: [UInt8(index >> 8), UInt8(index & 0xFF)], rpID: "a.example", userHandle: [1],
+                    createdAt: Date(timeIntervalSince1970: 0), aaguid: .zero, privateKey: key))
+        }
+        let error = #expect(throws: CredentialStoreError.self) { try store.add(try Self.credential(id: [0xFF, 0xFF, 0xFF])) }
+        #expect(error?.code == .storeFull)
+    }
+
+    // MARK: - The SQLite file
+
+    @Test func aNewStoreIsASQLiteFileWithOwnerOnlyPermissions() async throws {
         try await withTemporaryDirectory { directory in
-            let url = directory.appendingPathComponent("phone.json")
-            let store = try CredentialStore(fileURL: url, createIfMissing: false)
-            #expect(try store.list().isEmpty)
-            #expect(try fileNames(in: directory).isEmpty)
+            let url = directory.appendingPathComponent("passkeys.sqlite")
+            let store = try SQLiteCredentialStore(fileURL: url)
             try store.add(try Self.credential(id: [1]))
             #expect(try permissions(of: url) == 0o600)
-            #expect(try Self.storedCount(at: url) == 1)
+            #expect(Array(try Data(contentsOf: url).prefix(16)) == Array("SQLite format 3".utf8) + [0])
+            for name in try fileNames(in: directory) {
+                #expect(try permissions(of: directory.appendingPathComponent(name)) == 0o600, "\(name)")
+            }
+        }
+    }
+
+    @Test func aMissingFileIsAnErrorWhenAskedNotToCreateIt() async throws {
+        try await withTemporaryDirectory { directory in
+            let url = directory.appendingPathComponent("passkeys.sqlite")
+            let error = #expect(throws: CredentialStoreError.self) {
+                try SQLiteCredentialStore(fileURL: url, createIfMissing: false)
+            }
+            #expect(error?.code == .unreadable)
+            #expect(error?.reason.contains("does not exist") == true)
+            let names: [String] = try fileNames(in: directory)
+            #expect(names.isEmpty)
         }
     }
 
     @Test func credentialsSurviveReopeningExactly() async throws {
         try await withTemporaryDirectory { directory in
-            let url = directory.appendingPathComponent("phone.json")
-            let phone = Phone(store: try CredentialStore(fileURL: url))
-            _ = try await phone.register(user: .alice)
-            _ = try await phone.register(rpID: "other.example", user: .bob)
-            _ = try await phone.send(.getAssertion(Fixtures.getAssertion()))
-
-            let reopened = try CredentialStore(fileURL: url)
-            #expect(try reopened.list() == (try phone.store.list()))
-            #expect(try reopened.list().count == 2)
-            #expect(try reopened.credentials(forRP: "login.example.com").first?.signCount == 1)
-        }
-    }
-
-    @Test func everyChangeLeavesValidJSONAndNoTemporaryFile() async throws {
-        try await withTemporaryDirectory { directory in
-            let url = directory.appendingPathComponent("phone.json")
-            let store = try CredentialStore(fileURL: url)
-            var expected = 0
-            let changes: [(CredentialStore) throws -> Int] = [
-                {
-                    try $0.add(try Self.credential(id: [1], seed: 1))
-                    return 1
-                },
-                {
-                    try $0.add(try Self.credential(id: [2], seed: 2))
-                    return 1
-                },
-                {
-                    _ = try $0.incrementCounter(id: [1])
-                    return 0
-                },
-                {
-                    try $0.delete(id: [2])
-                    return -1
-                },
-                {
-                    try $0.add(try Self.credential(id: [3], seed: 3))
-                    return 1
-                },
-            ]
-            for change in changes {
-                expected += try change(store)
-                #expect(try Self.storedCount(at: url) == expected)
-                #expect(try fileNames(in: directory) == ["phone.json"])
-                #expect(try permissions(of: url) == 0o600)
+            let url = directory.appendingPathComponent("passkeys.sqlite")
+            let credentials = [try Self.credential(id: [1], seed: 1), try Self.credential(id: Array(repeating: 9, count: 1023), seed: 2)]
+            do {
+                let store = try SQLiteCredentialStore(fileURL: url)
+                for credential in credentials { try store.add(credential) }
+                _ = try store.incrementCounter(id: [1])
             }
+            let reopened = try SQLiteCredentialStore(fileURL: url)
+            var expected = credentials
+            expected[0] = try Self.credential(id: [1], signCount: 1, seed: 1)
+            #expect(try reopened.list().sorted { $0.id.count < $1.id.count } == expected)
         }
     }
 
-    @Test func aRewriteRestoresOwnerOnlyPermissions() async throws {
+    @Test func twoInstancesSeeEachOthersChanges() async throws {
         try await withTemporaryDirectory { directory in
-            let url = directory.appendingPathComponent("phone.json")
-            let store = try CredentialStore(fileURL: url)
-            try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: url.path)
-            try store.add(try Self.credential(id: [1]))
-            #expect(try permissions(of: url) == 0o600)
-        }
-    }
-
-    @Test func theFileHoldsTheDocumentedMembers() async throws {
-        try await withTemporaryDirectory { directory in
-            let url = directory.appendingPathComponent("phone.json")
-            let credential = try Self.credential(id: [0xFB, 0xFF], createdAt: 1_764_000_000.123, signCount: 5)
-            try CredentialStore(fileURL: url).add(credential)
-            let records = try #require(try Self.document(at: url)["credentials"] as? [[String: Any]])
-            let record = try #require(records.first)
-            #expect(record["id"] as? String == base64URL([0xFB, 0xFF]))
-            #expect(record["rpId"] as? String == "login.example.com")
-            #expect(record["userHandle"] as? String == base64URL(Array("handle-1".utf8)))
-            #expect(record["signCount"] as? Int == 5)
-            #expect(record["createdAt"] as? String == "2025-11-24T16:00:00.123Z")
-            #expect(record["aaguid"] as? String == "de1e552d-db1d-4423-a619-566b625cdc84")
-            #expect(record["privateKey"] as? String == hexString(credential.privateKey.rawScalar.bytes))
-        }
-    }
-
-    // MARK: - Reading and changing
-
-    @Test func listIsMostRecentFirstWithLaterAdditionsFirstOnTies() throws {
-        let store = CredentialStore()
-        try store.add(try Self.credential(id: [1], createdAt: 100))
-        try store.add(try Self.credential(id: [2], createdAt: 300))
-        try store.add(try Self.credential(id: [3], createdAt: 200))
-        try store.add(try Self.credential(id: [4], createdAt: 300))
-        #expect(try store.list().map(\.id) == [[4], [2], [3], [1]])
-    }
-
-    @Test func credentialsForARelyingPartyAreOnlyThatRelyingParty() throws {
-        let store = CredentialStore()
-        try store.add(try Self.credential(id: [1], rpID: "a.example"))
-        try store.add(try Self.credential(id: [2], rpID: "b.example"))
-        #expect(try store.credentials(forRP: "a.example").map(\.id) == [[1]])
-        #expect(try store.credentials(forRP: "c.example").isEmpty)
-    }
-
-    @Test func deleteRemovesOnlyThatCredentialAndAnUnknownIDIsCredentialNotFound() throws {
-        let store = CredentialStore()
-        try store.add(try Self.credential(id: [1]))
-        try store.add(try Self.credential(id: [2]))
-        try store.delete(id: [1])
-        #expect(try store.list().map(\.id) == [[2]])
-        let error = #expect(throws: CredentialStoreError.self) { try store.delete(id: [1]) }
-        #expect(error?.code == .credentialNotFound)
-    }
-
-    @Test func aDuplicateIDIsRefused() throws {
-        let store = CredentialStore()
-        try store.add(try Self.credential(id: [1], seed: 1))
-        let error = #expect(throws: CredentialStoreError.self) { try store.add(try Self.credential(id: [1], seed: 2)) }
-        #expect(error?.code == .duplicateCredential)
-        #expect(try store.list().count == 1)
-    }
-
-    @Test func theCounterStopsAtItsMaximumInsteadOfWrapping() throws {
-        let store = CredentialStore()
-        try store.add(try Self.credential(id: [1], signCount: .max - 1))
-        #expect(try store.incrementCounter(id: [1]).signCount == .max)
-        #expect(try store.incrementCounter(id: [1]).signCount == .max)
-        let error = #expect(throws: CredentialStoreError.self) { try store.incrementCounter(id: [9]) }
-        #expect(error?.code == .credentialNotFound)
-    }
-
-    @Test func aDeletionByAnotherProcessIsNotUndoneByTheNextWrite() async throws {
-        try await withTemporaryDirectory { directory in
-            let url = directory.appendingPathComponent("phone.json")
-            let phoneSide = try CredentialStore(fileURL: url)
+            let url = directory.appendingPathComponent("passkeys.sqlite")
+            let phoneSide = try SQLiteCredentialStore(fileURL: url)
+            let cliSide = try SQLiteCredentialStore(fileURL: url)
             try phoneSide.add(try Self.credential(id: [1]))
-            try phoneSide.add(try Self.credential(id: [2]))
-
-            // `cable passkeys delete` in another process: another store on the same file.
-            try CredentialStore(fileURL: url).delete(id: [1])
-            #expect(try phoneSide.credential(id: [1]) == nil)
-            try phoneSide.add(try Self.credential(id: [3]))
-            #expect(try CredentialStore(fileURL: url).list().map(\.id) == [[3], [2]])
+            try cliSide.add(try Self.credential(id: [2], createdAt: 2_000_000_000))
+            try cliSide.delete(id: [1])
+            try phoneSide.add(try Self.credential(id: [3], createdAt: 2_100_000_000))
+            #expect(try phoneSide.list().map(\.id) == [[3], [2]], "a deletion elsewhere is not undone by the next write")
+            #expect(try cliSide.list().map(\.id) == [[3], [2]])
         }
     }
 
-    @Test func concurrentAdditionsAreAllKept() async throws {
+    @Test func concurrentAdditionsThroughSeparateConnectionsAreAllKept() async throws {
         try await withTemporaryDirectory { directory in
-            let url = directory.appendingPathComponent("phone.json")
-            let store = try CredentialStore(fileURL: url)
-            let key = try P256.PrivateKey()
+            let url = directory.appendingPathComponent("passkeys.sqlite")
+            let stores = try (0..<4).map { _ in try SQLiteCredentialStore(fileURL: url) }
             try await withThrowingTaskGroup(of: Void.self) { group in
-                for index in 0..<40 {
+                for (index, store) in stores.enumerated() {
                     group.addTask {
-                        try store.add(
-                            StoredCredential(
-                                id: [UInt8(index)],
-                                rpID: "x.example",
-                                userHandle: [1],
-                                createdAt: Date(),
-                                aaguid: .zero,
-                                privateKey: key
-                            )
-                        )
+                        for round in 0..<10 {
+                            try store.add(try Self.credential(id: [UInt8(index), UInt8(round)], seed: UInt64(index * 10 + round)))
+                        }
                     }
                 }
                 try await group.waitForAll()
             }
-            #expect(try Self.storedCount(at: url) == 40)
-            #expect(try fileNames(in: directory) == ["phone.json"])
+            #expect(try SQLiteCredentialStore(fileURL: url).list().count == 40)
         }
     }
 
-    @Test func anInMemoryStoreHasNoFile() throws {
-        let store = CredentialStore()
-        #expect(store.fileURL == nil)
-        try store.add(try Self.credential(id: [1]))
-        #expect(try store.list().count == 1)
+    @Test func aNewerSchemaIsATypedErrorAndTheFileIsLeftUntouched() async throws {
+        try await withTemporaryDirectory { directory in
+            let url = directory.appendingPathComponent("passkeys.sqlite")
+            do { try SQLiteCredentialStore(fileURL: url).add(try Self.credential(id: [1])) }
+            try Self.patchHeader(url, offset: 60, value: UInt32(SQLiteCredentialStore.schemaVersion + 1))
+            let before = try Data(contentsOf: url)
+            let error = #expect(throws: CredentialStoreError.self) { try SQLiteCredentialStore(fileURL: url) }
+            #expect(error?.code == .unsupportedVersion)
+            #expect(error?.reason.contains("schema version \(SQLiteCredentialStore.schemaVersion + 1)") == true)
+            #expect(try Data(contentsOf: url) == before)
+        }
     }
 
-    @Test func aFullStoreRefusesMore() throws {
-        let store = CredentialStore()
-        let key = try P256.PrivateKey()
-        for index in 0..<CredentialStore.maxCredentialCount {
-            try store.add(
-                StoredCredential(
-                    id: [UInt8(index >> 8), UInt8(index & 0xFF)],
-                    rpID: "x.example",
-                    userHandle: [1],
-                    createdAt: Date(timeIntervalSince1970: 0),
-                    aaguid: .zero,
-                    privateKey: key
-                )
-            )
+    @Test func anotherApplicationsDatabaseIsRefusedUntouched() async throws {
+        try await withTemporaryDirectory { directory in
+            let url = directory.appendingPathComponent("passkeys.sqlite")
+            do { _ = try SQLiteCredentialStore(fileURL: url) }
+            try Self.patchHeader(url, offset: 68, value: 0x1234_5678)
+            let before = try Data(contentsOf: url)
+            let error = #expect(throws: CredentialStoreError.self) { try SQLiteCredentialStore(fileURL: url) }
+            #expect(error?.code == .corrupted)
+            #expect(try Data(contentsOf: url) == before)
         }
-        let error = #expect(throws: CredentialStoreError.self) {
-            try store.add(try Self.credential(id: [0xFF, 0xFF, 0xFF]))
-        }
-        #expect(error?.code == .storeFull)
     }
 
-    // MARK: - Damaged files
+    @Test func aDamagedDatabaseIsATypedErrorNeverACrash() async throws {
+        try await withTemporaryDirectory { directory in
+            let url = directory.appendingPathComponent("passkeys.sqlite")
+            do {
+                let store = try SQLiteCredentialStore(fileURL: url)
+                for index in 0..<20 { try store.add(try Self.credential(id: [UInt8(index)], seed: UInt64(index + 1))) }
+            }
+            let valid = try Data(contentsOf: url)
+            var cases: [(String, Data)] = [
+                ("header only", valid.prefix(100)),
+                ("garbage", Data("this is not a database at all".utf8)),
+            ]
+            var scrambled = valid
+            for offset in stride(from: 100, to: scrambled.count, by: 7) { scrambled[offset] ^= 0x5A }
+            cases.append(("scrambled pages", scrambled))
+            var badHeader = valid
+            badHeader.replaceSubrange(16..<18, with: [0x00, 0x03])  // page size 3: not a power of two
+            cases.append(("impossible page size", badHeader))
+            for (name, bytes) in cases {
+                try bytes.write(to: url)
+                // Opening or reading fails with a typed error (a scrambled file may open and fail on reading).
+                let error = #expect(throws: CredentialStoreError.self, "\(name)") {
+                    _ = try SQLiteCredentialStore(fileURL: url).list()
+                }
+                #expect(error?.code == .corrupted || error?.code == .unreadable, "\(name): \(error.map(String.init(describing:)) ?? "-")")
+                #expect(try Data(contentsOf: url) == bytes, "\(name): the file was changed")
+            }
+        }
+    }
 
-    /// A valid store file's JSON object with one credential, to damage.
+    @Test func aFileOverTheSizeLimitIsRefusedUnread() async throws {
+        try await withTemporaryDirectory { directory in
+            let url = directory.appendingPathComponent("passkeys.sqlite")
+            do { _ = try SQLiteCredentialStore(fileURL: url) }
+            let handle = try FileHandle(forUpdating: url)
+            try handle.truncate(atOffset: UInt64(SQLiteCredentialStore.maxFileSize + 1))  // sparse
+            try handle.close()
+            let error = #expect(throws: CredentialStoreError.self) { try SQLiteCredentialStore(fileURL: url) }
+            #expect(error?.code == .fileTooLarge)
+        }
+    }
+
+    @Test func aDirectoryInPlaceOfTheFileIsUnreadable() async throws {
+        try await withTemporaryDirectory { directory in
+            let error = #expect(throws: CredentialStoreError.self) { try SQLiteCredentialStore(fileURL: directory) }
+            #expect(error?.code == .unreadable)
+        }
+    }
+
+    @Test(.timeLimit(.minutes(1))) func aFIFOInPlaceOfTheFileIsUnreadableWithoutBlocking() async throws {
+        try await withTemporaryDirectory { directory in
+            let url = directory.appendingPathComponent("passkeys.sqlite")
+            try #require(mkfifo(url.path, 0o600) == 0)
+            let error = #expect(throws: CredentialStoreError.self) { try SQLiteCredentialStore(fileURL: url) }
+            #expect(error?.code == .unreadable)
+        }
+    }
+
+    @Test func aMissingDirectoryIsAWriteFailure() async throws {
+        try await withTemporaryDirectory { directory in
+            let url = directory.appendingPathComponent("absent/passkeys.sqlite")
+            let error = #expect(throws: CredentialStoreError.self) { try SQLiteCredentialStore(fileURL: url) }
+            #expect(error?.code == .writeFailed)
+            #expect(error?.reason.contains("No such file or directory") == true)
+        }
+    }
+
+    // MARK: - A write that fails
+
+    /// Runs `body` with a tiny tmpfs mounted at a fresh directory; skips where mounting is not allowed.
+    static func withTinyFileSystem(kilobytes: Int, _ body: (URL) async throws -> Void) async throws {
+        let mountPoint = FileManager.default.temporaryDirectory.appendingPathComponent("cable-tmpfs-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: mountPoint, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: mountPoint) }
+        guard run("/bin/mount", ["-t", "tmpfs", "-o", "size=\(kilobytes)k", "tmpfs", mountPoint.path]) == 0 else {
+            print("skipped: cannot mount a tmpfs here (needs root)")
+            return
+        }
+        defer { _ = run("/bin/umount", ["-l", mountPoint.path]) }
+        try await body(mountPoint)
+    }
+
+    static func run(_ tool: String, _ arguments: [String]) -> Int32 {
+        guard FileManager.default.isExecutableFile(atPath: tool) else { return -1 }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: tool)
+        process.arguments = arguments
+        process.standardError = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        do { try process.run() } catch { return -1 }
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    /// Fills the file system holding `directory` until a write fails.
+    static func fill(_ directory: URL) {
+        let handle = FileManager.default.createFile(atPath: directory.appendingPathComponent("filler").path, contents: nil)
+        guard handle, let file = FileHandle(forWritingAtPath: directory.appendingPathComponent("filler").path) else { return }
+        defer { try? file.close() }
+        let block = Data(repeating: 0xAB, count: 4096)
+        for _ in 0..<100_000 {
+            do { try file.write(contentsOf: block) } catch { return }
+        }
+    }
+
+    @Test func aFullDiskFailsTheAddWithAnErrorNamingTheCauseAndKeepsTheStore() async throws {
+        try await Self.withTinyFileSystem(kilobytes: 256) { directory in
+            let url = directory.appendingPathComponent("passkeys.sqlite")
+            let store = try SQLiteCredentialStore(fileURL: url)
+            try store.add(try Self.credential(id: [1]))
+            Self.fill(directory)
+            var failure: CredentialStoreError?
+            for index in 2..<200 where failure == nil {
+                let credential = try Self.credential(id: [UInt8(index)], seed: UInt64(index))
+                do throws(CredentialStoreError) { try store.add(credential) } catch { failure = error }
+            }
+            let error = try #require(failure)
+            #expect(error.code == .writeFailed, "\(error)")
+            #expect(error.reason.contains("full"), "\(error)")
+            #expect(try store.credential(id: [1]) != nil, "what was stored before is still there")
+
+            // The phone answers CTAP1_ERR_OTHER and remembers why, for `cable phone` to report.
+            let phone = Phone(store: store)
+            #expect(try await phone.send(.makeCredential(Fixtures.makeCredential())).status == .other)
+            #expect(phone.authenticator.storeFailure?.code == .writeFailed)
+        }
+    }
+
+    @Test func aReadOnlyFileSystemIsAnErrorNamingTheCause() async throws {
+        try await Self.withTinyFileSystem(kilobytes: 1024) { directory in
+            let url = directory.appendingPathComponent("passkeys.sqlite")
+            do { try SQLiteCredentialStore(fileURL: url).add(try Self.credential(id: [1])) }
+            // Closed first: a file system with files open for writing cannot be remounted read-only.
+            try #require(Self.run("/bin/mount", ["-o", "remount,ro", directory.path]) == 0)
+            let error = #expect(throws: CredentialStoreError.self) {
+                let store = try SQLiteCredentialStore(fileURL: url)
+                try store.add(try Self.credential(id: [2], seed: 2))
+            }
+            #expect(error?.code == .writeFailed || error?.code == .unreadable, "\(error.map(String.init(describing:)) ?? "-")")
+            #expect(error?.reason.contains("read-only") == true, "\(error.map(String.init(describing:)) ?? "-")")
+        }
+    }
+
+    // MARK: - Importing the JSON store of earlier versions
+
+    @Test func aJSONStoreIsImportedOnceAndKeptBeside() async throws {
+        try await withTemporaryDirectory { directory in
+            let url = directory.appendingPathComponent("phone.json")
+            let json = Array(try JSONSerialization.data(withJSONObject: try Self.validDocument()))
+            try Data(json).write(to: url)
+            let store = try SQLiteCredentialStore(fileURL: url)
+            let credentials = try store.list()
+            #expect(credentials == [try Self.credential(id: [1, 2, 3], createdAt: 1_764_000_000)])
+            #expect(try fileNames(in: directory).filter { !$0.hasSuffix("-wal") && !$0.hasSuffix("-shm") }
+                == ["phone.json", "phone.json.json-imported"])
+            #expect(Array(try Data(contentsOf: directory.appendingPathComponent("phone.json.json-imported"))) == json)
+            #expect(Array(try Data(contentsOf: url).prefix(15)) == Array("SQLite format 3".utf8))
+            // Opening again does not import again; a change made since is kept.
+            try store.delete(id: [1, 2, 3])
+            #expect(try SQLiteCredentialStore(fileURL: url).list().isEmpty)
+        }
+    }
+
+    @Test func aThousandCredentialJSONStoreImportsAndTheCapHolds() async throws {
+        try await withTemporaryDirectory { directory in
+            let url = directory.appendingPathComponent("phone.json")
+            var document = try Self.validDocument()
+            let template = try #require((document["credentials"] as? [[String: Any]])?.first)
+            document["credentials"] = (0..<CredentialStoreLimits.maxCredentialCount).map { index -> [String: Any] in
+                var record = template
+                record["id"] = base64URL([UInt8(index >> 8), UInt8(index & 0xFF)])
+                return record
+            }
+            try JSONSerialization.data(withJSONObject: document).write(to: url)
+            let store = try SQLiteCredentialStore(fileURL: url)
+            #expect(try store.list().count == CredentialStoreLimits.maxCredentialCount)
+            let error = #expect(throws: CredentialStoreError.self) { try store.add(try Self.credential(id: [0xFF, 0xFF, 0xFF])) }
+            #expect(error?.code == .storeFull)
+        }
+    }
+
+    @Test func aDamagedJSONStoreIsATypedErrorAndIsLeftUntouched() async throws {
+        try await withTemporaryDirectory { directory in
+            let url = directory.appendingPathComponent("phone.json")
+            for (name, bytes, code) in try Self.damagedFiles() {
+                try Data(bytes).write(to: url)
+                let error = #expect(throws: CredentialStoreError.self, "\(name)") { try SQLiteCredentialStore(fileURL: url) }
+                #expect(error?.code == code, "\(name): \(error.map(String.init(describing:)) ?? "-")")
+                #expect(Array(try Data(contentsOf: url)) == bytes, "\(name): the file was changed")
+                #expect(try fileNames(in: directory) == ["phone.json"], "\(name)")
+            }
+        }
+    }
+
+    @Test func errorsNameTheFieldButNeverTheStoredValue() async throws {
+        try await withTemporaryDirectory { directory in
+            let url = directory.appendingPathComponent("phone.json")
+            let secret = "ab" + String(repeating: "cd", count: 30) + "ef"
+            try Data(try Self.withCredentialMember("privateKey", secret + "00")).write(to: url)
+            let error = #expect(throws: CredentialStoreError.self) { try SQLiteCredentialStore(fileURL: url) }
+            let text = error.map(String.init(describing:)) ?? ""
+            #expect(text.contains("credentials[0].privateKey"))
+            #expect(!text.contains(secret))
+        }
+    }
+
+    // MARK: - Damaged JSON stores (import)
+
+    /// A valid JSON store (the format of earlier versions) with one credential with one credential, to damage.
     static func validDocument() throws -> [String: Any] {
         var document: [String: Any] = ["version": 1]
         let credential = try self.credential(id: [1, 2, 3])
@@ -295,7 +458,6 @@ import Testing
         future["version"] = 2
         let groupOrder = "ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551"
         return [
-            ("empty file", [], .corrupted),
             ("not JSON", Array("this is not json".utf8), .corrupted),
             ("truncated JSON", Array(valid.prefix(valid.count / 2)), .corrupted),
             ("JSON array", Array("[]".utf8), .corrupted),
@@ -332,85 +494,4 @@ import Testing
         ]
     }
 
-    @Test func aDamagedFileIsATypedErrorAndIsLeftUntouched() async throws {
-        try await withTemporaryDirectory { directory in
-            let url = directory.appendingPathComponent("phone.json")
-            for (name, bytes, code) in try Self.damagedFiles() {
-                try Data(bytes).write(to: url)
-                let error = #expect(throws: CredentialStoreError.self, "\(name)") { try CredentialStore(fileURL: url) }
-                #expect(error?.code == code, "\(name): \(error.map(String.init(describing:)) ?? "-")")
-                #expect(Array(try Data(contentsOf: url)) == bytes, "\(name): the file was changed")
-                #expect(try fileNames(in: directory) == ["phone.json"], "\(name)")
-            }
-        }
-    }
-
-    @Test func aFileDamagedWhileOpenStopsChangesAndIsLeftUntouched() async throws {
-        try await withTemporaryDirectory { directory in
-            let url = directory.appendingPathComponent("phone.json")
-            let store = try CredentialStore(fileURL: url)
-            try store.add(try Self.credential(id: [1]))
-            let damaged = Array(#"{"version": 1, "credentials": [{"id": 7}]}"#.utf8)
-            try Data(damaged).write(to: url)
-
-            for attempt in [
-                { try store.add(try Self.credential(id: [2])) }, { try store.delete(id: [1]) },
-                { _ = try store.incrementCounter(id: [1]) }, { _ = try store.list() },
-            ] as [() throws -> Void] {
-                let error = #expect(throws: CredentialStoreError.self) { try attempt() }
-                #expect(error?.code == .corrupted)
-                #expect(Array(try Data(contentsOf: url)) == damaged)
-            }
-            // The phone answers with a CTAP error instead of crashing or emptying the store.
-            let phone = Phone(store: store)
-            #expect(try await phone.send(.makeCredential(Fixtures.makeCredential())).status == .other)
-            #expect(try await phone.send(.getAssertion(Fixtures.getAssertion())).status == .other)
-            #expect(Array(try Data(contentsOf: url)) == damaged)
-        }
-    }
-
-    @Test func errorsNameTheFieldButNeverTheStoredValue() async throws {
-        try await withTemporaryDirectory { directory in
-            let url = directory.appendingPathComponent("phone.json")
-            let secret = "ab" + String(repeating: "cd", count: 30) + "ef"
-            try Data(try Self.withCredentialMember("privateKey", secret + "00")).write(to: url)
-            let error = #expect(throws: CredentialStoreError.self) { try CredentialStore(fileURL: url) }
-            let text = error.map(String.init(describing:)) ?? ""
-            #expect(text.contains("credentials[0].privateKey"))
-            #expect(!text.contains(secret))
-        }
-    }
-
-    @Test func aFileOverTheSizeLimitIsRefusedUnread() async throws {
-        try await withTemporaryDirectory { directory in
-            let url = directory.appendingPathComponent("phone.json")
-            try Data(repeating: 0x20, count: CredentialStore.maxFileSize + 1).write(to: url)
-            let error = #expect(throws: CredentialStoreError.self) { try CredentialStore(fileURL: url) }
-            #expect(error?.code == .fileTooLarge)
-        }
-    }
-
-    @Test func aDirectoryInPlaceOfTheFileIsUnreadable() async throws {
-        try await withTemporaryDirectory { directory in
-            let error = #expect(throws: CredentialStoreError.self) { try CredentialStore(fileURL: directory) }
-            #expect(error?.code == .unreadable)
-        }
-    }
-
-    @Test func aFIFOInPlaceOfTheFileIsUnreadableWithoutBlocking() async throws {
-        try await withTemporaryDirectory { directory in
-            let url = directory.appendingPathComponent("phone.json")
-            try #require(mkfifo(url.path, 0o600) == 0)
-            let error = #expect(throws: CredentialStoreError.self) { try CredentialStore(fileURL: url) }
-            #expect(error?.code == .unreadable)
-        }
-    }
-
-    @Test func aMissingDirectoryIsAWriteFailure() async throws {
-        try await withTemporaryDirectory { directory in
-            let url = directory.appendingPathComponent("absent/phone.json")
-            let error = #expect(throws: CredentialStoreError.self) { try CredentialStore(fileURL: url) }
-            #expect(error?.code == .writeFailed)
-        }
-    }
 }

@@ -184,7 +184,7 @@ import Testing
     }
 
     @Test func decliningIsOperationDeniedAndLeavesTheCounter() async throws {
-        let store = CredentialStore()
+        let store = InMemoryCredentialStore()
         let (setup, _, record) = try await self.registered()
         for credential in try setup.store.list() { try store.add(credential) }
         let phone = Phone(store: store, approves: false)

@@ -159,7 +159,7 @@ import Testing
 
     @Test func excludedCredentialIsCredentialExcludedAfterUserPresenceEvenWhenDeclined() async throws {
         for approves in [true, false] {
-            let store = CredentialStore()
+            let store = InMemoryCredentialStore()
             let setup = Phone(store: store)
             let existing = try #require(
                 try await setup.register().authenticatorData.attestedCredentialData?.credentialID
@@ -179,7 +179,7 @@ import Testing
     }
 
     @Test func excludeListEntriesForOtherRelyingPartiesOrTypesDoNotExclude() async throws {
-        let store = CredentialStore()
+        let store = InMemoryCredentialStore()
         let phone = Phone(store: store)
         let existing = try #require(
             try await phone.register(rpID: "other.example").authenticatorData.attestedCredentialData?.credentialID
@@ -237,11 +237,11 @@ import Testing
     }
 
     @Test func aFullStoreIsKeyStoreFull() async throws {
-        let store = CredentialStore()
+        let store = InMemoryCredentialStore()
         let phone = Phone(store: store)
         // Fill the store directly (one key reused: the store only counts).
         let key = try P256.PrivateKey()
-        for index in 0..<CredentialStore.maxCredentialCount {
+        for index in 0..<CredentialStoreLimits.maxCredentialCount {
             try store.add(
                 StoredCredential(
                     id: [UInt8(index >> 8), UInt8(index & 0xFF), 0xAA],

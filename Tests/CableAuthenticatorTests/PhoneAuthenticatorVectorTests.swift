@@ -128,7 +128,7 @@ import Testing
             Issue.record("the captured request has an exclude list")
             return
         }
-        let store = CredentialStore()
+        let store = InMemoryCredentialStore()
         try store.add(
             StoredCredential(
                 id: excluded.id,

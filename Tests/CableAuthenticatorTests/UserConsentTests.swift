@@ -12,7 +12,7 @@ import Testing
     }
 
     @Test func denyingPhoneRefusesEveryCeremonyWithOperationDenied() async throws {
-        let store = CredentialStore()
+        let store = InMemoryCredentialStore()
         _ = try await Phone(store: store).register()
         let phone = PhoneAuthenticator(
             persona: .generic,

@@ -322,7 +322,7 @@ import Testing
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("rp-two-step-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
-        let store = CredentialRecordStore(fileURL: directory.appendingPathComponent("records.json"))
+        let store = try SQLiteCredentialRecordStore(fileURL: directory.appendingPathComponent("records.sqlite"))
         let phone = try TestAuthenticator(seed: 11)
         let relyingParty = Self.relyingParty()
         try store.add(Self.record(phone))

@@ -21,6 +21,9 @@ import Testing
         ("CCableOpenSSL", ["Sources/CableCrypto/"]),
         ("CCableQREncode", ["Sources/CableTerminalQR/"]),
         ("NIO", ["Sources/CableTunnel/"]),
+        // SQLite (through GRDB) only in the stores and their benchmark.
+        ("GRDB", ["Sources/CableStorage/", "Sources/CableRelyingParty/Store/SQLite", "Sources/CableAuthenticator/Model/SQLite",
+                  "Benchmarks/CableBenchmarks/Cases/StoreCases.swift"]),
         ("CableCrypto", ["Sources/Cable", "Tests/", "Benchmarks/", "Sources/RelayLoad/"]),
     ]
 

@@ -26,7 +26,7 @@ import Testing
             try FileManager.default.createDirectory(at: self.directory, withIntermediateDirectories: true)
         }
 
-        var rpStore: String { self.directory.appendingPathComponent("rp.json").path }
+        var rpStore: String { self.directory.appendingPathComponent("rp.sqlite").path }
         var phoneStore: String { self.directory.appendingPathComponent("phone.json").path }
 
         func ceremony(_ command: String, desktop extra: [String]) async throws -> (desktop: CableProcess, status: Int32) {

@@ -11,12 +11,12 @@ import Testing
 
 /// Ceremonies through a real tunnel service on loopback (in-process), where the service misbehaves.
 @Suite(.timeLimit(.minutes(1))) struct RelayFailureTests {
-    static func ceremonies(relay address: TunnelServiceURL, bus: InProcessAdvertBus, directory: URL) -> PasskeyCeremonies {
+    static func ceremonies(relay address: TunnelServiceURL, bus: InProcessAdvertBus, directory: URL) throws -> PasskeyCeremonies {
         let connector = WebSocketTunnelConnector(fixedService: address)
         return PasskeyCeremonies(
             desktop: HybridDesktop(scanner: bus, connector: connector, timeouts: .all(.seconds(5))),
             relyingParty: RelyingParty(id: "login.example.com"),
-            records: CredentialRecordStore(fileURL: directory.appendingPathComponent("rp.json")))
+            records: try SQLiteCredentialRecordStore(fileURL: directory.appendingPathComponent("rp.sqlite")))
     }
 
     @Test func aRelayThatDropsTheTunnelMidCeremonyEndsBothSidesWithAClearError() async throws {
@@ -31,10 +31,10 @@ import Testing
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let bus = InProcessAdvertBus()
-        let ceremonies = Self.ceremonies(relay: try address.url, bus: bus, directory: directory)
+        let ceremonies = try Self.ceremonies(relay: try address.url, bus: bus, directory: directory)
         let phone = HybridPhone(connector: WebSocketTunnelConnector(fixedService: try address.url), transmitter: bus,
                                 advertInterval: .milliseconds(20), timeouts: PhoneTimeouts(handshake: .seconds(5), idle: .seconds(5)))
-        let model = PhoneAuthenticator(persona: .generic, store: CredentialStore())
+        let model = PhoneAuthenticator(persona: .generic, store: InMemoryCredentialStore())
         let (urls, sink) = AsyncStream<String>.makeStream()
         async let phoneRun: Int = {
             var it = urls.makeAsyncIterator()
@@ -56,7 +56,7 @@ import Testing
         } catch let error as PhoneError {
             #expect(error.code == .closedByPeer || error.code == .tunnelFailed, "\(error)")
         }
-        #expect(try CredentialRecordStore(fileURL: directory.appendingPathComponent("rp.json")).list().isEmpty,
+        #expect(try SQLiteCredentialRecordStore(fileURL: directory.appendingPathComponent("rp.sqlite")).list().isEmpty,
                 "nothing half-written")
         await relay.shutdown()
     }

@@ -84,10 +84,11 @@ enum CeremonyCases {
         var iteration = 0
         while measured < sampler.measuringTime || register.count < minimumSamples {
             let authenticator = PhoneAuthenticator(
-                persona: .authenticatorAndroid, store: CredentialStore(), logger: logger)
+                persona: .authenticatorAndroid, store: InMemoryCredentialStore(), logger: logger)
             let ceremonies = PasskeyCeremonies(
                 desktop: desktop, relyingParty: relyingParty,
-                records: CredentialRecordStore(fileURL: directory.appendingPathComponent("records-\(iteration).json")))
+                records: try SQLiteCredentialRecordStore(
+                    fileURL: directory.appendingPathComponent("records-\(iteration).sqlite")))
             let timestamp = Int64(Date().timeIntervalSince1970)
 
             let start = clock.now

@@ -40,21 +40,23 @@ public struct CredentialStoreError: Error, Hashable, CustomStringConvertible, Se
 }
 
 extension CredentialStoreError.Code {
-    /// The file exists but is not a store this version can read: not JSON, a missing or mistyped member,
-    /// a malformed ID, handle, AAGUID, date or key, or duplicate IDs. The file is left exactly as it was.
+    /// The file exists but is not a store this version can read: not a store database (or an importable
+    /// JSON store), damaged, or holding a malformed ID, handle, AAGUID, date or key. The file is left
+    /// exactly as it was.
     public static let corrupted = Self(rawValue: "corrupted")
-    /// The file declares a format version this model does not know.
+    /// The file has a newer schema version than this model knows.
     public static let unsupportedVersion = Self(rawValue: "unsupportedVersion")
-    /// The file is larger than ``CredentialStore/maxFileSize``.
+    /// The file is larger than ``SQLiteCredentialStore/maxFileSize``.
     public static let fileTooLarge = Self(rawValue: "fileTooLarge")
-    /// The file (or its directory) could not be opened or read.
+    /// The file (or its directory) could not be opened or read, or does not exist where it must.
     public static let unreadable = Self(rawValue: "unreadable")
-    /// The new contents could not be written; the previous file is unchanged.
+    /// The change could not be written (disk full, read-only file system, I/O, a lock held too long);
+    /// the store is unchanged.
     public static let writeFailed = Self(rawValue: "writeFailed")
     /// No credential has the given ID.
     public static let credentialNotFound = Self(rawValue: "credentialNotFound")
     /// A credential with the same ID is already stored.
     public static let duplicateCredential = Self(rawValue: "duplicateCredential")
-    /// The store already holds ``CredentialStore/maxCredentialCount`` credentials.
+    /// The store already holds ``CredentialStoreLimits/maxCredentialCount`` credentials.
     public static let storeFull = Self(rawValue: "storeFull")
 }

@@ -3,7 +3,8 @@ internal import CableCrypto
 internal import CableProtocol
 internal import Foundation
 
-/// The JSON layout of the store file, and its strict reading.
+/// The JSON layout of the store file of earlier versions, read strictly, only to import it once into a
+/// ``SQLiteCredentialStore``.
 ///
 /// ```json
 /// {
@@ -21,19 +22,19 @@ internal import Foundation
 /// user handles at most 64 bytes, a valid AAGUID and date, a P-256 scalar in [1, n-1], unique IDs) and
 /// names the first failing field; error texts never include a stored value.
 enum CredentialStoreFile {
-    /// The format version this model writes and reads.
+    /// The only format version there was.
     static let version = 1
 
     private struct VersionProbe: Decodable {
         var version: Int
     }
 
-    private struct Document: Codable {
+    private struct Document: Decodable {
         var version: Int
         var credentials: [Record]
     }
 
-    private struct Record: Codable {
+    private struct Record: Decodable {
         var id: String
         var rpId: String
         var rpName: String?
@@ -44,34 +45,6 @@ enum CredentialStoreFile {
         var createdAt: String
         var aaguid: String
         var privateKey: String
-    }
-
-    // MARK: - Writing
-
-    /// The file contents for `credentials` (pretty-printed, sorted keys, newline-terminated).
-    static func encode(_ credentials: [StoredCredential], path: String) throws(CredentialStoreError) -> [UInt8] {
-        let records = credentials.map { credential in
-            Record(
-                id: Base64URL.encode(credential.id),
-                rpId: credential.rpID,
-                rpName: credential.rpName,
-                userHandle: Base64URL.encode(credential.userHandle),
-                userName: credential.userName,
-                userDisplayName: credential.userDisplayName,
-                signCount: credential.signCount,
-                createdAt: StoreTimestamp.format(credential.createdAt),
-                aaguid: credential.aaguid.uuidString,
-                // The scalar leaves wiped storage here; the model phone's file holds it by design.
-                privateKey: Hex.lower(credential.privateKey.rawScalar.bytes)
-            )
-        }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        do {
-            return Array(try encoder.encode(Document(version: Self.version, credentials: records))) + [0x0A]
-        } catch {
-            throw CredentialStoreError(.writeFailed, path: path, "the credentials could not be encoded as JSON")
-        }
     }
 
     // MARK: - Reading
@@ -99,10 +72,10 @@ enum CredentialStoreFile {
         } catch {
             throw Self.corrupted(path, Self.explain(error, whole: "not a credential store document"))
         }
-        guard document.credentials.count <= CredentialStore.maxCredentialCount else {
+        guard document.credentials.count <= CredentialStoreLimits.maxCredentialCount else {
             throw Self.corrupted(
                 path,
-                "\(document.credentials.count) credentials, at most \(CredentialStore.maxCredentialCount) accepted"
+                "\(document.credentials.count) credentials, at most \(CredentialStoreLimits.maxCredentialCount) accepted"
             )
         }
         var credentials: [StoredCredential] = []

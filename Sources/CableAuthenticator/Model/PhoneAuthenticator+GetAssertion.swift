@@ -64,7 +64,7 @@ extension PhoneAuthenticator {
         do {
             credential = try self.store.incrementCounter(id: chosen.id)
         } catch {
-            throw Self.storeFailure(error)
+            throw self.storeFailed(error)
         }
         let authenticatorData = AuthenticatorData(
             rpIDHash: SHA256.hash(Array(request.rpID.utf8)),

@@ -124,7 +124,7 @@ extension PhoneAuthenticator {
         do {
             try self.store.add(credential)
         } catch {
-            throw Self.storeFailure(error)
+            throw self.storeFailed(error)
         }
         self.logger.info(
             "credential created",

@@ -1,4 +1,5 @@
 internal import CableCBOR
+internal import CableLocking
 public import CableCTAP
 internal import CableCrypto
 public import Foundation
@@ -51,7 +52,9 @@ public final class PhoneAuthenticator: Sendable {
     /// Who the phone claims to be.
     public let persona: AuthenticatorPersona
     /// Where its passkeys live.
-    public let store: CredentialStore
+    public let store: any CredentialStore
+    /// The last failure of the store itself (not "full" or "not found"), for ``storeFailure``.
+    private let lastStoreFailure = LockedValue<CredentialStoreError?>(nil)
     /// The authenticatorGetInfo response: what goes into the post-handshake message (key 1, `encoded`)
     /// and what a getInfo request is answered with.
     public let getInfo: GetInfoResponse
@@ -72,7 +75,7 @@ public final class PhoneAuthenticator: Sendable {
     ///   - now: the clock for `createdAt`.
     public convenience init(
         persona: AuthenticatorPersona,
-        store: CredentialStore,
+        store: any CredentialStore,
         consent: some UserConsent = AlwaysApprove(),
         logger: Logger = Logger(label: "cable.phone.authenticator"),
         now: @escaping @Sendable () -> Date = { Date() }
@@ -90,7 +93,7 @@ public final class PhoneAuthenticator: Sendable {
     /// Creates an authenticator whose credential IDs and keys come from `randomBytes` (tests).
     package init(
         persona: AuthenticatorPersona,
-        store: CredentialStore,
+        store: any CredentialStore,
         consent: some UserConsent,
         logger: Logger = Logger(label: "cable.phone.authenticator"),
         now: @escaping @Sendable () -> Date,
@@ -211,8 +214,26 @@ public final class PhoneAuthenticator: Sendable {
         do {
             return try self.store.credentials(forRP: rpID)
         } catch {
-            throw Self.storeFailure(error)
+            throw self.storeFailed(error)
         }
+    }
+
+    /// The last time the store itself failed (could not be read or written, damaged), or `nil`.
+    ///
+    /// The platform only sees `CTAP1_ERR_OTHER` for such a failure; a host program (`cable phone`) reads
+    /// this after the session to report the cause and exit non-zero, because a passkey the relying party
+    /// now holds may have no private key behind it.
+    public var storeFailure: CredentialStoreError? { self.lastStoreFailure.withLock { $0 } }
+
+    /// Records `error` if the store itself failed, and returns the CTAP status for it.
+    func storeFailed(_ error: CredentialStoreError) -> CTAPError {
+        switch error.code {
+        case .storeFull, .duplicateCredential, .credentialNotFound:
+            break
+        default:
+            self.lastStoreFailure.withLock { $0 = error }
+        }
+        return Self.storeFailure(error)
     }
 
     /// A store failure as the status a platform can act on: full is `CTAP2_ERR_KEY_STORE_FULL`, anything

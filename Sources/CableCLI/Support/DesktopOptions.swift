@@ -16,8 +16,8 @@ struct DesktopOptions: ParsableArguments {
     @Option(help: "Where the advert bus delivers adverts (UDP on loopback).")
     var advertListen = "127.0.0.1:65529"
 
-    @Option(help: "The relying party's record of registered credentials (JSON).")
-    var rpStore = "cable-rp-store.json"
+    @Option(help: "The relying party's record of registered credentials (SQLite; a JSON store is imported once). Default: $XDG_DATA_HOME/cable/registrations.sqlite, else ~/.local/share/cable/registrations.sqlite.")
+    var rpStore: String?
 
     @Option(name: .customLong("allow-aaguid"), help: "Allow registration only from this authenticator model (repeatable).")
     var allowAAGUIDs: [String] = []

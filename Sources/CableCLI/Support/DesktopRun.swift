@@ -28,9 +28,16 @@ enum DesktopRun {
         let desktop = HybridDesktop(
             scanner: listener, connector: WebSocketTunnelConnector(fixedService: options.tunnelService),
             timeouts: .all(timeout), logger: logger)
+        let records: SQLiteCredentialRecordStore
+        do {
+            let location = try StoreLocation.resolve(
+                options.rpStore, defaultName: StoreLocation.relyingPartyFileName, create: true)
+            records = try SQLiteCredentialRecordStore(fileURL: location.url)
+        } catch let error as RelyingPartyError {
+            throw CeremonyOutput.failure("relying-party store: \(error.message)", step: "store", json: options.json)
+        }
         let ceremonies = PasskeyCeremonies(
-            desktop: desktop, relyingParty: RelyingParty(id: options.rpId, policy: policy),
-            records: CredentialRecordStore(fileURL: URL(fileURLWithPath: options.rpStore)))
+            desktop: desktop, relyingParty: RelyingParty(id: options.rpId, policy: policy), records: records)
         let timer = StepTimer(ceremony: ceremony, timeout: timeout, quiet: false)
         let onEvent: @Sendable (DesktopEvent) -> Void = { event in
             // The QR code and its URL line come first, before any waiting.

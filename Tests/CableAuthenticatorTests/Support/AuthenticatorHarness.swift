@@ -90,11 +90,11 @@ struct Phone {
     let authenticator: PhoneAuthenticator
     let consent: RecordingConsent
     let log = LogCapture()
-    var store: CredentialStore { self.authenticator.store }
+    var store: any CredentialStore { self.authenticator.store }
 
     init(
         persona: AuthenticatorPersona = .authenticatorAndroid,
-        store: CredentialStore = CredentialStore(),
+        store: any CredentialStore = InMemoryCredentialStore(),
         approves: Bool = true,
         seed: UInt64 = 1
     ) {

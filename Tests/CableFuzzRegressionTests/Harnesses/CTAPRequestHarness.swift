@@ -32,7 +32,7 @@ public enum CTAPRequestHarness {
         }
 
         let phone = PhoneAuthenticator(
-            persona: .generic, store: CredentialStore(), consent: AlwaysApprove(), logger: Self.silentLogger,
+            persona: .generic, store: InMemoryCredentialStore(), consent: AlwaysApprove(), logger: Self.silentLogger,
             now: { Date(timeIntervalSince1970: 1_700_000_000) })
         if input.first == CTAPCommand.getAssertion.rawValue {
             let registered = await phone.handle(Self.registration)
