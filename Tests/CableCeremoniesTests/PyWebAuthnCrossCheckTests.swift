@@ -171,7 +171,7 @@ import Testing
     static func phoneModelCases() async throws -> [Case] {
         var logger = Logger(label: "test.phone")
         logger.logLevel = .critical
-        let phone = PhoneAuthenticator(persona: .authenticatorAndroid, store: CredentialStore(), logger: logger)
+        let phone = PhoneAuthenticator(persona: .authenticatorAndroid, store: InMemoryCredentialStore(), logger: logger)
         let relyingParty = RelyingParty(id: Self.rpID)
         let client = WebAuthnClient(rpID: Self.rpID)
         let now = Date()
