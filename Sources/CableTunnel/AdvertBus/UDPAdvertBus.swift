@@ -4,7 +4,7 @@ import NIOPosix
 
 /// The virtual BLE advert bus of the `cable` tool: each advert travels as one UDP datagram on
 /// loopback holding exactly the BLE advertising data a phone would broadcast
-/// (`../shared/design/cli.md`, "The virtual BLE advert bus"). A radio later replaces this behind
+/// (`docs/cli.md`, "The virtual BLE advert bus"). A radio later replaces this behind
 /// ``AdvertScanner`` / ``AdvertTransmitter``; nothing above changes.
 public enum UDPAdvertBus {
     /// `65529` = `0xFFF9`, the FIDO service UUID.
