@@ -21,9 +21,14 @@ struct PasskeysCommand: ParsableCommand {
         var json = false
 
         func run() throws {
+            guard FileManager.default.fileExists(atPath: self.store) else {
+                throw Output.failure(
+                    "no passkey store at \(self.store): `cable phone` creates it with its first passkey; give its path with --store",
+                    step: "store")
+            }
             let credentials: [StoredCredential]
             do { credentials = try CredentialStore(fileURL: URL(fileURLWithPath: self.store), createIfMissing: false).list() } catch {
-                throw Output.failure("cannot read \(self.store): \(error)")
+                throw Output.failure("cannot read \(self.store): \(FailureText.describe(error))", step: "store")
             }
             if self.json {
                 let items = credentials.map { c -> String in
@@ -62,7 +67,7 @@ struct PasskeysCommand: ParsableCommand {
             do {
                 try CredentialStore(fileURL: URL(fileURLWithPath: self.store), createIfMissing: false).delete(id: raw)
             } catch {
-                throw Output.failure("cannot delete \(self.id): \(error)")
+                throw Output.failure("cannot delete \(self.id): \(FailureText.describe(error))", step: "store")
             }
             print("deleted \(self.id)")
         }

@@ -123,7 +123,7 @@ struct PhoneCommand: AsyncParsableCommand {
             }
         } catch {
             await transmitter.close()
-            throw Output.failure("phone: \(error)")
+            throw Output.failure(error)
         }
     }
 }

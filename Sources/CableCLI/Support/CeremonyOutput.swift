@@ -63,7 +63,7 @@ enum CeremonyOutput {
             }
             return e.description
         default:
-            return "\(error)"
+            return FailureText.describe(error)
         }
     }
 }

@@ -5,7 +5,8 @@ import CableRelyingParty
 import CableTunnel
 import Foundation
 
-/// Options shared by `register` and `sign-in` (the desktop and its relying party).
+/// Options shared by `register` and `sign-in` (the desktop and its relying party); the registration
+/// policy is `register`'s alone (``RegistrationPolicyOptions``).
 struct DesktopOptions: ParsableArguments {
     @Option(help: "Relying party ID (the site).")
     var rpId = "login.example.com"
@@ -19,12 +20,6 @@ struct DesktopOptions: ParsableArguments {
     @Option(help: "The relying party's record of registered credentials (JSON).")
     var rpStore = "cable-rp-store.json"
 
-    @Option(name: .customLong("allow-aaguid"), help: "Allow registration only from this authenticator model (repeatable).")
-    var allowAAGUIDs: [String] = []
-
-    @Flag(help: "Refuse registrations with `none` attestation.")
-    var enforceAttestation = false
-
     @Option(help: "Seconds to wait at each step for the phone.")
     var timeout: Int = 120
 
@@ -33,19 +28,10 @@ struct DesktopOptions: ParsableArguments {
 
     func validate() throws {
         guard self.timeout > 0 else { throw ValidationError("--timeout must be positive") }
-        for a in self.allowAAGUIDs where AAGUID(uuidString: a) == nil {
-            throw ValidationError("--allow-aaguid \(a) is not a UUID")
-        }
         if let t = self.tunnel {
             do { _ = try TunnelServiceURL(string: t) } catch { throw ValidationError("--tunnel \(t): \(error.reason)") }
         }
         _ = try HostPort(self.advertListen, option: "--advert-listen")
-    }
-
-    var policy: RelyingParty.Policy {
-        RelyingParty.Policy(
-            allowedAAGUIDs: self.allowAAGUIDs.isEmpty ? nil : Set(self.allowAAGUIDs.compactMap { AAGUID(uuidString: $0) }),
-            enforceAttestation: self.enforceAttestation)
     }
 
     var tunnelService: TunnelServiceURL? { self.tunnel.flatMap { try? TunnelServiceURL(string: $0) } }

@@ -10,11 +10,14 @@ enum DesktopRun {
     typealias Body = @Sendable (PasskeyCeremonies, StepTimer, @escaping @Sendable (DesktopEvent) -> Void) async throws
         -> ([String], JSONLine)
 
-    static func run(ceremony: String, options: DesktopOptions, drawing: QRStyleOptions, body: Body) async throws {
+    static func run(
+        ceremony: String, options: DesktopOptions, policy: RelyingParty.Policy = RelyingParty.Policy(), drawing: QRStyleOptions,
+        body: Body
+    ) async throws {
         let listen = try HostPort(options.advertListen, option: "--advert-listen")
         let listener: UDPAdvertListener
         do { listener = try await UDPAdvertListener.bind(host: listen.host, port: listen.port) } catch {
-            throw Output.failure("cannot listen for adverts on \(options.advertListen): \(error)")
+            throw Output.failure("cannot listen for adverts on \(options.advertListen): \(FailureText.describe(error))", step: "listen")
         }
         let timeout = Duration.seconds(options.timeout)
         var logger = Logger(label: "cable.desktop")
@@ -23,12 +26,12 @@ enum DesktopRun {
             scanner: listener, connector: WebSocketTunnelConnector(fixedService: options.tunnelService),
             timeouts: .all(timeout), logger: logger)
         let ceremonies = PasskeyCeremonies(
-            desktop: desktop, relyingParty: RelyingParty(id: options.rpId, policy: options.policy),
+            desktop: desktop, relyingParty: RelyingParty(id: options.rpId, policy: policy),
             records: CredentialRecordStore(fileURL: URL(fileURLWithPath: options.rpStore)))
         let timer = StepTimer(ceremony: ceremony, timeout: timeout, quiet: false)
         let onEvent: @Sendable (DesktopEvent) -> Void = { event in
             // The QR code and its URL line come first, before any waiting.
-            if case .qrCode(let url) = event { QRDisplay.showOrReport(url: url, options: drawing) }
+            if case .qrCode(let url) = event { timer.showingQRCode { QRDisplay.showOrReport(url: url, options: drawing) } }
             timer.desktopEvent(event)
         }
         let status = timer.runStatusLine()
@@ -43,7 +46,7 @@ enum DesktopRun {
             status?.cancel()
             timer.finish()
             await listener.close()
-            throw Output.failure(CeremonyOutput.message(for: error))
+            throw Output.failure(FailureText.clean(CeremonyOutput.message(for: error)), step: FailureText.step(of: error))
         }
     }
 }
