@@ -58,6 +58,8 @@ public struct PasskeyCeremonies: Sendable {
     ///   - userName: the account name.
     ///   - friendlyName: what the user calls this passkey (shown in `passkeys list`).
     ///   - timestamp: UNIX seconds for the QR code.
+    ///   - displayName: the name the phone shows for the account; `userName` when `nil`.
+    ///   - onEvent: progress, including the `.qrCode(url:)` to draw.
     public func register(
         userName: String, displayName: String? = nil, friendlyName: String? = nil, timestamp: Int64,
         onEvent: @escaping @Sendable (DesktopEvent) -> Void = { _ in }
@@ -96,7 +98,10 @@ public struct PasskeyCeremonies: Sendable {
     /// Signs in with a passkey on the phone: getAssertion (an empty allow list asks for a discoverable
     /// credential), then signature, counter and policy checks against the stored record.
     ///
-    /// - Parameter allowCredentials: credential IDs to allow; `nil` or empty for discoverable.
+    /// - Parameters:
+    ///   - allowCredentials: credential IDs to allow; `nil` or empty for discoverable.
+    ///   - timestamp: UNIX seconds for the QR code.
+    ///   - onEvent: progress, including the `.qrCode(url:)` to draw.
     public func signIn(
         allowCredentials: [[UInt8]]? = nil, timestamp: Int64, onEvent: @escaping @Sendable (DesktopEvent) -> Void = { _ in }
     ) async throws -> SignInOutcome {

@@ -49,8 +49,10 @@ public final class CredentialStore: Sendable {
     private let snapshot: LockedValue<Snapshot>
 
     /// Opens the store file at `fileURL`, creating an empty one (mode 0600) if there is none.
-    /// - Parameter createIfMissing: when `false`, a missing file is an empty store that is written only
-    ///   on the first change (what `cable passkeys list` wants: listing creates nothing).
+    /// - Parameters:
+    ///   - createIfMissing: when `false`, a missing file is an empty store that is written only
+    ///     on the first change (what `cable passkeys list` wants: listing creates nothing).
+    ///   - fileURL: the store file (JSON).
     /// - Throws: ``CredentialStoreError`` when the file cannot be read, is not a valid store, or cannot be
     ///   created.
     public init(fileURL: URL, createIfMissing: Bool = true) throws(CredentialStoreError) {
