@@ -150,7 +150,7 @@ let package = Package(
             ]
         ),
         // The `cable` binary run as a user runs it (version, README commands, --json failures, help), and the docs' links.
-        .testTarget(name: "CableCLITests", dependencies: ["CableTestSupport"]),
+        .testTarget(name: "CableCLITests", dependencies: ["CableTestSupport", "CableTunnel"]),
         .testTarget(
             name: "CableEndToEndTests",
             dependencies: [

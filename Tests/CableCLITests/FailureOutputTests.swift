@@ -1,4 +1,5 @@
 import CableTestSupport
+import CableTunnel
 import Foundation
 import Testing
 
@@ -127,5 +128,39 @@ import Testing
             #expect(registerHelp.contains(option), "register --help lacks \(option)")
         }
         #expect(!registerHelp.contains("--credential"))
+    }
+}
+
+/// A whole refused registration across processes: the error line names the AAGUID and `--allow-aaguid`,
+/// and no internal names.
+@Suite(.serialized, .timeLimit(.minutes(3))) struct PolicyRefusalOutputTests {
+    @Test func anAAGUIDOutsideTheAllowListIsRefusedNamingTheFlag() async throws {
+        let relay = try CableProcess(["relay", "--port", "0"])
+        defer { relay.interrupt() }
+        let tunnel = String(try await relay.waitForLine(startingWith: "listening on ").dropFirst("listening on ".count))
+        let probe = try await UDPAdvertListener.bind(host: "127.0.0.1", port: 0)
+        let port = probe.port
+        await probe.close()
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cable-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+
+        let desktop = try CableProcess([
+            "register", "--user", "alice", "--tunnel", tunnel, "--advert-listen", "127.0.0.1:\(port)", "--rp-store",
+            directory.appendingPathComponent("rp.json").path, "--timeout", "30", "--json",
+            "--allow-aaguid", "90a3ccdf-635c-4729-a248-9b709135078f",
+        ])
+        let url = try await desktop.waitForLine(startingWith: "FIDO:/")
+        let phone = try CableProcess([
+            "phone", url, "--tunnel", tunnel, "--advert-to", "127.0.0.1:\(port)", "--store",
+            directory.appendingPathComponent("phone.json").path, "--persona", "authenticator-android",
+        ])
+        #expect(try await desktop.waitForExit(timeout: .seconds(60)) != 0)
+        _ = try? await phone.waitForExit(timeout: .seconds(30))
+        let error = try #require(desktop.stderr.first { $0.hasPrefix("error: ") })
+        #expect(error.contains("de1e552d-db1d-4423-a619-566b625cdc84") && error.contains("--allow-aaguid"), "\(error)")
+        #expect(FailureOutputTests.internalNames(in: error).isEmpty, "internal names in: \(error)")
+        let object = try FailureOutputTests.failureObject(desktop.stdout.last, errorLine: error)
+        #expect(object["step"] as? String == "verify")
     }
 }

@@ -59,7 +59,7 @@ enum CeremonyOutput {
             }
         case let e as CeremonyError:
             if let rp = e.relyingPartyError, rp.code == .aaguidNotAllowed {
-                return "registration refused by policy: \(rp)"
+                return "registration refused by policy: \(rp.message); to allow this model, give register --allow-aaguid with its AAGUID"
             }
             return e.description
         default:
