@@ -15,7 +15,7 @@ struct PasskeysCommand: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List the stored passkeys.")
 
         @Option(help: "The phone's credential store (JSON).")
-        var store = "cable-phone-store.json"
+        var store = DataDirectory.defaultPath("phone-store.json")
 
         @Flag(help: "Print one JSON object as the last line of stdout.")
         var json = false
@@ -60,7 +60,7 @@ struct PasskeysCommand: ParsableCommand {
         var id: String
 
         @Option(help: "The phone's credential store (JSON).")
-        var store = "cable-phone-store.json"
+        var store = DataDirectory.defaultPath("phone-store.json")
 
         func run() throws {
             guard let raw = Base64URL.decode(self.id) else { throw Output.failure("\(self.id) is not a base64url credential ID") }

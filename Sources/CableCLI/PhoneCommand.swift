@@ -10,7 +10,7 @@ import Logging
 /// Options that choose and store the phone-side authenticator model.
 struct PhoneModelOptions: ParsableArguments, Sendable {
     @Option(help: "The phone's credential store (JSON; created if missing).")
-    var store = "cable-phone-store.json"
+    var store = DataDirectory.defaultPath("phone-store.json")
 
     @Option(help: "Which authenticator it acts as: \(AuthenticatorPersona.all.map(\.name).joined(separator: ", ")).")
     var persona: String?
@@ -83,8 +83,11 @@ struct PhoneCommand: AsyncParsableCommand {
 
     func run() async throws {
         let store: CredentialStore
-        do { store = try CredentialStore(fileURL: URL(fileURLWithPath: self.model.store)) } catch {
-            throw Output.failure("phone credential store: \(error)")
+        do {
+            try DataDirectory.prepare(forStoreAt: self.model.store)
+            store = try CredentialStore(fileURL: URL(fileURLWithPath: self.model.store))
+        } catch {
+            throw Output.failure("phone credential store \(self.model.store): \(FailureText.describe(error))", step: "store")
         }
         let persona = self.model.resolvedPersona
         var logger = Logger(label: "cable.phone")

@@ -18,7 +18,7 @@ struct DesktopOptions: ParsableArguments {
     var advertListen = "127.0.0.1:65529"
 
     @Option(help: "The relying party's record of registered credentials (JSON).")
-    var rpStore = "cable-rp-store.json"
+    var rpStore = DataDirectory.defaultPath("rp-store.json")
 
     @Option(help: "Seconds to wait at each step for the phone.")
     var timeout: Int = 120

@@ -19,6 +19,9 @@ enum DesktopRun {
         do { listener = try await UDPAdvertListener.bind(host: listen.host, port: listen.port) } catch {
             throw Output.failure("cannot listen for adverts on \(options.advertListen): \(FailureText.describe(error))", step: "listen")
         }
+        do { try DataDirectory.prepare(forStoreAt: options.rpStore) } catch {
+            throw Output.failure("cannot create the directory of \(options.rpStore): \(FailureText.describe(error))", step: "store")
+        }
         let timeout = Duration.seconds(options.timeout)
         var logger = Logger(label: "cable.desktop")
         logger.logLevel = .warning
