@@ -164,3 +164,35 @@ import Testing
         #expect(object["step"] as? String == "verify")
     }
 }
+
+/// The desktop's tunnel service is not running (the phone's is): the desktop says so in words, names
+/// `cable relay`, and with `--json` ends with the failure object at the `connect` step.
+@Suite(.serialized, .timeLimit(.minutes(3))) struct DesktopRelayDownOutputTests {
+    @Test func theDesktopWithNoRelayAtItsTunnelAddressSaysSo() async throws {
+        let relay = try CableProcess(["relay", "--port", "0"])
+        defer { relay.interrupt() }
+        let phoneTunnel = String(try await relay.waitForLine(startingWith: "listening on ").dropFirst("listening on ".count))
+        let probe = try await UDPAdvertListener.bind(host: "127.0.0.1", port: 0)
+        let port = probe.port
+        await probe.close()
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cable-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+
+        let desktop = try CableProcess([
+            "register", "--user", "alice", "--tunnel", "ws://127.0.0.1:9", "--advert-listen", "127.0.0.1:\(port)",
+            "--rp-store", directory.appendingPathComponent("rp.json").path, "--timeout", "30", "--json",
+        ])
+        let url = try await desktop.waitForLine(startingWith: "FIDO:/")
+        let phone = try CableProcess([
+            "phone", url, "--tunnel", phoneTunnel, "--advert-to", "127.0.0.1:\(port)", "--store",
+            directory.appendingPathComponent("phone.json").path,
+        ])
+        #expect(try await desktop.waitForExit(timeout: .seconds(60)) != 0)
+        phone.terminate()
+        let error = try #require(desktop.stderr.first { $0.hasPrefix("error: ") })
+        #expect(error.contains("connect") && error.contains("cable relay"), "\(error)")
+        #expect(FailureOutputTests.internalNames(in: error).isEmpty, "internal names in: \(error)")
+        #expect(try FailureOutputTests.failureObject(desktop.stdout.last, errorLine: error)["step"] as? String == "connect")
+    }
+}

@@ -122,7 +122,7 @@ import Testing
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.python())
         process.arguments = [
-            "-c", Self.ptyRunner, CableProcess.executable.path, "register", "--user", "alice", "--timeout", "3",
+            "-c", Self.ptyRunner, CableProcess.executable.path, "register", "--user", "alice", "--timeout", "5",
             "--advert-listen", "127.0.0.1:{port}", "--rp-store", store,
         ]
         let pipe = Pipe()

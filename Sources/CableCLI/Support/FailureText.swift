@@ -90,6 +90,8 @@ enum FailureText {
             if let errno = tail.range(of: #"[A-Za-z][A-Za-z ]*\)? ?\(errno: \d+\)"#, options: .regularExpression) {
                 kept += tail[errno].replacingOccurrences(of: #"\)? ?\(errno: \d+\)"#, with: "", options: .regularExpression)
             }
+            // A hint the caller appended after the diagnostic (` — check --tunnel …`) stays.
+            if let hint = tail.range(of: " — ", options: .backwards) { kept += tail[hint.lowerBound...] }
             s = kept.replacingOccurrences(of: "Connection errors: ", with: "")
         }
         // `TypeError.someCase` → `some case`.
