@@ -196,3 +196,20 @@ import Testing
         #expect(try FailureOutputTests.failureObject(desktop.stdout.last, errorLine: error)["step"] as? String == "connect")
     }
 }
+
+/// A second relay on a port already in use: one plain error line, no error-code names.
+@Suite(.serialized, .timeLimit(.minutes(1))) struct RelayBindFailureOutputTests {
+    @Test func aPortInUseIsOnePlainLine() async throws {
+        let first = try CableProcess(["relay", "--port", "0"])
+        defer { first.interrupt() }
+        let line = try await first.waitForLine(startingWith: "listening on ")
+        let port = try #require(line.split(separator: ":").last.map(String.init))
+        let second = try CableProcess(["relay", "--port", port])
+        #expect(try await second.waitForExit() != 0)
+        let errors = second.stderr.filter { $0.hasPrefix("error: ") }
+        #expect(errors.count == 1, "\(second.stderr)")
+        let error = try #require(errors.first)
+        #expect(error.contains(port), "\(error)")
+        #expect(FailureOutputTests.internalNames(in: error).isEmpty, "internal names in: \(error)")
+    }
+}
