@@ -19,6 +19,8 @@ import Testing
             #"\b[A-Z][A-Za-z0-9]+\.[a-z][A-Za-z0-9]+\b"#,  // Type.case
             #"(?<![-A-Za-z])[a-z]+[A-Z][A-Za-z]*(?![-A-Za-z])"#,  // camelCase identifiers (not caBLE in X-caBLE-…)
             #"\b[A-Z][A-Za-z]+\("#,  // dumped values
+            #"\b[a-z][A-Za-z0-9]*\(([A-Za-z0-9_]+:)+\)"#,  // Swift function names
+            #"errno"#,
         ]
         for pattern in patterns {
             var rest = line[...]
@@ -35,6 +37,7 @@ import Testing
         #expect(!Self.internalNames(in: "error: phone: tunnelFailed at registerTunnel: connectFailed: x").isEmpty)
         #expect(!Self.internalNames(in: "error: NIOConnectionError(host: \"127.0.0.1\", port: 1)").isEmpty)
         #expect(!Self.internalNames(in: "error: CBORError.nonCanonical at offset 3").isEmpty)
+        #expect(!Self.internalNames(in: "error: cannot listen on 127.0.0.1:1: bind(descriptor:ptr:bytes:): Address already in use) (errno: 98)").isEmpty)
         #expect(!Self.internalNames(in: "error: invalid FIDO:/ URL: CBOR rejected: incompleteData at offset 1").isEmpty)
         #expect(Self.internalNames(in: "error: cannot reach the tunnel service (connection refused); is `cable relay` running?").isEmpty)
         #expect(Self.internalNames(in: "error: the X-caBLE-Routing-ID header is missing").isEmpty)

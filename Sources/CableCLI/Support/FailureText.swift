@@ -94,6 +94,9 @@ enum FailureText {
             if let hint = tail.range(of: " — ", options: .backwards) { kept += tail[hint.lowerBound...] }
             s = kept.replacingOccurrences(of: "Connection errors: ", with: "")
         }
+        // NIO's system-call errors: `bind(descriptor:ptr:bytes:): Address already in use) (errno: 98)`.
+        s = s.replacingOccurrences(of: #"\b[a-z][A-Za-z0-9]*\(([A-Za-z0-9_]+:)*\): "#, with: "", options: .regularExpression)
+        s = s.replacingOccurrences(of: #"\)? ?\(errno: \d+\)"#, with: "", options: .regularExpression)
         // `TypeError.someCase` → `some case`.
         while let r = s.range(of: #"\b[A-Z][A-Za-z0-9]*Error\.[a-z][A-Za-z0-9]*"#, options: .regularExpression) {
             let name = s[r].split(separator: ".").last.map(String.init) ?? ""
