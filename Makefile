@@ -11,7 +11,7 @@ PIP_PACKAGES := pillow zxing-cpp websockets cryptography webauthn
 VENV := .venv-tools
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps venv build test demo bench fuzz fuzz-smoke test-asan test-tsan clean
+.PHONY: deps venv build test demo docs bench fuzz fuzz-smoke test-asan test-tsan clean
 
 # Installs the Debian packages that are missing (C libraries, QR tools used as oracles by tests).
 deps:
@@ -44,6 +44,18 @@ test: deps venv build
 demo: deps
 	swift build $(SWIFT_BUILD_FLAGS) --product cable
 	"$$(swift build $(SWIFT_BUILD_FLAGS) --show-bin-path)/cable" demo
+
+# DocC documentation of every library product (swift-docc-plugin), one archive each under
+# .build/plugins/Swift-DocC/outputs/. Any DocC warning (an unresolved symbol link, a symbol a topic
+# names that does not exist) fails the target.
+DOC_TARGETS := CableCBOR CableProtocol CableCTAP CableTerminalQR CableTunnel CableRelyingParty CableClient CableAuthenticator
+docs: deps
+	@for target in $(DOC_TARGETS); do \
+	  echo "docs: $$target"; \
+	  log=$$(swift package generate-documentation --target "$$target" --warnings-as-errors 2>&1) \
+	    || { echo "$$log"; echo "docs: $$target failed"; exit 1; }; \
+	  if grep -q "warning:" <<< "$$log"; then echo "$$log" | grep -A3 "warning:"; echo "docs: $$target has warnings"; exit 1; fi; \
+	done
 
 # The test suite under AddressSanitizer (and LeakSanitizer, with the toolchain's own allocations
 # suppressed: see Tests/lsan-suppressions.txt) and under ThreadSanitizer (with two runtime-internal

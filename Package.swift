@@ -1,7 +1,7 @@
 // swift-tools-version:6.1
 import PackageDescription
 
-// Layers (see README and ../shared/design/architecture.md):
+// Layers (see README and docs/architecture.md):
 //   0  CCableOpenSSL, CCableQREncode        system libraries (pkg-config), one per C library
 //      CableLocking, CableStorage           the package's one lock; bounded reads and atomic file writes
 //   1  CableCBOR, CableCrypto, CableTerminalQR
@@ -35,6 +35,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         // SQLite stores (phone credentials, relying-party records); on Linux GRDB links the system SQLite.
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        // `make docs`: DocC catalogs of the library products (`swift package generate-documentation`).
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
         // MARK: Layer 0: C libraries, each wrapped by exactly one Swift target.
@@ -159,6 +161,8 @@ let package = Package(
                 "CableAuthenticator", "CableCBOR", "CableCTAP", "CableProtocol", "CableRelyingParty", "CableTunnel", log,
             ]
         ),
+        // The `cable` binary run as a user runs it (version, README commands, --json failures, help), and the docs' links.
+        .testTarget(name: "CableCLITests", dependencies: ["CableTestSupport", "CableTunnel"]),
         .testTarget(
             name: "CableEndToEndTests",
             dependencies: [

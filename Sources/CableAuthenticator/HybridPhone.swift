@@ -65,7 +65,11 @@ public struct HybridPhone: Sendable {
 
     /// Runs one transaction. Returns when the desktop has shut it down (or closed after a reply).
     ///
-    /// - Parameter domainID: the tunnel-server domain this phone names in its advert.
+    /// - Parameters:
+    ///   - domainID: the tunnel-server domain this phone names in its advert.
+    ///   - url: the scanned `FIDO:/…` text.
+    ///   - handler: what answers the desktop's CTAP2 requests.
+    ///   - onEvent: progress, for status lines (no secrets).
     /// - Returns: the number of requests answered.
     @discardableResult
     public func run(

@@ -47,8 +47,10 @@ public struct PhoneSession: Sendable {
 
     /// Starts from a scanned, validated QR payload.
     ///
-    /// - Parameter getInfo: the CBOR authenticatorGetInfo response (no status byte) to put in the
-    ///   post-handshake message.
+    /// - Parameters:
+    ///   - getInfo: the CBOR authenticatorGetInfo response (no status byte) to put in the
+    ///     post-handshake message.
+    ///   - payload: the scanned QR code.
     public init(payload: QRCodePayload, getInfo: [UInt8]) {
         self.init(payload: payload, getInfo: getInfo, ephemeral: nil)
     }
@@ -66,7 +68,10 @@ public struct PhoneSession: Sendable {
     /// The tunnel is open and the service assigned `routingID`: builds the advert to broadcast
     /// (BLE advertising data with the 20-byte encrypted EID as service data for `0xFFF9`).
     ///
-    /// - Parameter nonce: 10 random bytes (passed in so tests are deterministic).
+    /// - Parameters:
+    ///   - nonce: 10 random bytes (passed in so tests are deterministic).
+    ///   - routingID: the routing ID the tunnel service returned on `/cable/new/`.
+    ///   - domainID: the tunnel-server domain this phone's service is known by.
     public mutating func tunnelOpened(routingID: RoutingID, domainID: TunnelServerDomainID, nonce: [UInt8])
         throws(CableProtocolError) -> [UInt8]
     {

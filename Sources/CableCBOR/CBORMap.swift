@@ -15,7 +15,7 @@ public struct CBORMap: Hashable, Sendable, Sequence {
     public init() { self.entries = [] }
 
     /// Builds a map from pairs. Traps on a duplicate or non-key value (programmer error); use
-    /// ``init(validating:)`` for data that came from outside.
+    /// ``CBORDecoder`` for data that came from outside.
     public init(uniqueKeysWithValues pairs: some Sequence<(CBORValue, CBORValue)>) {
         self.entries = []
         for (k, v) in pairs {

@@ -1,12 +1,13 @@
 import ArgumentParser
 @preconcurrency import Glibc
 
-/// The `cable` command: the whole hybrid flow on loopback (see `../shared/design/cli.md`).
+/// The `cable` command: the whole hybrid flow on loopback (its reference is `docs/cli.md`).
 @main
 struct Cable: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cable",
         abstract: "FIDO hybrid transport (caBLE v2): QR codes, the tunnel service, desktop and phone roles.",
+        version: CableVersion.current,
         subcommands: CommandRegistry.all
     )
 
@@ -21,6 +22,11 @@ struct Cable: AsyncParsableCommand {
                 try command.run()
             }
         } catch {
+            // Failures inside a command already printed their lines; a command line that did not
+            // parse or validate still owes a `--json` caller its failure object.
+            if Output.jsonRequested, !(error is ExitCode), exitCode(for: error) != .success {
+                Output.jsonFailureLine(message(for: error), step: "arguments")
+            }
             exit(withError: error)
         }
     }

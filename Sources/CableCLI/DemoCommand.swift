@@ -51,7 +51,7 @@ struct DemoCommand: AsyncParsableCommand {
             address = try await relay.start()
             serviceURL = try address.url
         } catch {
-            throw Output.failure("cannot start the tunnel service on loopback: \(error)")
+            throw Output.failure("cannot start the tunnel service on loopback: \(FailureText.describe(error))", step: "listen")
         }
         Output.diagnostic("tunnel service listening on \(address)")
 
@@ -72,6 +72,7 @@ struct DemoCommand: AsyncParsableCommand {
         let showQR = !self.json
         var ceremonyLines: [JSONLine] = []
         var steps: [StepTimer.Step] = []
+        var stage = "register"
         do {
             let register = StepTimer(ceremony: "register", timeout: .seconds(30), quiet: false)
             let registration = try await Self.withPhone(phone, authenticator: authenticator, timer: register, showQR: showQR, drawing: drawing) { onEvent in
@@ -82,6 +83,7 @@ struct DemoCommand: AsyncParsableCommand {
             ceremonyLines.append(CeremonyOutput.json(registration))
             steps += register.steps.map { StepTimer.Step(name: "register: \($0.name)", milliseconds: $0.milliseconds) }
 
+            stage = "sign-in"
             let signIn = StepTimer(ceremony: "sign-in", timeout: .seconds(30), quiet: false)
             let assertion = try await Self.withPhone(phone, authenticator: authenticator, timer: signIn, showQR: showQR, drawing: drawing) { onEvent in
                 try await ceremonies.signIn(timestamp: Self.now, onEvent: onEvent)
@@ -96,7 +98,7 @@ struct DemoCommand: AsyncParsableCommand {
             print(String(format: "summary: registered and signed in as %@ with %@ in %.1f ms (relay %@)", user, persona.name, total, address.description))
         } catch {
             await relay.shutdown()
-            throw Output.failure("demo failed: \(CeremonyOutput.message(for: error))")
+            throw Output.failure("demo failed: \(CeremonyOutput.message(for: error))", step: "\(stage): \(FailureText.step(of: error))")
         }
         await relay.shutdown()
         if self.json {

@@ -29,7 +29,7 @@ struct PasskeysCommand: ParsableCommand {
                 credentials = []
             } else {
                 do { credentials = try SQLiteCredentialStore(fileURL: location.url, createIfMissing: false).list() } catch {
-                    throw Output.failure("cannot read \(path): \(error.reason)")
+                    throw Output.failure("cannot read \(path): \(FailureText.describe(error))", step: "store")
                 }
             }
             if self.json {
@@ -70,7 +70,7 @@ struct PasskeysCommand: ParsableCommand {
             do {
                 try SQLiteCredentialStore(fileURL: location.url, createIfMissing: false).delete(id: raw)
             } catch {
-                throw Output.failure("cannot delete \(self.id): \(error)")
+                throw Output.failure("cannot delete \(self.id): \(FailureText.describe(error))", step: "store")
             }
             print("deleted \(self.id)")
         }

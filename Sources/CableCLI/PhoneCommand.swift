@@ -87,7 +87,7 @@ struct PhoneCommand: AsyncParsableCommand {
             let location = try StoreLocation.resolve(self.model.store, defaultName: StoreLocation.phoneFileName, create: true)
             store = try SQLiteCredentialStore(fileURL: location.url)
         } catch let error as CredentialStoreError {
-            throw Output.failure("phone credential store: \(error)")
+            throw Output.failure("phone credential store: \(FailureText.describe(error))", step: "store")
         }
         let persona = self.model.resolvedPersona
         var logger = Logger(label: "cable.phone")
@@ -133,9 +133,9 @@ struct PhoneCommand: AsyncParsableCommand {
         } catch {
             await transmitter.close()
             if let failure = authenticator.storeFailure {
-                throw Output.failure("phone: the credential store failed: \(failure) (then: \(error))")
+                throw Output.failure("the credential store failed: \(FailureText.describe(failure))", step: "store")
             }
-            throw Output.failure("phone: \(error)")
+            throw Output.failure(error)
         }
     }
 }

@@ -24,12 +24,17 @@ struct RegisterCommand: AsyncParsableCommand {
     var name: String?
 
     @OptionGroup var desktop: DesktopOptions
+    @OptionGroup(title: "Registration policy") var registrationPolicy: RegistrationPolicyOptions
     @OptionGroup var drawing: QRStyleOptions
 
     func run() async throws {
         let user = self.user
         let name = self.name
-        try await DesktopRun.run(ceremony: "register", options: self.desktop, drawing: self.drawing) { ceremonies, timer, onEvent in
+        let policy: RelyingParty.Policy
+        do { policy = try self.registrationPolicy.policy() } catch { throw Output.failure(error.description, step: "options") }
+        try await DesktopRun.run(
+            ceremony: "register", options: self.desktop, policy: policy, drawing: self.drawing
+        ) { ceremonies, timer, onEvent in
             let outcome = try await ceremonies.register(
                 userName: user, friendlyName: name, timestamp: Int64(Date().timeIntervalSince1970), onEvent: onEvent)
             timer.mark("attestation verified")

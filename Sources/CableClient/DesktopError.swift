@@ -7,7 +7,7 @@ public struct DesktopError: Error, Hashable, CustomStringConvertible, Sendable {
     public enum Code: String, Hashable, Sendable {
         /// A wait exceeded its timeout.
         case timeout
-        /// The phone broke the protocol (the underlying ``CableProtocolError`` is in ``detail``).
+        /// The phone broke the protocol (the underlying `CableProtocolError` is in ``DesktopError/protocolError``).
         case protocolViolation
         /// The tunnel service could not be reached or refused the connection.
         case tunnelFailed

@@ -72,6 +72,8 @@ public struct HybridDesktop: Sendable {
     /// - Parameters:
     ///   - scanner: where adverts arrive (a radio, the UDP bus, an in-process bus).
     ///   - connector: how to reach the tunnel service the phone names.
+    ///   - timeouts: how long each wait may take.
+    ///   - logger: where the driver logs (at debug level; never secrets).
     public init(
         scanner: any AdvertScanner, connector: any TunnelConnector, timeouts: DesktopTimeouts = DesktopTimeouts(),
         logger: Logger = Logger(label: "cable.desktop")
@@ -89,6 +91,7 @@ public struct HybridDesktop: Sendable {
     ///     locally from the post-handshake message, as Chromium does.
     ///   - timestamp: UNIX seconds for the QR code.
     ///   - onEvent: progress, called on the driver's task.
+    ///   - requestType: the hint the QR code carries (key 5).
     public func transact(
         request: [UInt8], requestType: RequestTypeHint, timestamp: Int64,
         onEvent: @escaping @Sendable (DesktopEvent) -> Void = { _ in }

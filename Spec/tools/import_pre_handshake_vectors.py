@@ -1,17 +1,21 @@
 #!/usr/bin/env python3
-"""Carries the pre-handshake vectors of ../shared/spec/vectors-{from-peers,derived}.json into
+"""Carries the pre-handshake vectors of vectors-{from-peers,derived}.json (the collections kept with
+the research digest, outside this repository; see Spec/README.md) into
 Spec/vectors/*.json in the schema of Spec/README.md, keeping each vector's sources and status.
 
 Values are copied, never recomputed: the expected outputs are the peers' (or, where marked
 "derived", the researcher's independent implementation's). Only the error codes are ours: they name
 which swift-cable rule must reject each invalid input.
 
-Run from the repository root: python3 Spec/tools/import_pre_handshake_vectors.py
+Run from the repository root: python3 Spec/tools/import_pre_handshake_vectors.py DIRECTORY
+where DIRECTORY holds the two collections.
 """
 import json, os, sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-SHARED = os.path.join(os.path.dirname(ROOT), "shared", "spec")
+if len(sys.argv) != 2:
+    sys.exit("usage: import_pre_handshake_vectors.py DIRECTORY (the one holding vectors-from-peers.json)")
+SHARED = sys.argv[1]
 OUT = os.path.join(ROOT, "Spec", "vectors")
 
 peers = {v["id"]: v for v in json.load(open(os.path.join(SHARED, "vectors-from-peers.json")))["vectors"]}

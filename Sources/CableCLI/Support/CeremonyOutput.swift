@@ -63,7 +63,7 @@ enum CeremonyOutput {
             if let rp = e.relyingPartyError { return Self.message(for: rp, ceremony: e.code) }
             return e.description
         default:
-            return "\(error)"
+            return FailureText.describe(error)
         }
     }
 
@@ -114,16 +114,9 @@ enum CeremonyOutput {
     }
 
     /// Prints `error: <message>` on stderr and, with `--json`, `{"ok": false, "error": …, "step": …}` as the
-    /// last stdout line; returns the exit code to throw.
-    static func failure(_ message: String, step: String, json: Bool) -> ExitCode {
-        let code = Output.failure(message)
-        if json {
-            var line = JSONLine()
-            line.add("ok", false)
-            line.add("error", message.split(whereSeparator: \.isNewline).joined(separator: " "))
-            line.add("step", step)
-            print(line.text)
-        }
-        return code
+    /// last stdout line (``Output/failure(_:step:)`` decides that from the command line); returns the exit
+    /// code to throw.
+    static func failure(_ message: String, step: String, json _: Bool) -> ExitCode {
+        Output.failure(message, step: step)
     }
 }

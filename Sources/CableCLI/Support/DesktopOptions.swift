@@ -5,7 +5,8 @@ import CableRelyingParty
 import CableTunnel
 import Foundation
 
-/// Options shared by `register` and `sign-in` (the desktop and its relying party).
+/// Options shared by `register` and `sign-in` (the desktop and its relying party); the registration
+/// policy is `register`'s alone (``RegistrationPolicyOptions``).
 struct DesktopOptions: ParsableArguments {
     @Option(help: "Relying party ID (the site).")
     var rpId = "login.example.com"
@@ -19,15 +20,6 @@ struct DesktopOptions: ParsableArguments {
     @Option(help: "The relying party's record of registered credentials (SQLite; a JSON store is imported once). Default: $XDG_DATA_HOME/cable/registrations.sqlite, else ~/.local/share/cable/registrations.sqlite.")
     var rpStore: String?
 
-    @Option(name: .customLong("allow-aaguid"), help: "Allow registration only from this authenticator model (repeatable).")
-    var allowAAGUIDs: [String] = []
-
-    @Option(name: .customLong("block-aaguid"), help: "Refuse registration from this authenticator model (repeatable).")
-    var blockAAGUIDs: [String] = []
-
-    @Flag(help: "Refuse registrations with `none` attestation.")
-    var enforceAttestation = false
-
     @Option(help: "Seconds to wait at each step for the phone.")
     var timeout: Int = 120
 
@@ -40,25 +32,6 @@ struct DesktopOptions: ParsableArguments {
             do { _ = try TunnelServiceURL(string: t) } catch { throw ValidationError("--tunnel \(t): \(error.reason)") }
         }
         _ = try HostPort(self.advertListen, option: "--advert-listen")
-    }
-
-    /// The relying party's policy; a malformed AAGUID is a failure that shows the expected form (checked in
-    /// `run`, not `validate`, so that it is the one `error:` line and `--json` line of cli.md).
-    func policy() throws(PolicyOptionError) -> RelyingParty.Policy {
-        let allowed = try Self.aaguids(self.allowAAGUIDs, option: "--allow-aaguid")
-        let blocked = try Self.aaguids(self.blockAAGUIDs, option: "--block-aaguid")
-        return RelyingParty.Policy(
-            allowedAAGUIDs: allowed.isEmpty ? nil : Set(allowed), blockedAAGUIDs: Set(blocked),
-            enforceAttestation: self.enforceAttestation)
-    }
-
-    static func aaguids(_ texts: [String], option: String) throws(PolicyOptionError) -> [AAGUID] {
-        var out: [AAGUID] = []
-        for text in texts {
-            guard let aaguid = AAGUID(uuidString: text) else { throw PolicyOptionError(option: option, value: text) }
-            out.append(aaguid)
-        }
-        return out
     }
 
     var tunnelService: TunnelServiceURL? { self.tunnel.flatMap { try? TunnelServiceURL(string: $0) } }

@@ -11,16 +11,14 @@ enum DesktopRun {
     typealias Body = @Sendable (PasskeyCeremonies, StepTimer, @escaping @Sendable (DesktopEvent) -> Void) async throws
         -> ([String], JSONLine)
 
-    static func run(ceremony: String, options: DesktopOptions, drawing: QRStyleOptions, body: Body) async throws {
-        let policy: RelyingParty.Policy
-        do { policy = try options.policy() } catch {
-            throw CeremonyOutput.failure(error.description, step: "options", json: options.json)
-        }
+    static func run(
+        ceremony: String, options: DesktopOptions, policy: RelyingParty.Policy = RelyingParty.Policy(), drawing: QRStyleOptions,
+        body: Body
+    ) async throws {
         let listen = try HostPort(options.advertListen, option: "--advert-listen")
         let listener: UDPAdvertListener
         do { listener = try await UDPAdvertListener.bind(host: listen.host, port: listen.port) } catch {
-            throw CeremonyOutput.failure(
-                "cannot listen for adverts on \(options.advertListen): \(error)", step: "listen", json: options.json)
+            throw Output.failure("cannot listen for adverts on \(options.advertListen): \(FailureText.describe(error))", step: "listen")
         }
         let timeout = Duration.seconds(options.timeout)
         var logger = Logger(label: "cable.desktop")
@@ -34,14 +32,14 @@ enum DesktopRun {
                 options.rpStore, defaultName: StoreLocation.relyingPartyFileName, create: true)
             records = try SQLiteCredentialRecordStore(fileURL: location.url)
         } catch let error as RelyingPartyError {
-            throw CeremonyOutput.failure("relying-party store: \(error.message)", step: "store", json: options.json)
+            throw Output.failure("relying-party store: \(error.message)", step: "store")
         }
         let ceremonies = PasskeyCeremonies(
             desktop: desktop, relyingParty: RelyingParty(id: options.rpId, policy: policy), records: records)
         let timer = StepTimer(ceremony: ceremony, timeout: timeout, quiet: false)
         let onEvent: @Sendable (DesktopEvent) -> Void = { event in
             // The QR code and its URL line come first, before any waiting.
-            if case .qrCode(let url) = event { QRDisplay.showOrReport(url: url, options: drawing) }
+            if case .qrCode(let url) = event { timer.showingQRCode { QRDisplay.showOrReport(url: url, options: drawing) } }
             timer.desktopEvent(event)
         }
         let status = timer.runStatusLine()
@@ -56,8 +54,7 @@ enum DesktopRun {
             status?.cancel()
             timer.finish()
             await listener.close()
-            throw CeremonyOutput.failure(
-                CeremonyOutput.message(for: error), step: CeremonyOutput.step(for: error), json: options.json)
+            throw Output.failure(FailureText.clean(CeremonyOutput.message(for: error)), step: CeremonyOutput.step(for: error))
         }
     }
 }

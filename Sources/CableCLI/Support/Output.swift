@@ -10,17 +10,41 @@ enum Output {
         fflush(stderr)
     }
 
+    /// Sends what stdout holds to the terminal or pipe now.
+    static func flushStdout() { fflush(stdout) }
+
     /// Writes text to stderr as is (no newline), for the live status line.
     static func rawDiagnostic(_ text: String) {
         fputs(text, stderr)
         fflush(stderr)
     }
 
-    /// Prints `error: <message>` on stderr and returns the exit code to throw.
-    static func failure(_ message: String) -> ExitCode {
-        let oneLine = message.split(whereSeparator: \.isNewline).joined(separator: " ")
+    /// Whether the command line asked for `--json`: then every failure also ends stdout with
+    /// `{"ok": false, "error": …, "step": …}` (cli.md), whichever command failed and wherever.
+    static let jsonRequested = CommandLine.arguments.dropFirst().prefix { $0 != "--" }.contains("--json")
+
+    /// Prints `error: <message>` on stderr (and, with `--json`, the failure object as the last line
+    /// of stdout) and returns the exit code to throw. `step` says where it failed (cli.md lists them).
+    static func failure(_ message: String, step: String = "run") -> ExitCode {
+        let oneLine = FailureText.clean(message)
         diagnostic("error: \(oneLine)")
+        if self.jsonRequested { self.jsonFailureLine(oneLine, step: step) }
         return ExitCode.failure
+    }
+
+    /// Prints `error: <one line for error>` (see ``FailureText``) and returns the exit code to throw.
+    static func failure(_ error: any Error, step: String? = nil) -> ExitCode {
+        self.failure(FailureText.describe(error), step: step ?? FailureText.step(of: error))
+    }
+
+    /// `{"ok": false, "error": "<message>", "step": "<step>"}` on stdout.
+    static func jsonFailureLine(_ message: String, step: String) {
+        var line = JSONLine()
+        line.add("ok", false)
+        line.add("error", message)
+        line.add("step", step)
+        print(line.text)
+        fflush(stdout)
     }
 }
 

@@ -48,16 +48,16 @@ enum QRDisplay {
         let level = QRErrorCorrection(letter: options.level) ?? .medium
         let code: QRCode
         do { code = try QRCode(encoding: url, errorCorrection: level) } catch {
-            throw Output.failure("cannot encode the QR code: \(error)")
+            throw Output.failure("cannot encode the QR code: \(FailureText.describe(error))", step: "qr")
         }
         if options.style == .svg || options.output != nil {
             let svg: String
             do { svg = try QRSVGRenderer(border: options.border).render(code) } catch {
-                throw Output.failure("cannot draw the QR code: \(error)")
+                throw Output.failure("cannot draw the QR code: \(FailureText.describe(error))", step: "qr")
             }
             if let path = options.output {
                 do { try Data(svg.utf8).write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
-                    throw Output.failure("cannot write \(path): \(error.localizedDescription)")
+                    throw Output.failure("cannot write \(path): \(error.localizedDescription)", step: "qr")
                 }
                 Output.diagnostic("QR code (version \(code.version), \(code.size)×\(code.size) modules) written to \(path)")
             } else {
@@ -67,7 +67,7 @@ enum QRDisplay {
             let style: QRRenderStyle = options.style == .ansi ? .ansi : options.style == .ascii ? .ascii : .utf8
             let renderer: QRTextRenderer
             do { renderer = try QRTextRenderer(style: style, invert: options.invert, border: options.border) } catch {
-                throw Output.failure("invalid QR drawing options: \(error)")
+                throw Output.failure("invalid QR drawing options: \(FailureText.describe(error))", step: "arguments")
             }
             for note in renderer.notes { Output.diagnostic("note: \(note)") }
             let rendering = renderer.render(code)

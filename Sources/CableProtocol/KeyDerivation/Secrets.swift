@@ -22,7 +22,7 @@ public struct QRSecret: Hashable, Sendable, CustomStringConvertible {
         self.secret = SecretBytes(Array(bytes))
     }
 
-    /// A fresh secret drawn from `rng` (pass a ``SystemRandom``-backed generator outside tests).
+    /// A fresh secret drawn from `rng` (pass a system-random generator outside tests).
     public static func random(using rng: inout some RandomNumberGenerator) -> QRSecret {
         // Cannot fail: the length is right by construction.
         QRSecret(unchecked: rng.bytes(count: byteCount))

@@ -30,7 +30,7 @@ public enum LinkingHandling: Sendable {
     /// is ignored.
     case ignore
     /// Parse it with `Pairing::Parse`'s structural rules and leave the signature to the caller
-    /// (``LinkingInfo/verified(handshakeHash:desktopIdentity:)``).
+    /// (`LinkingInfo.verified(handshakeHash:desktopIdentity:)`).
     case parse
     /// The QR flow exactly as Chromium does it: parse, then verify the handshake signature; a bad
     /// signature rejects the whole message.

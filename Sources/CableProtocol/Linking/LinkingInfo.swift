@@ -16,7 +16,7 @@ extension CableProtocolError.Code {
 ///
 /// This type is *structurally* valid linking info: every field is present with the right type and the
 /// public key is on the curve. Whether it belongs to this session is a separate question, answered by
-/// ``verified(handshakeHash:desktopIdentity:)``, which yields a ``VerifiedLinkingInfo``.
+/// `verified(handshakeHash:desktopIdentity:)`, which yields a ``VerifiedLinkingInfo``.
 ///
 /// `description` shows field sizes only; the link secret (and every other field) is never printed.
 public struct LinkingInfo: Sendable, Hashable, CustomStringConvertible {
@@ -41,7 +41,7 @@ public struct LinkingInfo: Sendable, Hashable, CustomStringConvertible {
     public let authenticatorPublicKey: [UInt8]
     /// Key 5: a name for the phone to show the user (e.g. "Pixel 7").
     public let authenticatorName: String
-    /// Key 6: the handshake signature (``LinkingSignature``).
+    /// Key 6: the handshake signature (`LinkingSignature`).
     public let handshakeSignature: [UInt8]
     /// Key 999 is `true`: sent by the Google Play services implementation.
     public let isFromPlayServices: Bool
@@ -82,7 +82,7 @@ public struct LinkingInfo: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Parses a linking map with Chromium's `Pairing::Parse` rules (except the signature, see
-    /// ``verified(handshakeHash:desktopIdentity:)``). Unknown keys are ignored; key 999 counts only if
+    /// `verified(handshakeHash:desktopIdentity:)`). Unknown keys are ignored; key 999 counts only if
     /// it is `true`.
     ///
     /// - Throws: ``CableProtocolError/Code/linkingInfoNotMap``,
@@ -162,7 +162,7 @@ public struct LinkingInfo: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// Linking info whose handshake signature verified for the session it arrived in: safe to store.
-/// Obtain it only through ``LinkingInfo/verified(handshakeHash:desktopIdentity:)``.
+/// Obtain it only through `LinkingInfo.verified(handshakeHash:desktopIdentity:)`.
 public struct VerifiedLinkingInfo: Sendable, Hashable, CustomStringConvertible {
     /// The verified fields.
     public let info: LinkingInfo

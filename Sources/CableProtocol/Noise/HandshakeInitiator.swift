@@ -87,6 +87,8 @@ public struct HandshakeInitiator: Sendable, CustomStringConvertible {
     /// - Parameters:
     ///   - identityScalar: the 32-byte big-endian private scalar of the desktop's QR key.
     ///   - ephemeralScalar: a fixed 32-byte ephemeral scalar, or `nil` for a fresh random one.
+    ///   - psk: the transaction's pre-shared key (derived from the QR secret and the advert plaintext).
+    ///   - crypterPolicy: the crypter construction to start with (``Crypter/ConstructionPolicy``).
     /// - Throws: ``CableProtocolError/Code/handshakeInvalidKey`` for a scalar that is not in [1, n − 1].
     public init(
         qrFlowWith psk: PreSharedKey, identityScalar: [UInt8], ephemeralScalar: [UInt8]? = nil,
@@ -102,6 +104,8 @@ public struct HandshakeInitiator: Sendable, CustomStringConvertible {
     /// - Parameters:
     ///   - qrKey: the key behind the QR code the phone scanned (its public half is QR key 0).
     ///   - ephemeralScalar: a fixed 32-byte ephemeral scalar, or `nil` for a fresh random one.
+    ///   - psk: the transaction's pre-shared key (derived from the QR secret and the advert plaintext).
+    ///   - crypterPolicy: the crypter construction to start with (``Crypter/ConstructionPolicy``).
     /// - Throws: ``CableProtocolError/Code/handshakeInvalidKey`` for a malformed ephemeral scalar.
     public init(
         qrFlowWith psk: PreSharedKey, qrKey: QRGeneratorKey, ephemeralScalar: [UInt8]? = nil,
@@ -116,6 +120,8 @@ public struct HandshakeInitiator: Sendable, CustomStringConvertible {
     /// - Parameters:
     ///   - phoneIdentity: the phone's 65-byte uncompressed identity key (linking info key 4).
     ///   - ephemeralScalar: a fixed 32-byte ephemeral scalar, or `nil` for a fresh random one.
+    ///   - psk: the transaction's pre-shared key (derived from the QR secret and the advert plaintext).
+    ///   - crypterPolicy: the crypter construction to start with (``Crypter/ConstructionPolicy``).
     /// - Throws: ``CableProtocolError/Code/handshakeInvalidKey`` for a malformed key.
     public init(
         linkedFlowWith psk: PreSharedKey, phoneIdentity: [UInt8], ephemeralScalar: [UInt8]? = nil,

@@ -81,6 +81,8 @@ public struct HandshakeResponder: Sendable, CustomStringConvertible {
     ///   - desktopIdentity: the desktop's QR key as X9.62 bytes (the QR code's 33-byte compressed form, or
     ///     65 bytes uncompressed).
     ///   - ephemeralScalar: a fixed 32-byte ephemeral scalar, or `nil` for a fresh random one.
+    ///   - psk: the transaction's pre-shared key (derived from the QR secret and the advert plaintext).
+    ///   - crypterPolicy: the crypter construction to start with (``Crypter/ConstructionPolicy``).
     /// - Throws: ``CableProtocolError/Code/handshakeInvalidKey`` for a malformed key.
     public init(
         qrFlowWith psk: PreSharedKey, desktopIdentity: [UInt8], ephemeralScalar: [UInt8]? = nil,
@@ -101,6 +103,8 @@ public struct HandshakeResponder: Sendable, CustomStringConvertible {
     /// - Parameters:
     ///   - identityScalar: the 32-byte big-endian scalar of the phone's identity key.
     ///   - ephemeralScalar: a fixed 32-byte ephemeral scalar, or `nil` for a fresh random one.
+    ///   - psk: the transaction's pre-shared key (derived from the QR secret and the advert plaintext).
+    ///   - crypterPolicy: the crypter construction to start with (``Crypter/ConstructionPolicy``).
     /// - Throws: ``CableProtocolError/Code/handshakeInvalidKey`` for a scalar that is not in [1, n − 1].
     public init(
         linkedFlowWith psk: PreSharedKey, identityScalar: [UInt8], ephemeralScalar: [UInt8]? = nil,

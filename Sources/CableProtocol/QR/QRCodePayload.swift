@@ -64,6 +64,10 @@ public struct QRCodePayload: Hashable, Sendable {
     /// - Parameters:
     ///   - timestamp: the clock to write in key 3 (passed in, so encodings are reproducible).
     ///   - supportsLinking: key 4; `nil` omits it. Current Chrome desktops write `false`.
+    ///   - publicKey: the desktop's P-256 public key (key 0).
+    ///   - secret: the QR secret (key 1).
+    ///   - knownDomainCount: how many assigned tunnel-server domains the desktop knows (key 2).
+    ///   - requestType: the request-type hint (key 5).
     public init(
         publicKey: some Collection<UInt8>, secret: QRSecret,
         knownDomainCount: Int64 = Int64(CableConstants.knownAssignedDomainCount), timestamp: Int64?,

@@ -40,6 +40,7 @@ public struct QRGeneratorKey: Sendable, CustomStringConvertible {
     /// - Parameters:
     ///   - timestamp: UNIX seconds for key 3 (passed in: this layer reads no clock).
     ///   - supportsLinking: key 4; current Chrome desktops write `false`.
+    ///   - requestType: the request-type hint for key 5.
     public func payload(timestamp: Int64, requestType: RequestTypeHint, supportsLinking: Bool? = false)
         throws(CableProtocolError) -> QRCodePayload
     {

@@ -4,8 +4,8 @@ import NIOPosix
 
 /// The virtual BLE advert bus of the `cable` tool: each advert travels as one UDP datagram on
 /// loopback holding exactly the BLE advertising data a phone would broadcast
-/// (`../shared/design/cli.md`, "The virtual BLE advert bus"). A radio later replaces this behind
-/// ``AdvertScanner`` / ``AdvertTransmitter``; nothing above changes.
+/// (`docs/cli.md`, "The virtual BLE advert bus"). A radio later replaces this behind
+/// `AdvertScanner` / `AdvertTransmitter`; nothing above changes.
 public enum UDPAdvertBus {
     /// `65529` = `0xFFF9`, the FIDO service UUID.
     public static let defaultPort = 65529
@@ -42,7 +42,10 @@ public final class UDPAdvertListener: AdvertScanner {
     /// Binds `host:port` (default `127.0.0.1:65529`). A port another listener holds is an error
     /// (``TunnelError/Code/bindFailed``), not a silent share: two scanners on one port would each
     /// see only some adverts.
-    /// - Parameter queueLimit: adverts buffered per subscriber before the oldest are dropped.
+    /// - Parameters:
+    ///   - queueLimit: adverts buffered per subscriber before the oldest are dropped.
+    ///   - host: the address to listen on.
+    ///   - port: the UDP port (`0` picks a free one).
     public static func bind(
         host: String = "127.0.0.1", port: Int = UDPAdvertBus.defaultPort, queueLimit: Int = UDPAdvertBus.defaultQueueLimit
     ) async throws(TunnelError) -> UDPAdvertListener {

@@ -3,7 +3,7 @@ import CableProtocol
 import NIOCore
 import NIOWebSocket
 
-/// One WebSocket to the tunnel service, as the hybrid roles see it: the ``MessageChannel`` seam.
+/// One WebSocket to the tunnel service, as the hybrid roles see it: the `MessageChannel` seam.
 ///
 /// Each ``send(_:)`` is one binary WebSocket message (masked, as client frames must be) and each
 /// ``receive()`` one whole message from the service. ``receive()`` returns `nil` once the remote

@@ -1,6 +1,6 @@
 public import CableProtocol
 
-/// The roles' ``TunnelConnector`` over WebSocket: reaches the tunnel service a domain ID names
+/// The roles' `TunnelConnector` over WebSocket: reaches the tunnel service a domain ID names
 /// (`wss://<domain>`), or one fixed service for every domain (a loopback relay standing in for
 /// Google's and Apple's, as the `cable` tool's `--tunnel` does).
 public struct WebSocketTunnelConnector: TunnelConnector {
@@ -9,7 +9,9 @@ public struct WebSocketTunnelConnector: TunnelConnector {
     /// Bound on TCP connect plus WebSocket upgrade.
     public let timeout: Duration
 
-    /// - Parameter fixedService: e.g. `ws://127.0.0.1:8080`; `nil` to follow the domain ID.
+    /// - Parameters:
+    ///   - fixedService: e.g. `ws://127.0.0.1:8080`; `nil` to follow the domain ID.
+    ///   - timeout: bound on TCP connect plus WebSocket upgrade.
     public init(fixedService: TunnelServiceURL?, timeout: Duration = .seconds(10)) {
         self.fixedService = fixedService
         self.timeout = timeout

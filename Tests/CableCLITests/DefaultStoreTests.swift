@@ -1,0 +1,158 @@
+import CableTestSupport
+import CableTunnel
+import Foundation
+import Testing
+
+/// The stores default to one per-user directory (`$XDG_DATA_HOME/cable/`, else
+/// `~/.local/share/cable/`), so `sign-in` finds what `register` wrote from any working directory.
+@Suite(.serialized, .timeLimit(.minutes(3))) struct DefaultStoreTests {
+    /// Runs `cable` with `environment` added and `directory` as its working directory; returns the
+    /// exit status, stdout and stderr (bounded in time).
+    static func run(
+        _ arguments: [String], environment: [String: String], in directory: URL, timeout: Duration = .seconds(60)
+    ) async throws -> (status: Int32, stdout: String, stderr: String) {
+        let process = Process()
+        process.executableURL = CableProcess.executable
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        process.currentDirectoryURL = directory
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning {
+            if ContinuousClock.now > deadline {
+                process.terminate()
+                throw ProcessFailure("cable \(arguments.first ?? "") did not exit within \(timeout)")
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        return (process.terminationStatus, stdout, stderr)
+    }
+
+    static func scratch() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("cable-xdg-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    @Test func helpShowsTheDefaultsUnderXDGDataHomeAndElseUnderHome() async throws {
+        let root = try Self.scratch()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let xdg = try await Self.run(["passkeys", "list", "--help"], environment: ["XDG_DATA_HOME": root.path + "/data"], in: root)
+        #expect(xdg.stdout.contains(root.path + "/data/cable/phone-store.json"))
+        let home = try await Self.run(
+            ["sign-in", "--help"], environment: ["XDG_DATA_HOME": "relative/ignored", "HOME": root.path + "/home"], in: root)
+        #expect(home.stdout.replacingOccurrences(of: "\n", with: "").replacingOccurrences(of: " ", with: "")
+            .contains(root.path + "/home/.local/share/cable/rp-store.json"))
+        // --help creates nothing.
+        #expect(!FileManager.default.fileExists(atPath: root.path + "/data"))
+    }
+
+    @Test func signInFindsWhatRegisterWroteFromAnotherDirectory() async throws {
+        let root = try Self.scratch()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let data = root.appendingPathComponent("data")
+        let environment = ["XDG_DATA_HOME": data.path]
+        let here = root.appendingPathComponent("here")
+        let there = root.appendingPathComponent("there")
+        for d in [here, there] { try FileManager.default.createDirectory(at: d, withIntermediateDirectories: true) }
+
+        let relay = try CableProcess(["relay", "--port", "0"])
+        defer { relay.interrupt() }
+        let tunnel = String(try await relay.waitForLine(startingWith: "listening on ").dropFirst("listening on ".count))
+        let probe = try await UDPAdvertListener.bind(host: "127.0.0.1", port: 0)
+        let bus = "127.0.0.1:\(probe.port)"
+        await probe.close()
+
+        for (ceremony, directory, extra) in [("register", here, ["--user", "alice"]), ("sign-in", there, [String]())] {
+            let desktop = try LiveProcess(
+                [ceremony, "--tunnel", tunnel, "--advert-listen", bus, "--timeout", "30", "--style", "ascii", "--json"] + extra,
+                environment: environment, in: directory)
+            let url = try await desktop.waitForLine(startingWith: "FIDO:/")
+            let phone = try LiveProcess(
+                ["phone", url, "--tunnel", tunnel, "--advert-to", bus, "--persona", "authenticator-ios"],
+                environment: environment, in: directory == here ? there : here)
+            #expect(try await desktop.waitForExit() == 0, "\(ceremony): \(desktop.stderr.suffix(3))")
+            #expect(try await phone.waitForExit() == 0, "phone: \(phone.stderr.suffix(3))")
+        }
+        // Both stores are in the per-user directory, private to the user, and none in either working directory.
+        for name in ["rp-store.json", "phone-store.json"] {
+            #expect(FileManager.default.fileExists(atPath: data.appendingPathComponent("cable/\(name)").path), "\(name) missing")
+        }
+        let mode = try FileManager.default.attributesOfItem(atPath: data.appendingPathComponent("cable").path)[.posixPermissions] as? Int
+        #expect(mode == 0o700)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: here.path).isEmpty)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: there.path).isEmpty)
+    }
+}
+
+/// `cable` with extra environment and its own working directory, its output lines collected as they
+/// arrive (`CableProcess` runs with the test's environment and directory).
+final class LiveProcess: @unchecked Sendable {
+    private let process = Process()
+    private let lock = NSLock()
+    private var lines: [[String]] = [[], []]
+    private var partial = ["", ""]
+
+    init(_ arguments: [String], environment: [String: String], in directory: URL) throws {
+        self.process.executableURL = CableProcess.executable
+        self.process.arguments = arguments
+        self.process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        self.process.currentDirectoryURL = directory
+        self.process.standardInput = FileHandle.nullDevice
+        for index in 0..<2 {
+            let pipe = Pipe()
+            if index == 0 { self.process.standardOutput = pipe } else { self.process.standardError = pipe }
+            pipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
+                let data = handle.availableData
+                if data.isEmpty { handle.readabilityHandler = nil }
+                self?.append(data, to: index)
+            }
+        }
+        try self.process.run()
+    }
+
+    deinit { if self.process.isRunning { self.process.terminate() } }
+
+    private func append(_ data: Data, to index: Int) {
+        self.lock.lock()
+        defer { self.lock.unlock() }
+        self.partial[index] += String(decoding: data, as: UTF8.self)
+        while let newline = self.partial[index].firstIndex(of: "\n") {
+            self.lines[index].append(String(self.partial[index][..<newline]))
+            self.partial[index] = String(self.partial[index][self.partial[index].index(after: newline)...])
+        }
+    }
+
+    var stdout: [String] { self.lock.withLock { self.lines[0] } }
+    var stderr: [String] { self.lock.withLock { self.lines[1] } }
+
+    func waitForLine(startingWith prefix: String, timeout: Duration = .seconds(30)) async throws -> String {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if let line = self.stdout.first(where: { $0.hasPrefix(prefix) }) { return line }
+            if !self.process.isRunning { break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        throw ProcessFailure("no line starting with \(prefix); stderr: \(self.stderr.suffix(3))")
+    }
+
+    func waitForExit(timeout: Duration = .seconds(60)) async throws -> Int32 {
+        let deadline = ContinuousClock.now + timeout
+        while self.process.isRunning {
+            if ContinuousClock.now > deadline {
+                self.process.terminate()
+                throw ProcessFailure("did not exit within \(timeout)")
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        try await Task.sleep(for: .milliseconds(50))
+        return self.process.terminationStatus
+    }
+}
