@@ -31,7 +31,7 @@ struct RegisterCommand: AsyncParsableCommand {
         let user = self.user
         let name = self.name
         let policy: RelyingParty.Policy
-        do { policy = try self.registrationPolicy.policy() } catch { throw Output.failure(error.description, step: "options") }
+        do { policy = try self.registrationPolicy.policy() } catch { throw Output.failure(error.description, step: "arguments") }
         try await DesktopRun.run(
             ceremony: "register", options: self.desktop, policy: policy, drawing: self.drawing
         ) { ceremonies, timer, onEvent in

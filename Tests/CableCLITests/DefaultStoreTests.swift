@@ -45,11 +45,11 @@ import Testing
         let root = try Self.scratch()
         defer { try? FileManager.default.removeItem(at: root) }
         let xdg = try await Self.run(["passkeys", "list", "--help"], environment: ["XDG_DATA_HOME": root.path + "/data"], in: root)
-        #expect(xdg.stdout.contains(root.path + "/data/cable/phone-store.json"))
+        #expect(xdg.stdout.contains("$XDG_DATA_HOME/cable/passkeys.sqlite"))
         let home = try await Self.run(
             ["sign-in", "--help"], environment: ["XDG_DATA_HOME": "relative/ignored", "HOME": root.path + "/home"], in: root)
         #expect(home.stdout.replacingOccurrences(of: "\n", with: "").replacingOccurrences(of: " ", with: "")
-            .contains(root.path + "/home/.local/share/cable/rp-store.json"))
+            .contains("~/.local/share/cable/registrations.sqlite"))
         // --help creates nothing.
         #expect(!FileManager.default.fileExists(atPath: root.path + "/data"))
     }
@@ -82,7 +82,7 @@ import Testing
             #expect(try await phone.waitForExit() == 0, "phone: \(phone.stderr.suffix(3))")
         }
         // Both stores are in the per-user directory, private to the user, and none in either working directory.
-        for name in ["rp-store.json", "phone-store.json"] {
+        for name in ["registrations.sqlite", "passkeys.sqlite"] {
             #expect(FileManager.default.fileExists(atPath: data.appendingPathComponent("cable/\(name)").path), "\(name) missing")
         }
         let mode = try FileManager.default.attributesOfItem(atPath: data.appendingPathComponent("cable").path)[.posixPermissions] as? Int

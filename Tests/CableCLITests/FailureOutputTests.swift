@@ -164,7 +164,7 @@ import Testing
         #expect(error.contains("de1e552d-db1d-4423-a619-566b625cdc84") && error.contains("--allow-aaguid"), "\(error)")
         #expect(FailureOutputTests.internalNames(in: error).isEmpty, "internal names in: \(error)")
         let object = try FailureOutputTests.failureObject(desktop.stdout.last, errorLine: error)
-        #expect(object["step"] as? String == "verify")
+        #expect(object["step"] as? String == "policy")
     }
 }
 

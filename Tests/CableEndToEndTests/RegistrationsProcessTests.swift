@@ -137,6 +137,6 @@ import Testing
         #expect(lines.first?.contains("xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx") == true)
         let failure = try run.lastJSON()
         #expect(failure["ok"] as? Bool == false)
-        #expect(failure["step"] as? String == "options")
+        #expect(failure["step"] as? String == "arguments")
     }
 }
