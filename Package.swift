@@ -6,7 +6,7 @@ import PackageDescription
 //      CableLocking, CableStorage           the package's one lock; bounded reads and atomic file writes
 //   1  CableCBOR, CableCrypto, CableTerminalQR
 //   2  CableProtocol (sans-I/O hybrid core), CableCTAP (CTAP2 model)
-//   3  CableTunnel (the only NIO importer), CableRelyingParty
+//   3  CableTunnel (the only NIO importer), CableRelyingParty, CableTrust (attestation, X.509 paths, MDS3)
 //   4  CableClient (desktop), CableAuthenticator (phone model)
 //   5  cable (CLI), Examples
 let nio: [Target.Dependency] = ["NIOCore", "NIOPosix", "NIOHTTP1", "NIOWebSocket"]
@@ -23,6 +23,7 @@ let package = Package(
         .library(name: "CableTerminalQR", targets: ["CableTerminalQR"]),
         .library(name: "CableTunnel", targets: ["CableTunnel"]),
         .library(name: "CableRelyingParty", targets: ["CableRelyingParty"]),
+        .library(name: "CableTrust", targets: ["CableTrust"]),
         .library(name: "CableClient", targets: ["CableClient"]),
         .library(name: "CableAuthenticator", targets: ["CableAuthenticator"]),
         .executable(name: "cable", targets: ["CableCLI"]),
@@ -31,6 +32,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
     ],
     targets: [
         // MARK: Layer 0: C libraries, each wrapped by exactly one Swift target.
@@ -64,6 +66,12 @@ let package = Package(
         .target(
             name: "CableRelyingParty",
             dependencies: ["CableCTAP", "CableCBOR", "CableCrypto", "CableProtocol", "CableLocking", "CableStorage"]
+        ),
+        // Attestation statement formats, X.509 paths (OpenSSL through CableCrypto), the FIDO MDS3 BLOB, trust policy.
+        .target(
+            name: "CableTrust",
+            dependencies: ["CableCTAP", "CableCBOR", "CableCrypto", .product(name: "SwiftASN1", package: "swift-asn1")],
+            resources: [.copy("Resources/fido-mds-root-globalsign-r3.pem")]
         ),
 
         // MARK: Layer 4: roles.
@@ -140,6 +148,11 @@ let package = Package(
             ]
         ),
         .testTarget(name: "CableBenchmarksTests", dependencies: ["CableBenchmarks"]),
+        .testTarget(
+            name: "CableTrustTests",
+            dependencies: ["CableTrust", "CableCTAP", "CableCBOR", "CableCrypto", "CableTestSupport"],
+            exclude: ["Python"]
+        ),
         // Replays every input that once crashed a fuzz target (Fuzz/regressions/) through the same harnesses.
         .testTarget(
             name: "CableFuzzRegressionTests",
