@@ -150,7 +150,7 @@ let package = Package(
         .testTarget(name: "CableBenchmarksTests", dependencies: ["CableBenchmarks"]),
         .testTarget(
             name: "CableTrustTests",
-            dependencies: ["CableTrust", "CableCTAP", "CableCBOR", "CableCrypto", "CableTestSupport"],
+            dependencies: ["CableTrust", "CableCTAP", "CableCBOR", "CableCrypto", "CableAuthenticator", "CableTestSupport", log],
             exclude: ["Python"]
         ),
         // Replays every input that once crashed a fuzz target (Fuzz/regressions/) through the same harnesses.
