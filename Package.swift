@@ -107,7 +107,7 @@ let package = Package(
             name: "CableBenchmarks",
             dependencies: [
                 "CableProtocol", "CableCrypto", "CableTerminalQR", "CableTunnel", "CableClient", "CableAuthenticator",
-                "CableRelyingParty", "CableCTAP", "CableTestSupport", "CableLocking", log, argumentParser,
+                "CableRelyingParty", "CableCTAP", "CableTestSupport", "CableLocking", "CableTrust", log, argumentParser,
             ],
             path: "Benchmarks/CableBenchmarks"
         ),
@@ -157,7 +157,8 @@ let package = Package(
         .testTarget(
             name: "CableFuzzRegressionTests",
             dependencies: [
-                "CableAuthenticator", "CableCBOR", "CableCTAP", "CableProtocol", "CableRelyingParty", "CableTunnel", log,
+                "CableAuthenticator", "CableCBOR", "CableCTAP", "CableProtocol", "CableRelyingParty", "CableTunnel", "CableTrust",
+                log,
             ]
         ),
         .testTarget(
