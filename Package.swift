@@ -65,7 +65,7 @@ let package = Package(
         .target(name: "CableTunnel", dependencies: ["CableProtocol", "CableLocking", log] + nio),
         .target(
             name: "CableRelyingParty",
-            dependencies: ["CableCTAP", "CableCBOR", "CableCrypto", "CableProtocol", "CableLocking", "CableStorage"]
+            dependencies: ["CableCTAP", "CableCBOR", "CableCrypto", "CableProtocol", "CableLocking", "CableStorage", "CableTrust"]
         ),
         // Attestation statement formats, X.509 paths (OpenSSL through CableCrypto), the FIDO MDS3 BLOB, trust policy.
         .target(
@@ -78,7 +78,7 @@ let package = Package(
         // Roles reach the tunnel service through the `TunnelConnector` seam; the CLI wires CableTunnel in.
         .target(
             name: "CableClient",
-            dependencies: ["CableProtocol", "CableCTAP", "CableRelyingParty", "CableCBOR", "CableCrypto", log]
+            dependencies: ["CableProtocol", "CableCTAP", "CableRelyingParty", "CableTrust", "CableCBOR", "CableCrypto", log]
         ),
         .target(
             name: "CableAuthenticator",
@@ -90,7 +90,7 @@ let package = Package(
             name: "CableCLI",
             dependencies: [
                 "CableProtocol", "CableClient", "CableAuthenticator", "CableRelyingParty", "CableTunnel",
-                "CableTerminalQR", "CableCTAP", "CableLocking", log, argumentParser,
+                "CableTerminalQR", "CableCTAP", "CableLocking", "CableTrust", log, argumentParser,
             ]
         ),
         .executableTarget(
@@ -165,7 +165,7 @@ let package = Package(
             name: "CableEndToEndTests",
             dependencies: [
                 "CableClient", "CableAuthenticator", "CableRelyingParty", "CableTunnel", "CableProtocol",
-                "CableCTAP", "CableTestSupport",
+                "CableCTAP", "CableTestSupport", "CableTrust",
             ]
         ),
     ]

@@ -2,6 +2,7 @@ internal import CableCrypto
 public import CableCTAP
 import CableProtocol
 public import CableRelyingParty
+public import CableTrust
 import Foundation
 
 /// What a verified registration produced (the fields `cable register --json` prints).
@@ -18,6 +19,8 @@ public struct RegistrationOutcome: Sendable {
     public let signCount: UInt32
     /// The relying party's record, as stored.
     public let record: CredentialRecord
+    /// The trust verdict (attestation type, MDS status, model name).
+    public var trust: TrustVerdict?
 }
 
 /// What a verified sign-in produced (the fields `cable sign-in --json` prints).
@@ -90,7 +93,8 @@ public struct PasskeyCeremonies: Sendable {
         try self.storeCall { () throws(RelyingPartyError) in try self.records.add(record) }
         return RegistrationOutcome(
             credentialID: verified.credentialID, aaguid: verified.aaguid, attestationFormat: verified.attestationFormat,
-            userVerified: verified.flags.contains(.userVerified), signCount: verified.signCount, record: record)
+            userVerified: verified.flags.contains(.userVerified), signCount: verified.signCount, record: record,
+            trust: verified.trust)
     }
 
     /// Signs in with a passkey on the phone: getAssertion (an empty allow list asks for a discoverable
