@@ -22,8 +22,10 @@ struct DesktopOptions: ParsableArguments {
     @Option(name: .customLong("allow-aaguid"), help: "Allow registration only from this authenticator model (repeatable).")
     var allowAAGUIDs: [String] = []
 
-    @Flag(help: "Refuse registrations with `none` attestation.")
+    @Flag(help: "Require attestation that verifies up to a trust anchor for the AAGUID (--mds, --attestation-root); refuse none and self.")
     var enforceAttestation = false
+
+    @OptionGroup var trust: TrustOptions
 
     @Option(help: "Seconds to wait at each step for the phone.")
     var timeout: Int = 120

@@ -23,7 +23,9 @@ enum DesktopRun {
             scanner: listener, connector: WebSocketTunnelConnector(fixedService: options.tunnelService),
             timeouts: .all(timeout), logger: logger)
         let ceremonies = PasskeyCeremonies(
-            desktop: desktop, relyingParty: RelyingParty(id: options.rpId, policy: options.policy),
+            desktop: desktop,
+            relyingParty: RelyingParty(
+                id: options.rpId, policy: options.policy, trust: try options.trust.policy(at: Int64(Date().timeIntervalSince1970))),
             records: CredentialRecordStore(fileURL: URL(fileURLWithPath: options.rpStore)))
         let timer = StepTimer(ceremony: ceremony, timeout: timeout, quiet: false)
         let onEvent: @Sendable (DesktopEvent) -> Void = { event in
