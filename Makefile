@@ -26,7 +26,8 @@ deps:
 
 # Python tools the tests use as independent oracles (QR decoders, a WebSocket client, crypto).
 venv: $(VENV)/.ok
-$(VENV)/.ok:
+# Depends on the Makefile so that an existing venv gets packages added to PIP_PACKAGES later.
+$(VENV)/.ok: Makefile
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install -q --disable-pip-version-check $(PIP_PACKAGES)
 	touch $@
