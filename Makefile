@@ -7,7 +7,7 @@ SHELL := /bin/bash
 # Same flags for every build so `make test` and `make demo` share one build.
 SWIFT_BUILD_FLAGS := -Xswiftc -warnings-as-errors
 APT_PACKAGES := libssl-dev libqrencode-dev pkg-config qrencode zbar-tools librsvg2-bin openssl libsqlite3-dev
-PIP_PACKAGES := pillow zxing-cpp websockets cryptography webauthn
+PIP_PACKAGES := pillow zxing-cpp websockets cryptography fido2 webauthn
 VENV := .venv-tools
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -26,6 +26,7 @@ deps:
 
 # Python tools the tests use as independent oracles (QR decoders, a WebSocket client, crypto).
 venv: $(VENV)/.ok
+# Depends on the Makefile so that an existing venv gets packages added to PIP_PACKAGES later.
 $(VENV)/.ok: Makefile
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install -q --disable-pip-version-check $(PIP_PACKAGES)

@@ -6,7 +6,7 @@ import PackageDescription
 //      CableLocking, CableStorage           the package's one lock; bounded reads and atomic file writes
 //   1  CableCBOR, CableCrypto, CableTerminalQR
 //   2  CableProtocol (sans-I/O hybrid core), CableCTAP (CTAP2 model)
-//   3  CableTunnel (the only NIO importer), CableRelyingParty
+//   3  CableTunnel (the only NIO importer), CableRelyingParty, CableTrust (attestation, X.509 paths, MDS3)
 //   4  CableClient (desktop), CableAuthenticator (phone model), CableCeremonies (browser part + RP glue)
 //   5  cable (CLI), Examples
 let nio: [Target.Dependency] = ["NIOCore", "NIOPosix", "NIOHTTP1", "NIOWebSocket"]
@@ -24,6 +24,7 @@ let package = Package(
         .library(name: "CableTerminalQR", targets: ["CableTerminalQR"]),
         .library(name: "CableTunnel", targets: ["CableTunnel"]),
         .library(name: "CableRelyingParty", targets: ["CableRelyingParty"]),
+        .library(name: "CableTrust", targets: ["CableTrust"]),
         .library(name: "CableClient", targets: ["CableClient"]),
         .library(name: "CableAuthenticator", targets: ["CableAuthenticator"]),
         .library(name: "CableCeremonies", targets: ["CableCeremonies"]),
@@ -37,6 +38,7 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         // `make docs`: DocC catalogs of the library products (`swift package generate-documentation`).
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
     ],
     targets: [
         // MARK: Layer 0: C libraries, each wrapped by exactly one Swift target.
@@ -69,7 +71,13 @@ let package = Package(
         .target(name: "CableTunnel", dependencies: ["CableProtocol", "CableLocking", log] + nio),
         .target(
             name: "CableRelyingParty",
-            dependencies: ["CableCTAP", "CableCBOR", "CableCrypto", "CableProtocol", "CableLocking", "CableStorage", grdb]
+            dependencies: ["CableCTAP", "CableCBOR", "CableCrypto", "CableProtocol", "CableLocking", "CableStorage", "CableTrust", grdb]
+        ),
+        // Attestation statement formats, X.509 paths (OpenSSL through CableCrypto), the FIDO MDS3 BLOB, trust policy.
+        .target(
+            name: "CableTrust",
+            dependencies: ["CableCTAP", "CableCBOR", "CableCrypto", .product(name: "SwiftASN1", package: "swift-asn1")],
+            resources: [.copy("Resources/fido-mds-root-globalsign-r3.pem")]
         ),
 
         // MARK: Layer 4: roles.
@@ -88,14 +96,14 @@ let package = Package(
         // Where the desktop role meets the relying party: the browser's part (WebAuthn JSON <-> CTAP2), which a
         // native desktop app signing in to its own server needs, and the in-process register / sign-in glue
         // that `cable`, the example, benchmarks and tests share.
-        .target(name: "CableCeremonies", dependencies: ["CableClient", "CableRelyingParty", "CableCTAP"]),
+        .target(name: "CableCeremonies", dependencies: ["CableClient", "CableRelyingParty", "CableTrust", "CableCTAP"]),
 
         // MARK: Layer 5: the `cable` command and examples.
         .executableTarget(
             name: "CableCLI",
             dependencies: [
                 "CableProtocol", "CableClient", "CableAuthenticator", "CableRelyingParty", "CableTunnel",
-                "CableTerminalQR", "CableCTAP", "CableLocking", "CableCeremonies", log, argumentParser,
+                "CableTerminalQR", "CableCTAP", "CableLocking", "CableCeremonies", "CableTrust", log, argumentParser,
             ]
         ),
         .executableTarget(
@@ -112,7 +120,7 @@ let package = Package(
             name: "CableBenchmarks",
             dependencies: [
                 "CableProtocol", "CableCrypto", "CableTerminalQR", "CableTunnel", "CableClient", "CableAuthenticator",
-                "CableRelyingParty", "CableCTAP", "CableTestSupport", "CableLocking", "CableCeremonies", log,
+                "CableRelyingParty", "CableCTAP", "CableTestSupport", "CableLocking", "CableCeremonies", "CableTrust", log,
                 argumentParser, "CableStorage", grdb,
             ],
             path: "Benchmarks/CableBenchmarks"
@@ -154,11 +162,17 @@ let package = Package(
             ]
         ),
         .testTarget(name: "CableBenchmarksTests", dependencies: ["CableBenchmarks"]),
+        .testTarget(
+            name: "CableTrustTests",
+            dependencies: ["CableTrust", "CableCTAP", "CableCBOR", "CableCrypto", "CableAuthenticator", "CableTestSupport", log],
+            exclude: ["Python"]
+        ),
         // Replays every input that once crashed a fuzz target (Fuzz/regressions/) through the same harnesses.
         .testTarget(
             name: "CableFuzzRegressionTests",
             dependencies: [
-                "CableAuthenticator", "CableCBOR", "CableCTAP", "CableProtocol", "CableRelyingParty", "CableTunnel", log,
+                "CableAuthenticator", "CableCBOR", "CableCTAP", "CableProtocol", "CableRelyingParty", "CableTunnel", "CableTrust",
+                log,
             ]
         ),
         // The `cable` binary run as a user runs it (version, README commands, --json failures, help), and the docs' links.
@@ -167,7 +181,7 @@ let package = Package(
             name: "CableEndToEndTests",
             dependencies: [
                 "CableClient", "CableAuthenticator", "CableRelyingParty", "CableTunnel", "CableProtocol",
-                "CableCTAP", "CableTestSupport", "CableCeremonies",
+                "CableCTAP", "CableTestSupport", "CableCeremonies", "CableTrust",
             ]
         ),
         .testTarget(

@@ -12,7 +12,8 @@ import PackageDescription
 let fuzzTargets = [
     "FuzzCBOR", "FuzzDigits", "FuzzQRPayload", "FuzzAdvert", "FuzzAdvertisingData", "FuzzHandshakeResponder",
     "FuzzHandshakeInitiator", "FuzzCrypterOpen", "FuzzTunnelFrame", "FuzzPostHandshake", "FuzzCTAPRequest",
-    "FuzzCTAPResponse", "FuzzAttestation", "FuzzRelyingParty", "FuzzRelayPaths",
+    "FuzzCTAPResponse", "FuzzAttestation", "FuzzRelyingParty", "FuzzRelayPaths", "FuzzMetadataBLOB",
+    "FuzzAttestationStatement",
 ]
 
 let package = Package(
@@ -27,6 +28,7 @@ let package = Package(
             name: "FuzzHarnesses",
             dependencies: [
                 "CableCBOR", "CableProtocol", "CableCTAP", "CableRelyingParty", "CableAuthenticator", "CableTunnel",
+                "CableTrust",
             ].map { .product(name: $0, package: "swift-cable") } + [.product(name: "Logging", package: "swift-log")]
         )
     ] + fuzzTargets.map { .executableTarget(name: $0, dependencies: ["FuzzHarnesses"]) }

@@ -8,6 +8,7 @@ cryptographically. File names are <vector file>-<vector id>-<field>; identical s
 
 Usage: python3 Fuzz/make_corpora.py   (rewrites Fuzz/corpora/ completely; commit the result)
 """
+import base64
 import hashlib
 import json
 import pathlib
@@ -180,6 +181,25 @@ def main():
     c.from_vectors("webauthn-assertions", "input.authenticatorData")
     c.from_vectors("webauthn-cose-keys", "input.coseKey")
     c.from_vectors("webauthn-assertions", "input.credentialPublicKey")
+
+    # The attestation statement verifiers: client data hash, then the attestation object.
+    c = corpus("FuzzAttestationStatement")
+    for vector in json.loads((VECTORS / "attestation" / "attestation.json").read_text())["vectors"]:
+        c.add(f"attestation-{vector['id']}",
+              bytes.fromhex(vector["input"]["clientDataHash"]) + bytes.fromhex(vector["input"]["attestationObject"]))
+
+    # The MDS BLOB loader: the committed BLOBs of Fuzz/seeds/FuzzMetadataBLOB (made by
+    # Tests/CableTrustTests/Python/trust_fixtures.py under a throwaway root), and their payloads.
+    c = corpus("FuzzMetadataBLOB")
+    for path in sorted((FUZZ / "seeds" / "FuzzMetadataBLOB").glob("*.jwt")):
+        blob = path.read_bytes().strip()
+        c.add(path.stem, blob)
+        parts = blob.split(b".")
+        if len(parts) == 3:
+            try:
+                c.add(path.stem + "-payload", base64.urlsafe_b64decode(parts[1] + b"=" * (-len(parts[1]) % 4)))
+            except ValueError:
+                pass
 
     c = corpus("FuzzRelyingParty")
     c.from_vectors("webauthn-registrations", "input.attestationObject", "input.clientDataJSON")

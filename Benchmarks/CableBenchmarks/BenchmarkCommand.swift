@@ -29,7 +29,7 @@ struct BenchmarkCommand: AsyncParsableCommand {
     /// Every case, in run order: cheapest first, the relay last (it uses both cores).
     static var cases: [BenchmarkCase] {
         PreHandshakeCases.all + HandshakeCases.all + CrypterCases.all + LockCases.all + TerminalQRCases.all + RelayCases.all
-            + CeremonyCases.all + StoreCases.all
+            + CeremonyCases.all + StoreCases.all + MetadataCases.all
     }
 
     func run() async throws {

@@ -17,6 +17,11 @@
 #include <openssl/bn.h>
 #include <openssl/obj_mac.h>
 #include <openssl/crypto.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+#include <openssl/x509_vfy.h>
+#include <openssl/pem.h>
+#include <openssl/bio.h>
 
 /*
  * Helpers for what Swift cannot express safely. Each one only builds an OSSL_PARAM array on the C stack

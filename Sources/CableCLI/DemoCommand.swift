@@ -4,6 +4,7 @@ import CableCeremonies
 import CableClient
 import CableProtocol
 import CableRelyingParty
+import CableTrust
 import CableTunnel
 import Foundation
 import Logging
@@ -29,6 +30,9 @@ struct DemoCommand: AsyncParsableCommand {
     @Flag(help: "Print one JSON object as the last line of stdout.")
     var json = false
 
+    @Flag(help: "The enterprise path: a demo attestation CA and MDS BLOB made in memory, the phone attesting with them, the relying party enforcing them.")
+    var enforceAttestation = false
+
     @OptionGroup var drawing: QRStyleOptions
 
     func validate() throws {
@@ -38,7 +42,9 @@ struct DemoCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let persona = AuthenticatorPersona.named(self.persona) ?? .generic
+        var chosen = AuthenticatorPersona.named(self.persona) ?? .generic
+        let trust = try self.enforceAttestation ? Self.demoTrust(for: &chosen) : nil
+        let persona = chosen
         var quietLogger = Logger(label: "cable.demo")
         quietLogger.logLevel = .warning
         var relayConfiguration = TunnelServer.Configuration()
@@ -63,7 +69,8 @@ struct DemoCommand: AsyncParsableCommand {
             desktop: HybridDesktop(scanner: bus, connector: connector, timeouts: .all(.seconds(30)), logger: quietLogger),
             relyingParty: RelyingParty(
                 id: self.rpId,
-                policy: RelyingParty.Policy(allowedAAGUIDs: [persona.aaguid], enforceAttestation: persona.attestation == .packed)),
+                policy: RelyingParty.Policy(allowedAAGUIDs: [persona.aaguid], enforceAttestation: self.enforceAttestation),
+                trust: trust),
             records: InMemoryCredentialRecordStore())
         Output.diagnostic("phone model: \(persona); relying party \(self.rpId) allows only \(persona.aaguid)")
 
@@ -144,6 +151,27 @@ struct DemoCommand: AsyncParsableCommand {
             for try await value in group where value != nil { result = value }
             guard let result else { throw CancellationError() }
             return result
+        }
+    }
+}
+
+extension DemoCommand {
+    /// `--enforce-attestation`: a demo attestation CA and MDS BLOB, made in memory; the phone gets the
+    /// attestation key and chain, the relying party the verified BLOB.
+    static func demoTrust(for persona: inout AuthenticatorPersona) throws -> TrustPolicy {
+        let now = Int64(Date().timeIntervalSince1970)
+        do {
+            let demo = try DemoTrust.make(aaguid: persona.aaguid, description: "\(persona.displayName) (demo metadata)", at: now)
+            persona.attestation = .packed
+            persona.attestationIdentity = try AttestationIdentity(
+                privateKeyPEM: demo.attestationKeyPEM, certificateChainPEM: demo.attestationChainPEM)
+            let metadata = try MetadataBLOB(jwt: demo.metadataBLOB, root: TrustAnchors(pem: demo.metadataRootPEM), at: now)
+            Output.diagnostic("trust: demo MDS BLOB lists \(persona.aaguid.uuidString); the phone attests with a demo attestation chain")
+            return TrustPolicy(enforceAttestation: true, metadata: metadata)
+        } catch let error as TrustError {
+            throw Output.failure("demo trust setup: \(error.reason)")
+        } catch let error as AttestationIdentityError {
+            throw Output.failure("demo trust setup: \(error.reason)")
         }
     }
 }

@@ -21,7 +21,19 @@ struct PhoneModelOptions: ParsableArguments, Sendable {
     @Option(help: "Attestation to return: none or packed (self attestation). Default: the persona's.")
     var attestation: AuthenticatorPersona.AttestationFormat?
 
+    @Option(help: "Attestation private key (PEM, P-256): packed attestation becomes full attestation signed with it.")
+    var attestationKey: String?
+
+    @Option(help: "Attestation certificate chain (PEM, leaf first) for --attestation-key; sent as x5c.")
+    var attestationChain: String?
+
     func validate() throws {
+        if (self.attestationKey == nil) != (self.attestationChain == nil) {
+            throw ValidationError("give --attestation-key and --attestation-chain together")
+        }
+        if self.attestationKey != nil, self.attestation == AuthenticatorPersona.AttestationFormat.none {
+            throw ValidationError("--attestation none sends no attestation; drop it to attest with --attestation-key")
+        }
         if self.persona != nil, self.aaguid != nil { throw ValidationError("give --persona or --aaguid, not both") }
         if let p = self.persona, AuthenticatorPersona.named(p) == nil {
             throw ValidationError("unknown persona \(p); known: \(AuthenticatorPersona.all.map(\.name).joined(separator: ", "))")
@@ -38,6 +50,25 @@ struct PhoneModelOptions: ParsableArguments, Sendable {
         }
         if let a = self.attestation { p.attestation = a }
         return p
+    }
+
+    /// The attestation key and chain of `--attestation-key` / `--attestation-chain`, read and checked.
+    func attestationIdentity() throws -> AttestationIdentity? {
+        guard let keyPath = self.attestationKey, let chainPath = self.attestationChain else { return nil }
+        func read(_ path: String, _ option: String) throws -> [UInt8] {
+            let url = URL(fileURLWithPath: path)
+            guard let data = try? Data(contentsOf: url), data.count <= 1 << 20 else {
+                throw Output.failure("\(option) \(path): cannot read it as a PEM file of at most 1 MiB")
+            }
+            return Array(data)
+        }
+        do {
+            return try AttestationIdentity(
+                privateKeyPEM: read(keyPath, "--attestation-key"), certificateChainPEM: read(chainPath, "--attestation-chain")
+            )
+        } catch let error as AttestationIdentityError {
+            throw Output.failure("--attestation-key/--attestation-chain: \(error.reason)")
+        }
     }
 }
 
@@ -89,7 +120,11 @@ struct PhoneCommand: AsyncParsableCommand {
         } catch let error as CredentialStoreError {
             throw Output.failure("phone credential store: \(FailureText.describe(error))", step: "store")
         }
-        let persona = self.model.resolvedPersona
+        var persona = self.model.resolvedPersona
+        if let identity = try self.model.attestationIdentity() {
+            persona.attestation = .packed
+            persona.attestationIdentity = identity
+        }
         var logger = Logger(label: "cable.phone")
         logger.logLevel = .warning
         let authenticator: PhoneAuthenticator =

@@ -2,6 +2,7 @@ import ArgumentParser
 import CableClient
 import CableProtocol
 import CableRelyingParty
+import CableTrust
 import CableTunnel
 import Foundation
 import Logging
@@ -25,6 +26,7 @@ struct RegisterCommand: AsyncParsableCommand {
 
     @OptionGroup var desktop: DesktopOptions
     @OptionGroup(title: "Registration policy") var registrationPolicy: RegistrationPolicyOptions
+    @OptionGroup(title: "Trust") var trustOptions: TrustOptions
     @OptionGroup var drawing: QRStyleOptions
 
     func run() async throws {
@@ -32,8 +34,9 @@ struct RegisterCommand: AsyncParsableCommand {
         let name = self.name
         let policy: RelyingParty.Policy
         do { policy = try self.registrationPolicy.policy() } catch { throw Output.failure(error.description, step: "arguments") }
+        let trust = try self.trustOptions.policy(at: Int64(Date().timeIntervalSince1970))
         try await DesktopRun.run(
-            ceremony: "register", options: self.desktop, policy: policy, drawing: self.drawing
+            ceremony: "register", options: self.desktop, policy: policy, trust: trust, drawing: self.drawing
         ) { ceremonies, timer, onEvent in
             let outcome = try await ceremonies.register(
                 userName: user, friendlyName: name, timestamp: Int64(Date().timeIntervalSince1970), onEvent: onEvent)

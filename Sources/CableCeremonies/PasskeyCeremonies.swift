@@ -1,6 +1,7 @@
 public import CableCTAP
 public import CableClient
 public import CableRelyingParty
+public import CableTrust
 internal import Foundation
 
 /// What a verified registration produced (the fields `cable register --json` prints).
@@ -17,6 +18,8 @@ public struct RegistrationOutcome: Sendable {
     public let signCount: UInt32
     /// The relying party's record, as stored.
     public let record: CredentialRecord
+    /// The trust verdict (attestation type, MDS status, model name).
+    public var trust: TrustVerdict?
 }
 
 /// What a verified sign-in produced (the fields `cable sign-in --json` prints).
@@ -98,7 +101,8 @@ public struct PasskeyCeremonies: Sendable {
         try self.storeCall { () throws(RelyingPartyError) in try self.records.add(record) }
         return RegistrationOutcome(
             credentialID: verified.credentialID, aaguid: verified.aaguid, attestationFormat: verified.attestationFormat,
-            userVerified: verified.flags.contains(.userVerified), signCount: verified.signCount, record: record)
+            userVerified: verified.flags.contains(.userVerified), signCount: verified.signCount, record: record,
+            trust: verified.trust)
     }
 
     /// Signs in with a passkey on the phone: options (an empty allow list asks for a discoverable

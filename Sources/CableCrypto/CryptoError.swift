@@ -17,6 +17,8 @@ package struct CryptoError: Error, Hashable, CustomStringConvertible, Sendable {
         case authenticationFailure
         /// ECDSA signature malformed (for DER parsing helpers).
         case invalidSignature
+        /// A certificate (DER or PEM) that does not parse, or a field of it that cannot be read.
+        case invalidCertificate
     }
 
     /// Which rule was broken.

@@ -56,14 +56,11 @@ extension RelyingParty {
             )
         }
         try self.verifyAAGUID(credential.aaguid)
-        try self.verifyAttestation(
-            object.attestationStatement, credential: credential,
-            signedData: object.rawAuthenticatorData + clientDataHash
-        )
+        let verdict = try self.evaluateTrust(object, clientDataHash: clientDataHash)
         return VerifiedRegistration(
             credentialID: credential.credentialID, aaguid: credential.aaguid, publicKey: credential.publicKey,
             signCount: authenticatorData.signCount, attestationFormat: object.attestationStatement.format,
-            flags: authenticatorData.flags
+            flags: authenticatorData.flags, trust: verdict
         )
     }
 
@@ -89,48 +86,6 @@ extension RelyingParty {
         let allowedList = allowed.sorted().map(\.uuidString).joined(separator: ", ")
         message += ". Allowed: [\(allowedList)]"
         throw RelyingPartyError(.aaguidNotAllowed, field: "attestedCredentialData.aaguid", message, aaguid: aaguid)
-    }
-
-    /// Attestation statement verification (WebAuthn §8.2 for `packed`, §8.7 for `none`).
-    func verifyAttestation(
-        _ statement: AttestationStatement, credential: AttestedCredentialData, signedData: [UInt8]
-    ) throws(RelyingPartyError) {
-        switch statement {
-        case .none:
-            guard !self.policy.enforceAttestation else {
-                throw RelyingPartyError(
-                    .attestationRequired, field: "attestationObject.fmt",
-                    "attestation format 'none' is refused: this relying party enforces attestation, so the authenticator "
-                        + "(AAGUID \(credential.aaguid.uuidString)) must return a verifiable 'packed' attestation statement"
-                )
-            }
-        case .packed(let packed):
-            guard packed.isSelfAttestation else {
-                throw RelyingPartyError(
-                    .attestationTypeUnsupported, field: "attStmt.x5c",
-                    "packed attestation with a certificate chain (x5c, \(packed.certificateChain.count) certificates) "
-                        + "cannot be verified yet: certificate path validation is not implemented"
-                )
-            }
-            // Self attestation: alg must be the credential's own algorithm, and the credential key signs.
-            guard packed.algorithm == credential.publicKey.algorithm else {
-                throw RelyingPartyError(
-                    .attestationAlgorithmMismatch, field: "attStmt.alg",
-                    "self attestation uses \(packed.algorithm) but the credential key is \(credential.publicKey.algorithm)"
-                )
-            }
-            guard credential.publicKey.publicKey.isValidSignature(packed.signature, for: signedData) else {
-                throw RelyingPartyError(
-                    .attestationSignatureInvalid, field: "attStmt.sig",
-                    "the self-attestation signature does not verify with the credential public key over authenticatorData ‖ clientDataHash"
-                )
-            }
-        case .unrecognized(let format, _):
-            throw RelyingPartyError(
-                .attestationFormatUnsupported, field: "attestationObject.fmt",
-                "attestation format '\(format.prefix(40))' is not supported (supported: none, packed)"
-            )
-        }
     }
 }
 

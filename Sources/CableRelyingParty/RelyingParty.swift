@@ -1,4 +1,5 @@
 import CableCTAP
+public import CableTrust
 import Foundation
 internal import CableCrypto
 
@@ -27,12 +28,8 @@ public struct RelyingParty: Sendable {
         /// Authenticator models refused whatever the allow list says (an enterprise's "block" key
         /// restriction).
         public var blockedAAGUIDs: Set<AAGUID> = []
-        /// Refuse registrations without a verifiable attestation statement (format `none`).
-        ///
-        /// `packed` self attestation satisfies it: the statement's signature is checked with the credential
-        /// key. Self attestation proves possession of that key, not the authenticator model, so the AAGUID
-        /// stays self-reported; certificate-based (`x5c`) attestation, which would authenticate the model,
-        /// is refused as ``RelyingPartyError/Code/attestationTypeUnsupported`` until chain validation exists.
+        /// Require attestation with a certificate chain that verifies up to a trust anchor for the AAGUID
+        /// (``RelyingParty/trust``'s metadata or anchors); `none` and self attestation are refused.
         public var enforceAttestation: Bool
         /// Require the UV flag on registrations and assertions.
         public var requireUserVerification: Bool
@@ -57,11 +54,17 @@ public struct RelyingParty: Sendable {
     /// The registration policy.
     public var policy: Policy
 
+    /// Attestation trust (CableTrust): MDS metadata, trust anchors, block list; ``Policy`` is folded in.
+    public var trust: TrustPolicy?
+    /// The time (seconds since 1970) at which attestation certificates are judged.
+    public var trustTime: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }
+
     /// Creates a relying party.
-    public init(id: String, origin: String? = nil, policy: Policy = Policy()) {
+    public init(id: String, origin: String? = nil, policy: Policy = Policy(), trust: TrustPolicy? = nil) {
         self.id = id
         self.origin = origin ?? "https://\(id)"
         self.policy = policy
+        self.trust = trust
     }
 
     /// SHA-256 of the RP ID, which every authenticator data must start with.
@@ -84,6 +87,8 @@ public struct VerifiedRegistration: Hashable, Sendable {
     public let attestationFormat: String
     /// The authenticator data flags.
     public let flags: AuthenticatorData.Flags
+    /// What the trust policy concluded: attestation type, MDS status and the model's name.
+    public var trust: TrustVerdict?
 
     /// The record to store, named by the user.
     public func record(friendlyName: String, userName: String, userHandle: [UInt8], createdAt: Date = Date()) -> CredentialRecord {

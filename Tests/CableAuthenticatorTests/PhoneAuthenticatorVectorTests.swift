@@ -48,7 +48,7 @@ import Testing
         let registration = try MakeCredentialResponse(encoded: response.payload)
         let relyingParty = RelyingParty(
             id: request.rp.id,
-            policy: .init(allowedAAGUIDs: [announced], enforceAttestation: true)
+            policy: .init(allowedAAGUIDs: [announced])
         )
         let verified = try relyingParty.verifyRegistration(registration, clientDataHash: request.clientDataHash)
         #expect(verified.aaguid == announced)

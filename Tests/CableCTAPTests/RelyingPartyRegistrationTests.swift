@@ -152,22 +152,34 @@ import Testing
         let error = expectRPError(.attestationRequired) { () throws(RelyingPartyError) in
             try Self.relyingParty(RelyingParty.Policy(enforceAttestation: true)).verifyRegistration(response, clientDataHash: Self.clientData.hash)
         }
-        #expect(error?.message.contains("'none' is refused") == true)
+        #expect(error?.message.contains("'none' attestation") == true)
     }
 
-    @Test func enforcedAttestationAcceptsPackedSelfAttestation() throws {
+    @Test func enforcedAttestationRefusesPackedSelfAttestation() throws {
+        // Self attestation proves possession of the credential key, not the model: enforcing attestation
+        // needs a chain to a trust anchor (CableTrust), so it is refused.
         let phone = try TestAuthenticator(seed: 4, aaguid: .microsoftAuthenticatorIOS)
         let response = try phone.register(rpID: Self.rpID, clientDataHash: Self.clientData.hash, attestation: .packedSelf)
         let policy = RelyingParty.Policy(allowedAAGUIDs: [.microsoftAuthenticatorIOS], enforceAttestation: true)
-        let registration = try Self.relyingParty(policy).verifyRegistration(response, clientDataHash: Self.clientData.hash)
-        #expect(registration.attestationFormat == "packed")
+        let error = expectRPError(.attestationRequired) { () throws(RelyingPartyError) in
+            try Self.relyingParty(policy).verifyRegistration(response, clientDataHash: Self.clientData.hash)
+        }
+        #expect(error?.message.contains("self attestation") == true)
     }
 
-    @Test func realPackedSelfAttestationSatisfiesEnforcedAttestation() throws {
+    @Test func realPackedSelfAttestationIsRefusedUnderEnforcedAttestation() throws {
         let vector = try #require(Self.vectors.first { $0.id == "registration_packed_self_chrome_localhost" })
         let policy = RelyingParty.Policy(allowedAAGUIDs: [try #require(AAGUID(uuidString: vector.expected.aaguid))], enforceAttestation: true)
         let relyingParty = RelyingParty(id: vector.input.rpId, origin: vector.input.origin, policy: policy)
-        let registration = try relyingParty.verifyRegistration(
+        _ = expectRPError(.attestationRequired) { () throws(RelyingPartyError) in
+            try relyingParty.verifyRegistration(
+                clientDataJSON: hex(vector.input.clientDataJSON), attestationObject: hex(vector.input.attestationObject),
+                expectedChallenge: hex(vector.input.challenge)
+            )
+        }
+        // Not enforced, it registers as packed.
+        let open = RelyingParty(id: vector.input.rpId, origin: vector.input.origin)
+        let registration = try open.verifyRegistration(
             clientDataJSON: hex(vector.input.clientDataJSON), attestationObject: hex(vector.input.attestationObject),
             expectedChallenge: hex(vector.input.challenge)
         )

@@ -37,6 +37,8 @@ public struct AuthenticatorPersona: Sendable, Hashable, CustomStringConvertible 
     public var aaguid: AAGUID
     /// The attestation format of new credentials (a persona's default can be overridden per run).
     public var attestation: AttestationFormat
+    /// An attestation key and chain: `packed` is then full attestation with `x5c` instead of self attestation.
+    public var attestationIdentity: AttestationIdentity? = nil
 
     /// Creates a persona.
     public init(name: String, displayName: String, aaguid: AAGUID, attestation: AttestationFormat) {

@@ -113,6 +113,16 @@ extension PhoneAuthenticator {
         switch self.persona.attestation {
         case .none:
             statement = .none
+        case .packed where self.persona.attestationIdentity != nil:
+            // Full attestation: the attestation key signs, and its chain goes into x5c (WebAuthn §8.2).
+            let identity = self.persona.attestationIdentity!
+            let signature: [UInt8]
+            do {
+                signature = try identity.signature(for: authenticatorData.bytes + request.clientDataHash)
+            } catch {
+                throw CTAPError(.internalFailure, field: "signature", "attestation signing failed (\(error.code.rawValue))")
+            }
+            statement = .packed(PackedAttestationStatement(algorithm: .es256, signature: signature, certificateChain: identity.certificateChain))
         case .packed:
             // Self attestation: the credential key signs authenticatorData ‖ clientDataHash (WebAuthn §8.2).
             let signature = try Self.sign(authenticatorData.bytes + request.clientDataHash, with: credential.privateKey)

@@ -3,6 +3,7 @@ import CableCeremonies
 import CableClient
 import CableProtocol
 import CableRelyingParty
+import CableTrust
 import Foundation
 
 /// Turns ceremony results and failures into the outputs of `cli.md`.
@@ -14,6 +15,9 @@ enum CeremonyOutput {
         line.add("credentialId", Base64URL.encode(outcome.credentialID))
         line.add("aaguid", outcome.aaguid.uuidString)
         line.add("attestationFormat", outcome.attestationFormat)
+        if let trust = outcome.trust { line.add("attestationType", trust.attestationType.rawValue) }
+        if let status = outcome.trust?.metadataStatus { line.add("metadataStatus", status.rawValue) }
+        if let name = outcome.trust?.authenticatorName { line.add("authenticatorName", name) }
         line.add("userVerified", outcome.userVerified)
         line.add("signCount", Int64(outcome.signCount))
         return line
@@ -34,7 +38,7 @@ enum CeremonyOutput {
         [
             "registered passkey \(Base64URL.encode(outcome.credentialID))",
             "  authenticator  \(outcome.aaguid.uuidString)",
-            "  attestation    \(outcome.attestationFormat) (verified)",
+            "  attestation    \(outcome.attestationFormat)\(outcome.trust.map { " \($0.attestationType.rawValue)" } ?? "") (verified)",
             "  user verified  \(outcome.userVerified ? "yes" : "no")",
             "  sign count     \(outcome.signCount)",
         ]

@@ -1,6 +1,7 @@
 import CableCeremonies
 import CableClient
 import CableRelyingParty
+import CableTrust
 import CableTunnel
 import Foundation
 import Logging
@@ -12,8 +13,8 @@ enum DesktopRun {
         -> ([String], JSONLine)
 
     static func run(
-        ceremony: String, options: DesktopOptions, policy: RelyingParty.Policy = RelyingParty.Policy(), drawing: QRStyleOptions,
-        body: Body
+        ceremony: String, options: DesktopOptions, policy: RelyingParty.Policy = RelyingParty.Policy(),
+        trust: TrustPolicy? = nil, drawing: QRStyleOptions, body: Body
     ) async throws {
         let listen = try HostPort(options.advertListen, option: "--advert-listen")
         let listener: UDPAdvertListener
@@ -35,7 +36,7 @@ enum DesktopRun {
             throw Output.failure("relying-party store: \(error.message)", step: "store")
         }
         let ceremonies = PasskeyCeremonies(
-            desktop: desktop, relyingParty: RelyingParty(id: options.rpId, policy: policy), records: records)
+            desktop: desktop, relyingParty: RelyingParty(id: options.rpId, policy: policy, trust: trust), records: records)
         let timer = StepTimer(ceremony: ceremony, timeout: timeout, quiet: false)
         let onEvent: @Sendable (DesktopEvent) -> Void = { event in
             // The QR code and its URL line come first, before any waiting.

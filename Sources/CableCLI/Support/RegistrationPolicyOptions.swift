@@ -10,7 +10,7 @@ struct RegistrationPolicyOptions: ParsableArguments {
         help: ArgumentHelp("Allow registration only from this authenticator model (repeatable).", valueName: "uuid"))
     var allowAAGUIDs: [String] = []
 
-    @Flag(help: "Refuse registrations with `none` attestation.")
+    @Flag(help: "Require attestation that verifies up to a trust anchor for the AAGUID (--mds, --attestation-root); refuse none and self.")
     var enforceAttestation = false
 
     @Option(

@@ -2,6 +2,7 @@ import CableCBOR
 import CableCTAP
 import CableProtocol
 import CableRelyingParty
+import CableTrust
 import CableTunnel
 import Foundation
 
@@ -99,6 +100,11 @@ extension CTAPError: FuzzErrorCode {
 extension RelyingPartyError: FuzzErrorCode {
     /// The relying-party error code.
     public var fuzzCode: String { self.code.rawValue }
+}
+
+extension TrustError: FuzzErrorCode {
+    /// The trust error code.
+    public var fuzzCode: String { self.code.description }
 }
 
 extension TunnelError: FuzzErrorCode {

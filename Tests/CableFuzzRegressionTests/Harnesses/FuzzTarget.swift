@@ -31,6 +31,10 @@ public enum FuzzTarget: String, CaseIterable, Sendable, CustomStringConvertible 
     case relyingParty = "FuzzRelyingParty"
     /// ``RelayPathsHarness``.
     case relayPaths = "FuzzRelayPaths"
+    /// ``MetadataBLOBHarness``.
+    case metadataBLOB = "FuzzMetadataBLOB"
+    /// ``AttestationStatementHarness``.
+    case attestationStatement = "FuzzAttestationStatement"
 
     /// Runs this target's harness on one input.
     public func run(_ input: [UInt8]) async -> FuzzReport {
@@ -50,6 +54,8 @@ public enum FuzzTarget: String, CaseIterable, Sendable, CustomStringConvertible 
         case .attestation: return AttestationHarness.run(input)
         case .relyingParty: return RelyingPartyHarness.run(input)
         case .relayPaths: return RelayPathsHarness.run(input)
+        case .metadataBLOB: return MetadataBLOBHarness.run(input)
+        case .attestationStatement: return AttestationStatementHarness.run(input)
         }
     }
 
