@@ -440,6 +440,25 @@ import Testing
         }
     }
 
+    @Test func openersRacingOnAJSONStoreImportItOnce() async throws {
+        try await withTemporaryDirectory { directory in
+            for attempt in 0..<5 {
+                let url = directory.appendingPathComponent("phone-\(attempt).json")
+                let json = try JSONSerialization.data(withJSONObject: try Self.validDocument())
+                try json.write(to: url)
+                let counts = try await withThrowingTaskGroup(of: Int.self) { group in
+                    for _ in 0..<4 {
+                        group.addTask { try SQLiteCredentialStore(fileURL: url).list().count }
+                    }
+                    return try await group.reduce(into: [Int]()) { $0.append($1) }
+                }
+                #expect(counts == [1, 1, 1, 1], "attempt \(attempt)")
+                let kept = directory.appendingPathComponent("phone-\(attempt).json.json-imported")
+                #expect(try Data(contentsOf: kept) == json, "the JSON is kept, not a database imported over it")
+            }
+        }
+    }
+
     @Test func aThousandCredentialJSONStoreImportsAndTheCapHolds() async throws {
         try await withTemporaryDirectory { directory in
             let url = directory.appendingPathComponent("phone.json")
