@@ -3,7 +3,7 @@ import PackageDescription
 
 // Layers (see README and docs/architecture.md):
 //   0  CCableOpenSSL, CCableQREncode        system libraries (pkg-config), one per C library
-//      CableLocking, CableStorage           the package's one lock; bounded reads and atomic file writes
+//      CableLocking, CableStorage           the package's one lock; the SQLite stores' database (GRDB), bounded reads
 //   1  CableCBOR, CableCrypto, CableTerminalQR
 //   2  CableProtocol (sans-I/O hybrid core), CableCTAP (CTAP2 model)
 //   3  CableTunnel (the only NIO importer), CableRelyingParty, CableTrust (attestation, X.509 paths, MDS3)

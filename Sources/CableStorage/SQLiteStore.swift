@@ -100,7 +100,7 @@ package final class SQLiteStore: Sendable {
     package static let busyTimeout: Double = 20
 
     /// Opens the store at `path`, importing an older JSON store found there once (see
-    /// ``importingJSON(path:schema:maxFileSize:maxJSONSize:fill:)``), creating the file if `createIfMissing`.
+    /// `importJSON(path:schema:maxFileSize:maxJSONSize:fill:)`), creating the file if `createIfMissing`.
     /// - Parameter fill: writes the records of the JSON store into the new database; `nil` when this store
     ///   has no JSON predecessor. Errors it throws are passed through unchanged.
     /// - Throws: ``SQLiteStoreError``, or what `fill` throws.
@@ -323,6 +323,8 @@ package final class SQLiteStore: Sendable {
         guard fstat(descriptor, &locked) == 0, stat(path, &current) == 0,
             locked.st_ino == current.st_ino, locked.st_dev == current.st_dev
         else { return }
+        // ...or before this one opened it: then `path` is already the database.
+        guard try Self.content(of: path) == .json else { return }
 
         let bytes: [UInt8]
         do {

@@ -284,6 +284,66 @@ import Testing
         }
     }
 
+    // MARK: - Read by another program
+
+    /// Runs `script` with the project's Python venv (`make venv`), whose `sqlite3` module is an
+    /// independent reader and writer of the file.
+    static func python(_ script: String, _ arguments: [String]) throws -> String {
+        var url = URL(fileURLWithPath: #filePath)
+        var interpreter: URL?
+        while url.pathComponents.count > 1, interpreter == nil {
+            url.deleteLastPathComponent()
+            let candidate = url.appendingPathComponent(".venv-tools/bin/python")
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { interpreter = candidate }
+        }
+        let process = Process()
+        let python: URL = try #require(interpreter, "Python venv .venv-tools not found: run `make venv`")
+        process.executableURL = python
+        process.arguments = ["-c", script] + arguments
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        try #require(process.terminationStatus == 0, "python exited \(process.terminationStatus)")
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    @Test func anotherSQLiteReaderSeesTheSchemaAndADamagedKeyIsNamedNeverShown() async throws {
+        try await withTemporaryDirectory { directory in
+            let url = directory.appendingPathComponent("passkeys.sqlite")
+            let store = try SQLiteCredentialStore(fileURL: url)
+            try store.add(try Self.credential(id: [1], seed: 1))
+            let damaged = try Self.credential(id: [2], seed: 2)
+            try store.add(damaged)
+            let script = """
+                import json, sqlite3, sys
+                db = sqlite3.connect(sys.argv[1])
+                one = lambda sql: db.execute(sql).fetchone()[0]
+                out = {"integrity": one("PRAGMA integrity_check"), "version": one("PRAGMA user_version"),
+                       "application": one("PRAGMA application_id"), "journal": one("PRAGMA journal_mode"),
+                       "ids": [row[0].hex() for row in db.execute("SELECT id FROM credential ORDER BY seq")]}
+                db.execute("UPDATE credential SET private_key = zeroblob(32) WHERE id = x'02'")
+                db.commit()
+                print(json.dumps(out))
+                """
+            let text = try Self.python(script, [url.path])
+            let report = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+            #expect(report["integrity"] as? String == "ok")
+            #expect(report["version"] as? Int == SQLiteCredentialStore.schemaVersion)
+            #expect(report["application"] as? Int == 0x6362_5068)
+            #expect(report["journal"] as? String == "wal")
+            #expect(report["ids"] as? [String] == ["01", "02"])
+
+            let error = #expect(throws: CredentialStoreError.self) { _ = try SQLiteCredentialStore(fileURL: url).list() }
+            #expect(error?.code == .corrupted)
+            let description = error.map(String.init(describing:)) ?? ""
+            #expect(description.contains("private_key"), "\(description)")
+            #expect(!description.contains(hexString(damaged.privateKey.rawScalar.bytes)))
+            #expect(try store.credential(id: [1]) != nil, "the other rows still read")
+        }
+    }
+
     // MARK: - A write that fails
 
     /// Runs `body` with a tiny tmpfs mounted at a fresh directory; skips where mounting is not allowed.
@@ -377,6 +437,25 @@ import Testing
             // Opening again does not import again; a change made since is kept.
             try store.delete(id: [1, 2, 3])
             #expect(try SQLiteCredentialStore(fileURL: url).list().isEmpty)
+        }
+    }
+
+    @Test func openersRacingOnAJSONStoreImportItOnce() async throws {
+        try await withTemporaryDirectory { directory in
+            for attempt in 0..<5 {
+                let url = directory.appendingPathComponent("phone-\(attempt).json")
+                let json = try JSONSerialization.data(withJSONObject: try Self.validDocument())
+                try json.write(to: url)
+                let counts = try await withThrowingTaskGroup(of: Int.self) { group in
+                    for _ in 0..<4 {
+                        group.addTask { try SQLiteCredentialStore(fileURL: url).list().count }
+                    }
+                    return try await group.reduce(into: [Int]()) { $0.append($1) }
+                }
+                #expect(counts == [1, 1, 1, 1], "attempt \(attempt)")
+                let kept = directory.appendingPathComponent("phone-\(attempt).json.json-imported")
+                #expect(try Data(contentsOf: kept) == json, "the JSON is kept, not a database imported over it")
+            }
         }
     }
 
