@@ -68,6 +68,7 @@ import Testing
             #expect(headers.contains("host: 127.0.0.1:\(url.port)"))
             #expect(headers.contains("sec-websocket-protocol: fido.cable"))
             #expect(headers.contains("sec-websocket-version: 13"))
+            #expect(headers.contains("origin: ws://127.0.0.1:\(url.port)"), "Chromium's origin header")
             let frames = (result["frames"]?.array ?? []).map { ($0["opcode"]?.int, $0["masked"]?.bool, $0["payload"]?.string) }
             #expect(frames.first?.0 == 2 && frames.first?.1 == true && frames.first?.2 == "010203", "client frames are masked")
             #expect(frames.last?.0 == 8 && frames.last?.2 == "03e8", "close() sends 1000")
@@ -147,11 +148,36 @@ import Testing
         }
     }
 
-    @Test func wssIsNotSupportedYet() async throws {
-        let url = try TunnelServiceURL(string: "wss://cable.ua5v.com")
-        await #expect(throws: TunnelError(.unsupportedScheme, "")) {
-            _ = try await TunnelClient.connect(to: url, endpoint: .new(Self.tunnel))
-        }
+    /// Chromium's `FidoTunnelDevice` constructors pass `url::Origin::Create(url)` to
+    /// `CreateWebSocket`, so every tunnel request carries the service URL's origin: scheme, lower-case
+    /// host, and the port only when it is not the scheme's default.
+    @Test(arguments: [
+        ("wss://cable.ua5v.com", "wss://cable.ua5v.com"), ("wss://cable.auth.com:443", "wss://cable.auth.com"),
+        ("wss://Cable.Example.ORG:8443", "wss://cable.example.org:8443"), ("ws://127.0.0.1:8080", "ws://127.0.0.1:8080"),
+        ("ws://[::1]:80", "ws://[::1]"),
+    ])
+    func theOriginIsTheServiceURLsOriginAsChromiumSendsIt(url: String, origin: String) throws {
+        #expect(try TunnelServiceURL(string: url).origin == origin)
+    }
+
+    /// Chromium's `WebSocketAdapter::OnConnectionEstablished` checks `X-caBLE-Routing-ID` on every
+    /// tunnel response: a second header or one that is not 3 bytes of hex fails the tunnel on
+    /// `/cable/connect/` too; none at all is fine there.
+    @Test func theRoutingIDHeaderIsValidatedOnConnectToo() async throws {
+        let endpoint = TunnelEndpoint.connect(try RoutingID(hex: "2A0000"), Self.tunnel)
+        let subprotocol = ["--header", "Sec-WebSocket-Protocol:fido.cable"]
+        #expect(
+            try await self.connectError(subprotocol + ["--header", "X-caBLE-Routing-ID:ZZZZZZ"], endpoint: endpoint)?.code
+                == .invalidRoutingID)
+        #expect(
+            try await self.connectError(
+                subprotocol + ["--header", "X-caBLE-Routing-ID:2A0000", "--header", "X-caBLE-Routing-ID:2A0000"],
+                endpoint: endpoint)?.code == .duplicateRoutingID)
+        #expect(try await self.connectError(subprotocol + ["--header", "X-caBLE-Routing-ID:2A0000"], endpoint: endpoint) == nil)
+        let contact = TunnelEndpoint.contact(contactID: [1, 2, 3])
+        #expect(
+            try await self.connectError(subprotocol + ["--header", "X-caBLE-Routing-ID:01"], endpoint: contact)?.code
+                == .invalidRoutingID)
     }
 
     @Test func responseHeaderNamesCompareCaseInsensitively() throws {

@@ -19,8 +19,9 @@ enum DesktopRun {
         let timeout = Duration.seconds(options.timeout)
         var logger = Logger(label: "cable.desktop")
         logger.logLevel = .warning
+        let trust = try options.tunnelTrust()
         let desktop = HybridDesktop(
-            scanner: listener, connector: WebSocketTunnelConnector(fixedService: options.tunnelService),
+            scanner: listener, connector: WebSocketTunnelConnector(fixedService: options.tunnelService, trust: trust),
             timeouts: .all(timeout), logger: logger)
         let ceremonies = PasskeyCeremonies(
             desktop: desktop, relyingParty: RelyingParty(id: options.rpId, policy: options.policy),
