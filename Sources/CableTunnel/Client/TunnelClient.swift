@@ -65,7 +65,7 @@ public enum TunnelClient {
                             try channel.pipeline.syncOperations.addHandler(handler)
                             try channel.pipeline.syncOperations.addHandler(TLSHandshakeObserver(record: record))
                         }
-                        return try Self.configure(channel, request: requestHead, endpoint: endpoint)
+                        return try Self.configure(channel, request: requestHead, endpoint: endpoint, service: service)
                     }
                 }
         } catch ChannelError.connectTimeout(let amount) {
@@ -88,8 +88,11 @@ public enum TunnelClient {
         defer { deadline.cancel() }
         do {
             switch try await pending.upgrade.get() {
-            case .upgraded(let connection):
-                return connection
+            case .upgraded(let webSocket, let link, let routingID):
+                deadline.cancel()
+                return await TunnelConnection.open(
+                    webSocket, link: link, endpoint: endpoint, routingID: routingID,
+                    maxMessageSize: TunnelServiceProtocol.maxMessageSize)
             case .refused(let response):
                 let head = try await response.get()
                 try? await channel.close()
@@ -257,26 +260,37 @@ public enum TunnelClient {
     }
 
     private enum ClientUpgradeOutcome: Sendable {
-        case upgraded(TunnelConnection)
+        case upgraded(NIOAsyncChannel<WebSocketFrame, WebSocketFrame>, TunnelLink, RoutingID?)
         case refused(EventLoopFuture<HTTPResponseHead>)
     }
 
     private static func configure(
-        _ channel: any Channel, request: HTTPRequestHead, endpoint: TunnelEndpoint
+        _ channel: any Channel, request: HTTPRequestHead, endpoint: TunnelEndpoint, service: TunnelServiceURL
     ) throws -> PendingUpgrade {
         let maxMessageSize = TunnelServiceProtocol.maxMessageSize
         let upgrader = NIOTypedWebSocketClientUpgrader<ClientUpgradeOutcome>(
             maxFrameSize: maxMessageSize,
-            // Frame errors are answered by TunnelClientFrameHandler, which records the reason first.
+            // Frame errors are answered by TunnelFrameGuard, which records the reason first.
             enableAutomaticErrorHandling: false,
             upgradePipelineHandler: { channel, response in
                 channel.eventLoop.makeCompletedFuture {
                     let routingID = try Self.validateUpgradeResponse(
                         headers: response.headers.map { ($0.name, $0.value) }, endpoint: endpoint)
-                    let connection = TunnelConnection(
-                        channel: channel, endpoint: endpoint, routingID: routingID, maxMessageSize: maxMessageSize)
-                    try channel.pipeline.syncOperations.addHandler(TunnelClientFrameHandler(connection: connection))
-                    return .upgraded(connection)
+                    let link = TunnelLink(channel: channel, endpoint: endpoint, service: service.authority)
+                    let pipeline = channel.pipeline.syncOperations
+                    try pipeline.addHandler(TunnelFrameGuard(link: link, maxMessageSize: maxMessageSize))
+                    try pipeline.addHandler(
+                        NIOWebSocketFrameAggregator(
+                            minNonFinalFragmentSize: 0,
+                            maxAccumulatedFrameCount: TunnelConnection.maxFragmentsPerMessage,
+                            maxAccumulatedFrameSize: maxMessageSize))
+                    try pipeline.addHandler(TunnelAggregationGuard(link: link, maxMessageSize: maxMessageSize))
+                    let buffered = TunnelConnection.receiveBufferMessages
+                    let webSocket = try NIOAsyncChannel<WebSocketFrame, WebSocketFrame>(
+                        wrappingChannelSynchronously: channel,
+                        configuration: .init(
+                            backPressureStrategy: .init(lowWatermark: buffered / 4, highWatermark: buffered)))
+                    return .upgraded(webSocket, link, routingID)
                 }
             })
         var configuration = NIOUpgradableHTTPClientPipelineConfiguration(

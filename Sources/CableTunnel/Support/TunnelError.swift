@@ -16,7 +16,7 @@ public struct TunnelError: Error, Hashable, CustomStringConvertible, Sendable {
             case invalidURL, unsupportedScheme, connectFailed, connectTimedOut, httpRefused, badRequest
             case tunnelNotFound, tunnelConflict, pairingGone, serviceUnavailable, subprotocolMismatch
             case missingRoutingID, invalidRoutingID, duplicateRoutingID, upgradeFailed, textMessage
-            case messageTooLarge, protocolViolation, closedByRemote, connectionLost, channelClosed
+            case messageTooLarge, protocolViolation, closedByRemote, connectionLost, channelClosed, concurrentReceive
             case certificateUntrusted, certificateExpired, certificateHostMismatch, tlsHandshakeFailed
             case tlsConfigurationInvalid
             case bindFailed, invalidServerState, invalidConfiguration
@@ -78,6 +78,9 @@ public struct TunnelError: Error, Hashable, CustomStringConvertible, Sendable {
         public static let connectionLost = Self(.connectionLost)
         /// The channel was already closed by this side.
         public static let channelClosed = Self(.channelClosed)
+        /// `receive()` was called while another `receive()` on the same connection was pending: a
+        /// connection has one consumer (a programming error in the caller).
+        public static let concurrentReceive = Self(.concurrentReceive)
 
         // MARK: TLS
 
