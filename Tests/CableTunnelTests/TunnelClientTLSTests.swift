@@ -224,6 +224,26 @@ struct TLSFiles: Sendable {
         #expect(ContinuousClock.now - started < .seconds(10), "bounded by the timeout, never a hang")
     }
 
+    // MARK: - Without --tunnel
+
+    /// Without a fixed service the desktop follows the advert's domain with wss:// on port 443:
+    /// Google's and Apple's assigned domains, and a hashed domain for any other ID.
+    @Test func withoutAFixedServiceTheAdvertsDomainIsUsedOverTLS() throws {
+        let connector = WebSocketTunnelConnector(fixedService: nil)
+        for (id, expected) in [(0, "cable.ua5v.com"), (1, "cable.auth.com")] {
+            let service = try connector.service(for: TunnelServerDomainID(rawValue: UInt16(id)))
+            #expect(service.scheme == .wss && service.port == 443 && service.host == expected)
+            #expect(service.origin == "wss://\(expected)")
+        }
+        let hashedID = TunnelServerDomainID(rawValue: 266)
+        let hashed = try connector.service(for: hashedID)
+        let hashedDomain = try hashedID.resolvedDomain()
+        #expect(hashed.scheme == .wss && hashed.host == hashedDomain)
+        #expect(hashed.host.hasPrefix("cable.") && hashed.host != "cable.ua5v.com")
+        let fixed = try TunnelServiceURL(string: "ws://127.0.0.1:8080")
+        #expect(try WebSocketTunnelConnector(fixedService: fixed).service(for: TunnelServerDomainID(rawValue: 1)) == fixed)
+    }
+
     // MARK: - Configuration
 
     @Test func unusableCertificateAndKeyFilesAreTypedErrors() async throws {
