@@ -68,6 +68,8 @@ public struct TunnelTLSTrust: Sendable {
         var configuration = TLSConfiguration.makeClientConfiguration()
         configuration.minimumTLSVersion = .tlsv12
         configuration.certificateVerification = .fullVerification
+        // Bounds close(): a service that never answers close_notify does not hold the caller for NIO's 5 s.
+        configuration.shutdownTimeout = .seconds(1)
         if self.usesSystemTrustStore {
             configuration.trustRoots = .default
             if !self.additionalRoots.isEmpty { configuration.additionalTrustRoots = [.certificates(self.additionalRoots)] }
