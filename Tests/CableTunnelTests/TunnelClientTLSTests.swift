@@ -244,6 +244,46 @@ struct TLSFiles: Sendable {
         #expect(try WebSocketTunnelConnector(fixedService: fixed).service(for: TunnelServerDomainID(rawValue: 1)) == fixed)
     }
 
+    // MARK: - The cable command
+
+    /// cli.md: a certificate that does not verify ends `cable` with an `error:` line that contains the
+    /// word `certificate` and names the host; a relay that is not running is named as such.
+    @Test func theCLIsErrorLinesNameTheCertificateOrTheMissingRelay() async throws {
+        let files = try await TLSFiles.make()
+        defer { files.remove() }
+        let relay = try CableProcess([
+            "relay", "--port", "0", "--tls-cert", files.path("chain.pem"), "--tls-key", files.path("good.key"),
+        ])
+        defer { relay.terminate() }
+        let listening = try await relay.waitForLine(startingWith: "listening on ")
+        #expect(listening.hasPrefix("listening on wss://127.0.0.1:"))
+        let port = try #require(listening.split(separator: ":").last.map(String.init))
+        let qr = try CableProcess(["qr", "--style", "ascii"])
+        let url = try await qr.waitForLine(startingWith: "FIDO:/")
+
+        // The test CA is not in the system's store: without --ca-file the relay's certificate is refused.
+        let untrusted = try CableProcess(["phone", url, "--tunnel", "wss://localhost:\(port)", "--advert-to", "127.0.0.1:9"])
+        #expect(try await untrusted.waitForExit() != 0)
+        let line = try #require(untrusted.stderr.last { $0.hasPrefix("error:") })
+        #expect(line.contains("certificate") && line.contains("localhost:\(port)"), "\(line)")
+
+        // Wrong --ca-file: the same, whatever the name used.
+        let wrongCA = try CableProcess([
+            "phone", url, "--tunnel", "wss://127.0.0.1:\(port)", "--ca-file", files.path("foreign.pem"),
+            "--advert-to", "127.0.0.1:9",
+        ])
+        #expect(try await wrongCA.waitForExit() != 0)
+        #expect(wrongCA.stderr.last { $0.hasPrefix("error:") }?.contains("certificate") == true)
+
+        relay.interrupt()
+        _ = try await relay.waitForExit()
+        let noRelay = try CableProcess(["phone", url, "--tunnel", "ws://127.0.0.1:\(port)", "--advert-to", "127.0.0.1:9"])
+        #expect(try await noRelay.waitForExit() != 0)
+        let refused = try #require(noRelay.stderr.last { $0.hasPrefix("error:") })
+        #expect(refused.contains("`cable relay`") && refused.contains("127.0.0.1:\(port)"), "\(refused)")
+        #expect(!refused.contains("NIO"), "no internal type names: \(refused)")
+    }
+
     // MARK: - Configuration
 
     @Test func unusableCertificateAndKeyFilesAreTypedErrors() async throws {
