@@ -284,6 +284,25 @@ struct TLSFiles: Sendable {
         #expect(!refused.contains("NIO"), "no internal type names: \(refused)")
     }
 
+    /// The relay's side: a client that opens TCP to the TLS port and never sends a ClientHello is
+    /// closed by the upgrade deadline, which covers the TLS handshake too.
+    @Test func ourTLSRelayClosesAStalledTLSClient() async throws {
+        let files = try await TLSFiles.make()
+        defer { files.remove() }
+        let tls = try files.serverTLS("good")
+        try await withRelay({
+            $0.tls = tls
+            $0.upgradeTimeout = .milliseconds(500)
+        }) { relay in
+            let result = try await PythonTool.run("tls_websocket.py", ["stall-client", "--port", String(relay.address.port)])
+            guard case .number(let closedAfter)? = result["closedAfter"] else {
+                Issue.record("the relay never closed the stalled client: \(result)")
+                return
+            }
+            #expect(closedAfter >= 0.3 && closedAfter < 10)
+        }
+    }
+
     // MARK: - Configuration
 
     @Test func unusableCertificateAndKeyFilesAreTypedErrors() async throws {

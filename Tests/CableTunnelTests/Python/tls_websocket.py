@@ -15,6 +15,10 @@ OpenSSL) for the tunnel client's and the relay's TLS tests.
 
   tls_websocket.py stall
       Accepts one TCP connection and never answers (a TLS peer that stalls). Prints "PORT <n>".
+
+  tls_websocket.py stall-client --port N
+      Connects to 127.0.0.1:N and sends nothing (a TLS client that stalls); prints
+      {"closedAfter": seconds until the server closed, or null if it had not after 20 s}.
 """
 
 import argparse
@@ -108,6 +112,21 @@ def run_stall():
     print(json.dumps({"stalled": True}), flush=True)
 
 
+def run_stall_client(args):
+    conn = socket.create_connection(("127.0.0.1", args.port), timeout=20)
+    started = time.monotonic()
+    closed_after = None
+    try:
+        if conn.recv(1) == b"":
+            closed_after = time.monotonic() - started
+    except ConnectionResetError:
+        closed_after = time.monotonic() - started
+    except socket.timeout:
+        pass
+    conn.close()
+    print(json.dumps({"closedAfter": closed_after}), flush=True)
+
+
 def main():
     p = argparse.ArgumentParser()
     sub = p.add_subparsers(dest="mode", required=True)
@@ -120,13 +139,17 @@ def main():
     c.add_argument("--ca", required=True)
     c.add_argument("--host", default="localhost")
     sub.add_parser("stall")
+    sc = sub.add_parser("stall-client")
+    sc.add_argument("--port", type=int, required=True)
     args = p.parse_args()
     if args.mode == "server":
         asyncio.run(run_server(args))
     elif args.mode == "pair":
         asyncio.run(run_pair(args))
-    else:
+    elif args.mode == "stall":
         run_stall()
+    else:
+        run_stall_client(args)
 
 
 if __name__ == "__main__":
