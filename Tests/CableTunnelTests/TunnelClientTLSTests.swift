@@ -262,7 +262,7 @@ struct TLSFiles: Sendable {
         let url = try await qr.waitForLine(startingWith: "FIDO:/")
 
         // The test CA is not in the system's store: without --ca-file the relay's certificate is refused.
-        let untrusted = try CableProcess(["phone", url, "--tunnel", "wss://localhost:\(port)", "--advert-to", "127.0.0.1:9"])
+        let untrusted = try CableProcess(["phone", url, "--tunnel", "wss://localhost:\(port)", "--advert-to", "127.0.0.1:9", "--store", files.path("phone.json")])
         #expect(try await untrusted.waitForExit() != 0)
         let line = try #require(untrusted.stderr.last { $0.hasPrefix("error:") })
         #expect(line.contains("certificate") && line.contains("localhost:\(port)"), "\(line)")
@@ -270,14 +270,14 @@ struct TLSFiles: Sendable {
         // Wrong --ca-file: the same, whatever the name used.
         let wrongCA = try CableProcess([
             "phone", url, "--tunnel", "wss://127.0.0.1:\(port)", "--ca-file", files.path("foreign.pem"),
-            "--advert-to", "127.0.0.1:9",
+            "--advert-to", "127.0.0.1:9", "--store", files.path("phone.json"),
         ])
         #expect(try await wrongCA.waitForExit() != 0)
         #expect(wrongCA.stderr.last { $0.hasPrefix("error:") }?.contains("certificate") == true)
 
         relay.interrupt()
         _ = try await relay.waitForExit()
-        let noRelay = try CableProcess(["phone", url, "--tunnel", "ws://127.0.0.1:\(port)", "--advert-to", "127.0.0.1:9"])
+        let noRelay = try CableProcess(["phone", url, "--tunnel", "ws://127.0.0.1:\(port)", "--advert-to", "127.0.0.1:9", "--store", files.path("phone.json")])
         #expect(try await noRelay.waitForExit() != 0)
         let refused = try #require(noRelay.stderr.last { $0.hasPrefix("error:") })
         #expect(refused.contains("`cable relay`") && refused.contains("127.0.0.1:\(port)"), "\(refused)")
