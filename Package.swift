@@ -11,6 +11,10 @@ import PackageDescription
 //   5  cable (CLI), Examples
 let nio: [Target.Dependency] = ["NIOCore", "NIOPosix", "NIOHTTP1", "NIOWebSocket"]
     .map { .product(name: $0, package: "swift-nio") }
+// TLS for the tunnel client and service (wss://); used by CableTunnel only.
+let nioSSL: [Target.Dependency] = [
+    .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "NIOTLS", package: "swift-nio"),
+]
 let log: Target.Dependency = .product(name: "Logging", package: "swift-log")
 let grdb: Target.Dependency = .product(name: "GRDB", package: "GRDB.swift")
 let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
@@ -39,6 +43,7 @@ let package = Package(
         // `make docs`: DocC catalogs of the library products (`swift package generate-documentation`).
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
     ],
     targets: [
         // MARK: Layer 0: C libraries, each wrapped by exactly one Swift target.
@@ -68,7 +73,7 @@ let package = Package(
         .target(name: "CableCTAP", dependencies: ["CableCBOR", "CableCrypto"]),
 
         // MARK: Layer 3: transport (the only NIO importer) and the relying party.
-        .target(name: "CableTunnel", dependencies: ["CableProtocol", "CableLocking", log] + nio),
+        .target(name: "CableTunnel", dependencies: ["CableProtocol", "CableLocking", log] + nio + nioSSL),
         .target(
             name: "CableRelyingParty",
             dependencies: ["CableCTAP", "CableCBOR", "CableCrypto", "CableProtocol", "CableLocking", "CableStorage", "CableTrust", grdb]

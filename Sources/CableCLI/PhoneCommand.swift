@@ -88,6 +88,9 @@ struct PhoneCommand: AsyncParsableCommand {
     @Option(help: "The phone's tunnel service, e.g. ws://127.0.0.1:8080.")
     var tunnel: String?
 
+    @Option(help: "PEM file of CA certificates trusted for a wss:// tunnel service, in addition to the system's.")
+    var caFile: String?
+
     @Option(help: "The tunnel-server domain ID the phone names in its advert (0 = Google's).")
     var domainId: UInt16 = 0
 
@@ -136,8 +139,15 @@ struct PhoneCommand: AsyncParsableCommand {
         do { transmitter = try await UDPAdvertTransmitter.connect(host: target.host, port: target.port) } catch {
             throw Output.failure("cannot send adverts to \(self.advertTo): \(error)")
         }
+        var trust = TunnelTLSTrust.systemTrustStore
+        if let caFile = self.caFile {
+            do throws(TunnelError) { trust = try .systemTrustStore(plusCAFile: caFile) } catch {
+                throw Output.failure("--ca-file: \(error)")
+            }
+        }
         let phone = HybridPhone(
-            connector: WebSocketTunnelConnector(fixedService: self.tunnel.flatMap { try? TunnelServiceURL(string: $0) }),
+            connector: WebSocketTunnelConnector(
+                fixedService: self.tunnel.flatMap { try? TunnelServiceURL(string: $0) }, trust: trust),
             transmitter: transmitter, logger: logger)
         Output.diagnostic("phone: acting as \(persona)")
         let statuses = StatusLog()

@@ -64,6 +64,12 @@ struct RelayCommand: AsyncParsableCommand {
     @Option(help: "Seconds a connection has to complete its WebSocket upgrade.")
     var upgradeTimeout = Self.seconds(TunnelServer.Configuration().upgradeTimeout)
 
+    @Option(help: "Serve TLS (wss://) with this PEM certificate chain, leaf first; needs --tls-key.")
+    var tlsCert: String?
+
+    @Option(help: "The PEM private key of --tls-cert.")
+    var tlsKey: String?
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error or critical.")
     var logLevel = "info"
 
@@ -93,6 +99,19 @@ struct RelayCommand: AsyncParsableCommand {
         configuration.maxTunnels = self.maxTunnels
         configuration.maxConnections = self.maxConnections
         configuration.maxRequestHeadSize = self.maxRequestHeadSize
+
+        switch (self.tlsCert, self.tlsKey) {
+        case (nil, nil):
+            break
+        case (let certificate?, let key?):
+            do throws(TunnelError) {
+                configuration.tls = try TunnelServerTLS(certificateChainFile: certificate, privateKeyFile: key)
+            } catch {
+                throw Output.failure("--tls-cert/--tls-key: \(error)")
+            }
+        default:
+            throw Output.failure("--tls-cert and --tls-key go together: give both to serve wss://, or neither")
+        }
 
         var logger = Logger(label: "cable.relay", factory: { StreamLogHandler.standardError(label: $0) })
         logger.logLevel = level

@@ -68,6 +68,7 @@ import Testing
             #expect(headers.contains("host: 127.0.0.1:\(url.port)"))
             #expect(headers.contains("sec-websocket-protocol: fido.cable"))
             #expect(headers.contains("sec-websocket-version: 13"))
+            #expect(headers.contains("origin: ws://127.0.0.1:\(url.port)"), "Chromium's origin header")
             let frames = (result["frames"]?.array ?? []).map { ($0["opcode"]?.int, $0["masked"]?.bool, $0["payload"]?.string) }
             #expect(frames.first?.0 == 2 && frames.first?.1 == true && frames.first?.2 == "010203", "client frames are masked")
             #expect(frames.last?.0 == 8 && frames.last?.2 == "03e8", "close() sends 1000")
@@ -138,20 +139,74 @@ import Testing
         #expect(ContinuousClock.now - started < .seconds(2))
     }
 
-    @Test func nothingListeningIsAConnectFailure() async throws {
+    @Test func nothingListeningIsAConnectFailureThatSaysToStartTheRelay() async throws {
         // Bind a relay, learn its port, stop it: nothing listens there afterwards.
         let relay = try await RelayHarness.start()
         await relay.server.shutdown()
-        await #expect(throws: TunnelError(.connectFailed, "")) {
+        let error = await #expect(throws: TunnelError.self) {
             _ = try await TunnelClient.connect(to: relay.url, endpoint: .new(Self.tunnel), timeout: .seconds(2))
+        }
+        #expect(error?.code == .connectFailed)
+        #expect(error?.host == "127.0.0.1:\(relay.address.port)")
+        #expect(error?.description.contains("connection refused") == true)
+        #expect(error?.description.contains("`cable relay`") == true)
+        #expect(error?.underlying != nil, "the socket error is kept")
+        #expect(error?.description.contains("NIO") == false, "no internal type names")
+    }
+
+    /// Issue 16: a phone that scanned a QR code the desktop no longer waits for is told so.
+    @Test(arguments: [404, 410])
+    func aGoneTunnelSaysTheQRCodeWasUsedOrExpired(status: Int) async throws {
+        let error = try #require(try await self.connectError(["--status", String(status)]))
+        #expect(error.httpStatus == status)
+        #expect(error.description.contains("no longer waiting for this QR code"))
+        #expect(error.description.contains("show a new QR code"))
+    }
+
+    /// The relay closing a phone's tunnel because no desktop came is explained the same way.
+    @Test func aTunnelNobodyJoinedSaysTheDesktopIsNoLongerWaiting() async throws {
+        try await withRelay({
+            $0.peerWaitTimeout = .milliseconds(200)
+        }) { relay in
+            let (phone, _) = try await relay.newTunnel()
+            let error = await #expect(throws: TunnelError.self) { _ = try await phone.receive() }
+            #expect(error?.code == .closedByRemote)
+            #expect(error?.closeCode == .policyViolation)
+            #expect(error?.description.contains("no longer waiting for this QR code") == true)
+            await phone.close()
         }
     }
 
-    @Test func wssIsNotSupportedYet() async throws {
-        let url = try TunnelServiceURL(string: "wss://cable.ua5v.com")
-        await #expect(throws: TunnelError(.unsupportedScheme, "")) {
-            _ = try await TunnelClient.connect(to: url, endpoint: .new(Self.tunnel))
-        }
+    /// Chromium's `FidoTunnelDevice` constructors pass `url::Origin::Create(url)` to
+    /// `CreateWebSocket`, so every tunnel request carries the service URL's origin: scheme, lower-case
+    /// host, and the port only when it is not the scheme's default.
+    @Test(arguments: [
+        ("wss://cable.ua5v.com", "wss://cable.ua5v.com"), ("wss://cable.auth.com:443", "wss://cable.auth.com"),
+        ("wss://Cable.Example.ORG:8443", "wss://cable.example.org:8443"), ("ws://127.0.0.1:8080", "ws://127.0.0.1:8080"),
+        ("ws://[::1]:80", "ws://[::1]"),
+    ])
+    func theOriginIsTheServiceURLsOriginAsChromiumSendsIt(url: String, origin: String) throws {
+        #expect(try TunnelServiceURL(string: url).origin == origin)
+    }
+
+    /// Chromium's `WebSocketAdapter::OnConnectionEstablished` checks `X-caBLE-Routing-ID` on every
+    /// tunnel response: a second header or one that is not 3 bytes of hex fails the tunnel on
+    /// `/cable/connect/` too; none at all is fine there.
+    @Test func theRoutingIDHeaderIsValidatedOnConnectToo() async throws {
+        let endpoint = TunnelEndpoint.connect(try RoutingID(hex: "2A0000"), Self.tunnel)
+        let subprotocol = ["--header", "Sec-WebSocket-Protocol:fido.cable"]
+        #expect(
+            try await self.connectError(subprotocol + ["--header", "X-caBLE-Routing-ID:ZZZZZZ"], endpoint: endpoint)?.code
+                == .invalidRoutingID)
+        #expect(
+            try await self.connectError(
+                subprotocol + ["--header", "X-caBLE-Routing-ID:2A0000", "--header", "X-caBLE-Routing-ID:2A0000"],
+                endpoint: endpoint)?.code == .duplicateRoutingID)
+        #expect(try await self.connectError(subprotocol + ["--header", "X-caBLE-Routing-ID:2A0000"], endpoint: endpoint) == nil)
+        let contact = TunnelEndpoint.contact(contactID: [1, 2, 3])
+        #expect(
+            try await self.connectError(subprotocol + ["--header", "X-caBLE-Routing-ID:01"], endpoint: contact)?.code
+                == .invalidRoutingID)
     }
 
     @Test func responseHeaderNamesCompareCaseInsensitively() throws {
@@ -246,6 +301,41 @@ import Testing
         await connection.close()
     }
 
+    /// NIOWebSocketFrameAggregator's fragment bound: a message in more than
+    /// `TunnelConnection.maxFragmentsPerMessage` frames is refused with 1008; one in exactly that
+    /// many arrives whole.
+    @Test func fragmentsAreReassembledUpToTheFragmentLimit() async throws {
+        let limit = TunnelConnection.maxFragmentsPerMessage
+        func fragments(_ count: Int) -> String {
+            (0..<count).map { i in
+                let opcode = (i == count - 1 ? 0x80 : 0) | (i == 0 ? 0x02 : 0x00)
+                return String(format: "%02x01%02x", opcode, i % 251)
+            }.joined(separator: ",")
+        }
+        let (whole, wholeURL) = try await self.fake(Self.goodNewHeaders + ["--frames", fragments(limit)])
+        defer { whole.terminate() }
+        let first = try await TunnelClient.connect(to: wholeURL, endpoint: .new(Self.tunnel))
+        #expect(try await first.receive() == (0..<limit).map { UInt8($0 % 251) })
+        await first.close()
+
+        let (split, splitURL) = try await self.fake(Self.goodNewHeaders + ["--frames", fragments(limit + 1)])
+        let second = try await TunnelClient.connect(to: splitURL, endpoint: .new(Self.tunnel))
+        let error = await #expect(throws: TunnelError.self) { _ = try await second.receive() }
+        #expect(error?.code == .protocolViolation)
+        #expect(error?.closeCode == .policyViolation)
+        await second.close()
+        let sent = try await self.framesSent(by: split)
+        #expect(sent.last?.opcode == 8 && sent.last?.payload.hasPrefix("03f0") == true, "closed with 1008")
+    }
+
+    @Test func closeReasonsAreCutToTheControlFrameLimitAtACharacter() {
+        let long = String(repeating: "é", count: 100)  // 200 bytes of UTF-8
+        let cut = WebSocketCloseCode.fittingCloseReason(long)
+        #expect(cut.utf8.count == 122 && cut.allSatisfy { $0 == "é" })
+        #expect(WebSocketCloseCode.fittingCloseReason("peer did not join in time") == "peer did not join in time")
+        #expect(WebSocketCloseCode.fittingCloseReason(String(repeating: "a", count: 123)).utf8.count == 123)
+    }
+
     @Test func aCloseWith1000EndsTheStreamAndOtherCodesAreErrors() async throws {
         let (clean, cleanURL) = try await self.fake(Self.goodNewHeaders + ["--frames", "880203e8"])
         let first = try await TunnelClient.connect(to: cleanURL, endpoint: .new(Self.tunnel))
@@ -296,20 +386,61 @@ import Testing
         }
     }
 
-    @Test func aCancelledReceiveThrowsCancellation() async throws {
+    /// Cancelling the consumer of an `NIOAsyncChannel` ends its inbound stream, so a cancelled
+    /// receive ends the connection: the next receive and send say so, and the peer sees a close.
+    @Test func aCancelledReceiveThrowsCancellationAndClosesTheConnection() async throws {
         try await withRelay { relay in
             let (phone, desktop) = try await relay.pair()
             let waiting = Task { try await phone.receive() }
             try await Task.sleep(for: .milliseconds(50))
             waiting.cancel()
             await #expect(throws: CancellationError.self) { _ = try await waiting.value }
-            // The connection still works afterwards.
-            try await desktop.send([5])
-            #expect(try await phone.receive() == [5])
+            await #expect(throws: TunnelError(.channelClosed, "")) { _ = try await phone.receive() }
+            await #expect(throws: TunnelError(.channelClosed, "")) { try await phone.send([1]) }
+            #expect(try await desktop.receive() == nil, "the relay forwards the phone's close")
             await phone.close()
             await desktop.close()
         }
     }
+
+    /// A connection has one consumer. A second receive while one is pending is refused at once as
+    /// the caller's mistake, never reported as "closed" on an open connection, and the pending
+    /// receive still gets the next message.
+    @Test func aSecondConcurrentReceiveIsRefusedAndThePendingOneIsUndisturbed() async throws {
+        try await withRelay { relay in
+            let (phone, desktop) = try await relay.pair()
+            let first = Task { try await phone.receive() }
+            try await eventually("the first receive is pending") { phone.isReceiving }
+            let error = await #expect(throws: TunnelError.self) { _ = try await phone.receive() }
+            #expect(error?.code == .concurrentReceive)
+            try await desktop.send([7, 8])
+            #expect(try await first.value == [7, 8])
+            // One after another, from different tasks, is fine.
+            try await desktop.send([9])
+            #expect(try await Task { try await phone.receive() }.value == [9])
+            await phone.close()
+            await desktop.close()
+        }
+    }
+
+    /// Many messages sent back to back, read by one task after another: each arrives once, in order,
+    /// and none is lost to a reader that gave up early (the old queue could hand `nil` to one).
+    @Test func messagesReadFromSuccessiveTasksArriveOnceInOrder() async throws {
+        try await withRelay { relay in
+            let (phone, desktop) = try await relay.pair()
+            for i in 0..<40 { try await desktop.send([UInt8(i)]) }
+            var received: [UInt8] = []
+            for _ in 0..<40 {
+                let message = try await Task { try await phone.receive() }.value
+                received.append(contentsOf: try #require(message))
+            }
+            #expect(received == (0..<40).map { UInt8($0) })
+            await desktop.close()
+            #expect(try await phone.receive() == nil)
+            await phone.close()
+        }
+    }
+
 }
 
 extension String {

@@ -60,7 +60,8 @@ enum CeremonyOutput {
             switch e.code {
             case .timeout:
                 return "\(e) — is the phone running (`cable phone URL`) and sending adverts to this --advert-listen address?"
-            case .tunnelFailed: return "\(e) — check --tunnel and that `cable relay` is running"
+            // The tunnel's own error already says what to do (start `cable relay`, --ca-file, a new QR code).
+            case .tunnelFailed: return e.description
             case .protocolViolation, .closedByPeer: return e.description
             }
         case let e as CeremonyError:

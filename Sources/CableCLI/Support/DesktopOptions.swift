@@ -14,6 +14,9 @@ struct DesktopOptions: ParsableArguments {
     @Option(help: "Tunnel service to use for every tunnel domain, e.g. ws://127.0.0.1:8080 (without it, wss://<domain from the advert>).")
     var tunnel: String?
 
+    @Option(help: "PEM file of CA certificates trusted for wss:// tunnel services, in addition to the system's.")
+    var caFile: String?
+
     @Option(help: "Where the advert bus delivers adverts (UDP on loopback).")
     var advertListen = "127.0.0.1:65529"
 
@@ -35,6 +38,16 @@ struct DesktopOptions: ParsableArguments {
     }
 
     var tunnelService: TunnelServiceURL? { self.tunnel.flatMap { try? TunnelServiceURL(string: $0) } }
+
+    /// The trust for wss:// services: the system's store, plus --ca-file.
+    func tunnelTrust() throws -> TunnelTLSTrust {
+        guard let caFile = self.caFile else { return .systemTrustStore }
+        do throws(TunnelError) {
+            return try .systemTrustStore(plusCAFile: caFile)
+        } catch {
+            throw Output.failure("--ca-file: \(error)")
+        }
+    }
 }
 
 /// A policy option whose value is not an AAGUID.

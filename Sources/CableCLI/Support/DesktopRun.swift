@@ -24,8 +24,9 @@ enum DesktopRun {
         let timeout = Duration.seconds(options.timeout)
         var logger = Logger(label: "cable.desktop")
         logger.logLevel = .warning
+        let tlsTrust = try options.tunnelTrust()
         let desktop = HybridDesktop(
-            scanner: listener, connector: WebSocketTunnelConnector(fixedService: options.tunnelService),
+            scanner: listener, connector: WebSocketTunnelConnector(fixedService: options.tunnelService, trust: tlsTrust),
             timeouts: .all(timeout), logger: logger)
         let records: SQLiteCredentialRecordStore
         do {

@@ -6,6 +6,12 @@
 ///   preserved, order is preserved, nothing is merged or split.
 /// - ``receive()`` returns `nil` exactly once the peer closed cleanly; errors mean an abnormal end.
 /// - The channel never inspects or logs message contents (they are ciphertext above the handshake).
+/// - A channel has **one consumer**: one ``receive()`` at a time. Calls from different tasks one
+///   after another are fine. A second ``receive()`` while one is pending is the caller's mistake;
+///   it must never make either call report the channel closed (the WebSocket tunnel refuses the
+///   second call with an error and leaves the first undisturbed). Cancelling a pending
+///   ``receive()`` may end the channel (it does for the WebSocket tunnel, as for any
+///   `NIOAsyncChannel`): close it afterwards.
 public protocol MessageChannel: Sendable {
     /// Sends one whole message.
     func send(_ message: [UInt8]) async throws

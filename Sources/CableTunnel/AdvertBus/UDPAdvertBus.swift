@@ -17,11 +17,6 @@ public enum UDPAdvertBus {
     public static let defaultQueueLimit = 64
 }
 
-extension TunnelError.Code {
-    /// An advert larger than ``UDPAdvertBus/maxDatagramSize`` was to be sent.
-    public static let advertTooLarge = Self(rawValue: "advertTooLarge")
-}
-
 /// Listens for advert datagrams (the desktop's scanner). Every datagram of 1…255 bytes is
 /// delivered, as raw bytes, to every current subscriber; larger or empty ones are dropped. Callers
 /// must treat each payload as a stranger's (parse defensively, ignore what does not decrypt).

@@ -1,4 +1,4 @@
-/// Where a tunnel service listens: `ws://HOST:PORT` today, `wss://HOST[:PORT]` once TLS exists.
+/// Where a tunnel service listens: `ws://HOST:PORT` (loopback runs) or `wss://HOST[:PORT]` (TLS).
 ///
 /// Only the origin is held (scheme, host, port); the request path comes from `TunnelEndpoint`, so
 /// the two cannot be mixed up. IPv6 literals are written in brackets (`ws://[::1]:8080`).
@@ -7,7 +7,7 @@ public struct TunnelServiceURL: Hashable, Sendable, CustomStringConvertible {
     public enum Scheme: String, Hashable, Sendable {
         /// Plain WebSocket over TCP (loopback runs and tests).
         case ws
-        /// WebSocket over TLS, as real tunnel services require. Parsed, not yet connectable.
+        /// WebSocket over TLS, as real tunnel services require.
         case wss
 
         /// The port implied when the URL names none (RFC 6455 §3).
@@ -98,6 +98,13 @@ public struct TunnelServiceURL: Hashable, Sendable, CustomStringConvertible {
     public var hostHeader: String {
         self.port == self.scheme.defaultPort ? self.hostForURL : "\(self.hostForURL):\(self.port)"
     }
+
+    /// `HOST:PORT` (IPv6 literals in brackets), as error messages name a service.
+    public var authority: String { "\(self.hostForURL):\(self.port)" }
+
+    /// The `Origin` header Chromium sends on tunnel requests: the URL's origin
+    /// (`url::Origin::Create(url)` in `FidoTunnelDevice`), serialized without a default port.
+    public var origin: String { "\(self.scheme.rawValue)://\(self.hostHeader.lowercased())" }
 
     /// `ws://HOST:PORT`.
     public var description: String { "\(self.scheme.rawValue)://\(self.hostForURL):\(self.port)" }

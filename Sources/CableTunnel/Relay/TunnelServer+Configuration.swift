@@ -60,6 +60,8 @@ extension TunnelServer {
         public var pingWindow: Duration = .seconds(10)
         /// Messages read ahead from one socket while the peer's socket is not writable.
         public var inboundBufferMessages: Int = 8
+        /// The TLS identity to serve `wss://` with; `nil` (the default) serves plain `ws://`.
+        public var tls: TunnelServerTLS?
 
         /// The defaults.
         public init() {}

@@ -13,14 +13,18 @@ public struct TunnelServerAddress: Hashable, Sendable, CustomStringConvertible {
     public let host: String
     /// The bound port (the real one when port 0 was asked for).
     public let port: Int
+    /// `wss` when the server serves TLS.
+    public var scheme: TunnelServiceURL.Scheme = .ws
 
     /// The service URL clients connect to.
     public var url: TunnelServiceURL {
-        get throws(TunnelError) { try TunnelServiceURL(scheme: .ws, host: self.host, port: self.port) }
+        get throws(TunnelError) { try TunnelServiceURL(scheme: self.scheme, host: self.host, port: self.port) }
     }
 
-    /// `ws://HOST:PORT`, IPv6 hosts in brackets.
-    public var description: String { "ws://\(self.host.contains(":") ? "[\(self.host)]" : self.host):\(self.port)" }
+    /// `ws://HOST:PORT` (`wss://` with TLS), IPv6 hosts in brackets.
+    public var description: String {
+        "\(self.scheme.rawValue)://\(self.host.contains(":") ? "[\(self.host)]" : self.host):\(self.port)"
+    }
 }
 
 /// The caBLE tunnel service (the relay between a phone and a desktop), over WebSocket on SwiftNIO.
@@ -105,7 +109,8 @@ public final class TunnelServer: Sendable {
         }
         let local = server.channel.localAddress
         let address = TunnelServerAddress(
-            host: local?.ipAddress ?? self.configuration.host, port: local?.port ?? self.configuration.port)
+            host: local?.ipAddress ?? self.configuration.host, port: local?.port ?? self.configuration.port,
+            scheme: self.configuration.tls == nil ? .ws : .wss)
         let serving = Task { await self.serve(server) }
         let reaping = Task { await self.reap() }
         self.lifecycle.withLock { $0 = .running(server: server.channel, serving: serving, reaping: reaping) }
@@ -198,6 +203,14 @@ public final class TunnelServer: Sendable {
     }
 
     private func initializeConnection(_ channel: any Channel) -> EventLoopFuture<RelayConnectionSetup> {
+        // TLS first, so that everything after it (refusals included) is spoken over TLS.
+        if let tls = self.configuration.tls {
+            do {
+                try channel.pipeline.syncOperations.addHandler(tls.makeServerHandler())
+            } catch {
+                return channel.eventLoop.makeFailedFuture(error)
+            }
+        }
         let id = RelayConnectionID(rawValue: self.nextConnectionID.add(1, ordering: .relaxed).newValue)
         let limit = self.configuration.maxConnections
         let refusal = self.connections.withLock { registry -> RelayRefusal? in

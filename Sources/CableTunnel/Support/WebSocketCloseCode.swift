@@ -1,3 +1,6 @@
+import NIOCore
+import NIOWebSocket
+
 /// A WebSocket close status code (RFC 6455 §7.4). The relay and the client use only the codes
 /// below; any other value a peer sends is carried through as its raw number.
 public struct WebSocketCloseCode: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
@@ -46,4 +49,31 @@ struct WebSocketCloseReason: Hashable, Sendable, CustomStringConvertible {
     static let serverShutdown = Self(code: .goingAway, text: "tunnel service shutting down")
     /// Echo of a close the client started.
     static let closeAcknowledged = Self(code: .normalClosure, text: "")
+}
+
+extension WebSocketCloseCode {
+    /// The longest close reason RFC 6455 §5.5 allows (a control frame carries at most 125 bytes,
+    /// two of them the code).
+    static let maxCloseReasonBytes = 123
+
+    /// `reason` cut to ``maxCloseReasonBytes`` bytes of UTF-8 at a character boundary.
+    static func fittingCloseReason(_ reason: String) -> String {
+        var text = Substring(reason)
+        while text.utf8.count > Self.maxCloseReasonBytes { text = text.dropLast() }
+        return String(text)
+    }
+}
+
+extension WebSocketFrame {
+    /// A close frame: the code, then `reason` (cut to fit). Client frames are `masked`; a server's
+    /// are not. The one place close frames are made.
+    static func close(
+        _ code: WebSocketCloseCode, reason: String = "", masked: Bool, allocator: ByteBufferAllocator
+    ) -> WebSocketFrame {
+        let text = WebSocketCloseCode.fittingCloseReason(reason)
+        var data = allocator.buffer(capacity: 2 + text.utf8.count)
+        data.writeInteger(code.rawValue)
+        data.writeString(text)
+        return WebSocketFrame(fin: true, opcode: .connectionClose, maskKey: masked ? .random() : nil, data: data)
+    }
 }
