@@ -103,19 +103,18 @@ public struct HybridDesktop: Sendable {
         let adverts = self.scanner.adverts()
         onEvent(.qrCode(url: session.qrPayload.url))
 
-        let probe = session
-        let advertisingData = try await withDeadline(
+        // The scanning task holds only the matcher (no crypter); the match it returns is accepted as is,
+        // so each advert is decrypted once.
+        let matcher = session.advertMatcher
+        let match = try await withDeadline(
             self.timeouts.advert, timeoutError: DesktopError(.timeout, step: .advert, "no advert decrypted with this QR code's key")
-        ) { () -> [UInt8] in
+        ) { () -> DesktopSession.AdvertMatch in
             for await data in adverts {
-                var trial = probe
-                if trial.matchAdvert(advertisingData: data) != nil { return data }
+                if let match = matcher.match(advertisingData: data) { return match }
             }
             throw DesktopError(.closedByPeer, step: .advert, "the advert scanner stopped")
         }
-        guard let match = session.matchAdvert(advertisingData: advertisingData) else {
-            preconditionFailure("the advert matched a copy of this session")
-        }
+        session.acceptAdvert(match)
         onEvent(.advertReceived(domainID: match.domainID, routingID: match.plaintext.routingID))
         self.logger.debug("advert matched", metadata: ["domain": "\(match.domainID)", "routingID": "\(match.plaintext.routingID)"])
 
