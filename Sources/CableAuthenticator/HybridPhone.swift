@@ -89,6 +89,7 @@ public struct HybridPhone: Sendable {
         } catch let e as PhoneError {
             throw e
         } catch {
+            try Task.checkCancellation()
             throw PhoneError(.tunnelFailed, step: .registerTunnel, "\(error)")
         }
         let channel = tunnel.channel
@@ -123,7 +124,7 @@ public struct HybridPhone: Sendable {
         let advertising = Task {
             while !Task.isCancelled {
                 do { try await transmitter.transmit(advertisingData) } catch {
-                    logger.warning("advert transmission failed", metadata: ["error": "\(error)"])
+                    logger.debug("advert transmission failed", metadata: ["error": "\(error)"])
                 }
                 try? await Task.sleep(for: interval)
             }
@@ -138,7 +139,7 @@ public struct HybridPhone: Sendable {
         while let message = next {
             let output: PhoneSession.Output
             do { output = try session.receive(message) } catch {
-                self.logger.info("protocol error", metadata: ["code": "\(error.code)"])
+                self.logger.debug("protocol error", metadata: ["code": "\(error.code)"])
                 throw PhoneError(.protocolViolation, step: answered == 0 && !session.isFinished ? .awaitHandshake : .serveRequests,
                                  error.description, protocolError: error)
             }
@@ -178,24 +179,24 @@ public struct HybridPhone: Sendable {
     }
 
     private func send(_ message: [UInt8], on channel: any MessageChannel) async throws {
-        do { try await channel.send(message) } catch {
-            throw PhoneError(.tunnelFailed, step: .serveRequests, "sending failed: \(error)")
-        }
+        try await channel.send(message, step: .serveRequests, failure: PhoneError.self)
     }
 
     private func receive(on channel: any MessageChannel, step: PhoneError.Step, within: Duration) async throws -> [UInt8] {
-        let message: [UInt8]?
-        do {
-            message = try await withDeadline(
-                within, timeoutError: PhoneError(.timeout, step: step, "nothing arrived within \(within)"),
-                onTimeout: { await channel.close() }
-            ) { try await channel.receive() }
-        } catch let e as PhoneError {
-            throw e
-        } catch {
-            throw PhoneError(.tunnelFailed, step: step, "\(error)")
-        }
-        guard let message else { throw PhoneError(.closedByPeer, step: step, "connection closed") }
-        return message
+        try await channel.receive(step: step, within: within, failure: PhoneError.self)
+    }
+}
+
+extension PhoneError: ChannelFailure {
+    package static func timedOut(at step: Step, after duration: Duration) -> PhoneError {
+        PhoneError(.timeout, step: step, "nothing arrived within \(duration)")
+    }
+
+    package static func closedByPeer(at step: Step) -> PhoneError {
+        PhoneError(.closedByPeer, step: step, "connection closed")
+    }
+
+    package static func channelFailed(at step: Step, sending: Bool, cause: any Error) -> PhoneError {
+        PhoneError(.tunnelFailed, step: step, sending ? "sending failed: \(cause)" : "\(cause)")
     }
 }

@@ -112,6 +112,8 @@ public struct HybridDesktop: Sendable {
             for await data in adverts {
                 if let match = matcher.match(advertisingData: data) { return match }
             }
+            // A cancelled ceremony ends the stream too: that is cancellation, not a stopped scanner.
+            try Task.checkCancellation()
             throw DesktopError(.closedByPeer, step: .advert, "the advert scanner stopped")
         }
         session.acceptAdvert(match)
@@ -127,6 +129,7 @@ public struct HybridDesktop: Sendable {
         } catch let e as DesktopError {
             throw e
         } catch {
+            try Task.checkCancellation()
             throw DesktopError(.tunnelFailed, step: .connect, "\(error)")
         }
         let channel = tunnel.channel
@@ -184,30 +187,31 @@ public struct HybridDesktop: Sendable {
 
     private func checked<T>(_ step: DesktopStep, _ body: () throws(CableProtocolError) -> T) throws(DesktopError) -> T {
         do { return try body() } catch {
-            self.logger.info("protocol error", metadata: ["step": "\(step.rawValue)", "code": "\(error.code)"])
+            // The embedder's Logger decides what is shown; the error itself goes to the caller.
+            self.logger.debug("protocol error", metadata: ["step": "\(step.rawValue)", "code": "\(error.code)"])
             throw DesktopError(.protocolViolation, step: step, error.description, protocolError: error)
         }
     }
 
     private func send(_ message: [UInt8], on channel: any MessageChannel, step: DesktopStep) async throws {
-        do { try await channel.send(message) } catch {
-            throw DesktopError(.tunnelFailed, step: step, "sending failed: \(error)")
-        }
+        try await channel.send(message, step: step, failure: DesktopError.self)
     }
 
     private func receive(on channel: any MessageChannel, step: DesktopStep, within: Duration) async throws -> [UInt8] {
-        let message: [UInt8]?
-        do {
-            message = try await withDeadline(
-                within, timeoutError: DesktopError(.timeout, step: step, "nothing arrived within \(within)"),
-                onTimeout: { await channel.close() }
-            ) { try await channel.receive() }
-        } catch let e as DesktopError {
-            throw e
-        } catch {
-            throw DesktopError(.tunnelFailed, step: step, "\(error)")
-        }
-        guard let message else { throw DesktopError(.closedByPeer, step: step, "connection closed") }
-        return message
+        try await channel.receive(step: step, within: within, failure: DesktopError.self)
+    }
+}
+
+extension DesktopError: ChannelFailure {
+    package static func timedOut(at step: DesktopStep, after duration: Duration) -> DesktopError {
+        DesktopError(.timeout, step: step, "nothing arrived within \(duration)")
+    }
+
+    package static func closedByPeer(at step: DesktopStep) -> DesktopError {
+        DesktopError(.closedByPeer, step: step, "connection closed")
+    }
+
+    package static func channelFailed(at step: DesktopStep, sending: Bool, cause: any Error) -> DesktopError {
+        DesktopError(.tunnelFailed, step: step, sending ? "sending failed: \(cause)" : "\(cause)")
     }
 }

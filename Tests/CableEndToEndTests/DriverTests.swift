@@ -82,3 +82,76 @@ struct FixedReplyHandler: CTAPRequestHandler {
         }
     }
 }
+
+/// A handler that never answers until its task is cancelled (the user is still deciding).
+struct UndecidedHandler: CTAPRequestHandler {
+    let getInfoResponse: [UInt8] = [0xA0]
+    func handle(_ request: [UInt8]) async -> [UInt8] {
+        try? await Task.sleep(for: .seconds(600))
+        return [0x2E]
+    }
+}
+
+/// Cancelling a ceremony surfaces as `CancellationError`, at every wait, never as "the phone closed
+/// the tunnel" or a timeout.
+@Suite(.timeLimit(.minutes(1))) struct DriverCancellationTests {
+    /// Starts a desktop transaction in a task and returns it with its events.
+    static func startDesktop(
+        _ desktop: HybridDesktop, request: [UInt8] = [0x02, 0xA0]
+    ) -> (task: Task<DesktopTransactionResult, any Error>, events: AsyncStream<DesktopEvent>) {
+        let (events, sink) = AsyncStream<DesktopEvent>.makeStream()
+        let task = Task {
+            try await desktop.transact(request: request, requestType: .getAssertion, timestamp: 0) { sink.yield($0) }
+        }
+        return (task, events)
+    }
+
+    /// Waits for the first event `matching` (bounded by the suite's time limit).
+    static func next(_ events: AsyncStream<DesktopEvent>, matching: (DesktopEvent) -> Bool) async -> DesktopEvent? {
+        for await event in events where matching(event) { return event }
+        return nil
+    }
+
+    @Test func cancellingWhileWaitingForTheAdvert() async throws {
+        let desktop = HybridDesktop(
+            scanner: InProcessAdvertBus(), connector: InMemoryTunnelService(), timeouts: .all(.seconds(60)))
+        let (task, events) = Self.startDesktop(desktop)
+        _ = await Self.next(events) { if case .qrCode = $0 { return true } else { return false } }
+        task.cancel()
+        await #expect(throws: CancellationError.self) { _ = try await task.value }
+    }
+
+    @Test func cancellingWhileWaitingForTheReply() async throws {
+        let bus = InProcessAdvertBus()
+        let service = InMemoryTunnelService()
+        let desktop = HybridDesktop(scanner: bus, connector: service, timeouts: .all(.seconds(60)))
+        let phone = HybridPhone(connector: service, transmitter: bus, advertInterval: .milliseconds(20))
+        let (task, events) = Self.startDesktop(desktop)
+        guard case .qrCode(let url) = await Self.next(events, matching: { if case .qrCode = $0 { true } else { false } })
+        else {
+            Issue.record("no QR code")
+            return
+        }
+        let phoneTask = Task { try await phone.run(url: url, handler: UndecidedHandler()) }
+        _ = await Self.next(events) { $0 == .requestSent }
+        task.cancel()
+        await #expect(throws: CancellationError.self) { _ = try await task.value }
+        phoneTask.cancel()
+        _ = try? await phoneTask.value
+    }
+
+    @Test func cancellingThePhoneWhileItWaitsForTheHandshake() async throws {
+        let (phoneEvents, sink) = AsyncStream<PhoneEvent>.makeStream()
+        let phone = HybridPhone(
+            connector: InMemoryTunnelService(), transmitter: InProcessAdvertBus(), advertInterval: .milliseconds(20),
+            timeouts: PhoneTimeouts(handshake: .seconds(60)))
+        var rng = DeterministicRNG(seed: 3)
+        let url = try DesktopSession(
+            key: try QRGeneratorKey.random(using: &rng), requestType: .getAssertion, timestamp: 0
+        ).qrPayload.url
+        let task = Task { try await phone.run(url: url, handler: UndecidedHandler()) { sink.yield($0) } }
+        for await event in phoneEvents where event == .advertising { break }
+        task.cancel()
+        await #expect(throws: CancellationError.self) { _ = try await task.value }
+    }
+}

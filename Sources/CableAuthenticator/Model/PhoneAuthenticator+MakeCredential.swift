@@ -126,7 +126,7 @@ extension PhoneAuthenticator {
         } catch {
             throw Self.storeFailure(error)
         }
-        self.logger.info(
+        self.logger.debug(
             "credential created",
             metadata: [
                 "rp.id": "\(rpID)", "credential": Self.logPrefix(credential),
