@@ -215,3 +215,52 @@ extension DesktopError: ChannelFailure {
         DesktopError(.tunnelFailed, step: step, sending ? "sending failed: \(cause)" : "\(cause)")
     }
 }
+
+/// Runs a desktop `ceremony` while `scanner` acts on the QR code it shows: the glue between a desktop
+/// and a phone in one process (the demo, the embedding example, benchmarks, tests).
+///
+/// `scanner` is called once, with the `FIDO:/` URL of the first ``DesktopEvent/qrCode(url:)`` event,
+/// e.g. `{ url in _ = try await phone.run(url: url, handler: authenticator) }`; every event also goes
+/// to `onEvent` (to show the code or time the steps). Both run as child tasks: the call returns the
+/// ceremony's result once both have finished, and the first error from either cancels the other and is
+/// thrown. If the ceremony fails before it shows a code, the scanner never runs.
+///
+/// It lives with the desktop role because it speaks in desktop events; the scanner is any closure, so
+/// this library needs no phone.
+public func withQRCodeScanner<T: Sendable>(
+    _ scanner: @escaping @Sendable (_ url: String) async throws -> Void,
+    onEvent: @escaping @Sendable (DesktopEvent) -> Void = { _ in },
+    ceremony: @escaping @Sendable (_ onEvent: @escaping @Sendable (DesktopEvent) -> Void) async throws -> T
+) async throws -> T {
+    let (urls, shown) = AsyncStream<String>.makeStream(bufferingPolicy: .bufferingNewest(1))
+    return try await withThrowingTaskGroup(of: T?.self) { group in
+        group.addTask {
+            defer { shown.finish() }  // no code shown: the scanner's wait ends
+            return try await ceremony { event in
+                onEvent(event)
+                if case .qrCode(let url) = event {
+                    shown.yield(url)
+                    shown.finish()
+                }
+            }
+        }
+        group.addTask {
+            for await url in urls {
+                try await scanner(url)
+                break
+            }
+            return nil
+        }
+        var result: T?
+        do {
+            while let value = try await group.next() {
+                if let value { result = value }
+            }
+        } catch {
+            group.cancelAll()
+            throw error
+        }
+        guard let result else { preconditionFailure("the ceremony task returns a value or throws") }
+        return result
+    }
+}

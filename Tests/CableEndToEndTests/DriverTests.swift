@@ -1,5 +1,6 @@
 import CableAuthenticator
 import CableClient
+import CableLocking
 import CableProtocol
 import CableTestSupport
 import Testing
@@ -17,18 +18,16 @@ struct FixedReplyHandler: CTAPRequestHandler {
         let service = InMemoryTunnelService()
         let desktop = HybridDesktop(scanner: bus, connector: service, timeouts: .all(.seconds(10)))
         let phone = HybridPhone(connector: service, transmitter: bus, advertInterval: .milliseconds(20))
-        let (urls, urlSink) = AsyncStream<String>.makeStream()
-        async let result = desktop.transact(request: [0x02, 0xA0], requestType: .getAssertion, timestamp: 1_700_000_000) { event in
-            if case .qrCode(let url) = event { urlSink.yield(url) }
+        let answered = Counter()
+        let r = try await withQRCodeScanner({ url in
+            answered.add(try await phone.run(url: url, handler: FixedReplyHandler(reply: [0x2E])))
+        }) { onEvent in
+            try await desktop.transact(request: [0x02, 0xA0], requestType: .getAssertion, timestamp: 1_700_000_000, onEvent: onEvent)
         }
-        var it = urls.makeAsyncIterator()
-        let url = try #require(await it.next())
-        let answered = try await phone.run(url: url, handler: FixedReplyHandler(reply: [0x2E]))
-        let r = try await result
         #expect(r.response == [0x2E])
         #expect(r.revision == .one)
         #expect(r.getInfo == FixedReplyHandler(reply: []).getInfoResponse)
-        #expect(answered == 1)
+        #expect(answered.value == 1)
     }
 
     @Test func getInfoIsAnsweredLocally() async throws {
@@ -36,15 +35,14 @@ struct FixedReplyHandler: CTAPRequestHandler {
         let service = InMemoryTunnelService()
         let desktop = HybridDesktop(scanner: bus, connector: service, timeouts: .all(.seconds(10)))
         let phone = HybridPhone(connector: service, transmitter: bus, advertInterval: .milliseconds(20))
-        let (urls, urlSink) = AsyncStream<String>.makeStream()
-        async let result = desktop.transact(request: [0x04], requestType: .getAssertion, timestamp: 0) { event in
-            if case .qrCode(let url) = event { urlSink.yield(url) }
+        let answered = Counter()
+        let result = try await withQRCodeScanner({ url in
+            answered.add(try await phone.run(url: url, handler: FixedReplyHandler(reply: [0x01])))
+        }) { onEvent in
+            try await desktop.transact(request: [0x04], requestType: .getAssertion, timestamp: 0, onEvent: onEvent)
         }
-        var it = urls.makeAsyncIterator()
-        let url = try #require(await it.next())
-        let answered = try await phone.run(url: url, handler: FixedReplyHandler(reply: [0x01]))
-        #expect(try await result.response == [0x00] + FixedReplyHandler(reply: []).getInfoResponse)
-        #expect(answered == 0)
+        #expect(result.response == [0x00] + FixedReplyHandler(reply: []).getInfoResponse)
+        #expect(answered.value == 0)
     }
 
     @Test func aPhoneThatNeverAnswersTimesOutAtTheAdvertStep() async throws {
@@ -80,6 +78,55 @@ struct FixedReplyHandler: CTAPRequestHandler {
             #expect(error.step == .handshake)
             #expect(error.code == .timeout)
         }
+    }
+}
+
+/// Counts from inside a `@Sendable` closure.
+final class Counter: Sendable {
+    private let count = LockedValue(0)
+    func add(_ n: Int) { self.count.withLock { $0 += n } }
+    var value: Int { self.count.withLock { $0 } }
+}
+
+/// `withQRCodeScanner`, the one glue between a desktop ceremony and an in-process phone.
+@Suite(.timeLimit(.minutes(1))) struct QRCodeScannerGlueTests {
+    struct Failure: Error, Equatable {}
+
+    @Test func theScannerGetsTheURLOfTheQRCodeAndEveryEventGoesToOnEvent() async throws {
+        let scanned = LockedValue<[String]>([])
+        let seen = LockedValue<[DesktopEvent]>([])
+        let result = try await withQRCodeScanner({ url in scanned.withLock { $0.append(url) } }, onEvent: { event in
+            seen.withLock { $0.append(event) }
+        }) { onEvent in
+            onEvent(.qrCode(url: "FIDO:/1"))
+            onEvent(.qrCode(url: "FIDO:/2"))  // a second code is not scanned again
+            onEvent(.tunnelConnected)
+            return 7
+        }
+        #expect(result == 7)
+        #expect(scanned.withLock { $0 } == ["FIDO:/1"])
+        #expect(seen.withLock { $0 } == [.qrCode(url: "FIDO:/1"), .qrCode(url: "FIDO:/2"), .tunnelConnected])
+    }
+
+    @Test func aCeremonyThatFailsBeforeShowingACodeNeverRunsTheScanner() async throws {
+        let scanned = Counter()
+        await #expect(throws: Failure.self) {
+            _ = try await withQRCodeScanner({ _ in scanned.add(1) }) { _ -> Int in throw Failure() }
+        }
+        #expect(scanned.value == 0)
+    }
+
+    /// A failing phone cancels the desktop, which ends at once instead of waiting out its timeout.
+    @Test func aFailingScannerCancelsTheCeremony() async throws {
+        let desktop = HybridDesktop(
+            scanner: InProcessAdvertBus(), connector: InMemoryTunnelService(), timeouts: .all(.seconds(600)))
+        let started = ContinuousClock.now
+        await #expect(throws: Failure.self) {
+            _ = try await withQRCodeScanner({ _ in throw Failure() }) { onEvent in
+                try await desktop.transact(request: [0x02], requestType: .getAssertion, timestamp: 0, onEvent: onEvent)
+            }
+        }
+        #expect(ContinuousClock.now - started < .seconds(60), "ended by cancellation, not by the 600 s advert timeout")
     }
 }
 
