@@ -50,16 +50,21 @@ public struct HybridPhone: Sendable {
     private let transmitter: any AdvertTransmitter
     private let advertInterval: Duration
     private let timeouts: PhoneTimeouts
+    private let clock: any Clock<Duration>
     private let logger: Logger
 
+    /// - Parameter clock: what the timeouts and the advert interval are measured on (tests pass one
+    ///   they move by hand).
     public init(
         connector: any TunnelConnector, transmitter: any AdvertTransmitter, advertInterval: Duration = .milliseconds(250),
-        timeouts: PhoneTimeouts = PhoneTimeouts(), logger: Logger = Logger(label: "cable.phone")
+        timeouts: PhoneTimeouts = PhoneTimeouts(), clock: any Clock<Duration> = ContinuousClock(),
+        logger: Logger = Logger(label: "cable.phone")
     ) {
         self.connector = connector
         self.transmitter = transmitter
         self.advertInterval = advertInterval
         self.timeouts = timeouts
+        self.clock = clock
         self.logger = logger
     }
 
@@ -84,7 +89,7 @@ public struct HybridPhone: Sendable {
         let tunnel: ConnectedTunnel
         do {
             tunnel = try await withDeadline(
-                self.timeouts.registerTunnel, timeoutError: PhoneError(.timeout, step: .registerTunnel, "the tunnel service did not answer")
+                self.timeouts.registerTunnel, clock: self.clock, timeoutError: PhoneError(.timeout, step: .registerTunnel, "the tunnel service did not answer")
             ) { try await connector.connect(to: endpoint, domainID: domainID) }
         } catch let e as PhoneError {
             throw e
@@ -121,12 +126,13 @@ public struct HybridPhone: Sendable {
         let transmitter = self.transmitter
         let interval = self.advertInterval
         let logger = self.logger
+        let clock = self.clock
         let advertising = Task {
             while !Task.isCancelled {
                 do { try await transmitter.transmit(advertisingData) } catch {
                     logger.debug("advert transmission failed", metadata: ["error": "\(error)"])
                 }
-                try? await Task.sleep(for: interval)
+                try? await clock.sleep(for: interval)
             }
         }
         onEvent(.advertising)
@@ -183,7 +189,7 @@ public struct HybridPhone: Sendable {
     }
 
     private func receive(on channel: any MessageChannel, step: PhoneError.Step, within: Duration) async throws -> [UInt8] {
-        try await channel.receive(step: step, within: within, failure: PhoneError.self)
+        try await channel.receive(step: step, within: within, clock: self.clock, failure: PhoneError.self)
     }
 }
 

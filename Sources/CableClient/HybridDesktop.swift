@@ -67,18 +67,21 @@ public struct HybridDesktop: Sendable {
     private let scanner: any AdvertScanner
     private let connector: any TunnelConnector
     private let timeouts: DesktopTimeouts
+    private let clock: any Clock<Duration>
     private let logger: Logger
 
     /// - Parameters:
     ///   - scanner: where adverts arrive (a radio, the UDP bus, an in-process bus).
     ///   - connector: how to reach the tunnel service the phone names.
+    ///   - clock: what the timeouts are measured on (tests pass one they move by hand).
     public init(
         scanner: any AdvertScanner, connector: any TunnelConnector, timeouts: DesktopTimeouts = DesktopTimeouts(),
-        logger: Logger = Logger(label: "cable.desktop")
+        clock: any Clock<Duration> = ContinuousClock(), logger: Logger = Logger(label: "cable.desktop")
     ) {
         self.scanner = scanner
         self.connector = connector
         self.timeouts = timeouts
+        self.clock = clock
         self.logger = logger
     }
 
@@ -107,7 +110,7 @@ public struct HybridDesktop: Sendable {
         // so each advert is decrypted once.
         let matcher = session.advertMatcher
         let match = try await withDeadline(
-            self.timeouts.advert, timeoutError: DesktopError(.timeout, step: .advert, "no advert decrypted with this QR code's key")
+            self.timeouts.advert, clock: self.clock, timeoutError: DesktopError(.timeout, step: .advert, "no advert decrypted with this QR code's key")
         ) { () -> DesktopSession.AdvertMatch in
             for await data in adverts {
                 if let match = matcher.match(advertisingData: data) { return match }
@@ -124,7 +127,7 @@ public struct HybridDesktop: Sendable {
         let tunnel: ConnectedTunnel
         do {
             tunnel = try await withDeadline(
-                self.timeouts.connect, timeoutError: DesktopError(.timeout, step: .connect, "the tunnel service did not answer")
+                self.timeouts.connect, clock: self.clock, timeoutError: DesktopError(.timeout, step: .connect, "the tunnel service did not answer")
             ) { try await connector.connect(to: match.endpoint, domainID: match.domainID) }
         } catch let e as DesktopError {
             throw e
@@ -198,7 +201,7 @@ public struct HybridDesktop: Sendable {
     }
 
     private func receive(on channel: any MessageChannel, step: DesktopStep, within: Duration) async throws -> [UInt8] {
-        try await channel.receive(step: step, within: within, failure: DesktopError.self)
+        try await channel.receive(step: step, within: within, clock: self.clock, failure: DesktopError.self)
     }
 }
 

@@ -45,13 +45,19 @@ struct FixedReplyHandler: CTAPRequestHandler {
         #expect(answered.value == 0)
     }
 
+    /// The advert timeout is measured on the driver's clock: nothing fires until the clock passes it,
+    /// and no test waits for two real minutes.
     @Test func aPhoneThatNeverAnswersTimesOutAtTheAdvertStep() async throws {
+        let clock = ManualClock()
         let desktop = HybridDesktop(
             scanner: InProcessAdvertBus(), connector: InMemoryTunnelService(),
-            timeouts: DesktopTimeouts(advert: .milliseconds(200)))
-        let error = await #expect(throws: DesktopError.self) {
-            try await desktop.transact(request: [0x02], requestType: .getAssertion, timestamp: 0)
-        }
+            timeouts: DesktopTimeouts(advert: .seconds(120)), clock: clock)
+        let task = Task { try await desktop.transact(request: [0x02], requestType: .getAssertion, timestamp: 0) }
+        try await clock.waitForSleepers(1)
+        clock.advance(by: .seconds(119))
+        #expect(clock.sleeperCount == 1, "one second before the deadline it still waits")
+        clock.advance(by: .seconds(1))
+        let error = await #expect(throws: DesktopError.self) { _ = try await task.value }
         #expect(error?.code == .timeout)
         #expect(error?.step == .advert)
     }
@@ -60,24 +66,67 @@ struct FixedReplyHandler: CTAPRequestHandler {
         // A stranger replays the right advert but nobody answers on the tunnel.
         let bus = InProcessAdvertBus()
         let service = InMemoryTunnelService()
-        let desktop = HybridDesktop(scanner: bus, connector: service, timeouts: DesktopTimeouts(advert: .seconds(5), handshake: .milliseconds(300)))
-        let (urls, urlSink) = AsyncStream<String>.makeStream()
-        async let result = desktop.transact(request: [0x02], requestType: .getAssertion, timestamp: 0) { event in
-            if case .qrCode(let url) = event { urlSink.yield(url) }
+        let clock = ManualClock()
+        let desktop = HybridDesktop(
+            scanner: bus, connector: service, timeouts: DesktopTimeouts(advert: .seconds(5), handshake: .seconds(10)),
+            clock: clock)
+        let (events, sink) = AsyncStream<DesktopEvent>.makeStream()
+        let finished = Counter()
+        let task = Task {
+            defer { finished.add(1) }
+            return try await desktop.transact(request: [0x02], requestType: .getAssertion, timestamp: 0) { sink.yield($0) }
         }
-        var it = urls.makeAsyncIterator()
-        let url = try #require(await it.next())
-        var session = PhoneSession(payload: try QRCodePayload(url: url), getInfo: [0xA0])
+        var url: String?
+        for await event in events {
+            if case .qrCode(let shown) = event {
+                url = shown
+                break
+            }
+        }
+        var session = PhoneSession(payload: try QRCodePayload(url: try #require(url)), getInfo: [0xA0])
         _ = try await service.connect(to: session.newTunnelEndpoint, domainID: .google)
         let advert = try session.tunnelOpened(routingID: try RoutingID(hex: "2A0000"), domainID: .google, nonce: [UInt8](repeating: 1, count: 10))
         try await bus.transmit(advert)
-        do {
-            _ = try await result
-            Issue.record("the transaction should have timed out")
-        } catch let error as DesktopError {
-            #expect(error.step == .handshake)
-            #expect(error.code == .timeout)
+        for await event in events where event == .tunnelConnected { break }
+        // The handshake wait sleeps on the clock. Its sleeper may register just after a cancelled
+        // earlier deadline's leaves, so move the clock on in handshake-sized steps until it fires.
+        for _ in 0..<100 where finished.value == 0 {
+            try? await clock.waitForSleepers(1, within: .milliseconds(200))
+            clock.advance(by: .seconds(10))
+            try await Task.sleep(for: .milliseconds(10))
         }
+        let error = await #expect(throws: DesktopError.self) { _ = try await task.value }
+        #expect(error?.step == .handshake)
+        #expect(error?.code == .timeout)
+    }
+}
+
+/// The test clock itself: a sleeper wakes exactly when the clock passes its deadline, and a cancelled
+/// one throws at once, so tests built on it can fail.
+@Suite(.timeLimit(.minutes(1))) struct ManualClockTests {
+    @Test func aSleeperWakesOnlyOnceTheClockPassesItsDeadline() async throws {
+        let clock = ManualClock()
+        let woke = Counter()
+        let task = Task {
+            try await clock.sleep(for: .seconds(5))
+            woke.add(1)
+        }
+        try await clock.waitForSleepers(1)
+        clock.advance(by: .seconds(4))
+        try await Task.sleep(for: .milliseconds(50))
+        #expect(woke.value == 0)
+        clock.advance(by: .seconds(1))
+        try await task.value
+        #expect(woke.value == 1)
+    }
+
+    @Test func aCancelledSleeperThrowsAtOnce() async throws {
+        let clock = ManualClock()
+        let task = Task { try await clock.sleep(for: .seconds(5)) }
+        try await clock.waitForSleepers(1)
+        task.cancel()
+        await #expect(throws: CancellationError.self) { try await task.value }
+        #expect(clock.sleeperCount == 0)
     }
 }
 

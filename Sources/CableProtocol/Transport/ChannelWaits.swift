@@ -29,12 +29,13 @@ extension MessageChannel {
     /// cancelled, the channel is closed too (a channel's `receive()` need not watch for cancellation)
     /// and `CancellationError` is thrown: a cancelled ceremony is not "the peer closed the tunnel".
     package func receive<Failure: ChannelFailure>(
-        step: Failure.Step, within duration: Duration, failure: Failure.Type
+        step: Failure.Step, within duration: Duration, clock: any Clock<Duration> = ContinuousClock(),
+        failure: Failure.Type
     ) async throws -> [UInt8] {
         let message: [UInt8]?
         do {
             message = try await withDeadline(
-                duration, timeoutError: Failure.timedOut(at: step, after: duration), onTimeout: { await self.close() }
+                duration, clock: clock, timeoutError: Failure.timedOut(at: step, after: duration), onTimeout: { await self.close() }
             ) {
                 try await withTaskCancellationHandler {
                     try await self.receive()
