@@ -122,24 +122,32 @@ public struct HybridPhone: Sendable {
         do { advertisingData = try session.tunnelOpened(routingID: routingID, domainID: domainID, nonce: nonce) } catch {
             throw PhoneError(.protocolViolation, step: .registerTunnel, error.description, protocolError: error)
         }
-        // Advertise until the handshake arrives, as a phone keeps advertising until connected.
+        // Advertise until the handshake arrives, as a phone keeps advertising until connected. The advert
+        // loop is a child task of this wait, so it cannot outlive it, whatever ends the wait.
         let transmitter = self.transmitter
         let interval = self.advertInterval
         let logger = self.logger
         let clock = self.clock
-        let advertising = Task {
-            while !Task.isCancelled {
-                do { try await transmitter.transmit(advertisingData) } catch {
-                    logger.debug("advert transmission failed", metadata: ["error": "\(error)"])
-                }
-                try? await clock.sleep(for: interval)
-            }
-        }
         onEvent(.advertising)
-        defer { advertising.cancel() }
-
-        let handshake = try await self.receive(on: channel, step: .awaitHandshake, within: self.timeouts.handshake)
-        advertising.cancel()
+        let handshake = try await withThrowingTaskGroup(of: [UInt8]?.self) { group in
+            group.addTask {
+                while !Task.isCancelled {
+                    do { try await transmitter.transmit(advertisingData) } catch {
+                        logger.debug("advert transmission failed", metadata: ["error": "\(error)"])
+                    }
+                    try? await clock.sleep(for: interval)
+                }
+                return nil
+            }
+            group.addTask {
+                try await self.receive(on: channel, step: .awaitHandshake, within: self.timeouts.handshake)
+            }
+            defer { group.cancelAll() }
+            while let next = try await group.next() {
+                if let message = next { return message }
+            }
+            preconditionFailure("the handshake wait returns a message or throws")
+        }
         var answered = 0
         var next: [UInt8]? = handshake
         while let message = next {
