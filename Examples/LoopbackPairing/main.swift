@@ -36,27 +36,16 @@ let ceremonies = PasskeyCeremonies(
         policy: .init(allowedAAGUIDs: [.microsoftAuthenticatorAndroid])),
     records: records)
 
-/// Runs a desktop ceremony while the phone scans the QR code it shows.
-func withPhone<T: Sendable>(_ ceremony: @escaping @Sendable (@escaping @Sendable (DesktopEvent) -> Void) async throws -> T)
-    async throws -> T
-{
-    let (qrCodes, shown) = AsyncStream<String>.makeStream()
-    async let phoneDone: Int = {
-        for await url in qrCodes { return try await phone.run(url: url, handler: authenticator) }
-        return 0
-    }()
-    let result = try await ceremony { event in
-        if case .qrCode(let url) = event { shown.yield(url); shown.finish() }
-    }
-    _ = try await phoneDone
-    return result
-}
+/// The phone "scans" the QR code the desktop shows (the library's one glue for this).
+let scan: @Sendable (String) async throws -> Void = { url in _ = try await phone.run(url: url, handler: authenticator) }
 
 let now = Int64(Date().timeIntervalSince1970)
-let registration = try await withPhone { try await ceremonies.register(userName: "alice", timestamp: now, onEvent: $0) }
+let registration = try await withQRCodeScanner(scan) {
+    try await ceremonies.register(userName: "alice", timestamp: now, onEvent: $0)
+}
 print("registered \(Base64URL.encode(registration.credentialID)) from \(registration.aaguid) (\(registration.attestationFormat))")
 
-let signIn = try await withPhone { try await ceremonies.signIn(timestamp: now, onEvent: $0) }
+let signIn = try await withQRCodeScanner(scan) { try await ceremonies.signIn(timestamp: now, onEvent: $0) }
 print("signed in as \(signIn.userName), sign count \(signIn.signCount)")
 
 await relay.shutdown()

@@ -50,16 +50,21 @@ public struct HybridPhone: Sendable {
     private let transmitter: any AdvertTransmitter
     private let advertInterval: Duration
     private let timeouts: PhoneTimeouts
+    private let clock: any Clock<Duration>
     private let logger: Logger
 
+    /// - Parameter clock: what the timeouts and the advert interval are measured on (tests pass one
+    ///   they move by hand).
     public init(
         connector: any TunnelConnector, transmitter: any AdvertTransmitter, advertInterval: Duration = .milliseconds(250),
-        timeouts: PhoneTimeouts = PhoneTimeouts(), logger: Logger = Logger(label: "cable.phone")
+        timeouts: PhoneTimeouts = PhoneTimeouts(), clock: any Clock<Duration> = ContinuousClock(),
+        logger: Logger = Logger(label: "cable.phone")
     ) {
         self.connector = connector
         self.transmitter = transmitter
         self.advertInterval = advertInterval
         self.timeouts = timeouts
+        self.clock = clock
         self.logger = logger
     }
 
@@ -88,11 +93,12 @@ public struct HybridPhone: Sendable {
         let tunnel: ConnectedTunnel
         do {
             tunnel = try await withDeadline(
-                self.timeouts.registerTunnel, timeoutError: PhoneError(.timeout, step: .registerTunnel, "the tunnel service did not answer")
+                self.timeouts.registerTunnel, clock: self.clock, timeoutError: PhoneError(.timeout, step: .registerTunnel, "the tunnel service did not answer")
             ) { try await connector.connect(to: endpoint, domainID: domainID) }
         } catch let e as PhoneError {
             throw e
         } catch {
+            try Task.checkCancellation()
             throw PhoneError(.tunnelFailed, step: .registerTunnel, "\(error)")
         }
         let channel = tunnel.channel
@@ -120,29 +126,38 @@ public struct HybridPhone: Sendable {
         do { advertisingData = try session.tunnelOpened(routingID: routingID, domainID: domainID, nonce: nonce) } catch {
             throw PhoneError(.protocolViolation, step: .registerTunnel, error.description, protocolError: error)
         }
-        // Advertise until the handshake arrives, as a phone keeps advertising until connected.
+        // Advertise until the handshake arrives, as a phone keeps advertising until connected. The advert
+        // loop is a child task of this wait, so it cannot outlive it, whatever ends the wait.
         let transmitter = self.transmitter
         let interval = self.advertInterval
         let logger = self.logger
-        let advertising = Task {
-            while !Task.isCancelled {
-                do { try await transmitter.transmit(advertisingData) } catch {
-                    logger.warning("advert transmission failed", metadata: ["error": "\(error)"])
-                }
-                try? await Task.sleep(for: interval)
-            }
-        }
+        let clock = self.clock
         onEvent(.advertising)
-        defer { advertising.cancel() }
-
-        let handshake = try await self.receive(on: channel, step: .awaitHandshake, within: self.timeouts.handshake)
-        advertising.cancel()
+        let handshake = try await withThrowingTaskGroup(of: [UInt8]?.self) { group in
+            group.addTask {
+                while !Task.isCancelled {
+                    do { try await transmitter.transmit(advertisingData) } catch {
+                        logger.debug("advert transmission failed", metadata: ["error": "\(error)"])
+                    }
+                    try? await clock.sleep(for: interval)
+                }
+                return nil
+            }
+            group.addTask {
+                try await self.receive(on: channel, step: .awaitHandshake, within: self.timeouts.handshake)
+            }
+            defer { group.cancelAll() }
+            while let next = try await group.next() {
+                if let message = next { return message }
+            }
+            preconditionFailure("the handshake wait returns a message or throws")
+        }
         var answered = 0
         var next: [UInt8]? = handshake
         while let message = next {
             let output: PhoneSession.Output
             do { output = try session.receive(message) } catch {
-                self.logger.info("protocol error", metadata: ["code": "\(error.code)"])
+                self.logger.debug("protocol error", metadata: ["code": "\(error.code)"])
                 throw PhoneError(.protocolViolation, step: answered == 0 && !session.isFinished ? .awaitHandshake : .serveRequests,
                                  error.description, protocolError: error)
             }
@@ -182,24 +197,24 @@ public struct HybridPhone: Sendable {
     }
 
     private func send(_ message: [UInt8], on channel: any MessageChannel) async throws {
-        do { try await channel.send(message) } catch {
-            throw PhoneError(.tunnelFailed, step: .serveRequests, "sending failed: \(error)")
-        }
+        try await channel.send(message, step: .serveRequests, failure: PhoneError.self)
     }
 
     private func receive(on channel: any MessageChannel, step: PhoneError.Step, within: Duration) async throws -> [UInt8] {
-        let message: [UInt8]?
-        do {
-            message = try await withDeadline(
-                within, timeoutError: PhoneError(.timeout, step: step, "nothing arrived within \(within)"),
-                onTimeout: { await channel.close() }
-            ) { try await channel.receive() }
-        } catch let e as PhoneError {
-            throw e
-        } catch {
-            throw PhoneError(.tunnelFailed, step: step, "\(error)")
-        }
-        guard let message else { throw PhoneError(.closedByPeer, step: step, "connection closed") }
-        return message
+        try await channel.receive(step: step, within: within, clock: self.clock, failure: PhoneError.self)
+    }
+}
+
+extension PhoneError: ChannelFailure {
+    package static func timedOut(at step: Step, after duration: Duration) -> PhoneError {
+        PhoneError(.timeout, step: step, "nothing arrived within \(duration)")
+    }
+
+    package static func closedByPeer(at step: Step) -> PhoneError {
+        PhoneError(.closedByPeer, step: step, "connection closed")
+    }
+
+    package static func channelFailed(at step: Step, sending: Bool, cause: any Error) -> PhoneError {
+        PhoneError(.tunnelFailed, step: step, sending ? "sending failed: \(cause)" : "\(cause)")
     }
 }

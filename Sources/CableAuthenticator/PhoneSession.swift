@@ -17,7 +17,10 @@ extension CableProtocolError.Code {
 /// The phone always speaks the current crypter construction and protocol revision 1: after the
 /// handshake it sends the post-handshake message and, QR flow only, an update message padded to 512
 /// bytes (sent whether or not it links, so an observer cannot tell).
-public struct PhoneSession: Sendable {
+///
+/// `~Copyable`: from the handshake on, the session owns the transaction's only ``Crypter``, and a copy
+/// would seal under the same key and nonce as the original.
+public struct PhoneSession: ~Copyable, Sendable {
     /// What a received message produced.
     public enum Output: Sendable, Equatable {
         /// Ciphertexts to send, in order (handshake response, post-handshake and update messages).
@@ -30,13 +33,20 @@ public struct PhoneSession: Sendable {
         case none
     }
 
-    private enum State: Sendable {
+    private enum State: ~Copyable, Sendable {
         case scanned
         case advertising(psk: PreSharedKey)
-        case ready(Crypter)
-        case answering(Crypter)
+        /// The tunnel is encrypted; `answering` while a request awaits ``respond(_:)``.
+        case established(Crypter, answering: Bool)
         case finished
         case failed
+
+        /// Moves the state out, leaving `failed` until the caller puts the next one back.
+        mutating func take() -> State {
+            let current = consume self
+            self = .failed
+            return current
+        }
     }
 
     private var state: State = .scanned
@@ -75,7 +85,10 @@ public struct PhoneSession: Sendable {
     public mutating func tunnelOpened(routingID: RoutingID, domainID: TunnelServerDomainID, nonce: [UInt8])
         throws(CableProtocolError) -> [UInt8]
     {
-        guard case .scanned = self.state else { preconditionFailure("the tunnel opens once") }
+        switch self.state {
+        case .scanned: break
+        default: preconditionFailure("the tunnel opens once")
+        }
         let plaintext = try AdvertPlaintext(nonce: nonce, routingID: routingID, domainID: domainID)
         let advert = try AdvertCrypter.encrypt(plaintext, key: self.payload.secret.eidKey)
         self.state = .advertising(psk: self.payload.secret.psk(advert: plaintext))
@@ -84,15 +97,16 @@ public struct PhoneSession: Sendable {
 
     /// Whether the phone should keep advertising (until the desktop's handshake arrives).
     public var isAdvertising: Bool {
-        if case .advertising = self.state { return true }
-        return false
+        switch self.state {
+        case .advertising: return true
+        default: return false
+        }
     }
 
     /// Processes one message from the desktop.
     public mutating func receive(_ message: [UInt8]) throws(CableProtocolError) -> Output {
-        let current = self.state
-        self.state = .failed  // Until this message is fully accepted.
-        switch current {
+        // `take()` leaves `failed` behind until this message is fully accepted.
+        switch self.state.take() {
         case .advertising(let psk):
             let desktopKey = try self.payload.publicKey
             let ephemeral: P256.PrivateKey
@@ -104,57 +118,60 @@ public struct PhoneSession: Sendable {
                 }
             }
             var responder = HandshakeResponder(qrFlowWith: psk, desktopIdentity: desktopKey, ephemeral: ephemeral)
-            var (response, result) = try responder.respond(to: message)
+            let answer = try responder.respond(to: message)
+            let response = answer.response
+            var crypter = answer.result.crypter
             let post = PostHandshakeMessage(getInfo: self.getInfo, features: [.ctap])
-            let postCiphertext = try result.crypter.seal(post.encoded(revision: .one))
-            let updateCiphertext = try result.crypter.seal(UpdateMessage().frame)
-            self.state = .ready(result.crypter)
+            let postCiphertext = try crypter.seal(post.encoded(revision: .one))
+            let updateCiphertext = try crypter.seal(UpdateMessage().frame)
+            self.state = .established(crypter, answering: false)
             return .send([response, postCiphertext, updateCiphertext])
-        case .ready(var crypter):
+        case .established(var crypter, let answering):
             let frame = try TunnelMessage(decoding: try crypter.open(message))
-            switch frame {
-            case .ctap(let request):
-                self.state = .answering(crypter)
-                return .ctapRequest(request)
-            case .shutdown:
+            switch (frame, answering) {
+            case (.shutdown, _):
                 self.state = .finished
                 return .finished
-            case .update(let payload):
+            case (_, true):
+                // Only a shutdown may interrupt a request being answered.
+                throw CableProtocolError(.phoneUnexpectedFrame, "a frame other than shutdown arrived while a request was being answered")
+            case (.ctap(let request), false):
+                self.state = .established(crypter, answering: true)
+                return .ctapRequest(request)
+            case (.update(let payload), false):
                 try UpdateMessage.validateDesktopUpdate(payload)
-                self.state = .ready(crypter)
+                self.state = .established(crypter, answering: false)
                 return .none
-            case .json:
+            case (.json, false):
                 throw CableProtocolError(.phoneUnexpectedFrame, "JSON frames are not supported by this phone")
             }
-        case .answering(var crypter):
-            // Only a shutdown may interrupt a request being answered.
-            let frame = try TunnelMessage(decoding: try crypter.open(message))
-            guard case .shutdown = frame else {
-                throw CableProtocolError(.phoneUnexpectedFrame, "a second request arrived before the first was answered")
-            }
-            self.state = .finished
-            return .finished
         case .scanned:
             throw CableProtocolError(.phoneUnexpectedFrame, "a message arrived before the tunnel was registered")
-        case .finished, .failed:
+        case .finished:
+            self.state = .finished
+            throw CableProtocolError(.phoneUnexpectedFrame, "the transaction has ended")
+        case .failed:
             throw CableProtocolError(.phoneUnexpectedFrame, "the transaction has ended")
         }
     }
 
     /// Encrypts the reply `[status][CBOR]` to the outstanding request.
     public mutating func respond(_ reply: [UInt8]) throws(CableProtocolError) -> [UInt8] {
-        guard case .answering(var crypter) = self.state else {
-            preconditionFailure("respond(_:) answers an outstanding request")
+        switch self.state {
+        case .established(_, answering: true): break
+        default: preconditionFailure("respond(_:) answers an outstanding request")
         }
-        self.state = .failed
+        guard case .established(var crypter, _) = self.state.take() else { fatalError("checked above") }
         let ciphertext = try crypter.seal(TunnelMessage.ctap(reply).encoded())
-        self.state = .ready(crypter)
+        self.state = .established(crypter, answering: false)
         return ciphertext
     }
 
     /// Whether the desktop has ended the transaction.
     public var isFinished: Bool {
-        if case .finished = self.state { return true }
-        return false
+        switch self.state {
+        case .finished: return true
+        default: return false
+        }
     }
 }

@@ -130,28 +130,13 @@ struct DemoCommand: AsyncParsableCommand {
         _ phone: HybridPhone, authenticator: PhoneAuthenticator, timer: StepTimer, showQR: Bool, drawing: QRStyleOptions,
         ceremony: @escaping @Sendable (@escaping @Sendable (DesktopEvent) -> Void) async throws -> T
     ) async throws -> T {
-        let (urls, urlSink) = AsyncStream<String>.makeStream()
-        let onEvent: @Sendable (DesktopEvent) -> Void = { event in
-            if case .qrCode(let url) = event {
-                if showQR { QRDisplay.showOrReport(url: url, options: drawing) }
-                urlSink.yield(url)
-                urlSink.finish()
-            }
-            timer.desktopEvent(event)
-        }
-        return try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask { try await ceremony(onEvent) }
-            group.addTask {
-                var it = urls.makeAsyncIterator()
-                guard let url = await it.next() else { return nil }
-                try await phone.run(url: url, handler: authenticator)
-                return nil
-            }
-            var result: T?
-            for try await value in group where value != nil { result = value }
-            guard let result else { throw CancellationError() }
-            return result
-        }
+        try await withQRCodeScanner(
+            { url in _ = try await phone.run(url: url, handler: authenticator) },
+            onEvent: { event in
+                if case .qrCode(let url) = event, showQR { QRDisplay.showOrReport(url: url, options: drawing) }
+                timer.desktopEvent(event)
+            },
+            ceremony: ceremony)
     }
 }
 

@@ -14,20 +14,26 @@ extension CableProtocolError.Code {
 /// machine (Chromium `FidoTunnelDevice` + `v2_discovery`).
 ///
 /// ```
-/// awaitingAdvert ──matchAdvert──▶ advertMatched ──makeHandshakeMessage──▶ handshakeSent
+/// awaitingAdvert ──matchAdvert / acceptAdvert──▶ advertMatched ──makeHandshakeMessage──▶ handshakeSent
 ///     ──receive(response)──▶ awaitingPostHandshake ──receive(post-handshake)──▶ ready
 ///     ⇄ (sendCTAP / receive(reply)) awaitingReply ── shutdown() ──▶ shutDown
 /// ```
 /// Inbound problems throw and move the session to `failed`; calling a method in the wrong state is a
 /// programmer error and traps.
-public struct DesktopSession: Sendable {
+///
+/// `~Copyable`: from the handshake on, the session owns the transaction's only ``Crypter``, and a copy
+/// would seal under the same key and nonce as the original. To look for the phone's advert from another
+/// task, take an ``advertMatcher`` (it holds no crypter) and hand its match to ``acceptAdvert(_:)``.
+public struct DesktopSession: ~Copyable, Sendable {
     /// What a received message produced.
     public enum Output: Sendable, Equatable {
         /// The handshake finished; the tunnel is encrypted.
         case handshakeComplete
         /// The phone's post-handshake message: its getInfo bytes and the protocol revision.
         case postHandshake(getInfo: [UInt8]?, revision: ProtocolRevision, linking: LinkingInfo?)
-        /// An update message (possibly carrying linking information).
+        /// An update message. This desktop never offers linking (QR key 4 is false), so linking
+        /// information in an update is dropped, as Chromium does without a pairing callback, and
+        /// `linking` is always `nil`.
         case update(linking: LinkingInfo?)
         /// The reply to the outstanding CTAP request: `[status][CBOR]`.
         case ctapResponse([UInt8])
@@ -47,15 +53,47 @@ public struct DesktopSession: Sendable {
         public var domainID: TunnelServerDomainID { self.plaintext.domainID }
     }
 
-    private enum State: Sendable {
+    /// Trial-decrypts adverts for one session without touching it: a copyable, `Sendable` value that a
+    /// scanning task can own while the session stays with its driver. It holds the advert key only.
+    public struct AdvertMatcher: Sendable {
+        let eidKey: EIDKey
+        let tunnelID: TunnelID
+
+        /// The match if `advertisingData` is BLE advertising data carrying this session's advert.
+        public func match(advertisingData: [UInt8]) -> AdvertMatch? {
+            guard let data = try? AdvertisingData(bytes: advertisingData), let advert = data.cableAdvert else {
+                return nil
+            }
+            return self.match(advert)
+        }
+
+        /// The match if `advert` (20 bytes of service data) is this session's advert.
+        public func match(_ advert: [UInt8]) -> AdvertMatch? {
+            guard let plaintext = try? AdvertCrypter.decrypt(advert, key: self.eidKey) else { return nil }
+            return AdvertMatch(plaintext: plaintext, tunnelID: self.tunnelID)
+        }
+    }
+
+    /// The phases once the tunnel is encrypted; one case of ``State`` carries them so the crypter is
+    /// matched in one place (a `~Copyable` payload cannot be bound by a multi-pattern case).
+    private enum Phase: Sendable {
+        case ready, awaitingReply, shutDown
+    }
+
+    private enum State: ~Copyable, Sendable {
         case awaitingAdvert
         case advertMatched(AdvertMatch, psk: PreSharedKey)
         case handshakeSent(HandshakeInitiator)
         case awaitingPostHandshake(Crypter, LinkingVerifier)
-        case ready(Crypter, ProtocolRevision, LinkingVerifier)
-        case awaitingReply(Crypter, ProtocolRevision, LinkingVerifier)
-        case shutDown(Crypter, ProtocolRevision, LinkingVerifier)
+        case established(Crypter, Phase, ProtocolRevision)
         case failed
+
+        /// Moves the state out, leaving `failed` until the caller puts the next one back.
+        mutating func take() -> State {
+            let current = consume self
+            self = .failed
+            return current
+        }
     }
 
     private var state: State = .awaitingAdvert
@@ -96,60 +134,68 @@ public struct DesktopSession: Sendable {
 
     /// Whether an advert has been accepted (all later adverts are ignored, as in Chromium).
     public var hasMatchedAdvert: Bool {
-        if case .awaitingAdvert = self.state { return false }
-        return true
+        switch self.state {
+        case .awaitingAdvert: return false
+        default: return true
+        }
     }
+
+    /// A matcher for this session's advert, to run where the adverts arrive.
+    public var advertMatcher: AdvertMatcher { AdvertMatcher(eidKey: self.eidKey, tunnelID: self.key.secret.tunnelID) }
 
     /// Trial-decrypts a stranger's BLE advertising data. Returns the match for this transaction's
     /// advert, `nil` for anything else (malformed, someone else's, or after the first match).
     public mutating func matchAdvert(advertisingData: [UInt8]) -> AdvertMatch? {
-        guard case .awaitingAdvert = self.state,
-            let data = try? AdvertisingData(bytes: advertisingData), let advert = data.cableAdvert
-        else { return nil }
-        return self.matchAdvert(advert)
+        guard !self.hasMatchedAdvert, let match = self.advertMatcher.match(advertisingData: advertisingData) else {
+            return nil
+        }
+        self.acceptAdvert(match)
+        return match
     }
 
     /// Trial-decrypts a 20-byte advert (service data already extracted).
     public mutating func matchAdvert(_ advert: [UInt8]) -> AdvertMatch? {
-        guard case .awaitingAdvert = self.state,
-            let plaintext = try? AdvertCrypter.decrypt(advert, key: self.eidKey)
-        else { return nil }
-        let match = AdvertMatch(plaintext: plaintext, tunnelID: self.key.secret.tunnelID)
-        self.state = .advertMatched(match, psk: self.key.secret.psk(advert: plaintext))
+        guard !self.hasMatchedAdvert, let match = self.advertMatcher.match(advert) else { return nil }
+        self.acceptAdvert(match)
         return match
+    }
+
+    /// Accepts a match that this session's ``advertMatcher`` found, without decrypting the advert again.
+    ///
+    /// - Precondition: no advert was accepted yet, and `match` came from this session's matcher.
+    public mutating func acceptAdvert(_ match: AdvertMatch) {
+        precondition(!self.hasMatchedAdvert, "an advert is accepted once")
+        precondition(match.tunnelID == self.key.secret.tunnelID, "the match belongs to another session")
+        self.state = .advertMatched(match, psk: self.key.secret.psk(advert: match.plaintext))
     }
 
     /// Noise message 1 (81 bytes), sent first on the tunnel.
     public mutating func makeHandshakeMessage() throws(CableProtocolError) -> [UInt8] {
-        guard case .advertMatched(_, let psk) = self.state else {
-            preconditionFailure("the handshake starts once, after an advert matched")
+        let psk: PreSharedKey
+        switch self.state {
+        case .advertMatched(_, let matchedPSK): psk = matchedPSK
+        default: preconditionFailure("the handshake starts once, after an advert matched")
         }
+        self.state = .failed  // Until the message is made.
         let ephemeral: P256.PrivateKey
         if let e = self.ephemeral {
             ephemeral = e
         } else {
             do { ephemeral = try P256.PrivateKey() } catch {
-                self.state = .failed
                 throw CableProtocolError(.cryptoFailure, "generating the ephemeral key failed: \(error.code)")
             }
         }
         var initiator = HandshakeInitiator(
             qrFlowWith: psk, identity: self.key.privateKey, ephemeral: ephemeral, crypterPolicy: self.crypterPolicy)
-        do {
-            let message = try initiator.makeInitialMessage()
-            self.state = .handshakeSent(initiator)
-            return message
-        } catch {
-            self.state = .failed
-            throw error
-        }
+        let message = try initiator.makeInitialMessage()
+        self.state = .handshakeSent(initiator)
+        return message
     }
 
     /// Processes one message from the phone.
     public mutating func receive(_ message: [UInt8]) throws(CableProtocolError) -> Output {
-        let current = self.state
-        self.state = .failed  // Until this message is fully accepted.
-        switch current {
+        // `take()` leaves `failed` behind until this message is fully accepted.
+        switch self.state.take() {
         case .handshakeSent(var initiator):
             let result = try initiator.receiveResponse(message)
             // Linking information is accepted only with a valid signature over this handshake.
@@ -158,31 +204,37 @@ public struct DesktopSession: Sendable {
             return .handshakeComplete
         case .awaitingPostHandshake(var crypter, let verifier):
             let plaintext = try crypter.open(message)
+            // Chromium parses and verifies linking information in a QR flow's post-handshake message
+            // whether or not the QR code offered linking (fido_tunnel_device.cc, OnTunnelData,
+            // kWaitingForPostHandshakeMessage), so this message keeps the check.
             let (post, revision) = try PostHandshakeMessage.decode(
                 plaintext, options: .init(requiresCTAP: true, linking: .verify(verifier)))
-            self.state = .ready(crypter, revision, verifier)
+            self.state = .established(crypter, .ready, revision)
             return .postHandshake(getInfo: post.getInfo, revision: revision, linking: post.linkingInfo)
-        case .ready(var crypter, let revision, let verifier), .awaitingReply(var crypter, let revision, let verifier),
-            .shutDown(var crypter, let revision, let verifier):
+        case .established(var crypter, let phase, let revision):
             let frame = try TunnelMessage(decoding: try crypter.open(message), revision: revision)
-            switch (frame, current) {
+            switch (frame, phase) {
             case (.update(let payload), _):
-                let update = try UpdateMessage(decoding: payload, linking: .verify(verifier))
-                self.state = Self.sameState(current, crypter: crypter)
-                return .update(linking: update.linkingInfo)
+                // No linking was offered (QR key 4 false): Chromium, without a pairing callback, still
+                // requires key 1 to be a map and then discards it (ProcessUpdate).
+                _ = try UpdateMessage(decoding: payload, linking: .ignore)
+                self.state = .established(crypter, phase, revision)
+                return .update(linking: nil)
             case (.ctap(let reply), .awaitingReply):
-                self.state = .ready(crypter, revision, verifier)
+                self.state = .established(crypter, .ready, revision)
                 return .ctapResponse(reply)
             case (.ctap, .shutDown), (.json, .shutDown):
                 // Locally shut down: late replies are dropped silently (Chromium).
-                self.state = .shutDown(crypter, revision, verifier)
+                self.state = .established(crypter, .shutDown, revision)
                 return .none
             case (.ctap, _), (.json, _):
                 throw CableProtocolError(.desktopUnsolicitedReply, "a reply arrived with no request outstanding")
             case (.shutdown, _):
                 throw CableProtocolError(.desktopReceivedShutdown, "the phone sent a shutdown frame")
             }
-        case .awaitingAdvert, .advertMatched:
+        case .awaitingAdvert:
+            throw CableProtocolError(.desktopUnexpectedFrame, "a message arrived before the handshake was sent")
+        case .advertMatched:
             throw CableProtocolError(.desktopUnexpectedFrame, "a message arrived before the handshake was sent")
         case .failed:
             throw CableProtocolError(.desktopUnexpectedFrame, "the session has already failed")
@@ -191,12 +243,13 @@ public struct DesktopSession: Sendable {
 
     /// Encrypts a CTAP request `[command][CBOR]` for the phone. One request at a time.
     public mutating func sendCTAP(_ request: [UInt8]) throws(CableProtocolError) -> [UInt8] {
-        guard case .ready(var crypter, let revision, let verifier) = self.state else {
-            preconditionFailure("a CTAP request needs a ready session with no request outstanding")
+        switch self.state {
+        case .established(_, .ready, _): break
+        default: preconditionFailure("a CTAP request needs a ready session with no request outstanding")
         }
-        self.state = .failed
+        guard case .established(var crypter, _, let revision) = self.state.take() else { fatalError("checked above") }
         let ciphertext = try crypter.seal(TunnelMessage.ctap(request).encoded(revision: revision))
-        self.state = .awaitingReply(crypter, revision, verifier)
+        self.state = .established(crypter, .awaitingReply, revision)
         return ciphertext
     }
 
@@ -204,26 +257,16 @@ public struct DesktopSession: Sendable {
     /// (which ends by closing the socket). Updates are still accepted afterwards.
     public mutating func shutdown() throws(CableProtocolError) -> [UInt8]? {
         switch self.state {
-        case .ready(var crypter, let revision, let verifier), .awaitingReply(var crypter, let revision, let verifier):
-            guard revision == .one else {
-                self.state = .shutDown(crypter, revision, verifier)
-                return nil
-            }
-            self.state = .failed
-            let frame = try crypter.seal(TunnelMessage.shutdown.encoded())
-            self.state = .shutDown(crypter, revision, verifier)
-            return frame
-        case .awaitingAdvert, .advertMatched, .handshakeSent, .awaitingPostHandshake, .shutDown, .failed:
+        case .established(_, let phase, _) where phase != .shutDown: break
+        default: return nil
+        }
+        guard case .established(var crypter, _, let revision) = self.state.take() else { fatalError("checked above") }
+        guard revision == .one else {
+            self.state = .established(crypter, .shutDown, revision)
             return nil
         }
-    }
-
-    private static func sameState(_ state: State, crypter: Crypter) -> State {
-        switch state {
-        case .ready(_, let r, let v): return .ready(crypter, r, v)
-        case .awaitingReply(_, let r, let v): return .awaitingReply(crypter, r, v)
-        case .shutDown(_, let r, let v): return .shutDown(crypter, r, v)
-        case .awaitingAdvert, .advertMatched, .handshakeSent, .awaitingPostHandshake, .failed: return state
-        }
+        let frame = try crypter.seal(TunnelMessage.shutdown.encoded())
+        self.state = .established(crypter, .shutDown, revision)
+        return frame
     }
 }

@@ -67,20 +67,23 @@ public struct HybridDesktop: Sendable {
     private let scanner: any AdvertScanner
     private let connector: any TunnelConnector
     private let timeouts: DesktopTimeouts
+    private let clock: any Clock<Duration>
     private let logger: Logger
 
     /// - Parameters:
     ///   - scanner: where adverts arrive (a radio, the UDP bus, an in-process bus).
     ///   - connector: how to reach the tunnel service the phone names.
     ///   - timeouts: how long each wait may take.
+    ///   - clock: what the timeouts are measured on (tests pass one they move by hand).
     ///   - logger: where the driver logs (at debug level; never secrets).
     public init(
         scanner: any AdvertScanner, connector: any TunnelConnector, timeouts: DesktopTimeouts = DesktopTimeouts(),
-        logger: Logger = Logger(label: "cable.desktop")
+        clock: any Clock<Duration> = ContinuousClock(), logger: Logger = Logger(label: "cable.desktop")
     ) {
         self.scanner = scanner
         self.connector = connector
         self.timeouts = timeouts
+        self.clock = clock
         self.logger = logger
     }
 
@@ -106,19 +109,20 @@ public struct HybridDesktop: Sendable {
         let adverts = self.scanner.adverts()
         onEvent(.qrCode(url: session.qrPayload.url))
 
-        let probe = session
-        let advertisingData = try await withDeadline(
-            self.timeouts.advert, timeoutError: DesktopError(.timeout, step: .advert, "no advert decrypted with this QR code's key")
-        ) { () -> [UInt8] in
+        // The scanning task holds only the matcher (no crypter); the match it returns is accepted as is,
+        // so each advert is decrypted once.
+        let matcher = session.advertMatcher
+        let match = try await withDeadline(
+            self.timeouts.advert, clock: self.clock, timeoutError: DesktopError(.timeout, step: .advert, "no advert decrypted with this QR code's key")
+        ) { () -> DesktopSession.AdvertMatch in
             for await data in adverts {
-                var trial = probe
-                if trial.matchAdvert(advertisingData: data) != nil { return data }
+                if let match = matcher.match(advertisingData: data) { return match }
             }
+            // A cancelled ceremony ends the stream too: that is cancellation, not a stopped scanner.
+            try Task.checkCancellation()
             throw DesktopError(.closedByPeer, step: .advert, "the advert scanner stopped")
         }
-        guard let match = session.matchAdvert(advertisingData: advertisingData) else {
-            preconditionFailure("the advert matched a copy of this session")
-        }
+        session.acceptAdvert(match)
         onEvent(.advertReceived(domainID: match.domainID, routingID: match.plaintext.routingID))
         self.logger.debug("advert matched", metadata: ["domain": "\(match.domainID)", "routingID": "\(match.plaintext.routingID)"])
 
@@ -126,11 +130,12 @@ public struct HybridDesktop: Sendable {
         let tunnel: ConnectedTunnel
         do {
             tunnel = try await withDeadline(
-                self.timeouts.connect, timeoutError: DesktopError(.timeout, step: .connect, "the tunnel service did not answer")
+                self.timeouts.connect, clock: self.clock, timeoutError: DesktopError(.timeout, step: .connect, "the tunnel service did not answer")
             ) { try await connector.connect(to: match.endpoint, domainID: match.domainID) }
         } catch let e as DesktopError {
             throw e
         } catch {
+            try Task.checkCancellation()
             throw DesktopError(.tunnelFailed, step: .connect, "\(error)")
         }
         let channel = tunnel.channel
@@ -188,30 +193,80 @@ public struct HybridDesktop: Sendable {
 
     private func checked<T>(_ step: DesktopStep, _ body: () throws(CableProtocolError) -> T) throws(DesktopError) -> T {
         do { return try body() } catch {
-            self.logger.info("protocol error", metadata: ["step": "\(step.rawValue)", "code": "\(error.code)"])
+            // The embedder's Logger decides what is shown; the error itself goes to the caller.
+            self.logger.debug("protocol error", metadata: ["step": "\(step.rawValue)", "code": "\(error.code)"])
             throw DesktopError(.protocolViolation, step: step, error.description, protocolError: error)
         }
     }
 
     private func send(_ message: [UInt8], on channel: any MessageChannel, step: DesktopStep) async throws {
-        do { try await channel.send(message) } catch {
-            throw DesktopError(.tunnelFailed, step: step, "sending failed: \(error)")
-        }
+        try await channel.send(message, step: step, failure: DesktopError.self)
     }
 
     private func receive(on channel: any MessageChannel, step: DesktopStep, within: Duration) async throws -> [UInt8] {
-        let message: [UInt8]?
-        do {
-            message = try await withDeadline(
-                within, timeoutError: DesktopError(.timeout, step: step, "nothing arrived within \(within)"),
-                onTimeout: { await channel.close() }
-            ) { try await channel.receive() }
-        } catch let e as DesktopError {
-            throw e
-        } catch {
-            throw DesktopError(.tunnelFailed, step: step, "\(error)")
+        try await channel.receive(step: step, within: within, clock: self.clock, failure: DesktopError.self)
+    }
+}
+
+extension DesktopError: ChannelFailure {
+    package static func timedOut(at step: DesktopStep, after duration: Duration) -> DesktopError {
+        DesktopError(.timeout, step: step, "nothing arrived within \(duration)")
+    }
+
+    package static func closedByPeer(at step: DesktopStep) -> DesktopError {
+        DesktopError(.closedByPeer, step: step, "connection closed")
+    }
+
+    package static func channelFailed(at step: DesktopStep, sending: Bool, cause: any Error) -> DesktopError {
+        DesktopError(.tunnelFailed, step: step, sending ? "sending failed: \(cause)" : "\(cause)")
+    }
+}
+
+/// Runs a desktop `ceremony` while `scanner` acts on the QR code it shows: the glue between a desktop
+/// and a phone in one process (the demo, the embedding example, benchmarks, tests).
+///
+/// `scanner` is called once, with the `FIDO:/` URL of the first ``DesktopEvent/qrCode(url:)`` event,
+/// e.g. `{ url in _ = try await phone.run(url: url, handler: authenticator) }`; every event also goes
+/// to `onEvent` (to show the code or time the steps). Both run as child tasks: the call returns the
+/// ceremony's result once both have finished, and the first error from either cancels the other and is
+/// thrown. If the ceremony fails before it shows a code, the scanner never runs.
+///
+/// It lives with the desktop role because it speaks in desktop events; the scanner is any closure, so
+/// this library needs no phone.
+public func withQRCodeScanner<T: Sendable>(
+    _ scanner: @escaping @Sendable (_ url: String) async throws -> Void,
+    onEvent: @escaping @Sendable (DesktopEvent) -> Void = { _ in },
+    ceremony: @escaping @Sendable (_ onEvent: @escaping @Sendable (DesktopEvent) -> Void) async throws -> T
+) async throws -> T {
+    let (urls, shown) = AsyncStream<String>.makeStream(bufferingPolicy: .bufferingNewest(1))
+    return try await withThrowingTaskGroup(of: T?.self) { group in
+        group.addTask {
+            defer { shown.finish() }  // no code shown: the scanner's wait ends
+            return try await ceremony { event in
+                onEvent(event)
+                if case .qrCode(let url) = event {
+                    shown.yield(url)
+                    shown.finish()
+                }
+            }
         }
-        guard let message else { throw DesktopError(.closedByPeer, step: step, "connection closed") }
-        return message
+        group.addTask {
+            for await url in urls {
+                try await scanner(url)
+                break
+            }
+            return nil
+        }
+        var result: T?
+        do {
+            while let value = try await group.next() {
+                if let value { result = value }
+            }
+        } catch {
+            group.cancelAll()
+            throw error
+        }
+        guard let result else { preconditionFailure("the ceremony task returns a value or throws") }
+        return result
     }
 }

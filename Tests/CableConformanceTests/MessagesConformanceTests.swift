@@ -152,7 +152,9 @@ import Testing
             ephemeral: try P256.PrivateKey(rawScalar: v.input["responderEphemeralPrivate"]!.bytes))
         let message1 = try initiator.makeInitialMessage()
         #expect(hexString(message1) == e["initiatorMessage"]!.string)
-        let (message2, phoneResult) = try responder.respond(to: message1)
+        let message2Answer = try responder.respond(to: message1)
+        let message2 = message2Answer.response
+        let phoneResult = message2Answer.result
         #expect(hexString(message2) == e["responderMessage"]!.string)
         let desktopResult = try initiator.receiveResponse(message2)
         #expect(desktopResult.handshakeHash.bytes == e["handshakeHash"]!.bytes)
@@ -170,9 +172,8 @@ import Testing
 
         var desktop = desktopResult.crypter
         var phone = phoneResult.crypter
+        // The vector's desktop write key, independently: it opens every desktop message in turn.
         var writeProbe = try Crypter(readKey: e["desktopWriteKey"]!.bytes, writeKey: e["desktopReadKey"]!.bytes)
-        var desktopCopy = desktop
-        #expect(try writeProbe.open(desktopCopy.seal([0x2A])) == [0x2A])
 
         for (index, m) in e["messages"]!.array!.enumerated() {
             let plaintext = m["plaintext"]!.bytes
@@ -188,6 +189,7 @@ import Testing
                 #expect(desktop.writeSequenceNumber == sequenceNumber, "message \(index)")
                 ciphertext = try desktop.seal(plaintext)
                 received = try phone.open(ciphertext)
+                #expect(try writeProbe.open(ciphertext) == plaintext, "message \(index)")
             }
             #expect(hexString(ciphertext) == m["ciphertext"]!.string, "message \(index) \(m["label"]!)")
             #expect(received == plaintext)

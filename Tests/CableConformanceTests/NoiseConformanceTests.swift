@@ -19,7 +19,11 @@ import Testing
         let message1 = try pair.initiator.makeInitialMessage()
         #expect(hexString(message1) == e["initiatorMessage"]!.string)
 
-        let (message2, responderResult) = try pair.responder.respond(to: message1)
+        let message2Answer = try pair.responder.respond(to: message1)
+
+        let message2 = message2Answer.response
+
+        let responderResult = message2Answer.result
         #expect(hexString(message2) == e["responderMessage"]!.string)
 
         let initiatorResult = try pair.initiator.receiveResponse(message2)
@@ -108,14 +112,14 @@ import Testing
         switch v.input["role"]!.string! {
         case "initiator":
             _ = try pair.initiator.makeInitialMessage()
-            error = try #require(throws: CableProtocolError.self) { try pair.initiator.receiveResponse(message) }
+            error = try #require(throws: CableProtocolError.self) { _ = try pair.initiator.receiveResponse(message) }
             // The failure is final: even the genuine response is now refused.
             let genuine = base.expected!["responderMessage"]!.bytes
             #expect(throws: CableProtocolError(.handshakeUnexpectedMessage, "")) {
-                try pair.initiator.receiveResponse(genuine)
+                _ = try pair.initiator.receiveResponse(genuine)
             }
         default:
-            error = try #require(throws: CableProtocolError.self) { try pair.responder.respond(to: message) }
+            error = try #require(throws: CableProtocolError.self) { _ = try pair.responder.respond(to: message) }
         }
         #expect(error.code.rawValue == v.errorCode, "\(error)")
     }
@@ -126,7 +130,7 @@ import Testing
 }
 
 /// An initiator and a responder configured from one vector's `input`.
-struct HandshakePair {
+struct HandshakePair: ~Copyable {
     var initiator: HandshakeInitiator
     var responder: HandshakeResponder
 

@@ -27,7 +27,7 @@ import Testing
         }
 
         var rpStore: String { self.directory.appendingPathComponent("rp.sqlite").path }
-        var phoneStore: String { self.directory.appendingPathComponent("phone.json").path }
+        var phoneStore: String { self.directory.appendingPathComponent("phone.sqlite").path }
 
         func ceremony(_ command: String, desktop extra: [String]) async throws -> (desktop: CableProcess, status: Int32) {
             let desktop = try CableProcess(

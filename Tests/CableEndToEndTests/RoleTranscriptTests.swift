@@ -10,7 +10,7 @@ import Testing
 /// messages, post-handshake, update, the CTAP frames and the shutdown (`Spec/vectors/session-qr.json`,
 /// `qr-payload.json` `session_qr_from_generator_key`, `eid-advert.json` `session_advert`).
 @Suite struct RoleTranscriptTests {
-    struct Fixture {
+    struct Fixture: ~Copyable {
         var desktop: DesktopSession
         var phone: PhoneSession
         let vector: SpecVector
@@ -89,7 +89,8 @@ import Testing
         let shutdown = try #require(frame)
         #expect(shutdown == messages[6]["ciphertext"]!.bytes)
         #expect(try f.phone.receive(shutdown) == .finished)
-        #expect(f.phone.isFinished)
+        let finished = f.phone.isFinished
+        #expect(finished)
     }
 
     @Test func strangersAdvertsAndTamperedFramesAreHandled() throws {
@@ -100,34 +101,75 @@ import Testing
         let strangerAdvert = AdvertisingData.phoneAdvert(try AdvertCrypter.encrypt(plaintext, key: stranger.eidKey)).bytes
         #expect(f.desktop.matchAdvert(advertisingData: strangerAdvert) == nil)
         #expect(f.desktop.matchAdvert(advertisingData: [0xFF, 0x00]) == nil)
-        #expect(!f.desktop.hasMatchedAdvert)
+        let hasMatched = f.desktop.hasMatchedAdvert
+        #expect(!hasMatched)
 
-        let advertisingData = try f.phone.tunnelOpened(routingID: try RoutingID(hex: "2A0000"), domainID: .google, nonce: [UInt8](repeating: 3, count: 10))
+    }
+
+    /// A fresh fixture driven through the advert and Noise message 1, with the phone's three answers.
+    /// The sessions are `~Copyable`, so each check below starts from its own fixture; the fixed keys and
+    /// nonces make every fixture's transcript identical.
+    struct Started: ~Copyable {
+        var f: Fixture
+        var m1: [UInt8]
+        let frames: [[UInt8]]
+    }
+
+    static func started(tamper: Bool = false) throws -> Started {
+        var f = try Self.fixture()
+        let advertisingData = try f.phone.tunnelOpened(
+            routingID: try RoutingID(hex: "2A0000"), domainID: .google, nonce: [UInt8](repeating: 3, count: 10))
         let matched = f.desktop.matchAdvert(advertisingData: advertisingData)
-        #expect(matched != nil)
+        _ = try #require(matched)
+        let m1 = try f.desktop.makeHandshakeMessage()
+        guard case .send(let frames) = try f.phone.receive(m1) else { throw CableProtocolError(.phoneUnexpectedFrame, "no answer") }
+        return Started(f: f, m1: m1, frames: frames)
+    }
+
+    @Test func aTamperedHandshakeMessageIsRefusedByThePhone() throws {
+        var f = try Self.fixture()
+        let advertisingData = try f.phone.tunnelOpened(
+            routingID: try RoutingID(hex: "2A0000"), domainID: .google, nonce: [UInt8](repeating: 3, count: 10))
+        let matched = f.desktop.matchAdvert(advertisingData: advertisingData)
+        _ = try #require(matched)
         var m1 = try f.desktop.makeHandshakeMessage()
         m1[70] ^= 1
-        var tamperedPhone = f.phone
-        #expect(throws: CableProtocolError.self) { try tamperedPhone.receive(m1) }
-        m1[70] ^= 1
-        guard case .send(let frames) = try f.phone.receive(m1) else { Issue.record("no answer"); return }
-        var truncated = f.desktop
-        #expect(throws: CableProtocolError.self) { try truncated.receive(Array(frames[0].dropLast())) }
-        _ = try f.desktop.receive(frames[0])
-        // A replayed handshake response is not a valid post-handshake message.
-        var replay = f.desktop
-        #expect(throws: CableProtocolError.self) { try replay.receive(frames[0]) }
-        // Reordered: the update before the post-handshake message fails to decrypt (wrong counter).
-        var reordered = f.desktop
-        #expect(throws: CableProtocolError.self) { try reordered.receive(frames[2]) }
-        _ = try f.desktop.receive(frames[1])
-        _ = try f.desktop.receive(frames[2])
-        // An unsolicited reply from the phone is an error.
-        var unsolicited = f.desktop
-        let c = try f.desktop.sendCTAP([0x02, 0xA0])
-        _ = try f.phone.receive(c)
-        let reply = try f.phone.respond([0x2E])
-        _ = try f.desktop.receive(reply)
-        #expect(throws: CableProtocolError(.desktopUnsolicitedReply, "")) { try unsolicited.receive(reply) }
+        #expect(throws: CableProtocolError(.handshakeAuthenticationFailed, "")) { _ = try f.phone.receive(m1) }
+    }
+
+    @Test func aTruncatedHandshakeResponseIsRefused() throws {
+        var s = try Self.started()
+        #expect(throws: CableProtocolError(.handshakeInvalidMessageLength, "")) {
+            _ = try s.f.desktop.receive(Array(s.frames[0].dropLast()))
+        }
+    }
+
+    /// A replayed handshake response is not a valid post-handshake message.
+    @Test func aReplayedHandshakeResponseIsRefused() throws {
+        var s = try Self.started()
+        _ = try s.f.desktop.receive(s.frames[0])
+        #expect(throws: CableProtocolError(.crypterAuthenticationFailed, "")) { _ = try s.f.desktop.receive(s.frames[0]) }
+    }
+
+    /// Reordered: the update before the post-handshake message fails to decrypt (wrong counter).
+    @Test func anUpdateBeforeThePostHandshakeMessageIsRefused() throws {
+        var s = try Self.started()
+        _ = try s.f.desktop.receive(s.frames[0])
+        #expect(throws: CableProtocolError(.crypterAuthenticationFailed, "")) { _ = try s.f.desktop.receive(s.frames[2]) }
+    }
+
+    /// An unsolicited reply from the phone is an error. The reply comes from a twin fixture (same
+    /// transcript) whose desktop did send a request.
+    @Test func anUnsolicitedReplyIsRefused() throws {
+        var twin = try Self.started()
+        for frame in twin.frames { _ = try twin.f.desktop.receive(frame) }
+        let request = try twin.f.desktop.sendCTAP([0x02, 0xA0])
+        _ = try twin.f.phone.receive(request)
+        let reply = try twin.f.phone.respond([0x2E])
+        #expect(try twin.f.desktop.receive(reply) == .ctapResponse([0x2E]))
+
+        var s = try Self.started()
+        for frame in s.frames { _ = try s.f.desktop.receive(frame) }
+        #expect(throws: CableProtocolError(.desktopUnsolicitedReply, "")) { _ = try s.f.desktop.receive(reply) }
     }
 }

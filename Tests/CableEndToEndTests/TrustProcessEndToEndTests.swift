@@ -1,4 +1,5 @@
 import CableCTAP
+import CableTestSupport
 import CableTrust
 import Foundation
 import Testing
@@ -77,7 +78,10 @@ import Testing
         let rig = try await ProcessEndToEndTests.Rig()
         let files = try Self.files("FIDO_CERTIFIED", in: rig.directory)
         // Without --mds-root the shipped FIDO root is used, which did not sign the demo BLOB.
-        let desktop = try rig.desktop("register", ["--user", "gina", "--mds", files["mds"]!])
+        // It fails before it shows a QR code or binds the bus, so it is run directly rather than through the rig.
+        let desktop = try CableProcess(
+            ["register", "--rp-id", "login.example.com", "--tunnel", rig.tunnel, "--advert-listen", "127.0.0.1:9",
+             "--rp-store", rig.rpStore, "--timeout", "15", "--json", "--user", "gina", "--mds", files["mds"]!])
         #expect(try await desktop.waitForExit() != 0)
         let error = try #require(desktop.stderr.first { $0.hasPrefix("error:") })
         #expect(error.contains("mds"))

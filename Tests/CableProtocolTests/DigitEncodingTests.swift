@@ -42,11 +42,52 @@ import Testing
         }
     }
 
-    @Test func rejectsNonASCIIDigitsAndSigns() throws {
-        for s in ["+12", "-12", " 12", "12 ", "١٢٣", "0x1", "1.0", "\u{0}00"] {
+    /// Chromium `device/fido/cable/v2_handshake.cc` `qr::DigitsToBytes` parses each chunk with
+    /// `base::StringToUint64`, whose parser (`base/strings/string_number_conversions_internal.h`,
+    /// `StringToNumber`) refuses leading whitespace, refuses `-` for an unsigned type, and skips one
+    /// leading `+`. So `-`, spaces, Unicode digits, `0x`, `.` and NUL are refused here as there.
+    @Test func rejectsNonASCIIDigitsMinusAndWhitespaceAsChromiumDoes() throws {
+        for s in ["-12", " 12", "12 ", "\t12", "1 2", "١٢٣", "0x1", "1.0", "\u{0}00", "++1", "1+2", "12+"] {
             let e = try #require(throws: CableProtocolError.self) { try DigitEncoding.decode(s) }
             #expect(e.code == .nonDigit, "\(s)")
         }
+    }
+
+    /// `base::StringToUint64("+12")` is 12: a chunk may start with one `+`, which takes one of its digit
+    /// positions (v2_handshake.cc `DigitsToBytes` + string_number_conversions_internal.h).
+    @Test func oneLeadingPlusPerChunkIsAcceptedAsChromiumDoes() throws {
+        #expect(try DigitEncoding.decode("+12") == [12])
+        #expect(try DigitEncoding.decode("+" + String(repeating: "0", count: 15) + "1") == [1, 0, 0, 0, 0, 0, 0])
+        // Every chunk may have its own '+', the trailing one too.
+        let bytes: [UInt8] = Array(1...16)
+        let digits = Array(DigitEncoding.encode(bytes))
+        var signed = digits
+        signed[0] = "+"
+        signed[17] = "+"
+        signed[34] = "+"
+        let zeroed = String(signed)
+        #expect(digits[0] == "0" && digits[17] == "0" && digits[34] == "0", "the encoder's leading zeros are replaced")
+        #expect(try DigitEncoding.decode(zeroed) == bytes)
+        // The '+' still counts towards the width (so one digit fewer is left, and every value then fits).
+        #expect(try DigitEncoding.decode("+99") == [99])
+        #expect(throws: CableProtocolError(.invalidDigitLength, "")) { try DigitEncoding.decode("+1") }
+        #expect(throws: CableProtocolError(.invalidDigitLength, "")) { try DigitEncoding.decode("+123") }
+    }
+
+    /// A '+' with nothing after it is refused (`StringToNumber` on an empty rest is invalid), as is a
+    /// '+' anywhere but the first position of a 17-digit chunk.
+    @Test func aPlusAnywhereElseIsRefused() throws {
+        #expect(throws: CableProtocolError(.nonDigit, "")) { try DigitEncoding.decode("+") }
+        let valid = DigitEncoding.encode([UInt8](repeating: 0, count: 14))
+        for position in [1, 16, 18, 33] {
+            var chars = Array(valid)
+            chars[position] = "+"
+            #expect(throws: CableProtocolError(.nonDigit, ""), "position \(position)") {
+                try DigitEncoding.decode(String(chars))
+            }
+        }
+        // The encoder never writes one.
+        #expect(!DigitEncoding.encode([UInt8](repeating: 0xFF, count: 40)).contains("+"))
     }
 
     @Test func randomStringsNeverCrash() {

@@ -45,7 +45,9 @@ import Testing
         var responder = try HandshakeResponder(
             qrFlowWith: psk, desktopIdentity: NoiseFixture.desktopIdentity.publicKey.compressedRepresentation)
         let message1 = try initiator.makeInitialMessage()
-        let (message2, phone) = try responder.respond(to: message1)
+        let message2Answer = try responder.respond(to: message1)
+        let message2 = message2Answer.response
+        let phone = message2Answer.result
         let desktop = try initiator.receiveResponse(message2)
         #expect(desktop.handshakeHash == phone.handshakeHash)
 
@@ -54,7 +56,9 @@ import Testing
         var linkedResponder = try HandshakeResponder(
             linkedFlowWith: psk, identityScalar: NoiseFixture.phoneIdentity.rawScalar.bytes)
         let linked1 = try linkedInitiator.makeInitialMessage()
-        let (linked2, linkedPhone) = try linkedResponder.respond(to: linked1)
+        let linked2Answer = try linkedResponder.respond(to: linked1)
+        let linked2 = linked2Answer.response
+        let linkedPhone = linked2Answer.result
         #expect(try linkedInitiator.receiveResponse(linked2).handshakeHash == linkedPhone.handshakeHash)
     }
 
@@ -63,14 +67,18 @@ import Testing
         #expect(run.desktop.crypter.construction == .current)
         #expect(run.phone.crypter.construction == .current)
         // A legacy phone: the desktop switches on its first read.
-        var (initiator, responder) = NoiseFixture.pair(.knpsk0)
+        var initiator = NoiseFixture.initiator(.knpsk0)
+        var responder = NoiseFixture.responder(.knpsk0)
         let message1 = try initiator.makeInitialMessage()
         _ = try responder.respond(to: message1)
         var legacyResponder = HandshakeResponder(
             qrFlowWith: NoiseFixture.psk(), desktopIdentity: NoiseFixture.desktopIdentity.publicKey,
             ephemeral: NoiseFixture.phoneEphemeral, crypterPolicy: .fixed(.legacy))
-        let (message2, legacyPhone) = try legacyResponder.respond(to: message1)
-        var desktop = try initiator.receiveResponse(message2).crypter
+        let message2Answer = try legacyResponder.respond(to: message1)
+        let message2 = message2Answer.response
+        let legacyPhone = message2Answer.result
+        let desktopResult = try initiator.receiveResponse(message2)
+        var desktop = desktopResult.crypter
         var phone = legacyPhone.crypter
         #expect(try desktop.open(phone.seal([9])) == [9])
         #expect(desktop.construction == .legacy)
@@ -81,30 +89,31 @@ import Testing
 
     @Test(arguments: HandshakePattern.allCases)
     func aDifferentPSKFailsAtTheResponder(_ pattern: HandshakePattern) throws {
-        var (initiator, responder) = NoiseFixture.pair(pattern, responderPSK: NoiseFixture.psk(0x5B))
+        var initiator = NoiseFixture.initiator(pattern)
+        var responder = NoiseFixture.responder(pattern, psk: NoiseFixture.psk(0x5B))
         let message1 = try initiator.makeInitialMessage()
         #expect(throws: CableProtocolError(.handshakeAuthenticationFailed, "")) {
-            try responder.respond(to: message1)
+            _ = try responder.respond(to: message1)
         }
     }
 
     @Test func aPhoneThatScannedAnotherDesktopsQRCodeFailsTheHandshake() throws {
-        var (initiator, _) = NoiseFixture.pair(.knpsk0)
+        var initiator = NoiseFixture.initiator(.knpsk0)
         var responder = HandshakeResponder(
             qrFlowWith: NoiseFixture.psk(), desktopIdentity: NoiseFixture.privateKey(0x44).publicKey,
             ephemeral: NoiseFixture.phoneEphemeral)
         #expect(throws: CableProtocolError(.handshakeAuthenticationFailed, "")) {
-            try responder.respond(to: try initiator.makeInitialMessage())
+            _ = try responder.respond(to: try initiator.makeInitialMessage())
         }
     }
 
     @Test func aPhoneWithoutTheLinkedIdentityKeyCannotRespond() throws {
-        var (initiator, _) = NoiseFixture.pair(.nkpsk0)
+        var initiator = NoiseFixture.initiator(.nkpsk0)
         var impostor = HandshakeResponder(
             linkedFlowWith: NoiseFixture.psk(), identity: NoiseFixture.privateKey(0x45),
             ephemeral: NoiseFixture.phoneEphemeral)
         #expect(throws: CableProtocolError(.handshakeAuthenticationFailed, "")) {
-            try impostor.respond(to: try initiator.makeInitialMessage())
+            _ = try impostor.respond(to: try initiator.makeInitialMessage())
         }
     }
 
@@ -113,14 +122,14 @@ import Testing
     /// Every single-bit flip anywhere in message 1 is refused, as an invalid point or a failed tag.
     @Test(arguments: HandshakePattern.allCases)
     func everyBitFlipInTheInitialMessageIsRejected(_ pattern: HandshakePattern) throws {
-        var (initiator, _) = NoiseFixture.pair(pattern)
+        var initiator = NoiseFixture.initiator(pattern)
         let message1 = try initiator.makeInitialMessage()
         for index in message1.indices {
             for bit in [0, 7] {
                 var tampered = message1
                 tampered[index] ^= UInt8(1 << bit)
-                var (_, responder) = NoiseFixture.pair(pattern)
-                let error = try #require(throws: CableProtocolError.self) { try responder.respond(to: tampered) }
+                var responder = NoiseFixture.responder(pattern)
+                let error = try #require(throws: CableProtocolError.self) { _ = try responder.respond(to: tampered) }
                 let expected: Set<CableProtocolError.Code> =
                     index < 65
                     ? [.handshakeInvalidPublicKey, .handshakeAuthenticationFailed] : [.handshakeAuthenticationFailed]
@@ -136,9 +145,9 @@ import Testing
             for bit in [0, 7] {
                 var tampered = genuine
                 tampered[index] ^= UInt8(1 << bit)
-                var (initiator, _) = NoiseFixture.pair(pattern)
+                var initiator = NoiseFixture.initiator(pattern)
                 _ = try initiator.makeInitialMessage()
-                let error = try #require(throws: CableProtocolError.self) { try initiator.receiveResponse(tampered) }
+                let error = try #require(throws: CableProtocolError.self) { _ = try initiator.receiveResponse(tampered) }
                 let expected: Set<CableProtocolError.Code> =
                     index < 65
                     ? [.handshakeInvalidPublicKey, .handshakeAuthenticationFailed] : [.handshakeAuthenticationFailed]
@@ -153,11 +162,11 @@ import Testing
     func theInitiatorRequiresExactly81Bytes(_ pattern: HandshakePattern) throws {
         let genuine = try NoiseFixture.handshake(pattern).message2
         for length in Array(0..<81) + [82, 100, 1 << 20] {
-            var (initiator, _) = NoiseFixture.pair(pattern)
+            var initiator = NoiseFixture.initiator(pattern)
             _ = try initiator.makeInitialMessage()
             let response = Array((genuine + [UInt8](repeating: 0, count: max(0, length - 81))).prefix(length))
             #expect(throws: CableProtocolError(.handshakeInvalidMessageLength, ""), "length \(length)") {
-                try initiator.receiveResponse(response)
+                _ = try initiator.receiveResponse(response)
             }
         }
     }
@@ -167,15 +176,15 @@ import Testing
     func theResponderRequiresAtLeast65BytesAndAnEmptyPayload(_ pattern: HandshakePattern) throws {
         let genuine = try NoiseFixture.handshake(pattern).message1
         for length in 0...100 where length != 81 {
-            var (_, responder) = NoiseFixture.pair(pattern)
+            var responder = NoiseFixture.responder(pattern)
             let message = Array((genuine + [UInt8](repeating: 0, count: 19)).prefix(length))
             let expected: CableProtocolError.Code =
                 length < 65 ? .handshakeInvalidMessageLength : .handshakeAuthenticationFailed
-            #expect(throws: CableProtocolError(expected, ""), "length \(length)") { try responder.respond(to: message) }
+            #expect(throws: CableProtocolError(expected, ""), "length \(length)") { _ = try responder.respond(to: message) }
         }
-        var (_, responder) = NoiseFixture.pair(pattern)
+        var responder = NoiseFixture.responder(pattern)
         #expect(throws: CableProtocolError(.handshakeInvalidMessageLength, "")) {
-            try responder.respond(to: [UInt8](repeating: 4, count: (1 << 20) + 1))
+            _ = try responder.respond(to: [UInt8](repeating: 4, count: (1 << 20) + 1))
         }
     }
 
@@ -183,18 +192,21 @@ import Testing
 
     @Test(arguments: HandshakePattern.allCases)
     func aSecondInitialMessageIsUnexpected(_ pattern: HandshakePattern) throws {
-        var (initiator, responder) = NoiseFixture.pair(pattern)
+        var initiator = NoiseFixture.initiator(pattern)
+        var responder = NoiseFixture.responder(pattern)
         let message1 = try initiator.makeInitialMessage()
         _ = try responder.respond(to: message1)
-        #expect(throws: CableProtocolError(.handshakeUnexpectedMessage, "")) { try responder.respond(to: message1) }
+        #expect(throws: CableProtocolError(.handshakeUnexpectedMessage, "")) { _ = try responder.respond(to: message1) }
     }
 
     @Test(arguments: HandshakePattern.allCases)
     func aReplayedResponseIsUnexpected(_ pattern: HandshakePattern) throws {
-        var (initiator, responder) = NoiseFixture.pair(pattern)
-        let (message2, _) = try responder.respond(to: try initiator.makeInitialMessage())
+        var initiator = NoiseFixture.initiator(pattern)
+        var responder = NoiseFixture.responder(pattern)
+        let message2Answer = try responder.respond(to: try initiator.makeInitialMessage())
+        let message2 = message2Answer.response
         _ = try initiator.receiveResponse(message2)
-        #expect(throws: CableProtocolError(.handshakeUnexpectedMessage, "")) { try initiator.receiveResponse(message2) }
+        #expect(throws: CableProtocolError(.handshakeUnexpectedMessage, "")) { _ = try initiator.receiveResponse(message2) }
     }
 
     /// A response recorded from an earlier session (another desktop ephemeral) does not authenticate.
@@ -213,33 +225,35 @@ import Testing
                 ephemeral: NoiseFixture.privateKey(0x12))
         }
         _ = try initiator.makeInitialMessage()
-        #expect(throws: CableProtocolError(.handshakeAuthenticationFailed, "")) { try initiator.receiveResponse(old) }
+        #expect(throws: CableProtocolError(.handshakeAuthenticationFailed, "")) { _ = try initiator.receiveResponse(old) }
     }
 
     @Test(arguments: HandshakePattern.allCases)
     func reflectedMessagesAreRejected(_ pattern: HandshakePattern) throws {
         let run = try NoiseFixture.handshake(pattern)
-        var (initiator, responder) = NoiseFixture.pair(pattern)
+        var initiator = NoiseFixture.initiator(pattern)
+        var responder = NoiseFixture.responder(pattern)
         let message1 = try initiator.makeInitialMessage()
         #expect(throws: CableProtocolError(.handshakeAuthenticationFailed, "")) {
-            try initiator.receiveResponse(message1)
+            _ = try initiator.receiveResponse(message1)
         }
         #expect(throws: CableProtocolError(.handshakeAuthenticationFailed, "")) {
-            try responder.respond(to: run.message2)
+            _ = try responder.respond(to: run.message2)
         }
     }
 
     @Test(arguments: HandshakePattern.allCases)
     func aFailureIsFinal(_ pattern: HandshakePattern) throws {
         let run = try NoiseFixture.handshake(pattern)
-        var (initiator, responder) = NoiseFixture.pair(pattern)
+        var initiator = NoiseFixture.initiator(pattern)
+        var responder = NoiseFixture.responder(pattern)
         _ = try initiator.makeInitialMessage()
-        #expect(throws: CableProtocolError.self) { try initiator.receiveResponse(Array(run.message2.dropLast())) }
+        #expect(throws: CableProtocolError.self) { _ = try initiator.receiveResponse(Array(run.message2.dropLast())) }
         #expect(throws: CableProtocolError(.handshakeUnexpectedMessage, "")) {
-            try initiator.receiveResponse(run.message2)
+            _ = try initiator.receiveResponse(run.message2)
         }
-        #expect(throws: CableProtocolError.self) { try responder.respond(to: [0x04]) }
-        #expect(throws: CableProtocolError(.handshakeUnexpectedMessage, "")) { try responder.respond(to: run.message1) }
+        #expect(throws: CableProtocolError.self) { _ = try responder.respond(to: [0x04]) }
+        #expect(throws: CableProtocolError(.handshakeUnexpectedMessage, "")) { _ = try responder.respond(to: run.message1) }
     }
 
     // MARK: - Keys given as bytes
@@ -250,13 +264,13 @@ import Testing
         let order: [UInt8] = hex("ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551")
         for scalar in [zero, order, [1], [UInt8](repeating: 1, count: 33)] {
             #expect(throws: CableProtocolError(.handshakeInvalidKey, "")) {
-                try HandshakeInitiator(qrFlowWith: psk, identityScalar: scalar)
+                _ = try HandshakeInitiator(qrFlowWith: psk, identityScalar: scalar)
             }
             #expect(throws: CableProtocolError(.handshakeInvalidKey, "")) {
-                try HandshakeResponder(linkedFlowWith: psk, identityScalar: scalar)
+                _ = try HandshakeResponder(linkedFlowWith: psk, identityScalar: scalar)
             }
             #expect(throws: CableProtocolError(.handshakeInvalidKey, "")) {
-                try HandshakeInitiator(
+                _ = try HandshakeInitiator(
                     qrFlowWith: psk, identityScalar: [UInt8](repeating: 1, count: 32), ephemeralScalar: scalar)
             }
         }
@@ -265,11 +279,11 @@ import Testing
         let compressed = NoiseFixture.phoneIdentity.publicKey.compressedRepresentation
         for key in [offCurve, compressed, Array(offCurve.prefix(64)), []] {
             #expect(throws: CableProtocolError(.handshakeInvalidKey, "")) {
-                try HandshakeInitiator(linkedFlowWith: psk, phoneIdentity: key)
+                _ = try HandshakeInitiator(linkedFlowWith: psk, phoneIdentity: key)
             }
         }
         #expect(throws: CableProtocolError(.handshakeInvalidKey, "")) {
-            try HandshakeResponder(qrFlowWith: psk, desktopIdentity: offCurve)
+            _ = try HandshakeResponder(qrFlowWith: psk, desktopIdentity: offCurve)
         }
     }
 
@@ -277,9 +291,12 @@ import Testing
 
     @Test(arguments: HandshakePattern.allCases)
     func descriptionsRevealNoKeysHashOrPSK(_ pattern: HandshakePattern) throws {
-        var (initiator, responder) = NoiseFixture.pair(pattern)
+        var initiator = NoiseFixture.initiator(pattern)
+        var responder = NoiseFixture.responder(pattern)
         let message1 = try initiator.makeInitialMessage()
-        let (message2, phone) = try responder.respond(to: message1)
+        let message2Answer = try responder.respond(to: message1)
+        let message2 = message2Answer.response
+        let phone = message2Answer.result
         let desktop = try initiator.receiveResponse(message2)
         let secrets: [[UInt8]] = [
             NoiseFixture.psk().bytes, desktop.handshakeHash.bytes, NoiseFixture.desktopIdentity.rawScalar.bytes,
@@ -287,16 +304,15 @@ import Testing
             NoiseFixture.phoneEphemeral.rawScalar.bytes,
         ]
         for text in [
-            String(describing: initiator), String(reflecting: initiator), String(describing: responder),
-            String(describing: desktop), String(reflecting: desktop), String(describing: phone),
-            String(describing: desktop.handshakeHash), String(describing: desktop.crypter),
+            initiator.description, responder.description, desktop.description, phone.description,
+            String(describing: desktop.handshakeHash), desktop.crypter.description,
         ] {
             expectRedacted(text, hiding: secrets)
         }
         // Errors carry no secrets either.
-        var (failing, _) = NoiseFixture.pair(pattern)
+        var failing = NoiseFixture.initiator(pattern)
         _ = try failing.makeInitialMessage()
-        let error = try #require(throws: CableProtocolError.self) { try failing.receiveResponse(message1) }
+        let error = try #require(throws: CableProtocolError.self) { _ = try failing.receiveResponse(message1) }
         expectRedacted(String(describing: error), hiding: secrets + [message1])
     }
 }

@@ -28,39 +28,45 @@ enum NoiseFixture {
     static let desktopEphemeral = privateKey(0x11)
     static let phoneEphemeral = privateKey(0x22)
 
-    /// A fresh initiator/responder pair for `pattern` with the fixture keys (deterministic transcripts).
-    static func pair(
-        _ pattern: HandshakePattern, initiatorPSK: PreSharedKey = psk(), responderPSK: PreSharedKey = psk()
-    ) -> (initiator: HandshakeInitiator, responder: HandshakeResponder) {
+    /// A fresh initiator for `pattern` with the fixture keys (deterministic transcripts).
+    static func initiator(_ pattern: HandshakePattern, psk: PreSharedKey = psk()) -> HandshakeInitiator {
         switch pattern {
         case .knpsk0:
-            return (
-                HandshakeInitiator(
-                    qrFlowWith: initiatorPSK, identity: Self.desktopIdentity, ephemeral: Self.desktopEphemeral),
-                HandshakeResponder(
-                    qrFlowWith: responderPSK, desktopIdentity: Self.desktopIdentity.publicKey,
-                    ephemeral: Self.phoneEphemeral)
-            )
+            return HandshakeInitiator(qrFlowWith: psk, identity: Self.desktopIdentity, ephemeral: Self.desktopEphemeral)
         case .nkpsk0:
-            return (
-                HandshakeInitiator(
-                    linkedFlowWith: initiatorPSK, phoneIdentity: Self.phoneIdentity.publicKey,
-                    ephemeral: Self.desktopEphemeral),
-                HandshakeResponder(
-                    linkedFlowWith: responderPSK, identity: Self.phoneIdentity, ephemeral: Self.phoneEphemeral)
-            )
+            return HandshakeInitiator(
+                linkedFlowWith: psk, phoneIdentity: Self.phoneIdentity.publicKey, ephemeral: Self.desktopEphemeral)
         }
     }
 
+    /// A fresh responder for `pattern` with the fixture keys (deterministic transcripts).
+    static func responder(_ pattern: HandshakePattern, psk: PreSharedKey = psk()) -> HandshakeResponder {
+        switch pattern {
+        case .knpsk0:
+            return HandshakeResponder(
+                qrFlowWith: psk, desktopIdentity: Self.desktopIdentity.publicKey, ephemeral: Self.phoneEphemeral)
+        case .nkpsk0:
+            return HandshakeResponder(linkedFlowWith: psk, identity: Self.phoneIdentity, ephemeral: Self.phoneEphemeral)
+        }
+    }
+
+    /// Both results and both messages of one handshake (a struct: tuples cannot hold `~Copyable` values).
+    struct Run: ~Copyable {
+        var desktop: HandshakeResult
+        var phone: HandshakeResult
+        let message1: [UInt8]
+        let message2: [UInt8]
+    }
+
     /// Runs a whole handshake and returns both results.
-    static func handshake(
-        _ pattern: HandshakePattern
-    ) throws -> (desktop: HandshakeResult, phone: HandshakeResult, message1: [UInt8], message2: [UInt8]) {
-        var (initiator, responder) = Self.pair(pattern)
+    static func handshake(_ pattern: HandshakePattern) throws -> Run {
+        var initiator = Self.initiator(pattern)
+        var responder = Self.responder(pattern)
         let message1 = try initiator.makeInitialMessage()
-        let (message2, phone) = try responder.respond(to: message1)
+        let answer = try responder.respond(to: message1)
+        let message2 = answer.response
         let desktop = try initiator.receiveResponse(message2)
-        return (desktop, phone, message1, message2)
+        return Run(desktop: desktop, phone: answer.result, message1: message1, message2: message2)
     }
 }
 

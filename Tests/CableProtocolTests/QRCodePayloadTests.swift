@@ -23,6 +23,25 @@ import Testing
         }
     }
 
+    /// Chromium's `qr::Parse` hands the digits to `DigitsToBytes`, which reads each 17-digit chunk with
+    /// `base::StringToUint64` (v2_handshake.cc): a `+` in place of a chunk's leading zero is accepted,
+    /// a `-` or a space is not. The same URL parses to the same payload here.
+    @Test func aPlusInPlaceOfAChunksLeadingZeroIsReadAsChromiumReadsIt() throws {
+        let url = Array(Self.url(Self.baseMap()))
+        let chunkStarts = stride(from: 6, to: url.count, by: 17).filter { url[$0] == "0" }
+        try #require(!chunkStarts.isEmpty, "the fixture needs a chunk with a leading zero")
+        var signed = url
+        for index in chunkStarts { signed[index] = "+" }
+        let p = try QRCodePayload(url: String(signed))
+        #expect(p.compressedPublicKey == Self.key)
+        #expect(p.url == (try QRCodePayload(url: String(url))).url, "the same payload as without the signs")
+        for sign: Character in ["-", " "] {
+            var refused = url
+            refused[chunkStarts[0]] = sign
+            #expect(throws: CableProtocolError.self, "\(sign)") { try QRCodePayload(url: String(refused)) }
+        }
+    }
+
     @Test func ignoresKey3WhateverItHolds() throws {
         var m = Self.baseMap()
         m[3] = .textString("not a time")

@@ -42,4 +42,20 @@ import Testing
         #expect(throws: CableProtocolError.self) { try RoutingID(hex: "2a00") }
         #expect(throws: CableProtocolError.self) { try RoutingID(hex: "2a000z") }
     }
+
+    /// The one random-identifier helper: the right size for each identifier type, and from a seeded
+    /// generator the same bytes that generator gives (so it draws every byte, in order).
+    @Test func randomIdentifiersHaveTheirSizeAndUseTheGenerator() {
+        var rng = DeterministicRNG(seed: 42)
+        let routing = RoutingID.random(using: &rng)
+        let tunnel = TunnelID.random(using: &rng)
+        #expect(routing.bytes.count == RoutingID.byteCount)
+        #expect(tunnel.bytes.count == TunnelID.byteCount)
+        var replay = DeterministicRNG(seed: 42)
+        let expected = (0..<(RoutingID.byteCount + TunnelID.byteCount)).map { _ in
+            UInt8.random(in: .min ... .max, using: &replay)
+        }
+        #expect(routing.bytes + tunnel.bytes == expected)
+        #expect(TunnelID.random() != TunnelID.random(), "the system generator (a 2^-128 chance of a false failure)")
+    }
 }

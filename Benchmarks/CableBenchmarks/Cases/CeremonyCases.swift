@@ -111,31 +111,13 @@ enum CeremonyCases {
         return (register, signIn)
     }
 
-    /// Runs a desktop ceremony while the phone acts on the QR code it shows (as `LoopbackPairing` does).
+    /// Runs a desktop ceremony while the phone acts on the QR code it shows (the library's glue, as
+    /// `LoopbackPairing` uses it).
     static func withPhone<T: Sendable>(
         _ phone: HybridPhone, _ authenticator: PhoneAuthenticator,
         _ ceremony: @escaping @Sendable (@escaping @Sendable (DesktopEvent) -> Void) async throws -> T
     ) async throws -> T {
-        let (qrCodes, shown) = AsyncStream<String>.makeStream()
-        async let phoneDone: Int = {
-            for await url in qrCodes { return try await phone.run(url: url, handler: authenticator) }
-            return 0
-        }()
-        do {
-            let result = try await ceremony { event in
-                if case .qrCode(let url) = event {
-                    shown.yield(url)
-                    shown.finish()
-                }
-            }
-            _ = try await phoneDone
-            return result
-        } catch {
-            // Let the phone's task end before the error propagates (it would otherwise wait on the stream).
-            shown.finish()
-            _ = try? await phoneDone
-            throw error
-        }
+        try await withQRCodeScanner({ url in _ = try await phone.run(url: url, handler: authenticator) }, ceremony: ceremony)
     }
 
     /// The three rows, each against handshakes measured now.
@@ -145,7 +127,7 @@ enum CeremonyCases {
         let identity = try P256.PrivateKey()
         let psk = try PreSharedKey(bytes: SecureRandom.bytes(count: PreSharedKey.byteCount))
         context.progress("  baseline: \(self.handshakeName)")
-        let handshake = try context.measure { blackHole(try HandshakeCases.handshake(identity: identity, psk: psk)) }
+        let handshake = try context.measure { blackHole(try HandshakeCases.handshake(identity: identity, psk: psk).desktop.handshakeHash) }
         func handshakes(_ count: Int) -> Baseline {
             .sum(
                 count == 1 ? self.handshakeName : "\(count) × \(self.handshakeName)",

@@ -9,8 +9,12 @@ import CableProtocol
 /// whose column nearest the padded size is taken as the rate of one direction (so seal + open costs two
 /// buffers' worth). OpenSSL streams into one context with no per-message setup or tag, so it is a floor.
 enum CrypterCases {
-    /// Message sizes: a small CTAP message, a typical one, a large one.
-    static let sizes: [(label: String, bytes: Int)] = [("32B", 32), ("1KiB", 1024), ("16KiB", 16384)]
+    /// Message sizes from a small CTAP message to the largest the tunnel carries (issue 14: no cliff
+    /// anywhere from 32 B to 1 MiB): the largest message whose padded form plus tag fits in 1 MiB.
+    static let sizes: [(label: String, bytes: Int)] = [
+        ("32B", 32), ("1KiB", 1024), ("16KiB", 16384), ("64KiB", 65536), ("256KiB", 262_144),
+        ("1MiB", (TunnelServiceProtocol.maxMessageSize - AES256GCM.tagByteCount) / 32 * 32 - 1),
+    ]
 
     /// One case per message size.
     static var all: [BenchmarkCase] {

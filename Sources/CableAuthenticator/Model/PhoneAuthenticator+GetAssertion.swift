@@ -82,7 +82,7 @@ extension PhoneAuthenticator {
             // Only a user who saw the prompt can have selected the account.
             userSelected: isDiscoverable && userPresence ? true : nil
         )
-        self.logger.info(
+        self.logger.debug(
             "assertion signed",
             metadata: [
                 "rp.id": "\(request.rpID)", "credential": Self.logPrefix(credential),

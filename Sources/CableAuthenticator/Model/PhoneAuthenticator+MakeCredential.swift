@@ -136,7 +136,7 @@ extension PhoneAuthenticator {
         } catch {
             throw self.storeFailed(error)
         }
-        self.logger.info(
+        self.logger.debug(
             "credential created",
             metadata: [
                 "rp.id": "\(rpID)", "credential": Self.logPrefix(credential),

@@ -132,13 +132,13 @@ public final class PhoneAuthenticator: Sendable {
         let command = requestFrame.first.map(Self.commandName) ?? "empty"
         do {
             let response = try await self.respond(to: requestFrame)
-            self.logger.info(
+            self.logger.debug(
                 "ctap request served",
                 metadata: ["ctap.command": "\(command)", "ctap.status": "\(response.status)"]
             )
             return response.frame
         } catch {
-            self.logger.info(
+            self.logger.debug(
                 "ctap request refused",
                 metadata: [
                     "ctap.command": "\(command)", "ctap.status": "\(error.status)", "ctap.error": "\(error.code.name)",

@@ -11,8 +11,8 @@ extension AES256GCM {
     /// schedule. Results are byte for byte those of the one-shot functions.
     ///
     /// ### Concurrency
-    /// A `Key` is a `Sendable` reference: copies of a value holding it (such as a tunnel `Crypter`) share
-    /// it. Each context sits behind its own `LockedValue`, so concurrent calls are serialised per direction and
+    /// A `Key` is a `Sendable` reference: copies of a value holding it share it (the tunnel `Crypter`,
+    /// which is `~Copyable`, is never copied, so it is the only holder of its keys). Each context sits behind its own `LockedValue`, so concurrent calls are serialised per direction and
     /// a seal never waits for an open. Every call sets its own nonce, additional data and tag under the
     /// lock, so nothing carries over from one call to the next: sharing is invisible apart from the
     /// waiting. (Copy-on-write would give each copy a private context, but would have to keep the key

@@ -64,3 +64,17 @@ public struct RoutingID: FixedSizeIdentifier {
     public let bytes: [UInt8]
     public init(validatedBytes: [UInt8]) { self.bytes = validatedBytes }
 }
+
+extension FixedSizeIdentifier {
+    /// A random identifier (e.g. a tunnel service's routing ID, a load test's tunnel IDs): the one
+    /// helper for it, so callers do not each map random bytes through ``init(bytes:)``.
+    public static func random(using generator: inout some RandomNumberGenerator) -> Self {
+        Self(unchecked: (0..<Self.byteCount).map { _ in UInt8.random(in: .min ... .max, using: &generator) })
+    }
+
+    /// A random identifier from the system's generator.
+    public static func random() -> Self {
+        var generator = SystemRandomNumberGenerator()
+        return Self.random(using: &generator)
+    }
+}

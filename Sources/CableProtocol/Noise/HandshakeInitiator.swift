@@ -16,7 +16,10 @@ package import CableCrypto
 /// Peer input that breaks a rule throws a specific ``CableProtocolError`` and leaves the machine failed
 /// for good (a session never retries a handshake). Calling the methods out of order is a programming
 /// error and traps.
-public struct HandshakeInitiator: Sendable, CustomStringConvertible {
+///
+/// `~Copyable`, like the ``Crypter`` it makes: a copy taken before ``receiveResponse(_:)`` could complete
+/// the same handshake twice and yield two crypters that seal under one key and nonce.
+public struct HandshakeInitiator: ~Copyable, Sendable {
     /// The static key that precedes the handshake, by pattern.
     private enum StaticKey: Sendable {
         /// KNpsk0: the desktop's own QR key (its public half is in the QR code).

@@ -14,7 +14,10 @@ package import CableCrypto
 ///
 /// Like Chromium, the responder accepts a message longer than 81 bytes only if the extra bytes
 /// authenticate *and* decrypt to nothing, which cannot happen; so in effect it requires 81 bytes too.
-public struct HandshakeResponder: Sendable, CustomStringConvertible {
+///
+/// `~Copyable`, like the ``Crypter`` it makes: a copy taken before ``respond(to:)`` could answer the same
+/// message twice and yield two crypters that seal under one key and nonce.
+public struct HandshakeResponder: ~Copyable, Sendable {
     /// The static key that precedes the handshake, by pattern.
     private enum StaticKey: Sendable {
         /// KNpsk0: the desktop's QR key, from the scanned QR code.
@@ -128,7 +131,7 @@ public struct HandshakeResponder: Sendable, CustomStringConvertible {
     ///   ``CableProtocolError/Code/handshakeUnexpectedMessage`` for any message after the first.
     public mutating func respond(
         to message: [UInt8]
-    ) throws(CableProtocolError) -> (response: [UInt8], result: HandshakeResult) {
+    ) throws(CableProtocolError) -> HandshakeResponse {
         switch self.state {
         case .awaitingInitialMessage(let psk, let ephemeral):
             self.state = .failed  // Until every check passes.
@@ -174,7 +177,7 @@ public struct HandshakeResponder: Sendable, CustomStringConvertible {
             let result = HandshakeResult(
                 crypter: Crypter(readKey: keys.first, writeKey: keys.second, policy: self.crypterPolicy),
                 handshakeHash: HandshakeHash(symmetric.handshakeHash))
-            return (ephemeralPublic + tag, result)
+            return HandshakeResponse(response: ephemeralPublic + tag, result: result)
         case .complete, .failed:
             throw CableProtocolError(.handshakeUnexpectedMessage, "no handshake message is expected now")
         }

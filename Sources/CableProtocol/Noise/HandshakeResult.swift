@@ -30,21 +30,40 @@ public struct HandshakeHash: Hashable, Sendable, CustomStringConvertible {
     public var description: String { "HandshakeHash(redacted)" }
 }
 
-/// What a completed handshake yields: the transport crypter and the handshake hash.
-public struct HandshakeResult: Sendable, CustomStringConvertible {
+/// What a completed handshake yields: the transport crypter and the handshake hash. `~Copyable`
+/// because it owns the session's only ``Crypter``. `@frozen` so that other modules can move the
+/// crypter out (`var crypter = result.crypter`): partial consumption needs a frozen layout.
+@frozen
+public struct HandshakeResult: ~Copyable, Sendable {
     /// The crypter for the rest of the session, keyed for this side's direction.
     public var crypter: Crypter
     /// The transcript hash, for the linking signature.
     public let handshakeHash: HandshakeHash
 
     /// Bundles what `Split` and the final hash give.
-    package init(crypter: Crypter, handshakeHash: HandshakeHash) {
+    package init(crypter: consuming Crypter, handshakeHash: HandshakeHash) {
         self.crypter = crypter
         self.handshakeHash = handshakeHash
     }
 
     /// The crypter's counters; the hash redacted.
-    public var description: String { "HandshakeResult(\(self.crypter), \(self.handshakeHash))" }
+    public var description: String { "HandshakeResult(\(self.crypter.description), \(self.handshakeHash))" }
+}
+
+/// What the responder's ``HandshakeResponder/respond(to:)`` yields: the message to send back and the
+/// completed handshake. (A struct, not a tuple: tuples cannot hold the `~Copyable` result; `@frozen` so
+/// other modules can move ``result`` out.)
+@frozen
+public struct HandshakeResponse: ~Copyable, Sendable {
+    /// The 81-byte response (`e_r ‖ tag`) to send to the desktop.
+    public let response: [UInt8]
+    /// The crypter (read = k1, write = k2) and the handshake hash.
+    public var result: HandshakeResult
+
+    package init(response: [UInt8], result: consuming HandshakeResult) {
+        self.response = response
+        self.result = result
+    }
 }
 
 extension CableProtocolError.Code {

@@ -1,5 +1,5 @@
 extension CableProtocolError.Code {
-    /// The digit string contains something other than ASCII `0`–`9`.
+    /// The digit string contains something other than ASCII `0`–`9` (or the one `+` a chunk may start with).
     public static let nonDigit = Self(rawValue: "nonDigit")
     /// The trailing group has a length no chunk encodes to (1, 2, 4, 6, 7, 9, 11, 12, 14 or 16 digits).
     public static let invalidDigitLength = Self(rawValue: "invalidDigitLength")
@@ -16,6 +16,14 @@ extension CableProtocolError.Code {
 ///
 /// Arithmetic is explicit, so the result does not depend on the host's byte order (Chromium's
 /// `memcpy` into a `uint64_t` assumes a little-endian host).
+///
+/// ### Leading `+`
+/// Chromium parses each chunk with `base::StringToUint64` (`v2_handshake.cc` `DigitsToBytes`), which
+/// skips one leading `+` and then requires ASCII digits only; it refuses a leading `-` (unsigned), any
+/// leading whitespace, and a `+` with nothing after it. So a chunk may start with one `+`, which takes
+/// one of the chunk's digit positions: `"+12"` is a valid one-byte chunk. ``decode(_:)`` accepts
+/// exactly that, on purpose, so every URL Chromium reads is read the same here; ``encode(_:)`` never
+/// writes a `+`.
 public enum DigitEncoding {
     /// Bytes per full chunk.
     public static let chunkSize = 7
@@ -55,16 +63,21 @@ public enum DigitEncoding {
         return String(decoding: out, as: UTF8.self)
     }
 
-    /// Decodes digits back to bytes, rejecting anything Chromium's `DigitsToBytes` rejects.
+    /// Decodes digits back to bytes, accepting exactly what Chromium's `DigitsToBytes` accepts.
     ///
     /// - Throws: ``CableProtocolError`` with code ``CableProtocolError/Code/nonDigit`` for any character
-    ///   outside ASCII `0`–`9` (Unicode digits included), ``CableProtocolError/Code/invalidDigitLength``
+    ///   outside ASCII `0`–`9` (Unicode digits included) other than one `+` at the start of a chunk
+    ///   with at least one character after it, ``CableProtocolError/Code/invalidDigitLength``
     ///   for a trailing group no chunk length produces, ``CableProtocolError/Code/digitGroupOutOfRange``
     ///   for a group whose value needs more bytes than its width allows (e.g. `"999"` > 0xFF).
     public static func decode(_ digits: some StringProtocol) throws(CableProtocolError) -> [UInt8] {
         let utf8 = Array(digits.utf8)
         for (offset, c) in utf8.enumerated() where !(UInt8(ascii: "0")...UInt8(ascii: "9")).contains(c) {
-            throw CableProtocolError(.nonDigit, "character at offset \(offset) is not an ASCII digit")
+            // base::StringToUint64 skips one leading '+' of each chunk; the chunk must not end there.
+            let startsAChunk = offset % chunkDigits == 0
+            guard c == UInt8(ascii: "+"), startsAChunk, offset + 1 < utf8.count else {
+                throw CableProtocolError(.nonDigit, "character at offset \(offset) is not an ASCII digit")
+            }
         }
         let remainder = utf8.count % chunkDigits
         var trailingBytes = 0
@@ -82,7 +95,7 @@ public enum DigitEncoding {
             let byteCount = width == chunkDigits ? chunkSize : trailingBytes
             // At most 17 decimal digits: < 10^17 < 2^64, so this cannot overflow.
             var value: UInt64 = 0
-            for c in utf8[start..<start + width] {
+            for c in utf8[start..<start + width] where c != UInt8(ascii: "+") {
                 value = value * 10 + UInt64(c - UInt8(ascii: "0"))
             }
             guard value >> (8 * UInt64(byteCount)) == 0 else {

@@ -5,9 +5,11 @@ import CableLocking
 
 /// Runs `operation` with a deadline. If the deadline passes first, `onTimeout` runs (to unblock the
 /// operation, e.g. by closing the channel it waits on) and `timeoutError` is thrown — even if the
-/// unblocked operation then returns, so a timeout is never mistaken for a clean result.
+/// unblocked operation then returns, so a timeout is never mistaken for a clean result. The deadline is
+/// measured on `clock` (tests pass a clock they move by hand).
 package func withDeadline<T: Sendable>(
     _ duration: Duration,
+    clock: any Clock<Duration> = ContinuousClock(),
     timeoutError: @autoclosure @escaping @Sendable () -> any Error,
     onTimeout: @escaping @Sendable () async -> Void = {},
     _ operation: @escaping @Sendable () async throws -> T
@@ -16,7 +18,7 @@ package func withDeadline<T: Sendable>(
     return try await withThrowingTaskGroup(of: T?.self) { group in
         group.addTask { try await operation() }
         group.addTask {
-            try await Task.sleep(for: duration)
+            try await clock.sleep(for: duration)
             timedOut.set()
             await onTimeout()
             throw timeoutError()

@@ -30,13 +30,19 @@ extension CableProtocolError.Code {
 ///   on a failed first read (the desktop's compatibility with older phones).
 /// - `description` shows only the construction and counters, never a key.
 ///
+/// ### One owner, one counter
+/// A crypter is `~Copyable`: there is exactly one of it per session and direction pair, so its write
+/// sequence number can never be forked. (A copyable crypter would let two copies seal different
+/// messages under the same key and nonce, which breaks AES-GCM: the keystream and the authentication
+/// key leak.) The session state machines that own one are `~Copyable` too and move it from state to
+/// state. A value type rather than a shared reference keeps the sans-I/O machines plain values that
+/// need no lock and are `Sendable` because every field is.
+///
 /// ### Keyed contexts
 /// Each direction's key is expanded once into an `AES256GCM.Key` (an OpenSSL context with the key
 /// schedule), on the first ``seal(_:)`` or ``open(_:)`` of that direction, rather than on every message.
-/// Copies of a crypter made after that share the keyed context, which serialises concurrent use with a
-/// lock and sets every message's nonce itself, so each copy still behaves as an independent value with
-/// its own counters and construction.
-public struct Crypter: Sendable, CustomStringConvertible {
+/// Only this crypter holds them.
+public struct Crypter: ~Copyable, Sendable {
     /// The largest sequence number Chromium uses; beyond it every operation fails.
     public static let maxSequenceNumber: UInt32 = (1 << 24) - 1
     /// Size of each traffic key.
@@ -188,7 +194,7 @@ public struct Crypter: Sendable, CustomStringConvertible {
             }
             self.openingKey = key
         }
-        let padded: [UInt8]
+        var padded: [UInt8]
         if let plaintext = self.authenticate(ciphertext, self.construction, key: key) {
             padded = plaintext
         } else if self.mayFallBack, self.readSequenceNumber == 0 {
@@ -205,10 +211,12 @@ public struct Crypter: Sendable, CustomStringConvertible {
         }
         self.mayFallBack = false
         self.readSequenceNumber += 1
-        return try MessagePadding.unpad(padded)
+        try MessagePadding.unpad(&padded)
+        return padded
     }
 
-    /// The construction and both sequence numbers; never a key.
+    /// The construction and both sequence numbers; never a key. (A `~Copyable` type cannot conform to
+    /// `CustomStringConvertible`, so this is a plain property.)
     public var description: String {
         "Crypter(\(self.construction), read: \(self.readSequenceNumber), write: \(self.writeSequenceNumber))"
     }

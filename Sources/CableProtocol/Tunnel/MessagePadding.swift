@@ -25,15 +25,25 @@ public enum MessagePadding {
         (count + 1 + Self.granularity - 1) & ~(Self.granularity - 1)
     }
 
-    /// Pads `message`: zeros, then the number of zeros in the last byte.
+    /// Pads `message`: zeros, then the number of zeros in the last byte. One allocation of the final size
+    /// and one copy of the message, whatever its size.
     public static func pad(_ message: some Collection<UInt8>) -> [UInt8] {
         let paddedCount = Self.paddedCount(for: message.count)
         let zeroCount = paddedCount - message.count - 1
-        var padded = Array(message)
-        padded.reserveCapacity(paddedCount)
-        padded += [UInt8](repeating: 0, count: zeroCount)
-        padded.append(UInt8(zeroCount))
-        return padded
+        return [UInt8](unsafeUninitializedCapacity: paddedCount) { buffer, initializedCount in
+            let copied: Int
+            if let done = message.withContiguousStorageIfAvailable({ source in
+                UnsafeMutableRawBufferPointer(buffer).copyMemory(from: UnsafeRawBufferPointer(source))
+                return source.count
+            }) {
+                copied = done
+            } else {
+                copied = buffer.initialize(from: message).1
+            }
+            buffer[copied..<(paddedCount - 1)].initialize(repeating: 0)
+            buffer[paddedCount - 1] = UInt8(zeroCount)
+            initializedCount = paddedCount
+        }
     }
 
     /// Strips the padding from a decrypted plaintext.
@@ -41,6 +51,15 @@ public enum MessagePadding {
     /// - Throws: ``CableProtocolError/Code/crypterEmptyPlaintext`` for an empty input,
     ///   ``CableProtocolError/Code/crypterInvalidPadding`` when the count byte claims more bytes than exist.
     public static func unpad(_ padded: [UInt8]) throws(CableProtocolError) -> [UInt8] {
+        var message = padded
+        try Self.unpad(&message)
+        return message
+    }
+
+    /// Strips the padding in place: the plaintext's storage becomes the message's, with no copy.
+    ///
+    /// - Throws: as ``unpad(_:)``; `padded` is unchanged on error.
+    public static func unpad(_ padded: inout [UInt8]) throws(CableProtocolError) {
         guard let last = padded.last else {
             throw CableProtocolError(.crypterEmptyPlaintext, "decrypted message is empty")
         }
@@ -50,6 +69,6 @@ public enum MessagePadding {
             throw CableProtocolError(
                 .crypterInvalidPadding, "padding count does not fit in a \(padded.count)-byte message")
         }
-        return Array(padded[0..<(padded.count - removed)])
+        padded.removeLast(removed)
     }
 }

@@ -7,29 +7,28 @@ public enum CrypterOpenHarness {
     /// The vector's key, which is both the sender's write key and our read key.
     static let key = FuzzFixtures.crypter.bytes("key")
 
-    /// A desktop's crypter (current construction, legacy fallback on the first read) and a phone's (fixed
-    /// current construction), both fresh; copied per input.
-    static let crypters: [(name: String, crypter: Crypter)] = {
+    /// The policies of a desktop's crypter (current construction, legacy fallback on the first read) and
+    /// a phone's (fixed current construction).
+    static let policies: [(name: String, policy: Crypter.ConstructionPolicy)] = [
+        ("fallback", .fallbackOnFirstRead(initial: .current)), ("fixed", .fixed(.current)),
+    ]
+
+    /// A fresh crypter per input: a crypter is `~Copyable`, so there is no prototype to copy.
+    static func crypter(_ policy: Crypter.ConstructionPolicy) -> Crypter {
         do throws(CableProtocolError) {
-            return [
-                (
-                    "fallback",
-                    try Crypter(readKey: Self.key, writeKey: Self.key, policy: .fallbackOnFirstRead(initial: .current))
-                ),
-                ("fixed", try Crypter(readKey: Self.key, writeKey: Self.key, policy: .fixed(.current))),
-            ]
+            return try Crypter(readKey: Self.key, writeKey: Self.key, policy: policy)
         } catch {
             preconditionFailure("crypter_constructions_new_counter0: key rejected (\(error.code))")
         }
-    }()
+    }
 
     /// Opens `input` as the first ciphertext of a session, then decodes the plaintext as a frame.
     ///
     /// Invariant: an accepted ciphertext is not accepted a second time (the read counter moved on).
     public static func run(_ input: [UInt8]) -> FuzzReport {
         var report = FuzzReport()
-        for (name, crypter) in Self.crypters {
-            var machine = crypter
+        for (name, policy) in Self.policies {
+            var machine = Self.crypter(policy)
             guard let plaintext = report.attempt("Crypter.open [\(name)]", { () throws(CableProtocolError) in
                 try machine.open(input)
             }) else {

@@ -4,8 +4,9 @@ import CableProtocol
 /// first message, in both patterns, with the keys of the `*_fixed_ephemerals` Noise vectors so those
 /// vectors' responder messages (seeds) complete the handshake.
 public enum HandshakeInitiatorHarness {
-    /// A QR-flow (KNpsk0) initiator that has sent its first message; copied per input.
-    static let qrFlowInitiator: HandshakeInitiator = {
+    /// A QR-flow (KNpsk0) initiator that has sent its first message; a fresh one per input (the machine
+    /// is `~Copyable`, so there is no prototype to copy).
+    static func qrFlowInitiator() -> HandshakeInitiator {
         let vector = FuzzFixtures.qrHandshake
         do throws(CableProtocolError) {
             var initiator = try HandshakeInitiator(
@@ -17,10 +18,10 @@ public enum HandshakeInitiatorHarness {
         } catch {
             preconditionFailure("knpsk0_fixed_ephemerals keys rejected: \(error.code)")
         }
-    }()
+    }
 
     /// A linked-flow (NKpsk0) initiator that has sent its first message.
-    static let linkedFlowInitiator: HandshakeInitiator = {
+    static func linkedFlowInitiator() -> HandshakeInitiator {
         let vector = FuzzFixtures.linkedHandshake
         do throws(CableProtocolError) {
             var initiator = try HandshakeInitiator(
@@ -32,19 +33,19 @@ public enum HandshakeInitiatorHarness {
         } catch {
             preconditionFailure("nkpsk0_fixed_ephemerals keys rejected: \(error.code)")
         }
-    }()
+    }
 
     /// Receives `input` as the phone's response in both patterns.
     ///
     /// Invariant: afterwards (accepted or not) the machine refuses any further response.
     public static func run(_ input: [UInt8]) -> FuzzReport {
         var report = FuzzReport()
-        for (name, initiator) in [("KNpsk0", Self.qrFlowInitiator), ("NKpsk0", Self.linkedFlowInitiator)] {
-            var machine = initiator
+        for (name, makeInitiator) in [("KNpsk0", Self.qrFlowInitiator), ("NKpsk0", Self.linkedFlowInitiator)] {
+            var machine = makeInitiator()
             report.attempt("HandshakeInitiator.receiveResponse [\(name)]") { () throws(CableProtocolError) in
-                try machine.receiveResponse(input)
+                try machine.receiveResponse(input).handshakeHash
             }
-            let again = try? machine.receiveResponse(input)
+            let again = try? machine.receiveResponse(input).handshakeHash
             fuzzInvariant(again == nil, "an initiator refuses every response after the first")
         }
         return report

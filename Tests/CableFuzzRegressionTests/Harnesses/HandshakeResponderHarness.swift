@@ -4,8 +4,9 @@ import CableProtocol
 /// with the fixed keys and PSK of the `noise-knpsk0.json` / `noise-nkpsk0.json` `*_fixed_ephemerals`
 /// vectors, so those vectors' initiator messages (seeds) complete the handshake.
 public enum HandshakeResponderHarness {
-    /// A QR-flow (KNpsk0) responder waiting for message 1; copied per input (it is a value type).
-    static let qrFlowResponder: HandshakeResponder = {
+    /// A QR-flow (KNpsk0) responder waiting for message 1; a fresh one per input (the machine is
+    /// `~Copyable`, so there is no prototype to copy).
+    static func qrFlowResponder() -> HandshakeResponder {
         let vector = FuzzFixtures.qrHandshake
         do throws(CableProtocolError) {
             return try HandshakeResponder(
@@ -15,10 +16,10 @@ public enum HandshakeResponderHarness {
         } catch {
             preconditionFailure("knpsk0_fixed_ephemerals keys rejected: \(error.code)")
         }
-    }()
+    }
 
     /// A linked-flow (NKpsk0) responder waiting for message 1.
-    static let linkedFlowResponder: HandshakeResponder = {
+    static func linkedFlowResponder() -> HandshakeResponder {
         let vector = FuzzFixtures.linkedHandshake
         do throws(CableProtocolError) {
             return try HandshakeResponder(
@@ -28,7 +29,7 @@ public enum HandshakeResponderHarness {
         } catch {
             preconditionFailure("nkpsk0_fixed_ephemerals keys rejected: \(error.code)")
         }
-    }()
+    }
 
     /// Answers `input` as message 1 in both patterns.
     ///
@@ -36,14 +37,14 @@ public enum HandshakeResponderHarness {
     /// machine refuses any further message, as a session never retries a handshake.
     public static func run(_ input: [UInt8]) -> FuzzReport {
         var report = FuzzReport()
-        for (name, responder) in [("KNpsk0", Self.qrFlowResponder), ("NKpsk0", Self.linkedFlowResponder)] {
-            var machine = responder
-            if let answer = report.attempt("HandshakeResponder.respond(to:) [\(name)]", {
-                () throws(CableProtocolError) in try machine.respond(to: input)
+        for (name, makeResponder) in [("KNpsk0", Self.qrFlowResponder), ("NKpsk0", Self.linkedFlowResponder)] {
+            var machine = makeResponder()
+            if let response = report.attempt("HandshakeResponder.respond(to:) [\(name)]", {
+                () throws(CableProtocolError) in try machine.respond(to: input).response
             }) {
-                fuzzInvariant(answer.response.count == HandshakeMessageSize.message, "a handshake response is 81 bytes")
+                fuzzInvariant(response.count == HandshakeMessageSize.message, "a handshake response is 81 bytes")
             }
-            let again = try? machine.respond(to: input)
+            let again = try? machine.respond(to: input).response
             fuzzInvariant(again == nil, "a responder refuses every message after the first")
         }
         return report
