@@ -6,8 +6,8 @@ SHELL := /bin/bash
 
 # Same flags for every build so `make test` and `make demo` share one build.
 SWIFT_BUILD_FLAGS := -Xswiftc -warnings-as-errors
-APT_PACKAGES := libssl-dev libqrencode-dev pkg-config qrencode zbar-tools librsvg2-bin openssl
-PIP_PACKAGES := pillow zxing-cpp websockets cryptography
+APT_PACKAGES := libssl-dev libqrencode-dev pkg-config qrencode zbar-tools librsvg2-bin openssl libdbus-1-dev dbus-daemon
+PIP_PACKAGES := pillow zxing-cpp websockets cryptography dbus-next
 VENV := .venv-tools
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -26,7 +26,8 @@ deps:
 
 # Python tools the tests use as independent oracles (QR decoders, a WebSocket client, crypto).
 venv: $(VENV)/.ok
-$(VENV)/.ok:
+# Re-made when the Makefile changes, so a package added to PIP_PACKAGES reaches existing venvs.
+$(VENV)/.ok: Makefile
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install -q --disable-pip-version-check $(PIP_PACKAGES)
 	touch $@

@@ -7,6 +7,7 @@ import PackageDescription
 //   1  CableCBOR, CableCrypto, CableTerminalQR
 //   2  CableProtocol (sans-I/O hybrid core), CableCTAP (CTAP2 model)
 //   3  CableTunnel (the only NIO importer), CableRelyingParty
+//      CableBlueZ (the BlueZ radio over D-Bus; the only CCableDBus importer)
 //   4  CableClient (desktop), CableAuthenticator (phone model)
 //   5  cable (CLI), Examples
 let nio: [Target.Dependency] = ["NIOCore", "NIOPosix", "NIOHTTP1", "NIOWebSocket"]
@@ -22,6 +23,7 @@ let package = Package(
         .library(name: "CableCTAP", targets: ["CableCTAP"]),
         .library(name: "CableTerminalQR", targets: ["CableTerminalQR"]),
         .library(name: "CableTunnel", targets: ["CableTunnel"]),
+        .library(name: "CableBlueZ", targets: ["CableBlueZ"]),
         .library(name: "CableRelyingParty", targets: ["CableRelyingParty"]),
         .library(name: "CableClient", targets: ["CableClient"]),
         .library(name: "CableAuthenticator", targets: ["CableAuthenticator"]),
@@ -44,6 +46,11 @@ let package = Package(
             pkgConfig: "libqrencode",
             providers: [.apt(["libqrencode-dev"]), .brew(["qrencode"])]
         ),
+        .systemLibrary(
+            name: "CCableDBus",
+            pkgConfig: "dbus-1",
+            providers: [.apt(["libdbus-1-dev"]), .brew(["dbus"])]
+        ),
 
         // The package's one lock (pthread-backed, so ThreadSanitizer sees it; see LockedValue).
         .target(name: "CableLocking"),
@@ -61,6 +68,8 @@ let package = Package(
 
         // MARK: Layer 3: transport (the only NIO importer) and the relying party.
         .target(name: "CableTunnel", dependencies: ["CableProtocol", "CableLocking", log] + nio),
+        // The real radio on Linux: BlueZ over the D-Bus system bus, behind the advert seams.
+        .target(name: "CableBlueZ", dependencies: ["CCableDBus", "CableProtocol", "CableLocking"]),
         .target(
             name: "CableRelyingParty",
             dependencies: ["CableCTAP", "CableCBOR", "CableCrypto", "CableProtocol", "CableLocking", "CableStorage"]
@@ -82,7 +91,7 @@ let package = Package(
             name: "CableCLI",
             dependencies: [
                 "CableProtocol", "CableClient", "CableAuthenticator", "CableRelyingParty", "CableTunnel",
-                "CableTerminalQR", "CableCTAP", "CableLocking", log, argumentParser,
+                "CableTerminalQR", "CableCTAP", "CableLocking", "CableBlueZ", log, argumentParser,
             ]
         ),
         .executableTarget(
@@ -147,6 +156,10 @@ let package = Package(
                 "CableAuthenticator", "CableCBOR", "CableCTAP", "CableProtocol", "CableRelyingParty", "CableTunnel", log,
             ]
         ),
+        .testTarget(
+            name: "CableBlueZTests",
+            dependencies: ["CableBlueZ", "CableProtocol", "CableTestSupport", "CableLocking"],
+            exclude: ["Python"]),
         .testTarget(
             name: "CableEndToEndTests",
             dependencies: [

@@ -63,6 +63,9 @@ struct PhoneCommand: AsyncParsableCommand {
     @Option(help: "Where to send BLE adverts (UDP on loopback).")
     var advertTo = "127.0.0.1:65529"
 
+    @Option(help: RadioChoice.help)
+    var radio: RadioChoice = .auto
+
     @OptionGroup var model: PhoneModelOptions
 
     @Flag(help: "The user declines every prompt.")
@@ -93,11 +96,10 @@ struct PhoneCommand: AsyncParsableCommand {
             self.deny
             ? PhoneAuthenticator(persona: persona, store: store, consent: AlwaysDeny(), logger: logger)
             : PhoneAuthenticator(persona: persona, store: store, consent: AlwaysApprove(), logger: logger)
-        let target = try HostPort(self.advertTo, option: "--advert-to")
-        let transmitter: UDPAdvertTransmitter
-        do { transmitter = try await UDPAdvertTransmitter.connect(host: target.host, port: target.port) } catch {
-            throw Output.failure("cannot send adverts to \(self.advertTo): \(error)")
-        }
+        let radio = try await Radio.openTransmitter(self.radio, advertTo: self.advertTo)
+        let transmitter = radio.seam
+        let failureWatch = Radio.exitOnPermanentFailure(radio)
+        defer { failureWatch?.cancel() }
         let phone = HybridPhone(
             connector: WebSocketTunnelConnector(fixedService: self.tunnel.flatMap { try? TunnelServiceURL(string: $0) }),
             transmitter: transmitter, logger: logger)
@@ -110,7 +112,7 @@ struct PhoneCommand: AsyncParsableCommand {
                 statuses.record(event)
                 Output.diagnostic("phone: \(PhoneEventText.describe(event))")
             }
-            await transmitter.close()
+            await radio.close()
             print("phone: answered \(answered) request\(answered == 1 ? "" : "s"); the desktop ended the session")
             if self.json {
                 var line = JSONLine()
@@ -122,7 +124,7 @@ struct PhoneCommand: AsyncParsableCommand {
                 print(line.text)
             }
         } catch {
-            await transmitter.close()
+            await radio.close()
             throw Output.failure("phone: \(error)")
         }
     }

@@ -20,6 +20,7 @@ import Testing
     static let rules: [(module: String, allowed: [String])] = [
         ("CCableOpenSSL", ["Sources/CableCrypto/"]),
         ("CCableQREncode", ["Sources/CableTerminalQR/"]),
+        ("CCableDBus", ["Sources/CableBlueZ/"]),
         ("NIO", ["Sources/CableTunnel/"]),
         ("CableCrypto", ["Sources/Cable", "Tests/", "Benchmarks/", "Sources/RelayLoad/"]),
     ]

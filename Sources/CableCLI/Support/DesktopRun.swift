@@ -11,16 +11,12 @@ enum DesktopRun {
         -> ([String], JSONLine)
 
     static func run(ceremony: String, options: DesktopOptions, drawing: QRStyleOptions, body: Body) async throws {
-        let listen = try HostPort(options.advertListen, option: "--advert-listen")
-        let listener: UDPAdvertListener
-        do { listener = try await UDPAdvertListener.bind(host: listen.host, port: listen.port) } catch {
-            throw Output.failure("cannot listen for adverts on \(options.advertListen): \(error)")
-        }
+        let listener = try await Radio.openScanner(options.radio, advertListen: options.advertListen)
         let timeout = Duration.seconds(options.timeout)
         var logger = Logger(label: "cable.desktop")
         logger.logLevel = .warning
         let desktop = HybridDesktop(
-            scanner: listener, connector: WebSocketTunnelConnector(fixedService: options.tunnelService),
+            scanner: listener.seam, connector: WebSocketTunnelConnector(fixedService: options.tunnelService),
             timeouts: .all(timeout), logger: logger)
         let ceremonies = PasskeyCeremonies(
             desktop: desktop, relyingParty: RelyingParty(id: options.rpId, policy: options.policy),
