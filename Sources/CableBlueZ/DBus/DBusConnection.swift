@@ -71,7 +71,7 @@ package enum DBusCallFailure: Error, Sendable {
 /// libdbus is blocking and not async, so a dedicated thread owns the `DBusConnection*` for its whole
 /// life: it connects, sends every call, reads, answers calls on exported objects and hands replies
 /// and signals to Swift concurrency through continuations. No other thread touches the pointer.
-/// Calls are sent asynchronously (`send_with_reply`) and their replies collected by the loop, so an
+/// Calls are sent asynchronously and their replies matched by serial in the loop, so an
 /// exported object is answered even while one of our own calls waits (bluetoothd reads our
 /// advertisement with `GetAll` before it answers `RegisterAdvertisement`). Every call has a
 /// deadline the loop enforces itself (libdbus only enforces timeouts under a main loop).
@@ -215,7 +215,9 @@ private final class LoopThread: @unchecked Sendable {
     private let shared: LockedValue<Shared>
     // Touched only on the loop thread.
     private var connection: OpaquePointer?
-    private var pending: [(call: OpaquePointer, deadline: ContinuousClock.Instant, continuation: CallContinuation)] = []
+    /// Our calls waiting for their reply, by serial. Replies are matched here rather than through
+    /// libdbus's DBusPendingCall, which completes only under `dbus_connection_dispatch`.
+    private var pending: [UInt32: (deadline: ContinuousClock.Instant, continuation: CallContinuation)] = [:]
 
     init(address: String, shared: LockedValue<Shared>) {
         self.address = address
@@ -298,14 +300,12 @@ private final class LoopThread: @unchecked Sendable {
                 return
             }
             defer { dbus_message_unref(message) }
-            var pendingCall: OpaquePointer?
-            guard dbus_connection_send_with_reply(connection, message, &pendingCall, Int32.max) != 0,
-                let pendingCall
-            else {
+            var serial: UInt32 = 0
+            guard dbus_connection_send(connection, message, &serial) != 0 else {
                 continuation.resume(returning: .failure(.disconnected))
                 return
             }
-            self.pending.append((pendingCall, deadline, continuation))
+            self.pending[serial] = (deadline, continuation)
         }
     }
 
@@ -361,8 +361,13 @@ private final class LoopThread: @unchecked Sendable {
             }
             guard dbus_message_get_no_reply(message) == 0 else { return false }
             self.answer(message, with: reply, on: connection)
+        case DBUS_MESSAGE_TYPE_METHOD_RETURN, DBUS_MESSAGE_TYPE_ERROR:
+            // A reply nobody waits for (its call timed out) is dropped.
+            if let entry = self.pending.removeValue(forKey: dbus_message_get_reply_serial(message)) {
+                entry.continuation.resume(returning: Self.result(of: message))
+            }
         default:
-            break  // Stray replies (to calls already timed out) and errors: nothing waits for them.
+            break
         }
         return false
     }
@@ -385,24 +390,13 @@ private final class LoopThread: @unchecked Sendable {
         dbus_message_unref(message)
     }
 
+    /// Fails the calls whose deadline has passed.
     private func collectReplies() {
         let now = ContinuousClock.now
-        var stillWaiting: [(call: OpaquePointer, deadline: ContinuousClock.Instant, continuation: CallContinuation)] = []
-        for entry in self.pending {
-            if dbus_pending_call_get_completed(entry.call) != 0 {
-                let reply = dbus_pending_call_steal_reply(entry.call)
-                dbus_pending_call_unref(entry.call)
-                entry.continuation.resume(returning: Self.result(of: reply))
-                if let reply { dbus_message_unref(reply) }
-            } else if now >= entry.deadline {
-                dbus_pending_call_cancel(entry.call)
-                dbus_pending_call_unref(entry.call)
-                entry.continuation.resume(returning: .failure(.timedOut))
-            } else {
-                stillWaiting.append(entry)
-            }
+        for (serial, entry) in self.pending where now >= entry.deadline {
+            self.pending.removeValue(forKey: serial)
+            entry.continuation.resume(returning: .failure(.timedOut))
         }
-        self.pending = stillWaiting
     }
 
     private static func result(of reply: OpaquePointer?) -> Result<[DBusValue], DBusCallFailure> {
@@ -421,11 +415,7 @@ private final class LoopThread: @unchecked Sendable {
     /// Releases the connection and fails everything still waiting.
     private func finish() {
         if let connection = self.connection {
-            for entry in self.pending {
-                dbus_pending_call_cancel(entry.call)
-                dbus_pending_call_unref(entry.call)
-                entry.continuation.resume(returning: .failure(.disconnected))
-            }
+            for entry in self.pending.values { entry.continuation.resume(returning: .failure(.disconnected)) }
             self.pending.removeAll()
             dbus_connection_flush(connection)
             dbus_connection_close(connection)
