@@ -27,8 +27,8 @@ public final class CableProcess: Sendable {
         preconditionFailure("the cable executable is not built: run `swift build --build-tests` (make test does)")
     }
 
-    /// Starts `cable <arguments>`.
-    public init(_ arguments: [String]) throws {
+    /// Starts `cable <arguments>`, with `environment` added to this process's environment.
+    public init(_ arguments: [String], environment extra: [String: String] = [:]) throws {
         self.arguments = arguments
         let process = Process()
         process.executableURL = Self.executable
@@ -36,6 +36,7 @@ public final class CableProcess: Sendable {
         var environment = ProcessInfo.processInfo.environment
         environment["COLUMNS"] = "200"
         environment["LINES"] = "100"
+        environment.merge(extra) { _, new in new }
         process.environment = environment
         let out = Pipe()
         let err = Pipe()
