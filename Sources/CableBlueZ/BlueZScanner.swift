@@ -17,13 +17,19 @@ public final class BlueZScanner: AdvertScanner {
     private let connection: DBusConnection
     private let fanOut: InProcessAdvertBus
     private let reader: Task<Void, Never>
+    /// Adverts of the devices present when discovery started, given first to every subscriber
+    /// (they were read before anyone could subscribe).
+    private let present: [[UInt8]]
     private let closed = LockedValue(false)
     private let discoveryStopped = LockedValue(false)
 
     /// Adverts buffered per subscriber before the oldest are dropped.
     public static let queueLimit = 64
 
-    private init(adapter: BlueZ.Adapter, connection: DBusConnection, fanOut: InProcessAdvertBus, reader: Task<Void, Never>) {
+    private init(
+        adapter: BlueZ.Adapter, connection: DBusConnection, fanOut: InProcessAdvertBus, reader: Task<Void, Never>, present: [[UInt8]]
+    ) {
+        self.present = present
         self.adapter = adapter.name
         self.adapterPath = adapter.path
         self.connection = connection
@@ -63,14 +69,13 @@ public final class BlueZScanner: AdvertScanner {
             let prefix = adapter.path + "/"
             let present = try await self.presentDevices(on: connection, under: prefix)
             let reader = Task {
-                for data in present { try? await fanOut.transmit(data) }
                 for await signal in signals {
                     guard signal.sender == owner, let data = Self.advertisingData(from: signal, under: prefix) else { continue }
                     try? await fanOut.transmit(data)
                 }
                 fanOut.close()
             }
-            return BlueZScanner(adapter: adapter, connection: connection, fanOut: fanOut, reader: reader)
+            return BlueZScanner(adapter: adapter, connection: connection, fanOut: fanOut, reader: reader, present: present)
         } catch {
             if let path = discoveryStarted { await self.stopDiscovery(connection, path) }
             await connection.close()
@@ -78,8 +83,19 @@ public final class BlueZScanner: AdvertScanner {
         }
     }
 
-    /// Adverts from now on; the stream ends when the scanner is closed or the bus goes away.
-    public func adverts() -> AsyncStream<[UInt8]> { self.fanOut.adverts() }
+    /// The adverts of devices present when discovery started, then adverts as they arrive; the
+    /// stream ends when the scanner is closed or the bus goes away.
+    public func adverts() -> AsyncStream<[UInt8]> {
+        let upstream = self.fanOut.adverts()
+        let (stream, continuation) = AsyncStream<[UInt8]>.makeStream(bufferingPolicy: .bufferingNewest(Self.queueLimit))
+        for data in self.present { continuation.yield(data) }
+        let forward = Task {
+            for await data in upstream { continuation.yield(data) }
+            continuation.finish()
+        }
+        continuation.onTermination = { _ in forward.cancel() }
+        return stream
+    }
 
     /// Stops discovery (`StopDiscovery`, bounded in time), closes the bus connection and ends every
     /// subscriber's stream. Idempotent.

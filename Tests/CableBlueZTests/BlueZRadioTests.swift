@@ -60,6 +60,8 @@ import Testing
         defer { rig.stop() }
         let scanner = try await BlueZScanner.start(address: rig.address)
         #expect(scanner.adapter == "hci0")
+        // A subscriber that comes late still gets the devices present when discovery started.
+        try await Task.sleep(for: .milliseconds(200))
         let collector = Collector(scanner)
         try await collector.waitFor(count: 1)
 
