@@ -54,7 +54,7 @@ import Testing
         var members = rig.members()
         #expect(members.filter { $0 == "StartDiscovery" }.count == 1)
         #expect(members.filter { $0 == "StopDiscovery" }.count == 1)
-        #expect(members.lastIndex(of: "StopDiscovery")! > members.firstIndex(of: "StartDiscovery")!)
+        #expect((members.lastIndex(of: "StopDiscovery") ?? -1) > (members.firstIndex(of: "StartDiscovery") ?? Int.max))
         #expect(members.filter { $0 == "advert-read" }.count == 1)
         #expect(members.filter { $0 == "UnregisterAdvertisement" }.count == 1)
 

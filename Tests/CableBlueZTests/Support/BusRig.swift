@@ -63,8 +63,9 @@ final class BusRig: Sendable {
                 try devices.write(to: file, atomically: true, encoding: .utf8)
                 arguments += ["--devices", file.path]
             }
-            self.fake = try LineProcess(try Self.python(), arguments, environment: ["PYTHONUNBUFFERED": "1"])
-            _ = try await self.fake!.firstLine { $0 == "READY" }
+            let fake = try LineProcess(try Self.python(), arguments, environment: ["PYTHONUNBUFFERED": "1"])
+            self.fake = fake
+            _ = try await fake.firstLine { $0 == "READY" }
         } else {
             self.fake = nil
         }
@@ -174,6 +175,9 @@ final class LineProcess: Sendable {
             }
         }
     }
+
+    /// A rig that failed half-way through its init still ends what it started.
+    deinit { self.kill() }
 
     var lines: [String] { self.collected.withLock { $0 } }
 
