@@ -149,7 +149,8 @@ import Testing
             (denied.environment, "`bluetooth` group"),
         ]
         for (env, remedy) in cases {
-            for command in [["register", "--user", "dave"], ["phone", "FIDO:/0"]] {
+            let scratch = noBlueZ.directory.path
+            for command in [["register", "--user", "dave", "--rp-store", scratch + "/rp.json"], ["phone", "FIDO:/0", "--store", scratch + "/phone.json"]] {
                 let p = try CableProcess(command + ["--radio", "bluez", "--tunnel", relay.url], environment: env)
                 #expect(try await p.waitForExit() != 0)
                 let errors = p.stderr.filter { $0.hasPrefix("error:") }
