@@ -8,6 +8,7 @@ import PackageDescription
 //   2  CableProtocol (sans-I/O hybrid core), CableCTAP (CTAP2 model)
 //   3  CableTunnel (the only NIO importer), CableRelyingParty, CableTrust (attestation, X.509 paths, MDS3)
 //   4  CableClient (desktop), CableAuthenticator (phone model), CableCeremonies (browser part + RP glue)
+//      CableBlueZ (the BlueZ radio over D-Bus; the only CCableDBus importer)
 //   5  cable (CLI), Examples
 let nio: [Target.Dependency] = ["NIOCore", "NIOPosix", "NIOHTTP1", "NIOWebSocket"]
     .map { .product(name: $0, package: "swift-nio") }
@@ -27,6 +28,7 @@ let package = Package(
         .library(name: "CableCTAP", targets: ["CableCTAP"]),
         .library(name: "CableTerminalQR", targets: ["CableTerminalQR"]),
         .library(name: "CableTunnel", targets: ["CableTunnel"]),
+        .library(name: "CableBlueZ", targets: ["CableBlueZ"]),
         .library(name: "CableRelyingParty", targets: ["CableRelyingParty"]),
         .library(name: "CableTrust", targets: ["CableTrust"]),
         .library(name: "CableClient", targets: ["CableClient"]),
@@ -57,6 +59,11 @@ let package = Package(
             pkgConfig: "libqrencode",
             providers: [.apt(["libqrencode-dev"]), .brew(["qrencode"])]
         ),
+        .systemLibrary(
+            name: "CCableDBus",
+            pkgConfig: "dbus-1",
+            providers: [.apt(["libdbus-1-dev"]), .brew(["dbus"])]
+        ),
 
         // The package's one lock (pthread-backed, so ThreadSanitizer sees it; see LockedValue).
         .target(name: "CableLocking"),
@@ -74,6 +81,8 @@ let package = Package(
 
         // MARK: Layer 3: transport (the only NIO importer) and the relying party.
         .target(name: "CableTunnel", dependencies: ["CableProtocol", "CableLocking", log] + nio + nioSSL),
+        // The real radio on Linux: BlueZ over the D-Bus system bus, behind the advert seams.
+        .target(name: "CableBlueZ", dependencies: ["CCableDBus", "CableProtocol", "CableLocking"]),
         .target(
             name: "CableRelyingParty",
             dependencies: ["CableCTAP", "CableCBOR", "CableCrypto", "CableProtocol", "CableLocking", "CableStorage", "CableTrust", grdb]
@@ -108,7 +117,7 @@ let package = Package(
             name: "CableCLI",
             dependencies: [
                 "CableProtocol", "CableClient", "CableAuthenticator", "CableRelyingParty", "CableTunnel",
-                "CableTerminalQR", "CableCTAP", "CableLocking", "CableCeremonies", "CableTrust", log, argumentParser,
+                "CableTerminalQR", "CableCTAP", "CableLocking", "CableCeremonies", "CableTrust", "CableBlueZ", log, argumentParser,
             ]
         ),
         .executableTarget(
@@ -182,6 +191,10 @@ let package = Package(
         ),
         // The `cable` binary run as a user runs it (version, README commands, --json failures, help), and the docs' links.
         .testTarget(name: "CableCLITests", dependencies: ["CableTestSupport", "CableTunnel"]),
+        .testTarget(
+            name: "CableBlueZTests",
+            dependencies: ["CableBlueZ", "CableProtocol", "CableTestSupport", "CableLocking"],
+            exclude: ["Python"]),
         .testTarget(
             name: "CableEndToEndTests",
             dependencies: [

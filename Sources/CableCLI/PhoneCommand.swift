@@ -97,6 +97,9 @@ struct PhoneCommand: AsyncParsableCommand {
     @Option(help: "Where to send BLE adverts (UDP on loopback).")
     var advertTo = "127.0.0.1:65529"
 
+    @Option(help: RadioChoice.help)
+    var radio: RadioChoice = .auto
+
     @OptionGroup var model: PhoneModelOptions
 
     @Flag(help: "The user declines every prompt.")
@@ -134,15 +137,14 @@ struct PhoneCommand: AsyncParsableCommand {
             self.deny
             ? PhoneAuthenticator(persona: persona, store: store, consent: AlwaysDeny(), logger: logger)
             : PhoneAuthenticator(persona: persona, store: store, consent: AlwaysApprove(), logger: logger)
-        let target = try HostPort(self.advertTo, option: "--advert-to")
-        let transmitter: UDPAdvertTransmitter
-        do { transmitter = try await UDPAdvertTransmitter.connect(host: target.host, port: target.port) } catch {
-            throw Output.failure("cannot send adverts to \(self.advertTo): \(error)")
-        }
+        let radio = try await Radio.openTransmitter(self.radio, advertTo: self.advertTo)
+        let transmitter = radio.seam
+        let failureWatch = Radio.exitOnPermanentFailure(radio)
+        defer { failureWatch?.cancel() }
         var trust = TunnelTLSTrust.systemTrustStore
         if let caFile = self.caFile {
             do throws(TunnelError) { trust = try .systemTrustStore(plusCAFile: caFile) } catch {
-                throw Output.failure("--ca-file: \(error)")
+                throw Output.failure("--ca-file: \(FailureText.describe(error))", step: "arguments")
             }
         }
         let phone = HybridPhone(
@@ -158,7 +160,7 @@ struct PhoneCommand: AsyncParsableCommand {
                 statuses.record(event)
                 Output.diagnostic("phone: \(PhoneEventText.describe(event))")
             }
-            await transmitter.close()
+            await radio.close()
             // The desktop only saw CTAP1_ERR_OTHER; the passkey it may now trust has no key behind it.
             if let failure = authenticator.storeFailure {
                 throw Output.failure("phone: the credential store failed, the ceremony did not complete: \(failure)")
@@ -176,7 +178,7 @@ struct PhoneCommand: AsyncParsableCommand {
         } catch let exit as ExitCode {
             throw exit
         } catch {
-            await transmitter.close()
+            await radio.close()
             if let failure = authenticator.storeFailure {
                 throw Output.failure("the credential store failed: \(FailureText.describe(failure))", step: "store")
             }

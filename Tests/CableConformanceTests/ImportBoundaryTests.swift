@@ -20,6 +20,7 @@ import Testing
     static let rules: [(module: String, allowed: [String])] = [
         ("CCableOpenSSL", ["Sources/CableCrypto/"]),
         ("CCableQREncode", ["Sources/CableTerminalQR/"]),
+        ("CCableDBus", ["Sources/CableBlueZ/"]),
         ("NIO", ["Sources/CableTunnel/"]),
         // SQLite (through GRDB) only in the stores and their benchmark.
         ("GRDB", ["Sources/CableStorage/", "Sources/CableRelyingParty/Store/SQLite", "Sources/CableAuthenticator/Model/SQLite",

@@ -20,6 +20,9 @@ struct DesktopOptions: ParsableArguments {
     @Option(help: "Where the advert bus delivers adverts (UDP on loopback).")
     var advertListen = "127.0.0.1:65529"
 
+    @Option(help: RadioChoice.help)
+    var radio: RadioChoice = .auto
+
     @Option(help: "The relying party's record of registered credentials (SQLite; a JSON store is imported once). Default: $XDG_DATA_HOME/cable/registrations.sqlite, else ~/.local/share/cable/registrations.sqlite.")
     var rpStore: String?
 

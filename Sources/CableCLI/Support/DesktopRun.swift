@@ -16,17 +16,13 @@ enum DesktopRun {
         ceremony: String, options: DesktopOptions, policy: RelyingParty.Policy = RelyingParty.Policy(),
         trust: TrustPolicy? = nil, drawing: QRStyleOptions, body: Body
     ) async throws {
-        let listen = try HostPort(options.advertListen, option: "--advert-listen")
-        let listener: UDPAdvertListener
-        do { listener = try await UDPAdvertListener.bind(host: listen.host, port: listen.port) } catch {
-            throw Output.failure("cannot listen for adverts on \(options.advertListen): \(FailureText.describe(error))", step: "listen")
-        }
+        let listener = try await Radio.openScanner(options.radio, advertListen: options.advertListen)
         let timeout = Duration.seconds(options.timeout)
         var logger = Logger(label: "cable.desktop")
         logger.logLevel = .warning
         let tlsTrust = try options.tunnelTrust()
         let desktop = HybridDesktop(
-            scanner: listener, connector: WebSocketTunnelConnector(fixedService: options.tunnelService, trust: tlsTrust),
+            scanner: listener.seam, connector: WebSocketTunnelConnector(fixedService: options.tunnelService, trust: tlsTrust),
             timeouts: .all(timeout), logger: logger)
         let records: SQLiteCredentialRecordStore
         do {
