@@ -6,12 +6,12 @@ SHELL := /bin/bash
 
 # Same flags for every build so `make test` and `make demo` share one build.
 SWIFT_BUILD_FLAGS := -Xswiftc -warnings-as-errors
-APT_PACKAGES := libssl-dev libqrencode-dev pkg-config qrencode zbar-tools librsvg2-bin openssl libsqlite3-dev libdbus-1-dev dbus-daemon
+APT_PACKAGES := libssl-dev libqrencode-dev pkg-config qrencode zbar-tools librsvg2-bin openssl libsqlite3-dev libdbus-1-dev dbus-daemon nginx
 PIP_PACKAGES := pillow zxing-cpp websockets cryptography fido2 webauthn dbus-next
 VENV := .venv-tools
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps venv build test demo docs bench fuzz fuzz-smoke test-asan test-tsan clean
+.PHONY: deps venv build test demo docs bench fuzz fuzz-smoke test-asan test-tsan clean fleet-test
 
 # Installs the Debian packages that are missing (C libraries, QR tools used as oracles by tests).
 deps:
@@ -57,6 +57,14 @@ docs: deps
 	    || { echo "$$log"; echo "docs: $$target failed"; exit 1; }; \
 	  if grep -q "warning:" <<< "$$log"; then echo "$$log" | grep -A3 "warning:"; echo "docs: $$target has warnings"; exit 1; fi; \
 	done
+
+# A relay fleet on loopback: nginx (deploy/nginx) in front of 3 `cable relay` instances, 300 passkey
+# registrations through the front door, then one instance killed mid-run (docs/deploy.md).
+# FLEET_CEREMONIES, FLEET_CONCURRENCY, FLEET_SIGNAL=KILL|TERM, FLEET_KEEP=1 (see deploy/nginx/fleet-test).
+fleet-test: deps
+	swift build $(SWIFT_BUILD_FLAGS) --product cable
+	swift build $(SWIFT_BUILD_FLAGS) --product FleetLoad
+	deploy/nginx/fleet-test "$$(swift build $(SWIFT_BUILD_FLAGS) --show-bin-path)"
 
 # The test suite under AddressSanitizer (and LeakSanitizer, with the toolchain's own allocations
 # suppressed: see Tests/lsan-suppressions.txt) and under ThreadSanitizer (with two runtime-internal

@@ -129,6 +129,16 @@ let package = Package(
         // The relay load tool (`swift run -c release RelayLoad --tunnels N --round-trips M`).
         .executableTarget(name: "RelayLoad", dependencies: ["CableTunnel"], path: "Sources/RelayLoad"),
 
+        // The relay fleet's load and outage check behind nginx (`make fleet-test`, deploy/nginx, docs/deploy.md).
+        .executableTarget(
+            name: "FleetLoad",
+            dependencies: [
+                "CableProtocol", "CableClient", "CableAuthenticator", "CableRelyingParty", "CableTunnel", "CableCeremonies",
+                "CableLocking", log,
+            ],
+            path: "Sources/FleetLoad"
+        ),
+
         // Benchmarks: a release-mode executable with same-run baselines (`make bench`, BENCHMARKS.md).
         .executableTarget(
             name: "CableBenchmarks",
