@@ -6,11 +6,13 @@ import PackageDescription
 //      CableLocking, CableStorage           the package's one lock; bounded reads and atomic file writes
 //   1  CableCBOR, CableCrypto, CableTerminalQR
 //   2  CableProtocol (sans-I/O hybrid core), CableCTAP (CTAP2 model)
-//   3  CableTunnel (the only NIO importer), CableRelyingParty
+//   3  CableTunnel (NIO: tunnel client, advert bus), CableRelay (NIO: the tunnel service), CableRelyingParty
 //   4  CableClient (desktop), CableAuthenticator (phone model)
 //   5  cable (CLI), Examples
 let nio: [Target.Dependency] = ["NIOCore", "NIOPosix", "NIOHTTP1", "NIOWebSocket"]
     .map { .product(name: $0, package: "swift-nio") }
+// TLS for the tunnel client and service (wss://); used by CableTunnel only.
+let nioSSL: Target.Dependency = .product(name: "NIOSSL", package: "swift-nio-ssl")
 let log: Target.Dependency = .product(name: "Logging", package: "swift-log")
 let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
 
@@ -22,6 +24,7 @@ let package = Package(
         .library(name: "CableCTAP", targets: ["CableCTAP"]),
         .library(name: "CableTerminalQR", targets: ["CableTerminalQR"]),
         .library(name: "CableTunnel", targets: ["CableTunnel"]),
+        .library(name: "CableRelay", targets: ["CableRelay"]),
         .library(name: "CableRelyingParty", targets: ["CableRelyingParty"]),
         .library(name: "CableClient", targets: ["CableClient"]),
         .library(name: "CableAuthenticator", targets: ["CableAuthenticator"]),
@@ -31,6 +34,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
     ],
     targets: [
         // MARK: Layer 0: C libraries, each wrapped by exactly one Swift target.
@@ -61,6 +65,8 @@ let package = Package(
 
         // MARK: Layer 3: transport (the only NIO importer) and the relying party.
         .target(name: "CableTunnel", dependencies: ["CableProtocol", "CableLocking", log] + nio),
+        // The tunnel service (relay), split from the client: what an operator runs, not what an app embeds.
+        .target(name: "CableRelay", dependencies: ["CableTunnel", "CableProtocol", "CableLocking", log, nioSSL] + nio),
         .target(
             name: "CableRelyingParty",
             dependencies: ["CableCTAP", "CableCBOR", "CableCrypto", "CableProtocol", "CableLocking", "CableStorage"]
@@ -81,18 +87,21 @@ let package = Package(
         .executableTarget(
             name: "CableCLI",
             dependencies: [
-                "CableProtocol", "CableClient", "CableAuthenticator", "CableRelyingParty", "CableTunnel",
+                "CableProtocol", "CableClient", "CableAuthenticator", "CableRelyingParty", "CableTunnel", "CableRelay",
                 "CableTerminalQR", "CableCTAP", "CableLocking", log, argumentParser,
             ]
         ),
         .executableTarget(
             name: "LoopbackPairing",
-            dependencies: ["CableClient", "CableAuthenticator", "CableRelyingParty", "CableTunnel"],
+            dependencies: ["CableClient", "CableAuthenticator", "CableRelyingParty", "CableTunnel", "CableRelay"],
             path: "Examples/LoopbackPairing"
         ),
 
-        // The relay load tool (`swift run -c release RelayLoad --tunnels N --round-trips M`).
-        .executableTarget(name: "RelayLoad", dependencies: ["CableTunnel"], path: "Sources/RelayLoad"),
+        // The relay load harness (package-level API, not a product) and its tool
+        // (`swift run -c release RelayLoad --url ws://HOST:PORT …`; see BENCHMARKS.md).
+        .target(
+            name: "CableRelayLoad", dependencies: ["CableRelay", "CableTunnel", "CableProtocol", "CableLocking", log] + nio),
+        .executableTarget(name: "RelayLoad", dependencies: ["CableRelayLoad", "CableTunnel"], path: "Sources/RelayLoad"),
 
         // Benchmarks: a release-mode executable with same-run baselines (`make bench`, BENCHMARKS.md).
         .executableTarget(
@@ -100,6 +109,7 @@ let package = Package(
             dependencies: [
                 "CableProtocol", "CableCrypto", "CableTerminalQR", "CableTunnel", "CableClient", "CableAuthenticator",
                 "CableRelyingParty", "CableCTAP", "CableTestSupport", "CableLocking", log, argumentParser,
+                "CableRelay", "CableRelayLoad",
             ],
             path: "Benchmarks/CableBenchmarks"
         ),
@@ -109,6 +119,12 @@ let package = Package(
             name: "CableTestSupport",
             dependencies: ["CableProtocol", "CableCBOR", "CableLocking"],
             path: "Tests/CableTestSupport"
+        ),
+        // A relay on loopback for one test, captured logs, and the Python oracle runner (both tunnel test targets).
+        .target(
+            name: "CableTunnelTestSupport",
+            dependencies: ["CableRelay", "CableTunnel", "CableProtocol", "CableTestSupport", "CableLocking", log],
+            path: "Tests/CableTunnelTestSupport"
         ),
         .testTarget(name: "CableLockingTests", dependencies: ["CableLocking"]),
         .testTarget(name: "CableStorageTests", dependencies: ["CableStorage"]),
@@ -130,7 +146,14 @@ let package = Package(
         ),
         .testTarget(
             name: "CableTunnelTests",
-            dependencies: ["CableTunnel", "CableProtocol", "CableTestSupport", "CableLocking", log],
+            dependencies: ["CableTunnel", "CableProtocol", "CableTestSupport", "CableLocking", log, "CableTunnelTestSupport"],
+            exclude: ["Python"]),
+        .testTarget(
+            name: "CableRelayTests",
+            dependencies: [
+                "CableRelay", "CableRelayLoad", "CableTunnel", "CableProtocol", "CableTestSupport", "CableLocking", log,
+                "CableTunnelTestSupport",
+            ] + nio,
             exclude: ["Python"]),
         .testTarget(
             name: "CableAuthenticatorTests",
@@ -151,7 +174,7 @@ let package = Package(
             name: "CableEndToEndTests",
             dependencies: [
                 "CableClient", "CableAuthenticator", "CableRelyingParty", "CableTunnel", "CableProtocol",
-                "CableCTAP", "CableTestSupport",
+                "CableCTAP", "CableTestSupport", "CableRelay",
             ]
         ),
     ]

@@ -7,6 +7,7 @@
 import CableAuthenticator
 import CableClient
 import CableProtocol
+import CableRelay
 import CableRelyingParty
 import CableTunnel
 import Foundation

@@ -2,6 +2,7 @@ import ArgumentParser
 import CableAuthenticator
 import CableClient
 import CableProtocol
+import CableRelay
 import CableRelyingParty
 import CableTunnel
 import Foundation

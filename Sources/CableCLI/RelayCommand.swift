@@ -1,5 +1,6 @@
 import ArgumentParser
 import CableProtocol
+import CableRelay
 import CableTunnel
 import Dispatch
 import Logging
@@ -13,9 +14,18 @@ struct RelayCommand: AsyncParsableCommand {
         discussion: """
             Serves /cable/new/<TUNNEL ID>, /cable/connect/<ROUTING ID>/<TUNNEL ID> and \
             /cable/contact/<ID> (answered 410) with subprotocol fido.cable. Once it accepts \
-            connections it prints one line "listening on ws://HOST:PORT" (the bound port) on \
-            stdout; logs go to stderr. SIGINT or SIGTERM stops it cleanly (exit 0). Durations are \
-            in seconds and may be fractional.
+            connections it prints one line "listening on ws://HOST:PORT" (the bound port; \
+            wss:// with --tls-cert and --tls-key) on stdout; logs go to stderr. SIGINT or SIGTERM \
+            stops it cleanly (exit 0). Durations are in seconds and may be fractional.
+
+            Memory: every byte held for a client (frames being read, messages in assembly, held \
+            for a party not yet connected, or waiting for a slow reader's socket) comes from one \
+            budget, --max-buffered-bytes; a message that would exceed it closes its tunnel with \
+            1008, and new tunnels get 503 while it is nearly spent. A slow reader stops the relay \
+            reading from its peer (back-pressure). Worst case resident memory: \
+            base + 2 × max-buffered-bytes + max-connections × 12 KiB, about 384 MiB at the \
+            defaults (32 MiB + 2 × 128 MiB + 8192 × 12 KiB). Refusals: 429 at a per-address \
+            limit, 503 at a global one. See docs/relay.md.
             """
     )
 
@@ -58,6 +68,24 @@ struct RelayCommand: AsyncParsableCommand {
     @Option(help: "Most TCP connections at once.")
     var maxConnections = TunnelServer.Configuration().maxConnections
 
+    @Option(help: "Most TCP connections at once from one IP address (more get 429).")
+    var maxConnectionsPerAddress = TunnelServer.Configuration().maxConnectionsPerAddress
+
+    @Option(help: "Most tunnels registered at once from one IP address (more get 429).")
+    var maxTunnelsPerAddress = TunnelServer.Configuration().maxTunnelsPerAddress
+
+    @Option(help: "Global budget of bytes held for clients (frames, held and unsent messages).")
+    var maxBufferedBytes = TunnelServer.Configuration().maxBufferedBytes
+
+    @Option(help: "Bytes waiting for one slow socket before the relay stops reading its peer.")
+    var maxPendingWriteBytes = TunnelServer.Configuration().maxPendingWriteBytes
+
+    @Option(help: "PEM certificate (chain) to serve TLS (wss://); needs --tls-key.")
+    var tlsCert: String?
+
+    @Option(help: "PEM private key of --tls-cert.")
+    var tlsKey: String?
+
     @Option(help: "Largest HTTP request head in bytes.")
     var maxRequestHeadSize = TunnelServer.Configuration().maxRequestHeadSize
 
@@ -93,6 +121,23 @@ struct RelayCommand: AsyncParsableCommand {
         configuration.maxTunnels = self.maxTunnels
         configuration.maxConnections = self.maxConnections
         configuration.maxRequestHeadSize = self.maxRequestHeadSize
+        configuration.maxConnectionsPerAddress = self.maxConnectionsPerAddress
+        configuration.maxTunnelsPerAddress = self.maxTunnelsPerAddress
+        configuration.maxBufferedBytes = self.maxBufferedBytes
+        configuration.maxPendingWriteBytes = self.maxPendingWriteBytes
+        switch (self.tlsCert, self.tlsKey) {
+        case (nil, nil):
+            break
+        case (let cert?, let key?):
+            do throws(TunnelError) {
+                configuration.tlsContext = try TunnelServer.Configuration.tlsContext(
+                    certificateChainFile: cert, privateKeyFile: key)
+            } catch {
+                throw Output.failure("--tls-cert/--tls-key: \(error.reason)")
+            }
+        default:
+            throw Output.failure("--tls-cert and --tls-key go together: give both or neither")
+        }
 
         var logger = Logger(label: "cable.relay", factory: { StreamLogHandler.standardError(label: $0) })
         logger.logLevel = level

@@ -2,6 +2,7 @@ import CableAuthenticator
 import CableClient
 import CableCTAP
 import CableProtocol
+import CableRelay
 import CableRelyingParty
 import CableTestSupport
 import CableTunnel

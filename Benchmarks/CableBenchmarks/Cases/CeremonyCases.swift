@@ -3,6 +3,7 @@ import CableCTAP
 import CableClient
 import CableCrypto
 import CableProtocol
+import CableRelay
 import CableRelyingParty
 import CableTunnel
 import Foundation

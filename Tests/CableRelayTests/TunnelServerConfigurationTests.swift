@@ -1,5 +1,7 @@
+import CableTunnelTestSupport
 import Testing
-@testable import CableTunnel
+@testable import CableRelay
+import CableTunnel
 
 /// Every limit has a usable default and is validated before the server listens.
 @Suite struct TunnelServerConfigurationTests {
@@ -30,7 +32,10 @@ import Testing
         ("maxTunnels", { $0.maxTunnels = 0 }),
         ("maxConnections", { $0.maxConnections = 0 }),
         ("maxPingsPerWindow", { $0.maxPingsPerWindow = 0 }),
-        ("inboundBufferMessages", { $0.inboundBufferMessages = 0 }),
+        ("maxConnectionsPerAddress", { $0.maxConnectionsPerAddress = 0 }),
+        ("maxTunnelsPerAddress", { $0.maxTunnelsPerAddress = 0 }),
+        ("maxPendingWriteBytes", { $0.maxPendingWriteBytes = 0 }),
+        ("maxBufferedBytes", { $0.maxBufferedBytes = (1 << 20) - 1 }),
         ("maxRequestHeadSize", { $0.maxRequestHeadSize = 100 }),
         ]
     }
