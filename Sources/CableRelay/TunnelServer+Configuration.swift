@@ -18,9 +18,10 @@ extension TunnelServer {
     ///
     ///     RSS ≤ base + 2 × maxBufferedBytes + maxConnections × perConnection
     ///
-    /// (2×: buffers grow in powers of two; `perConnection` ≈ 6 KiB of sockets, handlers and
-    /// routing state, measured in BENCHMARKS.md), about 360 MiB at the defaults
-    /// (2 × 128 MiB + 8192 × 12 KiB). Kernel socket buffers come on top and are the kernel's.
+    /// (2×: buffers grow in powers of two; `perConnection`: sockets, handlers and routing state
+    /// of one connection, measured in BENCHMARKS.md and counted as 12 KiB; `base` ≈ 32 MiB), about
+    /// 384 MiB at the defaults (32 MiB + 2 × 128 MiB + 8192 × 12 KiB), as ``worstCaseMemory(perConnection:base:)``
+    /// computes. Kernel socket buffers come on top and are the kernel's.
     public struct Configuration: Sendable {
         /// Address to bind (default loopback).
         public var host: String = "127.0.0.1"

@@ -194,6 +194,44 @@ package enum RelayLoadRun {
         return results
     }
 
+    /// Runs every scenario on `relay` and `baseline` back to back, scenario by scenario (so both
+    /// see the same machine load), each throughput scenario `repeats` times alternating; reports
+    /// the run with the median throughput of each.
+    package static func compare(
+        _ relay: ServerUnderTest, _ baseline: ServerUnderTest?, plan: RelayLoadPlan, repeats: Int = 3,
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        progress: @Sendable (String) -> Void = { _ in }
+    ) async throws -> RelayLoadReport {
+        try plan.validate()
+        let servers = [relay] + (baseline.map { [$0] } ?? [])
+        let clients = servers.map { LoadClient(host: $0.host, port: $0.port, wire: $0.wire, group: group) }
+        var results = servers.map { ServerResults(server: $0) }
+        for count in plan.idleTunnelCounts {
+            for index in servers.indices {
+                progress("  \(servers[index].name): \(count) idle tunnels")
+                results[index].idle.append(
+                    try await self.measureIdle(clients[index], pid: servers[index].pid, count: count, plan: plan))
+            }
+        }
+        for tunnels in plan.activeTunnelCounts {
+            var runs: [[ThroughputResult]] = servers.map { _ in [] }
+            for round in 0..<max(1, repeats) {
+                for index in servers.indices {
+                    progress("  \(servers[index].name): \(tunnels) tunnels ping-ponging (\(round + 1)/\(repeats))")
+                    runs[index].append(
+                        try await self.measureThroughput(
+                            clients[index], pid: servers[index].pid, tunnels: tunnels,
+                            roundTrips: plan.roundTrips(tunnels: tunnels), size: plan.messageSize, plan: plan))
+                }
+            }
+            for index in servers.indices {
+                let sorted = runs[index].sorted { $0.messagesPerSecond < $1.messagesPerSecond }
+                results[index].throughput.append(sorted[sorted.count / 2])
+            }
+        }
+        return RelayLoadReport(plan: plan, relay: results[0], baseline: baseline == nil ? nil : results[1])
+    }
+
     static func openPairs(_ client: LoadClient, count: Int, concurrency: Int) async throws
         -> [(creator: LoadConnection, joiner: LoadConnection)]
     {

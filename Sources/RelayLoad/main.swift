@@ -10,12 +10,13 @@ import Foundation
 //   .build/release/RelayLoad --url ws://127.0.0.1:8080 --pid 1234   # a relay started by hand
 //
 // Flags: --idle N[,N…] (default 1000,9000), --tunnels N[,N…] (1,100,1000), --size BYTES (1024),
-// --messages N per scenario (100000), --quick, --no-baseline. `RelayLoad serve relay|splice` is the
+// --messages N per scenario (100000), --repeats N (3: throughput runs per scenario, alternating with
+// the baseline, median kept), --quick, --no-baseline. `RelayLoad serve relay|splice` is the
 // child-process mode.
 
 let usage = """
     usage: RelayLoad [--url ws://HOST:PORT --pid PID | --cable PATH] [--idle N,…] [--tunnels N,…]
-                     [--size BYTES] [--messages N] [--quick] [--no-baseline]
+                     [--size BYTES] [--messages N] [--repeats N] [--quick] [--no-baseline]
            RelayLoad serve relay|splice
     """
 
@@ -42,11 +43,13 @@ var url: String?
 var pid: Int32?
 var cable: String?
 var baseline = true
+var repeats = 3
 var rest = arguments[...]
 while let flag = rest.popFirst() {
     switch flag {
     case "--quick": plan = .quick
     case "--no-baseline": baseline = false
+    case "--repeats": repeats = rest.popFirst().flatMap { Int($0) }.flatMap { $0 >= 1 ? $0 : nil } ?? { fail(usage) }()
     case "--url": url = rest.popFirst()
     case "--pid": pid = rest.popFirst().flatMap { Int32($0) }
     case "--cable": cable = rest.popFirst()
@@ -91,16 +94,18 @@ do {
         relay = server.underTest
     }
     progress("relay pid \(relay.pid) on port \(relay.port)")
-    let relayResults = try await RelayLoadRun.measure(relay, plan: plan, progress: progress)
-    var baselineResults: ServerResults?
+    var splice: ServerUnderTest?
     if baseline {
-        let splice = try SpawnedServer(name: "tcp splice", wire: .splice, executable: me, arguments: ["serve", "splice"])
-        spawned.append(splice)
-        progress("tcp splice pid \(splice.underTest.pid) on port \(splice.underTest.port)")
-        baselineResults = try await RelayLoadRun.measure(splice.underTest, plan: plan, progress: progress)
+        let server = try SpawnedServer(name: "tcp splice", wire: .splice, executable: me, arguments: ["serve", "splice"])
+        spawned.append(server)
+        splice = server.underTest
+        progress("tcp splice pid \(server.underTest.pid) on port \(server.underTest.port)")
     }
+    // Scenario by scenario, relay then baseline, throughput three times alternating (median kept):
+    // on a shared machine the load drifts, and back-to-back pairs see the same drift.
+    let report = try await RelayLoadRun.compare(relay, splice, plan: plan, repeats: repeats, progress: progress)
     for server in spawned { server.stop() }
-    print(RelayLoadReport(plan: plan, relay: relayResults, baseline: baselineResults))
+    print(report)
 } catch {
     fail("\(error)")
 }

@@ -71,3 +71,12 @@ import CableTunnel
         #expect(TunnelServer.Configuration().reapInterval == .seconds(1))
     }
 }
+
+@Suite struct RelayMemoryFormulaTests {
+    @Test func theDocumentedWorstCaseAtTheDefaultsIs384MiB() {
+        let defaults = TunnelServer.Configuration()
+        #expect(defaults.worstCaseMemory() == 384 << 20)
+        // One stalled direction: 64 KiB pending + two 256 KiB bursts + two 1 MiB messages (+ headers).
+        #expect(defaults.bufferBoundPerDirection == (64 << 10) + 2 * (256 << 10) + 2 * ((1 << 20) + 14))
+    }
+}
