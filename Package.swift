@@ -35,6 +35,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         // MARK: Layer 0: C libraries, each wrapped by exactly one Swift target.
@@ -66,7 +67,12 @@ let package = Package(
         // MARK: Layer 3: transport (the only NIO importer) and the relying party.
         .target(name: "CableTunnel", dependencies: ["CableProtocol", "CableLocking", log] + nio),
         // The tunnel service (relay), split from the client: what an operator runs, not what an app embeds.
-        .target(name: "CableRelay", dependencies: ["CableTunnel", "CableProtocol", "CableLocking", log, nioSSL] + nio),
+        .target(
+            name: "CableRelay",
+            dependencies: [
+                "CableTunnel", "CableProtocol", "CableLocking", log, nioSSL,
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ] + nio),
         .target(
             name: "CableRelyingParty",
             dependencies: ["CableCTAP", "CableCBOR", "CableCrypto", "CableProtocol", "CableLocking", "CableStorage"]
@@ -89,6 +95,7 @@ let package = Package(
             dependencies: [
                 "CableProtocol", "CableClient", "CableAuthenticator", "CableRelyingParty", "CableTunnel", "CableRelay",
                 "CableTerminalQR", "CableCTAP", "CableLocking", log, argumentParser,
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .executableTarget(
@@ -152,7 +159,7 @@ let package = Package(
             name: "CableRelayTests",
             dependencies: [
                 "CableRelay", "CableRelayLoad", "CableTunnel", "CableProtocol", "CableTestSupport", "CableLocking", log,
-                "CableTunnelTestSupport",
+                "CableTunnelTestSupport", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ] + nio,
             exclude: ["Python"]),
         .testTarget(

@@ -4,6 +4,7 @@ import CableRelay
 import CableTunnel
 import Dispatch
 import Logging
+import ServiceLifecycle
 @preconcurrency import Glibc
 
 /// `cable relay`: runs the caBLE tunnel service until SIGINT or SIGTERM.
@@ -143,7 +144,8 @@ struct RelayCommand: AsyncParsableCommand {
         logger.logLevel = level
         let server = TunnelServer(configuration: configuration, logger: logger)
 
-        // Take the signals before listening, so a signal right after the line is not lost.
+        // Take the signals before listening, so a signal right after the line is not lost; the
+        // service group takes them over once the relay runs.
         let signals = Self.terminationSignals()
         let address: TunnelServerAddress
         do throws(TunnelError) {
@@ -155,11 +157,21 @@ struct RelayCommand: AsyncParsableCommand {
         print("listening on \(address)")
         fflush(stdout)
 
-        for await signal in signals.stream {
-            logger.info("signal received, shutting down", metadata: ["signal": "\(signal)"])
-            break
+        // The relay runs as a swift-service-lifecycle service: SIGTERM or SIGINT starts a graceful
+        // shutdown (stop accepting, 1001 to every tunnel, exit within the close grace period).
+        let group = ServiceGroup(
+            services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        let stream = signals.stream
+        let early = Task {
+            // A signal taken before the group installed its own handlers (both see later ones).
+            for await signal in stream {
+                logger.info("signal received, shutting down", metadata: ["signal": "\(signal)"])
+                await group.triggerGracefulShutdown()
+                return
+            }
         }
-        await server.shutdown()
+        try await group.run()
+        early.cancel()
         withExtendedLifetime(signals.sources) {}
     }
 
