@@ -6,9 +6,9 @@ import PackageDescription
 //      CableLocking, CableStorage           the package's one lock; the SQLite stores' database (GRDB), bounded reads
 //   1  CableCBOR, CableCrypto, CableTerminalQR
 //   2  CableProtocol (sans-I/O hybrid core), CableCTAP (CTAP2 model)
-//   3  CableTunnel (the only NIO importer), CableRelyingParty, CableTrust (attestation, X.509 paths, MDS3)
+//   3  CableTunnel (NIO: tunnel client, advert bus), CableRelay (NIO: the tunnel service), CableRelyingParty,
+//      CableTrust (attestation, X.509 paths, MDS3), CableBlueZ (the BlueZ radio over D-Bus; the only CCableDBus importer)
 //   4  CableClient (desktop), CableAuthenticator (phone model), CableCeremonies (browser part + RP glue)
-//      CableBlueZ (the BlueZ radio over D-Bus; the only CCableDBus importer)
 //   5  cable (CLI), Examples
 let nio: [Target.Dependency] = ["NIOCore", "NIOPosix", "NIOHTTP1", "NIOWebSocket"]
     .map { .product(name: $0, package: "swift-nio") }
@@ -29,6 +29,7 @@ let package = Package(
         .library(name: "CableTerminalQR", targets: ["CableTerminalQR"]),
         .library(name: "CableTunnel", targets: ["CableTunnel"]),
         .library(name: "CableBlueZ", targets: ["CableBlueZ"]),
+        .library(name: "CableRelay", targets: ["CableRelay"]),
         .library(name: "CableRelyingParty", targets: ["CableRelyingParty"]),
         .library(name: "CableTrust", targets: ["CableTrust"]),
         .library(name: "CableClient", targets: ["CableClient"]),
@@ -46,6 +47,7 @@ let package = Package(
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         // MARK: Layer 0: C libraries, each wrapped by exactly one Swift target.
@@ -83,6 +85,13 @@ let package = Package(
         .target(name: "CableTunnel", dependencies: ["CableProtocol", "CableLocking", log] + nio + nioSSL),
         // The real radio on Linux: BlueZ over the D-Bus system bus, behind the advert seams.
         .target(name: "CableBlueZ", dependencies: ["CCableDBus", "CableProtocol", "CableLocking"]),
+        // The tunnel service (relay), split from the client: what an operator runs, not what an app embeds.
+        .target(
+            name: "CableRelay",
+            dependencies: [
+                "CableTunnel", "CableProtocol", "CableLocking", log,
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ] + nio + nioSSL),
         .target(
             name: "CableRelyingParty",
             dependencies: ["CableCTAP", "CableCBOR", "CableCrypto", "CableProtocol", "CableLocking", "CableStorage", "CableTrust", grdb]
@@ -116,18 +125,22 @@ let package = Package(
         .executableTarget(
             name: "CableCLI",
             dependencies: [
-                "CableProtocol", "CableClient", "CableAuthenticator", "CableRelyingParty", "CableTunnel",
+                "CableProtocol", "CableClient", "CableAuthenticator", "CableRelyingParty", "CableTunnel", "CableRelay",
                 "CableTerminalQR", "CableCTAP", "CableLocking", "CableCeremonies", "CableTrust", "CableBlueZ", log, argumentParser,
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .executableTarget(
             name: "LoopbackPairing",
-            dependencies: ["CableClient", "CableAuthenticator", "CableRelyingParty", "CableTunnel", "CableCeremonies"],
+            dependencies: ["CableClient", "CableAuthenticator", "CableRelyingParty", "CableTunnel", "CableRelay", "CableCeremonies"],
             path: "Examples/LoopbackPairing"
         ),
 
-        // The relay load tool (`swift run -c release RelayLoad --tunnels N --round-trips M`).
-        .executableTarget(name: "RelayLoad", dependencies: ["CableTunnel"], path: "Sources/RelayLoad"),
+        // The relay load harness (package-level API, not a product) and its tool
+        // (`swift run -c release RelayLoad --url ws://HOST:PORT …`; see BENCHMARKS.md).
+        .target(
+            name: "CableRelayLoad", dependencies: ["CableRelay", "CableTunnel", "CableProtocol", "CableLocking", log] + nio),
+        .executableTarget(name: "RelayLoad", dependencies: ["CableRelayLoad", "CableTunnel"], path: "Sources/RelayLoad"),
 
         // The relay fleet's load and outage check behind nginx (`make fleet-test`, deploy/nginx, docs/deploy.md).
         .executableTarget(
@@ -146,6 +159,7 @@ let package = Package(
                 "CableProtocol", "CableCrypto", "CableTerminalQR", "CableTunnel", "CableClient", "CableAuthenticator",
                 "CableRelyingParty", "CableCTAP", "CableTestSupport", "CableLocking", "CableCeremonies", "CableTrust", log,
                 argumentParser, "CableStorage", grdb,
+                "CableRelay", "CableRelayLoad",
             ],
             path: "Benchmarks/CableBenchmarks"
         ),
@@ -155,6 +169,12 @@ let package = Package(
             name: "CableTestSupport",
             dependencies: ["CableProtocol", "CableCBOR", "CableLocking"],
             path: "Tests/CableTestSupport"
+        ),
+        // A relay on loopback for one test, captured logs, and the Python oracle runner (both tunnel test targets).
+        .target(
+            name: "CableTunnelTestSupport",
+            dependencies: ["CableRelay", "CableTunnel", "CableProtocol", "CableTestSupport", "CableLocking", log],
+            path: "Tests/CableTunnelTestSupport"
         ),
         .testTarget(name: "CableLockingTests", dependencies: ["CableLocking"]),
         .testTarget(name: "CableStorageTests", dependencies: ["CableStorage"]),
@@ -176,7 +196,16 @@ let package = Package(
         ),
         .testTarget(
             name: "CableTunnelTests",
-            dependencies: ["CableTunnel", "CableProtocol", "CableTestSupport", "CableLocking", log],
+            dependencies: [
+                "CableTunnel", "CableRelay", "CableProtocol", "CableTestSupport", "CableLocking", log, "CableTunnelTestSupport",
+            ],
+            exclude: ["Python"]),
+        .testTarget(
+            name: "CableRelayTests",
+            dependencies: [
+                "CableRelay", "CableRelayLoad", "CableTunnel", "CableProtocol", "CableTestSupport", "CableLocking", log,
+                "CableTunnelTestSupport", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ] + nio,
             exclude: ["Python"]),
         .testTarget(
             name: "CableAuthenticatorTests",
@@ -209,7 +238,7 @@ let package = Package(
             name: "CableEndToEndTests",
             dependencies: [
                 "CableClient", "CableAuthenticator", "CableRelyingParty", "CableTunnel", "CableProtocol",
-                "CableCTAP", "CableTestSupport", "CableCeremonies", "CableTrust",
+                "CableCTAP", "CableTestSupport", "CableCeremonies", "CableTrust", "CableRelay",
             ]
         ),
         .testTarget(

@@ -26,6 +26,10 @@ struct BenchmarkCommand: AsyncParsableCommand {
     @Flag(help: "List the cases and their figures, then exit.")
     var list = false
 
+    /// The relay case's servers run in child processes of this executable (`relay` or `splice`).
+    @Option(help: .hidden)
+    var serveRelayLoad: String?
+
     /// Every case, in run order: cheapest first, the relay last (it uses both cores).
     static var cases: [BenchmarkCase] {
         PreHandshakeCases.all + HandshakeCases.all + CrypterCases.all + LockCases.all + TerminalQRCases.all + RelayCases.all
@@ -33,6 +37,10 @@ struct BenchmarkCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        if let kind = self.serveRelayLoad {
+            try await RelayCases.serve(kind)
+            return
+        }
         let selected = Self.cases.filter { $0.matches(self.filter) }
         if self.list {
             for benchmark in Self.cases {

@@ -8,6 +8,7 @@ import CableAuthenticator
 import CableCeremonies
 import CableClient
 import CableProtocol
+import CableRelay
 import CableRelyingParty
 import CableTunnel
 import Foundation

@@ -3,6 +3,7 @@ import CableAuthenticator
 import CableCeremonies
 import CableClient
 import CableProtocol
+import CableRelay
 import CableRelyingParty
 import CableTrust
 import CableTunnel

@@ -1,8 +1,10 @@
 import ArgumentParser
 import CableProtocol
+import CableRelay
 import CableTunnel
 import Dispatch
 import Logging
+import ServiceLifecycle
 @preconcurrency import Glibc
 
 /// `cable relay`: runs the caBLE tunnel service until SIGINT or SIGTERM.
@@ -13,9 +15,18 @@ struct RelayCommand: AsyncParsableCommand {
         discussion: """
             Serves /cable/new/<TUNNEL ID>, /cable/connect/<ROUTING ID>/<TUNNEL ID> and \
             /cable/contact/<ID> (answered 410) with subprotocol fido.cable. Once it accepts \
-            connections it prints one line "listening on ws://HOST:PORT" (the bound port) on \
-            stdout; logs go to stderr. SIGINT or SIGTERM stops it cleanly (exit 0). Durations are \
-            in seconds and may be fractional.
+            connections it prints one line "listening on ws://HOST:PORT" (the bound port; \
+            wss:// with --tls-cert and --tls-key) on stdout; logs go to stderr. SIGINT or SIGTERM \
+            stops it cleanly (exit 0). Durations are in seconds and may be fractional.
+
+            Memory: every byte held for a client (frames being read, messages in assembly, held \
+            for a party not yet connected, or waiting for a slow reader's socket) comes from one \
+            budget, --max-buffered-bytes; a message that would exceed it closes its tunnel with \
+            1008, and new tunnels get 503 while it is nearly spent. A slow reader stops the relay \
+            reading from its peer (back-pressure). Worst case resident memory: \
+            base + 2 × max-buffered-bytes + max-connections × 12 KiB, about 384 MiB at the \
+            defaults (32 MiB + 2 × 128 MiB + 8192 × 12 KiB). Refusals: 429 at a per-address \
+            limit, 503 at a global one. See docs/relay.md.
             """
     )
 
@@ -58,17 +69,29 @@ struct RelayCommand: AsyncParsableCommand {
     @Option(help: "Most TCP connections at once.")
     var maxConnections = TunnelServer.Configuration().maxConnections
 
-    @Option(help: "Largest HTTP request head in bytes.")
-    var maxRequestHeadSize = TunnelServer.Configuration().maxRequestHeadSize
+    @Option(help: "Most TCP connections at once from one IP address (more get 429).")
+    var maxConnectionsPerAddress = TunnelServer.Configuration().maxConnectionsPerAddress
 
-    @Option(help: "Seconds a connection has to complete its WebSocket upgrade.")
-    var upgradeTimeout = Self.seconds(TunnelServer.Configuration().upgradeTimeout)
+    @Option(help: "Most tunnels registered at once from one IP address (more get 429).")
+    var maxTunnelsPerAddress = TunnelServer.Configuration().maxTunnelsPerAddress
+
+    @Option(help: "Global budget of bytes held for clients (frames, held and unsent messages).")
+    var maxBufferedBytes = TunnelServer.Configuration().maxBufferedBytes
+
+    @Option(help: "Bytes waiting for one slow socket before the relay stops reading its peer.")
+    var maxPendingWriteBytes = TunnelServer.Configuration().maxPendingWriteBytes
 
     @Option(help: "Serve TLS (wss://) with this PEM certificate chain, leaf first; needs --tls-key.")
     var tlsCert: String?
 
     @Option(help: "The PEM private key of --tls-cert.")
     var tlsKey: String?
+
+    @Option(help: "Largest HTTP request head in bytes.")
+    var maxRequestHeadSize = TunnelServer.Configuration().maxRequestHeadSize
+
+    @Option(help: "Seconds a connection has to complete its WebSocket upgrade.")
+    var upgradeTimeout = Self.seconds(TunnelServer.Configuration().upgradeTimeout)
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error or critical.")
     var logLevel = "info"
@@ -99,25 +122,30 @@ struct RelayCommand: AsyncParsableCommand {
         configuration.maxTunnels = self.maxTunnels
         configuration.maxConnections = self.maxConnections
         configuration.maxRequestHeadSize = self.maxRequestHeadSize
-
+        configuration.maxConnectionsPerAddress = self.maxConnectionsPerAddress
+        configuration.maxTunnelsPerAddress = self.maxTunnelsPerAddress
+        configuration.maxBufferedBytes = self.maxBufferedBytes
+        configuration.maxPendingWriteBytes = self.maxPendingWriteBytes
         switch (self.tlsCert, self.tlsKey) {
         case (nil, nil):
             break
-        case (let certificate?, let key?):
+        case (let cert?, let key?):
             do throws(TunnelError) {
-                configuration.tls = try TunnelServerTLS(certificateChainFile: certificate, privateKeyFile: key)
+                configuration.tlsContext = try TunnelServerTLS(certificateChainFile: cert, privateKeyFile: key).context
             } catch {
-                throw Output.failure("--tls-cert/--tls-key: \(error)")
+                throw Output.failure("--tls-cert/--tls-key: \(FailureText.describe(error))", step: "arguments")
             }
         default:
-            throw Output.failure("--tls-cert and --tls-key go together: give both to serve wss://, or neither")
+            throw Output.failure("--tls-cert and --tls-key go together: give both or neither")
         }
+
 
         var logger = Logger(label: "cable.relay", factory: { StreamLogHandler.standardError(label: $0) })
         logger.logLevel = level
         let server = TunnelServer(configuration: configuration, logger: logger)
 
-        // Take the signals before listening, so a signal right after the line is not lost.
+        // Take the signals before listening, so a signal right after the line is not lost; the
+        // service group takes them over once the relay runs.
         let signals = Self.terminationSignals()
         let address: TunnelServerAddress
         do throws(TunnelError) {
@@ -129,11 +157,21 @@ struct RelayCommand: AsyncParsableCommand {
         print("listening on \(address)")
         fflush(stdout)
 
-        for await signal in signals.stream {
-            logger.info("signal received, shutting down", metadata: ["signal": "\(signal)"])
-            break
+        // The relay runs as a swift-service-lifecycle service: SIGTERM or SIGINT starts a graceful
+        // shutdown (stop accepting, 1001 to every tunnel, exit within the close grace period).
+        let group = ServiceGroup(
+            services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        let stream = signals.stream
+        let early = Task {
+            // A signal taken before the group installed its own handlers (both see later ones).
+            for await signal in stream {
+                logger.info("signal received, shutting down", metadata: ["signal": "\(signal)"])
+                await group.triggerGracefulShutdown()
+                return
+            }
         }
-        await server.shutdown()
+        try await group.run()
+        early.cancel()
         withExtendedLifetime(signals.sources) {}
     }
 

@@ -31,7 +31,7 @@ import Testing
         }
     }
 
-    @Test func theRelayCaseReportsHopsBesideTheTCPEchoAndMemory() async throws {
+    @Test func theRelayCaseReportsHopsAndCPUBesideTheTCPSpliceAndMemory() async throws {
         let cases = BenchmarkCommand.cases.filter { $0.name == "relay" }
         let report = await BenchmarkCommand.runCases(cases, quick: true, externalTools: false)
         #expect(report.failures.isEmpty, "\(report.results.compactMap(\.note))")
@@ -40,6 +40,8 @@ import Testing
         #expect(forward.baseline?.name == RelayCases.baselineName)
         #expect(forward.baseline?.medianNs != nil)
         #expect(forward.ratio != nil)
+        let cpu = try #require(report.results.first { $0.name == "relay.cpuPerMessage" })
+        #expect(cpu.baseline?.name == RelayCases.baselineName)
         let memory = try #require(report.results.first { $0.name == "relay.memoryPerTunnel" })
         #expect(memory.value != nil)
         #expect(memory.unit == "B/tunnel")

@@ -21,7 +21,7 @@ import Testing
         ("CCableOpenSSL", ["Sources/CableCrypto/"]),
         ("CCableQREncode", ["Sources/CableTerminalQR/"]),
         ("CCableDBus", ["Sources/CableBlueZ/"]),
-        ("NIO", ["Sources/CableTunnel/"]),
+        ("NIO", ["Sources/CableTunnel/", "Sources/CableRelay/", "Sources/CableRelayLoad/", "Tests/CableRelayTests/"]),
         // SQLite (through GRDB) only in the stores and their benchmark.
         ("GRDB", ["Sources/CableStorage/", "Sources/CableRelyingParty/Store/SQLite", "Sources/CableAuthenticator/Model/SQLite",
                   "Benchmarks/CableBenchmarks/Cases/StoreCases.swift"]),
@@ -62,8 +62,8 @@ import Testing
     }
 
     @Test func examplesUseOnlyPublicProducts() throws {
-        let products: Set = ["CableProtocol", "CableCBOR", "CableCTAP", "CableTerminalQR", "CableTunnel", "CableRelyingParty",
-                             "CableClient", "CableAuthenticator", "CableCeremonies", "Foundation"]
+        let products: Set = ["CableProtocol", "CableCBOR", "CableCTAP", "CableTerminalQR", "CableTunnel", "CableRelay",
+                             "CableRelyingParty", "CableClient", "CableAuthenticator", "CableCeremonies", "Foundation"]
         for path in Self.swiftFiles(under: "Examples") {
             for module in try Self.importedModules(in: path) {
                 #expect(products.contains(module), "\(path) imports \(module), which is not a public product")

@@ -3,6 +3,7 @@ import CableCeremonies
 import CableClient
 import CableCTAP
 import CableProtocol
+import CableRelay
 import CableRelyingParty
 import CableTestSupport
 import CableTunnel

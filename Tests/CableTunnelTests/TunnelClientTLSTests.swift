@@ -1,5 +1,7 @@
 import CableProtocol
+import CableRelay
 import CableTestSupport
+import CableTunnelTestSupport
 import Foundation
 import Testing
 @testable import CableTunnel
@@ -42,7 +44,7 @@ struct TLSFiles: Sendable {
         _ body: (RelayHarness, TunnelServiceURL) async throws -> R
     ) async throws -> R {
         let tls = try files.serverTLS(leaf, chain: chain)
-        return try await withRelay({ $0.tls = tls }) { relay in
+        return try await withRelay({ $0.tlsContext = tls.context }) { relay in
             try await body(relay, try TunnelServiceURL(scheme: .wss, host: host, port: relay.address.port))
         }
     }
@@ -291,7 +293,7 @@ struct TLSFiles: Sendable {
         defer { files.remove() }
         let tls = try files.serverTLS("good")
         try await withRelay({
-            $0.tls = tls
+            $0.tlsContext = tls.context
             $0.upgradeTimeout = .milliseconds(500)
         }) { relay in
             let result = try await PythonTool.run("tls_websocket.py", ["stall-client", "--port", String(relay.address.port)])

@@ -1,6 +1,7 @@
 import CableProtocol
 import Foundation
 import CableTestSupport
+import CableTunnelTestSupport
 import Testing
 @testable import CableTunnel
 

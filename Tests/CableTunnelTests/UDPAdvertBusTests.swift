@@ -1,5 +1,6 @@
 import CableProtocol
 import CableTestSupport
+import CableTunnelTestSupport
 import Testing
 @testable import CableTunnel
 

@@ -4,6 +4,7 @@ import CableCeremonies
 import CableClient
 import CableCrypto
 import CableProtocol
+import CableRelay
 import CableRelyingParty
 import CableTunnel
 import Foundation

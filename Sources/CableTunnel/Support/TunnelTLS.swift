@@ -88,7 +88,8 @@ public struct TunnelTLSTrust: Sendable {
 ///
 /// With one, ``TunnelServer`` serves `wss://` (TLS 1.2 or newer) and prints `listening on wss://…`.
 public struct TunnelServerTLS: Hashable, Sendable {
-    let context: NIOSSLContext
+    /// The server context, for a pipeline's `NIOSSLServerHandler` (the relay's `tlsContext`).
+    public let context: NIOSSLContext
     /// Certificates in the chain, leaf first.
     public let chainLength: Int
 

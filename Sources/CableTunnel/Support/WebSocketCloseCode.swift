@@ -33,22 +33,28 @@ public struct WebSocketCloseCode: RawRepresentable, Hashable, Sendable, CustomSt
 
 /// Why a WebSocket was closed: the code plus a short, fixed explanation. The text is written by
 /// the relay itself and never contains message bytes.
-struct WebSocketCloseReason: Hashable, Sendable, CustomStringConvertible {
+package struct WebSocketCloseReason: Hashable, Sendable, CustomStringConvertible {
     /// The status code sent in the close frame.
-    let code: WebSocketCloseCode
+    package let code: WebSocketCloseCode
     /// A short fixed text (RFC 6455 allows at most 123 bytes; these are far shorter).
-    let text: String
+    package let text: String
 
-    var description: String { "\(self.code.rawValue) \(self.text)" }
+    /// A close reason with its code and fixed text.
+    package init(code: WebSocketCloseCode, text: String) {
+        self.code = code
+        self.text = text
+    }
+
+    package var description: String { "\(self.code.rawValue) \(self.text)" }
 
     /// The peer closed its side cleanly: forwarded as 1000 (webauthn-rs' wording).
-    static let peerClosed = Self(code: .normalClosure, text: "remote peer cleanly disconnected")
+    package static let peerClosed = Self(code: .normalClosure, text: "remote peer cleanly disconnected")
     /// The peer's connection ended without a close frame.
-    static let peerVanished = Self(code: .goingAway, text: "remote peer vanished")
+    package static let peerVanished = Self(code: .goingAway, text: "remote peer vanished")
     /// The relay is shutting down.
-    static let serverShutdown = Self(code: .goingAway, text: "tunnel service shutting down")
+    package static let serverShutdown = Self(code: .goingAway, text: "tunnel service shutting down")
     /// Echo of a close the client started.
-    static let closeAcknowledged = Self(code: .normalClosure, text: "")
+    package static let closeAcknowledged = Self(code: .normalClosure, text: "")
 }
 
 extension WebSocketCloseCode {

@@ -1,6 +1,8 @@
+import NIOCore
+
 /// Bytes a WebSocket message is made of, abstracted so the sans-I/O rules below run on `[UInt8]`
 /// in tests and on NIO's `ByteBuffer` in the server without copying.
-protocol WebSocketPayload: Sendable {
+package protocol WebSocketPayload: Sendable {
     /// Number of payload bytes.
     var payloadByteCount: Int { get }
     /// Appends a continuation fragment.
@@ -8,12 +10,20 @@ protocol WebSocketPayload: Sendable {
 }
 
 extension Array: WebSocketPayload where Element == UInt8 {
-    var payloadByteCount: Int { self.count }
-    mutating func appendFragment(_ fragment: [UInt8]) { self.append(contentsOf: fragment) }
+    package var payloadByteCount: Int { self.count }
+    package mutating func appendFragment(_ fragment: [UInt8]) { self.append(contentsOf: fragment) }
+}
+
+extension ByteBuffer: WebSocketPayload {
+    package var payloadByteCount: Int { self.readableBytes }
+    package mutating func appendFragment(_ fragment: ByteBuffer) {
+        var fragment = fragment
+        self.writeBuffer(&fragment)
+    }
 }
 
 /// The data-frame opcodes (control frames are handled by the connection, between fragments).
-enum WebSocketDataOpcode: Sendable, Hashable {
+package enum WebSocketDataOpcode: Sendable, Hashable {
     case binary
     case text
     case continuation
@@ -25,9 +35,9 @@ enum WebSocketDataOpcode: Sendable, Hashable {
 /// message size limit (Chromium's client accepts 1 MiB) and a bounded fragment count, then
 /// forwarded as one unfragmented message; a message crossing either bound is refused. caBLE
 /// carries only binary messages, so any text frame is refused at once.
-struct WebSocketMessageAssembler<Payload: WebSocketPayload> {
+package struct WebSocketMessageAssembler<Payload: WebSocketPayload> {
     /// What one data frame produced.
-    enum Outcome {
+    package enum Outcome {
         /// A fragment was stored; the message is not complete yet.
         case needMore
         /// A whole binary message.
@@ -37,24 +47,24 @@ struct WebSocketMessageAssembler<Payload: WebSocketPayload> {
     }
 
     /// Largest whole message, in bytes.
-    let maxMessageSize: Int
+    package let maxMessageSize: Int
     /// Largest number of frames one message may be split into.
-    let maxFragments: Int
+    package let maxFragments: Int
 
     private var partial: Payload?
     private var fragmentCount = 0
 
     /// Creates an assembler with the given bounds.
-    init(maxMessageSize: Int, maxFragments: Int) {
+    package init(maxMessageSize: Int, maxFragments: Int) {
         self.maxMessageSize = maxMessageSize
         self.maxFragments = maxFragments
     }
 
     /// Whether a fragmented message is in progress (so buffered bytes exist).
-    var isAssembling: Bool { self.partial != nil }
+    package var isAssembling: Bool { self.partial != nil }
 
     /// Feeds one data frame.
-    mutating func consume(opcode: WebSocketDataOpcode, fin: Bool, payload: Payload) -> Outcome {
+    package mutating func consume(opcode: WebSocketDataOpcode, fin: Bool, payload: Payload) -> Outcome {
         switch opcode {
         case .text:
             self.reset()
@@ -108,22 +118,22 @@ struct WebSocketMessageAssembler<Payload: WebSocketPayload> {
 
 /// Bounds how many pings a peer may send: at most `limit` per `window` (a fixed window, which is
 /// enough to stop a flood while answering any keep-alive schedule a real client uses).
-struct PingBudget: Sendable {
+package struct PingBudget: Sendable {
     /// Pings allowed per window.
-    let limit: Int
+    package let limit: Int
     /// Window length.
-    let window: Duration
+    package let window: Duration
     private var windowStart: ContinuousClock.Instant?
     private var count = 0
 
     /// Creates a budget.
-    init(limit: Int, window: Duration) {
+    package init(limit: Int, window: Duration) {
         self.limit = limit
         self.window = window
     }
 
     /// Records one ping at `now`; `false` when the peer exceeded its budget.
-    mutating func admit(now: ContinuousClock.Instant) -> Bool {
+    package mutating func admit(now: ContinuousClock.Instant) -> Bool {
         if let start = self.windowStart, now - start < self.window {
             self.count += 1
         } else {

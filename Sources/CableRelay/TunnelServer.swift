@@ -1,9 +1,11 @@
 import CableLocking
 import CableProtocol
+import CableTunnel
 import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 import NIOWebSocket
 import Synchronization
 
@@ -13,17 +15,25 @@ public struct TunnelServerAddress: Hashable, Sendable, CustomStringConvertible {
     public let host: String
     /// The bound port (the real one when port 0 was asked for).
     public let port: Int
-    /// `wss` when the server serves TLS.
-    public var scheme: TunnelServiceURL.Scheme = .ws
 
     /// The service URL clients connect to.
     public var url: TunnelServiceURL {
-        get throws(TunnelError) { try TunnelServiceURL(scheme: self.scheme, host: self.host, port: self.port) }
+        get throws(TunnelError) { try TunnelServiceURL(scheme: self.isSecure ? .wss : .ws, host: self.host, port: self.port) }
+    }
+
+    /// Whether it serves TLS (`wss://`).
+    public var isSecure: Bool = false
+
+    /// Creates an address.
+    public init(host: String, port: Int, isSecure: Bool = false) {
+        self.host = host
+        self.port = port
+        self.isSecure = isSecure
     }
 
     /// `ws://HOST:PORT` (`wss://` with TLS), IPv6 hosts in brackets.
     public var description: String {
-        "\(self.scheme.rawValue)://\(self.host.contains(":") ? "[\(self.host)]" : self.host):\(self.port)"
+        "\(self.isSecure ? "wss" : "ws")://\(self.host.contains(":") ? "[\(self.host)]" : self.host):\(self.port)"
     }
 }
 
@@ -38,14 +48,17 @@ public struct TunnelServerAddress: Hashable, Sendable, CustomStringConvertible {
 /// - Hex IDs are accepted in either case. Refusals: 400 malformed path or no subprotocol, 404
 ///   unknown tunnel or foreign routing ID, 405 not GET, 409 tunnel ID taken or already joined,
 ///   410 `/cable/contact/` (no linking support yet: every contact ID reads as a dead pairing),
-///   426 not a WebSocket upgrade, 431 request head too large, 503 at a capacity limit.
+///   426 not a WebSocket upgrade, 429 a per-address limit, 431 request head too large, 503 at a
+///   capacity limit (connections, tunnels, the buffer budget) or while shutting down.
 /// - Fragmented messages are reassembled up to ``Configuration/maxMessageSize`` (1 MiB by
 ///   default, what Chromium's client accepts) and forwarded unfragmented. Text frames close with
 ///   1003, oversized messages with 1009, broken framing or unmasked client frames with 1002, limit
 ///   and timeout violations with 1008. Pings are answered, at most
 ///   ``Configuration/maxPingsPerWindow`` per window.
 ///
-/// The routing rules live in a sans-I/O table; this class is the NIO shell around it. The relay
+/// The routing rules live in a sans-I/O table; this class is the NIO shell around it. Messages
+/// are forwarded by channel handlers on the event loops (``RelayForwardingHandler``), with
+/// back-pressure and a global byte budget; tasks serve only the server's lifecycle. The relay
 /// never inspects message contents (ciphertext after the handshake) and never logs them.
 public final class TunnelServer: Sendable {
     /// The configuration it runs with.
@@ -54,35 +67,46 @@ public final class TunnelServer: Sendable {
     public let routingID: RoutingID
 
     let logger: Logger
-    let table: LockedValue<TunnelRoutingTable<RelayPeer, ByteBuffer>>
+    let services: RelayServices
+    var table: LockedValue<TunnelRoutingTable<RelayPeer, ByteBuffer>> { self.services.table }
     let connections = LockedValue(ConnectionRegistry())
     private let nextConnectionID = Atomic<UInt64>(0)
     private let lifecycle = LockedValue(Lifecycle.idle)
     private let eventLoopGroup: any EventLoopGroup
+    /// Accept failures (EMFILE, ENFILE, …), logged once per burst.
+    let acceptFailures = LockedValue(AcceptFailureLog())
 
     private enum Lifecycle {
         case idle
         case starting
-        case running(server: any Channel, serving: Task<Void, Never>, reaping: Task<Void, Never>)
+        case running(server: any Channel, reaping: Task<Void, Never>)
         case stopped
     }
 
-    /// Open TCP connections, for the connection limit and for closing them all at shutdown.
+    /// Open TCP connections, for the connection limits and for closing them all at shutdown.
     struct ConnectionRegistry {
         var channels: [RelayConnectionID: any Channel] = [:]
+        var perAddress: [String: Int] = [:]
         var isShuttingDown = false
+        /// The connection limit in force (``Configuration/maxConnections`` or less, when the
+        /// file-descriptor limit is lower).
+        var limit = Int.max
     }
 
     /// Creates a server; nothing listens until ``start()``.
     /// - Parameters:
     ///   - configuration: address, routing ID and limits.
     ///   - logger: where lifecycle events and refusals go (metadata only, never message bytes).
-    public init(configuration: Configuration = .init(), logger: Logger = Logger(label: "cable.relay")) {
+    ///   - eventLoopGroup: the loops to serve on (the shared singleton by default).
+    public init(
+        configuration: Configuration = .init(), logger: Logger = Logger(label: "cable.relay"),
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) {
         self.configuration = configuration
         self.routingID = configuration.routingID ?? Self.randomRoutingID()
         self.logger = logger
-        self.table = LockedValue(TunnelRoutingTable(limits: configuration.limits))
-        self.eventLoopGroup = MultiThreadedEventLoopGroup.singleton
+        self.services = RelayServices(configuration: configuration, logger: logger)
+        self.eventLoopGroup = eventLoopGroup
     }
 
     /// Binds and starts accepting connections; returns the bound address (the real port when the
@@ -93,50 +117,66 @@ public final class TunnelServer: Sendable {
             guard case .idle = state else { throw TunnelError(.invalidServerState, "server was already started") }
             state = .starting
         }
-        let server: NIOAsyncChannel<RelayConnectionSetup, Never>
+        let connectionLimit = self.effectiveConnectionLimit()
+        self.connections.withLock { $0.limit = connectionLimit }
+        let server: any Channel
         do {
             server = try await ServerBootstrap(group: self.eventLoopGroup)
                 .serverChannelOption(.backlog, value: 1024)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-                .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-                .bind(host: self.configuration.host, port: self.configuration.port) { channel in
-                    self.initializeConnection(channel)
+                .serverChannelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        // Failed accepts (out of file descriptors) back off instead of spinning,
+                        // and are logged once per burst.
+                        try channel.pipeline.syncOperations.addHandler(
+                            AcceptBackoffHandler(shouldForwardIOErrorCaught: true) { _ in .milliseconds(250) })
+                        try channel.pipeline.syncOperations.addHandler(AcceptFailureLogger(server: self))
+                    }
                 }
+                .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+                // One read burst is at most four reads of at most 64 KiB (the per-tunnel bound counts on it).
+                .childChannelOption(.maxMessagesPerRead, value: Configuration.readsPerBurst)
+                .childChannelOption(
+                    .recvAllocator,
+                    value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 2048, maximum: Configuration.maxReadSize))
+                .childChannelInitializer { channel in self.initializeConnection(channel) }
+                .bind(host: self.configuration.host, port: self.configuration.port).get()
         } catch {
             self.lifecycle.withLock { $0 = .idle }
             throw TunnelError(
                 .bindFailed, "cannot listen on \(self.configuration.host):\(self.configuration.port): \(error)")
         }
-        let local = server.channel.localAddress
+        let local = server.localAddress
         let address = TunnelServerAddress(
             host: local?.ipAddress ?? self.configuration.host, port: local?.port ?? self.configuration.port,
-            scheme: self.configuration.tls == nil ? .ws : .wss)
-        let serving = Task { await self.serve(server) }
+            isSecure: self.configuration.tlsContext != nil)
         let reaping = Task { await self.reap() }
-        self.lifecycle.withLock { $0 = .running(server: server.channel, serving: serving, reaping: reaping) }
+        self.lifecycle.withLock { $0 = .running(server: server, reaping: reaping) }
         self.logger.info(
             "tunnel service listening",
-            metadata: ["address": "\(address)", "routingID": "\(self.routingID.hex)"])
+            metadata: [
+                "address": "\(address)", "routingID": "\(self.routingID.hex)", "maxConnections": "\(connectionLimit)",
+            ])
         return address
     }
 
     /// Stops accepting, closes every tunnel (1001 to every WebSocket), gives clients the close grace
-    /// period to answer, closes whatever is left, and returns once all connection tasks have
-    /// finished. Idempotent.
+    /// period to answer, closes whatever is left, and returns once every connection has closed.
+    /// Idempotent.
     public func shutdown() async {
-        let running = self.lifecycle.withLock { state -> (any Channel, Task<Void, Never>, Task<Void, Never>)? in
+        let running = self.lifecycle.withLock { state -> (any Channel, Task<Void, Never>)? in
             defer { state = .stopped }
-            guard case .running(let server, let serving, let reaping) = state else { return nil }
-            return (server, serving, reaping)
+            guard case .running(let server, let reaping) = state else { return nil }
+            return (server, reaping)
         }
-        guard let (server, serving, reaping) = running else { return }
+        guard let (server, reaping) = running else { return }
         self.logger.info("tunnel service shutting down")
         reaping.cancel()
         self.connections.withLock { $0.isShuttingDown = true }
         try? await server.close()
         // Running WebSockets get 1001 now; those not attached yet find it in their inbox.
         let notices = self.table.withLock { $0.closeAll(reason: .serverShutdown) }
-        for notice in notices { notice.outbound.sendCloseNow(notice.reason) }
+        for notice in notices { notice.outbound.sendClose(notice.reason) }
         // Whatever has not finished within the grace period (clients that do not answer the close,
         // requests still being read) is closed then.
         let grace = self.configuration.closeGracePeriod
@@ -145,18 +185,29 @@ public final class TunnelServer: Sendable {
             let channels = self.connections.withLock { Array($0.channels.values) }
             for channel in channels { channel.close(promise: nil) }
         }
-        await serving.value
+        let channels = self.connections.withLock { Array($0.channels.values) }
+        for channel in channels { try? await channel.closeFuture.get() }
         stragglers.cancel()
         _ = await reaping.result
         self.logger.info("tunnel service stopped")
     }
 
-    /// Current numbers, for tests and diagnostics.
+    /// The listening socket while running (tests inject accept failures through it).
+    var listeningChannel: (any Channel)? {
+        self.lifecycle.withLock { state in
+            guard case .running(let server, _) = state else { return nil }
+            return server
+        }
+    }
+
+    /// Current numbers, for tests, diagnostics and metrics.
     public var statistics: Statistics {
         let (tunnels, waiting, held) = self.table.withLock { ($0.tunnelCount, $0.waitingTunnelCount, $0.heldBytes) }
         return Statistics(
             openConnections: self.connections.withLock { $0.channels.count },
-            tunnels: tunnels, waitingTunnels: waiting, heldBytes: held)
+            tunnels: tunnels, waitingTunnels: waiting, heldBytes: held,
+            bufferedBytes: self.services.budget.inUse, bufferedBytesHighWater: self.services.budget.highWater,
+            acceptFailures: self.acceptFailures.withLock { $0.total })
     }
 
     /// A snapshot of the relay's load.
@@ -169,23 +220,16 @@ public final class TunnelServer: Sendable {
         public let waitingTunnels: Int
         /// Payload bytes held for parties not connected yet.
         public let heldBytes: Int
+        /// Bytes reserved from the buffer budget now: frames being read, messages in assembly,
+        /// held, or handed to a socket and not yet written (``Configuration/maxBufferedBytes``).
+        public let bufferedBytes: Int
+        /// The most bytes ever reserved from the budget at once.
+        public let bufferedBytesHighWater: Int
+        /// Accepts that failed (for example out of file descriptors) since the start.
+        public let acceptFailures: Int
     }
 
     // MARK: - Accepting
-
-    private func serve(_ server: NIOAsyncChannel<RelayConnectionSetup, Never>) async {
-        await withDiscardingTaskGroup { group in
-            do {
-                try await server.executeThenClose { inbound in
-                    for try await setup in inbound {
-                        group.addTask { await self.serveConnection(setup) }
-                    }
-                }
-            } catch {
-                self.logger.error("accept loop ended", metadata: ["error": "\(error)"])
-            }
-        }
-    }
 
     /// Checks deadlines: waiting for a peer, idle, lifetime.
     private func reap() async {
@@ -197,46 +241,92 @@ public final class TunnelServer: Sendable {
                 self.logger.info(
                     "closing tunnel connection",
                     metadata: ["connection": "\(notice.outbound.id)", "close": "\(notice.reason)"])
-                notice.outbound.sendCloseNow(notice.reason)
+                notice.outbound.sendClose(notice.reason)
             }
         }
     }
 
-    private func initializeConnection(_ channel: any Channel) -> EventLoopFuture<RelayConnectionSetup> {
-        // TLS first, so that everything after it (refusals included) is spoken over TLS.
-        if let tls = self.configuration.tls {
-            do {
-                try channel.pipeline.syncOperations.addHandler(tls.makeServerHandler())
-            } catch {
-                return channel.eventLoop.makeFailedFuture(error)
-            }
+    /// ``Configuration/maxConnections``, or fewer when the process may not open that many files:
+    /// the soft limit is raised to the hard one first, and 64 descriptors stay for everything
+    /// else, so the limit is met with 503 rather than failed accepts.
+    private func effectiveConnectionLimit() -> Int {
+        let available = FileDescriptorLimit.raiseToHardLimit()
+        guard let available else { return self.configuration.maxConnections }
+        let usable = max(1, available - FileDescriptorLimit.reserve)
+        if usable < self.configuration.maxConnections {
+            self.logger.warning(
+                "file descriptor limit below maxConnections; serving fewer connections",
+                metadata: [
+                    "maxConnections": "\(self.configuration.maxConnections)", "fileDescriptorLimit": "\(available)",
+                    "connectionLimit": "\(usable)",
+                ])
+            return usable
         }
+        return self.configuration.maxConnections
+    }
+
+    private func initializeConnection(_ channel: any Channel) -> EventLoopFuture<Void> {
         let id = RelayConnectionID(rawValue: self.nextConnectionID.add(1, ordering: .relaxed).newValue)
-        let limit = self.configuration.maxConnections
+        let address = channel.remoteAddress?.ipAddress ?? "unknown"
+        let perAddressLimit = self.configuration.maxConnectionsPerAddress
         let refusal = self.connections.withLock { registry -> RelayRefusal? in
             if registry.isShuttingDown { return .shuttingDown }
-            guard registry.channels.count < limit else { return .tooManyConnections }
+            guard registry.channels.count < registry.limit else { return .tooManyConnections }
+            guard registry.perAddress[address, default: 0] < perAddressLimit else {
+                return .tooManyConnectionsFromAddress
+            }
             registry.channels[id] = channel
+            registry.perAddress[address, default: 0] += 1
             return nil
         }
-        if let refusal {
-            self.logger.info(
-                "refused connection",
-                metadata: ["connection": "\(id)", "status": "\(refusal.status)", "refusal": "\(refusal.name)"])
-            return channel.eventLoop.makeCompletedFuture {
-                try channel.pipeline.syncOperations.addHandler(ImmediateRefusal(refusal))
-                return RelayConnectionSetup(id: id, channel: channel, upgrade: nil)
-            }
-        }
-        channel.closeFuture.whenComplete { _ in
-            _ = self.connections.withLock { $0.channels.removeValue(forKey: id) }
-        }
         return channel.eventLoop.makeCompletedFuture {
-            try self.configurePipeline(channel, id: id)
+            if let tls = self.configuration.tlsContext {
+                try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls))
+            }
+            if let refusal {
+                self.logRefusedConnection(id, refusal)
+                try channel.pipeline.syncOperations.addHandler(ImmediateRefusal(refusal))
+                return
+            }
+            channel.closeFuture.whenComplete { _ in
+                self.connections.withLock { registry in
+                    registry.channels.removeValue(forKey: id)
+                    let left = registry.perAddress[address, default: 1] - 1
+                    registry.perAddress[address] = left > 0 ? left : nil
+                }
+                // After the handlers' own ending: undo an admission whose WebSocket never ran.
+                channel.eventLoop.execute {
+                    _ = self.services.mutateTable { $0.detach(connection: id, cause: .vanished, now: .now) }
+                }
+            }
+            try self.configurePipeline(channel, id: id, address: address)
         }
     }
 
-    private func configurePipeline(_ channel: any Channel, id: RelayConnectionID) throws -> RelayConnectionSetup {
+    /// Logs a refused connection; refusals at a capacity limit are logged once per burst.
+    private func logRefusedConnection(_ id: RelayConnectionID, _ refusal: RelayRefusal) {
+        let metadata: Logger.Metadata = [
+            "connection": "\(id)", "status": "\(refusal.status)", "refusal": "\(refusal.name)",
+        ]
+        guard refusal.status == 503 else {
+            self.logger.info("refused connection", metadata: metadata)
+            return
+        }
+        let now = ContinuousClock.now
+        let suppressed = self.acceptFailures.withLock { log -> Int? in
+            log.refusalsInBurst += 1
+            if let last = log.lastRefusalLogged, now - last < .seconds(10) { return nil }
+            defer { log.refusalsInBurst = 0 }
+            log.lastRefusalLogged = now
+            return log.refusalsInBurst - 1
+        }
+        guard let suppressed else { return }
+        var extended = metadata
+        extended["refusedSinceLastLine"] = "\(suppressed)"
+        self.logger.warning("refused connection at capacity (logged once per 10 s)", metadata: extended)
+    }
+
+    private func configurePipeline(_ channel: any Channel, id: RelayConnectionID, address: String) throws {
         let logger = self.connectionLogger(id)
         let decision = RelayUpgradeDecision()
         let upgradeDeadline = channel.eventLoop.scheduleTask(in: TimeAmount(self.configuration.upgradeTimeout)) {
@@ -245,22 +335,26 @@ public final class TunnelServer: Sendable {
         }
         try channel.pipeline.syncOperations.addHandler(
             RequestHeadGuard(limit: self.configuration.maxRequestHeadSize, logger: logger))
+        let meter = NIOLoopBound(RelayInboundMeter(budget: self.services.budget), eventLoop: channel.eventLoop)
+        try channel.pipeline.syncOperations.addHandler(meter.value)
 
-        let bufferedMessages = self.configuration.inboundBufferMessages
+        let services = self.services
+        let configuration = self.configuration
         let upgrader = NIOTypedWebSocketServerUpgrader<RelayUpgradeOutcome>(
             maxFrameSize: self.configuration.maxMessageSize,
             enableAutomaticErrorHandling: true,
             shouldUpgrade: { channel, head in
-                channel.eventLoop.makeSucceededFuture(self.upgradeHeaders(for: head, connection: id, decision: decision))
+                channel.eventLoop.makeSucceededFuture(
+                    self.upgradeHeaders(for: head, connection: id, address: address, decision: decision))
             },
             upgradePipelineHandler: { channel, _ in
                 channel.eventLoop.makeCompletedFuture {
-                    let strategy = NIOAsyncSequenceProducerBackPressureStrategies.HighLowWatermark(
-                        lowWatermark: max(1, bufferedMessages / 2), highWatermark: bufferedMessages)
-                    let webSocket = try NIOAsyncChannel<WebSocketFrame, WebSocketFrame>(
-                        wrappingChannelSynchronously: channel,
-                        configuration: .init(backPressureStrategy: strategy))
-                    return .webSocket(webSocket)
+                    let peer = RelayPeer(
+                        id: id, channel: channel, closeGracePeriod: configuration.closeGracePeriod,
+                        pendingWriteLimit: configuration.maxPendingWriteBytes)
+                    try channel.pipeline.syncOperations.addHandler(
+                        RelayForwardingHandler(peer: peer, services: services, meter: meter.value))
+                    return .webSocket
                 }
             })
         var pipeline = NIOUpgradableHTTPServerPipelineConfiguration(
@@ -279,15 +373,21 @@ public final class TunnelServer: Sendable {
         pipeline.decoderConfiguration.maxHeaderFieldCount = 64
         let upgrade = try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(configuration: pipeline)
         try channel.pipeline.syncOperations.addHandler(MalformedRequestCloser(logger: logger))
-        upgrade.whenComplete { _ in upgradeDeadline.cancel() }
-        return RelayConnectionSetup(id: id, channel: channel, upgrade: upgrade)
+        upgrade.whenComplete { result in
+            upgradeDeadline.cancel()
+            if case .failure(let error) = result {
+                // The upgrade never finished (malformed HTTP, client gone): the close undoes any admission.
+                logger.debug("upgrade failed", metadata: ["error": "\(error)"])
+                channel.close(promise: nil)
+            }
+        }
     }
 
     /// The upgrader's question: upgrade (returning the extra response headers) or refuse (`nil`,
     /// with the reason recorded for ``RefusalResponder``). Admission into the routing table
     /// happens here, so the response already carries the outcome.
     private func upgradeHeaders(
-        for head: HTTPRequestHead, connection: RelayConnectionID, decision: RelayUpgradeDecision
+        for head: HTTPRequestHead, connection: RelayConnectionID, address: String, decision: RelayUpgradeDecision
     ) -> HTTPHeaders? {
         let route = RelayRequestPolicy.route(
             method: head.method.rawValue, uri: head.uri, isWebSocketUpgrade: true,
@@ -299,8 +399,9 @@ public final class TunnelServer: Sendable {
             case .failure(let refusal):
                 throw refusal
             case .success(.create(let tunnel)):
+                guard !self.services.budget.isNearlyExhausted else { throw .memoryBudgetExhausted }
                 try self.table.withLock { (table) throws(RelayRefusal) in
-                    try table.admitCreator(tunnel, connection: connection, now: .now)
+                    try table.admitCreator(tunnel, connection: connection, address: address, now: .now)
                 }
                 headers.add(name: TunnelServiceProtocol.routingIDHeader, value: self.routingID.hex)
                 self.connectionLogger(connection).info(
@@ -322,11 +423,7 @@ public final class TunnelServer: Sendable {
 
     // MARK: - Support
 
-    func connectionLogger(_ id: RelayConnectionID) -> Logger {
-        var logger = self.logger
-        logger[metadataKey: "connection"] = "\(id)"
-        return logger
-    }
+    func connectionLogger(_ id: RelayConnectionID) -> Logger { self.services.connectionLogger(id) }
 
     /// The first 8 hex digits of a tunnel ID: enough to follow a tunnel through the log, not
     /// enough to join it.
@@ -344,16 +441,8 @@ public final class TunnelServer: Sendable {
 
 /// What the upgrade of one connection produced.
 enum RelayUpgradeOutcome: Sendable {
-    /// A running WebSocket, admitted into the routing table.
-    case webSocket(NIOAsyncChannel<WebSocketFrame, WebSocketFrame>)
+    /// A running WebSocket, admitted into the routing table, its forwarding handler in place.
+    case webSocket
     /// An HTTP refusal is being answered; nothing more to do.
     case refused
-}
-
-/// One accepted connection, as the accept loop hands it to its task.
-struct RelayConnectionSetup: Sendable {
-    let id: RelayConnectionID
-    let channel: any Channel
-    /// `nil` when the connection was refused at once (limit or shutdown).
-    let upgrade: EventLoopFuture<RelayUpgradeOutcome>?
 }

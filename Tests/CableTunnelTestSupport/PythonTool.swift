@@ -4,10 +4,10 @@ import Foundation
 import Testing
 
 /// The project's Python tool venv (`.venv-tools/bin/python`, made by `make venv`), found by walking
-/// up from this file, and the scripts in `Tests/CableTunnelTests/Python/`.
-enum PythonTool {
+/// up from this file, and the scripts in `Tests/CableTunnelTests/Python/` and `Tests/CableRelayTests/Python/`.
+package enum PythonTool {
     /// Where the interpreter is, or `nil` when the venv was not made.
-    static let interpreter: URL? = {
+    package static let interpreter: URL? = {
         var url = URL(fileURLWithPath: #filePath)
         while url.pathComponents.count > 1 {
             url.deleteLastPathComponent()
@@ -17,14 +17,17 @@ enum PythonTool {
         return nil
     }()
 
-    /// A script next to the tests.
-    static func script(_ name: String) -> URL {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Python").appendingPathComponent(name)
+    /// A script of the test targets that use this tool (`Tests/<target>/Python/<name>`).
+    package static func script(_ name: String) -> URL {
+        let tests = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        let candidates = ["CableTunnelTests", "CableRelayTests"].map {
+            tests.appendingPathComponent($0).appendingPathComponent("Python").appendingPathComponent(name)
+        }
+        return candidates.first { FileManager.default.fileExists(atPath: $0.path) } ?? candidates[0]
     }
 
     /// The interpreter; records a failure naming `make venv` when it is missing.
-    static func requireInterpreter(sourceLocation: SourceLocation = #_sourceLocation) throws -> URL {
+    package static func requireInterpreter(sourceLocation: SourceLocation = #_sourceLocation) throws -> URL {
         guard let interpreter else {
             Issue.record("Python venv .venv-tools not found above \(#filePath): run `make venv`", sourceLocation: sourceLocation)
             throw PythonToolError.missingVenv
@@ -33,18 +36,18 @@ enum PythonTool {
     }
 
     /// Runs a script to its end and decodes the JSON object on its last stdout line.
-    static func run(_ script: String, _ arguments: [String], timeout: Duration = .seconds(60)) async throws -> JSONValue {
+    package static func run(_ script: String, _ arguments: [String], timeout: Duration = .seconds(60)) async throws -> JSONValue {
         let process = try PythonProcess(script: script, arguments: arguments)
         return try await process.result(timeout: timeout)
     }
 }
 
-enum PythonToolError: Error, CustomStringConvertible {
+package enum PythonToolError: Error, CustomStringConvertible {
     case missingVenv
     case timedOut(String)
     case noResult(status: Int32, output: String)
 
-    var description: String {
+    package var description: String {
         switch self {
         case .missingVenv: return "run `make venv`"
         case .timedOut(let what): return "python timed out: \(what)"
@@ -54,13 +57,13 @@ enum PythonToolError: Error, CustomStringConvertible {
 }
 
 /// A running Python script whose stdout lines arrive as they are printed.
-final class PythonProcess: Sendable {
+package final class PythonProcess: Sendable {
     private let process: Process
     private let lines: AsyncStream<String>
     private let collected = CollectedLines()
     private let description: String
 
-    init(script: String, arguments: [String]) throws {
+    package init(script: String, arguments: [String]) throws {
         let process = Process()
         process.executableURL = try PythonTool.requireInterpreter()
         process.arguments = [PythonTool.script(script).path] + arguments
@@ -103,7 +106,7 @@ final class PythonProcess: Sendable {
     }
 
     /// The first line starting with `prefix` (e.g. `PORT `), without the prefix.
-    func firstLine(withPrefix prefix: String, timeout: Duration = .seconds(20)) async throws -> String {
+    package func firstLine(withPrefix prefix: String, timeout: Duration = .seconds(20)) async throws -> String {
         let lines = self.lines
         let found: String? = try await withTimeout(timeout, self.description) { () async -> String? in
             for await line in lines where line.hasPrefix(prefix) { return String(line.dropFirst(prefix.count)) }
@@ -114,7 +117,7 @@ final class PythonProcess: Sendable {
     }
 
     /// Waits for the script to end and decodes its last line as JSON.
-    func result(timeout: Duration = .seconds(60)) async throws -> JSONValue {
+    package func result(timeout: Duration = .seconds(60)) async throws -> JSONValue {
         let lines = self.lines
         do {
             try await withTimeout(timeout, self.description) {
@@ -135,14 +138,14 @@ final class PythonProcess: Sendable {
     }
 
     /// Everything printed so far.
-    var output: String { self.collected.all.joined(separator: "\n") }
+    package var output: String { self.collected.all.joined(separator: "\n") }
 
     /// Stops the script if it still runs.
-    func terminate() { if self.process.isRunning { self.process.terminate() } }
+    package func terminate() { if self.process.isRunning { self.process.terminate() } }
 }
 
 /// Runs `body`, failing with ``PythonToolError/timedOut`` after `timeout`.
-func withTimeout<T: Sendable>(
+package func withTimeout<T: Sendable>(
     _ timeout: Duration, _ what: String, _ body: @escaping @Sendable () async throws -> T
 ) async throws -> T {
     try await withThrowingTaskGroup(of: T?.self) { group in
@@ -158,8 +161,8 @@ func withTimeout<T: Sendable>(
 }
 
 /// Lines printed by a script, shared with the reading thread.
-final class CollectedLines: Sendable {
+package final class CollectedLines: Sendable {
     private let lines = LockedValue<[String]>([])
-    func append(_ line: String) { self.lines.withLock { $0.append(line) } }
-    var all: [String] { self.lines.withLock { $0 } }
+    package func append(_ line: String) { self.lines.withLock { $0.append(line) } }
+    package var all: [String] { self.lines.withLock { $0 } }
 }

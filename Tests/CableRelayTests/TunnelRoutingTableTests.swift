@@ -1,6 +1,8 @@
 import CableProtocol
+import CableTunnelTestSupport
 import Testing
-@testable import CableTunnel
+@testable import CableRelay
+import CableTunnel
 
 /// The relay's routing rules, without sockets: outbounds are names, messages are byte arrays.
 @Suite struct TunnelRoutingTableTests {
@@ -97,6 +99,36 @@ import Testing
         var table = try self.paired()
         #expect(self.deliveredTo(table.forward([1], from: self.phone, now: self.t0)) == "desktop")
         #expect(self.deliveredTo(table.forward([2], from: self.desktop, now: self.t0)) == "phone")
+    }
+
+    @Test func bytesHeldForAJoinerThatNeverCameAreReleasedWithTheTunnel() throws {
+        var table = Table(limits: Self.limits)
+        try table.admitCreator(self.tunnel, connection: self.phone, now: self.t0)
+        _ = table.attach(connection: self.phone, outbound: "phone")
+        for i in 0..<3 { _ = table.forward([UInt8(i), 0], from: self.phone, now: self.t0) }
+        #expect(table.heldBytes == 6)
+        let (_, removed) = table.detach(connection: self.phone, cause: .vanished, now: self.t0)
+        #expect(removed != nil)
+        #expect(table.tunnelCount == 0)
+        #expect(table.heldBytes == 0)
+    }
+
+    @Test func tunnelsPerAddressAreCountedAndFreedWithTheTunnel() throws {
+        var limits = Self.limits
+        limits.maxTunnelsPerAddress = 1
+        var table = Table(limits: limits)
+        try table.admitCreator(self.tunnel, connection: self.phone, address: "192.0.2.1", now: self.t0)
+        #expect(throws: RelayRefusal.tooManyTunnelsFromAddress) {
+            try table.admitCreator(.random(), connection: RelayConnectionID(rawValue: 9), address: "192.0.2.1", now: self.t0)
+        }
+        // Another address, and joiners, are not counted against it.
+        try table.admitCreator(.random(), connection: RelayConnectionID(rawValue: 10), address: "192.0.2.2", now: self.t0)
+        try table.admitJoiner(self.tunnel, connection: self.desktop, now: self.t0)
+        #expect(table.tunnelCount(from: "192.0.2.1") == 1)
+        _ = table.detach(connection: self.phone, cause: .vanished, now: self.t0)
+        _ = table.detach(connection: self.desktop, cause: .vanished, now: self.t0)
+        #expect(table.tunnelCount(from: "192.0.2.1") == 0)
+        try table.admitCreator(.random(), connection: RelayConnectionID(rawValue: 11), address: "192.0.2.1", now: self.t0)
     }
 
     @Test func messagesBeforeTheJoinerArrivesAreHeldAndDrainedInOrder() throws {

@@ -11,6 +11,7 @@ that could not run prints {"error": "..."} and exits 1.
 """
 
 import argparse
+import hashlib
 import json
 import os
 import random
@@ -179,6 +180,14 @@ def masked_frame(opcode, payload, fin=True, mask=None):
 # MARK: - Scenarios
 
 
+def digest(message):
+    """What a message was, for the Swift side to compare: its type, length and SHA-256. The script
+    reports observations only; every verdict is the test's."""
+    if isinstance(message, (bytes, bytearray)):
+        return {"type": "binary", "length": len(message), "sha256": hashlib.sha256(message).hexdigest()}
+    return {"type": type(message).__name__, "length": len(message), "sha256": hashlib.sha256(str(message).encode()).hexdigest()}
+
+
 def scenario_pair_forward(port, rng):
     phone, desktop, routing, tunnel = pair(port, rng)
     sizes_to_phone = [81, 256, 1 << 20]
@@ -197,9 +206,10 @@ def scenario_pair_forward(port, rng):
         "phoneSubprotocol": phone.subprotocol,
         "desktopSubprotocol": desktop.subprotocol,
         "routingHeader": routing,
-        "phoneReceivedIntact": got_phone == to_phone,
-        "desktopReceivedIntact": got_desktop == to_desktop,
-        "phoneReceivedBinary": all(isinstance(m, bytes) for m in got_phone),
+        "sentToPhone": [digest(m) for m in to_phone],
+        "phoneReceived": [digest(m) for m in got_phone],
+        "sentToDesktop": [digest(m) for m in to_desktop],
+        "desktopReceived": [digest(m) for m in got_desktop],
         "phoneCloseCode": phone_close,
     }
 
@@ -218,7 +228,12 @@ def scenario_held_frames(port, rng):
     phone.send(late)
     got_late = desktop.recv(timeout=TIMEOUT)
     phone.close()
-    return {"heldInOrder": got == early, "lateAfterHeld": got_late == late, "desktopCloseCode": close_code_of(desktop)}
+    return {
+        "sentEarly": [digest(m) for m in early],
+        "sentLate": digest(late),
+        "desktopReceived": [digest(m) for m in got + [got_late]],
+        "desktopCloseCode": close_code_of(desktop),
+    }
 
 
 def scenario_refusals(port, rng):
@@ -293,7 +308,13 @@ def scenario_fragmented_ok(port, rng):
     got_exact = desktop.recv(timeout=TIMEOUT)
     phone.close()
     desktop.close()
-    return {"reassembled": got == b"".join(parts), "reassembledAtLimit": got_exact == exact}
+    return {
+        "sentFragments": [digest(p) for p in parts],
+        "sentWhole": digest(b"".join(parts)),
+        "received": digest(got),
+        "sentAtLimit": digest(exact),
+        "receivedAtLimit": digest(got_exact),
+    }
 
 
 def scenario_text_frame(port, rng):
@@ -332,15 +353,17 @@ def scenario_slowloris(port, rng):
     started = time.monotonic()
     with socket.create_connection((HOST, port), timeout=TIMEOUT) as s:
         s.sendall(b"GET /cable/new/")
-        closed = False
+        end = "open"
         try:
             while True:
                 if not s.recv(1024):
-                    closed = True
+                    end = "eof"
                     break
-        except (ConnectionResetError, socket.timeout):
-            closed = True
-    return {"closed": closed, "seconds": time.monotonic() - started}
+        except ConnectionResetError:
+            end = "reset"
+        except socket.timeout:
+            end = "timeout"
+    return {"end": end, "seconds": time.monotonic() - started}
 
 
 def scenario_head_too_large(port, rng):
@@ -378,7 +401,7 @@ def scenario_raw_exchange(port, rng, key, frames, phone_sizes):
         sent = os.urandom(n)
         phone.send(sent)
         _, opcode, masked, payload, pending, header = read_frame_with_header(s, pending)
-        headers.append({"header": header.hex(), "intact": payload == sent and opcode == 2 and not masked})
+        headers.append({"header": header.hex(), "opcode": opcode, "masked": masked, "sent": digest(sent), "received": digest(payload)})
     result["relayedFrames"] = headers
 
     for f in frames:
@@ -396,10 +419,13 @@ def scenario_raw_exchange(port, rng, key, frames, phone_sizes):
     except (EOFError, socket.timeout, ConnectionResetError):
         pass
     result["framesBack"] = frames_back
+    result["probe"] = probe.hex()
     try:
-        result["phoneGotProbe"] = phone.recv(timeout=1) == probe
-    except (ConnectionClosed, TimeoutError):
-        result["phoneGotProbe"] = False
+        got = phone.recv(timeout=1)
+        result["phoneReceived"] = got.hex() if isinstance(got, bytes) else {"text": got}
+    except (ConnectionClosed, TimeoutError) as e:
+        result["phoneReceived"] = None
+        result["phoneEnded"] = type(e).__name__
     if frames_back and frames_back[-1]["opcode"] == 8:
         result["phoneCloseCode"] = close_code_of(phone)
     s.close()
@@ -418,8 +444,9 @@ def scenario_idle_sockets(port, rng, count):
         sockets.append(s)
     opened = time.monotonic() - started
     phone, desktop, _, _ = pair(port, rng)
-    desktop.send(b"still served")
-    served = phone.recv(timeout=TIMEOUT) == b"still served"
+    marker = os.urandom(16)
+    desktop.send(marker)
+    served = phone.recv(timeout=TIMEOUT)
     desktop.close()
     phone.close()
     closed = 0
@@ -430,7 +457,8 @@ def scenario_idle_sockets(port, rng, count):
         except (ConnectionResetError, socket.timeout):
             closed += 1
         s.close()
-    return {"opened": count, "openSeconds": opened, "servedMeanwhile": served, "closedByRelay": closed,
+    return {"opened": count, "openSeconds": opened, "sentMeanwhile": marker.hex(),
+            "receivedMeanwhile": served.hex() if isinstance(served, bytes) else None, "closedByRelay": closed,
             "seconds": time.monotonic() - started}
 
 
@@ -446,13 +474,17 @@ def scenario_many_tunnels(port, rng, count):
             barrier.wait()  # all tunnels are open together before any traffic
             ping, pong = os.urandom(64), os.urandom(64)
             desktop.send(ping)
-            ok = phone.recv(timeout=30) == ping
+            got_ping = phone.recv(timeout=30)
             phone.send(pong)
-            ok = ok and desktop.recv(timeout=30) == pong
+            got_pong = desktop.recv(timeout=30)
             desktop.close()
-            ok = ok and close_code_of(phone) == 1000
+            observed = {
+                "sent": [digest(ping), digest(pong)],
+                "received": [digest(got_ping), digest(got_pong)],
+                "phoneCloseCode": close_code_of(phone),
+            }
             with lock:
-                results.append(ok)
+                results.append(observed)
         except Exception as e:  # noqa: BLE001 (reported as a failed tunnel)
             with lock:
                 results.append(repr(e))
@@ -462,7 +494,10 @@ def scenario_many_tunnels(port, rng, count):
         t.start()
     for t in threads:
         t.join(90)
-    return {"completed": sum(1 for r in results if r is True), "failures": [r for r in results if r is not True][:5]}
+    return {
+        "tunnels": [r for r in results if isinstance(r, dict)],
+        "failures": [r for r in results if not isinstance(r, dict)][:5],
+    }
 
 
 def main():

@@ -1,7 +1,9 @@
 import CableProtocol
 import CableTestSupport
+import CableTunnelTestSupport
 import Testing
-@testable import CableTunnel
+@testable import CableRelay
+import CableTunnel
 
 /// The tunnel service end to end with our own client: pairing, forwarding, closes, and every
 /// limit. (The same rules driven by an independent client are in `TunnelServerInteropTests`.)

@@ -1,4 +1,5 @@
 import CableProtocol
+import CableTunnel
 
 /// What an accepted upgrade request asks for.
 enum RelayRoute: Hashable, Sendable {
@@ -30,6 +31,7 @@ struct RelayRefusal: Error, Hashable, Sendable, CustomStringConvertible {
         case 409: return "Conflict"
         case 410: return "Gone"
         case 426: return "Upgrade Required"
+        case 429: return "Too Many Requests"
         case 431: return "Request Header Fields Too Large"
         case 503: return "Service Unavailable"
         default: return "Error"
@@ -51,6 +53,12 @@ struct RelayRefusal: Error, Hashable, Sendable, CustomStringConvertible {
     static let tunnelAlreadyJoined = Self(status: 409, name: "tunnelAlreadyJoined", detail: "tunnel already has two peers")
     static let tooManyTunnels = Self(status: 503, name: "tooManyTunnels", detail: "tunnel limit reached")
     static let tooManyConnections = Self(status: 503, name: "tooManyConnections", detail: "connection limit reached")
+    static let tooManyTunnelsFromAddress = Self(
+        status: 429, name: "tooManyTunnelsFromAddress", detail: "tunnel limit per address reached")
+    static let tooManyConnectionsFromAddress = Self(
+        status: 429, name: "tooManyConnectionsFromAddress", detail: "connection limit per address reached")
+    static let memoryBudgetExhausted = Self(
+        status: 503, name: "memoryBudgetExhausted", detail: "the relay's buffer budget is nearly spent")
     static let shuttingDown = Self(status: 503, name: "shuttingDown", detail: "tunnel service is shutting down")
     static let headTooLarge = Self(status: 431, name: "headTooLarge", detail: "request head exceeds the limit")
 }

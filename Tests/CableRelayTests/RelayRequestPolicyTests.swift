@@ -1,7 +1,8 @@
 import CableProtocol
 import CableTestSupport
 import Testing
-@testable import CableTunnel
+@testable import CableRelay
+import CableTunnel
 
 /// The static request rules, in their documented order.
 @Suite struct RelayRequestPolicyTests {

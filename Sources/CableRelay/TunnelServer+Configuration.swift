@@ -1,4 +1,6 @@
 import CableProtocol
+import NIOSSL
+import CableTunnel
 
 extension TunnelServer {
     /// Everything the tunnel service can be told: where to listen, which routing ID to hand out,
@@ -6,12 +8,21 @@ extension TunnelServer {
     /// serving short hybrid transactions.
     ///
     /// ### Memory bound
-    /// Per connection the relay buffers at most `inboundBufferMessages + 1` messages of at most
-    /// `maxMessageSize` bytes while the peer does not read (back-pressure stops reading the
-    /// socket beyond that), plus `maxHeldBytes` per tunnel before the peer has joined. So the
-    /// worst case is about `maxConnections × (inboundBufferMessages + 1) × maxMessageSize +
-    /// maxTunnels × maxHeldBytes`; real tunnels carry a few kilobytes.
-    public struct Configuration: Hashable, Sendable {
+    /// Every byte the relay holds for someone else (a frame being read, a message being
+    /// assembled, a message held for a party not connected yet, a message handed to the peer's
+    /// socket and not yet taken by the kernel) is reserved from one global budget,
+    /// ``maxBufferedBytes``; what would cross it is refused (the tunnel closes with 1008, new
+    /// tunnels get 503). Per tunnel direction, back-pressure bounds the bytes to
+    /// ``maxPendingWriteBytes`` + one read burst + one message in assembly (at most
+    /// ``maxMessageSize``). So the worst case is
+    ///
+    ///     RSS ≤ base + 2 × maxBufferedBytes + maxConnections × perConnection
+    ///
+    /// (2×: buffers grow in powers of two; `perConnection`: sockets, handlers and routing state
+    /// of one connection, measured in BENCHMARKS.md and counted as 12 KiB; `base` ≈ 32 MiB), about
+    /// 384 MiB at the defaults (32 MiB + 2 × 128 MiB + 8192 × 12 KiB), as ``worstCaseMemory(perConnection:base:)``
+    /// computes. Kernel socket buffers come on top and are the kernel's.
+    public struct Configuration: Sendable {
         /// Address to bind (default loopback).
         public var host: String = "127.0.0.1"
         /// Port to bind; `0` asks the system for a free port (see `TunnelServer.start()`).
@@ -45,8 +56,22 @@ extension TunnelServer {
 
         /// Most tunnels registered at once; more `/cable/new/` requests get HTTP 503.
         public var maxTunnels: Int = 4096
-        /// Most TCP connections open at once; more are answered HTTP 503 and closed.
+        /// Most TCP connections open at once; more are answered HTTP 503 and closed. The relay
+        /// raises its file-descriptor limit to the hard limit at start and, when that is still
+        /// too low for this many connections, serves fewer (and logs it), so the limit is met
+        /// with 503 rather than failed accepts.
         public var maxConnections: Int = 8192
+        /// Most TCP connections open at once from one IP address; more are answered HTTP 429.
+        public var maxConnectionsPerAddress: Int = 256
+        /// Most tunnels registered at once by creators at one IP address; more get HTTP 429.
+        public var maxTunnelsPerAddress: Int = 128
+        /// The global budget of bytes the relay holds for others (see "Memory bound" above).
+        /// A message that would cross it closes its tunnel with 1008; while more than seven
+        /// eighths of it is in use, new tunnels get HTTP 503.
+        public var maxBufferedBytes: Int = 128 << 20
+        /// Bytes handed to one connection's socket and not yet written out, beyond which the
+        /// relay stops reading from its peer (back-pressure) until they are written.
+        public var maxPendingWriteBytes: Int = 64 << 10
         /// Largest HTTP request head (request line and headers); larger gets HTTP 431.
         public var maxRequestHeadSize: Int = 8192
         /// Time a connection has to complete its HTTP upgrade (slowloris bound); then it is closed.
@@ -58,10 +83,9 @@ extension TunnelServer {
         public var maxPingsPerWindow: Int = 16
         /// The window of ``maxPingsPerWindow``.
         public var pingWindow: Duration = .seconds(10)
-        /// Messages read ahead from one socket while the peer's socket is not writable.
-        public var inboundBufferMessages: Int = 8
-        /// The TLS identity to serve `wss://` with; `nil` (the default) serves plain `ws://`.
-        public var tls: TunnelServerTLS?
+        /// Serves TLS (`wss://`) with this context when set; the TLS handler goes first in every
+        /// connection's pipeline.
+        public var tlsContext: NIOSSLContext?
 
         /// The defaults.
         public init() {}
@@ -87,17 +111,24 @@ extension TunnelServer {
                 ("maxMessagesPerTunnel", self.maxMessagesPerTunnel), ("maxBytesPerTunnel", self.maxBytesPerTunnel),
                 ("maxHeldMessages", self.maxHeldMessages), ("maxHeldBytes", self.maxHeldBytes),
                 ("maxTunnels", self.maxTunnels), ("maxConnections", self.maxConnections),
-                ("maxPingsPerWindow", self.maxPingsPerWindow), ("inboundBufferMessages", self.inboundBufferMessages),
+                ("maxPingsPerWindow", self.maxPingsPerWindow),
+                ("maxConnectionsPerAddress", self.maxConnectionsPerAddress),
+                ("maxTunnelsPerAddress", self.maxTunnelsPerAddress),
+                ("maxPendingWriteBytes", self.maxPendingWriteBytes),
             ] {
                 try require(value >= 1, name, "must be at least 1")
             }
             // The request line alone of /cable/connect/ is about 70 bytes; leave room for headers.
             try require(self.maxRequestHeadSize >= 256, "maxRequestHeadSize", "must be at least 256 bytes")
+            // One whole message must fit, or no message could ever be relayed.
+            try require(
+                self.maxBufferedBytes >= self.maxMessageSize, "maxBufferedBytes", "must be at least maxMessageSize")
         }
 
         var limits: RelayLimits {
             RelayLimits(
                 maxTunnels: self.maxTunnels,
+                maxTunnelsPerAddress: self.maxTunnelsPerAddress,
                 maxMessagesPerTunnel: self.maxMessagesPerTunnel,
                 maxBytesPerTunnel: self.maxBytesPerTunnel,
                 maxHeldMessages: self.maxHeldMessages,
@@ -107,10 +138,55 @@ extension TunnelServer {
                 tunnelLifetime: self.tunnelLifetime)
         }
 
+        /// The documented worst-case resident memory at these settings, in bytes (see "Memory
+        /// bound"), with `perConnection` bytes of fixed cost per connection and `base` for the
+        /// process itself.
+        public func worstCaseMemory(perConnection: Int = 12 << 10, base: Int = 32 << 20) -> Int {
+            base + 2 * self.maxBufferedBytes + self.maxConnections * perConnection
+        }
+
+        /// Reads per burst before the relay forwards what it read (a channel option).
+        static let readsPerBurst: UInt = 4
+        /// The largest single read from a socket (the receive allocator's maximum).
+        static let maxReadSize = 64 << 10
+
+        /// The most bytes the relay holds for one direction of one paired tunnel whose reader has
+        /// stalled: ``maxPendingWriteBytes``, plus what one read burst completes and what the next
+        /// may start (two bursts), plus one message in assembly and one frame in the decoder.
+        public var bufferBoundPerDirection: Int {
+            let burst = Int(Self.readsPerBurst) * Self.maxReadSize
+            return self.maxPendingWriteBytes + 2 * burst + 2 * (self.maxMessageSize + 14)
+        }
+
         /// How often deadlines are checked: a quarter of the shortest timeout, within 10 ms–1 s.
         var reapInterval: Duration {
             let shortest = min(self.peerWaitTimeout, self.idleTimeout, self.tunnelLifetime)
             return min(max(shortest / 4, .milliseconds(10)), .seconds(1))
+        }
+    }
+}
+
+extension TunnelServer.Configuration {
+    /// A TLS server context from PEM files: the certificate file may hold the whole chain (leaf
+    /// first), the key file the leaf's private key.
+    public static func tlsContext(
+        certificateChainFile: String, privateKeyFile: String
+    ) throws(TunnelError) -> NIOSSLContext {
+        do {
+            let chain = try NIOSSLCertificate.fromPEMFile(certificateChainFile)
+            guard !chain.isEmpty else {
+                throw TunnelError(.invalidConfiguration, "tlsCertificate \(certificateChainFile) holds no certificate")
+            }
+            let key = try NIOSSLPrivateKey(file: privateKeyFile, format: .pem)
+            let configuration = TLSConfiguration.makeServerConfiguration(
+                certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
+            return try NIOSSLContext(configuration: configuration)
+        } catch let error as TunnelError {
+            throw error
+        } catch {
+            throw TunnelError(
+                .invalidConfiguration,
+                "tlsCertificate/tlsKey cannot be loaded from \(certificateChainFile) and \(privateKeyFile): \(error)")
         }
     }
 }

@@ -1,4 +1,5 @@
 import CableLocking
+import CableTunnel
 import Logging
 import NIOCore
 import NIOHTTP1

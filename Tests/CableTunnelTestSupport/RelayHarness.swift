@@ -3,18 +3,22 @@ import CableProtocol
 import CableTestSupport
 import Logging
 import Testing
-@testable import CableTunnel
+import CableRelay
+import CableTunnel
 
 /// A tunnel service on 127.0.0.1 with a system-chosen port, for one test.
-struct RelayHarness: Sendable {
-    let server: TunnelServer
-    let address: TunnelServerAddress
-    let url: TunnelServiceURL
-    let logs: CapturedLogs
+package struct RelayHarness: Sendable {
+    package let server: TunnelServer
+    package let address: TunnelServerAddress
+    package let url: TunnelServiceURL
+    package let logs: CapturedLogs
 
     /// Starts a relay; `configure` adjusts the defaults (host and port are fixed to loopback:0).
-    static func start(_ configure: (inout TunnelServer.Configuration) -> Void = { _ in }) async throws -> RelayHarness {
+    package static func start(_ configure: (inout TunnelServer.Configuration) -> Void = { _ in }) async throws -> RelayHarness {
         var configuration = TunnelServer.Configuration()
+        // Every test client comes from 127.0.0.1: the per-address limits apply only where a test sets them.
+        configuration.maxConnectionsPerAddress = 1 << 20
+        configuration.maxTunnelsPerAddress = 1 << 20
         configure(&configuration)
         configuration.host = "127.0.0.1"
         configuration.port = 0
@@ -25,12 +29,12 @@ struct RelayHarness: Sendable {
     }
 
     /// Opens `/cable/new/` with our client; returns the connection and its tunnel ID.
-    func newTunnel(_ tunnel: TunnelID = .random()) async throws -> (TunnelConnection, TunnelID) {
+    package func newTunnel(_ tunnel: TunnelID = .random()) async throws -> (TunnelConnection, TunnelID) {
         (try await TunnelClient.connect(to: self.url, endpoint: .new(tunnel), timeout: .seconds(10)), tunnel)
     }
 
     /// A paired tunnel: phone on `/cable/new/`, desktop on `/cable/connect/`.
-    func pair() async throws -> (phone: TunnelConnection, desktop: TunnelConnection) {
+    package func pair() async throws -> (phone: TunnelConnection, desktop: TunnelConnection) {
         let (phone, tunnel) = try await self.newTunnel()
         let routing = try #require(phone.routingID)
         let desktop = try await TunnelClient.connect(to: self.url, endpoint: .connect(routing, tunnel))
@@ -40,7 +44,7 @@ struct RelayHarness: Sendable {
 
 /// Runs `body` against a fresh relay and always shuts the relay down.
 @discardableResult
-func withRelay<R: Sendable>(
+package func withRelay<R: Sendable>(
     _ configure: (inout TunnelServer.Configuration) -> Void = { _ in },
     _ body: (RelayHarness) async throws -> R
 ) async throws -> R {
@@ -56,7 +60,7 @@ func withRelay<R: Sendable>(
 }
 
 /// Waits until `condition` holds (polling), or fails after `timeout`.
-func eventually(
+package func eventually(
     _ what: String, timeout: Duration = .seconds(5),
     sourceLocation: SourceLocation = #_sourceLocation, _ condition: () -> Bool
 ) async throws {
@@ -72,7 +76,7 @@ func eventually(
 
 extension TunnelID {
     /// A fresh random tunnel ID.
-    static func random() -> TunnelID {
+    package static func random() -> TunnelID {
         var generator = SystemRandomNumberGenerator()
         let bytes = (0..<TunnelID.byteCount).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
         guard let id = try? TunnelID(bytes: bytes) else { preconditionFailure("16 bytes make a tunnel ID") }
@@ -82,7 +86,7 @@ extension TunnelID {
 
 /// Random bytes for test messages (SplitMix64 seeded from the system, eight bytes per step: fast
 /// enough for 1 MiB messages in a debug build).
-func randomBytes(_ count: Int) -> [UInt8] {
+package func randomBytes(_ count: Int) -> [UInt8] {
     var generator = DeterministicRNG(seed: UInt64.random(in: .min ... .max))
     var bytes: [UInt8] = []
     bytes.reserveCapacity(count + 8)
@@ -94,35 +98,37 @@ func randomBytes(_ count: Int) -> [UInt8] {
 
 /// Every log line a relay wrote, rendered as text with its metadata, for assertions about what
 /// is (and is not) logged.
-final class CapturedLogs: Sendable {
+package final class CapturedLogs: Sendable {
     private let lines = LockedValue<[String]>([])
 
+    package init() {}
+
     /// A logger writing here, at trace level so nothing is filtered out.
-    func logger() -> Logger {
+    package func logger() -> Logger {
         var logger = Logger(label: "test.relay", factory: { _ in CapturingLogHandler(sink: self) })
         logger.logLevel = .trace
         return logger
     }
 
-    func append(_ line: String) { self.lines.withLock { $0.append(line) } }
+    package func append(_ line: String) { self.lines.withLock { $0.append(line) } }
 
     /// All lines so far.
-    var all: [String] { self.lines.withLock { $0 } }
+    package var all: [String] { self.lines.withLock { $0 } }
 }
 
 /// Renders each event as `level message key=value …`.
-struct CapturingLogHandler: LogHandler {
-    let sink: CapturedLogs
-    var metadata: Logger.Metadata = [:]
-    var metadataProvider: Logger.MetadataProvider?
-    var logLevel: Logger.Level = .trace
+package struct CapturingLogHandler: LogHandler {
+    package let sink: CapturedLogs
+    package var metadata: Logger.Metadata = [:]
+    package var metadataProvider: Logger.MetadataProvider?
+    package var logLevel: Logger.Level = .trace
 
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+    package subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { self.metadata[key] }
         set { self.metadata[key] = newValue }
     }
 
-    func log(event: LogEvent) {
+    package func log(event: LogEvent) {
         let merged = self.metadata.merging(event.metadata ?? [:]) { $1 }
         let rendered = merged.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
         self.sink.append("\(event.level) \(event.message) \(rendered)")

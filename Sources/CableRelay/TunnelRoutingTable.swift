@@ -1,4 +1,5 @@
 import CableProtocol
+import CableTunnel
 
 /// Identity of one accepted TCP connection (a per-server counter; appears in logs).
 struct RelayConnectionID: Hashable, Sendable, CustomStringConvertible {
@@ -19,6 +20,7 @@ enum RelayRole: String, Hashable, Sendable {
 /// The limits the routing table enforces (a subset of `TunnelServer.Configuration`).
 struct RelayLimits: Hashable, Sendable {
     var maxTunnels: Int
+    var maxTunnelsPerAddress: Int = .max
     var maxMessagesPerTunnel: Int
     var maxBytesPerTunnel: Int
     var maxHeldMessages: Int
@@ -126,6 +128,8 @@ struct TunnelRoutingTable<Outbound: Sendable, Payload: WebSocketPayload>: Sendab
 
     private struct Tunnel {
         let id: TunnelID
+        /// The creator's remote address, for the per-address tunnel limit (`nil`: not counted).
+        let address: String?
         let createdAt: ContinuousClock.Instant
         var lastActivity: ContinuousClock.Instant
         var messages = 0
@@ -157,6 +161,8 @@ struct TunnelRoutingTable<Outbound: Sendable, Payload: WebSocketPayload>: Sendab
     private var tunnels: [TunnelID: Tunnel] = [:]
     private var connections: [RelayConnectionID: (tunnel: TunnelID, role: RelayRole)] = [:]
     private(set) var heldBytes = 0
+    /// Tunnels registered per creator address (for ``RelayLimits/maxTunnelsPerAddress``).
+    private var tunnelsByAddress: [String: Int] = [:]
 
     /// Creates an empty table.
     init(limits: RelayLimits) { self.limits = limits }
@@ -165,6 +171,8 @@ struct TunnelRoutingTable<Outbound: Sendable, Payload: WebSocketPayload>: Sendab
     var tunnelCount: Int { self.tunnels.count }
     /// Number of tunnels whose creator is still waiting for a joiner.
     var waitingTunnelCount: Int { self.tunnels.values.count { !$0.isPaired && $0.closing == nil } }
+    /// Tunnels registered by creators at `address`.
+    func tunnelCount(from address: String) -> Int { self.tunnelsByAddress[address, default: 0] }
     /// Number of admitted connections.
     var connectionCount: Int { self.connections.count }
 
@@ -175,14 +183,21 @@ struct TunnelRoutingTable<Outbound: Sendable, Payload: WebSocketPayload>: Sendab
 
     // MARK: - Admission (HTTP upgrade time)
 
-    /// `/cable/new/<T>`: registers `tunnel` with `connection` as its creator.
+    /// `/cable/new/<T>`: registers `tunnel` with `connection` as its creator. `address` (the
+    /// creator's IP address) counts against ``RelayLimits/maxTunnelsPerAddress``.
     mutating func admitCreator(
-        _ tunnel: TunnelID, connection: RelayConnectionID, now: ContinuousClock.Instant
+        _ tunnel: TunnelID, connection: RelayConnectionID, address: String? = nil, now: ContinuousClock.Instant
     ) throws(RelayRefusal) {
         guard self.tunnels[tunnel] == nil else { throw .tunnelExists }
         guard self.tunnels.count < self.limits.maxTunnels else { throw .tooManyTunnels }
+        if let address {
+            guard self.tunnelsByAddress[address, default: 0] < self.limits.maxTunnelsPerAddress else {
+                throw .tooManyTunnelsFromAddress
+            }
+            self.tunnelsByAddress[address, default: 0] += 1
+        }
         self.tunnels[tunnel] = Tunnel(
-            id: tunnel, createdAt: now, lastActivity: now,
+            id: tunnel, address: address, createdAt: now, lastActivity: now,
             creator: Side(occupant: .present(connection, .reserved)))
         self.connections[connection] = (tunnel, .creator)
     }
@@ -360,6 +375,12 @@ struct TunnelRoutingTable<Outbound: Sendable, Payload: WebSocketPayload>: Sendab
 
     private mutating func remove(_ id: TunnelID, now: ContinuousClock.Instant) -> TunnelSummary? {
         guard let entry = self.tunnels.removeValue(forKey: id) else { return nil }
+        // Whatever is still held for either side goes with the tunnel.
+        self.heldBytes -= entry.creator.inboxBytes + entry.joiner.inboxBytes
+        if let address = entry.address {
+            let left = self.tunnelsByAddress[address, default: 1] - 1
+            self.tunnelsByAddress[address] = left > 0 ? left : nil
+        }
         return TunnelSummary(
             tunnel: id, messages: entry.messages, bytes: entry.bytes, age: now - entry.createdAt,
             paired: entry.isPaired, closeReason: entry.closing)

@@ -1,5 +1,7 @@
+import CableTunnelTestSupport
 import Testing
-@testable import CableTunnel
+@testable import CableRelay
+import CableTunnel
 
 /// Every limit has a usable default and is validated before the server listens.
 @Suite struct TunnelServerConfigurationTests {
@@ -30,7 +32,10 @@ import Testing
         ("maxTunnels", { $0.maxTunnels = 0 }),
         ("maxConnections", { $0.maxConnections = 0 }),
         ("maxPingsPerWindow", { $0.maxPingsPerWindow = 0 }),
-        ("inboundBufferMessages", { $0.inboundBufferMessages = 0 }),
+        ("maxConnectionsPerAddress", { $0.maxConnectionsPerAddress = 0 }),
+        ("maxTunnelsPerAddress", { $0.maxTunnelsPerAddress = 0 }),
+        ("maxPendingWriteBytes", { $0.maxPendingWriteBytes = 0 }),
+        ("maxBufferedBytes", { $0.maxBufferedBytes = (1 << 20) - 1 }),
         ("maxRequestHeadSize", { $0.maxRequestHeadSize = 100 }),
         ]
     }
@@ -64,5 +69,14 @@ import Testing
         configuration.peerWaitTimeout = .milliseconds(1)
         #expect(configuration.reapInterval == .milliseconds(10))
         #expect(TunnelServer.Configuration().reapInterval == .seconds(1))
+    }
+}
+
+@Suite struct RelayMemoryFormulaTests {
+    @Test func theDocumentedWorstCaseAtTheDefaultsIs384MiB() {
+        let defaults = TunnelServer.Configuration()
+        #expect(defaults.worstCaseMemory() == 384 << 20)
+        // One stalled direction: 64 KiB pending + two 256 KiB bursts + two 1 MiB messages (+ headers).
+        #expect(defaults.bufferBoundPerDirection == (64 << 10) + 2 * (256 << 10) + 2 * ((1 << 20) + 14))
     }
 }

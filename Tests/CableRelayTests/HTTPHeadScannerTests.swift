@@ -1,5 +1,6 @@
 import Testing
-@testable import CableTunnel
+@testable import CableRelay
+import CableTunnel
 
 /// Finding the end of a request head, fed in any pieces.
 @Suite struct HTTPHeadScannerTests {
