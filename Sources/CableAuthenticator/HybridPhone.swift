@@ -53,8 +53,14 @@ public struct HybridPhone: Sendable {
     private let clock: any Clock<Duration>
     private let logger: Logger
 
-    /// - Parameter clock: what the timeouts and the advert interval are measured on (tests pass one
-    ///   they move by hand).
+    /// - Parameters:
+    ///   - connector: opens the tunnel at the tunnel service (`/cable/new/…`).
+    ///   - transmitter: sends the encrypted advert (a radio, or the UDP advert bus on loopback).
+    ///   - advertInterval: how often the advert is sent until the desktop's handshake arrives.
+    ///   - timeouts: the deadline of each wait.
+    ///   - clock: what the timeouts and the advert interval are measured on (tests pass one
+    ///     they move by hand).
+    ///   - logger: where the driver's steps go (below info; never keys or plaintext).
     public init(
         connector: any TunnelConnector, transmitter: any AdvertTransmitter, advertInterval: Duration = .milliseconds(250),
         timeouts: PhoneTimeouts = PhoneTimeouts(), clock: any Clock<Duration> = ContinuousClock(),

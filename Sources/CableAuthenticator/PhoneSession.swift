@@ -18,7 +18,7 @@ extension CableProtocolError.Code {
 /// handshake it sends the post-handshake message and, QR flow only, an update message padded to 512
 /// bytes (sent whether or not it links, so an observer cannot tell).
 ///
-/// `~Copyable`: from the handshake on, the session owns the transaction's only ``Crypter``, and a copy
+/// `~Copyable`: from the handshake on, the session owns the transaction's only `Crypter`, and a copy
 /// would seal under the same key and nonce as the original.
 public struct PhoneSession: ~Copyable, Sendable {
     /// What a received message produced.

@@ -41,7 +41,7 @@ public final class BlueZScanner: AdvertScanner {
     ///
     /// - Parameters:
     ///   - address: the system bus address (default: `DBUS_SYSTEM_BUS_ADDRESS` or the standard socket).
-    ///   - adapter: an adapter name such as `hci1`; default the first powered one.
+    ///   - name: the adapter's name, such as `hci1`; default the first powered one.
     /// - Throws: ``BlueZError`` naming what is missing and what to do.
     public static func start(address: String = BlueZ.systemBusAddress, adapter name: String? = nil) async throws(BlueZError)
         -> BlueZScanner

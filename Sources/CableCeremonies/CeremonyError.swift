@@ -3,7 +3,7 @@ public import CableRelyingParty
 
 /// Why a registration or sign-in failed after the tunnel did its job: the phone refused, answered
 /// with malformed CTAP, or what it returned did not verify. Tunnel and protocol failures surface as
-/// ``DesktopError``.
+/// `DesktopError`.
 public struct CeremonyError: Error, Hashable, CustomStringConvertible, Sendable {
     /// The kind of failure.
     public enum Code: String, Hashable, Sendable {

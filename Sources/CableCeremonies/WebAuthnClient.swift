@@ -4,7 +4,7 @@ public import CableRelyingParty
 /// The browser's part of a cross-device ceremony, as the desktop plays it: WebAuthn JSON options in,
 /// a CTAP2 request out; the phone's CTAP2 response in, WebAuthn JSON response out.
 ///
-/// It builds the client data JSON exactly as a browser does (``ClientData/json``, byte-identical to
+/// It builds the client data JSON exactly as a browser does (`ClientData.json`, byte-identical to
 /// Chromium's serialization), hashes it into the CTAP request, and hands the same bytes back inside the
 /// response, so a relying party verifies the result with its ordinary WebAuthn JSON API, as it would a
 /// browser's `PublicKeyCredential.toJSON()`.

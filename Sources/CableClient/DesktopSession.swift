@@ -21,7 +21,7 @@ extension CableProtocolError.Code {
 /// Inbound problems throw and move the session to `failed`; calling a method in the wrong state is a
 /// programmer error and traps.
 ///
-/// `~Copyable`: from the handshake on, the session owns the transaction's only ``Crypter``, and a copy
+/// `~Copyable`: from the handshake on, the session owns the transaction's only `Crypter`, and a copy
 /// would seal under the same key and nonce as the original. To look for the phone's advert from another
 /// task, take an ``advertMatcher`` (it holds no crypter) and hand its match to ``acceptAdvert(_:)``.
 public struct DesktopSession: ~Copyable, Sendable {

@@ -57,7 +57,7 @@ public struct TunnelServerAddress: Hashable, Sendable, CustomStringConvertible {
 ///   ``Configuration/maxPingsPerWindow`` per window.
 ///
 /// The routing rules live in a sans-I/O table; this class is the NIO shell around it. Messages
-/// are forwarded by channel handlers on the event loops (``RelayForwardingHandler``), with
+/// are forwarded by channel handlers on the event loops (`RelayForwardingHandler`), with
 /// back-pressure and a global byte budget; tasks serve only the server's lifecycle. The relay
 /// never inspects message contents (ciphertext after the handshake) and never logs them.
 public final class TunnelServer: Sendable {

@@ -220,7 +220,11 @@ extension RelyingParty {
     /// - Parameters:
     ///   - allowCredentials: the identified user's credentials; empty asks for a discoverable credential
     ///     (the user is then identified by the response's user handle).
-    ///   - origins, allowedTopOrigins, timeout, now, challenge: as for registration.
+    ///   - origins: the origins the ceremony may run at (default: this relying party's ``origin``).
+    ///   - allowedTopOrigins: pages allowed to embed the ceremony in a cross-origin iframe (default: none).
+    ///   - timeout: how long the options stay valid.
+    ///   - now: the current time, which the expiry counts from.
+    ///   - challenge: the challenge (default: 32 fresh random bytes; pass one only in tests).
     public func generateAuthenticationOptions(
         allowCredentials: [CredentialRecord] = [], origins: [String]? = nil, allowedTopOrigins: [String] = [],
         timeout: Duration = Self.defaultCeremonyTimeout, now: Date, challenge: [UInt8]? = nil
@@ -255,8 +259,12 @@ extension RelyingParty {
     /// Step two of a sign-in (WebAuthn Level 3 §7.2): verifies what `navigator.credentials.get()` returned
     /// against the state kept from step one and the credential's record.
     ///
-    /// - Parameter credential: looks up a credential record by ID (`nil` when unknown, e.g. removed); the
-    ///   caller's store answers it.
+    /// - Parameters:
+    ///   - response: the browser's `PublicKeyCredential.toJSON()` document.
+    ///   - expected: the state kept from ``generateAuthenticationOptions(allowCredentials:origins:allowedTopOrigins:timeout:now:challenge:)``.
+    ///   - now: the current time, checked against the state's expiry.
+    ///   - lookup: looks up a credential record by ID (`nil` when unknown, e.g. removed); the
+    ///     caller's store answers it.
     /// - Returns: the verified sign-in; store ``VerifiedAuthentication/newSignCount`` for the credential.
     public func verifyAuthenticationResponse(
         _ response: AuthenticationResponseJSON, expected: ExpectedAuthentication, now: Date,

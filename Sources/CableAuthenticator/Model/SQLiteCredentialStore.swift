@@ -63,8 +63,10 @@ public final class SQLiteCredentialStore: CredentialStore {
         ])
 
     /// Opens the store at `fileURL`, creating it (mode 0600) if missing, or importing a JSON store found there.
-    /// - Parameter createIfMissing: when `false`, a missing file is ``CredentialStoreError/Code/unreadable``
-    ///   (what `cable passkeys list` wants: a mistyped path is an error, not an empty store).
+    /// - Parameters:
+    ///   - fileURL: the SQLite file.
+    ///   - createIfMissing: when `false`, a missing file is ``CredentialStoreError/Code/unreadable``
+    ///     (what `cable passkeys list` wants: a mistyped path is an error, not an empty store).
     /// - Throws: ``CredentialStoreError`` when the file cannot be opened, created, imported or migrated.
     public init(fileURL: URL, createIfMissing: Bool = true) throws(CredentialStoreError) {
         let path = fileURL.standardizedFileURL.path

@@ -53,8 +53,10 @@ public final class SQLiteCredentialRecordStore: CredentialRecordStore {
         ])
 
     /// Opens the store at `fileURL`, creating it (mode 0600) if missing, or importing a JSON store found there.
-    /// - Parameter createIfMissing: when `false`, a missing file is ``RelyingPartyError/Code/storeIOFailure``
-    ///   (what a listing wants: a mistyped path is an error, not an empty store).
+    /// - Parameters:
+    ///   - fileURL: the SQLite file.
+    ///   - createIfMissing: when `false`, a missing file is ``RelyingPartyError/Code/storeIOFailure``
+    ///     (what a listing wants: a mistyped path is an error, not an empty store).
     public init(fileURL: URL, createIfMissing: Bool = true) throws(RelyingPartyError) {
         self.fileURL = fileURL
         let field = fileURL.lastPathComponent

@@ -29,7 +29,10 @@ public enum AttestationVerifier {
 
     /// Verifies one statement.
     /// - Parameters:
+    ///   - statement: the attestation statement, with its format.
+    ///   - authenticatorData: the parsed authenticator data (its attested credential data is required).
     ///   - rawAuthenticatorData: the authenticator data bytes exactly as received (what is signed).
+    ///   - clientDataHash: SHA-256 of the client data JSON (32 bytes).
     public static func verify(
         statement: AttestationStatement, authenticatorData: AuthenticatorData, rawAuthenticatorData: [UInt8],
         clientDataHash: [UInt8]

@@ -29,6 +29,7 @@ public struct DemoTrust: Sendable {
 
     /// Makes a fresh setup.
     /// - Parameters:
+    ///   - aaguid: the model the attestation CA certifies keys for.
     ///   - description: the model's name in the metadata.
     ///   - status: the latest status report of the model.
     ///   - time: seconds since 1970; certificates are valid from a day before to a year after it, and the

@@ -37,7 +37,10 @@ public struct TrustPolicy: Sendable {
     }
 
     /// Verifies the attestation statement (``AttestationVerifier``) and then applies the policy.
-    /// - Parameter time: seconds since 1970 (UTC) at which certificates are judged.
+    /// - Parameters:
+    ///   - object: the attestation object of the registration.
+    ///   - clientDataHash: SHA-256 of the client data JSON (32 bytes).
+    ///   - time: seconds since 1970 (UTC) at which certificates are judged.
     public func evaluate(_ object: AttestationObject, clientDataHash: [UInt8], at time: Int64) throws(TrustError) -> TrustVerdict {
         guard let aaguid = object.authenticatorData.attestedCredentialData?.aaguid else {
             throw TrustError(.attestationStatementMalformed, rule: "WebAuthn §6.5.1", "the authenticator data carries no attested credential data")

@@ -17,7 +17,7 @@ import NIOWebSocket
 /// close is acknowledged as they arrive, whether or not a ``receive()`` is pending.
 ///
 /// ### One consumer
-/// Like every ``MessageChannel``, a connection has one consumer: one ``receive()`` at a time
+/// Like every `MessageChannel`, a connection has one consumer: one ``receive()`` at a time
 /// (calls from different tasks one after another are fine). A second ``receive()`` while one is
 /// pending throws ``TunnelError/Code/concurrentReceive`` at once and leaves the pending one
 /// undisturbed. Cancelling a pending ``receive()`` throws `CancellationError` and ends the

@@ -1,6 +1,6 @@
 public import CableProtocol
 
-/// The roles' ``TunnelConnector`` over WebSocket: reaches the tunnel service a domain ID names
+/// The roles' `TunnelConnector` over WebSocket: reaches the tunnel service a domain ID names
 /// (`wss://<domain>`: `cable.ua5v.com` for Android, `cable.auth.com` for iOS, a hashed
 /// `cable.<label>.<tld>` domain otherwise), or one fixed service for every domain (a loopback relay
 /// standing in for Google's and Apple's, as the `cable` tool's `--tunnel` does).

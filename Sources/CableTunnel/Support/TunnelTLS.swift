@@ -86,7 +86,7 @@ public struct TunnelTLSTrust: Sendable {
 
 /// The tunnel service's TLS identity: a certificate chain and its private key, loaded from PEM.
 ///
-/// With one, ``TunnelServer`` serves `wss://` (TLS 1.2 or newer) and prints `listening on wss://…`.
+/// With one, `CableRelay`'s `TunnelServer` serves `wss://` (TLS 1.2 or newer) and prints `listening on wss://…`.
 public struct TunnelServerTLS: Hashable, Sendable {
     /// The server context, for a pipeline's `NIOSSLServerHandler` (the relay's `tlsContext`).
     public let context: NIOSSLContext
