@@ -1,5 +1,4 @@
 import CableTestSupport
-import CableTunnel
 import Foundation
 import Testing
 
@@ -8,38 +7,20 @@ import Testing
 @Suite(.serialized, .timeLimit(.minutes(3))) struct RegistrationsProcessTests {
     static let androidAAGUID = "de1e552d-db1d-4423-a619-566b625cdc84"
 
-    /// A relay, a UDP port for the advert bus, and a scratch directory.
-    final class Rig: Sendable {
-        let relay: CableProcess
-        let tunnel: String
-        let busPort: Int
-        let directory: URL
+    /// The end-to-end rig (a relay, a scratch directory, and a desktop that retries if its advert port
+    /// was taken), with the phone this suite uses: the Android persona, packed attestation.
+    struct Rig {
+        let inner: ProcessEndToEndTests.Rig
 
-        init() async throws {
-            self.relay = try CableProcess(["relay", "--port", "0"])
-            let line = try await self.relay.waitForLine(startingWith: "listening on ")
-            self.tunnel = String(line.dropFirst("listening on ".count))
-            let probe = try await UDPAdvertListener.bind(host: "127.0.0.1", port: 0)
-            self.busPort = probe.port
-            await probe.close()
-            self.directory = FileManager.default.temporaryDirectory.appendingPathComponent("cable-rp-\(UUID().uuidString)")
-            try FileManager.default.createDirectory(at: self.directory, withIntermediateDirectories: true)
-        }
+        init() async throws { self.inner = try await ProcessEndToEndTests.Rig() }
 
-        var rpStore: String { self.directory.appendingPathComponent("rp.sqlite").path }
-        var phoneStore: String { self.directory.appendingPathComponent("phone.sqlite").path }
+        var rpStore: String { self.inner.rpStore }
+        var directory: URL { self.inner.directory }
 
         func ceremony(_ command: String, desktop extra: [String]) async throws -> (desktop: CableProcess, status: Int32) {
-            let desktop = try CableProcess(
-                [command, "--rp-id", "login.example.com", "--tunnel", self.tunnel, "--advert-listen",
-                 "127.0.0.1:\(self.busPort)", "--rp-store", self.rpStore, "--timeout", "20", "--json"] + extra)
-            let url = try await desktop.waitForLine(startingWith: "FIDO:/")
-            let phone = try CableProcess(
-                ["phone", url, "--tunnel", self.tunnel, "--advert-to", "127.0.0.1:\(self.busPort)", "--store",
-                 self.phoneStore, "--persona", "authenticator-android", "--attestation", "packed"])
-            let status = try await desktop.waitForExit()
-            _ = try await phone.waitForExit()
-            return (desktop, status)
+            let run = try await self.inner.ceremony(
+                command, desktop: extra, phone: ["--persona", "authenticator-android", "--attestation", "packed"])
+            return (run.desktop, run.desktopStatus)
         }
 
         func cable(_ arguments: [String]) async throws -> (process: CableProcess, status: Int32) {
@@ -47,11 +28,7 @@ import Testing
             return (process, try await process.waitForExit())
         }
 
-        func stop() async throws {
-            self.relay.interrupt()
-            _ = try await self.relay.waitForExit(timeout: .seconds(10))
-            try? FileManager.default.removeItem(at: self.directory)
-        }
+        func stop() async throws { try await self.inner.stop() }
     }
 
     static func errorLines(_ process: CableProcess) -> [String] { process.stderr.filter { $0.hasPrefix("error:") } }
