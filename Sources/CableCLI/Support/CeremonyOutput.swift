@@ -92,32 +92,6 @@ enum CeremonyOutput {
         }
     }
 
-    /// Where a ceremony failed, for the `step` member of the `--json` failure line (the names of cli.md's
-    /// output conventions; `policy` for a refusal by the registration policy).
-    static func step(for error: any Error) -> String {
-        switch error {
-        case let e as DesktopError:
-            switch e.step {
-            case .advert: return "advert"
-            case .connect: return "connect"
-            case .handshake: return "handshake"
-            case .postHandshake: return "post-handshake"
-            case .response: return "response"
-            }
-        case let e as CeremonyError:
-            switch e.code {
-            case .authenticatorError, .malformedResponse: return "response"
-            case .recordStoreFailed: return "store"
-            case .verificationFailed:
-                switch e.relyingPartyError?.code {
-                case .aaguidNotAllowed?, .aaguidBlocked?, .attestationRequired?: return "policy"
-                default: return "verify"
-                }
-            }
-        default: return "run"
-        }
-    }
-
     /// Prints `error: <message>` on stderr and, with `--json`, `{"ok": false, "error": …, "step": …}` as the
     /// last stdout line (``Output/failure(_:step:)`` decides that from the command line); returns the exit
     /// code to throw.

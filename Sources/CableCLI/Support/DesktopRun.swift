@@ -52,7 +52,7 @@ enum DesktopRun {
             status?.cancel()
             timer.finish()
             await listener.close()
-            throw Output.failure(FailureText.clean(CeremonyOutput.message(for: error)), step: CeremonyOutput.step(for: error))
+            throw Output.failure(FailureText.clean(CeremonyOutput.message(for: error)), step: FailureText.step(of: error))
         }
     }
 }

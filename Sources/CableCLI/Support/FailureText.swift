@@ -41,7 +41,17 @@ enum FailureText {
             case .response: return "response"
             }
         case let e as CeremonyError:
-            return e.code == .recordStoreFailed ? "store" : e.code == .verificationFailed ? "verify" : "response"
+            switch e.code {
+            case .authenticatorError, .malformedResponse: return "response"
+            case .recordStoreFailed: return "store"
+            case .verificationFailed:
+                // A refusal by the registration policy or the trust policy, rather than a broken response.
+                let policyCodes: Set = [
+                    "aaguidNotAllowed", "aaguidBlocked", "attestationRequired", "aaguidNotInMetadata",
+                    "authenticatorStatusRefused",
+                ]
+                return e.relyingPartyError.map { policyCodes.contains($0.code.rawValue) } == true ? "policy" : "verify"
+            }
         case let e as PhoneError:
             switch e.step {
             case .scan: return "scan"
