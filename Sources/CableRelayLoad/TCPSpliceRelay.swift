@@ -156,6 +156,14 @@ final class SpliceHandler: ChannelDuplexHandler {
         self.end.handler.value = self
     }
 
+    /// Breaks the handler ↔ end ↔ context cycle when the channel's pipeline is torn down (also for a
+    /// channel that closed before it was ever active, which gets no `channelInactive`).
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+        self.end.handler.value = nil
+        self.partner = nil
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var bytes = Self.unwrapInboundIn(data)
         if self.tunnel == nil {
