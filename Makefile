@@ -49,7 +49,7 @@ demo: deps
 # DocC documentation of every library product (swift-docc-plugin), one archive each under
 # .build/plugins/Swift-DocC/outputs/. Any DocC warning (an unresolved symbol link, a symbol a topic
 # names that does not exist) fails the target.
-DOC_TARGETS := CableCBOR CableProtocol CableCTAP CableTerminalQR CableTunnel CableRelay CableRelyingParty CableTrust CableClient CableCeremonies CableAuthenticator CableBlueZ
+DOC_TARGETS := CableCBOR CableProtocol CableCTAP CableTerminalQR CableTunnel CableRelay CableRelyingParty CableTrust CableDesktop CableCeremonies CableAuthenticator CableBlueZ
 docs: deps
 	@for target in $(DOC_TARGETS); do \
 	  echo "docs: $$target"; \

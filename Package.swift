@@ -8,7 +8,7 @@ import PackageDescription
 //   2  CableProtocol (sans-I/O hybrid core), CableCTAP (CTAP2 model)
 //   3  CableTunnel (NIO: tunnel client, advert bus), CableRelay (NIO: the tunnel service), CableRelyingParty,
 //      CableTrust (attestation, X.509 paths, MDS3), CableBlueZ (the BlueZ radio over D-Bus; the only CCableDBus importer)
-//   4  CableClient (desktop), CableAuthenticator (phone model), CableCeremonies (browser part + RP glue)
+//   4  CableDesktop (desktop), CableAuthenticator (phone model), CableCeremonies (browser part + RP glue)
 //   5  cable (CLI), Examples
 let nio: [Target.Dependency] = ["NIOCore", "NIOPosix", "NIOHTTP1", "NIOWebSocket"]
     .map { .product(name: $0, package: "swift-nio") }
@@ -32,7 +32,7 @@ let package = Package(
         .library(name: "CableRelay", targets: ["CableRelay"]),
         .library(name: "CableRelyingParty", targets: ["CableRelyingParty"]),
         .library(name: "CableTrust", targets: ["CableTrust"]),
-        .library(name: "CableClient", targets: ["CableClient"]),
+        .library(name: "CableDesktop", targets: ["CableDesktop"]),
         .library(name: "CableAuthenticator", targets: ["CableAuthenticator"]),
         .library(name: "CableCeremonies", targets: ["CableCeremonies"]),
         .executable(name: "cable", targets: ["CableCLI"]),
@@ -106,7 +106,7 @@ let package = Package(
         // MARK: Layer 4: roles.
         // Roles reach the tunnel service through the `TunnelConnector` seam; the CLI wires CableTunnel in.
         .target(
-            name: "CableClient",
+            name: "CableDesktop",
             dependencies: ["CableProtocol", "CableCTAP", "CableCBOR", "CableCrypto", log]
         ),
         .target(
@@ -119,20 +119,20 @@ let package = Package(
         // Where the desktop role meets the relying party: the browser's part (WebAuthn JSON <-> CTAP2), which a
         // native desktop app signing in to its own server needs, and the in-process register / sign-in glue
         // that `cable`, the example, benchmarks and tests share.
-        .target(name: "CableCeremonies", dependencies: ["CableClient", "CableRelyingParty", "CableTrust", "CableCTAP"]),
+        .target(name: "CableCeremonies", dependencies: ["CableDesktop", "CableRelyingParty", "CableTrust", "CableCTAP"]),
 
         // MARK: Layer 5: the `cable` command and examples.
         .executableTarget(
             name: "CableCLI",
             dependencies: [
-                "CableProtocol", "CableClient", "CableAuthenticator", "CableRelyingParty", "CableTunnel", "CableRelay",
+                "CableProtocol", "CableDesktop", "CableAuthenticator", "CableRelyingParty", "CableTunnel", "CableRelay",
                 "CableTerminalQR", "CableCTAP", "CableLocking", "CableCeremonies", "CableTrust", "CableBlueZ", log, argumentParser,
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .executableTarget(
             name: "LoopbackPairing",
-            dependencies: ["CableClient", "CableAuthenticator", "CableRelyingParty", "CableTunnel", "CableRelay", "CableCeremonies"],
+            dependencies: ["CableDesktop", "CableAuthenticator", "CableRelyingParty", "CableTunnel", "CableRelay", "CableCeremonies"],
             path: "Examples/LoopbackPairing"
         ),
 
@@ -146,7 +146,7 @@ let package = Package(
         .executableTarget(
             name: "FleetLoad",
             dependencies: [
-                "CableProtocol", "CableClient", "CableAuthenticator", "CableRelyingParty", "CableTunnel", "CableCeremonies",
+                "CableProtocol", "CableDesktop", "CableAuthenticator", "CableRelyingParty", "CableTunnel", "CableCeremonies",
                 "CableLocking", log,
             ],
             path: "Sources/FleetLoad"
@@ -156,7 +156,7 @@ let package = Package(
         .executableTarget(
             name: "CableBenchmarks",
             dependencies: [
-                "CableProtocol", "CableCrypto", "CableTerminalQR", "CableTunnel", "CableClient", "CableAuthenticator",
+                "CableProtocol", "CableCrypto", "CableTerminalQR", "CableTunnel", "CableDesktop", "CableAuthenticator",
                 "CableRelyingParty", "CableCTAP", "CableTestSupport", "CableLocking", "CableCeremonies", "CableTrust", log,
                 argumentParser, "CableStorage", grdb,
                 "CableRelay", "CableRelayLoad",
@@ -237,7 +237,7 @@ let package = Package(
         .testTarget(
             name: "CableEndToEndTests",
             dependencies: [
-                "CableClient", "CableAuthenticator", "CableRelyingParty", "CableTunnel", "CableProtocol",
+                "CableDesktop", "CableAuthenticator", "CableRelyingParty", "CableTunnel", "CableProtocol",
                 "CableCTAP", "CableTestSupport", "CableCeremonies", "CableTrust", "CableRelay",
             ]
         ),

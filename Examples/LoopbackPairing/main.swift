@@ -6,7 +6,7 @@
 // BLE. Only public API of the library products is used.
 import CableAuthenticator
 import CableCeremonies
-import CableClient
+import CableDesktop
 import CableProtocol
 import CableRelay
 import CableRelyingParty
@@ -14,9 +14,9 @@ import CableTunnel
 import Foundation
 
 // 1. The tunnel service on a free loopback port.
-var relayConfiguration = TunnelServer.Configuration()
+var relayConfiguration = TunnelService.Configuration()
 relayConfiguration.port = 0
-let relay = TunnelServer(configuration: relayConfiguration)
+let relay = TunnelService(configuration: relayConfiguration)
 let service = try await relay.start().url
 let connector = WebSocketTunnelConnector(fixedService: service)
 

@@ -84,7 +84,7 @@ public struct HybridPhone: Sendable {
     /// - Returns: the number of requests answered.
     @discardableResult
     public func run(
-        url: String, domainID: TunnelServerDomainID = .google, handler: any CTAPRequestHandler,
+        url: String, domainID: TunnelServiceDomainID = .google, handler: any CTAPRequestHandler,
         onEvent: @escaping @Sendable (PhoneEvent) -> Void = { _ in }
     ) async throws -> Int {
         let payload: QRCodePayload
@@ -124,7 +124,7 @@ public struct HybridPhone: Sendable {
     }
 
     private func serve(
-        session: inout PhoneSession, channel: any MessageChannel, routingID: RoutingID, domainID: TunnelServerDomainID,
+        session: inout PhoneSession, channel: any MessageChannel, routingID: RoutingID, domainID: TunnelServiceDomainID,
         handler: any CTAPRequestHandler, onEvent: @escaping @Sendable (PhoneEvent) -> Void
     ) async throws -> Int {
         let nonce = SecureRandom.bytes(count: CableConstants.eidNonceSize)

@@ -82,7 +82,7 @@ public struct PhoneSession: ~Copyable, Sendable {
     ///   - nonce: 10 random bytes (passed in so tests are deterministic).
     ///   - routingID: the routing ID the tunnel service returned on `/cable/new/`.
     ///   - domainID: the tunnel-server domain this phone's service is known by.
-    public mutating func tunnelOpened(routingID: RoutingID, domainID: TunnelServerDomainID, nonce: [UInt8])
+    public mutating func tunnelOpened(routingID: RoutingID, domainID: TunnelServiceDomainID, nonce: [UInt8])
         throws(CableProtocolError) -> [UInt8]
     {
         switch self.state {

@@ -1,7 +1,7 @@
 import ArgumentParser
 import CableAuthenticator
 import CableCeremonies
-import CableClient
+import CableDesktop
 import CableProtocol
 import CableRelay
 import CableRelyingParty
@@ -48,11 +48,11 @@ struct DemoCommand: AsyncParsableCommand {
         let persona = chosen
         var quietLogger = Logger(label: "cable.demo")
         quietLogger.logLevel = .warning
-        var relayConfiguration = TunnelServer.Configuration()
+        var relayConfiguration = TunnelService.Configuration()
         relayConfiguration.host = "127.0.0.1"
         relayConfiguration.port = 0
-        let relay = TunnelServer(configuration: relayConfiguration, logger: quietLogger)
-        let address: TunnelServerAddress
+        let relay = TunnelService(configuration: relayConfiguration, logger: quietLogger)
+        let address: TunnelServiceAddress
         let serviceURL: TunnelServiceURL
         do {
             address = try await relay.start()

@@ -113,7 +113,7 @@ struct PhoneCommand: AsyncParsableCommand {
         if let t = self.tunnel {
             do { _ = try TunnelServiceURL(string: t) } catch { throw ValidationError("--tunnel \(t): \(error.reason)") }
         }
-        guard TunnelServerDomainID(rawValue: self.domainId).isAcceptedInAdvert else {
+        guard TunnelServiceDomainID(rawValue: self.domainId).isAcceptedInAdvert else {
             throw ValidationError("--domain-id \(self.domainId) is an unknown assigned domain (use 0, 1 or 256…65535)")
         }
     }
@@ -155,7 +155,7 @@ struct PhoneCommand: AsyncParsableCommand {
         let statuses = StatusLog()
         do {
             let answered = try await phone.run(
-                url: self.url, domainID: TunnelServerDomainID(rawValue: self.domainId), handler: authenticator
+                url: self.url, domainID: TunnelServiceDomainID(rawValue: self.domainId), handler: authenticator
             ) { event in
                 statuses.record(event)
                 Output.diagnostic("phone: \(PhoneEventText.describe(event))")

@@ -1,5 +1,5 @@
 import ArgumentParser
-import CableClient
+import CableDesktop
 import CableProtocol
 import CableRelyingParty
 import CableTrust

@@ -40,46 +40,46 @@ struct RelayCommand: AsyncParsableCommand {
     var routingID: String?
 
     @Option(help: "Seconds a new tunnel waits for its peer.")
-    var peerWaitTimeout = Self.seconds(TunnelServer.Configuration().peerWaitTimeout)
+    var peerWaitTimeout = Self.seconds(TunnelService.Configuration().peerWaitTimeout)
 
     @Option(help: "Seconds a tunnel may carry no message.")
-    var idleTimeout = Self.seconds(TunnelServer.Configuration().idleTimeout)
+    var idleTimeout = Self.seconds(TunnelService.Configuration().idleTimeout)
 
     @Option(help: "Longest life of a tunnel, in seconds.")
-    var tunnelLifetime = Self.seconds(TunnelServer.Configuration().tunnelLifetime)
+    var tunnelLifetime = Self.seconds(TunnelService.Configuration().tunnelLifetime)
 
     @Option(help: "Largest message in bytes (Chromium accepts up to 1048576).")
-    var maxMessageSize = TunnelServer.Configuration().maxMessageSize
+    var maxMessageSize = TunnelService.Configuration().maxMessageSize
 
     @Option(help: "Most messages per tunnel, both directions together.")
-    var maxMessagesPerTunnel = TunnelServer.Configuration().maxMessagesPerTunnel
+    var maxMessagesPerTunnel = TunnelService.Configuration().maxMessagesPerTunnel
 
     @Option(help: "Most payload bytes per tunnel, both directions together.")
-    var maxBytesPerTunnel = TunnelServer.Configuration().maxBytesPerTunnel
+    var maxBytesPerTunnel = TunnelService.Configuration().maxBytesPerTunnel
 
     @Option(help: "Most messages held for a peer that has not connected yet.")
-    var maxHeldMessages = TunnelServer.Configuration().maxHeldMessages
+    var maxHeldMessages = TunnelService.Configuration().maxHeldMessages
 
     @Option(help: "Most bytes held for a peer that has not connected yet.")
-    var maxHeldBytes = TunnelServer.Configuration().maxHeldBytes
+    var maxHeldBytes = TunnelService.Configuration().maxHeldBytes
 
     @Option(help: "Most tunnels at once.")
-    var maxTunnels = TunnelServer.Configuration().maxTunnels
+    var maxTunnels = TunnelService.Configuration().maxTunnels
 
     @Option(help: "Most TCP connections at once.")
-    var maxConnections = TunnelServer.Configuration().maxConnections
+    var maxConnections = TunnelService.Configuration().maxConnections
 
     @Option(help: "Most TCP connections at once from one IP address (more get 429).")
-    var maxConnectionsPerAddress = TunnelServer.Configuration().maxConnectionsPerAddress
+    var maxConnectionsPerAddress = TunnelService.Configuration().maxConnectionsPerAddress
 
     @Option(help: "Most tunnels registered at once from one IP address (more get 429).")
-    var maxTunnelsPerAddress = TunnelServer.Configuration().maxTunnelsPerAddress
+    var maxTunnelsPerAddress = TunnelService.Configuration().maxTunnelsPerAddress
 
     @Option(help: "Global budget of bytes held for clients (frames, held and unsent messages).")
-    var maxBufferedBytes = TunnelServer.Configuration().maxBufferedBytes
+    var maxBufferedBytes = TunnelService.Configuration().maxBufferedBytes
 
     @Option(help: "Bytes waiting for one slow socket before the relay stops reading its peer.")
-    var maxPendingWriteBytes = TunnelServer.Configuration().maxPendingWriteBytes
+    var maxPendingWriteBytes = TunnelService.Configuration().maxPendingWriteBytes
 
     @Option(help: "Serve TLS (wss://) with this PEM certificate chain, leaf first; needs --tls-key.")
     var tlsCert: String?
@@ -88,10 +88,10 @@ struct RelayCommand: AsyncParsableCommand {
     var tlsKey: String?
 
     @Option(help: "Largest HTTP request head in bytes.")
-    var maxRequestHeadSize = TunnelServer.Configuration().maxRequestHeadSize
+    var maxRequestHeadSize = TunnelService.Configuration().maxRequestHeadSize
 
     @Option(help: "Seconds a connection has to complete its WebSocket upgrade.")
-    var upgradeTimeout = Self.seconds(TunnelServer.Configuration().upgradeTimeout)
+    var upgradeTimeout = Self.seconds(TunnelService.Configuration().upgradeTimeout)
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error or critical.")
     var logLevel = "info"
@@ -100,7 +100,7 @@ struct RelayCommand: AsyncParsableCommand {
         guard let level = Logger.Level(rawValue: self.logLevel) else {
             throw Output.failure("--log-level must be one of trace, debug, info, notice, warning, error, critical")
         }
-        var configuration = TunnelServer.Configuration()
+        var configuration = TunnelService.Configuration()
         configuration.host = self.host
         configuration.port = self.port
         if let routingID = self.routingID {
@@ -131,7 +131,7 @@ struct RelayCommand: AsyncParsableCommand {
             break
         case (let cert?, let key?):
             do throws(TunnelError) {
-                configuration.tlsContext = try TunnelServerTLS(certificateChainFile: cert, privateKeyFile: key).context
+                configuration.tlsContext = try TunnelServiceTLS(certificateChainFile: cert, privateKeyFile: key).context
             } catch {
                 throw Output.failure("--tls-cert/--tls-key: \(FailureText.describe(error))", step: "arguments")
             }
@@ -142,12 +142,12 @@ struct RelayCommand: AsyncParsableCommand {
 
         var logger = Logger(label: "cable.relay", factory: { StreamLogHandler.standardError(label: $0) })
         logger.logLevel = level
-        let server = TunnelServer(configuration: configuration, logger: logger)
+        let server = TunnelService(configuration: configuration, logger: logger)
 
         // Take the signals before listening, so a signal right after the line is not lost; the
         // service group takes them over once the relay runs.
         let signals = Self.terminationSignals()
-        let address: TunnelServerAddress
+        let address: TunnelServiceAddress
         do throws(TunnelError) {
             address = try await server.start()
         } catch {

@@ -1,5 +1,5 @@
 public import CableCTAP
-public import CableClient
+public import CableDesktop
 public import CableRelyingParty
 public import CableTrust
 internal import Foundation

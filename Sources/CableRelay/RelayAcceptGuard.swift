@@ -51,9 +51,9 @@ final class AcceptFailureLogger: ChannelInboundHandler {
     typealias InboundIn = any Channel
     typealias InboundOut = any Channel
 
-    private let server: TunnelServer
+    private let server: TunnelService
 
-    init(server: TunnelServer) { self.server = server }
+    init(server: TunnelService) { self.server = server }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         let now = ContinuousClock.now

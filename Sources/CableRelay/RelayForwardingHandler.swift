@@ -6,15 +6,15 @@ import NIOCore
 import NIOWebSocket
 
 /// What the forwarding handlers of one relay share: the routing table, the byte budget, the
-/// limits and the log. `TunnelServer` owns one; tests build one to drive handlers on
+/// limits and the log. `TunnelService` owns one; tests build one to drive handlers on
 /// `EmbeddedChannel`s.
 final class RelayServices: Sendable {
-    let configuration: TunnelServer.Configuration
+    let configuration: TunnelService.Configuration
     let table: LockedValue<TunnelRoutingTable<RelayPeer, ByteBuffer>>
     let budget: RelayMemoryBudget
     let logger: Logger
 
-    init(configuration: TunnelServer.Configuration, logger: Logger) {
+    init(configuration: TunnelService.Configuration, logger: Logger) {
         self.configuration = configuration
         self.table = LockedValue(TunnelRoutingTable(limits: configuration.limits))
         self.budget = RelayMemoryBudget(limit: configuration.maxBufferedBytes)
@@ -111,7 +111,7 @@ final class RelayInboundMeter: ChannelInboundHandler {
 ///
 /// Messages read in one burst reach the peer as one batch with one flush (at
 /// `channelReadComplete`). Back-pressure: while the peer has more than
-/// ``TunnelServer/Configuration/maxPendingWriteBytes`` not yet written to its socket, this
+/// ``TunnelService/Configuration/maxPendingWriteBytes`` not yet written to its socket, this
 /// handler holds back `read()`, so nothing more is read from this socket until the peer's
 /// writes complete; per tunnel direction the relay holds at most that much, plus one read burst
 /// and one message in assembly.
@@ -422,7 +422,7 @@ final class RelayForwardingHandler: ChannelDuplexHandler {
             self.logger.info(
                 "tunnel closed",
                 metadata: [
-                    "tunnel": "\(TunnelServer.tunnelTag(summary.tunnel))", "paired": "\(summary.paired)",
+                    "tunnel": "\(TunnelService.tunnelTag(summary.tunnel))", "paired": "\(summary.paired)",
                     "messages": "\(summary.messages)", "bytes": "\(summary.bytes)",
                     "seconds": "\(Double(age.seconds) + Double(age.attoseconds) / 1e18)",
                     "close": "\(summary.closeReason.map(\.description) ?? "none")",

@@ -7,7 +7,7 @@ import Synchronization
 ///
 /// A reservation that would cross the cap fails; the caller then refuses the work that asked
 /// for it (the tunnel is closed with 1008, a new tunnel gets 503), so the relay's memory stays
-/// bounded whatever clients do. See ``TunnelServer/Configuration/maxBufferedBytes``.
+/// bounded whatever clients do. See ``TunnelService/Configuration/maxBufferedBytes``.
 final class RelayMemoryBudget: Sendable {
     /// The cap, in bytes.
     let limit: Int

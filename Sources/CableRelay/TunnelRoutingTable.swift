@@ -17,7 +17,7 @@ enum RelayRole: String, Hashable, Sendable {
     var other: RelayRole { self == .creator ? .joiner : .creator }
 }
 
-/// The limits the routing table enforces (a subset of `TunnelServer.Configuration`).
+/// The limits the routing table enforces (a subset of `TunnelService.Configuration`).
 struct RelayLimits: Hashable, Sendable {
     var maxTunnels: Int
     var maxTunnelsPerAddress: Int = .max

@@ -301,7 +301,7 @@ package enum RelayLoadRun {
 
 /// Which server a child process runs.
 package enum LoadServerKind: String, Sendable, CaseIterable {
-    /// The caBLE tunnel service (`TunnelServer`), with limits opened up for the load.
+    /// The caBLE tunnel service (`TunnelService`), with limits opened up for the load.
     case relay
     /// The raw TCP splice baseline (``TCPSpliceRelay``).
     case splice
@@ -311,8 +311,8 @@ package enum LoadServerKind: String, Sendable, CaseIterable {
 /// `listening on PORT`, and runs until its standard input closes (the parent exited or stopped it).
 package enum LoadServerProcess {
     /// The relay configuration for load runs: every limit that a load run would hit raised.
-    package static var relayConfiguration: TunnelServer.Configuration {
-        var configuration = TunnelServer.Configuration()
+    package static var relayConfiguration: TunnelService.Configuration {
+        var configuration = TunnelService.Configuration()
         configuration.host = "127.0.0.1"
         configuration.port = 0
         configuration.maxConnections = 40_000
@@ -334,7 +334,7 @@ package enum LoadServerProcess {
         let port: Int
         switch kind {
         case .relay:
-            let server = TunnelServer(
+            let server = TunnelService(
                 configuration: self.relayConfiguration,
                 logger: Logger(label: "cable.relay.load", factory: { _ in SwiftLogNoOpLogHandler() }))
             port = try await server.start().port

@@ -178,7 +178,7 @@ for id in ["tunnel_domains_literal", "tunnel_domains_derived"]:
     p = peers[id]
     for k, d in p["expected"]["domains"].items():
         if d is None:
-            td.append(vec(f"{id}_{k}", p, status(p), {"domainID": int(k)}, None, "invalid", "unknownTunnelServerDomain"))
+            td.append(vec(f"{id}_{k}", p, status(p), {"domainID": int(k)}, None, "invalid", "unknownTunnelServiceDomain"))
         else:
             td.append(vec(f"{id}_{k}", p, status(p), {"domainID": int(k)}, {"domain": d}))
 write("tunnel-domains", "Tunnel-server domain IDs to domain names (assigned 0-255, hashed 256-65535).",

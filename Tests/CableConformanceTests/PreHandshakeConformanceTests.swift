@@ -109,7 +109,7 @@ import Testing
         } else if let secretHex = v.input["qrSecret"] {
             // Build an EID from parts, encrypt it, and derive the URLs.
             let secret = try QRSecret(bytes: secretHex.bytes)
-            let domain = TunnelServerDomainID(rawValue: UInt16(v.input["domainID"]!.int!))
+            let domain = TunnelServiceDomainID(rawValue: UInt16(v.input["domainID"]!.int!))
             let routing = try RoutingID(bytes: v.input["routingID"]!.bytes)
             let plaintext = try AdvertPlaintext(nonce: v.input["nonce"]!.bytes, routingID: routing, domainID: domain)
             #expect(plaintext.bytes == e!["plaintext"]!.bytes)
@@ -118,7 +118,7 @@ import Testing
             #expect(try AdvertCrypter.decrypt(advert, key: secret.eidKey) == plaintext)
             #expect(try TunnelEndpoint.new(secret.tunnelID).url(domainID: domain) == e!["newURL"]!.string)
             for (id, url) in e!["connectURLs"]!.object! {
-                let d = TunnelServerDomainID(rawValue: UInt16(id)!)
+                let d = TunnelServiceDomainID(rawValue: UInt16(id)!)
                 #expect(try TunnelEndpoint.connect(routing, secret.tunnelID).url(domainID: d) == url.string)
             }
         } else {
@@ -143,7 +143,7 @@ import Testing
     @Test(arguments: domains.vectors.map(\.id))
     func domain(_ id: String) throws {
         let v = try #require(Self.domains.vectors.first { $0.id == id })
-        let domainID = TunnelServerDomainID(rawValue: UInt16(v.input["domainID"]!.int!))
+        let domainID = TunnelServiceDomainID(rawValue: UInt16(v.input["domainID"]!.int!))
         if v.isValid {
             #expect(domainID.domain == v.expected!["domain"]!.string)
         } else {

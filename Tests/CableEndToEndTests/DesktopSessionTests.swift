@@ -1,4 +1,4 @@
-import CableClient
+import CableDesktop
 import CableCrypto
 import CableProtocol
 import CableTestSupport

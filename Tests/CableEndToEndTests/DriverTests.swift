@@ -1,5 +1,5 @@
 import CableAuthenticator
-import CableClient
+import CableDesktop
 import CableLocking
 import CableProtocol
 import CableTestSupport

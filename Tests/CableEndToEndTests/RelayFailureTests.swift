@@ -1,6 +1,6 @@
 import CableAuthenticator
 import CableCeremonies
-import CableClient
+import CableDesktop
 import CableCTAP
 import CableProtocol
 import CableRelay
@@ -23,10 +23,10 @@ import Testing
     @Test func aRelayThatDropsTheTunnelMidCeremonyEndsBothSidesWithAClearError() async throws {
         // The relay allows four messages per tunnel: handshake (2), post-handshake and update (2). The
         // desktop's request is the fifth, so the relay closes the tunnel in the middle of the ceremony.
-        var configuration = TunnelServer.Configuration()
+        var configuration = TunnelService.Configuration()
         configuration.port = 0
         configuration.maxMessagesPerTunnel = 4
-        let relay = TunnelServer(configuration: configuration)
+        let relay = TunnelService(configuration: configuration)
         let address = try await relay.start()
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cable-relay-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)

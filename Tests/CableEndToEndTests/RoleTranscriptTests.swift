@@ -1,5 +1,5 @@
 import CableAuthenticator
-import CableClient
+import CableDesktop
 import CableCrypto
 import CableProtocol
 import CableTestSupport

@@ -51,7 +51,7 @@ import Testing
         for domain in [0, 1, 256, 0x0102, 0xFFFF] as [UInt16] {
             let p = try AdvertPlaintext(
                 nonce: [UInt8](repeating: 7, count: 10), routingID: try RoutingID(hex: "2A0000"),
-                domainID: TunnelServerDomainID(rawValue: domain))
+                domainID: TunnelServiceDomainID(rawValue: domain))
             #expect(try AdvertCrypter.decrypt(try AdvertCrypter.encrypt(p, key: key), key: key) == p)
         }
     }
@@ -59,7 +59,7 @@ import Testing
     @Test func everyHashedDomainHasAName() {
         // webauthn-rs check_all_hashed_tunnel_servers.
         for id in UInt16(256)...UInt16.max {
-            let d = TunnelServerDomainID(rawValue: id).domain
+            let d = TunnelServiceDomainID(rawValue: id).domain
             #expect(d != nil && d!.hasPrefix("cable."), "\(id)")
             if id == UInt16.max { break }
         }

@@ -10,7 +10,7 @@ import Testing
 @testable import CableRelay
 
 /// The relay's memory budget and limits under abuse, measured through its own byte counter
-/// (``TunnelServer/Statistics/bufferedBytes``), not RSS: the bounds are the documented ones.
+/// (``TunnelService/Statistics/bufferedBytes``), not RSS: the bounds are the documented ones.
 @Suite(.serialized, .timeLimit(.minutes(2))) struct RelayBudgetTests {
     func receiveEnd(_ connection: TunnelConnection) async -> TunnelError? {
         do {

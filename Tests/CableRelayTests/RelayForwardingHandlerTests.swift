@@ -53,7 +53,7 @@ import Testing
     static let pendingLimit = 4096
 
     static func makeServices() -> RelayServices {
-        var configuration = TunnelServer.Configuration()
+        var configuration = TunnelService.Configuration()
         configuration.maxPendingWriteBytes = Self.pendingLimit
         configuration.maxMessagesPerTunnel = 1 << 20
         configuration.maxBytesPerTunnel = 1 << 30

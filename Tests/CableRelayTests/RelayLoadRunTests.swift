@@ -89,7 +89,7 @@ import Testing
         plan.activeTunnelCounts = [1, 4]
         plan.messagesPerScenario = 400
         let me = getpid()
-        let relay = TunnelServer(
+        let relay = TunnelService(
             configuration: LoadServerProcess.relayConfiguration,
             logger: Logger(label: "load", factory: { _ in SwiftLogNoOpLogHandler() }))
         let relayPort = try await relay.start().port

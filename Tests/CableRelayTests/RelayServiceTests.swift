@@ -9,11 +9,11 @@ import Testing
 /// accepting, closes every tunnel with 1001 and returns within the close grace period.
 @Suite(.timeLimit(.minutes(1))) struct RelayServiceTests {
     @Test func gracefulShutdownClosesTunnelsWith1001AndReturns() async throws {
-        var configuration = TunnelServer.Configuration()
+        var configuration = TunnelService.Configuration()
         configuration.port = 0
         configuration.closeGracePeriod = .seconds(2)
         let logs = CapturedLogs()
-        let server = TunnelServer(configuration: configuration, logger: logs.logger())
+        let server = TunnelService(configuration: configuration, logger: logs.logger())
         let address = try await server.start()
         let url = try address.url
         let group = ServiceGroup(services: [server], logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))

@@ -35,7 +35,7 @@ import Testing
             "-subj", "/CN=localhost", "-days", "1",
         ])
         try #require(made.status == 0, "openssl req failed")
-        let context = try TunnelServer.Configuration.tlsContext(certificateChainFile: cert, privateKeyFile: key)
+        let context = try TunnelService.Configuration.tlsContext(certificateChainFile: cert, privateKeyFile: key)
         try await withRelay({ $0.tlsContext = context }) { relay in
             #expect(relay.address.description.hasPrefix("wss://127.0.0.1:"))
             #expect(relay.url.description.hasPrefix("wss://"))
@@ -50,10 +50,10 @@ import Testing
 
     @Test func unreadableTLSFilesAreAConfigurationErrorNamingTheFlags() {
         #expect(throws: TunnelError.self) {
-            try TunnelServer.Configuration.tlsContext(certificateChainFile: "/nonexistent.pem", privateKeyFile: "/nonexistent.pem")
+            try TunnelService.Configuration.tlsContext(certificateChainFile: "/nonexistent.pem", privateKeyFile: "/nonexistent.pem")
         }
         do {
-            _ = try TunnelServer.Configuration.tlsContext(certificateChainFile: "/nonexistent.pem", privateKeyFile: "/x")
+            _ = try TunnelService.Configuration.tlsContext(certificateChainFile: "/nonexistent.pem", privateKeyFile: "/x")
         } catch {
             #expect(error.code == .invalidConfiguration)
             #expect(error.reason.contains("tlsCertificate"))

@@ -12,7 +12,7 @@ public final class InMemoryTunnelService: TunnelConnector {
 
     public init(routingID: RoutingID = try! RoutingID(hex: "2A0000")) { self.routing = routingID }
 
-    public func connect(to endpoint: TunnelEndpoint, domainID: TunnelServerDomainID) async throws -> ConnectedTunnel {
+    public func connect(to endpoint: TunnelEndpoint, domainID: TunnelServiceDomainID) async throws -> ConnectedTunnel {
         self.requests.withLock { $0.append(endpoint) }
         switch endpoint {
         case .new(let t):

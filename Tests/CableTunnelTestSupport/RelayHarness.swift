@@ -8,14 +8,14 @@ import CableTunnel
 
 /// A tunnel service on 127.0.0.1 with a system-chosen port, for one test.
 package struct RelayHarness: Sendable {
-    package let server: TunnelServer
-    package let address: TunnelServerAddress
+    package let server: TunnelService
+    package let address: TunnelServiceAddress
     package let url: TunnelServiceURL
     package let logs: CapturedLogs
 
     /// Starts a relay; `configure` adjusts the defaults (host and port are fixed to loopback:0).
-    package static func start(_ configure: (inout TunnelServer.Configuration) -> Void = { _ in }) async throws -> RelayHarness {
-        var configuration = TunnelServer.Configuration()
+    package static func start(_ configure: (inout TunnelService.Configuration) -> Void = { _ in }) async throws -> RelayHarness {
+        var configuration = TunnelService.Configuration()
         // Every test client comes from 127.0.0.1: the per-address limits apply only where a test sets them.
         configuration.maxConnectionsPerAddress = 1 << 20
         configuration.maxTunnelsPerAddress = 1 << 20
@@ -23,7 +23,7 @@ package struct RelayHarness: Sendable {
         configuration.host = "127.0.0.1"
         configuration.port = 0
         let logs = CapturedLogs()
-        let server = TunnelServer(configuration: configuration, logger: logs.logger())
+        let server = TunnelService(configuration: configuration, logger: logs.logger())
         let address = try await server.start()
         return RelayHarness(server: server, address: address, url: try address.url, logs: logs)
     }
@@ -45,7 +45,7 @@ package struct RelayHarness: Sendable {
 /// Runs `body` against a fresh relay and always shuts the relay down.
 @discardableResult
 package func withRelay<R: Sendable>(
-    _ configure: (inout TunnelServer.Configuration) -> Void = { _ in },
+    _ configure: (inout TunnelService.Configuration) -> Void = { _ in },
     _ body: (RelayHarness) async throws -> R
 ) async throws -> R {
     let relay = try await RelayHarness.start(configure)

@@ -27,8 +27,8 @@ struct TLSFiles: Sendable {
 
 
     /// The relay's TLS identity from `<leaf>.pem` (or a chain file) and `<leaf>.key`.
-    func serverTLS(_ leaf: String, chain: String? = nil) throws -> TunnelServerTLS {
-        try TunnelServerTLS(certificateChainFile: self.path(chain ?? "\(leaf).pem"), privateKeyFile: self.path("\(leaf).key"))
+    func serverTLS(_ leaf: String, chain: String? = nil) throws -> TunnelServiceTLS {
+        try TunnelServiceTLS(certificateChainFile: self.path(chain ?? "\(leaf).pem"), privateKeyFile: self.path("\(leaf).key"))
     }
 
     func remove() { try? FileManager.default.removeItem(at: self.directory) }
@@ -233,17 +233,17 @@ struct TLSFiles: Sendable {
     @Test func withoutAFixedServiceTheAdvertsDomainIsUsedOverTLS() throws {
         let connector = WebSocketTunnelConnector(fixedService: nil)
         for (id, expected) in [(0, "cable.ua5v.com"), (1, "cable.auth.com")] {
-            let service = try connector.service(for: TunnelServerDomainID(rawValue: UInt16(id)))
+            let service = try connector.service(for: TunnelServiceDomainID(rawValue: UInt16(id)))
             #expect(service.scheme == .wss && service.port == 443 && service.host == expected)
             #expect(service.origin == "wss://\(expected)")
         }
-        let hashedID = TunnelServerDomainID(rawValue: 266)
+        let hashedID = TunnelServiceDomainID(rawValue: 266)
         let hashed = try connector.service(for: hashedID)
         let hashedDomain = try hashedID.resolvedDomain()
         #expect(hashed.scheme == .wss && hashed.host == hashedDomain)
         #expect(hashed.host.hasPrefix("cable.") && hashed.host != "cable.ua5v.com")
         let fixed = try TunnelServiceURL(string: "ws://127.0.0.1:8080")
-        #expect(try WebSocketTunnelConnector(fixedService: fixed).service(for: TunnelServerDomainID(rawValue: 1)) == fixed)
+        #expect(try WebSocketTunnelConnector(fixedService: fixed).service(for: TunnelServiceDomainID(rawValue: 1)) == fixed)
     }
 
     // MARK: - The cable command
@@ -319,10 +319,10 @@ struct TLSFiles: Sendable {
         #expect(throws: TunnelError(.tlsConfigurationInvalid, "")) { try TunnelTLSTrust.only(caPEM: Array("not PEM".utf8)) }
         // A key that does not belong to the certificate, and a key file that holds a certificate.
         #expect(throws: TunnelError(.tlsConfigurationInvalid, "")) {
-            try TunnelServerTLS(certificateChainFile: files.path("good.pem"), privateKeyFile: files.path("foreign.key"))
+            try TunnelServiceTLS(certificateChainFile: files.path("good.pem"), privateKeyFile: files.path("foreign.key"))
         }
         let keyError = #expect(throws: TunnelError.self) {
-            try TunnelServerTLS(certificateChainFile: files.path("good.pem"), privateKeyFile: files.path("ca.pem"))
+            try TunnelServiceTLS(certificateChainFile: files.path("good.pem"), privateKeyFile: files.path("ca.pem"))
         }
         #expect(keyError?.code == .tlsConfigurationInvalid)
         #expect(keyError?.description.contains("BEGIN") == false, "no file contents in the message")

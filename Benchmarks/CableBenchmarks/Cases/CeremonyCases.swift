@@ -1,7 +1,7 @@
 import CableAuthenticator
 import CableCTAP
 import CableCeremonies
-import CableClient
+import CableDesktop
 import CableCrypto
 import CableProtocol
 import CableRelay
@@ -11,7 +11,7 @@ import Foundation
 import Logging
 
 /// A full passkey registration and sign-in, all parts in this process, composed from the same public
-/// API as `Examples/LoopbackPairing`: a `TunnelServer` on loopback, `PasskeyCeremonies` over a
+/// API as `Examples/LoopbackPairing`: a `TunnelService` on loopback, `PasskeyCeremonies` over a
 /// `HybridDesktop` with a relying party (AAGUID allow list; the phone's self attestation verified), and a `HybridPhone`
 /// serving a `PhoneAuthenticator`, the phone "scanning" through an `InProcessAdvertBus`.
 ///
@@ -43,9 +43,9 @@ enum CeremonyCases {
     /// Starts a relay, samples ceremonies through it and compares them with the handshake.
     static func run(_ context: BenchmarkContext) async throws -> [BenchmarkResult] {
         let quiet = Logger(label: "cable.bench.ceremony") { _ in SwiftLogNoOpLogHandler() }
-        var relayConfiguration = TunnelServer.Configuration()
+        var relayConfiguration = TunnelService.Configuration()
         relayConfiguration.port = 0
-        let relay = TunnelServer(configuration: relayConfiguration, logger: quiet)
+        let relay = TunnelService(configuration: relayConfiguration, logger: quiet)
         let service = try await relay.start().url
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("cable-bench-\(UUID().uuidString)", isDirectory: true)

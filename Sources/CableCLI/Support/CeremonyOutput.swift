@@ -1,6 +1,6 @@
 import ArgumentParser
 import CableCeremonies
-import CableClient
+import CableDesktop
 import CableProtocol
 import CableRelyingParty
 import CableTrust

@@ -1,5 +1,5 @@
 import ArgumentParser
-import CableClient
+import CableDesktop
 import CableCTAP
 import CableRelyingParty
 import CableTunnel

@@ -1,5 +1,5 @@
 import CableCeremonies
-import CableClient
+import CableDesktop
 import CableRelyingParty
 import CableTrust
 import CableTunnel

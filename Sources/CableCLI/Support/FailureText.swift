@@ -1,6 +1,6 @@
 import CableAuthenticator
 import CableCeremonies
-import CableClient
+import CableDesktop
 import CableProtocol
 import CableTunnel
 import Foundation

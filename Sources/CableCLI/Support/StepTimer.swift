@@ -1,4 +1,4 @@
-import CableClient
+import CableDesktop
 import CableLocking
 import CableProtocol
 import Foundation

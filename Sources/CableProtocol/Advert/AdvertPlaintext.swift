@@ -25,7 +25,7 @@ public struct AdvertPlaintext: Hashable, Sendable {
     public let bytes: [UInt8]
 
     /// Builds an EID from its parts, as the phone does in the QR flow.
-    public init(nonce: some Collection<UInt8>, routingID: RoutingID, domainID: TunnelServerDomainID)
+    public init(nonce: some Collection<UInt8>, routingID: RoutingID, domainID: TunnelServiceDomainID)
         throws(CableProtocolError)
     {
         guard nonce.count == CableConstants.eidNonceSize else {
@@ -60,8 +60,8 @@ public struct AdvertPlaintext: Hashable, Sendable {
     /// The routing ID.
     public var routingID: RoutingID { RoutingID(unchecked: Array(self.bytes[11..<14])) }
     /// The tunnel-server domain ID.
-    public var domainID: TunnelServerDomainID {
-        TunnelServerDomainID(rawValue: UInt16(self.bytes[14]) | UInt16(self.bytes[15]) << 8)
+    public var domainID: TunnelServiceDomainID {
+        TunnelServiceDomainID(rawValue: UInt16(self.bytes[14]) | UInt16(self.bytes[15]) << 8)
     }
 
     private static func validate(_ b: [UInt8]) throws(CableProtocolError) {
@@ -69,7 +69,7 @@ public struct AdvertPlaintext: Hashable, Sendable {
         guard b[0] == 0 else {
             throw CableProtocolError(.advertReservedBitsSet, "EID reserved byte is not zero")
         }
-        let domain = TunnelServerDomainID(rawValue: UInt16(b[14]) | UInt16(b[15]) << 8)
+        let domain = TunnelServiceDomainID(rawValue: UInt16(b[14]) | UInt16(b[15]) << 8)
         guard domain.isAcceptedInAdvert else {
             throw CableProtocolError(.advertUnknownDomain, "EID names unknown assigned domain \(domain.rawValue)")
         }

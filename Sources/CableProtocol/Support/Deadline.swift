@@ -1,6 +1,6 @@
 import CableLocking
 
-// Used by the async drivers of the roles (CableClient, CableAuthenticator), never by the sans-I/O
+// Used by the async drivers of the roles (CableDesktop, CableAuthenticator), never by the sans-I/O
 // state machines of this module, which read no clock.
 
 /// Runs `operation` with a deadline. If the deadline passes first, `onTimeout` runs (to unblock the

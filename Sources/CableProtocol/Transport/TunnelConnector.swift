@@ -5,7 +5,7 @@
 public protocol TunnelConnector: Sendable {
     /// Opens `endpoint` on the tunnel service named by `domainID` (implementations may ignore the
     /// domain, e.g. a loopback relay standing in for every domain).
-    func connect(to endpoint: TunnelEndpoint, domainID: TunnelServerDomainID) async throws -> ConnectedTunnel
+    func connect(to endpoint: TunnelEndpoint, domainID: TunnelServiceDomainID) async throws -> ConnectedTunnel
 }
 
 /// A connected tunnel: the message channel, plus the routing ID returned on `/cable/new/`.

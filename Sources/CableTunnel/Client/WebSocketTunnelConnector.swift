@@ -24,12 +24,12 @@ public struct WebSocketTunnelConnector: TunnelConnector {
     }
 
     /// The service a domain ID leads to: the fixed one, else `wss://<domain>` on port 443.
-    public func service(for domainID: TunnelServerDomainID) throws -> TunnelServiceURL {
+    public func service(for domainID: TunnelServiceDomainID) throws -> TunnelServiceURL {
         if let fixedService = self.fixedService { return fixedService }
         return try TunnelServiceURL(scheme: .wss, host: try domainID.resolvedDomain())
     }
 
-    public func connect(to endpoint: TunnelEndpoint, domainID: TunnelServerDomainID) async throws -> ConnectedTunnel {
+    public func connect(to endpoint: TunnelEndpoint, domainID: TunnelServiceDomainID) async throws -> ConnectedTunnel {
         let service = try self.service(for: domainID)
         let connection = try await TunnelClient.connect(
             to: service, endpoint: endpoint, timeout: self.timeout, trust: self.trust)

@@ -86,8 +86,8 @@ public struct TunnelTLSTrust: Sendable {
 
 /// The tunnel service's TLS identity: a certificate chain and its private key, loaded from PEM.
 ///
-/// With one, `CableRelay`'s `TunnelServer` serves `wss://` (TLS 1.2 or newer) and prints `listening on wss://…`.
-public struct TunnelServerTLS: Hashable, Sendable {
+/// With one, `CableRelay`'s `TunnelService` serves `wss://` (TLS 1.2 or newer) and prints `listening on wss://…`.
+public struct TunnelServiceTLS: Hashable, Sendable {
     /// The server context, for a pipeline's `NIOSSLServerHandler` (the relay's `tlsContext`).
     public let context: NIOSSLContext
     /// Certificates in the chain, leaf first.

@@ -1,4 +1,4 @@
-"""An independent client for swift-cable's tunnel service (relay), driven by TunnelServerInteropTests.
+"""An independent client for swift-cable's tunnel service (relay), driven by TunnelServiceInteropTests.
 
 It uses the `websockets` library (not our Swift client) for WebSocket traffic, and plain sockets for
 requests no WebSocket library would send (wrong methods, garbage, stalled heads, unmasked frames).

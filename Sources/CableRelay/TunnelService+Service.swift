@@ -1,6 +1,6 @@
 import ServiceLifecycle
 
-extension TunnelServer: Service {
+extension TunnelService: Service {
     /// Runs the relay as a swift-service-lifecycle `Service`: starts it (unless already started),
     /// serves until graceful shutdown is triggered (for example SIGTERM through a `ServiceGroup`)
     /// or the task is cancelled, then stops accepting, closes every tunnel with 1001 and returns

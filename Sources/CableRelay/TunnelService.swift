@@ -9,8 +9,8 @@ import NIOSSL
 import NIOWebSocket
 import Synchronization
 
-/// Where a started ``TunnelServer`` listens.
-public struct TunnelServerAddress: Hashable, Sendable, CustomStringConvertible {
+/// Where a started ``TunnelService`` listens.
+public struct TunnelServiceAddress: Hashable, Sendable, CustomStringConvertible {
     /// The bound IP address, as text (`127.0.0.1`, `::1`).
     public let host: String
     /// The bound port (the real one when port 0 was asked for).
@@ -60,7 +60,7 @@ public struct TunnelServerAddress: Hashable, Sendable, CustomStringConvertible {
 /// are forwarded by channel handlers on the event loops (`RelayForwardingHandler`), with
 /// back-pressure and a global byte budget; tasks serve only the server's lifecycle. The relay
 /// never inspects message contents (ciphertext after the handshake) and never logs them.
-public final class TunnelServer: Sendable {
+public final class TunnelService: Sendable {
     /// The configuration it runs with.
     public let configuration: Configuration
     /// The routing ID this server hands out and accepts.
@@ -111,7 +111,7 @@ public final class TunnelServer: Sendable {
 
     /// Binds and starts accepting connections; returns the bound address (the real port when the
     /// configuration asked for port 0).
-    public func start() async throws(TunnelError) -> TunnelServerAddress {
+    public func start() async throws(TunnelError) -> TunnelServiceAddress {
         try self.configuration.validate()
         try self.lifecycle.withLock { (state) throws(TunnelError) in
             guard case .idle = state else { throw TunnelError(.invalidServerState, "server was already started") }
@@ -147,7 +147,7 @@ public final class TunnelServer: Sendable {
                 .bindFailed, "cannot listen on \(self.configuration.host):\(self.configuration.port): \(error)")
         }
         let local = server.localAddress
-        let address = TunnelServerAddress(
+        let address = TunnelServiceAddress(
             host: local?.ipAddress ?? self.configuration.host, port: local?.port ?? self.configuration.port,
             isSecure: self.configuration.tlsContext != nil)
         let reaping = Task { await self.reap() }

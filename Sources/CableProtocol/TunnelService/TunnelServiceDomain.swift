@@ -2,7 +2,7 @@ internal import CableCrypto
 
 extension CableProtocolError.Code {
     /// A tunnel-server domain ID that names no domain (an unknown assigned ID, 2…255 today).
-    public static let unknownTunnelServerDomain = Self(rawValue: "unknownTunnelServerDomain")
+    public static let unknownTunnelServiceDomain = Self(rawValue: "unknownTunnelServiceDomain")
 }
 
 /// A tunnel-server domain ID as carried in the advert (Chromium `KnownDomainID`).
@@ -10,14 +10,14 @@ extension CableProtocolError.Code {
 /// IDs 0–255 are *assigned* (0 = Google's `cable.ua5v.com`, 1 = Apple's `cable.auth.com`);
 /// IDs 256–65535 are *hashed* into a domain name, so anyone can run a tunnel service without
 /// registering an ID.
-public struct TunnelServerDomainID: Hashable, Sendable, RawRepresentable, CustomStringConvertible {
+public struct TunnelServiceDomainID: Hashable, Sendable, RawRepresentable, CustomStringConvertible {
     public let rawValue: UInt16
     public init(rawValue: UInt16) { self.rawValue = rawValue }
 
     /// Google's tunnel service, the one Chromium phones name.
-    public static let google = TunnelServerDomainID(rawValue: 0)
+    public static let google = TunnelServiceDomainID(rawValue: 0)
     /// Apple's tunnel service.
-    public static let apple = TunnelServerDomainID(rawValue: 1)
+    public static let apple = TunnelServiceDomainID(rawValue: 1)
 
     /// The assigned domains, indexed by ID (Chromium `kAssignedDomains`).
     public static let assignedDomains = ["cable.ua5v.com", "cable.auth.com"]
@@ -40,7 +40,7 @@ public struct TunnelServerDomainID: Hashable, Sendable, RawRepresentable, Custom
     /// The domain name, or a typed error for an unknown assigned ID.
     public func resolvedDomain() throws(CableProtocolError) -> String {
         guard let d = self.domain else {
-            throw CableProtocolError(.unknownTunnelServerDomain, "domain ID \(self.rawValue) is an unknown assigned ID")
+            throw CableProtocolError(.unknownTunnelServiceDomain, "domain ID \(self.rawValue) is an unknown assigned ID")
         }
         return d
     }
@@ -74,7 +74,7 @@ extension TunnelEndpoint {
     public func url(domain: String) -> String { "wss://\(domain)\(self.path)" }
 
     /// The full URL on the domain a domain ID names.
-    public func url(domainID: TunnelServerDomainID) throws(CableProtocolError) -> String {
+    public func url(domainID: TunnelServiceDomainID) throws(CableProtocolError) -> String {
         self.url(domain: try domainID.resolvedDomain())
     }
 }

@@ -8,7 +8,7 @@ import CableTunnel
 
 /// Many tunnels and many strangers at once: the relay stays up, stays within its limits, reaps
 /// what never pairs, and keeps serving the tunnels that do.
-@Suite(.serialized, .timeLimit(.minutes(2))) struct TunnelServerLoadTests {
+@Suite(.serialized, .timeLimit(.minutes(2))) struct TunnelServiceLoadTests {
     @Test func threeHundredTunnelsAtOnceWithOurClient() async throws {
         try await withRelay { relay in
             let count = 300

@@ -37,7 +37,7 @@ public enum DesktopEvent: Sendable, Equatable {
     /// The QR code to show now (the `FIDO:/…` URL).
     case qrCode(url: String)
     /// The phone's advert was received and decrypted.
-    case advertReceived(domainID: TunnelServerDomainID, routingID: RoutingID)
+    case advertReceived(domainID: TunnelServiceDomainID, routingID: RoutingID)
     /// The tunnel to the phone is open.
     case tunnelConnected
     /// The Noise handshake finished.

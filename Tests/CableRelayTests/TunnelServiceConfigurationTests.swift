@@ -4,16 +4,16 @@ import Testing
 import CableTunnel
 
 /// Every limit has a usable default and is validated before the server listens.
-@Suite struct TunnelServerConfigurationTests {
+@Suite struct TunnelServiceConfigurationTests {
     @Test func theDefaultsAreValidAndMatchChromiumsMessageLimit() throws {
-        let configuration = TunnelServer.Configuration()
+        let configuration = TunnelService.Configuration()
         try configuration.validate()
         #expect(configuration.maxMessageSize == 1 << 20)
         #expect(configuration.host == "127.0.0.1")
     }
 
     /// Each field with a value it must refuse.
-    static var outOfRange: [(field: String, change: (inout TunnelServer.Configuration) -> Void)] {
+    static var outOfRange: [(field: String, change: (inout TunnelService.Configuration) -> Void)] {
         [
         ("port", { $0.port = 70000 }),
         ("host", { $0.host = "" }),
@@ -42,7 +42,7 @@ import CableTunnel
 
     @Test func anOutOfRangeValueIsRefusedByName() {
         for (field, change) in Self.outOfRange {
-            var configuration = TunnelServer.Configuration()
+            var configuration = TunnelService.Configuration()
             change(&configuration)
             do {
                 try configuration.validate()
@@ -55,26 +55,26 @@ import CableTunnel
     }
 
     @Test func anInvalidConfigurationFailsStartWithoutListening() async {
-        var configuration = TunnelServer.Configuration()
+        var configuration = TunnelService.Configuration()
         configuration.port = 0
         configuration.maxTunnels = 0
-        let server = TunnelServer(configuration: configuration, logger: CapturedLogs().logger())
+        let server = TunnelService(configuration: configuration, logger: CapturedLogs().logger())
         await #expect(throws: TunnelError(.invalidConfiguration, "")) { try await server.start() }
     }
 
     @Test func theReaperTicksOftenEnoughForTheShortestTimeout() {
-        var configuration = TunnelServer.Configuration()
+        var configuration = TunnelService.Configuration()
         configuration.peerWaitTimeout = .milliseconds(200)
         #expect(configuration.reapInterval == .milliseconds(50))
         configuration.peerWaitTimeout = .milliseconds(1)
         #expect(configuration.reapInterval == .milliseconds(10))
-        #expect(TunnelServer.Configuration().reapInterval == .seconds(1))
+        #expect(TunnelService.Configuration().reapInterval == .seconds(1))
     }
 }
 
 @Suite struct RelayMemoryFormulaTests {
     @Test func theDocumentedWorstCaseAtTheDefaultsIs384MiB() {
-        let defaults = TunnelServer.Configuration()
+        let defaults = TunnelService.Configuration()
         #expect(defaults.worstCaseMemory() == 384 << 20)
         // One stalled direction: 64 KiB pending + two 256 KiB bursts + two 1 MiB messages (+ headers).
         #expect(defaults.bufferBoundPerDirection == (64 << 10) + 2 * (256 << 10) + 2 * ((1 << 20) + 14))

@@ -9,9 +9,9 @@ import CableTunnel
 /// sockets for what no WebSocket library sends (`Python/relay_client.py`). The script reports what
 /// it observed; the rules are asserted here. Serialized: each scenario starts a Python process, and
 /// twenty of them at once would starve the timing-sensitive tests running beside them.
-@Suite(.serialized, .timeLimit(.minutes(2))) struct TunnelServerInteropTests {
+@Suite(.serialized, .timeLimit(.minutes(2))) struct TunnelServiceInteropTests {
     func run(
-        _ scenario: String, _ extra: [String] = [], configure: (inout TunnelServer.Configuration) -> Void = { _ in }
+        _ scenario: String, _ extra: [String] = [], configure: (inout TunnelService.Configuration) -> Void = { _ in }
     ) async throws -> (JSONValue, RelayHarness) {
         let relay = try await RelayHarness.start(configure)
         do {
@@ -162,7 +162,7 @@ import CableTunnel
 
 /// RFC 6455's own wire examples (`Spec/vectors/websocket-rfc6455.json`) sent to and expected from
 /// the relay by a hand-made desktop.
-@Suite(.serialized, .timeLimit(.minutes(1))) struct TunnelServerRFC6455Tests {
+@Suite(.serialized, .timeLimit(.minutes(1))) struct TunnelServiceRFC6455Tests {
     static let vectors = SpecVectorFile.load("websocket-rfc6455").vectors
 
     func vector(_ id: String) throws -> SpecVector {

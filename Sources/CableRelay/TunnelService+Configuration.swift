@@ -2,7 +2,7 @@ import CableProtocol
 import NIOSSL
 import CableTunnel
 
-extension TunnelServer {
+extension TunnelService {
     /// Everything the tunnel service can be told: where to listen, which routing ID to hand out,
     /// and every limit. Each limit is enforced and has a test; the defaults suit a public relay
     /// serving short hybrid transactions.
@@ -25,7 +25,7 @@ extension TunnelServer {
     public struct Configuration: Sendable {
         /// Address to bind (default loopback).
         public var host: String = "127.0.0.1"
-        /// Port to bind; `0` asks the system for a free port (see `TunnelServer.start()`).
+        /// Port to bind; `0` asks the system for a free port (see `TunnelService.start()`).
         public var port: Int = 8080
         /// The routing ID returned in `X-caBLE-Routing-ID` and required in `/cable/connect/`
         /// paths. `nil` (the default) picks a random one per server instance, as a deployment
@@ -166,7 +166,7 @@ extension TunnelServer {
     }
 }
 
-extension TunnelServer.Configuration {
+extension TunnelService.Configuration {
     /// A TLS server context from PEM files: the certificate file may hold the whole chain (leaf
     /// first), the key file the leaf's private key.
     public static func tlsContext(

@@ -6,8 +6,8 @@ import Testing
 import CableTunnel
 
 /// The tunnel service end to end with our own client: pairing, forwarding, closes, and every
-/// limit. (The same rules driven by an independent client are in `TunnelServerInteropTests`.)
-@Suite(.timeLimit(.minutes(1))) struct TunnelServerTests {
+/// limit. (The same rules driven by an independent client are in `TunnelServiceInteropTests`.)
+@Suite(.timeLimit(.minutes(1))) struct TunnelServiceTests {
     /// The error a receive ended with, or `nil` when it ended cleanly.
     func receiveEnd(_ connection: TunnelConnection) async -> TunnelError? {
         do {
@@ -355,9 +355,9 @@ import CableTunnel
 
     @Test func aPortInUseIsABindError() async throws {
         try await withRelay { relay in
-            var configuration = TunnelServer.Configuration()
+            var configuration = TunnelService.Configuration()
             configuration.port = relay.address.port
-            let second = TunnelServer(configuration: configuration, logger: CapturedLogs().logger())
+            let second = TunnelService(configuration: configuration, logger: CapturedLogs().logger())
             await #expect(throws: TunnelError(.bindFailed, "")) { try await second.start() }
         }
     }

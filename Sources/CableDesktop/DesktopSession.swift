@@ -50,7 +50,7 @@ public struct DesktopSession: ~Copyable, Sendable {
         /// `/cable/connect/<routing ID>/<tunnel ID>`.
         public var endpoint: TunnelEndpoint { .connect(self.plaintext.routingID, self.tunnelID) }
         /// The tunnel-server domain the phone uses.
-        public var domainID: TunnelServerDomainID { self.plaintext.domainID }
+        public var domainID: TunnelServiceDomainID { self.plaintext.domainID }
     }
 
     /// Trial-decrypts adverts for one session without touching it: a copyable, `Sendable` value that a
