@@ -35,6 +35,7 @@ let package = Package(
         .library(name: "CableDesktop", targets: ["CableDesktop"]),
         .library(name: "CableAuthenticator", targets: ["CableAuthenticator"]),
         .library(name: "CableCeremonies", targets: ["CableCeremonies"]),
+        .library(name: "CableConformance", targets: ["CableConformance"]),
         .executable(name: "cable", targets: ["CableCLI"]),
     ],
     dependencies: [
@@ -142,6 +143,16 @@ let package = Package(
             name: "CableRelayLoad", dependencies: ["CableRelay", "CableTunnel", "CableProtocol", "CableLocking", log] + nio),
         .executableTarget(name: "RelayLoad", dependencies: ["CableRelayLoad", "CableTunnel"], path: "Sources/RelayLoad"),
 
+        // The conformance kit: scenarios that drive another implementation of a role and judge it
+        // (`cable conformance relay|phone|desktop`); faults for its mutation tests come through package seams.
+        .target(
+            name: "CableConformance",
+            dependencies: [
+                "CableProtocol", "CableCTAP", "CableCBOR", "CableCrypto", "CableTunnel", "CableDesktop",
+                "CableAuthenticator", "CableRelyingParty", "CableLocking", log,
+            ]
+        ),
+
         // The relay fleet's load and outage check behind nginx (`make fleet-test`, deploy/nginx, docs/deploy.md).
         .executableTarget(
             name: "FleetLoad",
@@ -239,6 +250,15 @@ let package = Package(
             dependencies: [
                 "CableDesktop", "CableAuthenticator", "CableRelyingParty", "CableTunnel", "CableProtocol",
                 "CableCTAP", "CableTestSupport", "CableCeremonies", "CableTrust", "CableRelay",
+            ]
+        ),
+        // The conformance kit judged: every scenario PASSes against our roles and FAILs against a broken variant.
+        .testTarget(
+            name: "ConformanceKitTests",
+            dependencies: [
+                "CableConformance", "CableRelay", "CableTunnel", "CableDesktop", "CableAuthenticator", "CableProtocol",
+                "CableCTAP", "CableCBOR", "CableCrypto", "CableRelyingParty", "CableTestSupport", "CableTunnelTestSupport",
+                "CableLocking", log,
             ]
         ),
         .testTarget(
