@@ -69,8 +69,10 @@ package final class WebSocketProbe: Sendable {
                     }
                 }
                 .connect(host: service.host, port: service.port).get()
+        } catch ChannelError.connectTimeout {
+            throw WebSocketProbeError("could not connect to \(service.authority) within \(timeout)")
         } catch {
-            throw WebSocketProbeError("could not connect to \(service.authority): \(error)")
+            throw WebSocketProbeError(TunnelClient.connectFailure(error, service: service).reason)
         }
         var key = [UInt8](repeating: 0, count: 16)
         for index in key.indices { key[index] = .random(in: .min ... .max) }

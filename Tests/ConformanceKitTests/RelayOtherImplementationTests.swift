@@ -1,0 +1,55 @@
+import CableLocking
+import CableTunnel
+import CableTunnelTestSupport
+import Foundation
+import Testing
+
+@testable import CableConformance
+
+/// The relay suite judged on a relay it did not grow up with: a small tunnel service on the Python
+/// `websockets` library (`Python/websockets_relay.py`; another author's framing, masking, close
+/// handling and size limit). Every scenario must pass there too, started through the kit's own
+/// ``CommandImplementation``.
+@Suite struct RelayOtherImplementationTests {
+    @Test func everyScenarioPassesAgainstARelayBuiltOnPythonWebsockets() async throws {
+        let python = try PythonTool.requireInterpreter()
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("Python/websockets_relay.py")
+        let relay = CommandImplementation(template: "exec {python} {script}")
+        let reports = try await relay.withRun(substitutions: ["python": python.path, "script": script.path]) { run in
+            let lines = run.outputLines
+            let port = try await withTimeout(.seconds(30), "websockets_relay.py to listen") { () async -> String? in
+                for await line in lines where line.hasPrefix("PORT ") { return String(line.dropFirst(5)) }
+                return nil
+            }
+            let listening = try #require(port, "the Python relay did not start: \(run.diagnostics)")
+            let subject = RelayUnderTest(url: try TunnelServiceURL(string: "ws://127.0.0.1:\(listening)"))
+            return await ConformanceRunner().run(ConformanceSuites.relay, against: subject)
+        }
+        #expect(reports.count == ConformanceSuites.relay.count)
+        for report in reports {
+            #expect(report.result == .pass, "\(ConformanceReport.line(for: report))")
+        }
+    }
+}
+
+/// A person with a real phone: each run shows the scenario's values and waits until stopped.
+@Suite struct InteractiveImplementationTests {
+    @Test func aRunPresentsTheURLAndWaitsUntilTheKitStopsIt() async throws {
+        let shown = LockedValue<[String]>([])
+        let dismissed = LockedValue<[String]>([])
+        let person = InteractiveImplementation(
+            present: { substitutions in shown.withLock { $0.append(substitutions["url"] ?? "") } },
+            dismiss: { dismissed.withLock { $0.append("done") } })
+        let run = try await person.start(substitutions: ["url": "FIDO:/0123", "tunnel": "ws://127.0.0.1:1"])
+        #expect(shown.withLock { $0 } == ["FIDO:/0123"])
+        let waiting = Task { () async -> Int in
+            var count = 0
+            for await _ in run.outputLines { count += 1 }
+            return count
+        }
+        #expect(await run.stop() == .stoppedByKit)
+        #expect(await waiting.value == 0, "no output, and the stream ends when stopped")
+        #expect(dismissed.withLock { $0 } == ["done"])
+    }
+}
