@@ -81,6 +81,8 @@ public final class RunningCommand: RunningImplementation {
     }
 
     private let state = LockedValue(State())
+    /// Signalled when stderr reaches its end, so the exit is published with the diagnostics complete.
+    private let diagnosticsComplete = DispatchSemaphore(value: 0)
     private let stopGrace: Duration
     private let maxDiagnosticBytes: Int
 
@@ -208,6 +210,7 @@ public final class RunningCommand: RunningImplementation {
         Thread.detachNewThread {
             running.readDiagnostics(from: stderrFD)
             close(stderrFD)
+            running.diagnosticsComplete.signal()
         }
         Thread.detachNewThread { running.reap() }
         return running
@@ -271,6 +274,9 @@ public final class RunningCommand: RunningImplementation {
         while waitpid(self.processID, &status, 0) < 0 {
             guard errno == EINTR else { break }
         }
+        // What it said last on stderr belongs to the failure detail; a descendant still holding
+        // stderr open may delay the exit by a second at most.
+        _ = self.diagnosticsComplete.wait(timeout: .now() + 1)
         let waiters: [CheckedContinuation<ImplementationExit, Never>]
         let exit: ImplementationExit
         (exit, waiters) = self.state.withLock { state in

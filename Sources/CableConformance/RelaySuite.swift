@@ -146,8 +146,10 @@ enum RelaySuite {
             desktop.disconnect()
         }
         try await phone.send(opcode: 0x1, Array("not binary".utf8))
-        let senderSaw = await phone.next(timeout: self.wait(context, atMost: .seconds(5)))
-        let peerSaw = await desktop.next(timeout: self.wait(context, atMost: .seconds(1)))
+        // The peer first: a relay that forwards the frame shows it at once (a correct one closes the
+        // peer too, with 1001); then the sender's close, however long it takes.
+        let peerSaw = await desktop.next(timeout: self.wait(context, atMost: .seconds(2)))
+        let senderSaw = await phone.next(timeout: self.wait(context))
         if case .message = peerSaw {
             throw ScenarioFailure("the text frame was forwarded to the peer (\(peerSaw)); only binary messages may pass")
         }
@@ -181,7 +183,7 @@ enum RelaySuite {
         defer { desktop.disconnect() }
         try self.requireUpgrade(desktop, "/cable/connect/")
         for (index, expected) in messages.enumerated() {
-            let event = await desktop.next(timeout: self.wait(context, atMost: .seconds(5)))
+            let event = await desktop.next(timeout: self.wait(context))
             guard case .message(let opcode, let payload) = event else {
                 throw ScenarioFailure("message \(index + 1) of \(messages.count) sent before the desktop joined: got \(event)")
             }
@@ -227,7 +229,7 @@ enum RelaySuite {
             }
             let (leaving, staying) = closer == 0 ? (phone, desktop) : (desktop, phone)
             try await leaving.sendClose(code: 1000, reason: "done")
-            let event = await staying.next(timeout: self.wait(context, atMost: .seconds(5)))
+            let event = await staying.next(timeout: self.wait(context))
             switch event {
             case .close(let code, _):
                 seen.append("\(name) closing: peer got close \(code.map(String.init) ?? "without status")")
@@ -248,12 +250,12 @@ enum RelaySuite {
         }
         let size = TunnelServiceProtocol.maxMessageSize + 1
         try await phone.send([UInt8](repeating: 0x5A, count: size))
-        let peerSaw = await desktop.next(timeout: self.wait(context, atMost: .seconds(5)))
+        let peerSaw = await desktop.next(timeout: self.wait(context, atMost: .seconds(3)))
         if case .message(_, let payload) = peerSaw {
             throw ScenarioFailure(
                 "a message of \(size) bytes was forwarded (\(payload.count) bytes arrived); Chromium drops messages over 1 MiB")
         }
-        let senderSaw = await phone.next(timeout: self.wait(context, atMost: .seconds(5)))
+        let senderSaw = await phone.next(timeout: self.wait(context))
         switch senderSaw {
         case .close(let code, _) where code == 1009:
             return "a message of \(size) bytes was refused with 1009 and not forwarded"
@@ -264,16 +266,23 @@ enum RelaySuite {
 
     // MARK: - Helpers
 
-    /// How long a single wait may take: what is left of the scenario, at most `limit`.
+    /// How long a wait for something the relay must do may take: what is left of the scenario,
+    /// less a margin so the judge names what it waited for before the engine's deadline.
+    static func wait(_ context: ScenarioContext) -> Duration {
+        let margin = min(Duration.seconds(1), context.timeout / 10)
+        return max(.zero, context.deadline - ContinuousClock.now - margin)
+    }
+
+    /// A short wait for something a correct relay does at once or never (at most `limit`).
     static func wait(_ context: ScenarioContext, atMost limit: Duration) -> Duration {
-        max(.zero, min(limit, context.deadline - ContinuousClock.now))
+        min(limit, self.wait(context))
     }
 
     static func open(_ relay: RelayUnderTest, _ endpoint: TunnelEndpoint, _ context: ScenarioContext) async throws -> ProbedConnection {
         do {
             let probe = try await WebSocketProbe.open(
                 service: relay.url, path: endpoint.path, trust: relay.tlsTrust,
-                timeout: self.wait(context, atMost: .seconds(5)))
+                timeout: self.wait(context))
             return ProbedConnection(probe: probe, path: endpoint.path)
         } catch {
             throw ScenarioFailure("\(endpoint.path.hasPrefix("/cable/new/") ? "/cable/new/" : "/cable/connect/"): \(error.description)")
@@ -329,7 +338,7 @@ enum RelaySuite {
         do {
             try await from.send(message)
         } catch {
-            throw ScenarioFailure("\(direction): could not send \(message.count) bytes: \(error.description)")
+            throw ScenarioFailure("\(direction), \(message.count) bytes: \(error.detail)")
         }
         try await self.expectArrival(message, at: to, direction, context)
     }
@@ -337,7 +346,7 @@ enum RelaySuite {
     static func expectArrival(
         _ message: [UInt8], at to: ProbedConnection, _ direction: String, _ context: ScenarioContext
     ) async throws {
-        let event = await to.next(timeout: self.wait(context, atMost: .seconds(5)))
+        let event = await to.next(timeout: self.wait(context))
         guard case .message(let opcode, let payload) = event else {
             throw ScenarioFailure("\(direction): a binary message of \(message.count) bytes was sent, the other side saw \(event)")
         }
@@ -380,11 +389,22 @@ struct ProbedConnection: Sendable {
 
     var response: WebSocketProbeResponse { self.probe.response }
     var isUpgraded: Bool { self.probe.isUpgraded }
-    func send(opcode: UInt8 = 2, _ payload: [UInt8], fin: Bool = true) async throws(WebSocketProbeError) {
-        try await self.probe.send(opcode: opcode, payload, fin: fin)
+    /// `phone` for the `/cable/new/` side, `desktop` for the `/cable/connect/` side.
+    var role: String { self.path.hasPrefix("/cable/new/") ? "phone" : "desktop" }
+
+    func send(opcode: UInt8 = 2, _ payload: [UInt8], fin: Bool = true) async throws(ScenarioFailure) {
+        do {
+            try await self.probe.send(opcode: opcode, payload, fin: fin)
+        } catch {
+            throw ScenarioFailure("the \(self.role) side \(error.description) (the service ended the connection?)")
+        }
     }
-    func sendClose(code: UInt16, reason: String) async throws(WebSocketProbeError) {
-        try await self.probe.sendClose(code: code, reason: reason)
+    func sendClose(code: UInt16, reason: String) async throws(ScenarioFailure) {
+        do {
+            try await self.probe.sendClose(code: code, reason: reason)
+        } catch {
+            throw ScenarioFailure("the \(self.role) side \(error.description) (the service ended the connection?)")
+        }
     }
     func next(timeout: Duration) async -> WebSocketProbeEvent { await self.probe.next(timeout: timeout) }
     func ping(timeout: Duration) async -> Bool { await self.probe.ping(timeout: timeout) }

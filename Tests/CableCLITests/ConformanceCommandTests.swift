@@ -50,7 +50,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: junit) }
         let ids = try await Self.relayIDs()
         let (status, stdout, stderr) = try await Self.run(
-            ["conformance", "relay", "--url", url, "--json", "--junit", junit.path])
+            ["conformance", "relay", "--url", url, "--json", "--junit", junit.path, "--scenario-timeout", "30"])
         #expect(status == 0, "\(stdout) \(stderr)")
         let lines = stdout.filter { $0.hasPrefix("PASS ") || $0.hasPrefix("FAIL ") || $0.hasPrefix("SKIP ") }
         #expect(lines.map { String($0.dropFirst(5).prefix { $0 != ":" }) } == ids)

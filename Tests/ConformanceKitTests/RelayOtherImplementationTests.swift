@@ -24,7 +24,7 @@ import Testing
             }
             let listening = try #require(port, "the Python relay did not start: \(run.diagnostics)")
             let subject = RelayUnderTest(url: try TunnelServiceURL(string: "ws://127.0.0.1:\(listening)"))
-            return await ConformanceRunner().run(ConformanceSuites.relay, against: subject)
+            return await ConformanceRunner(options: .init(scenarioTimeout: .seconds(20))).run(ConformanceSuites.relay, against: subject)
         }
         #expect(reports.count == ConformanceSuites.relay.count)
         for report in reports {
@@ -51,5 +51,46 @@ import Testing
         #expect(await run.stop() == .stoppedByKit)
         #expect(await waiting.value == 0, "no output, and the stream ends when stopped")
         #expect(dismissed.withLock { $0 } == ["done"])
+    }
+}
+
+/// A relay that hangs, vanishes or floods: each scenario fails with a reason within its deadline
+/// and the run goes on with the next one.
+@Suite struct MisbehavingRelayTests {
+    static func run(mode: String, timeout: Duration) async throws -> (reports: [ScenarioReport], elapsed: Duration) {
+        let python = try PythonTool.requireInterpreter()
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("Python/misbehaving_relay.py")
+        let relay = CommandImplementation(template: "exec {python} {script} {mode}")
+        return try await relay.withRun(substitutions: ["python": python.path, "script": script.path, "mode": mode]) { run in
+            let lines = run.outputLines
+            let port = try await withTimeout(.seconds(30), "misbehaving_relay.py to listen") { () async -> String? in
+                for await line in lines where line.hasPrefix("PORT ") { return String(line.dropFirst(5)) }
+                return nil
+            }
+            let listening = try #require(port, "the Python relay did not start: \(run.diagnostics)")
+            let subject = RelayUnderTest(url: try TunnelServiceURL(string: "ws://127.0.0.1:\(listening)"))
+            let scenarios = try ConformanceRunner.select(
+                ConformanceSuites.relay, only: ["relay.new.subprotocol", "relay.frames.sizes", "relay.limits.message-too-big"])
+            let started = ContinuousClock.now
+            let reports = await ConformanceRunner(options: .init(scenarioTimeout: timeout)).run(scenarios, against: subject)
+            return (reports, ContinuousClock.now - started)
+        }
+    }
+
+    @Test(arguments: ["hang", "close", "flood", "frames"])
+    func everyScenarioFailsWithAReasonAndTheRunGoesOn(mode: String) async throws {
+        let (reports, elapsed) = try await Self.run(mode: mode, timeout: .seconds(8))
+        #expect(reports.count == 3, "the run went on after each failure")
+        for report in reports {
+            // The frame flooder answers the upgrade itself correctly; what follows is what it breaks.
+            let expected: ScenarioResult = mode == "frames" && report.id == "relay.new.subprotocol" ? .pass : .fail
+            #expect(report.result == expected, "\(mode): \(ConformanceReport.line(for: report))")
+            #expect(!report.detail.isEmpty)
+        }
+        #expect(elapsed < .seconds(60), "\(mode) took \(elapsed)")
+        if mode == "close" {
+            #expect(reports.allSatisfy { !$0.detail.hasPrefix("timed out") }, "a vanishing relay is named, not waited out")
+        }
     }
 }

@@ -86,7 +86,7 @@ package final class WebSocketProbe: Sendable {
             try await channel.writeAndFlush(channel.allocator.buffer(string: request)).get()
         } catch {
             channel.close(promise: nil)
-            throw WebSocketProbeError("could not send the upgrade request: \(error)")
+            throw WebSocketProbeError("could not send the upgrade request: \(error)\(inbox.errorSuffix)")
         }
         let head: [UInt8]
         while true {
@@ -104,7 +104,7 @@ package final class WebSocketProbe: Sendable {
                 channel.close(promise: nil)
                 throw WebSocketProbeError(
                     inbox.hasEnded
-                        ? "the connection ended before a complete HTTP response head arrived"
+                        ? "the connection ended before a complete HTTP response head arrived\(inbox.errorSuffix)"
                         : "no complete HTTP response head within \(timeout)")
             }
         }
@@ -141,11 +141,19 @@ package final class WebSocketProbe: Sendable {
         }
         let mask = (0..<4).map { _ in UInt8.random(in: .min ... .max) }
         buffer.writeBytes(mask)
-        buffer.writeBytes(payload.enumerated().lazy.map { $0.element ^ mask[$0.offset & 3] })
+        let offset = buffer.writerIndex - buffer.readerIndex
+        buffer.writeBytes(payload)
+        let (m0, m1, m2, m3) = (mask[0], mask[1], mask[2], mask[3])
+        buffer.withUnsafeMutableReadableBytes { bytes in
+            for index in 0..<payload.count {
+                let key = index & 3 == 0 ? m0 : index & 3 == 1 ? m1 : index & 3 == 2 ? m2 : m3
+                bytes[offset + index] ^= key
+            }
+        }
         do {
             try await self.channel.writeAndFlush(buffer).get()
         } catch {
-            throw WebSocketProbeError("could not send a frame: \(error)")
+            throw WebSocketProbeError("could not send a frame: \(error)\(self.inbox.errorSuffix)")
         }
     }
 
@@ -343,6 +351,7 @@ final class ProbeInbox: Sendable {
         var generation = 0
         var ended = false
         var overflowed = false
+        var firstError: String?
         var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
         var nextWaiter = 0
         var unread: Int { self.bytes.count - self.start }
@@ -357,6 +366,17 @@ final class ProbeInbox: Sendable {
     /// Changes whenever bytes arrive or the connection ends; read it before parsing, wait since it.
     var generation: Int { self.state.withLock { $0.generation } }
     var overflowed: Bool { self.state.withLock { $0.overflowed } }
+    /// The first error the connection's pipeline reported (a TLS failure, for one), as text.
+    var firstError: String? { self.state.withLock { $0.firstError } }
+
+    func record(_ error: any Error) {
+        self.state.withLock { state in
+            if state.firstError == nil { state.firstError = String(describing: error) }
+        }
+    }
+
+    /// `: <first pipeline error>` when there was one, for failure texts.
+    var errorSuffix: String { self.firstError.map { " (\($0.prefix(300)))" } ?? "" }
 
     /// Appends bytes read; returns false when the limit is crossed (the reader then closes).
     func append(_ bytes: ByteBuffer) -> Bool {
@@ -501,6 +521,7 @@ final class ProbeReader: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        self.inbox.record(error)
         context.close(promise: nil)
     }
 }
