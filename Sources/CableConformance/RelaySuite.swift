@@ -149,10 +149,10 @@ enum RelaySuite {
         // The peer first: a relay that forwards the frame shows it at once (a correct one closes the
         // peer too, with 1001); then the sender's close, however long it takes.
         let peerSaw = await desktop.next(timeout: self.wait(context, atMost: .seconds(2)))
-        let senderSaw = await phone.next(timeout: self.wait(context))
         if case .message = peerSaw {
             throw ScenarioFailure("the text frame was forwarded to the peer (\(peerSaw)); only binary messages may pass")
         }
+        let senderSaw = await phone.next(timeout: self.wait(context))
         switch senderSaw {
         case .close(let code, _):
             if let code, code != 1003, code != 1002, code != 1008 {
