@@ -89,6 +89,14 @@ import Testing
             #expect(!report.detail.isEmpty)
         }
         #expect(elapsed < .seconds(60), "\(mode) took \(elapsed)")
+        if mode == "hang" {
+            #expect(
+                reports.allSatisfy { $0.detail.contains("no complete HTTP response head") },
+                "a silent relay is named as such: \(reports.map(\.detail))")
+        }
+        if mode == "flood" {
+            #expect(reports.allSatisfy { $0.detail.contains("exceeds 16384 bytes") }, "\(reports.map(\.detail))")
+        }
         if mode == "close" {
             #expect(reports.allSatisfy { !$0.detail.hasPrefix("timed out") }, "a vanishing relay is named, not waited out")
         }

@@ -101,11 +101,13 @@ package final class WebSocketProbe: Sendable {
                 break
             }
             guard await inbox.waitForMore(since: seen, until: deadline, eventLoop: channel.eventLoop) else {
-                channel.close(promise: nil)
-                throw WebSocketProbeError(
+                // Judged before closing: the close itself ends the connection.
+                let failure = WebSocketProbeError(
                     inbox.hasEnded
                         ? "the connection ended before a complete HTTP response head arrived\(inbox.errorSuffix)"
                         : "no complete HTTP response head within \(timeout)")
+                channel.close(promise: nil)
+                throw failure
             }
         }
         let response: WebSocketProbeResponse
