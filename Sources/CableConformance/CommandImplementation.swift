@@ -105,7 +105,12 @@ public final class RunningCommand: RunningImplementation {
     /// How it ended, once it has (`nil` while it runs).
     public var exit: ImplementationExit? { self.state.withLock { $0.exit } }
 
+    /// Stops the command if it still runs and reaps it. A command that exits by itself at the very
+    /// moment it is stopped may be reported as ``ImplementationExit/stoppedByKit``; use
+    /// ``waitForExit()`` to learn how a command that was not stopped ended.
     public func stop() async -> ImplementationExit {
+        // Already exited (a zombie not yet reaped by the reaper thread): it ended by itself.
+        if self.hasExitedUnreaped() { return await self.waitForExit() }
         let running = self.state.withLock { state -> Bool in
             if state.exit == nil { state.stopRequested = true }
             return state.exit == nil
@@ -139,6 +144,15 @@ public final class RunningCommand: RunningImplementation {
             }
             if let exit { continuation.resume(returning: exit) }
         }
+    }
+
+    /// Whether the shell has exited but is not reaped yet (`waitid` with `WNOWAIT` leaves it to
+    /// the reaper thread).
+    private func hasExitedUnreaped() -> Bool {
+        var info = siginfo_t()
+        guard waitid(P_PID, id_t(self.processID), &info, WEXITED | WNOHANG | WNOWAIT) == 0 else { return false }
+        // With WNOHANG, a child that has not changed state leaves si_pid zero.
+        return info._sifields._sigchld.si_pid == self.processID
     }
 
     private static func signalGroup(_ group: pid_t, _ signal: Int32) {
