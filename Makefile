@@ -6,7 +6,7 @@ SHELL := /bin/bash
 
 # Same flags for every build so `make test` and `make demo` share one build.
 SWIFT_BUILD_FLAGS := -Xswiftc -warnings-as-errors
-APT_PACKAGES := libssl-dev libqrencode-dev pkg-config qrencode zbar-tools librsvg2-bin openssl libsqlite3-dev libdbus-1-dev dbus-daemon nginx systemd
+APT_PACKAGES := libssl-dev libqrencode-dev pkg-config qrencode zbar-tools librsvg2-bin openssl libsqlite3-dev libdbus-1-dev dbus-daemon nginx systemd libxml2-utils
 PIP_PACKAGES := pillow zxing-cpp websockets cryptography fido2 webauthn dbus-next
 VENV := .venv-tools
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -49,7 +49,7 @@ demo: deps
 # DocC documentation of every library product (swift-docc-plugin), one archive each under
 # .build/plugins/Swift-DocC/outputs/. Any DocC warning (an unresolved symbol link, a symbol a topic
 # names that does not exist) fails the target.
-DOC_TARGETS := CableCBOR CableProtocol CableCTAP CableTerminalQR CableTunnel CableRelay CableRelyingParty CableTrust CableDesktop CableCeremonies CableAuthenticator CableBlueZ
+DOC_TARGETS := CableCBOR CableProtocol CableCTAP CableTerminalQR CableTunnel CableRelay CableRelyingParty CableTrust CableDesktop CableCeremonies CableAuthenticator CableBlueZ CableConformance
 docs: deps
 	@for target in $(DOC_TARGETS); do \
 	  echo "docs: $$target"; \

@@ -128,6 +128,7 @@ let package = Package(
             dependencies: [
                 "CableProtocol", "CableDesktop", "CableAuthenticator", "CableRelyingParty", "CableTunnel", "CableRelay",
                 "CableTerminalQR", "CableCTAP", "CableLocking", "CableCeremonies", "CableTrust", "CableBlueZ", log, argumentParser,
+                "CableConformance",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
@@ -259,7 +260,8 @@ let package = Package(
                 "CableConformance", "CableRelay", "CableTunnel", "CableDesktop", "CableAuthenticator", "CableProtocol",
                 "CableCTAP", "CableCBOR", "CableCrypto", "CableRelyingParty", "CableTestSupport", "CableTunnelTestSupport",
                 "CableLocking", log,
-            ]
+            ],
+            exclude: ["Python"]
         ),
         .testTarget(
             name: "CableCeremoniesTests",

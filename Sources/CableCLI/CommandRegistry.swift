@@ -12,5 +12,6 @@ enum CommandRegistry {
         PhoneCommand.self,
         PasskeysCommand.self,
         RegistrationsCommand.self,
+        ConformanceCommand.self,
     ]
 }

@@ -178,6 +178,33 @@ public protocol RunningImplementation: Sendable {
     /// Stops the run (terminating a process that is still going) and reports how it ended;
     /// safe to call more than once.
     func stop() async -> ImplementationExit
+    /// What the run said besides its output (the end of a subprocess's stderr, a note about
+    /// dropped output), for a failure's detail; empty when there is nothing to add.
+    var diagnostics: String { get }
+}
+
+extension RunningImplementation {
+    /// Nothing to add by default.
+    public var diagnostics: String { "" }
+}
+
+extension ImplementationUnderTest {
+    /// Starts one run, hands it to `body` and stops it however `body` ends (returns, throws, is
+    /// cancelled at the scenario's deadline), so no run outlives its scenario.
+    package func withRun<Result: Sendable>(
+        substitutions: [String: String],
+        _ body: (any RunningImplementation) async throws -> Result
+    ) async throws -> Result {
+        let running = try await self.start(substitutions: substitutions)
+        do {
+            let result = try await body(running)
+            _ = await running.stop()
+            return result
+        } catch {
+            _ = await running.stop()
+            throw error
+        }
+    }
 }
 
 /// How a run of an implementation under test ended.

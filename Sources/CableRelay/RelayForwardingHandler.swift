@@ -13,9 +13,12 @@ final class RelayServices: Sendable {
     let table: LockedValue<TunnelRoutingTable<RelayPeer, ByteBuffer>>
     let budget: RelayMemoryBudget
     let logger: Logger
+    /// Deliberate faults (mutation tests only; ``RelayFaults/none`` otherwise).
+    let faults: RelayFaults
 
-    init(configuration: TunnelService.Configuration, logger: Logger) {
+    init(configuration: TunnelService.Configuration, logger: Logger, faults: RelayFaults = .none) {
         self.configuration = configuration
+        self.faults = faults
         self.table = LockedValue(TunnelRoutingTable(limits: configuration.limits))
         self.budget = RelayMemoryBudget(limit: configuration.maxBufferedBytes)
         self.logger = logger
@@ -230,7 +233,7 @@ final class RelayForwardingHandler: ChannelDuplexHandler {
         let opcode: WebSocketDataOpcode
         switch frame.opcode {
         case .binary: opcode = .binary
-        case .text: opcode = .text
+        case .text: opcode = self.services.faults.forwardsTextFrames ? .binary : .text
         case .continuation: opcode = .continuation
         case .connectionClose:
             self.flushBatch()
@@ -346,7 +349,7 @@ final class RelayForwardingHandler: ChannelDuplexHandler {
         }
         let promise = context.eventLoop.makePromise(of: Void.self)
         for (index, message) in messages.enumerated() {
-            let frame = WebSocketFrame(fin: true, opcode: .binary, data: message)
+            let frame = WebSocketFrame(fin: true, opcode: .binary, data: self.services.faults.forwarded(message))
             // Writes complete in order, so the last one's promise covers the batch.
             context.write(Self.wrapOutboundOut(frame), promise: index == messages.count - 1 ? promise : nil)
         }
@@ -397,7 +400,9 @@ final class RelayForwardingHandler: ChannelDuplexHandler {
                     self.peer.sendClose(reason)
                 }
             }
-            if !messages.isEmpty { self.peer.deliver(messages, bytes: bytes, budget: self.services.budget) }
+            if !messages.isEmpty {
+                self.peer.deliver(self.services.faults.deliveredHeld(messages), bytes: bytes, budget: self.services.budget)
+            }
         }
     }
 
@@ -416,7 +421,9 @@ final class RelayForwardingHandler: ChannelDuplexHandler {
         let (notices, summary) = self.services.mutateTable {
             $0.detach(connection: self.peer.id, cause: cause, now: .now)
         }
-        for notice in notices { notice.outbound.sendClose(notice.reason) }
+        for notice in notices where !self.services.faults.swallowsClose || notice.outbound === self.peer {
+            notice.outbound.sendClose(notice.reason)
+        }
         if let summary {
             let age = summary.age.components
             self.logger.info(

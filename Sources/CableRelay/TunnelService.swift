@@ -98,14 +98,22 @@ public final class TunnelService: Sendable {
     ///   - configuration: address, routing ID and limits.
     ///   - logger: where lifecycle events and refusals go (metadata only, never message bytes).
     ///   - eventLoopGroup: the loops to serve on (the shared singleton by default).
-    public init(
+    public convenience init(
         configuration: Configuration = .init(), logger: Logger = Logger(label: "cable.relay"),
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) {
+        self.init(configuration: configuration, logger: logger, eventLoopGroup: eventLoopGroup, faults: .none)
+    }
+
+    /// A server with deliberate faults, for the conformance kit's mutation tests (see ``RelayFaults``).
+    package init(
+        configuration: Configuration = .init(), logger: Logger = Logger(label: "cable.relay"),
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, faults: RelayFaults
     ) {
         self.configuration = configuration
         self.routingID = configuration.routingID ?? Self.randomRoutingID()
         self.logger = logger
-        self.services = RelayServices(configuration: configuration, logger: logger)
+        self.services = RelayServices(configuration: configuration, logger: logger, faults: faults)
         self.eventLoopGroup = eventLoopGroup
     }
 
@@ -392,7 +400,9 @@ public final class TunnelService: Sendable {
         let route = RelayRequestPolicy.route(
             method: head.method.rawValue, uri: head.uri, isWebSocketUpgrade: true,
             offeredSubprotocols: head.headers[canonicalForm: "sec-websocket-protocol"].map(String.init))
-        var headers = HTTPHeaders([("Sec-WebSocket-Protocol", TunnelServiceProtocol.webSocketSubprotocol)])
+        let faults = self.services.faults
+        var headers = HTTPHeaders(
+            faults.subprotocolValues(TunnelServiceProtocol.webSocketSubprotocol).map { ("Sec-WebSocket-Protocol", $0) })
         do throws(RelayRefusal) {
             guard !self.connections.withLock({ $0.isShuttingDown }) else { throw .shuttingDown }
             switch route {
@@ -403,20 +413,31 @@ public final class TunnelService: Sendable {
                 try self.table.withLock { (table) throws(RelayRefusal) in
                     try table.admitCreator(tunnel, connection: connection, address: address, now: .now)
                 }
-                headers.add(name: TunnelServiceProtocol.routingIDHeader, value: self.routingID.hex)
+                for value in faults.routingIDValues(self.routingID.hex) {
+                    headers.add(name: TunnelServiceProtocol.routingIDHeader, value: value)
+                }
                 self.connectionLogger(connection).info(
                     "tunnel registered", metadata: ["tunnel": "\(Self.tunnelTag(tunnel))", "role": "creator"])
             case .success(.join(let routing, let tunnel)):
-                guard routing == self.routingID else { throw .wrongRoutingID }
-                try self.table.withLock { (table) throws(RelayRefusal) in
-                    try table.admitJoiner(tunnel, connection: connection, now: .now)
+                guard (routing == self.routingID) != faults.rejectsOwnRoutingID else { throw .wrongRoutingID }
+                do throws(RelayRefusal) {
+                    try self.table.withLock { (table) throws(RelayRefusal) in
+                        try table.admitJoiner(tunnel, connection: connection, now: .now)
+                    }
+                } catch {
+                    guard error == .tunnelAlreadyJoined, faults.upgradesThirdClient else { throw error }
+                    return headers
                 }
                 self.connectionLogger(connection).info(
                     "tunnel joined", metadata: ["tunnel": "\(Self.tunnelTag(tunnel))", "role": "joiner"])
             }
             return headers
         } catch {
-            decision.refuse(error)
+            if error == .unknownTunnel, let status = faults.unknownTunnelStatus {
+                decision.refuse(RelayRefusal(status: status, name: "fault", detail: "deliberate fault"))
+            } else {
+                decision.refuse(error)
+            }
             return nil
         }
     }
