@@ -422,10 +422,11 @@ final class PhoneConversation {
         var handshake = try KitHandshake(psk: psk, identity: self.key.privateKey)
         try await connection.send(handshake.message)
         let response: [UInt8]
-        switch await self.next(within: .seconds(10)) {
+        let wait = self.budget(.seconds(10))
+        switch await self.next(within: wait) {
         case .message(let message): response = message
         case .closed: throw ScenarioFailure("the phone closed the tunnel instead of answering the handshake")
-        case .timedOut: throw ScenarioFailure("no handshake response within \(Self.seconds(self.budget(.seconds(10))))")
+        case .timedOut: throw ScenarioFailure("no handshake response within \(Self.seconds(wait))")
         }
         self.response = response
         guard response.count == HandshakeMessageSize.message else {
@@ -477,7 +478,8 @@ final class PhoneConversation {
     func request(_ ctap: [UInt8], named name: String, within limit: Duration = .seconds(60)) async throws -> [UInt8] {
         try await self.send(TunnelMessage.ctap(ctap).encoded())
         while true {
-            switch await self.next(within: limit) {
+            let wait = self.budget(limit)
+            switch await self.next(within: wait) {
             case .message(let ciphertext):
                 let frame = self.record(ciphertext)
                 guard let message = frame.message else {
@@ -490,7 +492,7 @@ final class PhoneConversation {
                     throw ScenarioFailure("the phone sent a frame of type \(message.first.map(String.init) ?? "none") while \(name) was outstanding")
                 }
             case .closed: throw ScenarioFailure("the phone closed the tunnel instead of answering \(name)")
-            case .timedOut: throw ScenarioFailure("no reply to \(name) within \(Self.seconds(self.budget(limit)))")
+            case .timedOut: throw ScenarioFailure("no reply to \(name) within \(Self.seconds(wait))")
             }
         }
     }
@@ -499,17 +501,18 @@ final class PhoneConversation {
     /// (updates the phone sent before it read the offending frame are skipped) or keeps the tunnel open.
     func expectClose(after what: String, within limit: Duration = .seconds(5)) async throws -> String {
         while true {
-            switch await self.next(within: limit) {
+            let wait = self.budget(limit)
+            switch await self.next(within: wait) {
             case .closed: return "closed the tunnel after \(what)"
             case .timedOut:
-                throw ScenarioFailure("the phone kept the tunnel open \(Self.seconds(self.budget(limit))) after \(what); Chromium closes it")
+                throw ScenarioFailure("the phone kept the tunnel open \(Self.seconds(wait)) after \(what); Chromium closes it")
             case .message(let message):
                 if let crypter = self.crypter {
                     let frame = crypter.open(message)
                     self.frames.append(frame)
                     if frame.message?.first == 2 { continue }
                 }
-                throw ScenarioFailure("the phone answered \(what) with a \(message.count)-byte message instead of closing the tunnel")
+                throw ScenarioFailure("the phone answered \(what) (a message of \(message.count) bytes) instead of closing the tunnel")
             }
         }
     }
