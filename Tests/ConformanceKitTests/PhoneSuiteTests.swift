@@ -3,6 +3,7 @@ import CableCTAP
 import CableConformance
 import CableProtocol
 import CableTunnel
+import CableTestSupport
 import CableTunnelTestSupport
 import Foundation
 import Testing
@@ -171,5 +172,70 @@ struct InProcessRun: RunningImplementation {
         self.task.cancel()
         await self.task.value
         return .stoppedByKit
+    }
+}
+
+/// The suite against our phone as a user runs it: the `cable phone` command, started once per
+/// scenario with the command line docs/conformance-phone.md shows (and a store kept across runs).
+@Suite("phone.* suite against `cable phone`", .serialized)
+struct PhoneSuiteProcessTests {
+    @Test func everyScenarioPassesAgainstTheCablePhoneCommand() async throws {
+        let store = FileManager.default.temporaryDirectory.appendingPathComponent("conformance-phone-\(UUID().uuidString).sqlite")
+        defer { try? FileManager.default.removeItem(at: store) }
+        try await withRelay { relay in
+            let probe = try await UDPAdvertListener.bind(host: "127.0.0.1", port: 0)
+            let port = probe.port
+            await probe.close()
+            let subject = PhoneUnderTest(
+                implementation: CablePhoneCommand(store: store.path), tunnel: relay.url, advertHost: "127.0.0.1", advertPort: port)
+            for scenario in ConformanceSuites.phone {
+                let verdict = await PhoneSuiteTests.judge(scenario, subject, timeout: .seconds(20))
+                #expect(verdict.result == .pass, "\(scenario.id): \(verdict.detail)")
+            }
+        }
+    }
+}
+
+/// `cable phone {url} --tunnel {tunnel} --radio udp --advert-to {advert} --store STORE`.
+struct CablePhoneCommand: ImplementationUnderTest {
+    let store: String
+
+    func start(substitutions: [String: String]) async throws -> any RunningImplementation {
+        let process = try CableProcess([
+            "phone", substitutions["url"] ?? "", "--tunnel", substitutions["tunnel"] ?? "", "--radio", "udp",
+            "--advert-to", substitutions["advert"] ?? "", "--store", self.store,
+        ])
+        let (lines, continuation) = AsyncStream<String>.makeStream()
+        let reader = Task {
+            var seen = 0
+            while true {
+                let running = process.isRunning
+                let stdout = process.stdout
+                for line in stdout.dropFirst(seen) { continuation.yield(line) }
+                seen = stdout.count
+                if !running {
+                    for line in process.stderr.suffix(3) { continuation.yield(line) }
+                    break
+                }
+                try? await Task.sleep(for: .milliseconds(20))
+                if Task.isCancelled { break }
+            }
+            continuation.finish()
+        }
+        return CablePhoneRun(process: process, reader: reader, outputLines: lines)
+    }
+}
+
+struct CablePhoneRun: RunningImplementation {
+    let process: CableProcess
+    let reader: Task<Void, Never>
+    let outputLines: AsyncStream<String>
+
+    func stop() async -> ImplementationExit {
+        let wasRunning = self.process.isRunning
+        if wasRunning { self.process.terminate() }
+        let status = (try? await self.process.waitForExit(timeout: .seconds(10))) ?? -1
+        self.reader.cancel()
+        return wasRunning ? .stoppedByKit : .exited(status)
     }
 }
