@@ -108,11 +108,12 @@ struct KitHandshake {
     let identity: P256.PrivateKey
     let message: [UInt8]
 
-    init(psk: [UInt8], identity: P256.PrivateKey) throws {
+    /// - Parameter ephemeral: fixed in known-answer tests; fresh otherwise.
+    init(psk: [UInt8], identity: P256.PrivateKey, ephemeral fixed: P256.PrivateKey? = nil) throws {
         var symmetric = SymmetricState(pattern: .knpsk0)
         symmetric.mixHash(identity.publicKey.uncompressedRepresentation)
         symmetric.mixKeyAndHash(psk)
-        let ephemeral = try P256.PrivateKey()
+        let ephemeral = try fixed ?? P256.PrivateKey()
         let point = ephemeral.publicKey.uncompressedRepresentation
         symmetric.mixHash(point)
         symmetric.mixKey(point)
