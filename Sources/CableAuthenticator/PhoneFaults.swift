@@ -24,7 +24,7 @@ package enum PhoneFault: String, Sendable, Hashable, CaseIterable {
     // The crypter.
     case paddingOversized, paddingNonZero, skipSequenceNumber, reuseSequenceNumber
     // The update message.
-    case updateNotMap, updateUnpadded
+    case updateNotMap, updateUnpadded, floodUpdates
     // CTAP replies.
     case makeCredentialWrongRPIDHash, makeCredentialWithoutUserPresence, makeCredentialBadAttestation
     case getAssertionWrongRPIDHash, getAssertionBadSignature, unknownCommandSucceeds
@@ -175,8 +175,26 @@ package final class PhoneFaults: Sendable {
         return Array(padded.dropLast(Int(last) + 1))
     }
 
-    /// What the phone sends next, after the fault had its way; `nil` to send nothing.
-    func outbound(_ frame: [UInt8]) -> [UInt8]? {
+    /// What the phone sends instead of `frame`, after the fault had its way (one frame unless the fault
+    /// floods).
+    func outbound(_ frame: [UInt8]) -> [[UInt8]] {
+        guard self.fault == .floodUpdates, self.state.withLock({ $0.outbound == 2 }) else {
+            return self.alterOutbound(frame).map { [$0] } ?? []
+        }
+        // The update (the phone's third message): sent twenty times, each under its own sequence number.
+        guard let first = self.alterOutbound(frame) else { return [] }
+        let write = self.state.withLock { $0.writeKey }
+        let copies = (0..<19).compactMap { _ -> [UInt8]? in
+            let counter = self.state.withLock { s -> UInt32 in
+                defer { s.sealSequence += 1 }
+                return s.sealSequence
+            }
+            return try? write?.seal(self.pad(UpdateMessage().frame), nonce: Self.nonce(counter), additionalData: [UInt8]())
+        }
+        return [first] + copies
+    }
+
+    private func alterOutbound(_ frame: [UInt8]) -> [UInt8]? {
         let index = self.state.withLock { s -> Int in
             defer { s.outbound += 1 }
             return s.outbound
@@ -366,8 +384,7 @@ struct FaultyChannel: MessageChannel {
     let faults: PhoneFaults
 
     func send(_ message: [UInt8]) async throws {
-        guard let altered = self.faults.outbound(message) else { return }
-        try await self.base.send(altered)
+        for altered in self.faults.outbound(message) { try await self.base.send(altered) }
     }
 
     func receive() async throws -> [UInt8]? { try await self.faults.inbound(from: self.base) }

@@ -228,6 +228,8 @@ final class PhoneConversation {
     private(set) var handshake: KitHandshake?
     private(set) var response: [UInt8]?
     private(set) var crypter: KitCrypter?
+    /// How many update messages the kit reads past while it waits for something else.
+    static let maxUpdatesInARow = 8
     /// The last frame sent with ``send(_:)``.
     private(set) var lastSent: [UInt8]?
     /// Every frame the phone sent after the handshake, in order.
@@ -478,6 +480,7 @@ final class PhoneConversation {
     /// update messages on the way are kept in ``frames``.
     func request(_ ctap: [UInt8], named name: String, within limit: Duration = .seconds(60)) async throws -> [UInt8] {
         try await self.send(TunnelMessage.ctap(ctap).encoded())
+        var updates = 0
         while true {
             let wait = self.budget(limit)
             switch await self.next(within: wait) {
@@ -488,7 +491,12 @@ final class PhoneConversation {
                 }
                 switch message.first {
                 case 1: return Array(message.dropFirst())
-                case 2: continue
+                case 2:
+                    // Bounded: a phone that floods updates instead of answering is judged, not followed.
+                    updates += 1
+                    guard updates <= Self.maxUpdatesInARow else {
+                        throw ScenarioFailure("the phone sent \(updates) update messages in a row instead of answering \(name)")
+                    }
                 default:
                     throw ScenarioFailure("the phone sent a frame of type \(message.first.map(String.init) ?? "none") while \(name) was outstanding")
                 }
@@ -501,6 +509,7 @@ final class PhoneConversation {
     /// After something the phone must refuse: passes when it closes the tunnel, fails when it answers
     /// (updates the phone sent before it read the offending frame are skipped) or keeps the tunnel open.
     func expectClose(after what: String, within limit: Duration = .seconds(5)) async throws -> String {
+        var updates = 0
         while true {
             let wait = self.budget(limit)
             switch await self.next(within: wait) {
@@ -511,7 +520,8 @@ final class PhoneConversation {
                 if let crypter = self.crypter {
                     let frame = crypter.open(message)
                     self.frames.append(frame)
-                    if frame.message?.first == 2 { continue }
+                    updates += 1
+                    if frame.message?.first == 2, updates <= Self.maxUpdatesInARow { continue }
                 }
                 throw ScenarioFailure("the phone answered \(what) (a message of \(message.count) bytes) instead of closing the tunnel")
             }

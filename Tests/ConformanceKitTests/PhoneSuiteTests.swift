@@ -38,7 +38,7 @@ struct PhoneSuiteTests {
         "phone.crypter.padding": [.paddingOversized, .paddingNonZero],
         "phone.crypter.counters": [.skipSequenceNumber],
         "phone.crypter.nonce-reuse": [.reuseSequenceNumber],
-        "phone.update": [.updateNotMap, .updateUnpadded],
+        "phone.update": [.updateNotMap, .updateUnpadded, .floodUpdates],
         "phone.make-credential": [.makeCredentialWrongRPIDHash, .makeCredentialWithoutUserPresence],
         "phone.make-credential.attestation": [.makeCredentialBadAttestation],
         "phone.get-assertion": [.getAssertionWrongRPIDHash],
