@@ -52,6 +52,8 @@ public struct HybridPhone: Sendable {
     private let timeouts: PhoneTimeouts
     private let clock: any Clock<Duration>
     private let logger: Logger
+    /// A fault injected for the conformance kit's mutation tests (PhoneFaults.swift); `nil` in use.
+    package var faults: PhoneFaults? = nil
 
     /// - Parameters:
     ///   - connector: opens the tunnel at the tunnel service (`/cable/new/…`).
@@ -91,10 +93,11 @@ public struct HybridPhone: Sendable {
         do { payload = try QRCodePayload(url: url) } catch {
             throw PhoneError(.invalidQRCode, step: .scan, error.description, protocolError: error)
         }
+        try self.faults?.scanned(url: url, payload: payload)
         onEvent(.scanned(requestType: payload.requestType))
-        var session = PhoneSession(payload: payload, getInfo: handler.getInfoResponse)
+        var session = PhoneSession(payload: payload, getInfo: handler.getInfoResponse, ephemeral: self.faults?.ephemeral)
 
-        let connector = self.connector
+        let connector = self.faults?.connector(wrapping: self.connector) ?? self.connector
         let endpoint = session.newTunnelEndpoint
         let tunnel: ConnectedTunnel
         do {
@@ -134,7 +137,7 @@ public struct HybridPhone: Sendable {
         }
         // Advertise until the handshake arrives, as a phone keeps advertising until connected. The advert
         // loop is a child task of this wait, so it cannot outlive it, whatever ends the wait.
-        let transmitter = self.transmitter
+        let transmitter = self.faults?.transmitter(wrapping: self.transmitter) ?? self.transmitter
         let interval = self.advertInterval
         let logger = self.logger
         let clock = self.clock
