@@ -187,6 +187,15 @@ enum KitPostHandshake {
     case unknownFeatures
     /// Revision 0: `{1: getInfo}` as a padded CBOR map (512-byte granularity, 16-bit count).
     case revisionZero
+    /// Revision 0 in the padding before Chromium M99 (256-byte granularity, one count byte).
+    case revisionZeroLegacyPadding
+
+    var revision: ProtocolRevision {
+        switch self {
+        case .standard, .withoutFeatures, .unknownFeatures: return .one
+        case .revisionZero, .revisionZeroLegacyPadding: return .zero
+        }
+    }
 }
 
 /// The phone side of one scenario run: it starts the desktop under test, reads its QR code, opens the
@@ -229,22 +238,26 @@ final class KitPhone {
         let substitutions = ["tunnel": subject.tunnel.description, "advert": "\(subject.advertHost):\(subject.advertPort)"]
         let running = try await subject.implementation.start(substitutions: substitutions)
         let phone = KitPhone(subject: subject, time: ScenarioTime(context: context), running: running)
+        let detail: String
         do {
-            let detail = try await body(phone)
-            await phone.close()
-            return detail
+            detail = try await body(phone)
         } catch {
-            await phone.close()
+            _ = await phone.close()
             throw error
         }
+        // A crash is a failure whatever the scenario saw before it.
+        if case .signaled(let signal) = await phone.close() {
+            throw ScenarioFailure("the desktop was killed by signal \(signal) (a crash) during the scenario")
+        }
+        return detail
     }
 
-    private func close() async {
+    private func close() async -> ImplementationExit {
         self.advertiser?.cancel()
         await self.advertiser?.value
         await self.transmitter?.close()
         await self.connection?.close()
-        _ = await self.running.stop()
+        return await self.running.stop()
     }
 
     // MARK: QR code
@@ -361,7 +374,7 @@ final class KitPhone {
         let tolerant = response != .correct
         do {
             try await self.send(padded: KitPadding.pad(self.postHandshakePlaintext(postHandshake)))
-            if postHandshake != .revisionZero {
+            if postHandshake.revision == .one {
                 try await self.send(padded: KitPadding.pad(UpdateMessage().frame))
             }
         } catch where tolerant {}
@@ -380,6 +393,8 @@ final class KitPhone {
             map[99] = .textString("an unknown key")
         case .revisionZero:
             return PaddedCBORMap.encode(map, format: .current)
+        case .revisionZeroLegacyPadding:
+            return PaddedCBORMap.encode(map, format: .legacy)
         }
         return CBORValue.map(map).encoded
     }

@@ -245,6 +245,15 @@ enum DesktopScenarios {
                 throw ScenarioFailure("kept the tunnel open for \(ScenarioTime.text(wait)) after the reply; a revision-0 transaction ends by closing it")
             }
         },
+        scenario(
+            "desktop.post-handshake.revision-0-old-padding",
+            "A revision-0 post-handshake map in the padding before Chromium M99 (256-byte granularity, one count byte) is accepted",
+            source: "Chromium DecodePaddedCBORMap (v2_handshake.cc: the 16-bit form first, then the 8-bit form)"
+        ) { phone in
+            try await phone.establish(postHandshake: .revisionZeroLegacyPadding)
+            let request = try await phone.expectRequest(revision: .zero)
+            return "accepted the 256-byte padded map and sent a bare \(KitPhone.commandName(request[0])) request"
+        },
     ]
 
     // MARK: - Refusals
@@ -278,6 +287,17 @@ enum DesktopScenarios {
             try await phone.send(padded: KitPadding.invalidPadding([TunnelMessage.MessageType.ctap.rawValue, 0x00]))
             try? await phone.answer(request)
             return try await phone.expectRefusal(after: "a reply frame with an invalid padding count")
+        },
+        scenario(
+            "desktop.refuses.phone-shutdown",
+            "A shutdown frame from the phone (only desktops send them) ends the transaction",
+            source: "Chromium EstablishedConnection::OnTunnelData (MessageType::kShutdown: invalid shutdown frame)"
+        ) { phone in
+            try await phone.establish()
+            let request = try await phone.expectRequest()
+            try await phone.send(padded: KitPadding.pad([TunnelMessage.MessageType.shutdown.rawValue]))
+            try? await phone.answer(request)
+            return try await phone.expectRefusal(after: "a shutdown frame from the phone")
         },
         scenario(
             "desktop.refuses.unsolicited-reply",

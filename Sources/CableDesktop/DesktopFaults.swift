@@ -33,6 +33,8 @@ package struct DesktopFaults: Sendable, Hashable {
         case truncatesLongHandshakeResponse
         /// Refuses a revision-0 (padded) post-handshake message.
         case rejectsRevisionZero
+        /// Refuses a revision-0 post-handshake message in the old padding (256-byte granularity, one count byte).
+        case rejectsLegacyPaddedMap
         /// Refuses a post-handshake message without the features list (key 3).
         case requiresFeatureList
         /// Refuses a post-handshake message that lists features it does not know.
@@ -43,6 +45,8 @@ package struct DesktopFaults: Sendable, Hashable {
         case omitsShutdown
         /// Skips a frame whose padding count exceeds its length instead of ending the transaction.
         case skipsFramesWithBadPadding
+        /// Ignores a shutdown frame from the phone (only desktops send those) and keeps waiting.
+        case ignoresPhoneShutdown
         /// Takes a JSON reply as the answer to its CTAP request.
         case acceptsAnyReplyType
         /// After a protocol error, keeps the tunnel open (for up to a minute) instead of closing it.
@@ -104,6 +108,10 @@ package struct DesktopFaults: Sendable, Hashable {
     func checkPostHandshake(_ plaintext: [UInt8], revision: ProtocolRevision) throws(CableProtocolError) {
         if self.has(.rejectsRevisionZero), revision == .zero {
             throw CableProtocolError(.postHandshakeMalformed, "fault: revision 0 refused")
+        }
+        // The current padded map is a multiple of 512 bytes; the old one of 256 only.
+        if self.has(.rejectsLegacyPaddedMap), revision == .zero, plaintext.count % 512 != 0 {
+            throw CableProtocolError(.postHandshakeMalformed, "fault: old padded map refused")
         }
         guard self.has(.requiresFeatureList) || self.has(.rejectsUnknownFeatures) else { return }
         let map: CBORMap?

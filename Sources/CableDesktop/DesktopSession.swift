@@ -240,6 +240,9 @@ public struct DesktopSession: ~Copyable, Sendable {
                 return .none
             case (.ctap, _), (.json, _):
                 throw CableProtocolError(.desktopUnsolicitedReply, "a reply arrived with no request outstanding")
+            case (.shutdown, _) where self.faults.has(.ignoresPhoneShutdown):  // fault seam
+                self.state = .established(crypter, phase, revision)
+                return .none
             case (.shutdown, _):
                 throw CableProtocolError(.desktopReceivedShutdown, "the phone sent a shutdown frame")
             }

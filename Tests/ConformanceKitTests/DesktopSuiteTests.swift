@@ -27,6 +27,8 @@ import Testing
         "desktop.post-handshake.without-features": [.requiresFeatureList],
         "desktop.post-handshake.unknown-features": [.rejectsUnknownFeatures],
         "desktop.post-handshake.revision-0": [.rejectsRevisionZero],
+        "desktop.post-handshake.revision-0-old-padding": [.rejectsLegacyPaddedMap, .rejectsRevisionZero],
+        "desktop.refuses.phone-shutdown": [.ignoresPhoneShutdown],
         "desktop.refuses.handshake-response-tag": [.lingersAfterError],
         "desktop.refuses.handshake-response-length": [.truncatesLongHandshakeResponse],
         "desktop.refuses.bad-padding": [.skipsFramesWithBadPadding],
