@@ -52,10 +52,10 @@ private struct KitTimeout: Error {}
 // MARK: - Crypter and padding (an independent reading of Chromium's `Crypter`)
 
 /// Chromium's padding (`Crypter::Encrypt`/`Decrypt`): zeros, then the number of zeros, to a multiple of 32.
-enum KitPadding {
+package enum KitPadding {
     static let granularity = 32
 
-    static func pad(_ message: [UInt8]) -> [UInt8] {
+    package static func pad(_ message: [UInt8]) -> [UInt8] {
         let total = (message.count + 1 + granularity - 1) / granularity * granularity
         let zeros = total - message.count - 1
         return message + [UInt8](repeating: 0, count: zeros) + [UInt8(zeros)]
@@ -70,26 +70,28 @@ enum KitPadding {
     }
 
     /// The message, or `nil` if the plaintext is empty or its count byte exceeds it.
-    static func unpad(_ padded: [UInt8]) -> [UInt8]? {
+    package static func unpad(_ padded: [UInt8]) -> [UInt8]? {
         guard let last = padded.last, Int(last) + 1 <= padded.count else { return nil }
         return Array(padded.dropLast(Int(last) + 1))
     }
 }
 
 /// The current construction: AES-256-GCM, nonce = 8 zero bytes ‖ big-endian counter, no additional data.
-struct KitCrypter {
+package struct KitCrypter {
     private let readKey: [UInt8]
     private let writeKey: [UInt8]
-    private var readCounter: UInt32 = 0
-    private var writeCounter: UInt32 = 0
+    private var readCounter: UInt32
+    private var writeCounter: UInt32
 
-    init(readKey: [UInt8], writeKey: [UInt8]) {
+    package init(readKey: [UInt8], writeKey: [UInt8], readCounter: UInt32 = 0, writeCounter: UInt32 = 0) {
         self.readKey = readKey
         self.writeKey = writeKey
+        self.readCounter = readCounter
+        self.writeCounter = writeCounter
     }
 
     /// Encrypts an already padded plaintext.
-    mutating func seal(padded plaintext: [UInt8]) throws -> [UInt8] {
+    package mutating func seal(padded plaintext: [UInt8]) throws -> [UInt8] {
         let sealed = try AES256GCM.seal(
             plaintext, key: self.writeKey, nonce: Self.nonce(self.writeCounter), additionalData: [UInt8]())
         self.writeCounter += 1
@@ -97,7 +99,7 @@ struct KitCrypter {
     }
 
     /// The padded plaintext, or `nil` if the message does not authenticate under the next counter.
-    mutating func open(_ ciphertext: [UInt8]) -> [UInt8]? {
+    package mutating func open(_ ciphertext: [UInt8]) -> [UInt8]? {
         guard
             let plaintext = try? AES256GCM.open(
                 ciphertext, key: self.readKey, nonce: Self.nonce(self.readCounter), additionalData: [UInt8]())
