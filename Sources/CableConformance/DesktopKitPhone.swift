@@ -312,8 +312,9 @@ final class KitPhone {
 
     // MARK: Meeting the desktop
 
-    /// Opens `/cable/new/<tunnel ID>`, advertises every 250 ms, and returns the desktop's first message.
-    func awaitHandshakeMessage() async throws -> [UInt8] {
+    /// Opens `/cable/new/<tunnel ID>`, advertises every 250 ms (as service data for `serviceUUID`), and
+    /// returns the desktop's first message.
+    func awaitHandshakeMessage(serviceUUID: UInt16 = AdvertisingData.fidoServiceUUID) async throws -> [UInt8] {
         let payload = try await self.qrPayload()
         let tunnelID = payload.secret.tunnelID
         let connection: TunnelConnection
@@ -332,7 +333,9 @@ final class KitPhone {
         let plaintext = try AdvertPlaintext(
             nonce: SecureRandom.bytes(count: CableConstants.eidNonceSize), routingID: routingID, domainID: .google)
         self.psk = payload.secret.psk(advert: plaintext)
-        let advert = AdvertisingData.phoneAdvert(try AdvertCrypter.encrypt(plaintext, key: payload.secret.eidKey)).bytes
+        let advert = AdvertisingData.phoneAdvert(
+            try AdvertCrypter.encrypt(plaintext, key: payload.secret.eidKey), serviceUUID: serviceUUID
+        ).bytes
         let transmitter = try await UDPAdvertTransmitter.connect(host: self.subject.advertHost, port: self.subject.advertPort)
         self.transmitter = transmitter
         self.advertiser = Task {

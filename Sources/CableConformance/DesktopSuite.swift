@@ -62,7 +62,7 @@ enum DesktopScenarios {
         scenario(
             "desktop.qr.digits",
             "After FIDO:/ the QR URL holds only decimal digits in 17-digit groups of 7 bytes with a valid last group",
-            source: "Chromium qr::BytesToDigits / DigitsToBytes (v2_handshake.cc)"
+            source: "Chromium BytesToDigits / DigitsToBytes, qr::Parse (v2_handshake.cc)"
         ) { phone in
             let digits = String(try await phone.qrURL().dropFirst(QRCodePayload.urlPrefix.count))
             if let bad = digits.unicodeScalars.first(where: { !("0"..."9").contains($0) }) {
@@ -125,7 +125,7 @@ enum DesktopScenarios {
         scenario(
             "desktop.qr.known-domains",
             "QR key 2 counts the assigned tunnel-server domains the desktop knows (an unsigned integer; 2 for Google and Apple)",
-            source: "Chromium qr::Encode (kNumAssignedDomains), tunnelserver::DecodeDomain (v2_handshake.cc)"
+            source: "Chromium qr::Encode, qr::Components::num_known_domains, tunnelserver::DecodeDomain (v2_handshake.cc)"
         ) { phone in
             guard let value = try await qrMap(phone)[2] else {
                 throw ScenarioFailure(
@@ -172,6 +172,14 @@ enum DesktopScenarios {
             _ = try await phone.awaitHandshakeMessage()
             let payload = try await phone.qrPayload()
             return "joined /cable/connect/\(phone.routingID?.hex ?? "?")/\(payload.secret.tunnelID.hex) and spoke first"
+        },
+        scenario(
+            "desktop.tunnel.legacy-advert-uuid",
+            "An advert carried as service data for the legacy UUID 0xFDE2 (older Android and iOS phones) is read as well as 0xFFF9",
+            source: "Chromium Discovery::IsCableDevice (v2_discovery.cc), FidoCableDiscovery (fido_cable_discovery.cc)"
+        ) { phone in
+            _ = try await phone.awaitHandshakeMessage(serviceUUID: AdvertisingData.legacyGoogleServiceUUID)
+            return "read the advert from 0xFDE2 service data and joined the tunnel"
         },
         scenario(
             "desktop.handshake.initial-message",

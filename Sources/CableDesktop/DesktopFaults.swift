@@ -23,6 +23,8 @@ package struct DesktopFaults: Sendable, Hashable {
         case qrWithoutKnownDomains
         /// QR key 4 (linking) is the integer 0 instead of a boolean.
         case qrLinkingFlagNotBool
+        /// Reads adverts only from service data for 0xFFF9, not for the legacy 0xFDE2.
+        case ignoresLegacyAdvertUUID
         /// Joins the tunnel with a tunnel ID that is not derived from the QR secret.
         case wrongTunnelID
         /// Joins the tunnel with a routing ID other than the advert's.
@@ -78,6 +80,12 @@ package struct DesktopFaults: Sendable, Hashable {
         var digits = DigitEncoding.encode(cbor)
         if self.has(.truncatedQRDigits) { digits.removeLast() }
         return (self.has(.lowercaseQRPrefix) ? "fido:/" : QRCodePayload.urlPrefix) + digits
+    }
+
+    /// Whether the scanner looks at `advertisingData` at all.
+    func scans(_ advertisingData: [UInt8]) -> Bool {
+        guard self.has(.ignoresLegacyAdvertUUID) else { return true }
+        return (try? AdvertisingData(bytes: advertisingData))?.serviceData(for: AdvertisingData.fidoServiceUUID) != nil
     }
 
     /// The path the desktop joins.

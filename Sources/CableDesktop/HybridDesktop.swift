@@ -115,11 +115,12 @@ public struct HybridDesktop: Sendable {
         // The scanning task holds only the matcher (no crypter); the match it returns is accepted as is,
         // so each advert is decrypted once.
         let matcher = session.advertMatcher
+        let faults = self.faults
         let match = try await withDeadline(
             self.timeouts.advert, clock: self.clock, timeoutError: DesktopError(.timeout, step: .advert, "no advert decrypted with this QR code's key")
         ) { () -> DesktopSession.AdvertMatch in
             for await data in adverts {
-                if let match = matcher.match(advertisingData: data) { return match }
+                if let match = matcher.match(advertisingData: data), faults.scans(data) { return match }  // fault seam: faults.scans
             }
             // A cancelled ceremony ends the stream too: that is cancellation, not a stopped scanner.
             try Task.checkCancellation()

@@ -21,6 +21,7 @@ import Testing
         "desktop.qr.known-domains": [.qrWithoutKnownDomains],
         "desktop.qr.hints": [.qrLinkingFlagNotBool],
         "desktop.tunnel.connect": [.wrongTunnelID, .wrongRoutingID],
+        "desktop.tunnel.legacy-advert-uuid": [.ignoresLegacyAdvertUUID],
         "desktop.handshake.initial-message": [.corruptHandshakeMessage],
         "desktop.request.frame": [.omitsRequestTypeByte],
         "desktop.shutdown": [.omitsShutdown],
