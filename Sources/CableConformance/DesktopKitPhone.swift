@@ -41,7 +41,7 @@ enum KitWaits {
     /// For the desktop's next frame (request, shutdown).
     static let frame = Duration.seconds(10)
     /// For the desktop to close the tunnel after a message it must refuse.
-    static let refusal = Duration.seconds(3)
+    static let refusal = Duration.seconds(5)
     /// Between adverts, as a phone repeats its advert.
     static let advertInterval = Duration.milliseconds(250)
 }
