@@ -216,7 +216,9 @@ public struct DesktopSession: ~Copyable, Sendable {
             return .postHandshake(getInfo: post.getInfo, revision: revision, linking: post.linkingInfo)
         case .established(var crypter, let phase, let revision):
             let opened: [UInt8]
-            do { opened = try crypter.open(message) } catch where error.code == .crypterInvalidPadding && self.faults.has(.skipsFramesWithBadPadding) {
+            do { opened = try crypter.open(message) } catch
+                where error.code == .crypterInvalidPadding && self.faults.has(.skipsFramesWithBadPadding)
+            {
                 self.state = .established(crypter, phase, revision)  // fault seam
                 return .none
             }
@@ -262,7 +264,8 @@ public struct DesktopSession: ~Copyable, Sendable {
         default: preconditionFailure("a CTAP request needs a ready session with no request outstanding")
         }
         guard case .established(var crypter, _, let revision) = self.state.take() else { fatalError("checked above") }
-        let ciphertext = try crypter.seal(TunnelMessage.ctap(request).encoded(revision: self.faults.requestRevision(revision)))  // fault seam: revision
+        // fault seam: `revision`
+        let ciphertext = try crypter.seal(TunnelMessage.ctap(request).encoded(revision: self.faults.requestRevision(revision)))
         self.state = .established(crypter, .awaitingReply, revision)
         return ciphertext
     }
