@@ -260,6 +260,7 @@ let package = Package(
                 "CableConformance", "CableRelay", "CableTunnel", "CableDesktop", "CableAuthenticator", "CableProtocol",
                 "CableCTAP", "CableCBOR", "CableCrypto", "CableRelyingParty", "CableTestSupport", "CableTunnelTestSupport",
                 "CableLocking", log,
+                "CableCeremonies",
             ],
             exclude: ["Python"]
         ),

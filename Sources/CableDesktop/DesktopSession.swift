@@ -103,6 +103,8 @@ public struct DesktopSession: ~Copyable, Sendable {
     private let crypterPolicy: Crypter.ConstructionPolicy
     /// What this desktop shows in its QR code.
     public let qrPayload: QRCodePayload
+    /// Deliberate mistakes for the conformance kit's mutation tests (none by default).
+    package var faults = DesktopFaults()
 
     /// Starts a transaction with a fresh QR key.
     ///
@@ -189,7 +191,7 @@ public struct DesktopSession: ~Copyable, Sendable {
             qrFlowWith: psk, identity: self.key.privateKey, ephemeral: ephemeral, crypterPolicy: self.crypterPolicy)
         let message = try initiator.makeInitialMessage()
         self.state = .handshakeSent(initiator)
-        return message
+        return self.faults.handshakeMessage(message)  // fault seam: message
     }
 
     /// Processes one message from the phone.
@@ -197,7 +199,7 @@ public struct DesktopSession: ~Copyable, Sendable {
         // `take()` leaves `failed` behind until this message is fully accepted.
         switch self.state.take() {
         case .handshakeSent(var initiator):
-            let result = try initiator.receiveResponse(message)
+            let result = try initiator.receiveResponse(self.faults.handshakeResponse(message))  // fault seam: message
             // Linking information is accepted only with a valid signature over this handshake.
             let verifier = LinkingVerifier(handshakeHash: result.handshakeHash, desktopIdentity: self.key.privateKey)
             self.state = .awaitingPostHandshake(result.crypter, verifier)
@@ -209,10 +211,18 @@ public struct DesktopSession: ~Copyable, Sendable {
             // kWaitingForPostHandshakeMessage), so this message keeps the check.
             let (post, revision) = try PostHandshakeMessage.decode(
                 plaintext, options: .init(requiresCTAP: true, linking: .verify(verifier)))
+            try self.faults.checkPostHandshake(plaintext, revision: revision)  // fault seam
             self.state = .established(crypter, .ready, revision)
             return .postHandshake(getInfo: post.getInfo, revision: revision, linking: post.linkingInfo)
         case .established(var crypter, let phase, let revision):
-            let frame = try TunnelMessage(decoding: try crypter.open(message), revision: revision)
+            let opened: [UInt8]
+            do { opened = try crypter.open(message) } catch
+                where error.code == .crypterInvalidPadding && self.faults.has(.skipsFramesWithBadPadding)
+            {
+                self.state = .established(crypter, phase, revision)  // fault seam
+                return .none
+            }
+            let frame = try TunnelMessage(decoding: opened, revision: revision)
             switch (frame, phase) {
             case (.update(let payload), _):
                 // No linking was offered (QR key 4 false): Chromium, without a pairing callback, still
@@ -220,6 +230,9 @@ public struct DesktopSession: ~Copyable, Sendable {
                 _ = try UpdateMessage(decoding: payload, linking: .ignore)
                 self.state = .established(crypter, phase, revision)
                 return .update(linking: nil)
+            case (.json(let reply), .awaitingReply) where self.faults.has(.acceptsAnyReplyType):  // fault seam
+                self.state = .established(crypter, .ready, revision)
+                return .ctapResponse(reply)
             case (.ctap(let reply), .awaitingReply):
                 self.state = .established(crypter, .ready, revision)
                 return .ctapResponse(reply)
@@ -229,6 +242,9 @@ public struct DesktopSession: ~Copyable, Sendable {
                 return .none
             case (.ctap, _), (.json, _):
                 throw CableProtocolError(.desktopUnsolicitedReply, "a reply arrived with no request outstanding")
+            case (.shutdown, _) where self.faults.has(.ignoresPhoneShutdown):  // fault seam
+                self.state = .established(crypter, phase, revision)
+                return .none
             case (.shutdown, _):
                 throw CableProtocolError(.desktopReceivedShutdown, "the phone sent a shutdown frame")
             }
@@ -248,7 +264,8 @@ public struct DesktopSession: ~Copyable, Sendable {
         default: preconditionFailure("a CTAP request needs a ready session with no request outstanding")
         }
         guard case .established(var crypter, _, let revision) = self.state.take() else { fatalError("checked above") }
-        let ciphertext = try crypter.seal(TunnelMessage.ctap(request).encoded(revision: revision))
+        // fault seam: `revision`
+        let ciphertext = try crypter.seal(TunnelMessage.ctap(request).encoded(revision: self.faults.requestRevision(revision)))
         self.state = .established(crypter, .awaitingReply, revision)
         return ciphertext
     }

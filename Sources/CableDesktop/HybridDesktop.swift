@@ -69,6 +69,8 @@ public struct HybridDesktop: Sendable {
     private let timeouts: DesktopTimeouts
     private let clock: any Clock<Duration>
     private let logger: Logger
+    /// Deliberate mistakes for the conformance kit's mutation tests (none by default).
+    package var faults = DesktopFaults()
 
     /// - Parameters:
     ///   - scanner: where adverts arrive (a radio, the UDP bus, an in-process bus).
@@ -105,18 +107,20 @@ public struct HybridDesktop: Sendable {
             throw DesktopError(.protocolViolation, step: .advert, "could not make a QR key: \(error.reason)", protocolError: error)
         }
         var session = try DesktopSession(key: key, requestType: requestType, timestamp: timestamp)
+        session.faults = self.faults  // fault seam
         // Subscribe before showing the code so no advert is missed.
         let adverts = self.scanner.adverts()
-        onEvent(.qrCode(url: session.qrPayload.url))
+        onEvent(.qrCode(url: self.faults.qrURL(session.qrPayload)))  // fault seam: session.qrPayload.url
 
         // The scanning task holds only the matcher (no crypter); the match it returns is accepted as is,
         // so each advert is decrypted once.
         let matcher = session.advertMatcher
+        let faults = self.faults
         let match = try await withDeadline(
             self.timeouts.advert, clock: self.clock, timeoutError: DesktopError(.timeout, step: .advert, "no advert decrypted with this QR code's key")
         ) { () -> DesktopSession.AdvertMatch in
             for await data in adverts {
-                if let match = matcher.match(advertisingData: data) { return match }
+                if let match = matcher.match(advertisingData: data), faults.scans(data) { return match }  // fault seam: faults.scans
             }
             // A cancelled ceremony ends the stream too: that is cancellation, not a stopped scanner.
             try Task.checkCancellation()
@@ -127,11 +131,12 @@ public struct HybridDesktop: Sendable {
         self.logger.debug("advert matched", metadata: ["domain": "\(match.domainID)", "routingID": "\(match.plaintext.routingID)"])
 
         let connector = self.connector
+        let endpoint = self.faults.endpoint(match.endpoint)  // fault seam: match.endpoint
         let tunnel: ConnectedTunnel
         do {
             tunnel = try await withDeadline(
                 self.timeouts.connect, clock: self.clock, timeoutError: DesktopError(.timeout, step: .connect, "the tunnel service did not answer")
-            ) { try await connector.connect(to: match.endpoint, domainID: match.domainID) }
+            ) { try await connector.connect(to: endpoint, domainID: match.domainID) }
         } catch let e as DesktopError {
             throw e
         } catch {
@@ -145,6 +150,7 @@ public struct HybridDesktop: Sendable {
             await channel.close()
             return result
         } catch {
+            await self.faults.lingerAfterError()  // fault seam
             await channel.close()
             throw error
         }
@@ -185,7 +191,7 @@ public struct HybridDesktop: Sendable {
             reply = got ?? []
         }
         onEvent(.responseReceived)
-        if let shutdown = try? session.shutdown() {
+        if let shutdown = try? session.shutdown(), !self.faults.has(.omitsShutdown) {  // fault seam
             try? await channel.send(shutdown)
         }
         return DesktopTransactionResult(getInfo: getInfo, response: reply, revision: revision)
