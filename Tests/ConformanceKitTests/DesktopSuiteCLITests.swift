@@ -7,7 +7,7 @@ import Testing
 
 /// The `desktop.*` suite against our `cable register` as a separate process, driven only through its
 /// command line, stdout and the network, as the kit drives another author's desktop; this is the
-/// command `docs/conformance-desktop.md` shows.
+/// command `docs/conformance.md ("Testing your desktop client")` shows.
 @Suite struct DesktopSuiteCLITests {
     /// `register` sends makeCredential; `sign-in` sends getAssertion (the kit's authenticator has no
     /// passkey, so its reply is an error status, which ends the ceremony but not the protocol).

@@ -176,7 +176,7 @@ struct InProcessRun: RunningImplementation {
 }
 
 /// The suite against our phone as a user runs it: the `cable phone` command, started once per
-/// scenario with the command line docs/conformance-phone.md shows (and a store kept across runs).
+/// scenario with the command line docs/conformance.md ("Testing your phone app") shows (and a store kept across runs).
 @Suite("phone.* suite against `cable phone`", .serialized)
 struct PhoneSuiteProcessTests {
     @Test func everyScenarioPassesAgainstTheCablePhoneCommand() async throws {
