@@ -1,4 +1,4 @@
-import CableLocking
+internal import CableLocking
 import Foundation
 
 #if canImport(Glibc)

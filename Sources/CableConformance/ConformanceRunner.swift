@@ -1,4 +1,4 @@
-import CableLocking
+internal import CableLocking
 
 /// The suites the kit knows, by the convention the suite files share: each file adds its suite as
 /// a `package static` property in an extension (`relay`, `phone`, `desktop`).

@@ -77,7 +77,7 @@ package enum KitPadding {
 }
 
 /// The current construction: AES-256-GCM, nonce = 8 zero bytes ‖ big-endian counter, no additional data.
-package struct KitCrypter {
+package struct KitPhoneCrypter {
     private let readKey: [UInt8]
     private let writeKey: [UInt8]
     private var readCounter: UInt32
@@ -125,12 +125,12 @@ enum KitHandshakeResponse: Sendable {
     case trailingByte
 }
 
-enum KitHandshake {
+enum KitPhoneHandshake {
     /// Checks message 1 as Chromium's phone does and answers it. Throws ``ScenarioFailure`` naming the
     /// broken rule.
     static func respond(
         to message: [UInt8], psk: PreSharedKey, desktopKey: P256.PublicKey, response: KitHandshakeResponse
-    ) throws -> (response: [UInt8], crypter: KitCrypter) {
+    ) throws -> (response: [UInt8], crypter: KitPhoneCrypter) {
         guard message.count == HandshakeMessageSize.message else {
             throw ScenarioFailure(
                 "the handshake message has \(message.count) bytes; KNpsk0 message 1 is 81 (a 65-byte ephemeral key and a 16-byte tag)")
@@ -163,7 +163,7 @@ enum KitHandshake {
         case .corruptedTag: answer[answer.count - 1] ^= 0x01
         case .trailingByte: answer.append(0x00)
         }
-        return (answer, KitCrypter(readKey: keys.first.bytes, writeKey: keys.second.bytes))
+        return (answer, KitPhoneCrypter(readKey: keys.first.bytes, writeKey: keys.second.bytes))
     }
 }
 
@@ -211,7 +211,7 @@ final class KitPhone {
     private var connection: TunnelConnection?
     private var transmitter: UDPAdvertTransmitter?
     private var advertiser: Task<Void, Never>?
-    private var crypter: KitCrypter?
+    private var crypter: KitPhoneCrypter?
     private var psk: PreSharedKey?
     private(set) var routingID: RoutingID?
     /// The phone's authenticator model, which answers the desktop's requests.
@@ -362,7 +362,7 @@ final class KitPhone {
     func respond(to message: [UInt8], with response: KitHandshakeResponse = .correct) async throws {
         let payload = try await self.qrPayload()
         guard let psk = self.psk else { preconditionFailure("the advert is sent before the handshake") }
-        let (answer, crypter) = try KitHandshake.respond(
+        let (answer, crypter) = try KitPhoneHandshake.respond(
             to: message, psk: psk, desktopKey: try payload.publicKey, response: response)
         self.crypter = crypter
         try await self.send(raw: answer)

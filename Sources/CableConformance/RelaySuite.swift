@@ -1,5 +1,5 @@
-import CableProtocol
-import CableTunnel
+internal import CableProtocol
+internal import CableTunnel
 
 extension ConformanceSuites {
     /// The `relay.*` scenarios: a tunnel service judged by the kit playing both the phone and

@@ -22,11 +22,11 @@ import Testing
         let other = [UInt8](repeating: 0xEE, count: 32)
         if let padded = v.input["paddedPlaintext"] { #expect(KitPadding.pad(plaintext) == padded.bytes) }
 
-        var sender = KitCrypter(readKey: other, writeKey: key, writeCounter: counter)
+        var sender = KitPhoneCrypter(readKey: other, writeKey: key, writeCounter: counter)
         let ciphertext = try sender.seal(padded: KitPadding.pad(plaintext))
         #expect(hexString(ciphertext) == v.expected!["ciphertext"]!.string)
 
-        var receiver = KitCrypter(readKey: key, writeKey: other, readCounter: counter)
+        var receiver = KitPhoneCrypter(readKey: key, writeKey: other, readCounter: counter)
         #expect(receiver.open(ciphertext).flatMap(KitPadding.unpad) == plaintext)
         // The read counter advanced: the same message does not open twice.
         #expect(receiver.open(ciphertext) == nil)
@@ -38,7 +38,7 @@ import Testing
         let key = v.input["key"]!.bytes
         let counter = UInt32(v.input["sequenceNumber"]!.int!)
         let ciphertext = try #require(v.input["ciphertext"]).bytes
-        var receiver = KitCrypter(readKey: key, writeKey: key, readCounter: counter)
+        var receiver = KitPhoneCrypter(readKey: key, writeKey: key, readCounter: counter)
         #expect(receiver.open(ciphertext) == nil)
     }
 
