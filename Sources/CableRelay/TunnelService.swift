@@ -144,7 +144,9 @@ public final class TunnelService: Sendable {
         } catch {
             self.lifecycle.withLock { $0 = .idle }
             throw TunnelError(
-                .bindFailed, "cannot listen on \(self.configuration.host):\(self.configuration.port): \(error)")
+                .bindFailed,
+                TunnelError.reason("cannot listen on \(self.configuration.host):\(self.configuration.port)", systemError: error),
+                underlying: error)
         }
         let local = server.localAddress
         let address = TunnelServiceAddress(

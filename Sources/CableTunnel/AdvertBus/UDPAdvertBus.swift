@@ -62,7 +62,8 @@ public final class UDPAdvertListener: AdvertScanner {
                     }
                 }
         } catch {
-            throw TunnelError(.bindFailed, "cannot listen for adverts on \(host):\(port): \(error)")
+            throw TunnelError(
+                .bindFailed, TunnelError.reason("cannot listen for adverts on \(host):\(port)", systemError: error), underlying: error)
         }
         let boundPort = asyncChannel.channel.localAddress?.port ?? port
         let reader = Task {
@@ -111,7 +112,7 @@ public final class UDPAdvertTransmitter: AdvertTransmitter {
         do {
             destination = try SocketAddress.makeAddressResolvingHost(host, port: port)
         } catch {
-            throw TunnelError(.invalidURL, "cannot resolve advert destination \(host): \(error)")
+            throw TunnelError(.invalidURL, "cannot resolve advert destination \(host)", underlying: error)
         }
         let isIPv6 = destination.protocol == .inet6
         let loopback = isIPv6 ? destination.ipAddress == "::1" : destination.ipAddress?.hasPrefix("127.") == true
@@ -121,7 +122,7 @@ public final class UDPAdvertTransmitter: AdvertTransmitter {
                 .bind(host: local, port: 0).get()
             return UDPAdvertTransmitter(channel: channel, destination: destination)
         } catch {
-            throw TunnelError(.bindFailed, "cannot open a socket for adverts: \(error)")
+            throw TunnelError(.bindFailed, TunnelError.reason("cannot open a socket for adverts", systemError: error), underlying: error)
         }
     }
 
@@ -136,7 +137,7 @@ public final class UDPAdvertTransmitter: AdvertTransmitter {
         do {
             try await self.channel.writeAndFlush(AddressedEnvelope(remoteAddress: self.destination, data: buffer))
         } catch {
-            throw TunnelError(.channelClosed, "advert not sent: \(error)")
+            throw TunnelError(.channelClosed, TunnelError.reason("advert not sent", systemError: error), underlying: error)
         }
     }
 
