@@ -4,7 +4,7 @@ public import CableProtocol
 ///
 /// Shaped like `TunnelError`: a ``Code`` whose cases live in a private enum (new codes never break
 /// the API; callers cannot mint codes), a ``reason``, and the cause kept as a value in ``underlying``
-/// (the connector's `TunnelError`, the ``CableProtocolError`` of a broken rule, the transmitter's
+/// (the connector's `TunnelError`, the `CableProtocolError` of a broken rule, the transmitter's
 /// error). Equality compares ``code`` and ``step``.
 public struct PhoneError: Error, Hashable, CustomStringConvertible, Sendable {
     /// The kind of failure.
@@ -56,7 +56,7 @@ public struct PhoneError: Error, Hashable, CustomStringConvertible, Sendable {
     public let reason: String
     /// The lower-level cause, kept as a value: the connector's error for ``Code/tunnelFailed`` (a
     /// `TunnelError` with its HTTP status, close code or TLS failure when the connector is CableTunnel's),
-    /// the ``CableProtocolError`` for ``Code/invalidQRCode`` and ``Code/protocolViolation``; `nil` when
+    /// the `CableProtocolError` for ``Code/invalidQRCode`` and ``Code/protocolViolation``; `nil` when
     /// this error is the cause.
     public let underlying: (any Error)?
 

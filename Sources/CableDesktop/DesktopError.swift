@@ -6,7 +6,7 @@ public import CableProtocol
 /// Shaped like `TunnelError` (and swift-nio-ssh's errors): a ``Code`` whose cases live in a private
 /// enum (new codes never break the API; callers cannot mint codes), a ``reason``, and the cause kept
 /// as a value in ``underlying``: the `TunnelError` of a refused or broken tunnel (with its HTTP status,
-/// close code or TLS failure), the ``CableProtocolError`` of a broken rule. Equality compares ``code``
+/// close code or TLS failure), the `CableProtocolError` of a broken rule. Equality compares ``code``
 /// and ``step``.
 public struct DesktopError: Error, Hashable, CustomStringConvertible, Sendable {
     /// The kind of failure.
@@ -42,7 +42,7 @@ public struct DesktopError: Error, Hashable, CustomStringConvertible, Sendable {
     public let reason: String
     /// The lower-level cause, kept as a value: the connector's error for ``Code/tunnelFailed`` (a
     /// `TunnelError` with its HTTP status, close code or TLS failure when the connector is CableTunnel's),
-    /// the ``CableProtocolError`` for ``Code/protocolViolation``; `nil` when this error is the cause.
+    /// the `CableProtocolError` for ``Code/protocolViolation``; `nil` when this error is the cause.
     public let underlying: (any Error)?
 
     /// The protocol rule that was broken, for ``Code/protocolViolation``.
