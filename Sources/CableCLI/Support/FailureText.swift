@@ -66,8 +66,8 @@ enum FailureText {
     private static func tunnel(_ e: TunnelError) -> String {
         switch e.code {
         case .connectFailed, .connectTimedOut:
-            // The reason says what to check; `cable relay` is what serves the --tunnel address here.
-            return "cannot reach the tunnel service: \(e.reason); is `cable relay` running at the --tunnel address?"
+            // The client's reason names the address and what to check (`cable relay` for a refusal).
+            return e.reason
         case .tunnelNotFound:
             return "the tunnel service has no such tunnel (HTTP 404): the QR code was already used or has expired; show a new one"
         case .unsupportedScheme:
