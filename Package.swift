@@ -250,7 +250,7 @@ let package = Package(
             name: "CableEndToEndTests",
             dependencies: [
                 "CableDesktop", "CableAuthenticator", "CableRelyingParty", "CableTunnel", "CableProtocol",
-                "CableCTAP", "CableTestSupport", "CableCeremonies", "CableTrust", "CableRelay",
+                "CableCTAP", "CableTestSupport", "CableCeremonies", "CableTrust", "CableRelay", "CableTunnelTestSupport",
             ]
         ),
         // The conformance kit judged: every scenario PASSes against our roles and FAILs against a broken variant.

@@ -44,7 +44,7 @@ let now = Int64(Date().timeIntervalSince1970)
 let registration = try await withQRCodeScanner(scan) {
     try await ceremonies.register(userName: "alice", timestamp: now, onEvent: $0)
 }
-print("registered \(Base64URL.encode(registration.credentialID)) from \(registration.aaguid) (\(registration.attestationFormat))")
+print("registered \(Data(registration.credentialID).base64EncodedString()) from \(registration.aaguid) (\(registration.attestationFormat))")
 
 let signIn = try await withQRCodeScanner(scan) { try await ceremonies.signIn(timestamp: now, onEvent: $0) }
 print("signed in as \(signIn.userName), sign count \(signIn.signCount)")

@@ -91,7 +91,7 @@ public struct HybridPhone: Sendable {
     ) async throws -> Int {
         let payload: QRCodePayload
         do { payload = try QRCodePayload(url: url) } catch {
-            throw PhoneError(.invalidQRCode, step: .scan, error.description, protocolError: error)
+            throw PhoneError(.invalidQRCode, step: .scan, "", underlying: error)
         }
         try self.faults?.scanned(url: url, payload: payload)
         onEvent(.scanned(requestType: payload.requestType))
@@ -108,7 +108,7 @@ public struct HybridPhone: Sendable {
             throw e
         } catch {
             try Task.checkCancellation()
-            throw PhoneError(.tunnelFailed, step: .registerTunnel, "\(error)")
+            throw PhoneError(.tunnelFailed, step: .registerTunnel, "", underlying: error)
         }
         let channel = tunnel.channel
         guard let routingID = tunnel.routingID else {
@@ -133,7 +133,7 @@ public struct HybridPhone: Sendable {
         let nonce = SecureRandom.bytes(count: CableConstants.eidNonceSize)
         let advertisingData: [UInt8]
         do { advertisingData = try session.tunnelOpened(routingID: routingID, domainID: domainID, nonce: nonce) } catch {
-            throw PhoneError(.protocolViolation, step: .registerTunnel, error.description, protocolError: error)
+            throw PhoneError(.protocolViolation, step: .registerTunnel, "", underlying: error)
         }
         // Advertise until the handshake arrives, as a phone keeps advertising until connected. The advert
         // loop is a child task of this wait, so it cannot outlive it, whatever ends the wait.
@@ -168,7 +168,7 @@ public struct HybridPhone: Sendable {
             do { output = try session.receive(message) } catch {
                 self.logger.debug("protocol error", metadata: ["code": "\(error.code)"])
                 throw PhoneError(.protocolViolation, step: answered == 0 && !session.isFinished ? .awaitHandshake : .serveRequests,
-                                 error.description, protocolError: error)
+                                 "", underlying: error)
             }
             switch output {
             case .send(let frames):
@@ -178,7 +178,7 @@ public struct HybridPhone: Sendable {
                 let reply = await handler.handle(request)
                 let frame: [UInt8]
                 do { frame = try session.respond(reply) } catch {
-                    throw PhoneError(.protocolViolation, step: .serveRequests, error.description, protocolError: error)
+                    throw PhoneError(.protocolViolation, step: .serveRequests, "", underlying: error)
                 }
                 try await self.send(frame, on: channel)
                 answered += 1
@@ -220,10 +220,10 @@ extension PhoneError: ChannelFailure {
     }
 
     package static func closedByPeer(at step: Step) -> PhoneError {
-        PhoneError(.closedByPeer, step: step, "connection closed")
+        PhoneError(.closedByPeer, step: step, "the connection closed")
     }
 
     package static func channelFailed(at step: Step, sending: Bool, cause: any Error) -> PhoneError {
-        PhoneError(.tunnelFailed, step: step, sending ? "sending failed: \(cause)" : "\(cause)")
+        PhoneError(.tunnelFailed, step: step, sending ? "sending failed" : "receiving failed", underlying: cause)
     }
 }

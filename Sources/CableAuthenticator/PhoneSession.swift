@@ -1,5 +1,6 @@
 package import CableCrypto
-public import CableProtocol
+// The Noise handshake types are SPI: this package and its fuzz harnesses use them, apps do not.
+@_spi(Fuzzing) public import CableProtocol
 
 extension CableProtocolError.Code {
     /// The desktop sent a frame the phone does not expect now (e.g. a second request while one is

@@ -211,3 +211,26 @@ public final class BlueZScanner: AdvertScanner {
         }
     }
 }
+
+/// Scans for adverts with the BlueZ radio for the duration of `body`: discovery starts before `body`
+/// runs and stops (with the bus connection closed and every subscriber's stream ended) when it
+/// returns or throws, so a scan cannot outlive its caller.
+///
+/// - Parameters:
+///   - address: the system bus address (default: `DBUS_SYSTEM_BUS_ADDRESS` or the standard socket).
+///   - adapter: the adapter's name, such as `hci1`; default the first powered one.
+///   - body: what runs while the radio scans.
+/// - Throws: ``BlueZError`` when the scan cannot start, or what `body` throws.
+public func withBlueZScanner<Result: Sendable>(
+    address: String = BlueZ.systemBusAddress, adapter: String? = nil, _ body: (BlueZScanner) async throws -> Result
+) async throws -> Result {
+    let scanner = try await BlueZScanner.start(address: address, adapter: adapter)
+    do {
+        let result = try await body(scanner)
+        await scanner.close()
+        return result
+    } catch {
+        await scanner.close()
+        throw error
+    }
+}

@@ -151,8 +151,8 @@ struct RelayCommand: AsyncParsableCommand {
         do throws(TunnelError) {
             address = try await server.start()
         } catch {
-            let reason = error.code == .invalidConfiguration ? Self.namingFlags(error.reason) : error.reason
-            throw Output.failure("\(reason) [\(error.code)]")
+            let reason = error.field.map { "invalid \(Self.flag(naming: $0)): \(error.reason)" } ?? error.reason
+            throw Output.failure(reason)
         }
         print("listening on \(address)")
         fflush(stdout)
@@ -188,13 +188,10 @@ struct RelayCommand: AsyncParsableCommand {
         return (stream, sources)
     }
 
-    /// Configuration errors start with the field name (`maxTunnels must be …`); say the flag instead.
-    private static func namingFlags(_ reason: String) -> String {
-        guard let field = reason.split(separator: " ").first, field.allSatisfy({ $0.isLetter }),
-            field.first?.isLowercase == true
-        else { return reason }
-        let flag = "--" + field.map { $0.isUppercase ? "-\($0.lowercased())" : String($0) }.joined()
-        return flag + reason.dropFirst(field.count)
+    /// The option that sets a configuration field (`maxTunnels` → `--max-tunnels`), from the field the
+    /// error names (``TunnelError/field``).
+    private static func flag(naming field: String) -> String {
+        "--" + field.map { $0.isUppercase ? "-\($0.lowercased())" : String($0) }.joined()
     }
 
     private static func seconds(_ duration: Duration) -> Double {

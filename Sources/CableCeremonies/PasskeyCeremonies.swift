@@ -89,12 +89,12 @@ public struct PasskeyCeremonies: Sendable {
         let payload = try Self.successPayload(result.response)
         let response: MakeCredentialResponse
         do { response = try MakeCredentialResponse(encoded: payload) } catch {
-            throw CeremonyError(.malformedResponse, "the phone's makeCredential response is malformed: \(error)")
+            throw CeremonyError(.malformedResponse, "the phone's makeCredential response is malformed", underlying: error)
         }
         let json = try self.client.registrationResponse(response, for: pending)
         let verified: VerifiedRegistration
         do { verified = try self.relyingParty.verifyRegistrationResponse(json, expected: expected, now: Date()) } catch {
-            throw CeremonyError(.verificationFailed, error.description, relyingPartyError: error)
+            throw CeremonyError(.verificationFailed, "verification failed", underlying: error)
         }
         let record = expected.record(
             for: verified, friendlyName: friendlyName ?? "Passkey on \(verified.aaguid)", createdAt: Date())
@@ -128,7 +128,7 @@ public struct PasskeyCeremonies: Sendable {
         let payload = try Self.successPayload(result.response)
         let response: GetAssertionResponse
         do { response = try GetAssertionResponse(encoded: payload) } catch {
-            throw CeremonyError(.malformedResponse, "the phone's getAssertion response is malformed: \(error)")
+            throw CeremonyError(.malformedResponse, "the phone's getAssertion response is malformed", underlying: error)
         }
         let json = try self.client.authenticationResponse(response, for: pending)
         let verified: VerifiedAuthentication
@@ -139,7 +139,7 @@ public struct PasskeyCeremonies: Sendable {
                 try self.records.list().first { $0.credentialID == id }
             }
         } catch {
-            throw CeremonyError(.verificationFailed, error.description, relyingPartyError: error)
+            throw CeremonyError(.verificationFailed, "verification failed", underlying: error)
         }
         try self.storeCall { () throws(RelyingPartyError) in
             try self.records.recordUse(
@@ -164,7 +164,7 @@ public struct PasskeyCeremonies: Sendable {
 
     private func storeCall<T>(_ body: () throws(RelyingPartyError) -> T) throws -> T {
         do { return try body() } catch {
-            throw CeremonyError(.recordStoreFailed, "relying-party records: \(error)", relyingPartyError: error)
+            throw CeremonyError(.recordStoreFailed, "relying-party records", underlying: error)
         }
     }
 }

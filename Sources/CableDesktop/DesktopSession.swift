@@ -1,5 +1,6 @@
 package import CableCrypto
-public import CableProtocol
+// The Noise handshake types are SPI: this package and its fuzz harnesses use them, apps do not.
+@_spi(Fuzzing) public import CableProtocol
 
 extension CableProtocolError.Code {
     /// The phone sent a frame the desktop does not expect in its current state.
@@ -117,7 +118,7 @@ public struct DesktopSession: ~Copyable, Sendable {
     ///     exactly current Chromium.
     public init(
         key: QRGeneratorKey, requestType: RequestTypeHint, timestamp: Int64,
-        crypterPolicy: Crypter.ConstructionPolicy = HandshakeInitiator.defaultCrypterPolicy
+        crypterPolicy: Crypter.ConstructionPolicy = .fallbackOnFirstRead(initial: .current)
     ) throws(CableProtocolError) {
         try self.init(key: key, requestType: requestType, timestamp: timestamp, ephemeral: nil, crypterPolicy: crypterPolicy)
     }
@@ -125,7 +126,7 @@ public struct DesktopSession: ~Copyable, Sendable {
     /// As above, with an injected Noise ephemeral key (reproducible transcripts).
     package init(
         key: QRGeneratorKey, requestType: RequestTypeHint, timestamp: Int64, ephemeral: P256.PrivateKey?,
-        crypterPolicy: Crypter.ConstructionPolicy = HandshakeInitiator.defaultCrypterPolicy
+        crypterPolicy: Crypter.ConstructionPolicy = .fallbackOnFirstRead(initial: .current)
     ) throws(CableProtocolError) {
         self.key = key
         self.eidKey = key.secret.eidKey

@@ -104,7 +104,7 @@ public struct HybridDesktop: Sendable {
         var rng = SecureRandomNumberGenerator()
         let key: QRGeneratorKey
         do { key = try QRGeneratorKey.random(using: &rng) } catch {
-            throw DesktopError(.protocolViolation, step: .advert, "could not make a QR key: \(error.reason)", protocolError: error)
+            throw DesktopError(.protocolViolation, step: .advert, "could not make a QR key", underlying: error)
         }
         var session = try DesktopSession(key: key, requestType: requestType, timestamp: timestamp)
         session.faults = self.faults  // fault seam
@@ -141,7 +141,7 @@ public struct HybridDesktop: Sendable {
             throw e
         } catch {
             try Task.checkCancellation()
-            throw DesktopError(.tunnelFailed, step: .connect, "\(error)")
+            throw DesktopError(.tunnelFailed, step: .connect, "", underlying: error)
         }
         let channel = tunnel.channel
         onEvent(.tunnelConnected)
@@ -201,7 +201,7 @@ public struct HybridDesktop: Sendable {
         do { return try body() } catch {
             // The embedder's Logger decides what is shown; the error itself goes to the caller.
             self.logger.debug("protocol error", metadata: ["step": "\(step.rawValue)", "code": "\(error.code)"])
-            throw DesktopError(.protocolViolation, step: step, error.description, protocolError: error)
+            throw DesktopError(.protocolViolation, step: step, "", underlying: error)
         }
     }
 
@@ -220,11 +220,11 @@ extension DesktopError: ChannelFailure {
     }
 
     package static func closedByPeer(at step: DesktopStep) -> DesktopError {
-        DesktopError(.closedByPeer, step: step, "connection closed")
+        DesktopError(.closedByPeer, step: step, "")
     }
 
     package static func channelFailed(at step: DesktopStep, sending: Bool, cause: any Error) -> DesktopError {
-        DesktopError(.tunnelFailed, step: step, sending ? "sending failed: \(cause)" : "\(cause)")
+        DesktopError(.tunnelFailed, step: step, sending ? "sending failed" : "receiving failed", underlying: cause)
     }
 }
 

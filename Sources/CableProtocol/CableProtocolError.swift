@@ -1,14 +1,17 @@
 /// The one error type of the hybrid protocol core.
 ///
 /// Each rejection has its own ``Code``. Codes are string-backed statics declared next to the rule they
-/// enforce (`extension CableProtocolError.Code { public static let … }`), so new ones never break API.
-/// Equality compares the code only. Diagnostics are for people and never carry secrets
+/// enforce (`extension CableProtocolError.Code { public static let … }`), so new ones never break API;
+/// only this package mints them (the initializer is `package`), as `TunnelError`'s private base enum
+/// ensures for its codes. Equality compares the code only. Diagnostics are for people and never carry secrets
 /// (no keys, secrets, PSKs, handshake hashes or plaintext): only sizes, field names and offsets.
 public struct CableProtocolError: Error, Hashable, CustomStringConvertible, Sendable {
     /// An extensible, stable error code (its raw value is what `cable` prints and JSON carries).
-    public struct Code: Hashable, Sendable, CustomStringConvertible, RawRepresentable {
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        /// The stable name (`crypterAuthenticationFailed`), for logs, metrics, scripts and vectors.
         public let rawValue: String
-        public init(rawValue: String) { self.rawValue = rawValue }
+        package init(rawValue: String) { self.rawValue = rawValue }
+        /// The stable name.
         public var description: String { self.rawValue }
     }
 

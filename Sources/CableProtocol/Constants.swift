@@ -1,6 +1,6 @@
 /// Sizes and limits of caBLE v2, mirroring Chromium's `device/fido/cable/v2_constants.h`.
 /// Each number appears once, here, with its meaning.
-public enum CableConstants {
+package enum CableConstants {
     /// A BLE advert: 16-byte AES block plus a 4-byte truncated HMAC tag (`kAdvertSize`).
     public static let advertSize = 16 + 4
     /// The random nonce inside an EID plaintext (`kNonceSize`).

@@ -365,10 +365,7 @@ final class RelayForwardingHandler: ChannelDuplexHandler {
     func writeClose(_ reason: WebSocketCloseReason) {
         guard let context = self.context, !self.closeWritten else { return }
         self.closeWritten = true
-        var data = context.channel.allocator.buffer(capacity: 2 + reason.text.utf8.count)
-        data.writeInteger(reason.code.rawValue)
-        data.writeString(reason.text)
-        let frame = WebSocketFrame(fin: true, opcode: .connectionClose, data: data)
+        let frame = WebSocketFrame.close(reason.code, reason: reason.text, masked: false, allocator: context.channel.allocator)
         if self.ending == .closedByClient {
             // The client started the close: our reply ends the connection.
             let channel = context.channel

@@ -93,7 +93,7 @@ extension TunnelService {
         /// Checks that every value is usable, naming the first field that is not.
         public func validate() throws(TunnelError) {
             func require(_ ok: Bool, _ field: String, _ rule: String) throws(TunnelError) {
-                guard ok else { throw TunnelError(.invalidConfiguration, "\(field) \(rule)") }
+                guard ok else { throw TunnelError(.invalidConfiguration, "\(field) \(rule)", field: field) }
             }
             try require((0...65535).contains(self.port), "port", "must be 0–65535")
             try require(!self.host.isEmpty, "host", "must not be empty")

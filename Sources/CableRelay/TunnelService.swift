@@ -111,7 +111,7 @@ public final class TunnelService: Sendable {
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, faults: RelayFaults
     ) {
         self.configuration = configuration
-        self.routingID = configuration.routingID ?? Self.randomRoutingID()
+        self.routingID = configuration.routingID ?? RoutingID.random()
         self.logger = logger
         self.services = RelayServices(configuration: configuration, logger: logger, faults: faults)
         self.eventLoopGroup = eventLoopGroup
@@ -152,7 +152,9 @@ public final class TunnelService: Sendable {
         } catch {
             self.lifecycle.withLock { $0 = .idle }
             throw TunnelError(
-                .bindFailed, "cannot listen on \(self.configuration.host):\(self.configuration.port): \(error)")
+                .bindFailed,
+                TunnelError.reason("cannot listen on \(self.configuration.host):\(self.configuration.port)", systemError: error),
+                underlying: error)
         }
         let local = server.localAddress
         let address = TunnelServiceAddress(
@@ -449,15 +451,6 @@ public final class TunnelService: Sendable {
     /// The first 8 hex digits of a tunnel ID: enough to follow a tunnel through the log, not
     /// enough to join it.
     static func tunnelTag(_ tunnel: TunnelID) -> String { String(tunnel.hex.prefix(8)) }
-
-    private static func randomRoutingID() -> RoutingID {
-        var generator = SystemRandomNumberGenerator()
-        let bytes = (0..<RoutingID.byteCount).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
-        guard let routingID = try? RoutingID(bytes: bytes) else {
-            preconditionFailure("\(RoutingID.byteCount) random bytes always make a routing ID")
-        }
-        return routingID
-    }
 }
 
 /// What the upgrade of one connection produced.

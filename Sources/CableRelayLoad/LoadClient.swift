@@ -235,8 +235,7 @@ package struct LoadClient: Sendable {
 
     /// Opens one paired tunnel: creator first, then the joiner.
     func openPair() async throws -> (creator: LoadConnection, joiner: LoadConnection) {
-        var generator = SystemRandomNumberGenerator()
-        let tunnel = (0..<16).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+        let tunnel = TunnelID.random().bytes
         let creator = try await self.connect(role: .creator, tunnel: tunnel, routingID: nil)
         do {
             let joiner = try await self.connect(role: .joiner, tunnel: tunnel, routingID: creator.routingID)

@@ -110,6 +110,19 @@ import Testing
         #expect(rig.members().filter { $0 == "StopDiscovery" }.count == 1)
     }
 
+    @Test func aScopedScanStopsDiscoveryWhenItsScopeEndsOrThrows() async throws {
+        struct Stop: Error {}
+        let rig = try await BusRig()
+        defer { rig.stop() }
+        let stream = try await withBlueZScanner(address: rig.address) { scanner in scanner.adverts() }
+        #expect(rig.members().filter { $0 == "StopDiscovery" }.count == 1)
+        for await _ in stream {}  // ended with the scope
+        await #expect(throws: Stop.self) {
+            try await withBlueZScanner(address: rig.address) { _ in throw Stop() }
+        }
+        #expect(rig.members().filter { $0 == "StopDiscovery" }.count == 2)
+    }
+
     @Test func theAdvertStreamEndsWhenTheBusGoesAway() async throws {
         let rig = try await BusRig()
         defer { rig.stop() }

@@ -51,8 +51,11 @@ import Testing
         }
         #expect(desktopError?.code == .tunnelFailed, "\(String(describing: desktopError))")
         #expect(desktopError?.step == .response, "\(String(describing: desktopError))")
-        #expect(desktopError?.detail.contains("1008") == true, "\(String(describing: desktopError))")
-        #expect(desktopError?.detail.contains("tunnel message limit reached") == true, "\(String(describing: desktopError))")
+        // The relay's close reaches the caller as a value: the tunnel's error, its close code and the relay's reason.
+        let closed = desktopError?.underlying as? TunnelError
+        #expect(closed?.code == .closedByRemote, "\(String(describing: desktopError))")
+        #expect(closed?.closeCode == .policyViolation, "\(String(describing: desktopError))")
+        #expect(closed?.reason.contains("tunnel message limit reached") == true, "\(String(describing: desktopError))")
         // The phone ends too (no hang, no success). Whether the fifth message is the desktop's request or
         // the phone's update is a race (the phone sends the update right after the post-handshake
         // message), so the phone either reads the relay's close or finds its last send refused; both are

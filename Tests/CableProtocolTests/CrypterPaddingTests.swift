@@ -1,4 +1,4 @@
-import CableProtocol
+@_spi(Fuzzing) import CableProtocol
 import CableTestSupport
 import Testing
 

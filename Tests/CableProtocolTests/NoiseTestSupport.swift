@@ -1,5 +1,5 @@
 import CableCrypto
-import CableProtocol
+@_spi(Fuzzing) import CableProtocol
 import CableTestSupport
 import Testing
 

@@ -1,6 +1,6 @@
 import CableCBOR
 import CableCrypto
-import CableProtocol
+@_spi(Fuzzing) import CableProtocol
 import CableTestSupport
 import Testing
 

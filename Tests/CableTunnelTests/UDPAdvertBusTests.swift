@@ -1,3 +1,4 @@
+import CableLocking
 import CableProtocol
 import CableTestSupport
 import CableTunnelTestSupport
@@ -46,6 +47,40 @@ import Testing
         #expect(try AdvertisingData(bytes: try #require(got.first)).cableAdvert == Array(0..<20))
         await transmitter.close()
         await listener.close()
+    }
+
+    /// The scoped listener: adverts arrive while the scope runs, and when it ends the socket is closed
+    /// (the port can be bound again) and a subscriber's stream has ended, without a `close()` to remember.
+    @Test func aScopedListenerListensForItsScopeAndEndsWithIt() async throws {
+        let (stream, port) = try await withUDPAdvertListener(port: 0) { listener in
+            let stream = listener.adverts()
+            let probe = listener.adverts()
+            let transmitter = try await UDPAdvertTransmitter.connect(port: listener.port)
+            try await transmitter.transmit(Self.advert)
+            await transmitter.close()
+            // Delivered to every subscriber at once: once the probe has it, so has `stream`.
+            #expect(await self.collect(probe, count: 1, timeout: .seconds(20)) == [Self.advert])
+            return (stream, listener.port)
+        }
+        // Ended: the advert sent inside the scope, then the end of the stream (no wait for a timeout).
+        var delivered: [[UInt8]] = []
+        for await advert in stream { delivered.append(advert) }
+        #expect(delivered == [Self.advert])
+        let again = try await UDPAdvertListener.bind(port: port)
+        await again.close()
+    }
+
+    @Test func aScopeThatThrowsStillClosesItsListener() async throws {
+        struct Stop: Error {}
+        let ended = LockedBox<AsyncStream<[UInt8]>?>(nil)
+        await #expect(throws: Stop.self) {
+            try await withUDPAdvertListener(port: 0) { listener in
+                ended.set(listener.adverts())
+                throw Stop()
+            }
+        }
+        let stream = try #require(ended.get())
+        for await _ in stream {}
     }
 
     @Test func everySubscriberGetsEveryAdvertInOrder() async throws {
@@ -172,4 +207,12 @@ import Testing
         for _ in 0..<5 { try await transmitter.transmit(Self.advert) }
         await transmitter.close()
     }
+}
+
+/// A value handed out of a scope in a test.
+private final class LockedBox<Value: Sendable>: Sendable {
+    private let value: CableLocking.LockedValue<Value>
+    init(_ value: Value) { self.value = CableLocking.LockedValue(value) }
+    func set(_ new: Value) { self.value.withLock { $0 = new } }
+    func get() -> Value { self.value.withLock { $0 } }
 }

@@ -1,5 +1,5 @@
 import CableCrypto
-import CableProtocol
+@_spi(Fuzzing) import CableProtocol
 
 /// The tunnel crypter: one seal on the sending side plus one open on the receiving side per operation.
 ///

@@ -1,5 +1,5 @@
 import CableCrypto
-import CableProtocol
+@_spi(Fuzzing) import CableProtocol
 
 /// The KNpsk0 handshake, both roles in one process, and P-256 ECDH against `openssl speed`.
 ///

@@ -59,10 +59,10 @@ enum CeremonyOutput {
         case let e as DesktopError:
             switch e.code {
             case .timeout:
-                return "\(e) — is the phone running (`cable phone URL`) and sending adverts to this --advert-listen address?"
-            // The tunnel's own error already says what to do (start `cable relay`, --ca-file, a new QR code).
-            case .tunnelFailed: return e.description
-            case .protocolViolation, .closedByPeer: return e.description
+                return "\(FailureText.describe(e)) — is the phone running (`cable phone URL`) and sending adverts to this --advert-listen address?"
+            default:
+                // The tunnel's own error already says what to do (start `cable relay`, --ca-file, a new QR code).
+                return FailureText.describe(e)
             }
         case let e as CeremonyError:
             if let rp = e.relyingPartyError { return Self.message(for: rp, ceremony: e.code) }

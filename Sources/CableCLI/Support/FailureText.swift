@@ -2,6 +2,7 @@ import CableAuthenticator
 import CableCeremonies
 import CableDesktop
 import CableProtocol
+import CableTrust
 import CableTunnel
 import Foundation
 
@@ -14,12 +15,8 @@ enum FailureText {
         let text: String
         switch error {
         case let e as TunnelError: text = self.tunnel(e)
-        case let e as PhoneError:
-            var line = "\(self.phoneStep(e.step)): \(self.clean(e.detail))"
-            if e.code == .tunnelFailed, e.step == .registerTunnel, e.detail.contains("cannot connect") {
-                line += "; is `cable relay` running at the --tunnel address?"
-            }
-            text = line
+        case let e as PhoneError: text = "\(self.phoneStep(e.step)): \(self.cause(of: e))"
+        case let e as DesktopError: text = "\(self.desktopStep(e)): \(self.cause(of: e))"
         case let e as CableProtocolError: text = e.reason
         case let e as CredentialStoreError: text = e.reason
         case is CancellationError: text = "cancelled"
@@ -44,12 +41,12 @@ enum FailureText {
             switch e.code {
             case .authenticatorError, .malformedResponse: return "response"
             case .recordStoreFailed: return "store"
-            case .verificationFailed:
+            default:
                 // A refusal by the registration policy or the trust policy, rather than a broken response.
-                let policyCodes: Set = [
-                    "aaguidNotAllowed", "aaguidBlocked", "attestationRequired", "aaguidNotInMetadata",
-                    "authenticatorStatusRefused",
-                ]
+                // The relying party reports the trust policy's refusals under the trust policy's code names.
+                let policyCodes = Set(
+                    [TrustError.Code.aaguidNotAllowed, .aaguidBlocked, .attestationRequired, .aaguidNotInMetadata, .authenticatorStatusRefused]
+                        .map(\.description))
                 return e.relyingPartyError.map { policyCodes.contains($0.code.rawValue) } == true ? "policy" : "verify"
             }
         case let e as PhoneError:
@@ -69,13 +66,44 @@ enum FailureText {
     private static func tunnel(_ e: TunnelError) -> String {
         switch e.code {
         case .connectFailed, .connectTimedOut:
-            return "cannot reach the tunnel service (\(self.clean(e.reason))); is `cable relay` running at the --tunnel address?"
+            // The client's reason names the address and what to check (`cable relay` for a refusal).
+            return e.reason
         case .tunnelNotFound:
             return "the tunnel service has no such tunnel (HTTP 404): the QR code was already used or has expired; show a new one"
         case .unsupportedScheme:
             return "\(e.reason); use a ws:// tunnel service (--tunnel ws://HOST:PORT)"
         default:
             return e.reason
+        }
+    }
+
+    /// What went wrong at a phone step, from the typed cause: the tunnel's own sentence (a refused or
+    /// unreachable service says what to do), the broken rule, or the driver's reason.
+    private static func cause(of e: PhoneError) -> String {
+        switch e.underlying {
+        case let tunnel as TunnelError: return self.tunnel(tunnel)
+        case let rule as CableProtocolError: return e.reason.isEmpty ? rule.reason : "\(e.reason): \(rule.reason)"
+        case let other?: return e.reason.isEmpty ? self.describe(other) : "\(e.reason): \(self.describe(other))"
+        case nil: return e.reason
+        }
+    }
+
+    /// What went wrong at a desktop step, from the typed cause (as for the phone).
+    private static func cause(of e: DesktopError) -> String {
+        switch e.underlying {
+        case let tunnel as TunnelError: return self.tunnel(tunnel)
+        case let rule as CableProtocolError: return e.reason.isEmpty ? rule.reason : "\(e.reason): \(rule.reason)"
+        case let other?: return e.reason.isEmpty ? self.describe(other) : "\(e.reason): \(self.describe(other))"
+        case nil: return e.reason.isEmpty ? "the connection closed" : e.reason
+        }
+    }
+
+    private static func desktopStep(_ e: DesktopError) -> String {
+        switch e.code {
+        case .timeout: return "timed out \(e.step.waitingDescription)"
+        case .protocolViolation: return "the phone broke the protocol while \(e.step.waitingDescription)"
+        case .closedByPeer: return "the phone closed the tunnel while \(e.step.waitingDescription)"
+        default: return "the tunnel failed while \(e.step.waitingDescription)"
         }
     }
 

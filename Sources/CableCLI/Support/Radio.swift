@@ -44,7 +44,7 @@ enum Radio {
             let listen = try HostPort(advertListen, option: "--advert-listen")
             let listener: UDPAdvertListener
             do { listener = try await UDPAdvertListener.bind(host: listen.host, port: listen.port) } catch {
-                throw Output.failure("cannot listen for adverts on \(advertListen): \(error)")
+                throw Output.failure(error.reason)
             }
             Output.diagnostic("radio: udp \(advertListen)")
             return OpenedRadio(seam: listener, close: { await listener.close() }, permanentFailure: nil)

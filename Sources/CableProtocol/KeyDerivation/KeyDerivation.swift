@@ -2,7 +2,7 @@ internal import CableCrypto
 
 /// The purposes of caBLE's HKDF derivations (Chromium `DerivedValueType`).
 /// These values are protocol constants: never renumber.
-public enum KeyPurpose: UInt32, Sendable, CaseIterable {
+package enum KeyPurpose: UInt32, Sendable, CaseIterable {
     /// The 64-byte advert key: AES-256 key then HMAC-SHA256 key.
     case eidKey = 1
     /// The 16-byte tunnel ID.
@@ -18,7 +18,7 @@ public enum KeyPurpose: UInt32, Sendable, CaseIterable {
 }
 
 /// caBLE's one key-derivation function (Chromium `cablev2::Derive`).
-public enum KeyDerivation {
+package enum KeyDerivation {
     /// `HKDF-SHA256(IKM = secret, salt = salt, info = purpose as a 4-byte little-endian integer, L)`.
     ///
     /// An empty salt is HKDF's default (32 zero bytes). The output is secret key material.

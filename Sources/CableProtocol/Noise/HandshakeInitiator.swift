@@ -19,7 +19,7 @@ package import CableCrypto
 ///
 /// `~Copyable`, like the ``Crypter`` it makes: a copy taken before ``receiveResponse(_:)`` could complete
 /// the same handshake twice and yield two crypters that seal under one key and nonce.
-public struct HandshakeInitiator: ~Copyable, Sendable {
+@_spi(Fuzzing) public struct HandshakeInitiator: ~Copyable, Sendable {
     /// The static key that precedes the handshake, by pattern.
     private enum StaticKey: Sendable {
         /// KNpsk0: the desktop's own QR key (its public half is in the QR code).

@@ -17,7 +17,7 @@ package import CableCrypto
 ///
 /// `~Copyable`, like the ``Crypter`` it makes: a copy taken before ``respond(to:)`` could answer the same
 /// message twice and yield two crypters that seal under one key and nonce.
-public struct HandshakeResponder: ~Copyable, Sendable {
+@_spi(Fuzzing) public struct HandshakeResponder: ~Copyable, Sendable {
     /// The static key that precedes the handshake, by pattern.
     private enum StaticKey: Sendable {
         /// KNpsk0: the desktop's QR key, from the scanned QR code.

@@ -50,7 +50,7 @@ public struct HandshakeResult: ~Copyable, Sendable {
     public var description: String { "HandshakeResult(\(self.crypter.description), \(self.handshakeHash))" }
 }
 
-/// What the responder's ``HandshakeResponder/respond(to:)`` yields: the message to send back and the
+/// What the responder's `HandshakeResponder.respond(to:)` yields: the message to send back and the
 /// completed handshake. (A struct, not a tuple: tuples cannot hold the `~Copyable` result; `@frozen` so
 /// other modules can move ``result`` out.)
 @frozen

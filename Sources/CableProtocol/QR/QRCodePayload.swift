@@ -66,11 +66,12 @@ public struct QRCodePayload: Hashable, Sendable {
     ///   - supportsLinking: key 4; `nil` omits it. Current Chrome desktops write `false`.
     ///   - publicKey: the desktop's P-256 public key (key 0).
     ///   - secret: the QR secret (key 1).
-    ///   - knownDomainCount: how many assigned tunnel-server domains the desktop knows (key 2).
+    ///   - knownDomainCount: how many assigned tunnel-server domains the desktop knows (key 2); a
+    ///     current desktop knows two (Google's and Apple's).
     ///   - requestType: the request-type hint (key 5).
     public init(
         publicKey: some Collection<UInt8>, secret: QRSecret,
-        knownDomainCount: Int64 = Int64(CableConstants.knownAssignedDomainCount), timestamp: Int64?,
+        knownDomainCount: Int64 = 2, timestamp: Int64?,
         supportsLinking: Bool?, requestType: RequestTypeHint
     ) throws(CableProtocolError) {
         let key = try Self.validatedKey(publicKey)

@@ -1,6 +1,6 @@
 /// Unpadded base64url (RFC 4648 §5), used for contact IDs in `/cable/contact/` paths and for
 /// WebAuthn credential IDs and challenges.
-public enum Base64URL {
+package enum Base64URL {
     private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
 
     /// Encodes without padding.

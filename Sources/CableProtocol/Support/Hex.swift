@@ -1,6 +1,6 @@
 /// Hex helpers. Chromium emits upper-case hex in URLs and headers (`base::HexEncode`); parsers
 /// accept either case.
-public enum Hex {
+package enum Hex {
     private static let upperDigits = Array("0123456789ABCDEF".utf8)
     private static let lowerDigits = Array("0123456789abcdef".utf8)
 

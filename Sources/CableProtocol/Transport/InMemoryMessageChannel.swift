@@ -7,7 +7,7 @@ extension CableProtocolError.Code {
 
 /// A connected pair of in-memory ``MessageChannel``s: what one sends, the other receives, whole and in
 /// order. For one-process runs without a tunnel service and for tests of the roles.
-public final class InMemoryMessageChannel: MessageChannel {
+package final class InMemoryMessageChannel: MessageChannel {
     private let inbox = MessageQueue()
     private let peer = LockedValue<InMemoryMessageChannel?>(nil)
 

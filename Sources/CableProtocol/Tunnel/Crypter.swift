@@ -19,7 +19,7 @@ extension CableProtocolError.Code {
 /// The post-handshake transport encryption of caBLE v2 (hybrid-protocol.md §7.1–7.2, Chromium `Crypter`).
 ///
 /// AES-256-GCM with the two keys from the handshake's `Split`, a separate 32-bit sequence number per
-/// direction starting at zero, and ``MessagePadding`` applied to every message. ``seal(_:)`` pads and
+/// direction starting at zero, and padding applied to every message. ``seal(_:)`` pads and
 /// encrypts; ``open(_:)`` decrypts and strips the padding.
 ///
 /// ### Invariants

@@ -15,7 +15,7 @@ extension CableProtocolError.Code {
 /// Removing it follows Chromium exactly: the plaintext must be non-empty and `z + 1` must not exceed its
 /// length. The zeros themselves are **not** checked, and `z` may exceed 31 (libwebauthn's stricter
 /// `z < 32` check is not applied), so anything Chromium accepts is accepted.
-public enum MessagePadding {
+@_spi(Fuzzing) public enum MessagePadding {
     /// Padded lengths are multiples of this (Chromium `kPaddingGranularity`).
     public static let granularity = 32
 

@@ -11,7 +11,7 @@ extension CableProtocolError.Code {
 /// Revision-0 phones padded the post-handshake message so its length hides its content. Two formats
 /// exist, and a decoder tries ``Format/current`` first, then ``Format/legacy``; the input is accepted
 /// if either yields a CTAP2-canonical CBOR map. The padding bytes themselves are not checked.
-public enum PaddedCBORMap {
+@_spi(Fuzzing) public enum PaddedCBORMap {
     /// A padding layout.
     public enum Format: Sendable, Hashable, CaseIterable {
         /// Chromium since M99: CBOR ‖ N zeros ‖ N as a little-endian `UInt16`; the total is a multiple of

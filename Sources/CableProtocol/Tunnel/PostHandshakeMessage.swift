@@ -86,7 +86,7 @@ public struct PostHandshakeMessage: Sendable, Hashable, CustomStringConvertible 
 
     /// Decodes the first decrypted frame of a session and detects its protocol revision as Chromium
     /// does: if the plaintext is one canonical CBOR item it is revision 1 (and must be a map); otherwise
-    /// it must be a revision-0 ``PaddedCBORMap``.
+    /// it must be a revision-0 padded CBOR map.
     ///
     /// - Throws: ``CableProtocolError/Code/postHandshakeNotMap``, ``CableProtocolError/Code/postHandshakeMalformed``,
     ///   ``CableProtocolError/Code/postHandshakeFeaturesNotArray``,
@@ -175,7 +175,7 @@ public struct PostHandshakeMessage: Sendable, Hashable, CustomStringConvertible 
     }
 
     /// The crypter plaintext: canonical CBOR in revision 1 (`{1: getInfo, 3: ["ctap"]}` for a CTAP phone),
-    /// a ``PaddedCBORMap`` in the current padding format in revision 0.
+    /// a padded CBOR map in the current padding format in revision 0.
     public func encoded(revision: ProtocolRevision = .one) -> [UInt8] {
         switch revision {
         case .one: return CBORValue.map(self.map).encoded

@@ -89,7 +89,7 @@ public enum TunnelMessage: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    /// The crypter plaintext for this message (before ``MessagePadding``).
+    /// The crypter plaintext for this message (before padding).
     ///
     /// - Precondition: revision 0 carries only CTAP (its sessions end by closing the socket).
     public func encoded(revision: ProtocolRevision = .one) -> [UInt8] {

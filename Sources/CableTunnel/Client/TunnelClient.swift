@@ -29,12 +29,14 @@ public enum TunnelClient {
     ///   - timeout: bound on TCP connect, TLS handshake and upgrade together.
     ///   - additionalHeaders: extra request headers (the linked flow's client payload, for one).
     ///   - trust: which certificate authorities `wss://` trusts (the system's by default).
+    ///   - eventLoopGroup: the event loops the connection runs on (the process-wide singleton by default).
     public static func connect(
         to service: TunnelServiceURL,
         endpoint: TunnelEndpoint,
         timeout: Duration = .seconds(10),
         additionalHeaders: [(name: String, value: String)] = [],
-        trust: TunnelTLSTrust = .systemTrustStore
+        trust: TunnelTLSTrust = .systemTrustStore,
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws(TunnelError) -> TunnelConnection {
         var headers = HTTPHeaders()
         headers.add(name: "Host", value: service.hostHeader)
@@ -55,7 +57,7 @@ public enum TunnelClient {
         let started = ContinuousClock.now
         let pending: PendingUpgrade
         do {
-            pending = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            pending = try await ClientBootstrap(group: eventLoopGroup)
                 .channelOption(.socketOption(.tcp_nodelay), value: 1)
                 .connectTimeout(TimeAmount(timeout))
                 .connect(host: service.host, port: service.port) { channel in

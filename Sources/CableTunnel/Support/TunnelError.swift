@@ -1,10 +1,19 @@
+import NIOCore
+import NIOPosix
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The one error type of the tunnel transport (client, server and advert bus).
 ///
 /// Shaped like swift-nio-ssh's and swift-certificates' errors: a ``Code`` whose cases live in a
 /// private enum (new codes never break the API, and callers cannot mint codes), a ``reason`` for
 /// people, and the cause kept as a value: the service's ``host``, the HTTP status of a refusal
-/// (``httpStatus``), the WebSocket close code (``closeCode``) and the lower-level error
-/// (``underlying``: a TLS failure, a socket error). Equality compares the code only.
+/// (``httpStatus``), the WebSocket close code (``closeCode``), the configuration field at fault
+/// (``field``) and the lower-level error (``underlying``: a TLS failure, a socket error). Equality
+/// compares the code only.
 ///
 /// ``description`` says what happened and what to do, in words a user of `cable` understands; it
 /// names sizes, statuses, hosts and close codes, never message bytes (ciphertext above the
@@ -122,6 +131,9 @@ public struct TunnelError: Error, Hashable, CustomStringConvertible, Sendable {
     public let httpStatus: Int?
     /// The WebSocket close code the remote end sent, when the failure is a close.
     public let closeCode: WebSocketCloseCode?
+    /// The configuration field at fault (`maxTunnels`), for ``Code/invalidConfiguration``: a program
+    /// names its own option from it instead of parsing ``reason``.
+    public let field: String?
     /// The lower-level cause, kept as a value: a TLS error (`NIOSSLError`, `NIOSSLExtraError`), a
     /// socket error (`IOError`, `NIOConnectionError`), or `nil` when this error is the cause.
     public let underlying: (any Error)?
@@ -129,13 +141,14 @@ public struct TunnelError: Error, Hashable, CustomStringConvertible, Sendable {
     /// Creates an error.
     public init(
         _ code: Code, _ reason: String, host: String? = nil, httpStatus: Int? = nil,
-        closeCode: WebSocketCloseCode? = nil, underlying: (any Error)? = nil
+        closeCode: WebSocketCloseCode? = nil, field: String? = nil, underlying: (any Error)? = nil
     ) {
         self.code = code
         self.reason = reason
         self.host = host
         self.httpStatus = httpStatus
         self.closeCode = closeCode
+        self.field = field
         self.underlying = underlying
     }
 
@@ -146,4 +159,24 @@ public struct TunnelError: Error, Hashable, CustomStringConvertible, Sendable {
     public static func == (lhs: Self, rhs: Self) -> Bool { lhs.code == rhs.code }
     /// Hashes the code only, consistent with `==`.
     public func hash(into hasher: inout Hasher) { hasher.combine(self.code) }
+}
+
+extension TunnelError {
+    /// The operating system's words for a socket error (`Address already in use`), from its errno,
+    /// for a reason; the error itself goes in ``underlying``. Other errors have no such words.
+    package static func systemMessage(of error: any Error) -> String? {
+        var errnos: [CInt] = []
+        if let io = error as? IOError {
+            errnos = [io.errnoCode]
+        } else if let connection = error as? NIOConnectionError {
+            errnos = connection.connectionErrors.compactMap { ($0.error as? IOError)?.errnoCode }
+        }
+        guard let first = errnos.first else { return nil }
+        return String(cString: strerror(first))
+    }
+
+    /// `reason`, then the system's words for `error` when it has some.
+    package static func reason(_ reason: String, systemError error: any Error) -> String {
+        Self.systemMessage(of: error).map { "\(reason): \($0)" } ?? reason
+    }
 }

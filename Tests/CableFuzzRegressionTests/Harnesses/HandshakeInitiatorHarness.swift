@@ -1,4 +1,4 @@
-import CableProtocol
+@_spi(Fuzzing) import CableProtocol
 
 /// Fuzzes the desktop's side of the Noise handshake (`HandshakeInitiator.receiveResponse`) after a fixed
 /// first message, in both patterns, with the keys of the `*_fixed_ephemerals` Noise vectors so those

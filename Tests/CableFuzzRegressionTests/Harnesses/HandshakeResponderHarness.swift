@@ -1,4 +1,4 @@
-import CableProtocol
+@_spi(Fuzzing) import CableProtocol
 
 /// Fuzzes the phone's side of the Noise handshake (`HandshakeResponder.respond(to:)`) in both patterns,
 /// with the fixed keys and PSK of the `noise-knpsk0.json` / `noise-nkpsk0.json` `*_fixed_ephemerals`

@@ -1,5 +1,5 @@
 import CableCBOR
-import CableProtocol
+@_spi(Fuzzing) import CableProtocol
 
 /// Fuzzes the messages a desktop decodes after the handshake: the post-handshake message
 /// (`PostHandshakeMessage.decode`), update messages (`UpdateMessage(decoding:)`,

@@ -1,4 +1,4 @@
-import CableProtocol
+@_spi(Fuzzing) import CableProtocol
 
 /// Fuzzes the plaintext side of the tunnel: padding removal (`MessagePadding.unpad`) and frame decoding
 /// (`TunnelMessage(decoding:)`), plus a seal/open round trip of the input through two real crypters.
