@@ -1,7 +1,7 @@
 internal import CableCBOR
 package import CableCrypto
 internal import CableLocking
-package import CableProtocol
+@_spi(Fuzzing) package import CableProtocol
 
 // The phone's fault seam for the conformance kit's mutation tests: each `PhoneFault` breaks one rule
 // the `phone.*` suite checks, so the tests can show that every scenario catches a broken phone.

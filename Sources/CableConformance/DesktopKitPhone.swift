@@ -1,7 +1,7 @@
 internal import CableAuthenticator
 internal import CableCBOR
 internal import CableCrypto
-internal import CableProtocol
+@_spi(Fuzzing) internal import CableProtocol
 internal import CableTunnel
 internal import Logging
 

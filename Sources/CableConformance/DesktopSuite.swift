@@ -1,6 +1,6 @@
 internal import CableCBOR
 internal import CableCrypto
-internal import CableProtocol
+@_spi(Fuzzing) internal import CableProtocol
 
 // The `desktop.*` suite: the kit plays the phone and judges a desktop implementation. Every judge
 // starts the desktop under test once, reads its QR code (the first stdout line starting with `FIDO:/`)

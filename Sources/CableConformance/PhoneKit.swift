@@ -3,7 +3,7 @@ internal import CableCBOR
 internal import CableCTAP
 internal import CableCrypto
 internal import CableLocking
-internal import CableProtocol
+@_spi(Fuzzing) internal import CableProtocol
 internal import CableTunnel
 
 // The desktop the `phone.*` suite plays. Unlike `DesktopSession`, which refuses what breaks the

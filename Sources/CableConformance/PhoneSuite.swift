@@ -2,7 +2,7 @@ import Foundation
 internal import CableCBOR
 internal import CableCTAP
 internal import CableCrypto
-internal import CableProtocol
+@_spi(Fuzzing) internal import CableProtocol
 internal import CableRelyingParty
 
 extension ConformanceSuites {

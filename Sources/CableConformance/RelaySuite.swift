@@ -1,4 +1,4 @@
-internal import CableProtocol
+@_spi(Fuzzing) internal import CableProtocol
 internal import CableTunnel
 
 extension ConformanceSuites {

@@ -1,5 +1,5 @@
 internal import CableCBOR
-internal import CableProtocol
+@_spi(Fuzzing) internal import CableProtocol
 
 /// Deliberate mistakes the desktop role can be told to make, so that the conformance kit's `desktop.*`
 /// scenarios can be shown to catch them (mutation tests). Package-only: no command, flag or public API
