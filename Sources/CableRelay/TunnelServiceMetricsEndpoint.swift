@@ -125,6 +125,9 @@ public final class TunnelServiceMetricsEndpoint: Sendable {
         try? await server?.close()
     }
 
+    /// Connections open now (tests wait on it).
+    var openConnections: Int { self.state.withLock { $0.open } }
+
     /// What `/healthz` answers now: `nil` when healthy, else why not.
     var unhealthyReason: String? {
         self.relay.tunnelAdmissionBlocker

@@ -1,6 +1,6 @@
 import CableLocking
 import CableProtocol
-import CableRelay
+@testable import CableRelay
 import CableTestSupport
 import CableTunnel
 import CableTunnelTestSupport
@@ -308,14 +308,19 @@ enum RawHTTPError: Error { case failed(String) }
         #expect(head.text.hasSuffix("\r\n\r\n"))
 
         // Two idle connections take the whole allowance: the third is refused with 503.
+        let deadline = ContinuousClock.now + .seconds(30)
+        while rig.endpoint.openConnections > 0, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(10))
+        }
         let first = try RawHTTP.connect(port: port)
         let second = try RawHTTP.connect(port: port)
-        try await Task.sleep(for: .milliseconds(200))
+        while rig.endpoint.openConnections < 2, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(10))
+        }
         #expect(try status("GET /healthz HTTP/1.1\r\n\r\n") == "HTTP/1.1 503 Service Unavailable")
         close(first)
         close(second)
         var again = ""
-        let deadline = ContinuousClock.now + .seconds(30)
         while again != "HTTP/1.1 200 OK", ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(20))
             again = try status("GET /healthz HTTP/1.1\r\n\r\n")
