@@ -100,14 +100,15 @@ public final class TunnelServiceMetricsEndpoint: Sendable {
             throw TunnelError(
                 .bindFailed, "cannot listen for metrics on \(configuration.host):\(configuration.port): \(error)")
         }
-        let alreadyStopped = self.state.withLock { state -> Bool in
-            if state.stopped { return true }
+        let refusal = self.state.withLock { state -> String? in
+            if state.stopped { return "metrics endpoint was stopped" }
+            if state.server != nil { return "metrics endpoint was already started" }
             state.server = server
-            return false
+            return nil
         }
-        if alreadyStopped {
+        if let refusal {
             try? await server.close()
-            throw TunnelError(.invalidServerState, "metrics endpoint was stopped")
+            throw TunnelError(.invalidServerState, refusal)
         }
         let address = Address(
             host: server.localAddress?.ipAddress ?? configuration.host, port: server.localAddress?.port ?? configuration.port)
