@@ -7,7 +7,7 @@ SHELL := /bin/bash
 # Same flags for every build so `make test` and `make demo` share one build.
 SWIFT_BUILD_FLAGS := -Xswiftc -warnings-as-errors
 APT_PACKAGES := libssl-dev libqrencode-dev pkg-config qrencode zbar-tools librsvg2-bin openssl libsqlite3-dev libdbus-1-dev dbus-daemon nginx systemd libxml2-utils
-PIP_PACKAGES := pillow zxing-cpp websockets cryptography fido2 webauthn dbus-next
+PIP_PACKAGES := pillow zxing-cpp websockets cryptography fido2 webauthn dbus-next prometheus-client
 VENV := .venv-tools
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 

@@ -49,6 +49,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        // The relay's metrics: recorded through swift-metrics (backend-agnostic); `cable relay --metrics` serves Prometheus.
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // MARK: Layer 0: C libraries, each wrapped by exactly one Swift target.
@@ -92,6 +95,7 @@ let package = Package(
             dependencies: [
                 "CableTunnel", "CableProtocol", "CableLocking", log,
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
             ] + nio + nioSSL),
         .target(
             name: "CableRelyingParty",
@@ -130,6 +134,7 @@ let package = Package(
                 "CableTerminalQR", "CableCTAP", "CableLocking", "CableCeremonies", "CableTrust", "CableBlueZ", log, argumentParser,
                 "CableConformance",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
         .executableTarget(
@@ -217,6 +222,7 @@ let package = Package(
             dependencies: [
                 "CableRelay", "CableRelayLoad", "CableTunnel", "CableProtocol", "CableTestSupport", "CableLocking", log,
                 "CableTunnelTestSupport", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "CoreMetrics", package: "swift-metrics"), .product(name: "Prometheus", package: "swift-prometheus"),
             ] + nio,
             exclude: ["Python"]),
         .testTarget(

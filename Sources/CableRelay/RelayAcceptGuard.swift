@@ -57,6 +57,7 @@ final class AcceptFailureLogger: ChannelInboundHandler {
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         let now = ContinuousClock.now
+        self.server.services.metrics.acceptFailures.increment()
         if let unreported = self.server.acceptFailures.withLock({ $0.recordFailure(now: now) }) {
             var metadata: Logger.Metadata = ["error": "\(error)", "unreportedFailures": "\(unreported)"]
             if let io = error as? IOError { metadata["errno"] = "\(io.errnoCode)" }

@@ -1,6 +1,7 @@
 import CableLocking
 import CableProtocol
 import CableTunnel
+import CoreMetrics
 import Logging
 import NIOCore
 import NIOWebSocket
@@ -15,6 +16,7 @@ final class RelayServices: Sendable {
     let logger: Logger
     /// Deliberate faults (mutation tests only; ``RelayFaults/none`` otherwise).
     let faults: RelayFaults
+    let metrics: RelayMetrics
 
     init(configuration: TunnelService.Configuration, logger: Logger, faults: RelayFaults = .none) {
         self.configuration = configuration
@@ -22,6 +24,7 @@ final class RelayServices: Sendable {
         self.table = LockedValue(TunnelRoutingTable(limits: configuration.limits))
         self.budget = RelayMemoryBudget(limit: configuration.maxBufferedBytes)
         self.logger = logger
+        self.metrics = RelayMetrics(factory: configuration.metricsFactory ?? MetricsSystem.factory)
     }
 
     func connectionLogger(_ id: RelayConnectionID) -> Logger {
@@ -147,6 +150,8 @@ final class RelayForwardingHandler: ChannelDuplexHandler {
     private var batch: [ByteBuffer] = []
     private var batchBytes = 0
     private var batchTarget: RelayPeer?
+    /// When the batch's first message was complete (uptime nanoseconds), for the hop latency.
+    private var batchReadAt: UInt64 = 0
     /// Where this connection's messages went last: reading waits for it (back-pressure).
     private var target: RelayPeer?
     private var readPending = false
@@ -288,6 +293,7 @@ final class RelayForwardingHandler: ChannelDuplexHandler {
             if let current = self.batchTarget, current !== target { self.flushBatch() }
             self.batchTarget = target
             self.target = target
+            if self.batch.isEmpty { self.batchReadAt = NIODeadline.now().uptimeNanoseconds }
             self.batch.append(message)
             self.batchBytes += reserved
         case .held:
@@ -309,7 +315,10 @@ final class RelayForwardingHandler: ChannelDuplexHandler {
         let bytes = self.batchBytes
         self.batch = []
         self.batchBytes = 0
-        target.deliver(messages, bytes: bytes, budget: self.services.budget)
+        // Counted once per burst: the bytes reserved for a whole message are its payload.
+        self.services.metrics.messagesForwarded.increment(by: messages.count)
+        self.services.metrics.bytesForwarded.increment(by: bytes)
+        target.deliver(messages, bytes: bytes, budget: self.services.budget, readAt: self.batchReadAt)
     }
 
     /// Closes this connection for a violation of its own; its tunnel is over and the peer is
@@ -342,7 +351,7 @@ final class RelayForwardingHandler: ChannelDuplexHandler {
     // MARK: - Writing (on this connection's loop, called through its `RelayPeer`)
 
     /// Writes forwarded messages and flushes once; releases their bytes when written.
-    func writeForwarded(_ messages: [ByteBuffer], bytes: Int) {
+    func writeForwarded(_ messages: [ByteBuffer], bytes: Int, readAt: UInt64) {
         guard let context = self.context, context.channel.isActive, !self.closeWritten else {
             self.peer.writesFinished(bytes, budget: self.services.budget)
             return
@@ -356,7 +365,11 @@ final class RelayForwardingHandler: ChannelDuplexHandler {
         context.flush()
         let peer = self.peer
         let budget = self.services.budget
-        promise.futureResult.whenComplete { _ in peer.writesFinished(bytes, budget: budget) }
+        let metrics = self.services.metrics
+        promise.futureResult.whenComplete { _ in
+            if readAt != 0 { metrics.recordHop(readAt: readAt) }
+            peer.writesFinished(bytes, budget: budget)
+        }
     }
 
     private var closeWritten = false
@@ -390,6 +403,8 @@ final class RelayForwardingHandler: ChannelDuplexHandler {
                     bytes += message.readableBytes
                 case .close(let reason):
                     if !messages.isEmpty {
+                        self.services.metrics.messagesForwarded.increment(by: messages.count)
+                        self.services.metrics.bytesForwarded.increment(by: bytes)
                         self.peer.deliver(messages, bytes: bytes, budget: self.services.budget)
                         messages = []
                         bytes = 0
@@ -398,6 +413,8 @@ final class RelayForwardingHandler: ChannelDuplexHandler {
                 }
             }
             if !messages.isEmpty {
+                self.services.metrics.messagesForwarded.increment(by: messages.count)
+                self.services.metrics.bytesForwarded.increment(by: bytes)
                 self.peer.deliver(self.services.faults.deliveredHeld(messages), bytes: bytes, budget: self.services.budget)
             }
         }

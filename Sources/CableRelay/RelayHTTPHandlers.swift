@@ -40,13 +40,15 @@ final class RequestHeadGuard: ChannelInboundHandler, RemovableChannelHandler {
 
     private let limit: Int
     private let logger: Logger
+    private let metrics: RelayMetrics?
     private var scanner = HTTPHeadScanner()
     private var seen = 0
     private var refused = false
 
-    init(limit: Int, logger: Logger) {
+    init(limit: Int, logger: Logger, metrics: RelayMetrics?) {
         self.limit = limit
         self.logger = logger
+        self.metrics = metrics
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -58,6 +60,7 @@ final class RequestHeadGuard: ChannelInboundHandler, RemovableChannelHandler {
             self.refused = true
             self.logger.info(
                 "refused request", metadata: ["status": "431", "refusal": "\(RelayRefusal.headTooLarge.name)"])
+            self.metrics?.refused(.headTooLarge)
             writeRawRefusal(.headTooLarge, context: context)
             return
         }
@@ -76,14 +79,19 @@ final class MalformedRequestCloser: ChannelInboundHandler {
     typealias InboundIn = NIOAny
 
     private let logger: Logger
+    private let metrics: RelayMetrics
 
-    init(logger: Logger) { self.logger = logger }
+    init(logger: Logger, metrics: RelayMetrics) {
+        self.logger = logger
+        self.metrics = metrics
+    }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         guard error is HTTPParserError || error is HTTPServerUpgradeErrors else {
             context.fireErrorCaught(error)
             return
         }
+        self.metrics.refused(.malformedRequest)
         self.logger.info("closing connection", metadata: ["reason": "malformed HTTP request", "error": "\(error)"])
         context.close(promise: nil)
     }
@@ -129,11 +137,13 @@ final class RefusalResponder: ChannelInboundHandler {
 
     private let decision: RelayUpgradeDecision
     private let logger: Logger
+    private let metrics: RelayMetrics
     private var answered = false
 
-    init(decision: RelayUpgradeDecision, logger: Logger) {
+    init(decision: RelayUpgradeDecision, logger: Logger, metrics: RelayMetrics) {
         self.decision = decision
         self.logger = logger
+        self.metrics = metrics
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -148,6 +158,7 @@ final class RefusalResponder: ChannelInboundHandler {
     private func answer(_ refusal: RelayRefusal, context: ChannelHandlerContext) {
         guard !self.answered else { return }
         self.answered = true
+        self.metrics.refused(refusal)
         self.logger.info(
             "refused request",
             metadata: ["status": "\(refusal.status)", "refusal": "\(refusal.name)", "detail": "\(refusal.detail)"])

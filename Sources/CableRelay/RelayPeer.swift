@@ -53,10 +53,11 @@ final class RelayPeer: Sendable {
 
     /// Writes whole binary messages after everything written before them and flushes once.
     /// `bytes` (their total) were reserved from the budget and are released once written.
-    func deliver(_ messages: [ByteBuffer], bytes: Int, budget: RelayMemoryBudget) {
+    /// `readAt` (uptime nanoseconds; 0 for none) is when they were read, for the hop latency.
+    func deliver(_ messages: [ByteBuffer], bytes: Int, budget: RelayMemoryBudget, readAt: UInt64 = 0) {
         self.pendingWrites.add(bytes, ordering: .sequentiallyConsistent)
         self.perform { handler in
-            handler.writeForwarded(messages, bytes: bytes)
+            handler.writeForwarded(messages, bytes: bytes, readAt: readAt)
         } orElse: {
             self.writesFinished(bytes, budget: budget)
         }

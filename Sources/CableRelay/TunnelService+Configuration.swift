@@ -1,4 +1,5 @@
 import CableProtocol
+import CoreMetrics
 import NIOSSL
 import CableTunnel
 
@@ -86,6 +87,12 @@ extension TunnelService {
         /// Serves TLS (`wss://`) with this context when set; the TLS handler goes first in every
         /// connection's pipeline.
         public var tlsContext: NIOSSLContext?
+        /// Where the relay records its metrics (swift-metrics; every name starts with
+        /// `cable_relay_`, docs/relay.md lists them). `nil`, the default, takes the factory
+        /// bootstrapped in `MetricsSystem` when the service is created (a no-op unless the
+        /// process bootstrapped one); a factory per relay keeps the metrics of several relays in
+        /// one process apart.
+        public var metricsFactory: (any MetricsFactory)?
 
         /// The defaults.
         public init() {}

@@ -220,6 +220,46 @@ public final class TunnelService: Sendable {
             acceptFailures: self.acceptFailures.withLock { $0.total })
     }
 
+    /// Why a `/cable/new/` would be refused now (not running, shutting down, at the tunnel limit or
+    /// with the buffer budget nearly spent), or `nil` while the relay accepts tunnels.
+    var tunnelAdmissionBlocker: String? {
+        let phase = self.lifecycle.withLock { state -> String? in
+            switch state {
+            case .idle, .starting: return "not started"
+            case .stopped: return "shutting down"
+            case .running: return nil
+            }
+        }
+        if let phase { return phase }
+        if self.connections.withLock({ $0.isShuttingDown }) { return "shutting down" }
+        if self.services.budget.isNearlyExhausted { return "buffer budget nearly spent" }
+        if self.table.withLock({ $0.tunnelCount }) >= self.configuration.maxTunnels { return "tunnel limit reached" }
+        return nil
+    }
+
+    /// Whether the relay accepts new tunnels now: running, not shutting down, below its tunnel
+    /// limit and with buffer budget to spare (what `/healthz` reports).
+    public var isAcceptingTunnels: Bool { self.tunnelAdmissionBlocker == nil }
+
+    /// Samples the relay's gauges into its metrics (`cable_relay_connections_open`,
+    /// `cable_relay_tunnels_open`, `cable_relay_held_bytes`, …). The relay does this on its
+    /// deadline timer, at least once a second; a pull-based backend calls it before each scrape
+    /// (``TunnelServiceMetricsEndpoint`` does).
+    public func recordMetricsGauges() {
+        let statistics = self.statistics
+        let metrics = self.services.metrics
+        metrics.connectionsOpen.record(statistics.openConnections)
+        metrics.connectionLimit.record(
+            self.connections.withLock { $0.limit == .max ? self.configuration.maxConnections : $0.limit })
+        metrics.tunnelsOpen.record(statistics.tunnels)
+        metrics.tunnelsWaiting.record(statistics.waitingTunnels)
+        metrics.heldBytes.record(statistics.heldBytes)
+        metrics.bufferedBytes.record(statistics.bufferedBytes)
+        metrics.bufferedBytesLimit.record(self.services.budget.limit)
+        metrics.bufferedBytesHighWater.record(statistics.bufferedBytesHighWater)
+        metrics.acceptingTunnels.record(self.isAcceptingTunnels ? 1 : 0)
+    }
+
     /// A snapshot of the relay's load.
     public struct Statistics: Hashable, Sendable {
         /// TCP connections open (upgraded or not).
@@ -246,6 +286,7 @@ public final class TunnelService: Sendable {
         let interval = self.configuration.reapInterval
         while !Task.isCancelled {
             do { try await Task.sleep(for: interval) } catch { return }
+            self.recordMetricsGauges()
             let notices = self.table.withLock { $0.expire(now: .now) }
             for notice in notices {
                 self.logger.info(
@@ -279,6 +320,7 @@ public final class TunnelService: Sendable {
         let id = RelayConnectionID(rawValue: self.nextConnectionID.add(1, ordering: .relaxed).newValue)
         let address = channel.remoteAddress?.ipAddress ?? "unknown"
         let perAddressLimit = self.configuration.maxConnectionsPerAddress
+        self.services.metrics.connections.increment()
         let refusal = self.connections.withLock { registry -> RelayRefusal? in
             if registry.isShuttingDown { return .shuttingDown }
             guard registry.channels.count < registry.limit else { return .tooManyConnections }
@@ -294,6 +336,7 @@ public final class TunnelService: Sendable {
                 try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls))
             }
             if let refusal {
+                self.services.metrics.refused(refusal)
                 self.logRefusedConnection(id, refusal)
                 try channel.pipeline.syncOperations.addHandler(ImmediateRefusal(refusal))
                 return
@@ -339,12 +382,14 @@ public final class TunnelService: Sendable {
     private func configurePipeline(_ channel: any Channel, id: RelayConnectionID, address: String) throws {
         let logger = self.connectionLogger(id)
         let decision = RelayUpgradeDecision()
+        let metrics = self.services.metrics
         let upgradeDeadline = channel.eventLoop.scheduleTask(in: TimeAmount(self.configuration.upgradeTimeout)) {
+            metrics.refused(.upgradeTimeout)
             logger.info("closing connection", metadata: ["reason": "upgrade not completed in time"])
             channel.close(promise: nil)
         }
         try channel.pipeline.syncOperations.addHandler(
-            RequestHeadGuard(limit: self.configuration.maxRequestHeadSize, logger: logger))
+            RequestHeadGuard(limit: self.configuration.maxRequestHeadSize, logger: logger, metrics: metrics))
         let meter = NIOLoopBound(RelayInboundMeter(budget: self.services.budget), eventLoop: channel.eventLoop)
         try channel.pipeline.syncOperations.addHandler(meter.value)
 
@@ -373,7 +418,7 @@ public final class TunnelService: Sendable {
                 notUpgradingCompletionHandler: { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandler(
-                            RefusalResponder(decision: decision, logger: logger))
+                            RefusalResponder(decision: decision, logger: logger, metrics: metrics))
                         return .refused
                     }
                 }))
@@ -382,7 +427,7 @@ public final class TunnelService: Sendable {
         pipeline.decoderConfiguration.maxHeaderListSize = self.configuration.maxRequestHeadSize
         pipeline.decoderConfiguration.maxHeaderFieldCount = 64
         let upgrade = try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(configuration: pipeline)
-        try channel.pipeline.syncOperations.addHandler(MalformedRequestCloser(logger: logger))
+        try channel.pipeline.syncOperations.addHandler(MalformedRequestCloser(logger: logger, metrics: metrics))
         upgrade.whenComplete { result in
             upgradeDeadline.cancel()
             if case .failure(let error) = result {
@@ -418,6 +463,7 @@ public final class TunnelService: Sendable {
                 for value in faults.routingIDValues(self.routingID.hex) {
                     headers.add(name: TunnelServiceProtocol.routingIDHeader, value: value)
                 }
+                self.services.metrics.tunnelsRegistered.increment()
                 self.connectionLogger(connection).info(
                     "tunnel registered", metadata: ["tunnel": "\(Self.tunnelTag(tunnel))", "role": "creator"])
             case .success(.join(let routing, let tunnel)):
@@ -430,6 +476,7 @@ public final class TunnelService: Sendable {
                     guard error == .tunnelAlreadyJoined, faults.upgradesThirdClient else { throw error }
                     return headers
                 }
+                self.services.metrics.tunnelsPaired.increment()
                 self.connectionLogger(connection).info(
                     "tunnel joined", metadata: ["tunnel": "\(Self.tunnelTag(tunnel))", "role": "joiner"])
             }

@@ -352,6 +352,9 @@ do { service = try TunnelServiceURL(string: options.tunnel) } catch {
     exit(64)
 }
 let owners = Set(options.instances)
+/// Tunnels each instance must have counted as paired (`cable_relay_tunnels_paired_total`): one per
+/// completed ceremony whose phone registered there, and the probe's join. fleet-test compares.
+var expectedPaired: [RoutingID: Int] = [:]
 
 // Phase 1: probes. A routing ID nobody owns (the complement of the first byte of every owner's).
 let unownedFirstByte = (0...255).first { b in !options.instances.contains { $0.bytes[0] == UInt8(b) } } ?? 0
@@ -378,6 +381,7 @@ do {
         }
         do {
             let right = try await TunnelClient.connect(to: service, endpoint: .connect(owner, tunnelID), timeout: .seconds(10))
+            expectedPaired[owner, default: 0] += 1
             try await right.send([1, 2, 3])
             let got = try await phone.receive()
             check(got == [1, 2, 3], "probe: joining it through its own routing ID \(owner) carries a message")
@@ -398,6 +402,7 @@ let elapsed = ContinuousClock.now - started
 let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
 var perInstance: [RoutingID: Int] = [:]
 for o in load where o.succeeded { if let id = o.phoneRoutingID { perInstance[id, default: 0] += 1 } }
+for (id, count) in perInstance { expectedPaired[id, default: 0] += count }
 let succeeded = load.filter(\.succeeded).count
 check(succeeded == options.ceremonies, "load: \(succeeded)/\(options.ceremonies) ceremonies succeeded \(tally(load))")
 check(load.allSatisfy { !$0.succeeded || ($0.phoneRoutingID == $0.desktopRoutingID && $0.phoneRoutingID.map(owners.contains) == true) },
@@ -445,14 +450,18 @@ if !failures.isEmpty {
     check(othersOK == others.count && others.allSatisfy { $0.phoneRoutingID.map(owners.contains) == true },
         "outage: \(othersOK)/\(others.count) ceremonies on the other instances succeeded \(tally(others))")
     outageSummary = "outage: \(onVictim.count) failed cleanly on \(victim), \(othersOK)/\(others.count) on the others succeeded"
+    for o in others where o.succeeded { if let id = o.phoneRoutingID { expectedPaired[id, default: 0] += 1 } }
 
     // After the stop: new ceremonies go around the dead instance.
     let after = await runMany(count: 30, concurrency: options.concurrency, service: service, deadline: options.deadline)
     let afterOK = after.filter(\.succeeded).count
+    for o in after where o.succeeded { if let id = o.phoneRoutingID { expectedPaired[id, default: 0] += 1 } }
     check(afterOK == after.count && after.allSatisfy { $0.phoneRoutingID != victim },
         "after the stop: \(afterOK)/\(after.count) new ceremonies succeeded, none on \(victim) \(tally(after))")
 }
 
 let rate = String(format: "%.1f", Double(options.ceremonies) / max(seconds, 1e-9))
+// For the instances' metrics (fleet-test): what each must have counted, the stopped one's included.
+print("expected paired: " + options.instances.map { "\($0)=\(expectedPaired[$0, default: 0])" }.joined(separator: " "))
 print("fleet: \(failures.isEmpty ? "PASS" : "FAIL (\(failures.count) checks)"): \(succeeded)/\(options.ceremonies) ceremonies through the front door at \(rate)/s (\(spread)); \(outageSummary)")
 exit(failures.isEmpty ? 0 : 1)

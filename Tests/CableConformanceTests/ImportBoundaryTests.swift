@@ -26,6 +26,8 @@ import Testing
         ("GRDB", ["Sources/CableStorage/", "Sources/CableRelyingParty/Store/SQLite", "Sources/CableAuthenticator/Model/SQLite",
                   "Benchmarks/CableBenchmarks/Cases/StoreCases.swift"]),
         ("CableCrypto", ["Sources/Cable", "Tests/", "Benchmarks/", "Sources/RelayLoad/"]),
+        // A metrics backend is the operator's choice: the libraries record through swift-metrics only.
+        ("Prometheus", ["Sources/CableCLI/", "Tests/CableRelayTests/"]),
     ]
 
     static func swiftFiles(under directory: String) -> [String] {
