@@ -22,4 +22,34 @@ package enum SHA256 {
             }
         }
     }
+
+    /// The SHA-256 digest of `first ‖ second`, without joining them (Noise's `MixHash`).
+    ///
+    /// Cannot fail on any input; it traps only if OpenSSL itself fails (allocation failure).
+    package static func hash(_ first: some Collection<UInt8>, _ second: some Collection<UInt8>) -> [UInt8] {
+        do {
+            let context = try EVPDigestContext()
+            guard EVP_DigestInit_ex2(context.pointer, FetchedAlgorithms.shared.sha256, nil) == 1 else {
+                OpenSSLError.unrecoverable("EVP_DigestInit_ex2")
+            }
+            for part in [0, 1] {
+                let updated =
+                    part == 0
+                    ? first.withContiguousBytes { EVP_DigestUpdate(context.pointer, $0.baseAddress, $0.count) }
+                    : second.withContiguousBytes { EVP_DigestUpdate(context.pointer, $0.baseAddress, $0.count) }
+                guard updated == 1 else { OpenSSLError.unrecoverable("EVP_DigestUpdate") }
+            }
+            return [UInt8](byteCapacity: self.byteCount) { output in
+                var written: UInt32 = 0
+                guard EVP_DigestFinal_ex(context.pointer, output.baseAddress, &written) == 1,
+                    written == self.byteCount
+                else {
+                    OpenSSLError.unrecoverable("EVP_DigestFinal_ex")
+                }
+                return self.byteCount
+            }
+        } catch {
+            OpenSSLError.unrecoverable("EVP_MD_CTX_new")
+        }
+    }
 }

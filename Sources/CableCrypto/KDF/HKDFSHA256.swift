@@ -32,6 +32,33 @@ package enum HKDFSHA256 {
         }
     }
 
+    /// Extract-then-expand to `count` secrets of 32 bytes each, written straight into their wiped-on-free
+    /// storage (Noise's `HKDF` with two or three outputs), with no ordinary array left behind.
+    ///
+    /// - Precondition: `1 ≤ count ≤ 255`. Traps only if OpenSSL itself fails (allocation failure).
+    package static func deriveSecrets(
+        inputKeyMaterial: some Collection<UInt8>, salt: SecretBytes, count: Int
+    ) -> [SecretBytes] {
+        precondition(count >= 1 && count <= 255, "HKDF-SHA256 gives 1...255 blocks")
+        let blockCount = SHA256.byteCount
+        do {
+            let output = try SecretBytes(count: count * blockCount) { (output) throws(CryptoError) in
+                try salt.withBuffer { (salt) throws(CryptoError) in
+                    try self.derive(inputKeyMaterial: inputKeyMaterial, salt: salt, info: EmptyCollection(), into: output)
+                }
+            }
+            return output.withBuffer { whole in
+                (0..<count).map { index in
+                    SecretBytes(count: blockCount) { block in
+                        _ = block.update(fromContentsOf: whole[(index * blockCount)..<((index + 1) * blockCount)])
+                    }
+                }
+            }
+        } catch {
+            preconditionFailure("HKDFSHA256: \(error)")
+        }
+    }
+
     /// Writes HKDF output straight into `output` (e.g. into ``SecretBytes`` storage).
     static func derive(
         inputKeyMaterial: some Collection<UInt8>, salt: some Collection<UInt8>,

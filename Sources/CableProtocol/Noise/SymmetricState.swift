@@ -54,23 +54,23 @@ package struct SymmetricState: Sendable, CustomStringConvertible {
 
     /// `MixHash(data)`: `h = SHA-256(h ‖ data)`.
     package mutating func mixHash(_ data: some Collection<UInt8>) {
-        self.handshakeHash = SHA256.hash(self.handshakeHash + Array(data))
+        self.handshakeHash = SHA256.hash(self.handshakeHash, data)
     }
 
     /// `MixKey(ikm)`: `(ck, k) = HKDF(salt: ck, ikm, info: ∅, 64)`; the nonce restarts at zero.
     package mutating func mixKey(_ inputKeyMaterial: some Collection<UInt8>) {
         let output = self.hkdf(inputKeyMaterial, outputs: 2)
-        self.chainingKey = SecretBytes(Array(output[0..<32]))
-        self.initializeKey(Array(output[32..<64]))
+        self.chainingKey = output[0]
+        self.initializeKey(output[1])
     }
 
     /// `MixKeyAndHash(ikm)`: HKDF to three outputs; `ck` = the first, `MixHash` the second, `k` = the third.
     /// caBLE uses it once, to mix in the PSK (the `psk0` modifier).
     package mutating func mixKeyAndHash(_ inputKeyMaterial: some Collection<UInt8>) {
         let output = self.hkdf(inputKeyMaterial, outputs: 3)
-        self.chainingKey = SecretBytes(Array(output[0..<32]))
-        self.mixHash(output[32..<64])
-        self.initializeKey(Array(output[64..<96]))
+        self.chainingKey = output[0]
+        output[1].withUnsafeBytes { self.mixHash($0) }
+        self.initializeKey(output[2])
     }
 
     /// `EncryptAndHash(plaintext)`: AES-256-GCM with `k`, the current nonce and `AD = h`; then
@@ -85,7 +85,7 @@ package struct SymmetricState: Sendable, CustomStringConvertible {
         let nonce = self.nextNonce()
         let ciphertext: [UInt8]
         do throws(CryptoError) {
-            ciphertext = try AES256GCM.seal(plaintext, key: key.bytes, nonce: nonce, additionalData: self.handshakeHash)
+            ciphertext = try AES256GCM.seal(plaintext, key: key, nonce: nonce, additionalData: self.handshakeHash)
         } catch {
             throw CableProtocolError(.handshakeCryptoFailure, "AES-GCM seal failed: \(error.code.rawValue)")
         }
@@ -105,7 +105,7 @@ package struct SymmetricState: Sendable, CustomStringConvertible {
         let nonce = self.nextNonce()
         let plaintext: [UInt8]
         do throws(CryptoError) {
-            plaintext = try AES256GCM.open(ciphertext, key: key.bytes, nonce: nonce, additionalData: self.handshakeHash)
+            plaintext = try AES256GCM.open(ciphertext, key: key, nonce: nonce, additionalData: self.handshakeHash)
         } catch {
             // Every AEAD failure looks the same to the peer: which check failed is not revealed.
             throw CableProtocolError(.handshakeAuthenticationFailed, "handshake ciphertext did not authenticate")
@@ -118,7 +118,7 @@ package struct SymmetricState: Sendable, CustomStringConvertible {
     /// reads with `k2`; the responder the other way round (Chromium `traffic_keys`).
     package func split() -> (first: SecretBytes, second: SecretBytes) {
         let output = self.hkdf([UInt8](), outputs: 2)
-        return (SecretBytes(Array(output[0..<32])), SecretBytes(Array(output[32..<64])))
+        return (output[0], output[1])
     }
 
     /// Whether a key is set and the nonce; never `ck`, `h` or `k`.
@@ -129,16 +129,14 @@ package struct SymmetricState: Sendable, CustomStringConvertible {
     // MARK: - Private
 
     /// Noise's `HKDF(chaining_key, input_key_material, num_outputs)`: RFC 5869 with `salt = ck` and no info.
-    private func hkdf(_ inputKeyMaterial: some Collection<UInt8>, outputs: Int) -> [UInt8] {
-        self.chainingKey.withUnsafeBytes { salt in
-            HKDFSHA256.deriveKey(
-                inputKeyMaterial: inputKeyMaterial, salt: salt, info: [UInt8](), outputByteCount: 32 * outputs)
-        }
+    /// Each output is written straight into a ``SecretBytes``.
+    private func hkdf(_ inputKeyMaterial: some Collection<UInt8>, outputs: Int) -> [SecretBytes] {
+        HKDFSHA256.deriveSecrets(inputKeyMaterial: inputKeyMaterial, salt: self.chainingKey, count: outputs)
     }
 
     /// `InitializeKey(k)`: a new key restarts the nonce.
-    private mutating func initializeKey(_ key: [UInt8]) {
-        self.cipherKey = SecretBytes(key)
+    private mutating func initializeKey(_ key: SecretBytes) {
+        self.cipherKey = key
         self.nonce = 0
     }
 
@@ -147,7 +145,8 @@ package struct SymmetricState: Sendable, CustomStringConvertible {
     private mutating func nextNonce() -> [UInt8] {
         let n = self.nonce
         self.nonce &+= 1
-        return [UInt8(n >> 24 & 0xFF), UInt8(n >> 16 & 0xFF), UInt8(n >> 8 & 0xFF), UInt8(n & 0xFF)]
-            + [UInt8](repeating: 0, count: 8)
+        return [
+            UInt8(n >> 24 & 0xFF), UInt8(n >> 16 & 0xFF), UInt8(n >> 8 & 0xFF), UInt8(n & 0xFF), 0, 0, 0, 0, 0, 0, 0, 0,
+        ]
     }
 }
