@@ -6,6 +6,7 @@ import CableCrypto
 import CableProtocol
 import CableRelay
 import CableRelyingParty
+import CableTestSupport
 import CableTunnel
 import Foundation
 import Logging
@@ -52,7 +53,20 @@ enum CeremonyCases {
             BenchmarkCase("ceremony.registerAndSignIn.sqlite") { context in
                 try await self.run(context, stores: .sqlite)
             },
+            BenchmarkCase("ceremony.registerAndSignIn.inProcess") { context in
+                try await self.runInProcess(context)
+            },
         ]
+    }
+
+    /// The same in-memory ceremonies with both roles joined by `InMemoryTunnelService`: no relay, no
+    /// sockets, so the figure beside `ceremony.registerAndSignIn` shows what the WebSocket path costs.
+    static func runInProcess(_ context: BenchmarkContext) async throws -> [BenchmarkResult] {
+        let quiet = Logger(label: "cable.bench.ceremony") { _ in SwiftLogNoOpLogHandler() }
+        let directory = FileManager.default.temporaryDirectory
+        let samples = try await self.sample(
+            context, connector: InMemoryTunnelService(), stores: .inMemory, directory: directory, logger: quiet)
+        return try self.results(context, samples, stores: .inMemory, inProcess: true)
     }
 
     /// Starts a relay, samples ceremonies through it and compares them with the handshake.
@@ -67,7 +81,8 @@ enum CeremonyCases {
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             let samples = try await self.sample(
-                context, service: service, stores: stores, directory: directory, logger: quiet)
+                context, connector: WebSocketTunnelConnector(fixedService: service), stores: stores,
+                directory: directory, logger: quiet)
             await relay.shutdown()
             try? FileManager.default.removeItem(at: directory)
             return try self.results(context, samples, stores: stores)
@@ -80,9 +95,8 @@ enum CeremonyCases {
 
     /// Register and sign-in times (ns) of each measured iteration.
     static func sample(
-        _ context: BenchmarkContext, service: TunnelServiceURL, stores: Stores, directory: URL, logger: Logger
+        _ context: BenchmarkContext, connector: some TunnelConnector, stores: Stores, directory: URL, logger: Logger
     ) async throws -> (register: [Double], signIn: [Double]) {
-        let connector = WebSocketTunnelConnector(fixedService: service)
         let bus = InProcessAdvertBus()
         let phone = HybridPhone(
             connector: connector, transmitter: bus, advertInterval: self.advertInterval, logger: logger)
@@ -147,7 +161,8 @@ enum CeremonyCases {
 
     /// The three rows, each against handshakes measured now.
     static func results(
-        _ context: BenchmarkContext, _ samples: (register: [Double], signIn: [Double]), stores: Stores
+        _ context: BenchmarkContext, _ samples: (register: [Double], signIn: [Double]), stores: Stores,
+        inProcess: Bool = false
     ) throws -> [BenchmarkResult] {
         let identity = try P256.PrivateKey()
         let psk = try PreSharedKey(bytes: SecureRandom.bytes(count: PreSharedKey.byteCount))
@@ -168,9 +183,13 @@ enum CeremonyCases {
         case .inMemory: storeNote = "in-memory stores"
         case .sqlite: storeNote = "SQLite stores (WAL, synchronous = FULL)"
         }
+        let path = inProcess ? "in one process (InMemoryTunnelService, no sockets)" : "through a loopback relay"
         let note =
-            "\(both.sampleCount) ceremonies through a loopback relay, \(storeNote); phone adverts every"
+            "\(both.sampleCount) ceremonies \(path), \(storeNote); phone adverts every"
             + " \(TableFormatter.duration(self.advertInterval.nanoseconds))"
+        if inProcess {
+            return [.timed("ceremony.registerAndSignIn.inProcess", both, baseline: handshakes(2), note: note)]
+        }
         if stores == .sqlite {
             return [.timed("ceremony.registerAndSignIn.sqlite", both, baseline: handshakes(2), note: note)]
         }

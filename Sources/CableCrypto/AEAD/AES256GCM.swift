@@ -67,6 +67,43 @@ package enum AES256GCM {
         }
     }
 
+    /// ``seal(_:key:nonce:additionalData:)`` on borrowed buffers with a ``SecretBytes`` key: concrete, so
+    /// the Noise handshake in another module runs specialised code, not the generic entry point.
+    package static func seal(
+        _ plaintext: UnsafeBufferPointer<UInt8>, key: SecretBytes, nonce: UnsafeBufferPointer<UInt8>,
+        additionalData: UnsafeBufferPointer<UInt8>
+    ) throws(CryptoError) -> [UInt8] {
+        guard nonce.count == self.nonceByteCount else {
+            throw .invalidLength("AES-GCM nonce", expected: self.nonceByteCount, actual: nonce.count)
+        }
+        let context = try key.withBuffer { (key) throws(CryptoError) in
+            try self.makeContext(key: key, encrypting: true, nonce: nonce.baseAddress)
+        }
+        return try self.seal(
+            plaintext, trailer: UnsafeBufferPointer(start: nil, count: 0), additionalData: additionalData,
+            context: context)
+    }
+
+    /// ``open(_:key:nonce:additionalData:)`` on borrowed buffers with a ``SecretBytes`` key (concrete).
+    package static func open(
+        _ ciphertextAndTag: UnsafeBufferPointer<UInt8>, key: SecretBytes, nonce: UnsafeBufferPointer<UInt8>,
+        additionalData: UnsafeBufferPointer<UInt8>
+    ) throws(CryptoError) -> [UInt8] {
+        guard ciphertextAndTag.count >= self.tagByteCount else {
+            throw CryptoError(
+                .invalidLength,
+                "AES-GCM ciphertext and tag must be at least \(self.tagByteCount) bytes, got \(ciphertextAndTag.count)"
+            )
+        }
+        guard nonce.count == self.nonceByteCount else {
+            throw .invalidLength("AES-GCM nonce", expected: self.nonceByteCount, actual: nonce.count)
+        }
+        let context = try key.withBuffer { (key) throws(CryptoError) in
+            try self.makeContext(key: key, encrypting: false, nonce: nonce.baseAddress)
+        }
+        return try self.open(ciphertextAndTag, additionalData: additionalData, context: context)
+    }
+
     // MARK: - Checks shared with `Key`
 
     /// Throws `.invalidLength` unless `nonce` has 12 bytes.
