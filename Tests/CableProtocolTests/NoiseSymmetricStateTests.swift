@@ -46,6 +46,18 @@ import Testing
         #expect(state.nonce == 0)
     }
 
+    @Test func mixKeyOfASecretEqualsMixKeyOfItsBytes() {
+        var fromBytes = SymmetricState(pattern: .knpsk0)
+        var fromSecret = fromBytes
+        fromBytes.mixKey([9, 8, 7, 6])
+        fromSecret.mixKey(SecretBytes([9, 8, 7, 6]))
+        #expect(fromSecret.chainingKey == fromBytes.chainingKey)
+        #expect(fromSecret.cipherKey == fromBytes.cipherKey)
+        var other = SymmetricState(pattern: .knpsk0)
+        other.mixKey(SecretBytes([9, 8, 7, 5]))
+        #expect(other.chainingKey != fromBytes.chainingKey)
+    }
+
     @Test func mixKeyAndHashSplitsThreeOutputs() {
         var state = SymmetricState(pattern: .knpsk0)
         let ck = state.chainingKey.bytes

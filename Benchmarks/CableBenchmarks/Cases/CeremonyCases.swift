@@ -6,6 +6,7 @@ import CableCrypto
 import CableProtocol
 import CableRelay
 import CableRelyingParty
+import CableTestSupport
 import CableTunnel
 import Foundation
 import Logging
@@ -16,7 +17,11 @@ import Logging
 /// serving a `PhoneAuthenticator`, the phone "scanning" through an `InProcessAdvertBus`.
 ///
 /// Each sample is one register then one sign-in with a fresh phone credential store and a fresh
-/// relying-party record file (set up outside the timed region), so every iteration does the same work.
+/// relying-party record store (set up outside the timed region), so every iteration does the same work.
+/// `ceremony.registerAndSignIn` and its two steps use in-memory stores, so they measure the protocol and
+/// its crypto; `ceremony.registerAndSignIn.sqlite` runs the same ceremonies on the SQLite stores a
+/// deployment uses (phone credentials and relying-party records, WAL with `synchronous = FULL`), so
+/// the difference is the two stores' durable commits (about four `fsync`s per register + sign-in).
 /// The phone re-broadcasts its advert every ``advertInterval`` instead of the default 250 ms, so the
 /// figure is protocol work rather than a wait for the next (simulated) radio advert.
 ///
@@ -30,18 +35,42 @@ enum CeremonyCases {
     /// The handshake baseline's name.
     static let handshakeName = "KNpsk0 handshake, both roles (in process)"
 
-    /// The case: three figures from one set of ceremonies.
+    /// Where a ceremony's phone credentials and relying-party records live.
+    enum Stores: Sendable {
+        /// `InMemoryCredentialStore` and `InMemoryCredentialRecordStore`: no disk.
+        case inMemory
+        /// `SQLiteCredentialStore` and `SQLiteCredentialRecordStore` in a temporary directory.
+        case sqlite
+    }
+
+    /// The cases: three figures from one set of in-memory ceremonies, and the whole ceremony on SQLite.
     static var all: [BenchmarkCase] {
         [
             BenchmarkCase(
                 "ceremony.registerAndSignIn",
                 figures: ["ceremony.register", "ceremony.signIn", "ceremony.registerAndSignIn"]
-            ) { context in try await self.run(context) }
+            ) { context in try await self.run(context, stores: .inMemory) },
+            BenchmarkCase("ceremony.registerAndSignIn.sqlite") { context in
+                try await self.run(context, stores: .sqlite)
+            },
+            BenchmarkCase("ceremony.registerAndSignIn.inProcess") { context in
+                try await self.runInProcess(context)
+            },
         ]
     }
 
+    /// The same in-memory ceremonies with both roles joined by `InMemoryTunnelService`: no relay, no
+    /// sockets, so the figure beside `ceremony.registerAndSignIn` shows what the WebSocket path costs.
+    static func runInProcess(_ context: BenchmarkContext) async throws -> [BenchmarkResult] {
+        let quiet = Logger(label: "cable.bench.ceremony") { _ in SwiftLogNoOpLogHandler() }
+        let directory = FileManager.default.temporaryDirectory
+        let samples = try await self.sample(
+            context, connector: InMemoryTunnelService(), stores: .inMemory, directory: directory, logger: quiet)
+        return try self.results(context, samples, stores: .inMemory, inProcess: true)
+    }
+
     /// Starts a relay, samples ceremonies through it and compares them with the handshake.
-    static func run(_ context: BenchmarkContext) async throws -> [BenchmarkResult] {
+    static func run(_ context: BenchmarkContext, stores: Stores) async throws -> [BenchmarkResult] {
         let quiet = Logger(label: "cable.bench.ceremony") { _ in SwiftLogNoOpLogHandler() }
         var relayConfiguration = TunnelService.Configuration()
         relayConfiguration.port = 0
@@ -51,10 +80,12 @@ enum CeremonyCases {
             .appendingPathComponent("cable-bench-\(UUID().uuidString)", isDirectory: true)
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            let samples = try await self.sample(context, service: service, directory: directory, logger: quiet)
+            let samples = try await self.sample(
+                context, connector: WebSocketTunnelConnector(fixedService: service), stores: stores,
+                directory: directory, logger: quiet)
             await relay.shutdown()
             try? FileManager.default.removeItem(at: directory)
-            return try self.results(context, samples)
+            return try self.results(context, samples, stores: stores)
         } catch {
             await relay.shutdown()
             try? FileManager.default.removeItem(at: directory)
@@ -64,9 +95,8 @@ enum CeremonyCases {
 
     /// Register and sign-in times (ns) of each measured iteration.
     static func sample(
-        _ context: BenchmarkContext, service: TunnelServiceURL, directory: URL, logger: Logger
+        _ context: BenchmarkContext, connector: some TunnelConnector, stores: Stores, directory: URL, logger: Logger
     ) async throws -> (register: [Double], signIn: [Double]) {
-        let connector = WebSocketTunnelConnector(fixedService: service)
         let bus = InProcessAdvertBus()
         let phone = HybridPhone(
             connector: connector, transmitter: bus, advertInterval: self.advertInterval, logger: logger)
@@ -84,12 +114,20 @@ enum CeremonyCases {
         var measured = Duration.zero
         var iteration = 0
         while measured < sampler.measuringTime || register.count < minimumSamples {
-            let authenticator = PhoneAuthenticator(
-                persona: .authenticatorAndroid, store: InMemoryCredentialStore(), logger: logger)
-            let ceremonies = PasskeyCeremonies(
-                desktop: desktop, relyingParty: relyingParty,
-                records: try SQLiteCredentialRecordStore(
-                    fileURL: directory.appendingPathComponent("records-\(iteration).sqlite")))
+            let credentials: any CredentialStore
+            let records: any CredentialRecordStore
+            switch stores {
+            case .inMemory:
+                credentials = InMemoryCredentialStore()
+                records = InMemoryCredentialRecordStore()
+            case .sqlite:
+                credentials = try SQLiteCredentialStore(
+                    fileURL: directory.appendingPathComponent("credentials-\(iteration).sqlite"))
+                records = try SQLiteCredentialRecordStore(
+                    fileURL: directory.appendingPathComponent("records-\(iteration).sqlite"))
+            }
+            let authenticator = PhoneAuthenticator(persona: .authenticatorAndroid, store: credentials, logger: logger)
+            let ceremonies = PasskeyCeremonies(desktop: desktop, relyingParty: relyingParty, records: records)
             let timestamp = Int64(Date().timeIntervalSince1970)
 
             let start = clock.now
@@ -123,7 +161,8 @@ enum CeremonyCases {
 
     /// The three rows, each against handshakes measured now.
     static func results(
-        _ context: BenchmarkContext, _ samples: (register: [Double], signIn: [Double])
+        _ context: BenchmarkContext, _ samples: (register: [Double], signIn: [Double]), stores: Stores,
+        inProcess: Bool = false
     ) throws -> [BenchmarkResult] {
         let identity = try P256.PrivateKey()
         let psk = try PreSharedKey(bytes: SecureRandom.bytes(count: PreSharedKey.byteCount))
@@ -139,9 +178,21 @@ enum CeremonyCases {
         let both = Measurement(
             nanosecondsPerOperation: zip(samples.register, samples.signIn).map(+),
             operationCount: samples.register.count)
+        let storeNote: String
+        switch stores {
+        case .inMemory: storeNote = "in-memory stores"
+        case .sqlite: storeNote = "SQLite stores (WAL, synchronous = FULL)"
+        }
+        let path = inProcess ? "in one process (InMemoryTunnelService, no sockets)" : "through a loopback relay"
         let note =
-            "\(both.sampleCount) ceremonies through a loopback relay; phone adverts every"
+            "\(both.sampleCount) ceremonies \(path), \(storeNote); phone adverts every"
             + " \(TableFormatter.duration(self.advertInterval.nanoseconds))"
+        if inProcess {
+            return [.timed("ceremony.registerAndSignIn.inProcess", both, baseline: handshakes(2), note: note)]
+        }
+        if stores == .sqlite {
+            return [.timed("ceremony.registerAndSignIn.sqlite", both, baseline: handshakes(2), note: note)]
+        }
         return [
             .timed("ceremony.register", register, baseline: handshakes(1)),
             .timed("ceremony.signIn", signIn, baseline: handshakes(1)),

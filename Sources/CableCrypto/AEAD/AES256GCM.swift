@@ -46,6 +46,64 @@ package enum AES256GCM {
         return try self.open(ciphertextAndTag, additionalData: additionalData, context: context)
     }
 
+    /// ``seal(_:key:nonce:additionalData:)`` with a key held as ``SecretBytes``, lent in place rather
+    /// than copied into an ordinary array (the Noise handshake's one-use keys).
+    package static func seal(
+        _ plaintext: some Collection<UInt8>, key: SecretBytes, nonce: some Collection<UInt8>,
+        additionalData: some Collection<UInt8>
+    ) throws(CryptoError) -> [UInt8] {
+        try key.withBuffer { (key) throws(CryptoError) in
+            try self.seal(plaintext, key: key, nonce: nonce, additionalData: additionalData)
+        }
+    }
+
+    /// ``open(_:key:nonce:additionalData:)`` with a key held as ``SecretBytes``, lent in place.
+    package static func open(
+        _ ciphertextAndTag: some Collection<UInt8>, key: SecretBytes, nonce: some Collection<UInt8>,
+        additionalData: some Collection<UInt8>
+    ) throws(CryptoError) -> [UInt8] {
+        try key.withBuffer { (key) throws(CryptoError) in
+            try self.open(ciphertextAndTag, key: key, nonce: nonce, additionalData: additionalData)
+        }
+    }
+
+    /// ``seal(_:key:nonce:additionalData:)`` on borrowed buffers with a ``SecretBytes`` key: concrete, so
+    /// the Noise handshake in another module runs specialised code, not the generic entry point.
+    package static func seal(
+        _ plaintext: UnsafeBufferPointer<UInt8>, key: SecretBytes, nonce: UnsafeBufferPointer<UInt8>,
+        additionalData: UnsafeBufferPointer<UInt8>
+    ) throws(CryptoError) -> [UInt8] {
+        guard nonce.count == self.nonceByteCount else {
+            throw .invalidLength("AES-GCM nonce", expected: self.nonceByteCount, actual: nonce.count)
+        }
+        let context = try key.withBuffer { (key) throws(CryptoError) in
+            try self.makeContext(key: key, encrypting: true, nonce: nonce.baseAddress)
+        }
+        return try self.seal(
+            plaintext, trailer: UnsafeBufferPointer(start: nil, count: 0), additionalData: additionalData,
+            context: context)
+    }
+
+    /// ``open(_:key:nonce:additionalData:)`` on borrowed buffers with a ``SecretBytes`` key (concrete).
+    package static func open(
+        _ ciphertextAndTag: UnsafeBufferPointer<UInt8>, key: SecretBytes, nonce: UnsafeBufferPointer<UInt8>,
+        additionalData: UnsafeBufferPointer<UInt8>
+    ) throws(CryptoError) -> [UInt8] {
+        guard ciphertextAndTag.count >= self.tagByteCount else {
+            throw CryptoError(
+                .invalidLength,
+                "AES-GCM ciphertext and tag must be at least \(self.tagByteCount) bytes, got \(ciphertextAndTag.count)"
+            )
+        }
+        guard nonce.count == self.nonceByteCount else {
+            throw .invalidLength("AES-GCM nonce", expected: self.nonceByteCount, actual: nonce.count)
+        }
+        let context = try key.withBuffer { (key) throws(CryptoError) in
+            try self.makeContext(key: key, encrypting: false, nonce: nonce.baseAddress)
+        }
+        return try self.open(ciphertextAndTag, additionalData: additionalData, context: context)
+    }
+
     // MARK: - Checks shared with `Key`
 
     /// Throws `.invalidLength` unless `nonce` has 12 bytes.
@@ -91,10 +149,21 @@ package enum AES256GCM {
     static func seal(
         _ plaintext: some Collection<UInt8>, additionalData: some Collection<UInt8>, context: EVPCipherContext
     ) throws(CryptoError) -> [UInt8] {
+        try self.seal(plaintext, trailer: UnsafeBufferPointer(start: nil, count: 0), additionalData: additionalData, context: context)
+    }
+
+    /// Encrypts `plaintext ‖ trailer` on a context already holding key and nonce, without joining the two:
+    /// GCM is a stream, so two updates give the bytes one update of the joined input would.
+    static func seal(
+        _ plaintext: some Collection<UInt8>, trailer: UnsafeBufferPointer<UInt8>,
+        additionalData: some Collection<UInt8>, context: EVPCipherContext
+    ) throws(CryptoError) -> [UInt8] {
         try self.authenticate(additionalData, context: context)
         return try plaintext.withContiguousBytes { (plaintext) throws(CryptoError) in
-            try [UInt8](byteCapacity: plaintext.count + self.tagByteCount) { (output) throws(CryptoError) in
-                let written = try self.update(context, input: plaintext, output: output.baseAddress)
+            try [UInt8](byteCapacity: plaintext.count + trailer.count + self.tagByteCount) {
+                (output) throws(CryptoError) in
+                var written = try self.update(context, input: plaintext, output: output.baseAddress)
+                written += try self.update(context, input: trailer, output: output.baseAddress.map { $0 + written })
                 try self.finish(context, output: output.baseAddress, at: written)
                 guard EVP_CIPHER_CTX_ctrl(
                     context.pointer, EVP_CTRL_GCM_GET_TAG, Int32(self.tagByteCount),

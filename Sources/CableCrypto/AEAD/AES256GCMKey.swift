@@ -82,6 +82,39 @@ extension AES256GCM {
             }
         }
 
+        /// Returns the ciphertext of `plaintext ‖ trailer`, then the tag: the bytes ``seal(_:nonce:additionalData:)``
+        /// gives for the joined message, without a joined copy (the tunnel crypter's padding is the
+        /// trailer). The nonce is inline, so a message costs one allocation: the output.
+        package func seal(
+            _ plaintext: some Collection<UInt8> & Sendable, trailer: Trailer, nonce: Nonce,
+            additionalData: some Collection<UInt8> & Sendable
+        ) throws(CryptoError) -> [UInt8] {
+            try self.sealingContext.withLock { (context) throws(CryptoError) -> [UInt8] in
+                try nonce.withBytes { (nonce) throws(CryptoError) in
+                    try Self.setNonce(nonce, on: context, encrypting: true)
+                }
+                return try trailer.withBytes { (trailer) throws(CryptoError) in
+                    try AES256GCM.seal(plaintext, trailer: trailer, additionalData: additionalData, context: context)
+                }
+            }
+        }
+
+        /// ``open(_:nonce:additionalData:)`` with an inline nonce.
+        ///
+        /// - Throws: as ``open(_:nonce:additionalData:)``.
+        package func open(
+            _ ciphertextAndTag: some Collection<UInt8> & Sendable, nonce: Nonce,
+            additionalData: some Collection<UInt8> & Sendable
+        ) throws(CryptoError) -> [UInt8] {
+            try AES256GCM.checkSealedLength(ciphertextAndTag)
+            return try self.openingContext.withLock { (context) throws(CryptoError) -> [UInt8] in
+                try nonce.withBytes { (nonce) throws(CryptoError) in
+                    try Self.setNonce(nonce, on: context, encrypting: false)
+                }
+                return try AES256GCM.open(ciphertextAndTag, additionalData: additionalData, context: context)
+            }
+        }
+
         /// Never shows key material.
         package var description: String { "AES256GCM.Key(redacted)" }
 
@@ -98,10 +131,81 @@ extension AES256GCM {
             _ nonce: some Collection<UInt8> & Sendable, on context: EVPCipherContext, encrypting: Bool
         ) throws(CryptoError) {
             try nonce.withContiguousBytes { (nonce) throws(CryptoError) in
-                guard EVP_CipherInit_ex2(context.pointer, nil, nil, nonce.baseAddress, encrypting ? 1 : 0, nil) == 1
-                else {
-                    throw OpenSSLError.failure("EVP_CipherInit_ex2(nonce)")
-                }
+                try Self.setNonce(nonce, on: context, encrypting: encrypting)
+            }
+        }
+
+        /// The same with the nonce's 12 bytes in place (checked by the caller).
+        private static func setNonce(
+            _ nonce: UnsafeBufferPointer<UInt8>, on context: EVPCipherContext, encrypting: Bool
+        ) throws(CryptoError) {
+            guard EVP_CipherInit_ex2(context.pointer, nil, nil, nonce.baseAddress, encrypting ? 1 : 0, nil) == 1 else {
+                throw OpenSSLError.failure("EVP_CipherInit_ex2(nonce)")
+            }
+        }
+    }
+}
+
+extension AES256GCM {
+    /// A 12-byte nonce held inline: building one per message costs no allocation.
+    package struct Nonce: Sendable {
+        /// The bytes, in order.
+        private var bytes: InlineArray<12, UInt8>
+
+        /// Twelve zero bytes.
+        package init() { self.bytes = InlineArray(repeating: 0) }
+
+        /// Byte `index`, 0..<12.
+        package subscript(index: Int) -> UInt8 {
+            get { self.bytes[index] }
+            set { self.bytes[index] = newValue }
+        }
+
+        /// Calls `body` with the 12 bytes in place.
+        func withBytes<Result, Failure: Error>(
+            _ body: (UnsafeBufferPointer<UInt8>) throws(Failure) -> Result
+        ) throws(Failure) -> Result {
+            try self.bytes.span.withUnsafeBufferPointer { (buffer) throws(Failure) in try body(buffer) }
+        }
+    }
+
+    /// Up to 32 bytes appended to a plaintext by ``Key/seal(_:trailer:nonce:additionalData:)``, held
+    /// inline (no allocation): the tunnel crypter's padding.
+    package struct Trailer: Sendable {
+        /// The most bytes a trailer holds.
+        package static let capacity = 32
+        /// The storage; only the first `count` bytes belong to the trailer.
+        private var bytes: InlineArray<32, UInt8>
+        /// How many bytes the trailer has.
+        package let count: Int
+
+        /// `count` bytes, all `value`.
+        ///
+        /// - Precondition: `0 <= count <= 32`.
+        package init(repeating value: UInt8, count: Int) {
+            precondition(count >= 0 && count <= Self.capacity, "a trailer holds 0...\(Self.capacity) bytes")
+            self.bytes = InlineArray(repeating: value)
+            self.count = count
+        }
+
+        /// Byte `index`, 0..<count.
+        package subscript(index: Int) -> UInt8 {
+            get {
+                precondition(index >= 0 && index < self.count, "trailer index out of range")
+                return self.bytes[index]
+            }
+            set {
+                precondition(index >= 0 && index < self.count, "trailer index out of range")
+                self.bytes[index] = newValue
+            }
+        }
+
+        /// Calls `body` with the trailer's bytes in place.
+        func withBytes<Result, Failure: Error>(
+            _ body: (UnsafeBufferPointer<UInt8>) throws(Failure) -> Result
+        ) throws(Failure) -> Result {
+            try self.bytes.span.withUnsafeBufferPointer { (buffer) throws(Failure) in
+                try body(UnsafeBufferPointer(rebasing: buffer[0..<self.count]))
             }
         }
     }

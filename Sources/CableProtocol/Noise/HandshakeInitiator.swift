@@ -156,7 +156,7 @@ package import CableCrypto
             symmetric.mixHash(ephemeralPublic)
             symmetric.mixKey(ephemeralPublic)  // psk0: every `e` token also keys.
             if case .peerIdentity(let phoneIdentity) = self.staticKey {
-                symmetric.mixKey(try HandshakeSupport.sharedSecret(ephemeral, phoneIdentity).bytes)  // es
+                symmetric.mixKey(try HandshakeSupport.sharedSecret(ephemeral, phoneIdentity))  // es
             }
             let tag = try symmetric.encryptAndHash([])
             self.state = .sentInitialMessage(symmetric, ephemeral: ephemeral)
@@ -191,9 +191,9 @@ package import CableCrypto
 
             symmetric.mixHash(peerPoint)
             symmetric.mixKey(peerPoint)
-            symmetric.mixKey(ee.bytes)
+            symmetric.mixKey(ee)
             if case .localIdentity(let identity) = self.staticKey {
-                symmetric.mixKey(try HandshakeSupport.sharedSecret(identity, peerEphemeral).bytes)  // se
+                symmetric.mixKey(try HandshakeSupport.sharedSecret(identity, peerEphemeral))  // se
             }
             let payload = try symmetric.decryptAndHash(tag)
             guard payload.isEmpty else {

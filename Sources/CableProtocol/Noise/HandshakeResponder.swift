@@ -156,7 +156,7 @@ package import CableCrypto
 
             let peerEphemeral = try HandshakeSupport.peerEphemeral(peerPoint)
             if case .localIdentity(let identity) = self.staticKey {
-                symmetric.mixKey(try HandshakeSupport.sharedSecret(identity, peerEphemeral).bytes)  // es
+                symmetric.mixKey(try HandshakeSupport.sharedSecret(identity, peerEphemeral))  // es
             }
             let payload = try symmetric.decryptAndHash(ciphertext)
             guard payload.isEmpty else {
@@ -166,9 +166,9 @@ package import CableCrypto
             let ephemeralPublic = ephemeral.publicKey.uncompressedRepresentation
             symmetric.mixHash(ephemeralPublic)
             symmetric.mixKey(ephemeralPublic)
-            symmetric.mixKey(try HandshakeSupport.sharedSecret(ephemeral, peerEphemeral).bytes)  // ee
+            symmetric.mixKey(try HandshakeSupport.sharedSecret(ephemeral, peerEphemeral))  // ee
             if case .peerIdentity(let desktopIdentity) = self.staticKey {
-                symmetric.mixKey(try HandshakeSupport.sharedSecret(ephemeral, desktopIdentity).bytes)  // se
+                symmetric.mixKey(try HandshakeSupport.sharedSecret(ephemeral, desktopIdentity))  // se
             }
             let tag = try symmetric.encryptAndHash([])
 

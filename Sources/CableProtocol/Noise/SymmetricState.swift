@@ -54,23 +54,42 @@ package struct SymmetricState: Sendable, CustomStringConvertible {
 
     /// `MixHash(data)`: `h = SHA-256(h ‖ data)`.
     package mutating func mixHash(_ data: some Collection<UInt8>) {
-        self.handshakeHash = SHA256.hash(self.handshakeHash + Array(data))
+        // Borrowed buffers reach CableCrypto's concrete entry point; its generic one would run unspecialised.
+        let digest = data.withContiguousStorageIfAvailable { data in
+            self.handshakeHash.withUnsafeBufferPointer { hash in SHA256.hash(hash, data) }
+        }
+        if let digest {
+            self.handshakeHash = digest
+        } else {
+            self.mixHash(Array(data))
+        }
     }
 
     /// `MixKey(ikm)`: `(ck, k) = HKDF(salt: ck, ikm, info: ∅, 64)`; the nonce restarts at zero.
     package mutating func mixKey(_ inputKeyMaterial: some Collection<UInt8>) {
-        let output = self.hkdf(inputKeyMaterial, outputs: 2)
-        self.chainingKey = SecretBytes(Array(output[0..<32]))
-        self.initializeKey(Array(output[32..<64]))
+        let output =
+            inputKeyMaterial.withContiguousStorageIfAvailable { ikm in self.hkdf(ikm, outputs: 2) }
+            ?? Array(inputKeyMaterial).withUnsafeBufferPointer { ikm in self.hkdf(ikm, outputs: 2) }
+        self.chainingKey = output[0]
+        self.initializeKey(output[1])
+    }
+
+    /// `MixKey(ikm)` with a secret (an ECDH result) lent in place: no ordinary copy of it is made.
+    package mutating func mixKey(_ secret: SecretBytes) {
+        let output = HKDFSHA256.deriveSecrets(inputKeyMaterial: secret, salt: self.chainingKey, count: 2)
+        self.chainingKey = output[0]
+        self.initializeKey(output[1])
     }
 
     /// `MixKeyAndHash(ikm)`: HKDF to three outputs; `ck` = the first, `MixHash` the second, `k` = the third.
     /// caBLE uses it once, to mix in the PSK (the `psk0` modifier).
     package mutating func mixKeyAndHash(_ inputKeyMaterial: some Collection<UInt8>) {
-        let output = self.hkdf(inputKeyMaterial, outputs: 3)
-        self.chainingKey = SecretBytes(Array(output[0..<32]))
-        self.mixHash(output[32..<64])
-        self.initializeKey(Array(output[64..<96]))
+        let output =
+            inputKeyMaterial.withContiguousStorageIfAvailable { ikm in self.hkdf(ikm, outputs: 3) }
+            ?? Array(inputKeyMaterial).withUnsafeBufferPointer { ikm in self.hkdf(ikm, outputs: 3) }
+        self.chainingKey = output[0]
+        output[1].withUnsafeBytes { self.mixHash($0) }
+        self.initializeKey(output[2])
     }
 
     /// `EncryptAndHash(plaintext)`: AES-256-GCM with `k`, the current nonce and `AD = h`; then
@@ -85,7 +104,10 @@ package struct SymmetricState: Sendable, CustomStringConvertible {
         let nonce = self.nextNonce()
         let ciphertext: [UInt8]
         do throws(CryptoError) {
-            ciphertext = try AES256GCM.seal(plaintext, key: key.bytes, nonce: nonce, additionalData: self.handshakeHash)
+            ciphertext = try Self.borrowing(plaintext, nonce, self.handshakeHash) {
+                (plaintext, nonce, hash) throws(CryptoError) in
+                try AES256GCM.seal(plaintext, key: key, nonce: nonce, additionalData: hash)
+            }
         } catch {
             throw CableProtocolError(.handshakeCryptoFailure, "AES-GCM seal failed: \(error.code.rawValue)")
         }
@@ -105,7 +127,10 @@ package struct SymmetricState: Sendable, CustomStringConvertible {
         let nonce = self.nextNonce()
         let plaintext: [UInt8]
         do throws(CryptoError) {
-            plaintext = try AES256GCM.open(ciphertext, key: key.bytes, nonce: nonce, additionalData: self.handshakeHash)
+            plaintext = try Self.borrowing(ciphertext, nonce, self.handshakeHash) {
+                (ciphertext, nonce, hash) throws(CryptoError) in
+                try AES256GCM.open(ciphertext, key: key, nonce: nonce, additionalData: hash)
+            }
         } catch {
             // Every AEAD failure looks the same to the peer: which check failed is not revealed.
             throw CableProtocolError(.handshakeAuthenticationFailed, "handshake ciphertext did not authenticate")
@@ -117,8 +142,8 @@ package struct SymmetricState: Sendable, CustomStringConvertible {
     /// `Split()`: `HKDF(salt: ck, ikm: ∅, info: ∅, 64)` → `(k1, k2)`. The initiator writes with `k1` and
     /// reads with `k2`; the responder the other way round (Chromium `traffic_keys`).
     package func split() -> (first: SecretBytes, second: SecretBytes) {
-        let output = self.hkdf([UInt8](), outputs: 2)
-        return (SecretBytes(Array(output[0..<32])), SecretBytes(Array(output[32..<64])))
+        let output = self.hkdf(UnsafeBufferPointer(start: nil, count: 0), outputs: 2)
+        return (output[0], output[1])
     }
 
     /// Whether a key is set and the nonce; never `ck`, `h` or `k`.
@@ -129,16 +154,38 @@ package struct SymmetricState: Sendable, CustomStringConvertible {
     // MARK: - Private
 
     /// Noise's `HKDF(chaining_key, input_key_material, num_outputs)`: RFC 5869 with `salt = ck` and no info.
-    private func hkdf(_ inputKeyMaterial: some Collection<UInt8>, outputs: Int) -> [UInt8] {
-        self.chainingKey.withUnsafeBytes { salt in
-            HKDFSHA256.deriveKey(
-                inputKeyMaterial: inputKeyMaterial, salt: salt, info: [UInt8](), outputByteCount: 32 * outputs)
+    /// Each output is written straight into a ``SecretBytes``.
+    private func hkdf(_ inputKeyMaterial: UnsafeBufferPointer<UInt8>, outputs: Int) -> [SecretBytes] {
+        HKDFSHA256.deriveSecrets(inputKeyMaterial: inputKeyMaterial, salt: self.chainingKey, count: outputs)
+    }
+
+    /// Lends three arrays' bytes to `body` (the buffers are valid only inside it).
+    private static func borrowing<Result>(
+        _ first: [UInt8], _ second: [UInt8], _ third: [UInt8],
+        _ body: (UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<UInt8>) throws(CryptoError) -> Result
+    ) throws(CryptoError) -> Result {
+        // `withUnsafeBufferPointer` is `rethrows`, which would erase the typed error; carry it out instead.
+        var failure: CryptoError?
+        let result = first.withUnsafeBufferPointer { first in
+            second.withUnsafeBufferPointer { second in
+                third.withUnsafeBufferPointer { third -> Result? in
+                    do throws(CryptoError) {
+                        return try body(first, second, third)
+                    } catch {
+                        failure = error
+                        return nil
+                    }
+                }
+            }
         }
+        if let failure { throw failure }
+        guard let result else { preconditionFailure("no result and no error") }
+        return result
     }
 
     /// `InitializeKey(k)`: a new key restarts the nonce.
-    private mutating func initializeKey(_ key: [UInt8]) {
-        self.cipherKey = SecretBytes(key)
+    private mutating func initializeKey(_ key: SecretBytes) {
+        self.cipherKey = key
         self.nonce = 0
     }
 
@@ -147,7 +194,8 @@ package struct SymmetricState: Sendable, CustomStringConvertible {
     private mutating func nextNonce() -> [UInt8] {
         let n = self.nonce
         self.nonce &+= 1
-        return [UInt8(n >> 24 & 0xFF), UInt8(n >> 16 & 0xFF), UInt8(n >> 8 & 0xFF), UInt8(n & 0xFF)]
-            + [UInt8](repeating: 0, count: 8)
+        return [
+            UInt8(n >> 24 & 0xFF), UInt8(n >> 16 & 0xFF), UInt8(n >> 8 & 0xFF), UInt8(n & 0xFF), 0, 0, 0, 0, 0, 0, 0, 0,
+        ]
     }
 }

@@ -158,7 +158,10 @@ public struct Crypter: ~Copyable, Sendable {
                 key = try AES256GCM.Key(self.writeKey)
                 self.sealingKey = key
             }
-            ciphertext = try key.seal(MessagePadding.pad(message), nonce: nonce, additionalData: additionalData)
+            // The padding goes in as the seal's trailer: the message is encrypted from where it lies.
+            ciphertext = try key.seal(
+                message, trailer: MessagePadding.trailer(for: message.count), nonce: nonce,
+                additionalData: additionalData)
         } catch {
             throw CableProtocolError(.crypterCryptoFailure, "AES-GCM seal failed: \(error.code.rawValue)")
         }
@@ -229,12 +232,13 @@ public struct Crypter: ~Copyable, Sendable {
         return try? key.open(ciphertext, nonce: nonce, additionalData: additionalData)
     }
 
-    /// The 12-byte nonce and the additional data for `sequenceNumber` under `construction`, built in one
-    /// allocation (the nonce) since this runs for every message.
+    /// The 12-byte nonce and the additional data for `sequenceNumber` under `construction`, with no
+    /// allocation (the nonce is inline, the additional data empty or shared) since this runs for every
+    /// message.
     private static func nonceAndAdditionalData(
         _ sequenceNumber: UInt32, _ construction: Construction
-    ) -> (nonce: [UInt8], additionalData: [UInt8]) {
-        var nonce = [UInt8](repeating: 0, count: AES256GCM.nonceByteCount)
+    ) -> (nonce: AES256GCM.Nonce, additionalData: [UInt8]) {
+        var nonce = AES256GCM.Nonce()
         switch construction {
         case .current:
             // 8 zero bytes ‖ big-endian counter.

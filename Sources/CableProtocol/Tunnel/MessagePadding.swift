@@ -1,3 +1,5 @@
+package import CableCrypto
+
 extension CableProtocolError.Code {
     /// A decrypted tunnel message was empty, so it has no padding-count byte.
     public static let crypterEmptyPlaintext = Self(rawValue: "crypterEmptyPlaintext")
@@ -44,6 +46,15 @@ extension CableProtocolError.Code {
             buffer[paddedCount - 1] = UInt8(zeroCount)
             initializedCount = paddedCount
         }
+    }
+
+    /// The bytes ``pad(_:)`` appends to a message of `count` bytes (zeros, then their number), inline,
+    /// for the crypter to encrypt after the message without building the padded copy.
+    package static func trailer(for count: Int) -> AES256GCM.Trailer {
+        let trailerCount = Self.paddedCount(for: count) - count
+        var trailer = AES256GCM.Trailer(repeating: 0, count: trailerCount)
+        trailer[trailerCount - 1] = UInt8(trailerCount - 1)
+        return trailer
     }
 
     /// Strips the padding from a decrypted plaintext.
