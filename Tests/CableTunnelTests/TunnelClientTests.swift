@@ -25,7 +25,8 @@ import Testing
         let (process, url) = try await self.fake(arguments)
         defer { process.terminate() }
         do {
-            let connection = try await TunnelClient.connect(to: url, endpoint: endpoint, timeout: .seconds(5))
+            // Generous: the fake answers at once; only a loaded machine (tests run in parallel) is slow.
+            let connection = try await TunnelClient.connect(to: url, endpoint: endpoint, timeout: .seconds(60))
             await connection.close()
             return nil
         } catch {
@@ -58,8 +59,9 @@ import Testing
             } else {
                 endpoint = .new(tunnel)
             }
-            let (process, url) = try await self.fake(Self.goodNewHeaders + ["--then", "hold", "--read-seconds", "1"])
-            let connection = try await TunnelClient.connect(to: url, endpoint: endpoint)
+            // The fake holds the connection until the client closes it (bounded by --read-seconds).
+            let (process, url) = try await self.fake(Self.goodNewHeaders + ["--then", "hold", "--read-seconds", "30"])
+            let connection = try await TunnelClient.connect(to: url, endpoint: endpoint, timeout: .seconds(60))
             try await connection.send([1, 2, 3])
             await connection.close()
             let result = try await process.result()
@@ -360,6 +362,22 @@ import Testing
         let connection = try await TunnelClient.connect(to: url, endpoint: .new(Self.tunnel))
         #expect(try await connection.receive() == [1], "messages before the end are delivered")
         await #expect(throws: TunnelError(.connectionLost, "")) { _ = try await connection.receive() }
+        await connection.close()
+    }
+
+    /// A service that closes with 1000 and then resets the socket before reading the client's close
+    /// reply (a relay whose close grace period ran out on a busy machine: closing a socket with unread
+    /// input sends a TCP RST) ended the tunnel cleanly: the reset that follows the close is not a
+    /// lost connection.
+    @Test func aResetAfterTheServicesCloseIsStillACleanEnd() async throws {
+        let (process, url) = try await self.fake(
+            Self.goodNewHeaders + ["--frames", "820101,880203e8", "--then", "reset", "--read-seconds", "10"])
+        defer { process.terminate() }
+        let connection = try await TunnelClient.connect(to: url, endpoint: .new(Self.tunnel))
+        #expect(try await connection.receive() == [1])
+        #expect(try await connection.receive() == nil, "the service's 1000 is the end, whatever the socket does next")
+        let reply = try await self.framesSent(by: process)
+        #expect(reply.last?.opcode == 8, "the fake reset the socket after the client's close reply arrived")
         await connection.close()
     }
 
