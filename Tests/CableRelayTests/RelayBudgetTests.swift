@@ -252,10 +252,15 @@ import Testing
     @Test func theOpenFileLimitIsMetWith503AndTheRelayRecovers() async throws {
         let cable = try #require(Self.cableExecutable, "build the cable product first")
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
         // Soft and hard limit 100: the relay keeps 64 descriptors for itself and serves 36 connections.
+        // Descriptors the test process had open when it spawned (other suites' sockets, in a parallel
+        // run) are closed first: inherited, they would count against the relay's 100.
         process.arguments = [
-            "-c", "ulimit -n 100 && exec \"$0\" relay --port 0 --max-connections-per-address 10000", cable,
+            "-c",
+            "for fd in $(ls /proc/$$/fd); do [ \"$fd\" -gt 2 ] && eval \"exec $fd>&-\"; done; "
+                + "ulimit -n 100 && exec \"$0\" relay --port 0 --max-connections-per-address 10000",
+            cable,
         ]
         let stdout = Pipe()
         let stderr = Pipe()

@@ -8,7 +8,8 @@ Prints "PORT <n>" once listening, then serves one connection: reads the request 
 the status line (for 101 with the correct Sec-WebSocket-Accept and the given headers, nothing
 implied), sends the frames (hex, as they go on the wire; `HEX+pattern:N` appends N bytes
 i % 251, for payloads too big for a command line), then closes the socket (`close`), keeps
-reading until the client closes (`hold`), shuts the socket without a close frame (`eof`), or waits
+reading until the client closes (`hold`), shuts the socket without a close frame once the client
+has sent something (`eof`), or waits
 until the client has sent something (its close reply) and resets the connection without reading it
 (`reset`: a relay whose close grace period ran out before it read the reply).
 Finally prints one JSON line: the request head lines and the hex of every frame the client sent,
@@ -142,7 +143,12 @@ def main():
         conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         conn.close()
     elif args.then == "eof":
-        time.sleep(0.1)
+        # Once the client has sent something (it has upgraded and read the frames), end the
+        # connection without a close frame.
+        try:
+            received += conn.recv(65536)
+        except socket.timeout:
+            pass
         conn.shutdown(socket.SHUT_RDWR)
         conn.close()
     else:
