@@ -252,16 +252,19 @@ import Testing
     @Test func theOpenFileLimitIsMetWith503AndTheRelayRecovers() async throws {
         let cable = try #require(Self.cableExecutable, "build the cable product first")
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        // Soft and hard limit 100 plus what the relay inherits: it keeps 64 descriptors for itself and
-        // serves 36 connections. In a parallel run the relay inherits descriptors other suites had open
-        // when it was spawned (Foundation's pipes; they cannot be closed here, as one of them is how
-        // Foundation learns the process ended), so the shell counts them and the limit makes room for
-        // them: the relay then serves 36 more than it inherited.
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        // Soft and hard limit 100: the relay keeps 64 descriptors for itself and serves 36 connections.
+        // In a parallel run a child inherits descriptors other suites had open when it was spawned
+        // (Foundation's pipes and sockets), which would count against the relay's 100. So the relay
+        // runs in a subshell that closes everything but stdin, stdout and stderr first, while this
+        // shell keeps its own descriptors (one is how Foundation learns the child ended: closing it
+        // makes Foundation wait for the process at once, blocking every other process wait), prints
+        // the relay's PID, and exits with the relay's status.
         process.arguments = [
             "-c",
-            "n=0; for fd in /proc/$$/fd/*; do n=$((n+1)); done; inherited=$((n-4)); echo \"inherited $inherited\"; "
-                + "ulimit -n $((100+inherited)) && exec \"$0\" relay --port 0 --max-connections-per-address 10000",
+            "( for fd in /proc/$BASHPID/fd/*; do fd=${fd##*/}; [ \"$fd\" -gt 2 ] && eval \"exec $fd>&-\"; done; "
+                + "ulimit -n 100 && exec \"$0\" relay --port 0 --max-connections-per-address 10000 ) & "
+                + "echo \"pid $!\"; wait $!",
             cable,
         ]
         let stdout = Pipe()
@@ -269,7 +272,9 @@ import Testing
         process.standardOutput = stdout
         process.standardError = stderr
         try process.run()
+        var relayPID: pid_t = 0
         defer {
+            if relayPID > 0 { kill(relayPID, SIGTERM) }
             if process.isRunning { process.terminate() }
             process.waitUntilExit()
         }
@@ -288,15 +293,14 @@ import Testing
             output.append(chunk)
         }
         let lines = String(decoding: output, as: UTF8.self).split(separator: "\n").map(String.init)
-        let inherited = try #require(lines.first.flatMap { Int($0.dropFirst("inherited ".count)) })
+        relayPID = try #require(lines.first.flatMap { pid_t($0.dropFirst("pid ".count)) })
         let text = try #require(lines.dropFirst().first)
         let port = try #require(Int((text.split(separator: ":").last ?? "").filter(\.isNumber)))
         #expect(text.hasPrefix("listening on ws://127.0.0.1:"))
 
-        // 60 connections beyond the inherited descriptors that never send a request: the first 36 wait
-        // for one, the rest get 503.
+        // 60 connections that never send a request: the first 36 wait for one, the rest get 503.
         var channels: [(any Channel, Recorder)] = []
-        for _ in 0..<(60 + max(inherited, 0)) {
+        for _ in 0..<60 {
             let recorder = Recorder()
             let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                 .channelInitializer { channel in
@@ -313,7 +317,7 @@ import Testing
         let answered = channels.filter {
             String(decoding: $0.1.received.withLock { $0 }, as: UTF8.self).hasPrefix("HTTP/1.1 503")
         }.count
-        #expect((20...24).contains(answered), "\(answered) of \(60 + inherited) answered 503 (\(36 + inherited) fit)")
+        #expect((20...24).contains(answered), "\(answered) of 60 answered 503 (36 fit)")
         let log = logs.withLock { $0 }
         #expect(log.contains("file descriptor limit below maxConnections"))
         #expect(log.components(separatedBy: "refused connection at capacity").count - 1 == 1, "one line per burst:\n\(log)")
@@ -335,7 +339,8 @@ import Testing
             }
         }
         #expect(lastError == nil, "the relay did not recover: \(String(describing: lastError))")
-        process.terminate()
+        kill(relayPID, SIGTERM)
+        relayPID = 0
         process.waitUntilExit()
         #expect(process.terminationStatus == 0)
     }

@@ -23,7 +23,8 @@ import Testing
 
     /// Connects to a fake and returns the error, or `nil` when the connect succeeded.
     func connectError(_ arguments: [String], endpoint: TunnelEndpoint = .new(Self.tunnel)) async throws -> TunnelError? {
-        let (process, url) = try await self.fake(arguments)
+        // The fake holds the connection until the client closes it (a caller's --read-seconds wins).
+        let (process, url) = try await self.fake(["--read-seconds", "30"] + arguments)
         defer { process.terminate() }
         do {
             // Generous: the fake answers at once; only a loaded machine (tests run in parallel) is slow.
