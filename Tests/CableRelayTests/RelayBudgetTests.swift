@@ -263,7 +263,7 @@ import Testing
         process.arguments = [
             "-c",
             "( for fd in /proc/$BASHPID/fd/*; do fd=${fd##*/}; [ \"$fd\" -gt 2 ] && eval \"exec $fd>&-\"; done; "
-                + "ulimit -n 100 && exec \"$0\" relay --port 0 --max-connections-per-address 10000 ) & "
+                + "ulimit -n 100 && exec \"$0\" relay --port 0 --max-connections-per-address 10000 --upgrade-timeout 600 ) & "
                 + "echo \"pid $!\"; wait $!",
             cable,
         ]
@@ -298,16 +298,22 @@ import Testing
         let port = try #require(Int((text.split(separator: ":").last ?? "").filter(\.isNumber)))
         #expect(text.hasPrefix("listening on ws://127.0.0.1:"))
 
-        // 60 connections that never send a request: the first 36 wait for one, the rest get 503.
-        var channels: [(any Channel, Recorder)] = []
-        for _ in 0..<60 {
-            let recorder = Recorder()
-            let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                .channelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(recorder) }
+        // 60 connections that never send a request: the first 36 wait for one, the rest get 503. Opened
+        // at once, and the relay's upgrade timeout is long: on a loaded machine, opening them one by one
+        // took longer than the default 10 s, so the first were closed before the last arrived.
+        let channels = try await withThrowingTaskGroup(of: ((any Channel), Recorder).self) { group in
+            for _ in 0..<60 {
+                group.addTask {
+                    let recorder = Recorder()
+                    let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                        .channelInitializer { channel in
+                            channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(recorder) }
+                        }
+                        .connect(host: "127.0.0.1", port: port).get()
+                    return (channel, recorder)
                 }
-                .connect(host: "127.0.0.1", port: port).get()
-            channels.append((channel, recorder))
+            }
+            return try await group.reduce(into: [(any Channel, Recorder)]()) { $0.append($1) }
         }
         // Generous: the relay is a separate process competing with the parallel suites for two cores.
         try await eventually("refusals answered", timeout: .seconds(90)) {

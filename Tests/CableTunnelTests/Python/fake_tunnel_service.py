@@ -65,7 +65,7 @@ def main():
     p.add_argument("--frames", default="")
     p.add_argument("--same-segment", action="store_true", help="send the frames in the same write as the head")
     p.add_argument("--silent", action="store_true", help="accept, read, never answer")
-    p.add_argument("--read-seconds", type=float, default=2.0)
+    p.add_argument("--read-seconds", type=float, default=30.0)
     p.add_argument("--then", choices=["close", "eof", "hold", "reset"], default="hold")
     args = p.parse_args()
 
