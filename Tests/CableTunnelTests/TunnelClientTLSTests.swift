@@ -51,7 +51,7 @@ struct TLSFiles: Sendable {
     }
 
     /// The error our client meets connecting to `url`, or `nil` when it connected.
-    func connectError(_ url: TunnelServiceURL, trust: TunnelTLSTrust, timeout: Duration = .seconds(10)) async -> TunnelError? {
+    func connectError(_ url: TunnelServiceURL, trust: TunnelTLSTrust, timeout: Duration = .seconds(60)) async -> TunnelError? {
         do {
             let connection = try await TunnelClient.connect(
                 to: url, endpoint: .new(.random()), timeout: timeout, trust: trust)

@@ -150,7 +150,7 @@ import Testing
         let relay = try await RelayHarness.start()
         await relay.server.shutdown()
         let error = await #expect(throws: TunnelError.self) {
-            _ = try await TunnelClient.connect(to: relay.url, endpoint: .new(Self.tunnel), timeout: .seconds(2))
+            _ = try await TunnelClient.connect(to: relay.url, endpoint: .new(Self.tunnel), timeout: .seconds(30))
         }
         #expect(error?.code == .connectFailed)
         #expect(error?.host == "127.0.0.1:\(relay.address.port)")

@@ -26,7 +26,8 @@ from websockets.sync.client import connect
 
 SUBPROTOCOL = "fido.cable"
 HOST = "127.0.0.1"
-TIMEOUT = 10.0
+# Bounds waits that succeed at once on an idle machine; generous, as the suites run in parallel.
+TIMEOUT = 30.0
 
 
 def ws_connect(port, path, subprotocols=(SUBPROTOCOL,), **kwargs):
