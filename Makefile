@@ -11,7 +11,7 @@ PIP_PACKAGES := pillow zxing-cpp websockets cryptography fido2 webauthn dbus-nex
 VENV := .venv-tools
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps venv build test demo docs bench fuzz fuzz-smoke test-asan test-tsan clean fleet-test
+.PHONY: deps venv build test demo docs bench fuzz fuzz-smoke test-asan test-tsan clean fleet-test format lint
 
 # Installs the Debian packages that are missing (C libraries, QR tools used as oracles by tests).
 deps:
@@ -38,9 +38,9 @@ build: deps
 test: deps venv build
 	@# The embedding example must run, not only build: one cross-device ceremony on loopback.
 	"$$(swift build $(SWIFT_BUILD_FLAGS) --show-bin-path)/LoopbackPairing" > /dev/null 2>&1 || { echo "Examples/LoopbackPairing failed"; exit 1; }
-	@# Serial: on two cores, CPU-heavy tests running beside timing-based ones would starve the
-	@# cooperative thread pool and turn deadlines into spurious failures.
-	swift test --skip-build --no-parallel
+	@# In parallel (swift-testing's default): tests wait on injected clocks or generous deadlines, and
+	@# the few CPU-heavy suites are `.serialized` within themselves.
+	swift test --skip-build --parallel
 
 demo: deps
 	swift build $(SWIFT_BUILD_FLAGS) --product cable
@@ -94,6 +94,16 @@ fuzz-smoke: deps
 BENCH_ARGS ?=
 bench: deps
 	swift run -c release $(SWIFT_BUILD_FLAGS) CableBenchmarks $(BENCH_ARGS)
+
+# Formatting with the toolchain's swift-format and the root `.swift-format` (swift-nio's style:
+# 4-space indent, lines of at most 120). `format` rewrites the files; `lint` fails on any difference
+# or rule violation (CI runs it).
+FORMAT_PATHS := Package.swift Sources Tests Examples Benchmarks Fuzz/Package.swift Fuzz/Sources
+format:
+	swift format format --in-place --parallel --recursive $(FORMAT_PATHS)
+
+lint:
+	swift format lint --strict --parallel --recursive $(FORMAT_PATHS)
 
 clean:
 	rm -rf .build $(VENV)

@@ -46,7 +46,8 @@ import Testing
             .bytes(Self.advert),
             Self.serviceData([(Self.fff9, .string(String(repeating: "x", count: 20)))]),
             Self.serviceData([(Self.fff9, .array(elementSignature: "q", (0..<20).map { .uint16($0) }))]),
-            Self.serviceData([(Self.fff9, .variant(.bytes(Self.advert)))]).unwrappedForTest,  // variant in a variant: read
+            // A variant in a variant: read.
+            Self.serviceData([(Self.fff9, .variant(.bytes(Self.advert)))]).unwrappedForTest,
             .dictionary(keySignature: "u", valueSignature: "v", [DBusDictEntry(key: .uint32(0xFFF9), value: .variant(.bytes(Self.advert)))]),
             Self.serviceData([("0000180f-0000-1000-8000-00805f9b34fb", .bytes(Self.advert))]),
         ]

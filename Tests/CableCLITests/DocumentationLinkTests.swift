@@ -89,15 +89,16 @@ import Testing
         }
     }
 
-    /// Every file a clone holds (build products, the tool venv and git's own files aside).
+    /// Every file a clone holds (build products, the tool venv and git's own files aside, at any
+    /// depth: `make fuzz-smoke` builds into `Fuzz/.build`).
     static func repositoryFiles() -> [String] {
         let skipped: Set<String> = [".git", ".build", ".venv-tools", ".swiftpm"]
         var files: [String] = []
         let root = Repository.root.standardizedFileURL.path
         guard let walker = FileManager.default.enumerator(atPath: root) else { return [] }
         while let path = walker.nextObject() as? String {
-            let first = String(path.prefix { $0 != "/" })
-            if skipped.contains(first) || first.hasPrefix(".build") || first.hasPrefix(".docs-build") {
+            let name = String(path.split(separator: "/").last ?? "")
+            if skipped.contains(name) || name.hasPrefix(".build") || name.hasPrefix(".docs-build") {
                 walker.skipDescendants()
                 continue
             }

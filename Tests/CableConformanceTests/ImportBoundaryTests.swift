@@ -81,7 +81,8 @@ import Testing
         var violations: [String] = []
         for path in Self.swiftFiles(under: "Sources") + Self.swiftFiles(under: "Examples") + Self.swiftFiles(under: "Tests")
             + Self.swiftFiles(under: "Benchmarks") + Self.swiftFiles(under: "Fuzz/Sources")
-        where path != "Benchmarks/CableBenchmarks/Cases/LockCases.swift"  // Mutex as the baseline it is measured against
+        // LockCases uses Mutex as the baseline it is measured against.
+        where path != "Benchmarks/CableBenchmarks/Cases/LockCases.swift"
         {
             let text = try String(contentsOf: Self.root.appendingPathComponent(path), encoding: .utf8)
             for line in text.split(separator: "\n") where !line.trimmingCharacters(in: .whitespaces).hasPrefix("//") {

@@ -231,7 +231,7 @@ import Testing
 
 /// `cable relay` in a child process whose open-file limit is lowered: the limit is met with 503,
 /// logged once per burst, and the relay serves again once connections close.
-@Suite(.serialized, .timeLimit(.minutes(2))) struct RelayFileDescriptorLimitTests {
+@Suite(.serialized, .timeLimit(.minutes(4))) struct RelayFileDescriptorLimitTests {
     /// The `cable` executable built beside this test bundle.
     static var cableExecutable: String? {
         let directory = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
@@ -252,17 +252,29 @@ import Testing
     @Test func theOpenFileLimitIsMetWith503AndTheRelayRecovers() async throws {
         let cable = try #require(Self.cableExecutable, "build the cable product first")
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
         // Soft and hard limit 100: the relay keeps 64 descriptors for itself and serves 36 connections.
+        // In a parallel run a child inherits descriptors other suites had open when it was spawned
+        // (Foundation's pipes and sockets), which would count against the relay's 100. So the relay
+        // runs in a subshell that closes everything but stdin, stdout and stderr first, while this
+        // shell keeps its own descriptors (one is how Foundation learns the child ended: closing it
+        // makes Foundation wait for the process at once, blocking every other process wait), prints
+        // the relay's PID, and exits with the relay's status.
         process.arguments = [
-            "-c", "ulimit -n 100 && exec \"$0\" relay --port 0 --max-connections-per-address 10000", cable,
+            "-c",
+            "( for fd in /proc/$BASHPID/fd/*; do fd=${fd##*/}; [ \"$fd\" -gt 2 ] && eval \"exec $fd>&-\"; done; "
+                + "ulimit -n 100 && exec \"$0\" relay --port 0 --max-connections-per-address 10000 --upgrade-timeout 600 ) & "
+                + "echo \"pid $!\"; wait $!",
+            cable,
         ]
         let stdout = Pipe()
         let stderr = Pipe()
         process.standardOutput = stdout
         process.standardError = stderr
         try process.run()
+        var relayPID: pid_t = 0
         defer {
+            if relayPID > 0 { kill(relayPID, SIGTERM) }
             if process.isRunning { process.terminate() }
             process.waitUntilExit()
         }
@@ -274,28 +286,37 @@ import Testing
                 logs.withLock { $0 += String(decoding: chunk, as: UTF8.self) }
             }
         }
-        var line = Data()
-        while !line.contains(UInt8(ascii: "\n")) {
+        var output = Data()
+        while String(decoding: output, as: UTF8.self).split(separator: "\n").count < 2 {
             let chunk = stdout.fileHandleForReading.availableData
             if chunk.isEmpty { break }
-            line.append(chunk)
+            output.append(chunk)
         }
-        let text = String(decoding: line, as: UTF8.self)
-        let port = try #require(Int((text.split(separator: "\n").first?.split(separator: ":").last ?? "").filter(\.isNumber)))
+        let lines = String(decoding: output, as: UTF8.self).split(separator: "\n").map(String.init)
+        relayPID = try #require(lines.first.flatMap { pid_t($0.dropFirst("pid ".count)) })
+        let text = try #require(lines.dropFirst().first)
+        let port = try #require(Int((text.split(separator: ":").last ?? "").filter(\.isNumber)))
         #expect(text.hasPrefix("listening on ws://127.0.0.1:"))
 
-        // 60 connections that never send a request: the first 36 wait for one, the rest get 503.
-        var channels: [(any Channel, Recorder)] = []
-        for _ in 0..<60 {
-            let recorder = Recorder()
-            let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                .channelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(recorder) }
+        // 60 connections that never send a request: the first 36 wait for one, the rest get 503. Opened
+        // at once, and the relay's upgrade timeout is long: on a loaded machine, opening them one by one
+        // took longer than the default 10 s, so the first were closed before the last arrived.
+        let channels = try await withThrowingTaskGroup(of: ((any Channel), Recorder).self) { group in
+            for _ in 0..<60 {
+                group.addTask {
+                    let recorder = Recorder()
+                    let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                        .channelInitializer { channel in
+                            channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(recorder) }
+                        }
+                        .connect(host: "127.0.0.1", port: port).get()
+                    return (channel, recorder)
                 }
-                .connect(host: "127.0.0.1", port: port).get()
-            channels.append((channel, recorder))
+            }
+            return try await group.reduce(into: [(any Channel, Recorder)]()) { $0.append($1) }
         }
-        try await eventually("refusals answered", timeout: .seconds(20)) {
+        // Generous: the relay is a separate process competing with the parallel suites for two cores.
+        try await eventually("refusals answered", timeout: .seconds(90)) {
             channels.filter { String(decoding: $0.1.received.withLock { $0 }, as: UTF8.self).hasPrefix("HTTP/1.1 503") }
                 .count >= 20
         }
@@ -314,7 +335,7 @@ import Testing
         var lastError: (any Error)?
         for _ in 0..<50 {
             do {
-                let phone = try await TunnelClient.connect(to: url, endpoint: .new(.random()), timeout: .seconds(5))
+                let phone = try await TunnelClient.connect(to: url, endpoint: .new(.random()), timeout: .seconds(30))
                 await phone.close()
                 lastError = nil
                 break
@@ -324,7 +345,8 @@ import Testing
             }
         }
         #expect(lastError == nil, "the relay did not recover: \(String(describing: lastError))")
-        process.terminate()
+        kill(relayPID, SIGTERM)
+        relayPID = 0
         process.waitUntilExit()
         #expect(process.terminationStatus == 0)
     }

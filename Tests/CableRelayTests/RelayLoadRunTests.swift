@@ -83,7 +83,7 @@ import Testing
         #expect(RelayLoadPlan().roundTrips(tunnels: 100_000) == 10)
     }
 
-    @Test(.timeLimit(.minutes(1))) func aSmallRunMeasuresBothServers() async throws {
+    @Test(.timeLimit(.minutes(3))) func aSmallRunMeasuresBothServers() async throws {
         var plan = RelayLoadPlan()
         plan.idleTunnelCounts = [20]
         plan.activeTunnelCounts = [1, 4]

@@ -33,7 +33,8 @@ import Testing
             #expect(error.closeCode == .goingAway, "\(error)")
         }
         try await running.value
-        #expect(ContinuousClock.now - started < .seconds(10), "the service returned within its deadline")
+        // Bounded (the grace period is 2 s; generous for a loaded machine): it returns, it does not hang.
+        #expect(ContinuousClock.now - started < .seconds(30), "the service returned within its deadline")
         #expect(server.statistics.openConnections == 0)
         #expect(server.listeningChannel == nil)
         // Nothing listens any more.

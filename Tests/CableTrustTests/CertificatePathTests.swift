@@ -32,7 +32,8 @@ import Testing
     @Test func appleChainHasExpiredSince() throws {
         let (verified, _, _) = try self.vector("py_webauthn-apple-passkey")
         let error = try #require(throws: TrustError.self) {
-            try self.verify(verified, anchors: AttestationRoots.pem("apple-webauthn-root-ca"), at: 1_767_225_600)  // 2026-01-01
+            // 1_767_225_600 is 2026-01-01.
+            try self.verify(verified, anchors: AttestationRoots.pem("apple-webauthn-root-ca"), at: 1_767_225_600)
         }
         #expect(error.code == .certificatePathExpired)
     }

@@ -30,14 +30,15 @@ package struct RelayHarness: Sendable {
 
     /// Opens `/cable/new/` with our client; returns the connection and its tunnel ID.
     package func newTunnel(_ tunnel: TunnelID = .random()) async throws -> (TunnelConnection, TunnelID) {
-        (try await TunnelClient.connect(to: self.url, endpoint: .new(tunnel), timeout: .seconds(10)), tunnel)
+        // Generous: hundreds of connections at once, beside other suites, on two cores.
+        (try await TunnelClient.connect(to: self.url, endpoint: .new(tunnel), timeout: .seconds(60)), tunnel)
     }
 
     /// A paired tunnel: phone on `/cable/new/`, desktop on `/cable/connect/`.
     package func pair() async throws -> (phone: TunnelConnection, desktop: TunnelConnection) {
         let (phone, tunnel) = try await self.newTunnel()
         let routing = try #require(phone.routingID)
-        let desktop = try await TunnelClient.connect(to: self.url, endpoint: .connect(routing, tunnel))
+        let desktop = try await TunnelClient.connect(to: self.url, endpoint: .connect(routing, tunnel), timeout: .seconds(60))
         return (phone, desktop)
     }
 }

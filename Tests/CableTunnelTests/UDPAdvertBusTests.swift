@@ -118,7 +118,8 @@ import Testing
     }
 
     @Test func aPlainUDPSocketReceivesWhatTheTransmitterSends() async throws {
-        let receiver = try PythonProcess(script: "udp_advert.py", arguments: ["receive", "--count", "2"])
+        // Generous: the receiver ends as soon as both datagrams are in.
+        let receiver = try PythonProcess(script: "udp_advert.py", arguments: ["receive", "--count", "2", "--timeout", "60"])
         let port = try #require(Int(try await receiver.firstLine(withPrefix: "PORT ")))
         let transmitter = try await UDPAdvertTransmitter.connect(host: "127.0.0.1", port: port)
         try await transmitter.transmit(Self.advert)

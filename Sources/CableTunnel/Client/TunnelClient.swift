@@ -82,16 +82,28 @@ public enum TunnelClient {
 
         let channel = pending.channel
         let timedOut = Atomic<Bool>(false)
+        // The upgrade and the deadline settle the race between them on the event loop, in whichever
+        // order they run there. Cancelling the deadline from this task is not enough: on a busy
+        // machine the task resumes well after the upgrade completed, and a deadline that fired in
+        // between would close a connection already handed to the caller (who would then see it end
+        // "without a WebSocket close").
+        let settled = Atomic<Bool>(false)
         let remaining = max(timeout - (ContinuousClock.now - started), .zero)
         let deadline = channel.eventLoop.scheduleTask(in: TimeAmount(remaining)) {
+            guard settled.compareExchange(expected: false, desired: true, ordering: .relaxed).exchanged else { return }
             timedOut.store(true, ordering: .relaxed)
             channel.close(promise: nil)
         }
         defer { deadline.cancel() }
+        pending.upgrade.whenComplete { _ in
+            _ = settled.compareExchange(expected: false, desired: true, ordering: .relaxed)
+        }
         do {
             switch try await pending.upgrade.get() {
             case .upgraded(let webSocket, let link, let routingID):
                 deadline.cancel()
+                // The deadline won (it closed the channel before the upgrade completed): a timeout.
+                guard !timedOut.load(ordering: .relaxed) else { throw ChannelError.ioOnClosedChannel }
                 return await TunnelConnection.open(
                     webSocket, link: link, endpoint: endpoint, routingID: routingID,
                     maxMessageSize: TunnelServiceProtocol.maxMessageSize)

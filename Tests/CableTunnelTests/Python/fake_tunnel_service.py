@@ -2,13 +2,16 @@
 exactly as told, so the Swift client can be checked against responses a correct relay never sends.
 
 Usage: fake_tunnel_service.py --status 101 [--header NAME:VALUE]... [--frames HEX[,HEX...]]
-                              [--same-segment] [--silent] [--read-seconds S] [--then close|eof|hold]
+                              [--same-segment] [--silent] [--read-seconds S] [--then close|eof|hold|reset]
 
 Prints "PORT <n>" once listening, then serves one connection: reads the request head, answers with
 the status line (for 101 with the correct Sec-WebSocket-Accept and the given headers, nothing
 implied), sends the frames (hex, as they go on the wire; `HEX+pattern:N` appends N bytes
 i % 251, for payloads too big for a command line), then closes the socket (`close`), keeps
-reading until the client closes (`hold`), or shuts the socket without a close frame (`eof`).
+reading until the client closes (`hold`), shuts the socket without a close frame once the client
+has sent something (`eof`), or waits
+until the client has sent something (its close reply) and resets the connection without reading it
+(`reset`: a relay whose close grace period ran out before it read the reply).
 Finally prints one JSON line: the request head lines and the hex of every frame the client sent,
 unmasked, as {"request": [...], "frames": [{"opcode": n, "masked": bool, "payload": hex}]}.
 """
@@ -62,8 +65,8 @@ def main():
     p.add_argument("--frames", default="")
     p.add_argument("--same-segment", action="store_true", help="send the frames in the same write as the head")
     p.add_argument("--silent", action="store_true", help="accept, read, never answer")
-    p.add_argument("--read-seconds", type=float, default=2.0)
-    p.add_argument("--then", choices=["close", "eof", "hold"], default="hold")
+    p.add_argument("--read-seconds", type=float, default=30.0)
+    p.add_argument("--then", choices=["close", "eof", "hold", "reset"], default="hold")
     args = p.parse_args()
 
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -125,8 +128,27 @@ def main():
         except (socket.timeout, ConnectionResetError):
             pass
         conn.close()
+    elif args.then == "reset":
+        # Wait for the client's bytes without consuming them, then close with SO_LINGER 0: the
+        # kernel answers with a TCP RST, as it does for any socket closed with unread input.
+        deadline = time.monotonic() + args.read_seconds
+        while time.monotonic() < deadline:
+            try:
+                peeked = conn.recv(65536, socket.MSG_PEEK)
+            except socket.timeout:
+                continue
+            if peeked:
+                received += peeked
+                break
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        conn.close()
     elif args.then == "eof":
-        time.sleep(0.1)
+        # Once the client has sent something (it has upgraded and read the frames), end the
+        # connection without a close frame.
+        try:
+            received += conn.recv(65536)
+        except socket.timeout:
+            pass
         conn.shutdown(socket.SHUT_RDWR)
         conn.close()
     else:
