@@ -96,15 +96,21 @@ let package = Package(
                 "CableTunnel", "CableProtocol", "CableLocking", log,
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
-            ] + nio + nioSSL),
+            ] + nio + nioSSL
+        ),
         .target(
             name: "CableRelyingParty",
-            dependencies: ["CableCTAP", "CableCBOR", "CableCrypto", "CableProtocol", "CableLocking", "CableStorage", "CableTrust", grdb]
+            dependencies: [
+                "CableCTAP", "CableCBOR", "CableCrypto", "CableProtocol", "CableLocking", "CableStorage", "CableTrust",
+                grdb,
+            ]
         ),
         // Attestation statement formats, X.509 paths (OpenSSL through CableCrypto), the FIDO MDS3 BLOB, trust policy.
         .target(
             name: "CableTrust",
-            dependencies: ["CableCTAP", "CableCBOR", "CableCrypto", .product(name: "SwiftASN1", package: "swift-asn1")],
+            dependencies: [
+                "CableCTAP", "CableCBOR", "CableCrypto", .product(name: "SwiftASN1", package: "swift-asn1"),
+            ],
             resources: [.copy("Resources/fido-mds-root-globalsign-r3.pem")]
         ),
 
@@ -124,14 +130,18 @@ let package = Package(
         // Where the desktop role meets the relying party: the browser's part (WebAuthn JSON <-> CTAP2), which a
         // native desktop app signing in to its own server needs, and the in-process register / sign-in glue
         // that `cable`, the example, benchmarks and tests share.
-        .target(name: "CableCeremonies", dependencies: ["CableDesktop", "CableRelyingParty", "CableTrust", "CableCTAP"]),
+        .target(
+            name: "CableCeremonies",
+            dependencies: ["CableDesktop", "CableRelyingParty", "CableTrust", "CableCTAP"]
+        ),
 
         // MARK: Layer 5: the `cable` command and examples.
         .executableTarget(
             name: "CableCLI",
             dependencies: [
                 "CableProtocol", "CableDesktop", "CableAuthenticator", "CableRelyingParty", "CableTunnel", "CableRelay",
-                "CableTerminalQR", "CableCTAP", "CableLocking", "CableCeremonies", "CableTrust", "CableBlueZ", log, argumentParser,
+                "CableTerminalQR", "CableCTAP", "CableLocking", "CableCeremonies", "CableTrust", "CableBlueZ", log,
+                argumentParser,
                 "CableConformance",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -139,15 +149,24 @@ let package = Package(
         ),
         .executableTarget(
             name: "LoopbackPairing",
-            dependencies: ["CableDesktop", "CableAuthenticator", "CableRelyingParty", "CableTunnel", "CableRelay", "CableCeremonies"],
+            dependencies: [
+                "CableDesktop", "CableAuthenticator", "CableRelyingParty", "CableTunnel", "CableRelay",
+                "CableCeremonies",
+            ],
             path: "Examples/LoopbackPairing"
         ),
 
         // The relay load harness (package-level API, not a product) and its tool
         // (`swift run -c release RelayLoad --url ws://HOST:PORT …`; see BENCHMARKS.md).
         .target(
-            name: "CableRelayLoad", dependencies: ["CableRelay", "CableTunnel", "CableProtocol", "CableLocking", log] + nio),
-        .executableTarget(name: "RelayLoad", dependencies: ["CableRelayLoad", "CableTunnel"], path: "Sources/RelayLoad"),
+            name: "CableRelayLoad",
+            dependencies: ["CableRelay", "CableTunnel", "CableProtocol", "CableLocking", log] + nio
+        ),
+        .executableTarget(
+            name: "RelayLoad",
+            dependencies: ["CableRelayLoad", "CableTunnel"],
+            path: "Sources/RelayLoad"
+        ),
 
         // The conformance kit: scenarios that drive another implementation of a role and judge it
         // (`cable conformance relay|phone|desktop`); faults for its mutation tests come through package seams.
@@ -163,7 +182,8 @@ let package = Package(
         .executableTarget(
             name: "FleetLoad",
             dependencies: [
-                "CableProtocol", "CableDesktop", "CableAuthenticator", "CableRelyingParty", "CableTunnel", "CableCeremonies",
+                "CableProtocol", "CableDesktop", "CableAuthenticator", "CableRelyingParty", "CableTunnel",
+                "CableCeremonies",
                 "CableLocking", log,
             ],
             path: "Sources/FleetLoad"
@@ -174,7 +194,8 @@ let package = Package(
             name: "CableBenchmarks",
             dependencies: [
                 "CableProtocol", "CableCrypto", "CableTerminalQR", "CableTunnel", "CableDesktop", "CableAuthenticator",
-                "CableRelyingParty", "CableCTAP", "CableTestSupport", "CableLocking", "CableCeremonies", "CableTrust", log,
+                "CableRelyingParty", "CableCTAP", "CableTestSupport", "CableLocking", "CableCeremonies", "CableTrust",
+                log,
                 argumentParser, "CableStorage", grdb,
                 "CableRelay", "CableRelayLoad",
             ],
@@ -206,25 +227,34 @@ let package = Package(
             dependencies: ["CableProtocol", "CableCBOR", "CableCrypto", "CableTestSupport"]
         ),
         .testTarget(
-            name: "CableTerminalQRTests", dependencies: ["CableTerminalQR", "CableTestSupport"], exclude: ["Tools"]),
+            name: "CableTerminalQRTests",
+            dependencies: ["CableTerminalQR", "CableTestSupport"],
+            exclude: ["Tools"]
+        ),
         .testTarget(
             name: "CableCTAPTests",
-            dependencies: ["CableCTAP", "CableRelyingParty", "CableCBOR", "CableCrypto", "CableProtocol", "CableTestSupport"]
+            dependencies: [
+                "CableCTAP", "CableRelyingParty", "CableCBOR", "CableCrypto", "CableProtocol", "CableTestSupport",
+            ]
         ),
         .testTarget(
             name: "CableTunnelTests",
             dependencies: [
-                "CableTunnel", "CableRelay", "CableProtocol", "CableTestSupport", "CableLocking", log, "CableTunnelTestSupport",
+                "CableTunnel", "CableRelay", "CableProtocol", "CableTestSupport", "CableLocking", log,
+                "CableTunnelTestSupport",
             ],
-            exclude: ["Python"]),
+            exclude: ["Python"]
+        ),
         .testTarget(
             name: "CableRelayTests",
             dependencies: [
                 "CableRelay", "CableRelayLoad", "CableTunnel", "CableProtocol", "CableTestSupport", "CableLocking", log,
                 "CableTunnelTestSupport", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "CoreMetrics", package: "swift-metrics"), .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ] + nio,
-            exclude: ["Python"]),
+            exclude: ["Python"]
+        ),
         .testTarget(
             name: "CableAuthenticatorTests",
             dependencies: [
@@ -235,14 +265,17 @@ let package = Package(
         .testTarget(name: "CableBenchmarksTests", dependencies: ["CableBenchmarks"]),
         .testTarget(
             name: "CableTrustTests",
-            dependencies: ["CableTrust", "CableCTAP", "CableCBOR", "CableCrypto", "CableAuthenticator", "CableTestSupport", log],
+            dependencies: [
+                "CableTrust", "CableCTAP", "CableCBOR", "CableCrypto", "CableAuthenticator", "CableTestSupport", log,
+            ],
             exclude: ["Python"]
         ),
         // Replays every input that once crashed a fuzz target (Fuzz/regressions/) through the same harnesses.
         .testTarget(
             name: "CableFuzzRegressionTests",
             dependencies: [
-                "CableAuthenticator", "CableCBOR", "CableCTAP", "CableProtocol", "CableRelyingParty", "CableTunnel", "CableTrust",
+                "CableAuthenticator", "CableCBOR", "CableCTAP", "CableProtocol", "CableRelyingParty", "CableTunnel",
+                "CableTrust",
                 log,
             ]
         ),
@@ -251,12 +284,14 @@ let package = Package(
         .testTarget(
             name: "CableBlueZTests",
             dependencies: ["CableBlueZ", "CableProtocol", "CableTestSupport", "CableLocking"],
-            exclude: ["Python"]),
+            exclude: ["Python"]
+        ),
         .testTarget(
             name: "CableEndToEndTests",
             dependencies: [
                 "CableDesktop", "CableAuthenticator", "CableRelyingParty", "CableTunnel", "CableProtocol",
-                "CableCTAP", "CableTestSupport", "CableCeremonies", "CableTrust", "CableRelay", "CableTunnelTestSupport",
+                "CableCTAP", "CableTestSupport", "CableCeremonies", "CableTrust", "CableRelay",
+                "CableTunnelTestSupport",
             ]
         ),
         // The conformance kit judged: every scenario PASSes against our roles and FAILs against a broken variant.
@@ -264,7 +299,8 @@ let package = Package(
             name: "ConformanceKitTests",
             dependencies: [
                 "CableConformance", "CableRelay", "CableTunnel", "CableDesktop", "CableAuthenticator", "CableProtocol",
-                "CableCTAP", "CableCBOR", "CableCrypto", "CableRelyingParty", "CableTestSupport", "CableTunnelTestSupport",
+                "CableCTAP", "CableCBOR", "CableCrypto", "CableRelyingParty", "CableTestSupport",
+                "CableTunnelTestSupport",
                 "CableLocking", log,
                 "CableCeremonies",
             ],

@@ -12,7 +12,8 @@ struct BenchmarkCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "CableBenchmarks",
         abstract: "Measure swift-cable's hot paths beside same-run baselines.",
-        discussion: "Build in release mode: swift run -c release CableBenchmarks")
+        discussion: "Build in release mode: swift run -c release CableBenchmarks"
+    )
 
     @Flag(help: "Also print the report as one JSON object on the last line of stdout.")
     var json = false
@@ -32,7 +33,8 @@ struct BenchmarkCommand: AsyncParsableCommand {
 
     /// Every case, in run order: cheapest first, the relay last (it uses both cores).
     static var cases: [BenchmarkCase] {
-        PreHandshakeCases.all + HandshakeCases.all + CrypterCases.all + LockCases.all + TerminalQRCases.all + RelayCases.all
+        PreHandshakeCases.all + HandshakeCases.all + CrypterCases.all + LockCases.all + TerminalQRCases.all
+            + RelayCases.all
             + CeremonyCases.all + StoreCases.all + MetadataCases.all
     }
 
@@ -66,10 +68,14 @@ struct BenchmarkCommand: AsyncParsableCommand {
     ///
     /// - Parameter externalTools: whether `openssl speed` baselines run (off only in smoke tests).
     static func runCases(
-        _ cases: [BenchmarkCase], quick: Bool, externalTools: Bool = true
+        _ cases: [BenchmarkCase],
+        quick: Bool,
+        externalTools: Bool = true
     ) async -> (results: [BenchmarkResult], failures: [String]) {
         let context = BenchmarkContext(
-            sampler: quick ? .quick : .standard, isQuick: quick, runsExternalTools: externalTools
+            sampler: quick ? .quick : .standard,
+            isQuick: quick,
+            runsExternalTools: externalTools
         ) { line in
             FileHandle.standardError.write(Data((line + "\n").utf8))
         }

@@ -34,8 +34,10 @@ let ceremonies = PasskeyCeremonies(
     desktop: HybridDesktop(scanner: bus, connector: connector),
     relyingParty: RelyingParty(
         id: "login.example.com",
-        policy: .init(allowedAAGUIDs: [.microsoftAuthenticatorAndroid])),
-    records: records)
+        policy: .init(allowedAAGUIDs: [.microsoftAuthenticatorAndroid])
+    ),
+    records: records
+)
 
 /// The phone "scans" the QR code the desktop shows (the library's one glue for this).
 let scan: @Sendable (String) async throws -> Void = { url in _ = try await phone.run(url: url, handler: authenticator) }
@@ -44,7 +46,9 @@ let now = Int64(Date().timeIntervalSince1970)
 let registration = try await withQRCodeScanner(scan) {
     try await ceremonies.register(userName: "alice", timestamp: now, onEvent: $0)
 }
-print("registered \(Data(registration.credentialID).base64EncodedString()) from \(registration.aaguid) (\(registration.attestationFormat))")
+print(
+    "registered \(Data(registration.credentialID).base64EncodedString()) from \(registration.aaguid) (\(registration.attestationFormat))"
+)
 
 let signIn = try await withQRCodeScanner(scan) { try await ceremonies.signIn(timestamp: now, onEvent: $0) }
 print("signed in as \(signIn.userName), sign count \(signIn.signCount)")

@@ -27,7 +27,11 @@ public struct PhoneTimeouts: Sendable, Hashable {
     /// Between frames once connected (the desktop's next request or shutdown).
     public var idle: Duration
 
-    public init(registerTunnel: Duration = .seconds(10), handshake: Duration = .seconds(60), idle: Duration = .seconds(120)) {
+    public init(
+        registerTunnel: Duration = .seconds(10),
+        handshake: Duration = .seconds(60),
+        idle: Duration = .seconds(120)
+    ) {
         self.registerTunnel = registerTunnel
         self.handshake = handshake
         self.idle = idle
@@ -64,8 +68,11 @@ public struct HybridPhone: Sendable {
     ///     they move by hand).
     ///   - logger: where the driver's steps go (below info; never keys or plaintext).
     public init(
-        connector: any TunnelConnector, transmitter: any AdvertTransmitter, advertInterval: Duration = .milliseconds(250),
-        timeouts: PhoneTimeouts = PhoneTimeouts(), clock: any Clock<Duration> = ContinuousClock(),
+        connector: any TunnelConnector,
+        transmitter: any AdvertTransmitter,
+        advertInterval: Duration = .milliseconds(250),
+        timeouts: PhoneTimeouts = PhoneTimeouts(),
+        clock: any Clock<Duration> = ContinuousClock(),
         logger: Logger = Logger(label: "cable.phone")
     ) {
         self.connector = connector
@@ -86,7 +93,9 @@ public struct HybridPhone: Sendable {
     /// - Returns: the number of requests answered.
     @discardableResult
     public func run(
-        url: String, domainID: TunnelServiceDomainID = .google, handler: any CTAPRequestHandler,
+        url: String,
+        domainID: TunnelServiceDomainID = .google,
+        handler: any CTAPRequestHandler,
         onEvent: @escaping @Sendable (PhoneEvent) -> Void = { _ in }
     ) async throws -> Int {
         let payload: QRCodePayload
@@ -95,14 +104,20 @@ public struct HybridPhone: Sendable {
         }
         try self.faults?.scanned(url: url, payload: payload)
         onEvent(.scanned(requestType: payload.requestType))
-        var session = PhoneSession(payload: payload, getInfo: handler.getInfoResponse, ephemeral: self.faults?.ephemeral)
+        var session = PhoneSession(
+            payload: payload,
+            getInfo: handler.getInfoResponse,
+            ephemeral: self.faults?.ephemeral
+        )
 
         let connector = self.faults?.connector(wrapping: self.connector) ?? self.connector
         let endpoint = session.newTunnelEndpoint
         let tunnel: ConnectedTunnel
         do {
             tunnel = try await withDeadline(
-                self.timeouts.registerTunnel, clock: self.clock, timeoutError: PhoneError(.timeout, step: .registerTunnel, "the tunnel service did not answer")
+                self.timeouts.registerTunnel,
+                clock: self.clock,
+                timeoutError: PhoneError(.timeout, step: .registerTunnel, "the tunnel service did not answer")
             ) { try await connector.connect(to: endpoint, domainID: domainID) }
         } catch let e as PhoneError {
             throw e
@@ -117,7 +132,14 @@ public struct HybridPhone: Sendable {
         }
         onEvent(.tunnelRegistered(routingID: routingID))
         do {
-            let count = try await self.serve(session: &session, channel: channel, routingID: routingID, domainID: domainID, handler: handler, onEvent: onEvent)
+            let count = try await self.serve(
+                session: &session,
+                channel: channel,
+                routingID: routingID,
+                domainID: domainID,
+                handler: handler,
+                onEvent: onEvent
+            )
             await channel.close()
             return count
         } catch {
@@ -127,12 +149,17 @@ public struct HybridPhone: Sendable {
     }
 
     private func serve(
-        session: inout PhoneSession, channel: any MessageChannel, routingID: RoutingID, domainID: TunnelServiceDomainID,
-        handler: any CTAPRequestHandler, onEvent: @escaping @Sendable (PhoneEvent) -> Void
+        session: inout PhoneSession,
+        channel: any MessageChannel,
+        routingID: RoutingID,
+        domainID: TunnelServiceDomainID,
+        handler: any CTAPRequestHandler,
+        onEvent: @escaping @Sendable (PhoneEvent) -> Void
     ) async throws -> Int {
         let nonce = SecureRandom.bytes(count: CableConstants.eidNonceSize)
         let advertisingData: [UInt8]
-        do { advertisingData = try session.tunnelOpened(routingID: routingID, domainID: domainID, nonce: nonce) } catch {
+        do { advertisingData = try session.tunnelOpened(routingID: routingID, domainID: domainID, nonce: nonce) } catch
+        {
             throw PhoneError(.protocolViolation, step: .registerTunnel, "", underlying: error)
         }
         // Advertise until the handshake arrives, as a phone keeps advertising until connected. The advert
@@ -167,8 +194,12 @@ public struct HybridPhone: Sendable {
             let output: PhoneSession.Output
             do { output = try session.receive(message) } catch {
                 self.logger.debug("protocol error", metadata: ["code": "\(error.code)"])
-                throw PhoneError(.protocolViolation, step: answered == 0 && !session.isFinished ? .awaitHandshake : .serveRequests,
-                                 "", underlying: error)
+                throw PhoneError(
+                    .protocolViolation,
+                    step: answered == 0 && !session.isFinished ? .awaitHandshake : .serveRequests,
+                    "",
+                    underlying: error
+                )
             }
             switch output {
             case .send(let frames):
@@ -209,7 +240,11 @@ public struct HybridPhone: Sendable {
         try await channel.send(message, step: .serveRequests, failure: PhoneError.self)
     }
 
-    private func receive(on channel: any MessageChannel, step: PhoneError.Step, within: Duration) async throws -> [UInt8] {
+    private func receive(
+        on channel: any MessageChannel,
+        step: PhoneError.Step,
+        within: Duration
+    ) async throws -> [UInt8] {
         try await channel.receive(step: step, within: within, clock: self.clock, failure: PhoneError.self)
     }
 }

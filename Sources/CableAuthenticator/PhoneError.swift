@@ -22,6 +22,8 @@ public struct PhoneError: Error, Hashable, CustomStringConvertible, Sendable {
         public var description: String { self.base.rawValue }
 
         /// The scanned URL is not a valid caBLE QR code (the rule is ``PhoneError/protocolError``).
+        // swift-format-ignore: DontRepeatTypeInStaticProperties
+        // "QR code" is the thing scanned, not this type's name.
         public static let invalidQRCode = Self(.invalidQRCode)
         /// A wait exceeded its timeout.
         public static let timeout = Self(.timeout)

@@ -156,7 +156,9 @@ package final class PhoneFaults: Sendable {
         symmetric.mixKey(se.bytes)
         guard (try? symmetric.encryptAndHash([])) != nil else { return false }
         let keys = symmetric.split()
-        guard let read = try? AES256GCM.Key(keys.first), let write = try? AES256GCM.Key(keys.second) else { return false }
+        guard let read = try? AES256GCM.Key(keys.first), let write = try? AES256GCM.Key(keys.second) else {
+            return false
+        }
         self.state.withLock {
             $0.readKey = read
             $0.writeKey = write
@@ -167,7 +169,10 @@ package final class PhoneFaults: Sendable {
     // MARK: - Frames
 
     static func nonce(_ sequence: UInt32) -> [UInt8] {
-        [0, 0, 0, 0, 0, 0, 0, 0, UInt8(sequence >> 24), UInt8((sequence >> 16) & 0xFF), UInt8((sequence >> 8) & 0xFF), UInt8(sequence & 0xFF)]
+        [
+            0, 0, 0, 0, 0, 0, 0, 0, UInt8(sequence >> 24), UInt8((sequence >> 16) & 0xFF),
+            UInt8((sequence >> 8) & 0xFF), UInt8(sequence & 0xFF),
+        ]
     }
 
     static func unpadded(_ padded: [UInt8]) -> [UInt8]? {
@@ -189,7 +194,11 @@ package final class PhoneFaults: Sendable {
                 defer { s.sealSequence += 1 }
                 return s.sealSequence
             }
-            return try? write?.seal(self.pad(UpdateMessage().frame), nonce: Self.nonce(counter), additionalData: [UInt8]())
+            return try? write?.seal(
+                self.pad(UpdateMessage().frame),
+                nonce: Self.nonce(counter),
+                additionalData: [UInt8]()
+            )
         }
         return [first] + copies
     }
@@ -221,7 +230,8 @@ package final class PhoneFaults: Sendable {
         } else if message.first == 2 {
             switch self.fault {
             case .updateNotMap: altered = [2] + CBORValue.array([.integer(0)]).encoded
-            case .updateUnpadded: altered = [2] + CBORValue.map(CBORMap(uniqueKeysWithValues: [(.integer(0), .byteString([]))])).encoded
+            case .updateUnpadded:
+                altered = [2] + CBORValue.map(CBORMap(uniqueKeysWithValues: [(.integer(0), .byteString([]))])).encoded
             default: break
             }
         } else if message.first == 1 {
@@ -271,7 +281,9 @@ package final class PhoneFaults: Sendable {
         case .postHandshakeWithoutCTAPFeature:
             map[3] = .array([.textString("CTAP")])
         case .getInfoWithoutAAGUID:
-            guard let info = map[1]?.bytesValue, var infoMap = (try? CBORValue(decoding: info))?.mapValue else { return message }
+            guard let info = map[1]?.bytesValue, var infoMap = (try? CBORValue(decoding: info))?.mapValue else {
+                return message
+            }
             infoMap[3] = nil
             map[1] = .byteString(CBORValue.map(infoMap).encoded)
         default: return message
@@ -293,7 +305,8 @@ package final class PhoneFaults: Sendable {
             authData[32] &= ~0x01
             map[2] = .byteString(authData)
         case (.makeCredentialBadAttestation, 1):
-            guard var statement = map[3]?.mapValue, var signature = statement["sig"]?.bytesValue, !signature.isEmpty else {
+            guard var statement = map[3]?.mapValue, var signature = statement["sig"]?.bytesValue, !signature.isEmpty
+            else {
                 return reply
             }
             signature[signature.count - 1] ^= 0x01
@@ -348,7 +361,8 @@ package final class PhoneFaults: Sendable {
                 s.lastCommand = 4
                 return s.readSequence - 1
             }
-            return (try? read.seal(MessagePadding.pad([1, 4]), nonce: Self.nonce(counter), additionalData: [UInt8]())) ?? frame
+            return (try? read.seal(MessagePadding.pad([1, 4]), nonce: Self.nonce(counter), additionalData: [UInt8]()))
+                ?? frame
         }
     }
 }
@@ -364,7 +378,10 @@ struct FaultyConnector: TunnelConnector {
             endpoint = .new(TunnelID(unchecked: SecureRandom.bytes(count: TunnelID.byteCount)))
         }
         let tunnel = try await self.base.connect(to: endpoint, domainID: domainID)
-        return ConnectedTunnel(channel: FaultyChannel(base: tunnel.channel, faults: self.faults), routingID: tunnel.routingID)
+        return ConnectedTunnel(
+            channel: FaultyChannel(base: tunnel.channel, faults: self.faults),
+            routingID: tunnel.routingID
+        )
     }
 }
 

@@ -83,7 +83,11 @@ public struct PhoneSession: ~Copyable, Sendable {
     ///   - nonce: 10 random bytes (passed in so tests are deterministic).
     ///   - routingID: the routing ID the tunnel service returned on `/cable/new/`.
     ///   - domainID: the tunnel-server domain this phone's service is known by.
-    public mutating func tunnelOpened(routingID: RoutingID, domainID: TunnelServiceDomainID, nonce: [UInt8])
+    public mutating func tunnelOpened(
+        routingID: RoutingID,
+        domainID: TunnelServiceDomainID,
+        nonce: [UInt8]
+    )
         throws(CableProtocolError) -> [UInt8]
     {
         switch self.state {
@@ -135,7 +139,10 @@ public struct PhoneSession: ~Copyable, Sendable {
                 return .finished
             case (_, true):
                 // Only a shutdown may interrupt a request being answered.
-                throw CableProtocolError(.phoneUnexpectedFrame, "a frame other than shutdown arrived while a request was being answered")
+                throw CableProtocolError(
+                    .phoneUnexpectedFrame,
+                    "a frame other than shutdown arrived while a request was being answered"
+                )
             case (.ctap(let request), false):
                 self.state = .established(crypter, answering: true)
                 return .ctapRequest(request)

@@ -56,8 +56,14 @@ public enum BlueZ {
         let reply: [DBusValue]
         do {
             reply = try await connection.call(
-                DBusCall(destination: self.service, path: "/", interface: self.objectManagerInterface, member: "GetManagedObjects"),
-                timeout: self.callTimeout)
+                DBusCall(
+                    destination: self.service,
+                    path: "/",
+                    interface: self.objectManagerInterface,
+                    member: "GetManagedObjects"
+                ),
+                timeout: self.callTimeout
+            )
         } catch {
             throw self.error(error, doing: "GetManagedObjects")
         }
@@ -69,8 +75,11 @@ public enum BlueZ {
             guard let adapter = interfaces[self.adapterInterface] else { continue }
             adapters.append(
                 Adapter(
-                    path: path, powered: adapter["Powered"]?.unwrapped.boolValue == true,
-                    canAdvertise: interfaces[self.advertisingManagerInterface] != nil))
+                    path: path,
+                    powered: adapter["Powered"]?.unwrapped.boolValue == true,
+                    canAdvertise: interfaces[self.advertisingManagerInterface] != nil
+                )
+            )
         }
         return adapters.sorted { $0.path < $1.path }
     }
@@ -80,11 +89,15 @@ public enum BlueZ {
         let candidates = name.map { n in adapters.filter { $0.name == n } } ?? adapters
         guard let adapter = candidates.first(where: \.powered) ?? candidates.first else {
             if let name {
-                throw BlueZError(.noAdapter, "BlueZ has no Bluetooth adapter \(name) (it has: \(adapters.map(\.name).joined(separator: ", "))); check `bluetoothctl list`")
+                throw BlueZError(
+                    .noAdapter,
+                    "BlueZ has no Bluetooth adapter \(name) (it has: \(adapters.map(\.name).joined(separator: ", "))); check `bluetoothctl list`"
+                )
             }
             throw BlueZError(
                 .noAdapter,
-                "BlueZ offers no Bluetooth adapter: plug one in or check `bluetoothctl list` and `rfkill list`; or use --radio udp")
+                "BlueZ offers no Bluetooth adapter: plug one in or check `bluetoothctl list` and `rfkill list`; or use --radio udp"
+            )
         }
         guard adapter.powered else { throw .poweredOff(adapter.name) }
         return adapter
@@ -112,7 +125,8 @@ public enum BlueZ {
         }
         guard chosen.data.count == CableConstants.advertSize else { return nil }
         let uuid: [UInt8] = [UInt8(chosen.uuid & 0xFF), UInt8(chosen.uuid >> 8)]
-        return AdvertisingData(structures: [.init(type: AdvertisingData.serviceData16Type, data: uuid + chosen.data)]).bytes
+        return AdvertisingData(structures: [.init(type: AdvertisingData.serviceData16Type, data: uuid + chosen.data)])
+            .bytes
     }
 
     // MARK: Errors
@@ -121,7 +135,10 @@ public enum BlueZ {
     static func error(_ failure: DBusCallFailure, doing what: String) -> BlueZError {
         switch failure {
         case .timedOut:
-            return BlueZError(.timedOut, "BlueZ did not answer \(what) within \(self.callTimeout): is bluetoothd stuck? (`systemctl restart bluetooth`)")
+            return BlueZError(
+                .timedOut,
+                "BlueZ did not answer \(what) within \(self.callTimeout): is bluetoothd stuck? (`systemctl restart bluetooth`)"
+            )
         case .disconnected:
             return BlueZError(.disconnected, "the D-Bus system bus connection closed during \(what)")
         case .unwritable(let reason):
@@ -133,26 +150,42 @@ public enum BlueZ {
             case "org.freedesktop.DBus.Error.ServiceUnknown", "org.freedesktop.DBus.Error.NameHasNoOwner":
                 return .bluezNotRunning
             case "org.freedesktop.DBus.Error.AccessDenied", "org.bluez.Error.NotAuthorized":
-                return .permissionDenied(what, reply.message.isEmpty ? reply.name : reply.message, dbusErrorName: reply.name)
+                return .permissionDenied(
+                    what,
+                    reply.message.isEmpty ? reply.name : reply.message,
+                    dbusErrorName: reply.name
+                )
             case "org.bluez.Error.NotPermitted" where !reply.message.contains("Maximum advertisements"):
-                return .permissionDenied(what, reply.message.isEmpty ? reply.name : reply.message, dbusErrorName: reply.name)
+                return .permissionDenied(
+                    what,
+                    reply.message.isEmpty ? reply.name : reply.message,
+                    dbusErrorName: reply.name
+                )
             case "org.bluez.Error.NotPermitted":
                 return BlueZError(
                     .advertisingUnavailable,
                     "the adapter has no free advertising slot (\(reply.message)): stop other advertisers and try again",
-                    dbusErrorName: reply.name)
+                    dbusErrorName: reply.name
+                )
             case "org.bluez.Error.NotReady":
                 return BlueZError(
                     .adapterPoweredOff,
                     "BlueZ says the adapter is not ready for \(what): run `rfkill unblock bluetooth` and `bluetoothctl power on`",
-                    dbusErrorName: reply.name)
+                    dbusErrorName: reply.name
+                )
             case "org.freedesktop.DBus.Error.UnknownMethod", "org.freedesktop.DBus.Error.UnknownInterface",
                 "org.freedesktop.DBus.Error.UnknownObject":
                 return BlueZError(
-                    .callFailed, "BlueZ does not offer \(what) (\(reply.name)): a newer BlueZ 5 is needed",
-                    dbusErrorName: reply.name)
+                    .callFailed,
+                    "BlueZ does not offer \(what) (\(reply.name)): a newer BlueZ 5 is needed",
+                    dbusErrorName: reply.name
+                )
             default:
-                return BlueZError(.callFailed, "BlueZ refused \(what): \(reply.name): \(reply.message)", dbusErrorName: reply.name)
+                return BlueZError(
+                    .callFailed,
+                    "BlueZ refused \(what): \(reply.name): \(reply.message)",
+                    dbusErrorName: reply.name
+                )
             }
         }
     }

@@ -1,5 +1,5 @@
-public import CableProtocol
 import CableLocking
+public import CableProtocol
 
 /// The phone's radio: broadcasts the caBLE advert through BlueZ's `LEAdvertisingManager1`.
 ///
@@ -38,7 +38,10 @@ public final class BlueZAdvertiser: AdvertTransmitter {
     /// Connects and finds a powered adapter that can advertise. Nothing is broadcast yet.
     ///
     /// - Throws: ``BlueZError`` naming what is missing and what to do.
-    public static func open(address: String = BlueZ.systemBusAddress, adapter name: String? = nil) async throws(BlueZError)
+    public static func open(
+        address: String = BlueZ.systemBusAddress,
+        adapter name: String? = nil
+    ) async throws(BlueZError)
         -> BlueZAdvertiser
     {
         let connection = try await DBusConnection.open(address: address)
@@ -48,9 +51,14 @@ public final class BlueZAdvertiser: AdvertTransmitter {
                 throw BlueZError(
                     .advertisingUnavailable,
                     "Bluetooth adapter \(adapter.name) cannot advertise (BlueZ offers no LEAdvertisingManager1 for it): "
-                        + "it needs a Bluetooth LE adapter and a BlueZ 5 with LE advertising")
+                        + "it needs a Bluetooth LE adapter and a BlueZ 5 with LE advertising"
+                )
             }
-            let advertiser = BlueZAdvertiser(adapter: adapter, connection: connection, objectPath: "/org/swiftcable/advertisement0")
+            let advertiser = BlueZAdvertiser(
+                adapter: adapter,
+                connection: connection,
+                objectPath: "/org/swiftcable/advertisement0"
+            )
             connection.export(path: advertiser.objectPath) { [state = advertiser.state] call in
                 Self.answer(call, state: state)
             }
@@ -83,14 +91,22 @@ public final class BlueZAdvertiser: AdvertTransmitter {
             do throws(DBusCallFailure) {
                 _ = try await self.connection.call(
                     DBusCall(
-                        destination: BlueZ.service, path: self.adapterPath, interface: BlueZ.advertisingManagerInterface,
-                        member: "RegisterAdvertisement", arguments: [.objectPath(self.objectPath), .properties([])]),
-                    timeout: BlueZ.callTimeout)
+                        destination: BlueZ.service,
+                        path: self.adapterPath,
+                        interface: BlueZ.advertisingManagerInterface,
+                        member: "RegisterAdvertisement",
+                        arguments: [.objectPath(self.objectPath), .properties([])]
+                    ),
+                    timeout: BlueZ.callTimeout
+                )
                 self.state.withLock { $0.registered = true }
             } catch {
                 let mapped = BlueZ.error(error, doing: "RegisterAdvertisement on \(self.adapter)")
-                let permanent = [BlueZError.Code.permissionDenied, .advertisingUnavailable, .adapterPoweredOff, .bluezNotRunning, .callFailed]
-                    .contains(mapped.code)
+                let permanent = [
+                    BlueZError.Code.permissionDenied, .advertisingUnavailable, .adapterPoweredOff, .bluezNotRunning,
+                    .callFailed,
+                ]
+                .contains(mapped.code)
                 if permanent { self.fail(mapped) }
                 throw mapped
             }
@@ -132,9 +148,14 @@ public final class BlueZAdvertiser: AdvertTransmitter {
     private func unregister() async {
         _ = try? await self.connection.call(
             DBusCall(
-                destination: BlueZ.service, path: self.adapterPath, interface: BlueZ.advertisingManagerInterface,
-                member: "UnregisterAdvertisement", arguments: [.objectPath(self.objectPath)]),
-            timeout: .seconds(5))
+                destination: BlueZ.service,
+                path: self.adapterPath,
+                interface: BlueZ.advertisingManagerInterface,
+                member: "UnregisterAdvertisement",
+                arguments: [.objectPath(self.objectPath)]
+            ),
+            timeout: .seconds(5)
+        )
         self.state.withLock { $0.registered = false }
     }
 
@@ -153,11 +174,14 @@ public final class BlueZAdvertiser: AdvertTransmitter {
     private static func answer(_ call: DBusIncomingCall, state: LockedValue<State>) -> DBusReply {
         switch (call.interface, call.member) {
         case (BlueZ.propertiesInterface, "GetAll"):
-            guard call.arguments.first?.stringValue == BlueZ.advertisementInterface else { return .values([.properties([])]) }
+            guard call.arguments.first?.stringValue == BlueZ.advertisementInterface else {
+                return .values([.properties([])])
+            }
             return .values([.properties(self.properties(state))])
         case (BlueZ.propertiesInterface, "Get"):
             guard call.arguments.count == 2, call.arguments[0].stringValue == BlueZ.advertisementInterface,
-                let name = call.arguments[1].stringValue, let value = self.properties(state).first(where: { $0.0 == name })?.1
+                let name = call.arguments[1].stringValue,
+                let value = self.properties(state).first(where: { $0.0 == name })?.1
             else {
                 return .error(name: "org.freedesktop.DBus.Error.InvalidArgs", message: "no such property")
             }

@@ -63,25 +63,29 @@ extension BlueZError {
         BlueZError(
             .noSystemBus,
             "cannot reach the D-Bus system bus at \(address) (\(detail)): start it (`systemctl start dbus`) "
-                + "or set DBUS_SYSTEM_BUS_ADDRESS; or use --radio udp")
+                + "or set DBUS_SYSTEM_BUS_ADDRESS; or use --radio udp"
+        )
     }
 
     static let bluezNotRunning = BlueZError(
         .bluezNotRunning,
         "BlueZ is not running (nobody owns org.bluez on the system bus): install bluez and run "
-            + "`systemctl start bluetooth`; or use --radio udp")
+            + "`systemctl start bluetooth`; or use --radio udp"
+    )
 
     static func permissionDenied(_ what: String, _ detail: String, dbusErrorName: String?) -> BlueZError {
         BlueZError(
             .permissionDenied,
             "permission denied: \(what) was refused (\(detail)); add yourself to the `bluetooth` group "
                 + "(`sudo usermod -aG bluetooth $USER`, then log in again) or check the org.bluez D-Bus policy",
-            dbusErrorName: dbusErrorName)
+            dbusErrorName: dbusErrorName
+        )
     }
 
     static func poweredOff(_ adapter: String) -> BlueZError {
         BlueZError(
             .adapterPoweredOff,
-            "Bluetooth adapter \(adapter) is powered off: run `rfkill unblock bluetooth` and `bluetoothctl power on`")
+            "Bluetooth adapter \(adapter) is powered off: run `rfkill unblock bluetooth` and `bluetoothctl power on`"
+        )
     }
 }

@@ -1,5 +1,5 @@
-public import CableProtocol
 import CableLocking
+public import CableProtocol
 
 /// The desktop's radio: scans for caBLE adverts through BlueZ on the D-Bus system bus.
 ///
@@ -27,7 +27,11 @@ public final class BlueZScanner: AdvertScanner {
     public static let queueLimit = 64
 
     private init(
-        adapter: BlueZ.Adapter, connection: DBusConnection, fanOut: InProcessAdvertBus, reader: Task<Void, Never>, present: [[UInt8]]
+        adapter: BlueZ.Adapter,
+        connection: DBusConnection,
+        fanOut: InProcessAdvertBus,
+        reader: Task<Void, Never>,
+        present: [[UInt8]]
     ) {
         self.present = present
         self.adapter = adapter.name
@@ -43,7 +47,10 @@ public final class BlueZScanner: AdvertScanner {
     ///   - address: the system bus address (default: `DBUS_SYSTEM_BUS_ADDRESS` or the standard socket).
     ///   - name: the adapter's name, such as `hci1`; default the first powered one.
     /// - Throws: ``BlueZError`` naming what is missing and what to do.
-    public static func start(address: String = BlueZ.systemBusAddress, adapter name: String? = nil) async throws(BlueZError)
+    public static func start(
+        address: String = BlueZ.systemBusAddress,
+        adapter name: String? = nil
+    ) async throws(BlueZError)
         -> BlueZScanner
     {
         let connection = try await DBusConnection.open(address: address)
@@ -60,8 +67,11 @@ public final class BlueZScanner: AdvertScanner {
                 try await self.bus(connection, "AddMatch", [.string(rule)])
             }
             try await self.adapterCall(
-                connection, adapter, "SetDiscoveryFilter",
-                [.properties([("Transport", .string("le")), ("DuplicateData", .boolean(true))])])
+                connection,
+                adapter,
+                "SetDiscoveryFilter",
+                [.properties([("Transport", .string("le")), ("DuplicateData", .boolean(true))])]
+            )
             try await self.adapterCall(connection, adapter, "StartDiscovery", [])
             discoveryStarted = adapter.path
 
@@ -70,12 +80,20 @@ public final class BlueZScanner: AdvertScanner {
             let present = try await self.presentDevices(on: connection, under: prefix)
             let reader = Task {
                 for await signal in signals {
-                    guard signal.sender == owner, let data = Self.advertisingData(from: signal, under: prefix) else { continue }
+                    guard signal.sender == owner, let data = Self.advertisingData(from: signal, under: prefix) else {
+                        continue
+                    }
                     try? await fanOut.transmit(data)
                 }
                 fanOut.close()
             }
-            return BlueZScanner(adapter: adapter, connection: connection, fanOut: fanOut, reader: reader, present: present)
+            return BlueZScanner(
+                adapter: adapter,
+                connection: connection,
+                fanOut: fanOut,
+                reader: reader,
+                present: present
+            )
         } catch {
             if let path = discoveryStarted { await self.stopDiscovery(connection, path) }
             await connection.close()
@@ -126,32 +144,61 @@ public final class BlueZScanner: AdvertScanner {
 
     static func stopDiscovery(_ connection: DBusConnection, _ adapterPath: String) async {
         _ = try? await connection.call(
-            DBusCall(destination: BlueZ.service, path: adapterPath, interface: BlueZ.adapterInterface, member: "StopDiscovery"),
-            timeout: .seconds(5))
+            DBusCall(
+                destination: BlueZ.service,
+                path: adapterPath,
+                interface: BlueZ.adapterInterface,
+                member: "StopDiscovery"
+            ),
+            timeout: .seconds(5)
+        )
     }
 
-    private static func adapterCall(_ connection: DBusConnection, _ adapter: BlueZ.Adapter, _ member: String, _ arguments: [DBusValue])
+    private static func adapterCall(
+        _ connection: DBusConnection,
+        _ adapter: BlueZ.Adapter,
+        _ member: String,
+        _ arguments: [DBusValue]
+    )
         async throws(BlueZError)
     {
         do {
             _ = try await connection.call(
-                DBusCall(destination: BlueZ.service, path: adapter.path, interface: BlueZ.adapterInterface, member: member, arguments: arguments),
-                timeout: BlueZ.callTimeout)
+                DBusCall(
+                    destination: BlueZ.service,
+                    path: adapter.path,
+                    interface: BlueZ.adapterInterface,
+                    member: member,
+                    arguments: arguments
+                ),
+                timeout: BlueZ.callTimeout
+            )
         } catch {
             if case .errorReply(let r) = error, r.name == "org.bluez.Error.NotReady" { throw .poweredOff(adapter.name) }
             // InProgress: this connection's discovery is already running, which is what was asked.
-            if case .errorReply(let r) = error, r.name == "org.bluez.Error.InProgress", member == "StartDiscovery" { return }
+            if case .errorReply(let r) = error, r.name == "org.bluez.Error.InProgress", member == "StartDiscovery" {
+                return
+            }
             throw BlueZ.error(error, doing: "\(member) on \(adapter.name)")
         }
     }
 
-    private static func bus(_ connection: DBusConnection, _ member: String, _ arguments: [DBusValue]) async throws(BlueZError) {
+    private static func bus(
+        _ connection: DBusConnection,
+        _ member: String,
+        _ arguments: [DBusValue]
+    ) async throws(BlueZError) {
         do {
             _ = try await connection.call(
                 DBusCall(
-                    destination: "org.freedesktop.DBus", path: "/org/freedesktop/DBus", interface: "org.freedesktop.DBus",
-                    member: member, arguments: arguments),
-                timeout: BlueZ.callTimeout)
+                    destination: "org.freedesktop.DBus",
+                    path: "/org/freedesktop/DBus",
+                    interface: "org.freedesktop.DBus",
+                    member: member,
+                    arguments: arguments
+                ),
+                timeout: BlueZ.callTimeout
+            )
         } catch {
             throw BlueZError(.callFailed, "the system bus refused \(member): \(error)")
         }
@@ -163,28 +210,46 @@ public final class BlueZScanner: AdvertScanner {
         do {
             reply = try await connection.call(
                 DBusCall(
-                    destination: "org.freedesktop.DBus", path: "/org/freedesktop/DBus", interface: "org.freedesktop.DBus",
-                    member: "GetNameOwner", arguments: [.string(BlueZ.service)]),
-                timeout: BlueZ.callTimeout)
+                    destination: "org.freedesktop.DBus",
+                    path: "/org/freedesktop/DBus",
+                    interface: "org.freedesktop.DBus",
+                    member: "GetNameOwner",
+                    arguments: [.string(BlueZ.service)]
+                ),
+                timeout: BlueZ.callTimeout
+            )
         } catch {
             throw BlueZ.error(error, doing: "GetNameOwner")
         }
-        guard let owner = reply.first?.stringValue else { throw BlueZError(.malformedReply, "GetNameOwner returned no name") }
+        guard let owner = reply.first?.stringValue else {
+            throw BlueZError(.malformedReply, "GetNameOwner returned no name")
+        }
         return owner
     }
 
-    private static func presentDevices(on connection: DBusConnection, under prefix: String) async throws(BlueZError) -> [[UInt8]] {
+    private static func presentDevices(
+        on connection: DBusConnection,
+        under prefix: String
+    ) async throws(BlueZError) -> [[UInt8]] {
         let reply: [DBusValue]
         do {
             reply = try await connection.call(
-                DBusCall(destination: BlueZ.service, path: "/", interface: BlueZ.objectManagerInterface, member: "GetManagedObjects"),
-                timeout: BlueZ.callTimeout)
+                DBusCall(
+                    destination: BlueZ.service,
+                    path: "/",
+                    interface: BlueZ.objectManagerInterface,
+                    member: "GetManagedObjects"
+                ),
+                timeout: BlueZ.callTimeout
+            )
         } catch {
             throw BlueZ.error(error, doing: "GetManagedObjects")
         }
         guard let objects = reply.first?.stringKeyedEntries else { return [] }
         return objects.compactMap { path, interfaces -> [UInt8]? in
-            guard path.hasPrefix(prefix), let device = interfaces[BlueZ.deviceInterface], let serviceData = device["ServiceData"] else {
+            guard path.hasPrefix(prefix), let device = interfaces[BlueZ.deviceInterface],
+                let serviceData = device["ServiceData"]
+            else {
                 return nil
             }
             return BlueZ.advertisingData(fromServiceData: serviceData)
@@ -203,7 +268,8 @@ public final class BlueZScanner: AdvertScanner {
         case (BlueZ.propertiesInterface, "PropertiesChanged"):
             // (s interface, a{sv} changed, as invalidated)
             guard signal.path.hasPrefix(prefix), signal.arguments.count >= 2,
-                signal.arguments[0].stringValue == BlueZ.deviceInterface, let serviceData = signal.arguments[1]["ServiceData"]
+                signal.arguments[0].stringValue == BlueZ.deviceInterface,
+                let serviceData = signal.arguments[1]["ServiceData"]
             else { return nil }
             return BlueZ.advertisingData(fromServiceData: serviceData)
         default:
@@ -222,7 +288,9 @@ public final class BlueZScanner: AdvertScanner {
 ///   - body: what runs while the radio scans.
 /// - Throws: ``BlueZError`` when the scan cannot start, or what `body` throws.
 public func withBlueZScanner<Result: Sendable>(
-    address: String = BlueZ.systemBusAddress, adapter: String? = nil, _ body: (BlueZScanner) async throws -> Result
+    address: String = BlueZ.systemBusAddress,
+    adapter: String? = nil,
+    _ body: (BlueZScanner) async throws -> Result
 ) async throws -> Result {
     let scanner = try await BlueZScanner.start(address: address, adapter: adapter)
     do {

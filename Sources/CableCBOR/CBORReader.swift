@@ -248,7 +248,11 @@ struct CBORReader {
     // MARK: - Maps
 
     /// Checks that `key` may follow the entries read so far (whose keys are strictly increasing).
-    private static func checkNextKey(_ key: CBORValue, at offset: Int, after entries: [CBORMap.Entry])
+    private static func checkNextKey(
+        _ key: CBORValue,
+        at offset: Int,
+        after entries: [CBORMap.Entry]
+    )
         throws(CBORError)
     {
         guard key.isValidMapKey else {

@@ -31,7 +31,12 @@ struct ConformanceReportOptions: ParsableArguments {
     @Flag(help: "Stop at the first FAIL; the remaining scenarios are not run and not reported.")
     var failFast = false
 
-    @Option(help: ArgumentHelp("Deadline of each scenario, in seconds (default 10; 120 with --interactive).", valueName: "SECONDS"))
+    @Option(
+        help: ArgumentHelp(
+            "Deadline of each scenario, in seconds (default 10; 120 with --interactive).",
+            valueName: "SECONDS"
+        )
+    )
     var scenarioTimeout: Double?
 
     @Flag(help: "End stdout with one JSON object: passed, failed, skipped and every scenario's id, result and detail.")
@@ -48,7 +53,9 @@ struct ConformanceReportOptions: ParsableArguments {
 
     /// Lists, or selects, runs and reports. `subject` is built only when scenarios will run.
     func execute<Subject: Sendable>(
-        suite: ConformanceSuite, scenarios: [ConformanceScenario<Subject>], defaultTimeout: Duration = .seconds(10),
+        suite: ConformanceSuite,
+        scenarios: [ConformanceScenario<Subject>],
+        defaultTimeout: Duration = .seconds(10),
         subject: () async throws -> Subject
     ) async throws {
         if self.list {
@@ -66,7 +73,8 @@ struct ConformanceReportOptions: ParsableArguments {
             throw Output.failure("--only: \(error.description)", step: "arguments")
         }
         let subject = try await subject()
-        let timeout = self.scenarioTimeout.map { Duration.milliseconds(Int64(($0 * 1000).rounded(.up))) } ?? defaultTimeout
+        let timeout =
+            self.scenarioTimeout.map { Duration.milliseconds(Int64(($0 * 1000).rounded(.up))) } ?? defaultTimeout
         let runner = ConformanceRunner(options: .init(scenarioTimeout: timeout, failFast: self.failFast))
         let started = Date()
         let reports = await runner.run(selected, against: subject) { report in
@@ -109,22 +117,33 @@ struct ConformanceRoleOptions: ParsableArguments {
     @Option(help: "Where adverts travel. Only udp (the loopback bus) for now; the Bluetooth radio comes later.")
     var radio = "udp"
 
-    @Option(help: ArgumentHelp("The advert bus address HOST:PORT the kit uses (default: a free loopback port).", valueName: "HOST:PORT"))
+    @Option(
+        help: ArgumentHelp(
+            "The advert bus address HOST:PORT the kit uses (default: a free loopback port).",
+            valueName: "HOST:PORT"
+        )
+    )
     var advert: String?
 
     func validate() throws {
         guard self.radio == "udp" else {
-            throw ValidationError("--radio \(self.radio): the conformance kit supports only udp (the loopback advert bus) for now")
+            throw ValidationError(
+                "--radio \(self.radio): the conformance kit supports only udp (the loopback advert bus) for now"
+            )
         }
         if let advert = self.advert { _ = try HostPort(advert, option: "--advert") }
         if let tunnel = self.tunnel {
-            do { _ = try TunnelServiceURL(string: tunnel) } catch { throw ValidationError("--tunnel \(tunnel): \(error.reason)") }
+            do { _ = try TunnelServiceURL(string: tunnel) } catch {
+                throw ValidationError("--tunnel \(tunnel): \(error.reason)")
+            }
         }
     }
 
     /// The tunnel URL, required once scenarios run.
     func tunnelURL() throws -> TunnelServiceURL {
-        guard let text = self.tunnel else { throw Output.failure("--tunnel is required (the tunnel service both sides use)", step: "arguments") }
+        guard let text = self.tunnel else {
+            throw Output.failure("--tunnel is required (the tunnel service both sides use)", step: "arguments")
+        }
         do { return try TunnelServiceURL(string: text) } catch {
             throw Output.failure("--tunnel \(text): \(error.reason)", step: "arguments")
         }
@@ -136,7 +155,10 @@ struct ConformanceRoleOptions: ParsableArguments {
     func advertAddress() throws -> HostPort {
         if let advert = self.advert { return try HostPort(advert, option: "--advert") }
         guard let port = freeLoopbackUDPPort() else {
-            throw Output.failure("could not find a free loopback UDP port for the advert bus; pass --advert", step: "arguments")
+            throw Output.failure(
+                "could not find a free loopback UDP port for the advert bus; pass --advert",
+                step: "arguments"
+            )
         }
         return try HostPort("127.0.0.1:\(port)", option: "--advert")
     }
@@ -175,7 +197,8 @@ func freeLoopbackUDPPort() -> Int? {
 struct ConformanceRelayCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "relay",
-        abstract: "Test a tunnel service: the kit plays both the phone and the desktop.")
+        abstract: "Test a tunnel service: the kit plays both the phone and the desktop."
+    )
 
     @Option(help: "The tunnel service under test, ws://HOST:PORT or wss://HOST[:PORT].")
     var url: String?
@@ -210,9 +233,15 @@ struct ConformancePhoneCommand: AsyncParsableCommand {
             bus address (HOST:PORT) it must send its adverts to; each value is shell-quoted. \
             With --interactive no command runs: each scenario's QR code is shown and the kit \
             waits for a person to scan it with the phone under test.
-            """)
+            """
+    )
 
-    @Option(help: ArgumentHelp("The phone under test, as a command template with {url}, {tunnel} and {advert}.", valueName: "COMMAND"))
+    @Option(
+        help: ArgumentHelp(
+            "The phone under test, as a command template with {url}, {tunnel} and {advert}.",
+            valueName: "COMMAND"
+        )
+    )
     var phoneCommand: String?
 
     @Flag(help: "Show each scenario's QR code and wait for a person to scan it with a real phone (no command).")
@@ -233,7 +262,9 @@ struct ConformancePhoneCommand: AsyncParsableCommand {
             let implementation: any ImplementationUnderTest
             if self.interactive {
                 implementation = InteractiveImplementation(present: { substitutions in
-                    Output.diagnostic("Scan this QR code with the phone under test (it must reach the tunnel service and send its advert):")
+                    Output.diagnostic(
+                        "Scan this QR code with the phone under test (it must reach the tunnel service and send its advert):"
+                    )
                     QRDisplay.showOrReport(url: substitutions["url"] ?? "", options: Self.qrOptions)
                     Output.flushStdout()
                 })
@@ -245,8 +276,12 @@ struct ConformancePhoneCommand: AsyncParsableCommand {
             }
             let advert = try self.role.advertAddress()
             return PhoneUnderTest(
-                implementation: implementation, tunnel: try self.role.tunnelURL(), tlsTrust: try self.role.trust(),
-                advertHost: advert.host, advertPort: advert.port)
+                implementation: implementation,
+                tunnel: try self.role.tunnelURL(),
+                tlsTrust: try self.role.trust(),
+                advertHost: advert.host,
+                advertPort: advert.port
+            )
         }
     }
 
@@ -266,9 +301,15 @@ struct ConformanceDesktopCommand: AsyncParsableCommand {
             tunnel service URL and {advert} by the advert bus address (HOST:PORT) it must listen \
             on; each value is shell-quoted. The first line of its stdout that starts with FIDO:/ \
             is its QR code.
-            """)
+            """
+    )
 
-    @Option(help: ArgumentHelp("The desktop under test, as a command template with {tunnel} and {advert}.", valueName: "COMMAND"))
+    @Option(
+        help: ArgumentHelp(
+            "The desktop under test, as a command template with {tunnel} and {advert}.",
+            valueName: "COMMAND"
+        )
+    )
     var desktopCommand: String?
 
     @OptionGroup var role: ConformanceRoleOptions
@@ -281,8 +322,12 @@ struct ConformanceDesktopCommand: AsyncParsableCommand {
             }
             let advert = try self.role.advertAddress()
             return DesktopUnderTest(
-                implementation: CommandImplementation(template: command), tunnel: try self.role.tunnelURL(),
-                tlsTrust: try self.role.trust(), advertHost: advert.host, advertPort: advert.port)
+                implementation: CommandImplementation(template: command),
+                tunnel: try self.role.tunnelURL(),
+                tlsTrust: try self.role.trust(),
+                advertHost: advert.host,
+                advertPort: advert.port
+            )
         }
     }
 }

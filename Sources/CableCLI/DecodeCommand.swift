@@ -46,13 +46,19 @@ struct DecodeCommand: ParsableCommand {
             print("public key     \(publicKey) (P-256, compressed, on curve)")
             print("secret         \(secret)")
             print("known domains  \(payload.knownDomainCount)")
-            print("timestamp      \(age.map { "\($0.timestamp) (\($0.summary))" } ?? "absent (the code's age is unknown)")")
-            print("linking        \(payload.supportsLinking.map { $0 ? "supported" : "not supported" } ?? "absent (unknown)")")
+            print(
+                "timestamp      \(age.map { "\($0.timestamp) (\($0.summary))" } ?? "absent (the code's age is unknown)")"
+            )
+            print(
+                "linking        \(payload.supportsLinking.map { $0 ? "supported" : "not supported" } ?? "absent (unknown)")"
+            )
             print("request type   \(payload.requestType.wireValue)")
             print("tunnel ID      \(payload.secret.tunnelID.hex)")
         }
         if let age, age.isStale {
-            Output.diagnostic("note: this QR code is stale (\(age.relative)); a desktop waits about 2 minutes for the phone, so none is waiting for it now")
+            Output.diagnostic(
+                "note: this QR code is stale (\(age.relative)); a desktop waits about 2 minutes for the phone, so none is waiting for it now"
+            )
         }
     }
 }

@@ -31,14 +31,19 @@ struct DemoCommand: AsyncParsableCommand {
     @Flag(help: "Print one JSON object as the last line of stdout.")
     var json = false
 
-    @Flag(help: "The enterprise path: a demo attestation CA and MDS BLOB made in memory, the phone attesting with them, the relying party enforcing them.")
+    @Flag(
+        help:
+            "The enterprise path: a demo attestation CA and MDS BLOB made in memory, the phone attesting with them, the relying party enforcing them."
+    )
     var enforceAttestation = false
 
     @OptionGroup var drawing: QRStyleOptions
 
     func validate() throws {
         guard AuthenticatorPersona.named(self.persona) != nil else {
-            throw ValidationError("unknown persona \(self.persona); known: \(AuthenticatorPersona.all.map(\.name).joined(separator: ", "))")
+            throw ValidationError(
+                "unknown persona \(self.persona); known: \(AuthenticatorPersona.all.map(\.name).joined(separator: ", "))"
+            )
         }
     }
 
@@ -58,7 +63,10 @@ struct DemoCommand: AsyncParsableCommand {
             address = try await relay.start()
             serviceURL = try address.url
         } catch {
-            throw Output.failure("cannot start the tunnel service on loopback: \(FailureText.describe(error))", step: "listen")
+            throw Output.failure(
+                "cannot start the tunnel service on loopback: \(FailureText.describe(error))",
+                step: "listen"
+            )
         }
         Output.diagnostic("tunnel service listening on \(address)")
 
@@ -67,12 +75,22 @@ struct DemoCommand: AsyncParsableCommand {
         let authenticator = PhoneAuthenticator(persona: persona, store: InMemoryCredentialStore(), logger: quietLogger)
         let phone = HybridPhone(connector: connector, transmitter: bus, logger: quietLogger)
         let ceremonies = PasskeyCeremonies(
-            desktop: HybridDesktop(scanner: bus, connector: connector, timeouts: .all(.seconds(30)), logger: quietLogger),
+            desktop: HybridDesktop(
+                scanner: bus,
+                connector: connector,
+                timeouts: .all(.seconds(30)),
+                logger: quietLogger
+            ),
             relyingParty: RelyingParty(
                 id: self.rpId,
-                policy: RelyingParty.Policy(allowedAAGUIDs: [persona.aaguid], enforceAttestation: self.enforceAttestation),
-                trust: trust),
-            records: InMemoryCredentialRecordStore())
+                policy: RelyingParty.Policy(
+                    allowedAAGUIDs: [persona.aaguid],
+                    enforceAttestation: self.enforceAttestation
+                ),
+                trust: trust
+            ),
+            records: InMemoryCredentialRecordStore()
+        )
         Output.diagnostic("phone model: \(persona); relying party \(self.rpId) allows only \(persona.aaguid)")
 
         let user = self.user
@@ -83,8 +101,19 @@ struct DemoCommand: AsyncParsableCommand {
         var stage = "register"
         do {
             let register = StepTimer(ceremony: "register", timeout: .seconds(30), quiet: false)
-            let registration = try await Self.withPhone(phone, authenticator: authenticator, timer: register, showQR: showQR, drawing: drawing) { onEvent in
-                try await ceremonies.register(userName: user, friendlyName: "\(persona.displayName) (demo)", timestamp: Self.now, onEvent: onEvent)
+            let registration = try await Self.withPhone(
+                phone,
+                authenticator: authenticator,
+                timer: register,
+                showQR: showQR,
+                drawing: drawing
+            ) { onEvent in
+                try await ceremonies.register(
+                    userName: user,
+                    friendlyName: "\(persona.displayName) (demo)",
+                    timestamp: Self.now,
+                    onEvent: onEvent
+                )
             }
             register.mark("credential created and attestation verified")
             for l in CeremonyOutput.human(registration) { print(l) }
@@ -93,7 +122,13 @@ struct DemoCommand: AsyncParsableCommand {
 
             stage = "sign-in"
             let signIn = StepTimer(ceremony: "sign-in", timeout: .seconds(30), quiet: false)
-            let assertion = try await Self.withPhone(phone, authenticator: authenticator, timer: signIn, showQR: showQR, drawing: drawing) { onEvent in
+            let assertion = try await Self.withPhone(
+                phone,
+                authenticator: authenticator,
+                timer: signIn,
+                showQR: showQR,
+                drawing: drawing
+            ) { onEvent in
                 try await ceremonies.signIn(timestamp: Self.now, onEvent: onEvent)
             }
             signIn.mark("assertion verified")
@@ -101,12 +136,24 @@ struct DemoCommand: AsyncParsableCommand {
             ceremonyLines.append(CeremonyOutput.json(assertion))
             steps += signIn.steps.map { StepTimer.Step(name: "sign-in: \($0.name)", milliseconds: $0.milliseconds) }
 
-            let total = (steps.filter { $0.name.hasPrefix("register") }.last?.milliseconds ?? 0)
+            let total =
+                (steps.filter { $0.name.hasPrefix("register") }.last?.milliseconds ?? 0)
                 + (steps.filter { $0.name.hasPrefix("sign-in") }.last?.milliseconds ?? 0)
-            print(String(format: "summary: registered and signed in as %@ with %@ in %.1f ms (relay %@)", user, persona.name, total, address.description))
+            print(
+                String(
+                    format: "summary: registered and signed in as %@ with %@ in %.1f ms (relay %@)",
+                    user,
+                    persona.name,
+                    total,
+                    address.description
+                )
+            )
         } catch {
             await relay.shutdown()
-            throw Output.failure("demo failed: \(CeremonyOutput.message(for: error))", step: "\(stage): \(FailureText.step(of: error))")
+            throw Output.failure(
+                "demo failed: \(CeremonyOutput.message(for: error))",
+                step: "\(stage): \(FailureText.step(of: error))"
+            )
         }
         await relay.shutdown()
         if self.json {
@@ -128,7 +175,11 @@ struct DemoCommand: AsyncParsableCommand {
 
     /// Runs a desktop ceremony while the phone model scans the QR code it shows.
     static func withPhone<T: Sendable>(
-        _ phone: HybridPhone, authenticator: PhoneAuthenticator, timer: StepTimer, showQR: Bool, drawing: QRStyleOptions,
+        _ phone: HybridPhone,
+        authenticator: PhoneAuthenticator,
+        timer: StepTimer,
+        showQR: Bool,
+        drawing: QRStyleOptions,
         ceremony: @escaping @Sendable (@escaping @Sendable (DesktopEvent) -> Void) async throws -> T
     ) async throws -> T {
         try await withQRCodeScanner(
@@ -137,7 +188,8 @@ struct DemoCommand: AsyncParsableCommand {
                 if case .qrCode(let url) = event, showQR { QRDisplay.showOrReport(url: url, options: drawing) }
                 timer.desktopEvent(event)
             },
-            ceremony: ceremony)
+            ceremony: ceremony
+        )
     }
 }
 
@@ -147,12 +199,24 @@ extension DemoCommand {
     static func demoTrust(for persona: inout AuthenticatorPersona) throws -> TrustPolicy {
         let now = Int64(Date().timeIntervalSince1970)
         do {
-            let demo = try DemoTrust.make(aaguid: persona.aaguid, description: "\(persona.displayName) (demo metadata)", at: now)
+            let demo = try DemoTrust.make(
+                aaguid: persona.aaguid,
+                description: "\(persona.displayName) (demo metadata)",
+                at: now
+            )
             persona.attestation = .packed
             persona.attestationIdentity = try AttestationIdentity(
-                privateKeyPEM: demo.attestationKeyPEM, certificateChainPEM: demo.attestationChainPEM)
-            let metadata = try MetadataBLOB(jwt: demo.metadataBLOB, root: TrustAnchors(pem: demo.metadataRootPEM), at: now)
-            Output.diagnostic("trust: demo MDS BLOB lists \(persona.aaguid.uuidString); the phone attests with a demo attestation chain")
+                privateKeyPEM: demo.attestationKeyPEM,
+                certificateChainPEM: demo.attestationChainPEM
+            )
+            let metadata = try MetadataBLOB(
+                jwt: demo.metadataBLOB,
+                root: TrustAnchors(pem: demo.metadataRootPEM),
+                at: now
+            )
+            Output.diagnostic(
+                "trust: demo MDS BLOB lists \(persona.aaguid.uuidString); the phone attests with a demo attestation chain"
+            )
             return TrustPolicy(enforceAttestation: true, metadata: metadata)
         } catch let error as TrustError {
             throw Output.failure("demo trust setup: \(error.reason)")

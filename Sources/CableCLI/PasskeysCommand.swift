@@ -14,21 +14,30 @@ struct PasskeysCommand: ParsableCommand {
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List the stored passkeys.")
 
-        @Option(help: "The phone's credential store (default: $XDG_DATA_HOME/cable/passkeys.sqlite, else ~/.local/share/cable/passkeys.sqlite).")
+        @Option(
+            help:
+                "The phone's credential store (default: $XDG_DATA_HOME/cable/passkeys.sqlite, else ~/.local/share/cable/passkeys.sqlite)."
+        )
         var store: String?
 
         @Flag(help: "Print one JSON object as the last line of stdout.")
         var json = false
 
         func run() throws {
-            let location = try StoreLocation.resolve(self.store, defaultName: StoreLocation.phoneFileName, create: false)
+            let location = try StoreLocation.resolve(
+                self.store,
+                defaultName: StoreLocation.phoneFileName,
+                create: false
+            )
             let path = location.url.path
             let credentials: [StoredCredential]
             if location.isDefault, !FileManager.default.fileExists(atPath: path) {
                 // Nothing registered yet on this account; a path given with --store must exist.
                 credentials = []
             } else {
-                do { credentials = try SQLiteCredentialStore(fileURL: location.url, createIfMissing: false).list() } catch {
+                do {
+                    credentials = try SQLiteCredentialStore(fileURL: location.url, createIfMissing: false).list()
+                } catch {
                     throw Output.failure("cannot read \(path): \(FailureText.describe(error))", step: "store")
                 }
             }
@@ -50,7 +59,9 @@ struct PasskeysCommand: ParsableCommand {
             }
             if credentials.isEmpty { print("no passkeys in \(path)") }
             for c in credentials {
-                print("\(c.idBase64URL)  \(c.rpID)  \(c.userName ?? "-")  signCount \(c.signCount)  \(c.aaguid.uuidString)")
+                print(
+                    "\(c.idBase64URL)  \(c.rpID)  \(c.userName ?? "-")  signCount \(c.signCount)  \(c.aaguid.uuidString)"
+                )
             }
         }
     }
@@ -61,12 +72,21 @@ struct PasskeysCommand: ParsableCommand {
         @Argument(help: "The credential ID, as `list` prints it.")
         var id: String
 
-        @Option(help: "The phone's credential store (default: $XDG_DATA_HOME/cable/passkeys.sqlite, else ~/.local/share/cable/passkeys.sqlite).")
+        @Option(
+            help:
+                "The phone's credential store (default: $XDG_DATA_HOME/cable/passkeys.sqlite, else ~/.local/share/cable/passkeys.sqlite)."
+        )
         var store: String?
 
         func run() throws {
-            guard let raw = Base64URL.decode(self.id) else { throw Output.failure("\(self.id) is not a base64url credential ID") }
-            let location = try StoreLocation.resolve(self.store, defaultName: StoreLocation.phoneFileName, create: false)
+            guard let raw = Base64URL.decode(self.id) else {
+                throw Output.failure("\(self.id) is not a base64url credential ID")
+            }
+            let location = try StoreLocation.resolve(
+                self.store,
+                defaultName: StoreLocation.phoneFileName,
+                create: false
+            )
             do {
                 try SQLiteCredentialStore(fileURL: location.url, createIfMissing: false).delete(id: raw)
             } catch {

@@ -9,7 +9,10 @@ import Logging
 
 /// Options that choose and store the phone-side authenticator model.
 struct PhoneModelOptions: ParsableArguments, Sendable {
-    @Option(help: "The phone's credential store (SQLite, created if missing; a JSON store is imported once). Default: $XDG_DATA_HOME/cable/passkeys.sqlite, else ~/.local/share/cable/passkeys.sqlite.")
+    @Option(
+        help:
+            "The phone's credential store (SQLite, created if missing; a JSON store is imported once). Default: $XDG_DATA_HOME/cable/passkeys.sqlite, else ~/.local/share/cable/passkeys.sqlite."
+    )
     var store: String?
 
     @Option(help: "Which authenticator it acts as: \(AuthenticatorPersona.all.map(\.name).joined(separator: ", ")).")
@@ -36,7 +39,9 @@ struct PhoneModelOptions: ParsableArguments, Sendable {
         }
         if self.persona != nil, self.aaguid != nil { throw ValidationError("give --persona or --aaguid, not both") }
         if let p = self.persona, AuthenticatorPersona.named(p) == nil {
-            throw ValidationError("unknown persona \(p); known: \(AuthenticatorPersona.all.map(\.name).joined(separator: ", "))")
+            throw ValidationError(
+                "unknown persona \(p); known: \(AuthenticatorPersona.all.map(\.name).joined(separator: ", "))"
+            )
         }
         if let a = self.aaguid, AAGUID(uuidString: a) == nil { throw ValidationError("--aaguid \(a) is not a UUID") }
     }
@@ -64,7 +69,8 @@ struct PhoneModelOptions: ParsableArguments, Sendable {
         }
         do {
             return try AttestationIdentity(
-                privateKeyPEM: read(keyPath, "--attestation-key"), certificateChainPEM: read(chainPath, "--attestation-chain")
+                privateKeyPEM: read(keyPath, "--attestation-key"),
+                certificateChainPEM: read(chainPath, "--attestation-chain")
             )
         } catch let error as AttestationIdentityError {
             throw Output.failure("--attestation-key/--attestation-chain: \(error.reason)")
@@ -121,7 +127,11 @@ struct PhoneCommand: AsyncParsableCommand {
     func run() async throws {
         let store: SQLiteCredentialStore
         do {
-            let location = try StoreLocation.resolve(self.model.store, defaultName: StoreLocation.phoneFileName, create: true)
+            let location = try StoreLocation.resolve(
+                self.model.store,
+                defaultName: StoreLocation.phoneFileName,
+                create: true
+            )
             store = try SQLiteCredentialStore(fileURL: location.url)
         } catch let error as CredentialStoreError {
             throw Output.failure("phone credential store: \(FailureText.describe(error))", step: "store")
@@ -149,13 +159,19 @@ struct PhoneCommand: AsyncParsableCommand {
         }
         let phone = HybridPhone(
             connector: WebSocketTunnelConnector(
-                fixedService: self.tunnel.flatMap { try? TunnelServiceURL(string: $0) }, trust: trust),
-            transmitter: transmitter, logger: logger)
+                fixedService: self.tunnel.flatMap { try? TunnelServiceURL(string: $0) },
+                trust: trust
+            ),
+            transmitter: transmitter,
+            logger: logger
+        )
         Output.diagnostic("phone: acting as \(persona)")
         let statuses = StatusLog()
         do {
             let answered = try await phone.run(
-                url: self.url, domainID: TunnelServiceDomainID(rawValue: self.domainId), handler: authenticator
+                url: self.url,
+                domainID: TunnelServiceDomainID(rawValue: self.domainId),
+                handler: authenticator
             ) { event in
                 statuses.record(event)
                 Output.diagnostic("phone: \(PhoneEventText.describe(event))")
@@ -172,7 +188,13 @@ struct PhoneCommand: AsyncParsableCommand {
                 line.add("persona", persona.name)
                 line.add("aaguid", persona.aaguid.uuidString)
                 line.add("requests", answered)
-                line.add("statuses", raw: "[" + statuses.values.map { "\"0x" + String($0, radix: 16, uppercase: true) + "\"" }.joined(separator: ", ") + "]")
+                line.add(
+                    "statuses",
+                    raw: "["
+                        + statuses.values.map { "\"0x" + String($0, radix: 16, uppercase: true) + "\"" }.joined(
+                            separator: ", "
+                        ) + "]"
+                )
                 print(line.text)
             }
         } catch let exit as ExitCode {
@@ -204,7 +226,8 @@ enum PhoneEventText {
         case .advertising: return "advertising every 250 ms"
         case .handshakeComplete: return "handshake done; post-handshake and update messages sent"
         case .requestAnswered(let command, let status):
-            return "answered CTAP command 0x\(String(command, radix: 16, uppercase: true)) with status 0x\(String(status, radix: 16, uppercase: true))"
+            return
+                "answered CTAP command 0x\(String(command, radix: 16, uppercase: true)) with status 0x\(String(status, radix: 16, uppercase: true))"
         case .finished: return "the desktop ended the session"
         }
     }

@@ -1,6 +1,6 @@
 import ArgumentParser
-import CableProtocol
 internal import CableCrypto
+import CableProtocol
 import Foundation
 
 /// `cable qr`: a fresh pairing QR code and its `FIDO:/…` URL (keys are made and thrown away).

@@ -33,13 +33,23 @@ struct RegisterCommand: AsyncParsableCommand {
         let user = self.user
         let name = self.name
         let policy: RelyingParty.Policy
-        do { policy = try self.registrationPolicy.policy() } catch { throw Output.failure(error.description, step: "arguments") }
+        do { policy = try self.registrationPolicy.policy() } catch {
+            throw Output.failure(error.description, step: "arguments")
+        }
         let trust = try self.trustOptions.policy(at: Int64(Date().timeIntervalSince1970))
         try await DesktopRun.run(
-            ceremony: "register", options: self.desktop, policy: policy, trust: trust, drawing: self.drawing
+            ceremony: "register",
+            options: self.desktop,
+            policy: policy,
+            trust: trust,
+            drawing: self.drawing
         ) { ceremonies, timer, onEvent in
             let outcome = try await ceremonies.register(
-                userName: user, friendlyName: name, timestamp: Int64(Date().timeIntervalSince1970), onEvent: onEvent)
+                userName: user,
+                friendlyName: name,
+                timestamp: Int64(Date().timeIntervalSince1970),
+                onEvent: onEvent
+            )
             timer.mark("attestation verified")
             return (CeremonyOutput.human(outcome), CeremonyOutput.json(outcome))
         }
@@ -68,12 +78,17 @@ struct SignInCommand: AsyncParsableCommand {
 
     func run() async throws {
         let allow = self.credentials.compactMap { Base64URL.decode($0) }
-        try await DesktopRun.run(ceremony: "sign-in", options: self.desktop, drawing: self.drawing) { ceremonies, timer, onEvent in
+        try await DesktopRun.run(ceremony: "sign-in", options: self.desktop, drawing: self.drawing) {
+            ceremonies,
+            timer,
+            onEvent in
             let outcome = try await ceremonies.signIn(
-                allowCredentials: allow, timestamp: Int64(Date().timeIntervalSince1970), onEvent: onEvent)
+                allowCredentials: allow,
+                timestamp: Int64(Date().timeIntervalSince1970),
+                onEvent: onEvent
+            )
             timer.mark("assertion verified")
             return (CeremonyOutput.human(outcome), CeremonyOutput.json(outcome))
         }
     }
 }
-

@@ -19,21 +19,30 @@ struct RegistrationsCommand: ParsableCommand {
         guard FileManager.default.fileExists(atPath: location.url.path) else {
             throw CeremonyOutput.failure(
                 "no relying-party store at \(location.url.path): pass the --rp-store that `cable register` wrote",
-                step: "store", json: json)
+                step: "store",
+                json: json
+            )
         }
         do {
             return (try SQLiteCredentialRecordStore(fileURL: location.url, createIfMissing: false), location.url.path)
         } catch {
             throw CeremonyOutput.failure(
-                "cannot open the relying-party store \(location.url.path): \(error.message)", step: "store", json: json)
+                "cannot open the relying-party store \(location.url.path): \(error.message)",
+                step: "store",
+                json: json
+            )
         }
     }
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "List the registered passkeys: credential ID, user, AAGUID, sign count, created.")
+            abstract: "List the registered passkeys: credential ID, user, AAGUID, sign count, created."
+        )
 
-        @Option(help: "The relying party's record of registered credentials (default: registrations.sqlite in the per-user data directory).")
+        @Option(
+            help:
+                "The relying party's record of registered credentials (default: registrations.sqlite in the per-user data directory)."
+        )
         var rpStore: String?
 
         @Flag(help: "Print one JSON object as the last line of stdout.")
@@ -70,36 +79,45 @@ struct RegistrationsCommand: ParsableCommand {
             for r in records {
                 print(
                     "\(r.credentialIDBase64URL)  \(r.userName)  \(r.aaguid.uuidString)  signCount \(r.signCount)  "
-                        + "created \(dates.string(from: r.createdAt))")
+                        + "created \(dates.string(from: r.createdAt))"
+                )
             }
         }
     }
 
     struct Remove: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Remove a registered passkey by its credential ID; sign-in with it is then refused.")
+            abstract: "Remove a registered passkey by its credential ID; sign-in with it is then refused."
+        )
 
         @Argument(help: "The credential ID (base64url), as `list` prints it.")
         var id: String
 
-        @Option(help: "The relying party's record of registered credentials (default: registrations.sqlite in the per-user data directory).")
+        @Option(
+            help:
+                "The relying party's record of registered credentials (default: registrations.sqlite in the per-user data directory)."
+        )
         var rpStore: String?
 
         func run() throws {
             guard let credentialID = Base64URL.decode(self.id), !credentialID.isEmpty else {
                 throw Output.failure(
-                    "\(self.id.prefix(80)) is not a credential ID: expected unpadded base64url, as `cable registrations list` prints it")
+                    "\(self.id.prefix(80)) is not a credential ID: expected unpadded base64url, as `cable registrations list` prints it"
+                )
             }
             let (store, path) = try RegistrationsCommand.store(at: self.rpStore, json: false)
             let removed: CredentialRecord
             do { removed = try store.remove(credentialID: credentialID) } catch {
                 if error.code == .credentialNotFound {
                     throw Output.failure(
-                        "no registration with credential ID \(self.id) in \(path); `cable registrations list` shows the IDs")
+                        "no registration with credential ID \(self.id) in \(path); `cable registrations list` shows the IDs"
+                    )
                 }
                 throw Output.failure("cannot remove \(self.id) from \(path): \(error.message)")
             }
-            print("removed \(removed.credentialIDBase64URL) (user \(removed.userName), authenticator \(removed.aaguid.uuidString))")
+            print(
+                "removed \(removed.credentialIDBase64URL) (user \(removed.userName), authenticator \(removed.aaguid.uuidString))"
+            )
         }
     }
 }

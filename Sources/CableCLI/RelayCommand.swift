@@ -5,10 +5,10 @@ import CableTunnel
 import CoreMetrics
 import Dispatch
 import Foundation
+@preconcurrency import Glibc
 import Logging
 import Prometheus
 import ServiceLifecycle
-@preconcurrency import Glibc
 
 /// `cable relay`: runs the caBLE tunnel service until SIGINT or SIGTERM.
 struct RelayCommand: AsyncParsableCommand {
@@ -51,67 +51,124 @@ struct RelayCommand: AsyncParsableCommand {
     @Option(help: "Port to listen on; 0 picks a free port (default 8080; env CABLE_RELAY_PORT).")
     var port: Int?
 
-    @Option(help: "Fixed routing ID (6 hex digits) returned in X-caBLE-Routing-ID; random per run if omitted (env CABLE_RELAY_ROUTING_ID).")
+    @Option(
+        help:
+            "Fixed routing ID (6 hex digits) returned in X-caBLE-Routing-ID; random per run if omitted (env CABLE_RELAY_ROUTING_ID)."
+    )
     var routingID: String?
 
-    @Option(help: "Serve /metrics (Prometheus) and /healthz on HOST:PORT (IPv6 in brackets; port 0 picks one) (env CABLE_RELAY_METRICS).")
+    @Option(
+        help:
+            "Serve /metrics (Prometheus) and /healthz on HOST:PORT (IPv6 in brackets; port 0 picks one) (env CABLE_RELAY_METRICS)."
+    )
     var metrics: String?
 
-    @Option(help: "Seconds a new tunnel waits for its peer (default \(RelayCommand.secondsText(RelayCommand.defaults.peerWaitTimeout)); env CABLE_RELAY_PEER_WAIT_TIMEOUT).")
+    @Option(
+        help:
+            "Seconds a new tunnel waits for its peer (default \(RelayCommand.secondsText(RelayCommand.defaults.peerWaitTimeout)); env CABLE_RELAY_PEER_WAIT_TIMEOUT)."
+    )
     var peerWaitTimeout: Double?
 
-    @Option(help: "Seconds a tunnel may carry no message (default \(RelayCommand.secondsText(RelayCommand.defaults.idleTimeout)); env CABLE_RELAY_IDLE_TIMEOUT).")
+    @Option(
+        help:
+            "Seconds a tunnel may carry no message (default \(RelayCommand.secondsText(RelayCommand.defaults.idleTimeout)); env CABLE_RELAY_IDLE_TIMEOUT)."
+    )
     var idleTimeout: Double?
 
-    @Option(help: "Longest life of a tunnel, in seconds (default \(RelayCommand.secondsText(RelayCommand.defaults.tunnelLifetime)); env CABLE_RELAY_TUNNEL_LIFETIME).")
+    @Option(
+        help:
+            "Longest life of a tunnel, in seconds (default \(RelayCommand.secondsText(RelayCommand.defaults.tunnelLifetime)); env CABLE_RELAY_TUNNEL_LIFETIME)."
+    )
     var tunnelLifetime: Double?
 
-    @Option(help: "Largest message in bytes; Chromium accepts up to 1048576 (default \(RelayCommand.defaults.maxMessageSize); env CABLE_RELAY_MAX_MESSAGE_SIZE).")
+    @Option(
+        help:
+            "Largest message in bytes; Chromium accepts up to 1048576 (default \(RelayCommand.defaults.maxMessageSize); env CABLE_RELAY_MAX_MESSAGE_SIZE)."
+    )
     var maxMessageSize: Int?
 
-    @Option(help: "Most messages per tunnel, both directions together (default \(RelayCommand.defaults.maxMessagesPerTunnel); env CABLE_RELAY_MAX_MESSAGES_PER_TUNNEL).")
+    @Option(
+        help:
+            "Most messages per tunnel, both directions together (default \(RelayCommand.defaults.maxMessagesPerTunnel); env CABLE_RELAY_MAX_MESSAGES_PER_TUNNEL)."
+    )
     var maxMessagesPerTunnel: Int?
 
-    @Option(help: "Most payload bytes per tunnel, both directions together (default \(RelayCommand.defaults.maxBytesPerTunnel); env CABLE_RELAY_MAX_BYTES_PER_TUNNEL).")
+    @Option(
+        help:
+            "Most payload bytes per tunnel, both directions together (default \(RelayCommand.defaults.maxBytesPerTunnel); env CABLE_RELAY_MAX_BYTES_PER_TUNNEL)."
+    )
     var maxBytesPerTunnel: Int?
 
-    @Option(help: "Most messages held for a peer that has not connected yet (default \(RelayCommand.defaults.maxHeldMessages); env CABLE_RELAY_MAX_HELD_MESSAGES).")
+    @Option(
+        help:
+            "Most messages held for a peer that has not connected yet (default \(RelayCommand.defaults.maxHeldMessages); env CABLE_RELAY_MAX_HELD_MESSAGES)."
+    )
     var maxHeldMessages: Int?
 
-    @Option(help: "Most bytes held for a peer that has not connected yet (default \(RelayCommand.defaults.maxHeldBytes); env CABLE_RELAY_MAX_HELD_BYTES).")
+    @Option(
+        help:
+            "Most bytes held for a peer that has not connected yet (default \(RelayCommand.defaults.maxHeldBytes); env CABLE_RELAY_MAX_HELD_BYTES)."
+    )
     var maxHeldBytes: Int?
 
     @Option(help: "Most tunnels at once (default \(RelayCommand.defaults.maxTunnels); env CABLE_RELAY_MAX_TUNNELS).")
     var maxTunnels: Int?
 
-    @Option(help: "Most TCP connections at once (default \(RelayCommand.defaults.maxConnections); env CABLE_RELAY_MAX_CONNECTIONS).")
+    @Option(
+        help:
+            "Most TCP connections at once (default \(RelayCommand.defaults.maxConnections); env CABLE_RELAY_MAX_CONNECTIONS)."
+    )
     var maxConnections: Int?
 
-    @Option(help: "Most TCP connections at once from one IP address, more get 429 (default \(RelayCommand.defaults.maxConnectionsPerAddress); env CABLE_RELAY_MAX_CONNECTIONS_PER_ADDRESS).")
+    @Option(
+        help:
+            "Most TCP connections at once from one IP address, more get 429 (default \(RelayCommand.defaults.maxConnectionsPerAddress); env CABLE_RELAY_MAX_CONNECTIONS_PER_ADDRESS)."
+    )
     var maxConnectionsPerAddress: Int?
 
-    @Option(help: "Most tunnels registered at once from one IP address, more get 429 (default \(RelayCommand.defaults.maxTunnelsPerAddress); env CABLE_RELAY_MAX_TUNNELS_PER_ADDRESS).")
+    @Option(
+        help:
+            "Most tunnels registered at once from one IP address, more get 429 (default \(RelayCommand.defaults.maxTunnelsPerAddress); env CABLE_RELAY_MAX_TUNNELS_PER_ADDRESS)."
+    )
     var maxTunnelsPerAddress: Int?
 
-    @Option(help: "Global budget of bytes held for clients: frames, held and unsent messages (default \(RelayCommand.defaults.maxBufferedBytes); env CABLE_RELAY_MAX_BUFFERED_BYTES).")
+    @Option(
+        help:
+            "Global budget of bytes held for clients: frames, held and unsent messages (default \(RelayCommand.defaults.maxBufferedBytes); env CABLE_RELAY_MAX_BUFFERED_BYTES)."
+    )
     var maxBufferedBytes: Int?
 
-    @Option(help: "Bytes waiting for one slow socket before the relay stops reading its peer (default \(RelayCommand.defaults.maxPendingWriteBytes); env CABLE_RELAY_MAX_PENDING_WRITE_BYTES).")
+    @Option(
+        help:
+            "Bytes waiting for one slow socket before the relay stops reading its peer (default \(RelayCommand.defaults.maxPendingWriteBytes); env CABLE_RELAY_MAX_PENDING_WRITE_BYTES)."
+    )
     var maxPendingWriteBytes: Int?
 
-    @Option(help: "Serve TLS (wss://) with this PEM certificate chain, leaf first; needs --tls-key (env CABLE_RELAY_TLS_CERT).")
+    @Option(
+        help:
+            "Serve TLS (wss://) with this PEM certificate chain, leaf first; needs --tls-key (env CABLE_RELAY_TLS_CERT)."
+    )
     var tlsCert: String?
 
     @Option(help: "The PEM private key of --tls-cert (env CABLE_RELAY_TLS_KEY).")
     var tlsKey: String?
 
-    @Option(help: "Largest HTTP request head in bytes (default \(RelayCommand.defaults.maxRequestHeadSize); env CABLE_RELAY_MAX_REQUEST_HEAD_SIZE).")
+    @Option(
+        help:
+            "Largest HTTP request head in bytes (default \(RelayCommand.defaults.maxRequestHeadSize); env CABLE_RELAY_MAX_REQUEST_HEAD_SIZE)."
+    )
     var maxRequestHeadSize: Int?
 
-    @Option(help: "Seconds a connection has to complete its WebSocket upgrade (default \(RelayCommand.secondsText(RelayCommand.defaults.upgradeTimeout)); env CABLE_RELAY_UPGRADE_TIMEOUT).")
+    @Option(
+        help:
+            "Seconds a connection has to complete its WebSocket upgrade (default \(RelayCommand.secondsText(RelayCommand.defaults.upgradeTimeout)); env CABLE_RELAY_UPGRADE_TIMEOUT)."
+    )
     var upgradeTimeout: Double?
 
-    @Option(help: "Log level: trace, debug, info, notice, warning, error or critical (default info; env CABLE_RELAY_LOG_LEVEL).")
+    @Option(
+        help:
+            "Log level: trace, debug, info, notice, warning, error or critical (default info; env CABLE_RELAY_LOG_LEVEL)."
+    )
     var logLevel: String?
 
     func run() async throws {
@@ -122,7 +179,8 @@ struct RelayCommand: AsyncParsableCommand {
         let levelText = try settings.string("--log-level", self.logLevel) ?? "info"
         guard let level = Logger.Level(rawValue: levelText) else {
             throw Output.failure(
-                "\(settings.name("--log-level")) must be one of trace, debug, info, notice, warning, error, critical")
+                "\(settings.name("--log-level")) must be one of trace, debug, info, notice, warning, error, critical"
+            )
         }
         var configuration = TunnelService.Configuration()
         configuration.host = try settings.string("--host", self.host) ?? configuration.host
@@ -132,14 +190,16 @@ struct RelayCommand: AsyncParsableCommand {
                 configuration.routingID = try RoutingID(hex: routingID)
             } catch {
                 throw Output.failure(
-                    "\(settings.name("--routing-id")) must be 3 bytes as 6 hex digits: \(error.reason)")
+                    "\(settings.name("--routing-id")) must be 3 bytes as 6 hex digits: \(error.reason)"
+                )
             }
         }
         var metricsAddress: (host: String, port: Int)?
         if let text = try settings.string("--metrics", self.metrics) {
             guard let address = RelaySettings.hostAndPort(text) else {
                 throw Output.failure(
-                    "\(settings.name("--metrics")) must be HOST:PORT (IPv6 in brackets, port 0-65535), not \"\(RelaySettings.excerpt(text))\"")
+                    "\(settings.name("--metrics")) must be HOST:PORT (IPv6 in brackets, port 0-65535), not \"\(RelaySettings.excerpt(text))\""
+                )
             }
             metricsAddress = address
         }
@@ -147,10 +207,22 @@ struct RelayCommand: AsyncParsableCommand {
             guard let seconds = try settings.number(flag, value) else { return current }
             return try Self.duration(seconds, settings.name(flag))
         }
-        configuration.peerWaitTimeout = try duration("--peer-wait-timeout", self.peerWaitTimeout, configuration.peerWaitTimeout)
+        configuration.peerWaitTimeout = try duration(
+            "--peer-wait-timeout",
+            self.peerWaitTimeout,
+            configuration.peerWaitTimeout
+        )
         configuration.idleTimeout = try duration("--idle-timeout", self.idleTimeout, configuration.idleTimeout)
-        configuration.tunnelLifetime = try duration("--tunnel-lifetime", self.tunnelLifetime, configuration.tunnelLifetime)
-        configuration.upgradeTimeout = try duration("--upgrade-timeout", self.upgradeTimeout, configuration.upgradeTimeout)
+        configuration.tunnelLifetime = try duration(
+            "--tunnel-lifetime",
+            self.tunnelLifetime,
+            configuration.tunnelLifetime
+        )
+        configuration.upgradeTimeout = try duration(
+            "--upgrade-timeout",
+            self.upgradeTimeout,
+            configuration.upgradeTimeout
+        )
         func limit(_ flag: String, _ value: Int?, _ keyPath: WritableKeyPath<TunnelService.Configuration, Int>) throws {
             if let value = try settings.integer(flag, value) { configuration[keyPath: keyPath] = value }
         }
@@ -175,11 +247,13 @@ struct RelayCommand: AsyncParsableCommand {
             } catch {
                 throw Output.failure(
                     "\(settings.name("--tls-cert"))/\(settings.name("--tls-key")): \(FailureText.describe(error))",
-                    step: "arguments")
+                    step: "arguments"
+                )
             }
         default:
             throw Output.failure(
-                "\(settings.name("--tls-cert")) and \(settings.name("--tls-key")) go together: give both or neither")
+                "\(settings.name("--tls-cert")) and \(settings.name("--tls-key")) go together: give both or neither"
+            )
         }
 
         var logger = Logger(label: "cable.relay", factory: { StreamLogHandler.standardError(label: $0) })
@@ -207,12 +281,15 @@ struct RelayCommand: AsyncParsableCommand {
             endpointConfiguration.host = metricsAddress.host
             endpointConfiguration.port = metricsAddress.port
             let endpoint = TunnelServiceMetricsEndpoint(
-                relay: server, configuration: endpointConfiguration,
+                relay: server,
+                configuration: endpointConfiguration,
                 exposition: {
                     var bytes: [UInt8] = []
                     registry.emit(into: &bytes)
                     return bytes
-                }, logger: logger)
+                },
+                logger: logger
+            )
             do throws(TunnelError) {
                 _ = try await endpoint.start()
             } catch {

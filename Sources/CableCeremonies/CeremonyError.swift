@@ -79,8 +79,10 @@ public struct CeremonyError: Error, Hashable, CustomStringConvertible, Sendable 
         switch status {
         case .operationDenied: return "the user declined on the phone (CTAP2_ERR_OPERATION_DENIED)"
         case .noCredentials: return "the phone has no passkey for this site (CTAP2_ERR_NO_CREDENTIALS)"
-        case .credentialExcluded: return "the phone already holds a passkey for this account (CTAP2_ERR_CREDENTIAL_EXCLUDED)"
-        case .unsupportedAlgorithm: return "the phone supports none of the requested algorithms (CTAP2_ERR_UNSUPPORTED_ALGORITHM)"
+        case .credentialExcluded:
+            return "the phone already holds a passkey for this account (CTAP2_ERR_CREDENTIAL_EXCLUDED)"
+        case .unsupportedAlgorithm:
+            return "the phone supports none of the requested algorithms (CTAP2_ERR_UNSUPPORTED_ALGORITHM)"
         case .userActionTimeout: return "the user did not respond on the phone in time (CTAP2_ERR_USER_ACTION_TIMEOUT)"
         default: return "the phone answered with CTAP status \(status)"
         }

@@ -73,36 +73,61 @@ public struct PasskeyCeremonies: Sendable {
     ///   - timestamp: UNIX seconds for the QR code.
     ///   - onEvent: progress, including the `.qrCode(url:)` to draw.
     public func register(
-        userName: String, displayName: String? = nil, friendlyName: String? = nil, timestamp: Int64,
+        userName: String,
+        displayName: String? = nil,
+        friendlyName: String? = nil,
+        timestamp: Int64,
         onEvent: @escaping @Sendable (DesktopEvent) -> Void = { _ in }
     ) async throws -> RegistrationOutcome {
         let existing = try self.storeCall { () throws(RelyingPartyError) in try self.records.list() }
             .filter { $0.userName == userName }
         let user = WebAuthnUser(
-            id: existing.first?.userHandle ?? WebAuthnUser.newHandle(), name: userName, displayName: displayName)
+            id: existing.first?.userHandle ?? WebAuthnUser.newHandle(),
+            name: userName,
+            displayName: displayName
+        )
         let (options, expected) = self.relyingParty.generateRegistrationOptions(
-            user: user, excludeCredentials: existing, now: Date())
+            user: user,
+            excludeCredentials: existing,
+            now: Date()
+        )
         let pending = self.client.makeCredential(options)
         let result = try await self.desktop.transact(
-            request: CTAPRequest.makeCredential(pending.request).frame, requestType: .makeCredential,
-            timestamp: timestamp, onEvent: onEvent)
+            request: CTAPRequest.makeCredential(pending.request).frame,
+            requestType: .makeCredential,
+            timestamp: timestamp,
+            onEvent: onEvent
+        )
         let payload = try Self.successPayload(result.response)
         let response: MakeCredentialResponse
         do { response = try MakeCredentialResponse(encoded: payload) } catch {
-            throw CeremonyError(.malformedResponse, "the phone's makeCredential response is malformed", underlying: error)
+            throw CeremonyError(
+                .malformedResponse,
+                "the phone's makeCredential response is malformed",
+                underlying: error
+            )
         }
         let json = try self.client.registrationResponse(response, for: pending)
         let verified: VerifiedRegistration
-        do { verified = try self.relyingParty.verifyRegistrationResponse(json, expected: expected, now: Date()) } catch {
+        do { verified = try self.relyingParty.verifyRegistrationResponse(json, expected: expected, now: Date()) } catch
+        {
             throw CeremonyError(.verificationFailed, "verification failed", underlying: error)
         }
         let record = expected.record(
-            for: verified, friendlyName: friendlyName ?? "Passkey on \(verified.aaguid)", createdAt: Date())
+            for: verified,
+            friendlyName: friendlyName ?? "Passkey on \(verified.aaguid)",
+            createdAt: Date()
+        )
         try self.storeCall { () throws(RelyingPartyError) in try self.records.add(record) }
         return RegistrationOutcome(
-            credentialID: verified.credentialID, aaguid: verified.aaguid, attestationFormat: verified.attestationFormat,
-            userVerified: verified.flags.contains(.userVerified), signCount: verified.signCount, record: record,
-            trust: verified.trust)
+            credentialID: verified.credentialID,
+            aaguid: verified.aaguid,
+            attestationFormat: verified.attestationFormat,
+            userVerified: verified.flags.contains(.userVerified),
+            signCount: verified.signCount,
+            record: record,
+            trust: verified.trust
+        )
     }
 
     /// Signs in with a passkey on the phone: options (an empty allow list asks for a discoverable
@@ -113,18 +138,26 @@ public struct PasskeyCeremonies: Sendable {
     ///   - timestamp: UNIX seconds for the QR code.
     ///   - onEvent: progress, including the `.qrCode(url:)` to draw.
     public func signIn(
-        allowCredentials: [[UInt8]]? = nil, timestamp: Int64, onEvent: @escaping @Sendable (DesktopEvent) -> Void = { _ in }
+        allowCredentials: [[UInt8]]? = nil,
+        timestamp: Int64,
+        onEvent: @escaping @Sendable (DesktopEvent) -> Void = { _ in }
     ) async throws -> SignInOutcome {
         let records = try self.storeCall { () throws(RelyingPartyError) in try self.records.list() }
         // An allowed ID the store does not know is still offered to the phone; verification refuses it as unknown.
         let allowed = allowCredentials ?? []
         let handles = Set(records.filter { allowed.contains($0.credentialID) }.map(\.userHandle))
         let (options, expected) = self.relyingParty.generateAuthenticationOptions(
-            allowCredentialIDs: allowed, userHandle: handles.count == 1 ? handles.first : nil, now: Date())
+            allowCredentialIDs: allowed,
+            userHandle: handles.count == 1 ? handles.first : nil,
+            now: Date()
+        )
         let pending = self.client.getAssertion(options)
         let result = try await self.desktop.transact(
-            request: CTAPRequest.getAssertion(pending.request).frame, requestType: .getAssertion,
-            timestamp: timestamp, onEvent: onEvent)
+            request: CTAPRequest.getAssertion(pending.request).frame,
+            requestType: .getAssertion,
+            timestamp: timestamp,
+            onEvent: onEvent
+        )
         let payload = try Self.successPayload(result.response)
         let response: GetAssertionResponse
         do { response = try GetAssertionResponse(encoded: payload) } catch {
@@ -143,12 +176,19 @@ public struct PasskeyCeremonies: Sendable {
         }
         try self.storeCall { () throws(RelyingPartyError) in
             try self.records.recordUse(
-                credentialID: verified.credentialID, signCount: verified.newSignCount, backedUp: verified.backedUp,
-                at: Date())
+                credentialID: verified.credentialID,
+                signCount: verified.newSignCount,
+                backedUp: verified.backedUp,
+                at: Date()
+            )
         }
         return SignInOutcome(
-            credentialID: verified.credentialID, aaguid: verified.record.aaguid, userVerified: verified.userVerified,
-            signCount: verified.newSignCount, userName: verified.record.userName)
+            credentialID: verified.credentialID,
+            aaguid: verified.record.aaguid,
+            userVerified: verified.userVerified,
+            signCount: verified.newSignCount,
+            userName: verified.record.userName
+        )
     }
 
     private static func successPayload(_ reply: [UInt8]) throws -> [UInt8] {

@@ -45,7 +45,10 @@ public struct WebAuthnClient: Sendable {
             clientDataHash: clientData.hash,
             rp: PublicKeyCredentialRPEntity(id: rpID, name: options.rp.name),
             user: PublicKeyCredentialUserEntity(
-                id: options.user.id.bytes, name: options.user.name, displayName: options.user.displayName),
+                id: options.user.id.bytes,
+                name: options.user.name,
+                displayName: options.user.displayName
+            ),
             publicKeyCredentialParameters: options.pubKeyCredParams.filter { $0.type == "public-key" }.map {
                 PublicKeyCredentialParameters(algorithm: COSEAlgorithm(rawValue: $0.alg))
             },
@@ -54,7 +57,9 @@ public struct WebAuthnClient: Sendable {
             },
             options: AuthenticatorOptions(
                 residentKey: residentKey ? true : nil,
-                userVerification: Self.requestsUserVerification(selection?.userVerification) ? true : nil))
+                userVerification: Self.requestsUserVerification(selection?.userVerification) ? true : nil
+            )
+        )
         return PendingRegistration(request: request, clientDataJSON: clientData.json)
     }
 
@@ -67,16 +72,21 @@ public struct WebAuthnClient: Sendable {
             list.isEmpty ? nil : list.map { PublicKeyCredentialDescriptor(id: $0.id.bytes) }
         }
         let request = GetAssertionRequest(
-            rpID: rpID, clientDataHash: clientData.hash, allowList: allowList,
+            rpID: rpID,
+            clientDataHash: clientData.hash,
+            allowList: allowList,
             options: AuthenticatorOptions(
-                userVerification: Self.requestsUserVerification(options.userVerification) ? true : nil))
+                userVerification: Self.requestsUserVerification(options.userVerification) ? true : nil
+            )
+        )
         return PendingAuthentication(request: request, clientDataJSON: clientData.json)
     }
 
     /// The phone's makeCredential response as `PublicKeyCredential.toJSON()` gives it: the attestation
     /// object re-keyed as WebAuthn defines it, the client data bytes, `hybrid` transport.
     public func registrationResponse(
-        _ response: MakeCredentialResponse, for pending: PendingRegistration
+        _ response: MakeCredentialResponse,
+        for pending: PendingRegistration
     ) throws(CeremonyError) -> RegistrationResponseJSON {
         guard let credential = response.authenticatorData.attestedCredentialData else {
             throw CeremonyError(.malformedResponse, "the phone's makeCredential response carries no credential")
@@ -85,16 +95,21 @@ public struct WebAuthnClient: Sendable {
         return RegistrationResponseJSON(
             rawId: credential.credentialID,
             response: AuthenticatorAttestationResponseJSON(
-                clientDataJSON: pending.clientDataJSON, attestationObject: object.encoded,
-                authenticatorData: response.rawAuthenticatorData, transports: ["hybrid", "internal"],
-                publicKeyAlgorithm: credential.publicKey.algorithm.rawValue),
-            authenticatorAttachment: "cross-platform")
+                clientDataJSON: pending.clientDataJSON,
+                attestationObject: object.encoded,
+                authenticatorData: response.rawAuthenticatorData,
+                transports: ["hybrid", "internal"],
+                publicKeyAlgorithm: credential.publicKey.algorithm.rawValue
+            ),
+            authenticatorAttachment: "cross-platform"
+        )
     }
 
     /// The phone's getAssertion response as `PublicKeyCredential.toJSON()` gives it. CTAP lets the phone
     /// omit the credential when the allow list had one entry (CTAP 2.1 §6.2.2); that entry is then used.
     public func authenticationResponse(
-        _ response: GetAssertionResponse, for pending: PendingAuthentication
+        _ response: GetAssertionResponse,
+        for pending: PendingAuthentication
     ) throws(CeremonyError) -> AuthenticationResponseJSON {
         let credentialID: [UInt8]
         if let credential = response.credential {
@@ -104,14 +119,19 @@ public struct WebAuthnClient: Sendable {
         } else {
             throw CeremonyError(
                 .malformedResponse,
-                "the phone's getAssertion response names no credential and the allow list did not have exactly one entry")
+                "the phone's getAssertion response names no credential and the allow list did not have exactly one entry"
+            )
         }
         return AuthenticationResponseJSON(
             rawId: credentialID,
             response: AuthenticatorAssertionResponseJSON(
-                clientDataJSON: pending.clientDataJSON, authenticatorData: response.rawAuthenticatorData,
-                signature: response.signature, userHandle: response.user?.id),
-            authenticatorAttachment: "cross-platform")
+                clientDataJSON: pending.clientDataJSON,
+                authenticatorData: response.rawAuthenticatorData,
+                signature: response.signature,
+                userHandle: response.user?.id
+            ),
+            authenticatorAttachment: "cross-platform"
+        )
     }
 
     /// A phone always verifies its user (screen lock); only `discouraged` leaves UV out of the request.

@@ -121,8 +121,12 @@ public final class RunningCommand: RunningImplementation {
             let grace = self.stopGrace
             // A thread, not a task: stop() may run in a cancelled task, where sleeping returns at once.
             Thread.detachNewThread { [weak self] in
-                let nanoseconds = grace.components.seconds * 1_000_000_000 + grace.components.attoseconds / 1_000_000_000
-                var request = timespec(tv_sec: Int(nanoseconds / 1_000_000_000), tv_nsec: Int(nanoseconds % 1_000_000_000))
+                let nanoseconds =
+                    grace.components.seconds * 1_000_000_000 + grace.components.attoseconds / 1_000_000_000
+                var request = timespec(
+                    tv_sec: Int(nanoseconds / 1_000_000_000),
+                    tv_nsec: Int(nanoseconds % 1_000_000_000)
+                )
                 var remaining = timespec()
                 while nanosleep(&request, &remaining) != 0, errno == EINTR { request = remaining }
                 if self?.exit == nil { Self.signalGroup(pid, SIGKILL) }
@@ -185,7 +189,10 @@ public final class RunningCommand: RunningImplementation {
         defer { posix_spawnattr_destroy(&attributes) }
         // Its own process group (so a stop reaches its children), default SIGPIPE (this process
         // may ignore it) and no blocked signals.
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+        posix_spawnattr_setflags(
+            &attributes,
+            Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK)
+        )
         posix_spawnattr_setpgroup(&attributes, 0)
         var defaults = sigset_t()
         sigemptyset(&defaults)
@@ -197,7 +204,7 @@ public final class RunningCommand: RunningImplementation {
 
         let words: [String] = ["/bin/sh", "-c", command]
         let arguments: [UnsafeMutablePointer<CChar>?] = words.map { word in word.withCString { strdup($0) } }
-        defer { arguments.forEach { free($0) } }
+        defer { for argument in arguments { free(argument) } }
         var argv = arguments + [nil]
         var pid: pid_t = 0
         let status = posix_spawn(&pid, "/bin/sh", &actions, &attributes, &argv, environ)
@@ -211,8 +218,11 @@ public final class RunningCommand: RunningImplementation {
 
         let (lines, continuation) = AsyncStream<String>.makeStream(bufferingPolicy: .bufferingOldest(1024))
         let running = RunningCommand(
-            processID: pid, outputLines: lines, stopGrace: settings.stopGrace,
-            maxDiagnosticBytes: settings.maxDiagnosticBytes)
+            processID: pid,
+            outputLines: lines,
+            stopGrace: settings.stopGrace,
+            maxDiagnosticBytes: settings.maxDiagnosticBytes
+        )
         let stdoutFD = stdoutPipe[0]
         let stderrFD = stderrPipe[0]
         let maxLineLength = settings.maxLineLength
@@ -237,7 +247,10 @@ public final class RunningCommand: RunningImplementation {
     // MARK: - Reading and reaping (each on a thread of its own; blocking calls)
 
     private func readLines(
-        from fd: Int32, maxLineLength: Int, maxLines: Int, into continuation: AsyncStream<String>.Continuation
+        from fd: Int32,
+        maxLineLength: Int,
+        maxLines: Int,
+        into continuation: AsyncStream<String>.Continuation
     ) {
         var line: [UInt8] = []
         var count = 0

@@ -30,7 +30,8 @@ public struct ConformanceReport: Sendable, Equatable {
     public var summaryLine: String {
         let seconds = self.scenarios.reduce(0) { $0 + $1.seconds }
         let shown = (seconds * 10).rounded() / 10
-        return "\(self.suite.rawValue): \(self.passed) passed, \(self.failed) failed, \(self.skipped) skipped in \(shown) s"
+        return
+            "\(self.suite.rawValue): \(self.passed) passed, \(self.failed) failed, \(self.skipped) skipped in \(shown) s"
     }
 
     /// `{"passed": N, "failed": N, "skipped": N, "scenarios": [{"id": …, "result": …, "detail": …}, …]}`,
@@ -148,7 +149,8 @@ public struct ConformanceReport: Sendable, Equatable {
     /// Appends `scalar` when XML 1.0 allows it (§2.2 `Char`), its `\u{XX}` spelling otherwise.
     private static func appendAllowed(_ scalar: Unicode.Scalar, to out: inout String) {
         let value = scalar.value
-        let allowed = value >= 0x20 && value != 0xFFFE && value != 0xFFFF && !(0x7F...0x84).contains(value)
+        let allowed =
+            value >= 0x20 && value != 0xFFFE && value != 0xFFFF && !(0x7F...0x84).contains(value)
             && !(0x86...0x9F).contains(value)
         if allowed {
             out.unicodeScalars.append(scalar)

@@ -29,7 +29,8 @@ public struct ConformanceRunner: Sendable {
 
         /// Creates options.
         public init(
-            scenarioTimeout: Duration = Options.defaultScenarioTimeout, failFast: Bool = false,
+            scenarioTimeout: Duration = Options.defaultScenarioTimeout,
+            failFast: Bool = false,
             cancellationGrace: Duration = .seconds(3)
         ) {
             self.scenarioTimeout = scenarioTimeout
@@ -47,7 +48,8 @@ public struct ConformanceRunner: Sendable {
     /// The scenarios whose ids are in `only` (all of them when `only` is empty), in suite order.
     /// - Throws: ``ConformanceSelectionError`` naming every id the suite does not have.
     package static func select<Subject>(
-        _ scenarios: [ConformanceScenario<Subject>], only: [String]
+        _ scenarios: [ConformanceScenario<Subject>],
+        only: [String]
     ) throws(ConformanceSelectionError) -> [ConformanceScenario<Subject>] {
         guard !only.isEmpty else { return scenarios }
         let known = Set(scenarios.map(\.id))
@@ -60,7 +62,8 @@ public struct ConformanceRunner: Sendable {
     /// Runs `scenarios` against `subject`, calling `onReport` as each one finishes (so a
     /// command can print its line at once), and returns all reports in order.
     package func run<Subject: Sendable>(
-        _ scenarios: [ConformanceScenario<Subject>], against subject: Subject,
+        _ scenarios: [ConformanceScenario<Subject>],
+        against subject: Subject,
         onReport: @Sendable (ScenarioReport) -> Void = { _ in }
     ) async -> [ScenarioReport] {
         var reports: [ScenarioReport] = []
@@ -75,7 +78,8 @@ public struct ConformanceRunner: Sendable {
 
     /// The same run as an asynchronous sequence of reports, one as each scenario finishes.
     package func reports<Subject: Sendable>(
-        _ scenarios: [ConformanceScenario<Subject>], against subject: Subject
+        _ scenarios: [ConformanceScenario<Subject>],
+        against subject: Subject
     ) -> AsyncStream<ScenarioReport> {
         let (stream, continuation) = AsyncStream<ScenarioReport>.makeStream()
         let task = Task {
@@ -88,7 +92,8 @@ public struct ConformanceRunner: Sendable {
 
     /// Runs one scenario under its deadline.
     package func runOne<Subject: Sendable>(
-        _ scenario: ConformanceScenario<Subject>, against subject: Subject
+        _ scenario: ConformanceScenario<Subject>,
+        against subject: Subject
     ) async -> ScenarioReport {
         let clock = ContinuousClock()
         let started = clock.now
@@ -136,15 +141,19 @@ public struct ConformanceRunner: Sendable {
                 stopped.offer(false)
             }
             if await stopped.value() == false {
-                detail += " (and did not stop within \(Self.describe(self.options.cancellationGrace)) of being cancelled)"
+                detail +=
+                    " (and did not stop within \(Self.describe(self.options.cancellationGrace)) of being cancelled)"
             }
             grace.cancel()
         }
         if detail.isEmpty { detail = result == .pass ? "ok" : "no detail given" }
         let elapsed = clock.now - started
         return ScenarioReport(
-            id: scenario.id, result: result, detail: ConformanceText.oneLine(detail),
-            seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+            id: scenario.id,
+            result: result,
+            detail: ConformanceText.oneLine(detail),
+            seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        )
     }
 
     /// An error that is neither a failure nor a skip, as one line a person can act on.
@@ -224,7 +233,8 @@ enum ConformanceText {
         var out = ""
         var lastWasSpace = false
         for scalar in text.unicodeScalars {
-            let isControl = scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value)
+            let isControl =
+                scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value)
                 || scalar == "\u{2028}" || scalar == "\u{2029}"
             if isControl || scalar == " " {
                 if !lastWasSpace, !out.isEmpty { out.unicodeScalars.append(" ") }

@@ -33,7 +33,9 @@ public struct ConformanceScenario<Subject: Sendable>: Sendable, Identifiable {
     package let judge: @Sendable (Subject, ScenarioContext) async throws -> String
 
     package init(
-        id: String, summary: String, source: String,
+        id: String,
+        summary: String,
+        source: String,
         judge: @escaping @Sendable (Subject, ScenarioContext) async throws -> String
     ) {
         self.id = id
@@ -124,8 +126,11 @@ public struct PhoneUnderTest: Sendable {
     public let advertPort: Int
 
     public init(
-        implementation: any ImplementationUnderTest, tunnel: TunnelServiceURL,
-        tlsTrust: TunnelTLSTrust = .systemTrustStore, advertHost: String, advertPort: Int
+        implementation: any ImplementationUnderTest,
+        tunnel: TunnelServiceURL,
+        tlsTrust: TunnelTLSTrust = .systemTrustStore,
+        advertHost: String,
+        advertPort: Int
     ) {
         self.implementation = implementation
         self.tunnel = tunnel
@@ -149,8 +154,11 @@ public struct DesktopUnderTest: Sendable {
     public let advertPort: Int
 
     public init(
-        implementation: any ImplementationUnderTest, tunnel: TunnelServiceURL,
-        tlsTrust: TunnelTLSTrust = .systemTrustStore, advertHost: String, advertPort: Int
+        implementation: any ImplementationUnderTest,
+        tunnel: TunnelServiceURL,
+        tlsTrust: TunnelTLSTrust = .systemTrustStore,
+        advertHost: String,
+        advertPort: Int
     ) {
         self.implementation = implementation
         self.tunnel = tunnel

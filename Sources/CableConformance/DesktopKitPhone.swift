@@ -93,7 +93,11 @@ package struct KitPhoneCrypter {
     /// Encrypts an already padded plaintext.
     package mutating func seal(padded plaintext: [UInt8]) throws -> [UInt8] {
         let sealed = try AES256GCM.seal(
-            plaintext, key: self.writeKey, nonce: Self.nonce(self.writeCounter), additionalData: [UInt8]())
+            plaintext,
+            key: self.writeKey,
+            nonce: Self.nonce(self.writeCounter),
+            additionalData: [UInt8]()
+        )
         self.writeCounter += 1
         return sealed
     }
@@ -102,7 +106,11 @@ package struct KitPhoneCrypter {
     package mutating func open(_ ciphertext: [UInt8]) -> [UInt8]? {
         guard
             let plaintext = try? AES256GCM.open(
-                ciphertext, key: self.readKey, nonce: Self.nonce(self.readCounter), additionalData: [UInt8]())
+                ciphertext,
+                key: self.readKey,
+                nonce: Self.nonce(self.readCounter),
+                additionalData: [UInt8]()
+            )
         else { return nil }
         self.readCounter += 1
         return plaintext
@@ -129,11 +137,15 @@ enum KitPhoneHandshake {
     /// Checks message 1 as Chromium's phone does and answers it. Throws ``ScenarioFailure`` naming the
     /// broken rule.
     static func respond(
-        to message: [UInt8], psk: PreSharedKey, desktopKey: P256.PublicKey, response: KitHandshakeResponse
+        to message: [UInt8],
+        psk: PreSharedKey,
+        desktopKey: P256.PublicKey,
+        response: KitHandshakeResponse
     ) throws -> (response: [UInt8], crypter: KitPhoneCrypter) {
         guard message.count == HandshakeMessageSize.message else {
             throw ScenarioFailure(
-                "the handshake message has \(message.count) bytes; KNpsk0 message 1 is 81 (a 65-byte ephemeral key and a 16-byte tag)")
+                "the handshake message has \(message.count) bytes; KNpsk0 message 1 is 81 (a 65-byte ephemeral key and a 16-byte tag)"
+            )
         }
         var symmetric = SymmetricState(pattern: .knpsk0)
         symmetric.mixHash(desktopKey.uncompressedRepresentation)
@@ -148,7 +160,8 @@ enum KitPhoneHandshake {
             _ = try symmetric.decryptAndHash(Array(message[HandshakeMessageSize.ephemeralKey...]))
         } catch {
             throw ScenarioFailure(
-                "the handshake message's tag does not authenticate under KNpsk0 with the PSK from the advert and the QR code's key")
+                "the handshake message's tag does not authenticate under KNpsk0 with the PSK from the advert and the QR code's key"
+            )
         }
         let ephemeral = try P256.PrivateKey()
         let ephemeralPublic = ephemeral.publicKey.uncompressedRepresentation
@@ -235,9 +248,13 @@ final class KitPhone {
 
     /// Starts the desktop under test, runs `body` with a kit phone for it, and always stops both.
     static func run(
-        _ subject: DesktopUnderTest, _ context: ScenarioContext, _ body: (KitPhone) async throws -> String
+        _ subject: DesktopUnderTest,
+        _ context: ScenarioContext,
+        _ body: (KitPhone) async throws -> String
     ) async throws -> String {
-        let substitutions = ["tunnel": subject.tunnel.description, "advert": "\(subject.advertHost):\(subject.advertPort)"]
+        let substitutions = [
+            "tunnel": subject.tunnel.description, "advert": "\(subject.advertHost):\(subject.advertPort)",
+        ]
         let running = try await subject.implementation.start(substitutions: substitutions)
         let phone = KitPhone(subject: subject, time: ScenarioTime(context: context), running: running)
         let detail: String
@@ -289,7 +306,9 @@ final class KitPhone {
         case .found(let line) where line.hasPrefix(QRCodePayload.urlPrefix):
             return line
         case .found(let line):
-            throw ScenarioFailure("its QR line starts with \"\(line.prefix(6))\", not FIDO:/ (the kit reads the first line starting with FIDO:/)")
+            throw ScenarioFailure(
+                "its QR line starts with \"\(line.prefix(6))\", not FIDO:/ (the kit reads the first line starting with FIDO:/)"
+            )
         case .ended:
             throw ScenarioFailure("it ended its output without printing a line starting with FIDO:/")
         case .timedOut(let wait):
@@ -306,7 +325,9 @@ final class KitPhone {
             self.payload = payload
             return payload
         } catch {
-            throw ScenarioFailure("its QR code does not parse as Chromium's qr::Parse reads it (\(error.description)); see desktop.qr.*")
+            throw ScenarioFailure(
+                "its QR code does not parse as Chromium's qr::Parse reads it (\(error.description)); see desktop.qr.*"
+            )
         }
     }
 
@@ -320,10 +341,15 @@ final class KitPhone {
         let connection: TunnelConnection
         do {
             connection = try await TunnelClient.connect(
-                to: self.subject.tunnel, endpoint: .new(tunnelID), timeout: self.time.wait(.seconds(10)),
-                trust: self.subject.tlsTrust)
+                to: self.subject.tunnel,
+                endpoint: .new(tunnelID),
+                timeout: self.time.wait(.seconds(10)),
+                trust: self.subject.tlsTrust
+            )
         } catch {
-            throw ScenarioFailure("the kit could not open /cable/new/\(tunnelID.hex) at \(self.subject.tunnel): \(error)")
+            throw ScenarioFailure(
+                "the kit could not open /cable/new/\(tunnelID.hex) at \(self.subject.tunnel): \(error)"
+            )
         }
         self.connection = connection
         guard let routingID = connection.routingID else {
@@ -331,12 +357,19 @@ final class KitPhone {
         }
         self.routingID = routingID
         let plaintext = try AdvertPlaintext(
-            nonce: SecureRandom.bytes(count: CableConstants.eidNonceSize), routingID: routingID, domainID: .google)
+            nonce: SecureRandom.bytes(count: CableConstants.eidNonceSize),
+            routingID: routingID,
+            domainID: .google
+        )
         self.psk = payload.secret.psk(advert: plaintext)
         let advert = AdvertisingData.phoneAdvert(
-            try AdvertCrypter.encrypt(plaintext, key: payload.secret.eidKey), serviceUUID: serviceUUID
+            try AdvertCrypter.encrypt(plaintext, key: payload.secret.eidKey),
+            serviceUUID: serviceUUID
         ).bytes
-        let transmitter = try await UDPAdvertTransmitter.connect(host: self.subject.advertHost, port: self.subject.advertPort)
+        let transmitter = try await UDPAdvertTransmitter.connect(
+            host: self.subject.advertHost,
+            port: self.subject.advertPort
+        )
         self.transmitter = transmitter
         self.advertiser = Task {
             while !Task.isCancelled {
@@ -354,7 +387,8 @@ final class KitPhone {
             throw ScenarioFailure(
                 "no handshake message arrived on /cable/new/\(tunnelID.hex) within \(ScenarioTime.text(wait)) of the first advert: "
                     + "the desktop did not join /cable/connect/\(routingID.hex)/\(tunnelID.hex) (routing ID from the advert, "
-                    + "tunnel ID derived from the QR secret)")
+                    + "tunnel ID derived from the QR secret)"
+            )
         }
     }
 
@@ -363,7 +397,11 @@ final class KitPhone {
         let payload = try await self.qrPayload()
         guard let psk = self.psk else { preconditionFailure("the advert is sent before the handshake") }
         let (answer, crypter) = try KitPhoneHandshake.respond(
-            to: message, psk: psk, desktopKey: try payload.publicKey, response: response)
+            to: message,
+            psk: psk,
+            desktopKey: try payload.publicKey,
+            response: response
+        )
         self.crypter = crypter
         try await self.send(raw: answer)
     }
@@ -371,7 +409,8 @@ final class KitPhone {
     /// Meets the desktop, answers its handshake, and sends the post-handshake message (and, in
     /// revision 1, the update message Chromium phones send after it).
     func establish(
-        response: KitHandshakeResponse = .correct, postHandshake: KitPostHandshake = .standard
+        response: KitHandshakeResponse = .correct,
+        postHandshake: KitPostHandshake = .standard
     ) async throws {
         let message = try await self.awaitHandshakeMessage()
         try await self.respond(to: message, with: response)
@@ -382,7 +421,7 @@ final class KitPhone {
             if postHandshake.revision == .one {
                 try await self.send(padded: KitPadding.pad(UpdateMessage().frame))
             }
-        } catch where tolerant {}
+        } catch  where tolerant {}
     }
 
     func postHandshakePlaintext(_ form: KitPostHandshake) -> [UInt8] {
@@ -407,7 +446,9 @@ final class KitPhone {
     // MARK: Frames
 
     func send(raw message: [UInt8]) async throws {
-        guard let connection = self.connection else { preconditionFailure("the tunnel is open before anything is sent") }
+        guard let connection = self.connection else {
+            preconditionFailure("the tunnel is open before anything is sent")
+        }
         do { try await connection.send(message) } catch {
             throw ScenarioFailure("the tunnel closed before the kit could send its next message (\(error))")
         }
@@ -449,11 +490,14 @@ final class KitPhone {
             guard let frame = self.open(message) else {
                 throw ScenarioFailure(
                     "expected \(expected), got a \(message.count)-byte message that does not decrypt under the current construction "
-                        + "with the next counter, or whose padding is invalid")
+                        + "with the next counter, or whose padding is invalid"
+                )
             }
             return frame
         case .closed(let reason):
-            throw ScenarioFailure("expected \(expected), but the desktop closed the tunnel\(reason.map { " (\($0))" } ?? "")")
+            throw ScenarioFailure(
+                "expected \(expected), but the desktop closed the tunnel\(reason.map { " (\($0))" } ?? "")"
+            )
         case .silent(let wait):
             throw ScenarioFailure("expected \(expected), but nothing arrived within \(ScenarioTime.text(wait))")
         }
@@ -477,12 +521,15 @@ final class KitPhone {
         guard command == 0x01 || command == 0x02 else {
             let hint = command == 0x04 ? " (getInfo: Chromium answers it locally from the post-handshake message)" : ""
             throw ScenarioFailure(
-                "the CTAP request's command is 0x\(Hex.upper([command])), not makeCredential (0x01) or getAssertion (0x02)\(hint)")
+                "the CTAP request's command is 0x\(Hex.upper([command])), not makeCredential (0x01) or getAssertion (0x02)\(hint)"
+            )
         }
         let parameters = Array(request.dropFirst())
-        guard let value = try? CBORValue(decoding: parameters), value.mapValue != nil, value.encoded == parameters else {
+        guard let value = try? CBORValue(decoding: parameters), value.mapValue != nil, value.encoded == parameters
+        else {
             throw ScenarioFailure(
-                "the \(Self.commandName(command)) request's parameters (\(parameters.count) bytes) are not one canonical CBOR map")
+                "the \(Self.commandName(command)) request's parameters (\(parameters.count) bytes) are not one canonical CBOR map"
+            )
         }
         return request
     }
@@ -490,7 +537,9 @@ final class KitPhone {
     /// Answers `request` with the authenticator model, framed for `revision`.
     func answer(_ request: [UInt8], revision: ProtocolRevision = .one) async throws {
         let reply = await self.authenticator.handle(request)
-        try await self.send(padded: KitPadding.pad(revision == .one ? [TunnelMessage.MessageType.ctap.rawValue] + reply : reply))
+        try await self.send(
+            padded: KitPadding.pad(revision == .one ? [TunnelMessage.MessageType.ctap.rawValue] + reply : reply)
+        )
     }
 
     /// Judges a refusal: after a message it must refuse, the desktop must close the tunnel without
@@ -501,7 +550,9 @@ final class KitPhone {
         case .closed:
             return "closed the tunnel after \(what)"
         case .silent(let wait):
-            throw ScenarioFailure("kept the tunnel open for \(ScenarioTime.text(wait)) after \(what); it must close it at once")
+            throw ScenarioFailure(
+                "kept the tunnel open for \(ScenarioTime.text(wait)) after \(what); it must close it at once"
+            )
         case .message(let message):
             let description = self.open(message).map(Self.describe(frame:)) ?? "a \(message.count)-byte message"
             throw ScenarioFailure("went on after \(what): it sent \(description) instead of closing the tunnel")

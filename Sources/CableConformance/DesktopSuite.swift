@@ -17,7 +17,9 @@ extension ConformanceSuites {
 
 enum DesktopScenarios {
     private static func scenario(
-        _ id: String, _ summary: String, source: String,
+        _ id: String,
+        _ summary: String,
+        source: String,
         _ judge: @escaping @Sendable (KitPhone) async throws -> String
     ) -> ConformanceScenario<DesktopUnderTest> {
         ConformanceScenario(id: id, summary: summary, source: source) { subject, context in
@@ -31,7 +33,9 @@ enum DesktopScenarios {
     private static func qrMap(_ phone: KitPhone) async throws -> CBORMap {
         let url = try await phone.qrURL()
         let bytes: [UInt8]
-        do throws(CableProtocolError) { bytes = try DigitEncoding.decode(url.dropFirst(QRCodePayload.urlPrefix.count)) } catch {
+        do throws(CableProtocolError) {
+            bytes = try DigitEncoding.decode(url.dropFirst(QRCodePayload.urlPrefix.count))
+        } catch {
             throw ScenarioFailure("its QR digits do not decode (\(error.description)); see desktop.qr.digits")
         }
         guard let map = (try? CBORValue(decoding: bytes))?.mapValue else {
@@ -52,7 +56,8 @@ enum DesktopScenarios {
             case .found(let line):
                 throw ScenarioFailure(
                     "the QR URL starts with \"\(line.prefix(6))\"; Chromium writes FIDO:/ in upper case (phones compare case-insensitively, "
-                        + "but the upper-case form keeps the QR code alphanumeric)")
+                        + "but the upper-case form keeps the QR code alphanumeric)"
+                )
             case .ended:
                 throw ScenarioFailure("the desktop ended its output without printing a FIDO:/ URL")
             case .timedOut(let wait):
@@ -66,7 +71,9 @@ enum DesktopScenarios {
         ) { phone in
             let digits = String(try await phone.qrURL().dropFirst(QRCodePayload.urlPrefix.count))
             if let bad = digits.unicodeScalars.first(where: { !("0"..."9").contains($0) }) {
-                throw ScenarioFailure("the QR URL holds a character other than 0-9 after FIDO:/ (U+\(String(bad.value, radix: 16, uppercase: true)))")
+                throw ScenarioFailure(
+                    "the QR URL holds a character other than 0-9 after FIDO:/ (U+\(String(bad.value, radix: 16, uppercase: true)))"
+                )
             }
             do throws(CableProtocolError) {
                 let bytes = try DigitEncoding.decode(digits)
@@ -82,25 +89,32 @@ enum DesktopScenarios {
         ) { phone in
             let url = try await phone.qrURL()
             let bytes: [UInt8]
-            do throws(CableProtocolError) { bytes = try DigitEncoding.decode(url.dropFirst(QRCodePayload.urlPrefix.count)) } catch {
+            do throws(CableProtocolError) {
+                bytes = try DigitEncoding.decode(url.dropFirst(QRCodePayload.urlPrefix.count))
+            } catch {
                 throw ScenarioFailure("the QR digits do not decode (\(error.description)); see desktop.qr.digits")
             }
             let value: CBORValue
             do throws(CBORError) { value = try CBORValue(decoding: bytes) } catch {
-                throw ScenarioFailure("the \(bytes.count)-byte QR payload is not canonical CBOR: \(error.code) at offset \(error.offset)")
+                throw ScenarioFailure(
+                    "the \(bytes.count)-byte QR payload is not canonical CBOR: \(error.code) at offset \(error.offset)"
+                )
             }
             guard let map = value.mapValue else { throw ScenarioFailure("the QR payload is CBOR but not a map") }
             guard value.encoded == bytes else {
                 throw ScenarioFailure("the QR payload decodes, but its canonical encoding differs from the bytes shown")
             }
-            return "a canonical \(bytes.count)-byte map with keys \(map.entries.map { "\($0.key)" }.joined(separator: ","))"
+            return
+                "a canonical \(bytes.count)-byte map with keys \(map.entries.map { "\($0.key)" }.joined(separator: ","))"
         },
         scenario(
             "desktop.qr.public-key",
             "QR key 0 is the desktop's P-256 key: a 33-byte compressed point on the curve",
             source: "Chromium qr::Encode / qr::Parse, DecompressPublicKey (v2_handshake.cc)"
         ) { phone in
-            guard let key = try await qrMap(phone)[0] else { throw ScenarioFailure("QR key 0 (the public key) is missing") }
+            guard let key = try await qrMap(phone)[0] else {
+                throw ScenarioFailure("QR key 0 (the public key) is missing")
+            }
             guard let bytes = key.bytesValue else { throw ScenarioFailure("QR key 0 is not a byte string") }
             guard bytes.count == CableConstants.compressedPublicKeySize else {
                 throw ScenarioFailure("QR key 0 has \(bytes.count) bytes; it must be the 33-byte compressed point")
@@ -115,7 +129,9 @@ enum DesktopScenarios {
             "QR key 1 is the 16-byte QR secret",
             source: "Chromium qr::Encode / qr::Parse (v2_handshake.cc, kQRSecretSize)"
         ) { phone in
-            guard let secret = try await qrMap(phone)[1] else { throw ScenarioFailure("QR key 1 (the secret) is missing") }
+            guard let secret = try await qrMap(phone)[1] else {
+                throw ScenarioFailure("QR key 1 (the secret) is missing")
+            }
             guard let bytes = secret.bytesValue else { throw ScenarioFailure("QR key 1 is not a byte string") }
             guard bytes.count == QRSecret.byteCount else {
                 throw ScenarioFailure("QR key 1 has \(bytes.count) bytes; the QR secret is 16")
@@ -125,17 +141,22 @@ enum DesktopScenarios {
         scenario(
             "desktop.qr.known-domains",
             "QR key 2 counts the assigned tunnel-server domains the desktop knows (an unsigned integer; 2 for Google and Apple)",
-            source: "Chromium qr::Encode, qr::Components::num_known_domains, tunnelserver::DecodeDomain (v2_handshake.cc)"
+            source:
+                "Chromium qr::Encode, qr::Components::num_known_domains, tunnelserver::DecodeDomain (v2_handshake.cc)"
         ) { phone in
             guard let value = try await qrMap(phone)[2] else {
                 throw ScenarioFailure(
-                    "QR key 2 is missing: a phone must then assume the desktop knows no assigned tunnel-server domain (Chromium always writes it)")
+                    "QR key 2 is missing: a phone must then assume the desktop knows no assigned tunnel-server domain (Chromium always writes it)"
+                )
             }
             guard let count = value.integerValue, count >= 0 else {
                 throw ScenarioFailure("QR key 2 is \(value), not an unsigned integer")
             }
-            guard count <= 256 else { throw ScenarioFailure("QR key 2 is \(count); there are at most 256 assigned domain IDs") }
-            return "key 2 = \(count)" + (count == Int64(CableConstants.knownAssignedDomainCount) ? " (Google and Apple)" : "")
+            guard count <= 256 else {
+                throw ScenarioFailure("QR key 2 is \(count); there are at most 256 assigned domain IDs")
+            }
+            return "key 2 = \(count)"
+                + (count == Int64(CableConstants.knownAssignedDomainCount) ? " (Google and Apple)" : "")
         },
         scenario(
             "desktop.qr.hints",
@@ -145,11 +166,15 @@ enum DesktopScenarios {
             let map = try await qrMap(phone)
             var seen: [String] = []
             if let time = map[3] {
-                guard let seconds = time.integerValue, seconds >= 0 else { throw ScenarioFailure("QR key 3 is \(time), not an unsigned integer") }
+                guard let seconds = time.integerValue, seconds >= 0 else {
+                    throw ScenarioFailure("QR key 3 is \(time), not an unsigned integer")
+                }
                 seen.append("3: \(seconds)")
             }
             if let linking = map[4] {
-                guard let flag = linking.boolValue else { throw ScenarioFailure("QR key 4 is \(linking), not a boolean") }
+                guard let flag = linking.boolValue else {
+                    throw ScenarioFailure("QR key 4 is \(linking), not a boolean")
+                }
                 seen.append("4: \(flag)")
             }
             if let hint = map[5] {
@@ -184,7 +209,8 @@ enum DesktopScenarios {
         scenario(
             "desktop.handshake.initial-message",
             "The desktop's first tunnel message is an 81-byte KNpsk0 message 1: an uncompressed P-256 point and a tag that authenticates",
-            source: "Chromium HandshakeInitiator::BuildInitialMessage, RespondToHandshake (v2_handshake.cc); CTAP 2.2 §11.5"
+            source:
+                "Chromium HandshakeInitiator::BuildInitialMessage, RespondToHandshake (v2_handshake.cc); CTAP 2.2 §11.5"
         ) { phone in
             let message = try await phone.awaitHandshakeMessage()
             try await phone.respond(to: message)
@@ -209,7 +235,9 @@ enum DesktopScenarios {
             try await phone.answer(request)
             let frame = try await phone.nextFrame("the shutdown frame [0x00]")
             guard frame.first == TunnelMessage.MessageType.shutdown.rawValue else {
-                throw ScenarioFailure("expected the shutdown frame [0x00] after the reply, got \(KitPhone.describe(frame: frame))")
+                throw ScenarioFailure(
+                    "expected the shutdown frame [0x00] after the reply, got \(KitPhone.describe(frame: frame))"
+                )
             }
             return "sent the shutdown frame after the reply"
         },
@@ -239,7 +267,8 @@ enum DesktopScenarios {
         scenario(
             "desktop.post-handshake.revision-0",
             "A revision-0 phone (padded post-handshake map, frames without a type byte) is accepted and the session ends by closing",
-            source: "Chromium FidoTunnelDevice::OnTunnelData (DecodePaddedCBORMap), EstablishedConnection::Close (protocol_revision < 1)"
+            source:
+                "Chromium FidoTunnelDevice::OnTunnelData (DecodePaddedCBORMap), EstablishedConnection::Close (protocol_revision < 1)"
         ) { phone in
             try await phone.establish(postHandshake: .revisionZero)
             let request = try await phone.expectRequest(revision: .zero)
@@ -248,9 +277,13 @@ enum DesktopScenarios {
             case .closed:
                 return "sent a bare \(KitPhone.commandName(request[0])) request and closed the tunnel after the reply"
             case .message:
-                throw ScenarioFailure("sent a frame after the reply; a revision-0 transaction has no shutdown frame and ends by closing the tunnel")
+                throw ScenarioFailure(
+                    "sent a frame after the reply; a revision-0 transaction has no shutdown frame and ends by closing the tunnel"
+                )
             case .silent(let wait):
-                throw ScenarioFailure("kept the tunnel open for \(ScenarioTime.text(wait)) after the reply; a revision-0 transaction ends by closing it")
+                throw ScenarioFailure(
+                    "kept the tunnel open for \(ScenarioTime.text(wait)) after the reply; a revision-0 transaction ends by closing it"
+                )
             }
         },
         scenario(

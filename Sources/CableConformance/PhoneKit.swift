@@ -1,10 +1,10 @@
-import Foundation
 internal import CableCBOR
 internal import CableCTAP
 internal import CableCrypto
 internal import CableLocking
 @_spi(Fuzzing) internal import CableProtocol
 internal import CableTunnel
+import Foundation
 
 // The desktop the `phone.*` suite plays. Unlike `DesktopSession`, which refuses what breaks the
 // protocol, the kit keeps everything the phone sends (every advert datagram, the raw handshake
@@ -63,9 +63,11 @@ struct PhoneFrame: Sendable {
     var openingProblem: String? {
         if self.padded != nil, self.openedSequence != nil { return nil }
         if self.legacyConstruction {
-            return "frame \(self.expectedSequence) opened only with Chromium's legacy crypter construction (little-endian nonce, additional data 0x02); current Chromium uses 8 zero bytes ‖ big-endian counter"
+            return
+                "frame \(self.expectedSequence) opened only with Chromium's legacy crypter construction (little-endian nonce, additional data 0x02); current Chromium uses 8 zero bytes ‖ big-endian counter"
         }
-        return "frame \(self.expectedSequence) (\(self.ciphertextCount) bytes) does not authenticate under the handshake's read key at any nearby sequence number"
+        return
+            "frame \(self.expectedSequence) (\(self.ciphertextCount) bytes) does not authenticate under the handshake's read key at any nearby sequence number"
     }
 }
 
@@ -133,7 +135,9 @@ struct KitHandshake {
         guard point.first == 0x04, let peer = try? P256.PublicKey(x962Representation: point) else {
             return .failure(ScenarioFailure("the response does not start with an uncompressed P-256 point"))
         }
-        guard let ee = try? self.ephemeral.sharedSecret(with: peer), let se = try? self.identity.sharedSecret(with: peer) else {
+        guard let ee = try? self.ephemeral.sharedSecret(with: peer),
+            let se = try? self.identity.sharedSecret(with: peer)
+        else {
             return .failure(ScenarioFailure("ECDH with the phone's ephemeral key failed"))
         }
         self.symmetric.mixHash(point)
@@ -142,8 +146,11 @@ struct KitHandshake {
         self.symmetric.mixKey(se.bytes)
         let tag = Array(response[HandshakeMessageSize.ephemeralKey...])
         guard let payload = try? self.symmetric.decryptAndHash(tag) else {
-            return .failure(ScenarioFailure(
-                "the response's tag does not authenticate: not a KNpsk0 response to this handshake (PSK from the QR secret and advert, the QR key as the desktop's static key, ee and se)"))
+            return .failure(
+                ScenarioFailure(
+                    "the response's tag does not authenticate: not a KNpsk0 response to this handshake (PSK from the QR secret and advert, the QR key as the desktop's static key, ee and se)"
+                )
+            )
         }
         guard payload.isEmpty else {
             return .failure(ScenarioFailure("the response carries a \(payload.count)-byte payload; it must be empty"))
@@ -173,12 +180,19 @@ final class KitCrypter {
     }
 
     static func nonce(_ sequence: UInt32, legacy: Bool = false) -> [UInt8] {
-        let be = [UInt8(sequence >> 24), UInt8((sequence >> 16) & 0xFF), UInt8((sequence >> 8) & 0xFF), UInt8(sequence & 0xFF)]
+        let be = [
+            UInt8(sequence >> 24), UInt8((sequence >> 16) & 0xFF), UInt8((sequence >> 8) & 0xFF),
+            UInt8(sequence & 0xFF),
+        ]
         return legacy ? Array(be.reversed()) + [UInt8](repeating: 0, count: 8) : [UInt8](repeating: 0, count: 8) + be
     }
 
     private func open(_ ciphertext: [UInt8], _ sequence: UInt32, legacy: Bool = false) -> [UInt8]? {
-        try? self.readKey.open(ciphertext, nonce: Self.nonce(sequence, legacy: legacy), additionalData: legacy ? [UInt8(2)] : [])
+        try? self.readKey.open(
+            ciphertext,
+            nonce: Self.nonce(sequence, legacy: legacy),
+            additionalData: legacy ? [UInt8(2)] : []
+        )
     }
 
     /// Opens one phone frame.
@@ -192,14 +206,22 @@ final class KitCrypter {
                 self.usedSequences.insert(sequence)
                 if sequence >= expected { self.readSequence = sequence + 1 }
                 return PhoneFrame(
-                    expectedSequence: expected, openedSequence: sequence, legacyConstruction: false,
-                    ciphertextCount: ciphertext.count, padded: padded)
+                    expectedSequence: expected,
+                    openedSequence: sequence,
+                    legacyConstruction: false,
+                    ciphertextCount: ciphertext.count,
+                    padded: padded
+                )
             }
         }
         let legacy = self.open(ciphertext, expected, legacy: true) != nil
         return PhoneFrame(
-            expectedSequence: expected, openedSequence: nil, legacyConstruction: legacy, ciphertextCount: ciphertext.count,
-            padded: nil)
+            expectedSequence: expected,
+            openedSequence: nil,
+            legacyConstruction: legacy,
+            ciphertextCount: ciphertext.count,
+            padded: nil
+        )
     }
 
     /// Seals an already padded plaintext (which may be malformed on purpose).
@@ -235,7 +257,14 @@ final class PhoneConversation {
     /// Every frame the phone sent after the handshake, in order.
     private(set) var frames: [PhoneFrame] = []
 
-    init(subject: PhoneUnderTest, context: ScenarioContext, key: QRGeneratorKey, url: String, adverts: AsyncStream<[UInt8]>, watch: ExitWatch) {
+    init(
+        subject: PhoneUnderTest,
+        context: ScenarioContext,
+        key: QRGeneratorKey,
+        url: String,
+        adverts: AsyncStream<[UInt8]>,
+        watch: ExitWatch
+    ) {
         self.subject = subject
         self.context = context
         self.key = key
@@ -249,7 +278,9 @@ final class PhoneConversation {
     /// Starts the phone under test on a fresh QR code of `variant`, runs `body` as its desktop, and
     /// always stops the phone, closes the tunnel and the advert listener, whatever happens.
     static func run<T>(
-        _ subject: PhoneUnderTest, _ context: ScenarioContext, qr variant: PhoneQRVariant = .standard,
+        _ subject: PhoneUnderTest,
+        _ context: ScenarioContext,
+        qr variant: PhoneQRVariant = .standard,
         _ body: (PhoneConversation) async throws -> T
     ) async throws -> T {
         var rng = SecureRandomNumberGenerator()
@@ -261,7 +292,8 @@ final class PhoneConversation {
         let running: any RunningImplementation
         do {
             running = try await subject.implementation.start(substitutions: [
-                "url": url, "tunnel": subject.tunnel.description, "advert": "\(subject.advertHost):\(subject.advertPort)",
+                "url": url, "tunnel": subject.tunnel.description,
+                "advert": "\(subject.advertHost):\(subject.advertPort)",
             ])
         } catch {
             await listener.close()
@@ -271,7 +303,14 @@ final class PhoneConversation {
             for await line in running.outputLines { watch.append(line) }
             watch.end()
         }
-        let conversation = PhoneConversation(subject: subject, context: context, key: key, url: url, adverts: adverts, watch: watch)
+        let conversation = PhoneConversation(
+            subject: subject,
+            context: context,
+            key: key,
+            url: url,
+            adverts: adverts,
+            watch: watch
+        )
         let result: Result<T, any Error>
         do { result = .success(try await body(conversation)) } catch { result = .failure(error) }
         await conversation.connection?.close()
@@ -351,16 +390,20 @@ final class PhoneConversation {
             outcome = .timedOut
         }
         let others = strangers.withLock { $0 }
-        let seen = others == 0 ? "no datagram arrived" : "\(others) datagram(s) arrived, none decrypting with the EID key"
+        let seen =
+            others == 0 ? "no datagram arrived" : "\(others) datagram(s) arrived, none decrypting with the EID key"
         switch outcome {
         case .found(let captured):
             self.advert = captured
             return captured
         case .exited:
-            throw ScenarioFailure("the phone ended before sending an advert this QR code's EID key decrypts (\(seen); its output: \(self.watch.tail))")
+            throw ScenarioFailure(
+                "the phone ended before sending an advert this QR code's EID key decrypts (\(seen); its output: \(self.watch.tail))"
+            )
         case .timedOut, .busClosed:
             throw ScenarioFailure(
-                "no advert decrypting with the QR code's EID key reached \(self.subject.advertHost):\(self.subject.advertPort) within \(Self.seconds(wait)) (\(seen))")
+                "no advert decrypting with the QR code's EID key reached \(self.subject.advertHost):\(self.subject.advertPort) within \(Self.seconds(wait)) (\(seen))"
+            )
         }
     }
 
@@ -371,7 +414,11 @@ final class PhoneConversation {
         var rng = SecureRandomNumberGenerator()
         let tunnel = try TunnelID(bytes: rng.bytes(count: TunnelID.byteCount))
         let probe = try await TunnelClient.connect(
-            to: self.subject.tunnel, endpoint: .new(tunnel), timeout: self.budget(.seconds(10)), trust: self.subject.tlsTrust)
+            to: self.subject.tunnel,
+            endpoint: .new(tunnel),
+            timeout: self.budget(.seconds(10)),
+            trust: self.subject.tlsTrust
+        )
         await probe.close()
         guard let routingID = probe.routingID else {
             throw ScenarioFailure("the tunnel service sent no routing ID for the kit's own probe tunnel")
@@ -387,12 +434,17 @@ final class PhoneConversation {
         let endpoint = TunnelEndpoint.connect(advert.routingID, self.key.secret.tunnelID)
         do {
             let connection = try await TunnelClient.connect(
-                to: self.subject.tunnel, endpoint: endpoint, timeout: self.budget(.seconds(10)), trust: self.subject.tlsTrust)
+                to: self.subject.tunnel,
+                endpoint: endpoint,
+                timeout: self.budget(.seconds(10)),
+                trust: self.subject.tlsTrust
+            )
             self.connection = connection
             return connection
         } catch {
             throw ScenarioFailure(
-                "joining \(endpoint.path) at \(self.subject.tunnel) failed (\(error)): the phone did not open /cable/new/<tunnel ID derived from the QR secret> there, or its advert names another routing ID")
+                "joining \(endpoint.path) at \(self.subject.tunnel) failed (\(error)): the phone did not open /cable/new/<tunnel ID derived from the QR secret> there, or its advert names another routing ID"
+            )
         }
     }
 
@@ -414,7 +466,12 @@ final class PhoneConversation {
     /// The PSK for the advert the phone sent (derived from its raw plaintext, valid or not).
     func psk() async throws -> [UInt8] {
         let advert = try await self.awaitAdvert()
-        return KeyDerivation.derive(secret: self.key.secret.bytes, salt: advert.plaintext, purpose: .psk, outputByteCount: PreSharedKey.byteCount)
+        return KeyDerivation.derive(
+            secret: self.key.secret.bytes,
+            salt: advert.plaintext,
+            purpose: .psk,
+            outputByteCount: PreSharedKey.byteCount
+        )
     }
 
     /// Runs the handshake: sends message 1, checks the response's size and that it completes KNpsk0.
@@ -434,7 +491,8 @@ final class PhoneConversation {
         self.response = response
         guard response.count == HandshakeMessageSize.message else {
             throw ScenarioFailure(
-                "the handshake response is \(response.count) bytes; Chromium's desktop demands exactly 81 (a 65-byte uncompressed point and a 16-byte tag)")
+                "the handshake response is \(response.count) bytes; Chromium's desktop demands exactly 81 (a 65-byte uncompressed point and a 16-byte tag)"
+            )
         }
         switch handshake.finish(response) {
         case .success(let crypter): self.crypter = crypter
@@ -450,7 +508,10 @@ final class PhoneConversation {
         try await self.establishTunnel()
         switch await self.next(within: .seconds(10)) {
         case .message(let ciphertext): return self.record(ciphertext)
-        case .closed: throw ScenarioFailure("the phone closed the tunnel after the handshake without sending the post-handshake message")
+        case .closed:
+            throw ScenarioFailure(
+                "the phone closed the tunnel after the handshake without sending the post-handshake message"
+            )
         case .timedOut: throw ScenarioFailure("no post-handshake message within 10 s of the handshake")
         }
     }
@@ -464,7 +525,9 @@ final class PhoneConversation {
 
     /// Pads, seals and sends one frame.
     func send(_ message: [UInt8]) async throws {
-        guard let crypter = self.crypter, let connection = self.connection else { preconditionFailure("send after the handshake") }
+        guard let crypter = self.crypter, let connection = self.connection else {
+            preconditionFailure("send after the handshake")
+        }
         let frame = try crypter.seal(message)
         self.lastSent = frame
         try await connection.send(frame)
@@ -495,10 +558,14 @@ final class PhoneConversation {
                     // Bounded: a phone that floods updates instead of answering is judged, not followed.
                     updates += 1
                     guard updates <= Self.maxUpdatesInARow else {
-                        throw ScenarioFailure("the phone sent \(updates) update messages in a row instead of answering \(name)")
+                        throw ScenarioFailure(
+                            "the phone sent \(updates) update messages in a row instead of answering \(name)"
+                        )
                     }
                 default:
-                    throw ScenarioFailure("the phone sent a frame of type \(message.first.map(String.init) ?? "none") while \(name) was outstanding")
+                    throw ScenarioFailure(
+                        "the phone sent a frame of type \(message.first.map(String.init) ?? "none") while \(name) was outstanding"
+                    )
                 }
             case .closed: throw ScenarioFailure("the phone closed the tunnel instead of answering \(name)")
             case .timedOut: throw ScenarioFailure("no reply to \(name) within \(Self.seconds(wait))")
@@ -515,7 +582,9 @@ final class PhoneConversation {
             switch await self.next(within: wait) {
             case .closed: return "closed the tunnel after \(what)"
             case .timedOut:
-                throw ScenarioFailure("the phone kept the tunnel open \(Self.seconds(wait)) after \(what); Chromium closes it")
+                throw ScenarioFailure(
+                    "the phone kept the tunnel open \(Self.seconds(wait)) after \(what); Chromium closes it"
+                )
             case .message(let message):
                 if let crypter = self.crypter {
                     let frame = crypter.open(message)
@@ -523,7 +592,9 @@ final class PhoneConversation {
                     updates += 1
                     if frame.message?.first == 2, updates <= Self.maxUpdatesInARow { continue }
                 }
-                throw ScenarioFailure("the phone answered \(what) (a message of \(message.count) bytes) instead of closing the tunnel")
+                throw ScenarioFailure(
+                    "the phone answered \(what) (a message of \(message.count) bytes) instead of closing the tunnel"
+                )
             }
         }
     }
@@ -532,9 +603,17 @@ final class PhoneConversation {
         guard let data = try? AdvertisingData(bytes: datagram) else { return nil }
         for uuid in [AdvertisingData.legacyGoogleServiceUUID, AdvertisingData.fidoServiceUUID] {
             guard let serviceData = data.serviceData(for: uuid), serviceData.count >= CableConstants.advertSize,
-                let plaintext = try? AdvertCrypter.decryptUnvalidated(serviceData.prefix(CableConstants.advertSize), key: key)
+                let plaintext = try? AdvertCrypter.decryptUnvalidated(
+                    serviceData.prefix(CableConstants.advertSize),
+                    key: key
+                )
             else { continue }
-            return CapturedAdvert(datagram: datagram, serviceUUID: uuid, serviceDataCount: serviceData.count, plaintext: plaintext)
+            return CapturedAdvert(
+                datagram: datagram,
+                serviceUUID: uuid,
+                serviceDataCount: serviceData.count,
+                plaintext: plaintext
+            )
         }
         return nil
     }

@@ -1,9 +1,9 @@
-import Foundation
 internal import CableCBOR
 internal import CableCTAP
 internal import CableCrypto
 @_spi(Fuzzing) internal import CableProtocol
 internal import CableRelyingParty
+import Foundation
 
 extension ConformanceSuites {
     /// The `phone.*` suite: the kit plays the desktop and judges a phone-side implementation.
@@ -24,7 +24,9 @@ enum PhoneSuite {
     private typealias Scenario = ConformanceScenario<PhoneUnderTest>
 
     private static func scenario(
-        _ id: String, _ summary: String, _ source: String,
+        _ id: String,
+        _ summary: String,
+        _ source: String,
         _ judge: @escaping @Sendable (PhoneUnderTest, ScenarioContext) async throws -> String
     ) -> Scenario {
         Scenario(id: id, summary: summary, source: source, judge: judge)
@@ -32,7 +34,9 @@ enum PhoneSuite {
 
     /// Runs `body` against a fresh run of the phone under test.
     private static func converse<T>(
-        _ subject: PhoneUnderTest, _ context: ScenarioContext, qr: PhoneQRVariant = .standard,
+        _ subject: PhoneUnderTest,
+        _ context: ScenarioContext,
+        qr: PhoneQRVariant = .standard,
         _ body: (PhoneConversation) async throws -> T
     ) async throws -> T {
         try await PhoneConversation.run(subject, context, qr: qr, body)
@@ -40,15 +44,31 @@ enum PhoneSuite {
 
     // MARK: - QR codes
 
-    private static let qrSource = "Chromium v2_handshake.cc qr::Parse (unknown keys ignored, key 4 optional, key 5 unknown ⇒ getAssertion); CTAP 2.2 §11.5; hybrid-protocol.md §1.2"
+    private static let qrSource =
+        "Chromium v2_handshake.cc qr::Parse (unknown keys ignored, key 4 optional, key 5 unknown ⇒ getAssertion); CTAP 2.2 §11.5; hybrid-protocol.md §1.2"
 
     private static var qrScenarios: [Scenario] {
         let variants: [(String, String, PhoneQRVariant)] = [
-            ("phone.qr.linking-absent", "a QR code without key 4 (linking support) is accepted", PhoneQRVariant(linking: nil)),
-            ("phone.qr.linking-false", "a QR code with key 4 false (current Chrome desktops) is accepted", PhoneQRVariant(linking: false)),
-            ("phone.qr.linking-true", "a QR code with key 4 true (Chrome 2022–2025) is accepted", PhoneQRVariant(linking: true)),
-            ("phone.qr.request-ga", "a QR code with request type \"ga\" is accepted", PhoneQRVariant(requestType: "ga")),
-            ("phone.qr.request-mc", "a QR code with request type \"mc\" is accepted", PhoneQRVariant(requestType: "mc")),
+            (
+                "phone.qr.linking-absent", "a QR code without key 4 (linking support) is accepted",
+                PhoneQRVariant(linking: nil)
+            ),
+            (
+                "phone.qr.linking-false", "a QR code with key 4 false (current Chrome desktops) is accepted",
+                PhoneQRVariant(linking: false)
+            ),
+            (
+                "phone.qr.linking-true", "a QR code with key 4 true (Chrome 2022–2025) is accepted",
+                PhoneQRVariant(linking: true)
+            ),
+            (
+                "phone.qr.request-ga", "a QR code with request type \"ga\" is accepted",
+                PhoneQRVariant(requestType: "ga")
+            ),
+            (
+                "phone.qr.request-mc", "a QR code with request type \"mc\" is accepted",
+                PhoneQRVariant(requestType: "mc")
+            ),
             (
                 "phone.qr.request-unknown", "a QR code with an unknown request type is accepted (read as getAssertion)",
                 PhoneQRVariant(requestType: "zz")
@@ -86,9 +106,11 @@ enum PhoneSuite {
                     let advert = try await c.awaitAdvert()
                     guard advert.serviceDataCount == CableConstants.advertSize else {
                         throw ScenarioFailure(
-                            "service data for 0x\(hex(advert.serviceUUID)) holds \(advert.serviceDataCount) bytes; Chromium's desktop reads only exactly 20 (16-byte encrypted EID ‖ 4-byte tag)")
+                            "service data for 0x\(hex(advert.serviceUUID)) holds \(advert.serviceDataCount) bytes; Chromium's desktop reads only exactly 20 (16-byte encrypted EID ‖ 4-byte tag)"
+                        )
                     }
-                    return "service data 0x\(hex(advert.serviceUUID)) with 20 bytes in \(advert.datagram.count) bytes of advertising data"
+                    return
+                        "service data 0x\(hex(advert.serviceUUID)) with 20 bytes in \(advert.datagram.count) bytes of advertising data"
                 }
             },
             scenario(
@@ -98,7 +120,8 @@ enum PhoneSuite {
             ) { subject, context in
                 try await converse(subject, context) { c in
                     try await c.awaitAdvert()
-                    return "the advert's tag verifies and its block decrypts under the EID key (HKDF purpose 1 of the QR secret)"
+                    return
+                        "the advert's tag verifies and its block decrypts under the EID key (HKDF purpose 1 of the QR secret)"
                 }
             },
             scenario(
@@ -109,7 +132,9 @@ enum PhoneSuite {
                 try await converse(subject, context) { c in
                     let advert = try await c.awaitAdvert()
                     guard advert.plaintext[0] == 0 else {
-                        throw ScenarioFailure("the plaintext's reserved byte is 0x\(hex(advert.plaintext[0])); Chromium's desktop drops adverts with reserved bits set")
+                        throw ScenarioFailure(
+                            "the plaintext's reserved byte is 0x\(hex(advert.plaintext[0])); Chromium's desktop drops adverts with reserved bits set"
+                        )
                     }
                     return "reserved byte is zero"
                 }
@@ -123,7 +148,9 @@ enum PhoneSuite {
                     let advert = try await c.awaitAdvert()
                     let domain = advert.domainID
                     guard domain.isAcceptedInAdvert, let name = domain.domain else {
-                        throw ScenarioFailure("the advert names domain ID \(domain.rawValue), an unassigned ID (2–255) that Chromium's desktop rejects")
+                        throw ScenarioFailure(
+                            "the advert names domain ID \(domain.rawValue), an unassigned ID (2–255) that Chromium's desktop rejects"
+                        )
                     }
                     return "domain ID \(domain.rawValue) (\(name))"
                 }
@@ -137,7 +164,9 @@ enum PhoneSuite {
                     let advert = try await c.awaitAdvert()
                     let assigned = try await c.probeRoutingID()
                     guard advert.routingID == assigned else {
-                        throw ScenarioFailure("the advert names routing ID \(advert.routingID.hex) but the tunnel service assigns \(assigned.hex)")
+                        throw ScenarioFailure(
+                            "the advert names routing ID \(advert.routingID.hex) but the tunnel service assigns \(assigned.hex)"
+                        )
                     }
                     return "routing ID \(assigned.hex)"
                 }
@@ -150,7 +179,8 @@ enum PhoneSuite {
                 try await converse(subject, context) { c in
                     try await c.connect()
                     try await c.establishTunnel()
-                    return "joined /cable/connect/<routing ID>/\(c.key.secret.tunnelID.hex) and the phone answered the handshake there"
+                    return
+                        "joined /cable/connect/<routing ID>/\(c.key.secret.tunnelID.hex) and the phone answered the handshake there"
                 }
             },
         ]
@@ -195,28 +225,35 @@ enum PhoneSuite {
         }
         do {
             let value = try CBORValue(decoding: message)
-            guard let map = value.mapValue else { throw ScenarioFailure("the post-handshake message is CBOR but not a map") }
+            guard let map = value.mapValue else {
+                throw ScenarioFailure("the post-handshake message is CBOR but not a map")
+            }
             return (map, .one)
         } catch let failure as ScenarioFailure {
             throw failure
         } catch {
             if let map = try? PaddedCBORMap.decode(message) { return (map, .zero) }
             throw ScenarioFailure(
-                "the post-handshake plaintext (\(message.count) bytes) is neither one canonical CBOR map (revision 1) nor a padded map (revision 0): \(error)")
+                "the post-handshake plaintext (\(message.count) bytes) is neither one canonical CBOR map (revision 1) nor a padded map (revision 0): \(error)"
+            )
         }
     }
 
     /// Chromium's desktop checks of the post-handshake map (CTAP required, linking ignored).
     private static func decodePostHandshake(_ map: CBORMap) throws -> PostHandshakeMessage {
         do {
-            return try PostHandshakeMessage.decode(CBORValue.map(map).encoded, options: .init(requiresCTAP: true, linking: .ignore)).message
+            return try PostHandshakeMessage.decode(
+                CBORValue.map(map).encoded,
+                options: .init(requiresCTAP: true, linking: .ignore)
+            ).message
         } catch {
             throw ScenarioFailure("Chromium's desktop refuses the post-handshake message: \(error)")
         }
     }
 
     private static var postHandshakeScenarios: [Scenario] {
-        let source = "Chromium v2_authenticator.cc TunnelTransport::OnTunnelData; fido_tunnel_device.cc OnTunnelData (kWaitingForPostHandshakeMessage); hybrid-protocol.md §7.3"
+        let source =
+            "Chromium v2_authenticator.cc TunnelTransport::OnTunnelData; fido_tunnel_device.cc OnTunnelData (kWaitingForPostHandshakeMessage); hybrid-protocol.md §7.3"
         return [
             scenario(
                 "phone.post-handshake.canonical",
@@ -225,7 +262,8 @@ enum PhoneSuite {
             ) { subject, context in
                 try await converse(subject, context) { c in
                     let (map, revision) = try await postHandshakeMap(c)
-                    return "a canonical CBOR map with keys \(map.map { "\($0.key)" }.joined(separator: ", ")) (revision \(revision.rawValue))"
+                    return
+                        "a canonical CBOR map with keys \(map.map { "\($0.key)" }.joined(separator: ", ")) (revision \(revision.rawValue))"
                 }
             },
             scenario(
@@ -236,7 +274,9 @@ enum PhoneSuite {
                 try await converse(subject, context) { c in
                     let (_, revision) = try await postHandshakeMap(c)
                     guard revision == .one else {
-                        throw ScenarioFailure("the post-handshake message is a revision-0 padded map: no typed frames, no shutdown, no update message")
+                        throw ScenarioFailure(
+                            "the post-handshake message is a revision-0 padded map: no typed frames, no shutdown, no update message"
+                        )
                     }
                     return "revision 1"
                 }
@@ -249,10 +289,14 @@ enum PhoneSuite {
                 try await converse(subject, context) { c in
                     let (map, _) = try await postHandshakeMap(c)
                     guard let value = map[3] else { return "key 3 absent: CTAP assumed" }
-                    guard let array = value.arrayValue else { throw ScenarioFailure("key 3 (features) is not an array") }
+                    guard let array = value.arrayValue else {
+                        throw ScenarioFailure("key 3 (features) is not an array")
+                    }
                     let names = array.compactMap(\.textValue)
                     guard names.contains("ctap") else {
-                        throw ScenarioFailure("key 3 (features) is [\(names.joined(separator: ", "))], without \"ctap\": Chromium's desktop cannot send a CTAP request")
+                        throw ScenarioFailure(
+                            "key 3 (features) is [\(names.joined(separator: ", "))], without \"ctap\": Chromium's desktop cannot send a CTAP request"
+                        )
                     }
                     _ = try decodePostHandshake(map)
                     return "features [\(names.joined(separator: ", "))]"
@@ -265,13 +309,17 @@ enum PhoneSuite {
             ) { subject, context in
                 try await converse(subject, context) { c in
                     let (map, _) = try await postHandshakeMap(c)
-                    guard let bytes = map[1]?.bytesValue else { throw ScenarioFailure("key 1 (getInfo) is missing or not a byte string") }
+                    guard let bytes = map[1]?.bytesValue else {
+                        throw ScenarioFailure("key 1 (getInfo) is missing or not a byte string")
+                    }
                     let info: GetInfoResponse
                     do { info = try GetInfoResponse(encoded: bytes) } catch {
                         throw ScenarioFailure("key 1 is not a valid authenticatorGetInfo response: \(error)")
                     }
                     guard info.versions.contains(where: { $0.hasPrefix("FIDO_2_") }) else {
-                        throw ScenarioFailure("getInfo versions [\(info.versions.joined(separator: ", "))] name no FIDO_2_x version")
+                        throw ScenarioFailure(
+                            "getInfo versions [\(info.versions.joined(separator: ", "))] name no FIDO_2_x version"
+                        )
                     }
                     return "versions [\(info.versions.joined(separator: ", "))], aaguid \(info.aaguid)"
                 }
@@ -300,14 +348,19 @@ enum PhoneSuite {
                 try await converse(subject, context) { c in
                     let frames = try await framesSession(c)
                     for (index, frame) in frames.enumerated() {
-                        guard let padded = frame.padded else { throw ScenarioFailure(frame.openingProblem ?? "frame \(index) did not open") }
+                        guard let padded = frame.padded else {
+                            throw ScenarioFailure(frame.openingProblem ?? "frame \(index) did not open")
+                        }
                         guard let count = padded.last, Int(count) + 1 <= padded.count else {
-                            throw ScenarioFailure("frame \(index): the padding count exceeds the \(padded.count)-byte plaintext")
+                            throw ScenarioFailure(
+                                "frame \(index): the padding count exceeds the \(padded.count)-byte plaintext"
+                            )
                         }
                         let messageCount = padded.count - Int(count) - 1
                         guard padded.count == MessagePadding.paddedCount(for: messageCount) else {
                             throw ScenarioFailure(
-                                "frame \(index): a \(messageCount)-byte message padded to \(padded.count) bytes (count \(count)); Chromium pads to the next multiple of 32 (\(MessagePadding.paddedCount(for: messageCount)))")
+                                "frame \(index): a \(messageCount)-byte message padded to \(padded.count) bytes (count \(count)); Chromium pads to the next multiple of 32 (\(MessagePadding.paddedCount(for: messageCount)))"
+                            )
                         }
                         guard padded[messageCount..<(padded.count - 1)].allSatisfy({ $0 == 0 }) else {
                             throw ScenarioFailure("frame \(index): the padding bytes are not zero")
@@ -324,9 +377,13 @@ enum PhoneSuite {
                 try await converse(subject, context) { c in
                     let frames = try await framesSession(c)
                     for (index, frame) in frames.enumerated() {
-                        guard let sequence = frame.openedSequence else { throw ScenarioFailure(frame.openingProblem ?? "frame \(index) did not open") }
+                        guard let sequence = frame.openedSequence else {
+                            throw ScenarioFailure(frame.openingProblem ?? "frame \(index) did not open")
+                        }
                         guard sequence == UInt32(index) else {
-                            throw ScenarioFailure("frame \(index) was sealed under sequence number \(sequence), expected \(index)")
+                            throw ScenarioFailure(
+                                "frame \(index) was sealed under sequence number \(sequence), expected \(index)"
+                            )
                         }
                     }
                     return "\(frames.count) frames under sequence numbers 0…\(frames.count - 1)"
@@ -344,7 +401,8 @@ enum PhoneSuite {
                         guard let sequence = frame.openedSequence else { continue }
                         if let earlier = seen[sequence] {
                             throw ScenarioFailure(
-                                "frames \(earlier) and \(index) are both sealed under sequence number \(sequence): a reused AES-GCM nonce leaks the keystream and the authentication key")
+                                "frames \(earlier) and \(index) are both sealed under sequence number \(sequence): a reused AES-GCM nonce leaks the keystream and the authentication key"
+                            )
                         }
                         seen[sequence] = index
                     }
@@ -360,7 +418,9 @@ enum PhoneSuite {
                     let frames = try await framesSession(c)
                     let updates = frames.filter { $0.message?.first == 2 }
                     guard !updates.isEmpty else {
-                        throw ScenarioSkipped("the phone sent no update message (Chromium's phone sends one after the post-handshake message)")
+                        throw ScenarioSkipped(
+                            "the phone sent no update message (Chromium's phone sends one after the post-handshake message)"
+                        )
                     }
                     for update in updates {
                         guard let message = update.message, let padded = update.padded else { continue }
@@ -369,7 +429,8 @@ enum PhoneSuite {
                         }
                         guard padded.count == UpdateMessage.paddingTarget else {
                             throw ScenarioFailure(
-                                "the update frame is \(padded.count) bytes padded; Chromium pads it to \(UpdateMessage.paddingTarget) so its size does not show whether the phone linked")
+                                "the update frame is \(padded.count) bytes padded; Chromium pads it to \(UpdateMessage.paddingTarget) so its size does not show whether the phone linked"
+                            )
                         }
                     }
                     return "\(updates.count) update message(s), \(UpdateMessage.paddingTarget) bytes padded"
@@ -383,9 +444,15 @@ enum PhoneSuite {
     private static func makeCredentialRequest() -> (frame: [UInt8], clientDataHash: [UInt8]) {
         let clientDataHash = SecureRandom.bytes(count: 32)
         let request = MakeCredentialRequest(
-            clientDataHash: clientDataHash, rp: PublicKeyCredentialRPEntity(id: rpID, name: "swift-cable conformance"),
-            user: PublicKeyCredentialUserEntity(id: SecureRandom.bytes(count: 16), name: "conformance", displayName: "Conformance"),
-            options: AuthenticatorOptions(residentKey: true))
+            clientDataHash: clientDataHash,
+            rp: PublicKeyCredentialRPEntity(id: rpID, name: "swift-cable conformance"),
+            user: PublicKeyCredentialUserEntity(
+                id: SecureRandom.bytes(count: 16),
+                name: "conformance",
+                displayName: "Conformance"
+            ),
+            options: AuthenticatorOptions(residentKey: true)
+        )
         return ([CTAPCommand.makeCredential.rawValue] + request.encoded, clientDataHash)
     }
 
@@ -409,7 +476,9 @@ enum PhoneSuite {
             throw ScenarioFailure("the makeCredential reply is not a valid CTAP2 response: \(error)")
         }
         try checkAuthenticatorData(response.authenticatorData, what: "makeCredential")
-        guard response.authenticatorData.flags.contains(.attestedCredentialData), response.authenticatorData.attestedCredentialData != nil else {
+        guard response.authenticatorData.flags.contains(.attestedCredentialData),
+            response.authenticatorData.attestedCredentialData != nil
+        else {
             throw ScenarioFailure("the makeCredential authenticator data has no attested credential data (AT flag)")
         }
         return Registration(response: response, clientDataHash: clientDataHash)
@@ -430,7 +499,10 @@ enum PhoneSuite {
 
     /// Registers in one run of the phone, then asks for an assertion in a second run (phones often
     /// serve one request per tunnel), checking the reply's status, rpIdHash, flags and credential.
-    private static func assertion(_ subject: PhoneUnderTest, _ context: ScenarioContext) async throws
+    private static func assertion(
+        _ subject: PhoneUnderTest,
+        _ context: ScenarioContext
+    ) async throws
         -> (GetAssertionResponse, [UInt8], CredentialRecord, [PublicKeyCredentialDescriptor])
     {
         let registration = try await converse(subject, context, qr: PhoneQRVariant(requestType: "mc")) { c in
@@ -439,7 +511,12 @@ enum PhoneSuite {
             return registration
         }
         let verified: VerifiedRegistration
-        do { verified = try relyingParty.verifyRegistration(registration.response, clientDataHash: registration.clientDataHash) } catch {
+        do {
+            verified = try relyingParty.verifyRegistration(
+                registration.response,
+                clientDataHash: registration.clientDataHash
+            )
+        } catch {
             throw ScenarioFailure("the credential to sign with did not verify at registration: \(error)")
         }
         let record = verified.record(friendlyName: "conformance", userName: "conformance", userHandle: [])
@@ -448,7 +525,10 @@ enum PhoneSuite {
             try await c.establish()
             let clientDataHash = SecureRandom.bytes(count: 32)
             let request = GetAssertionRequest(rpID: rpID, clientDataHash: clientDataHash, allowList: allowList)
-            let reply = try await c.request([CTAPCommand.getAssertion.rawValue] + request.encoded, named: "authenticatorGetAssertion")
+            let reply = try await c.request(
+                [CTAPCommand.getAssertion.rawValue] + request.encoded,
+                named: "authenticatorGetAssertion"
+            )
             guard reply.first == 0 else {
                 throw ScenarioFailure("getAssertion answered with status \(CTAPStatus(rawValue: reply.first ?? 0xFF))")
             }
@@ -466,7 +546,8 @@ enum PhoneSuite {
     }
 
     private static var ctapScenarios: [Scenario] {
-        let source = "CTAP 2.2 §6.1 authenticatorMakeCredential, §6.2 authenticatorGetAssertion, §11.5; Chromium v2_authenticator.cc; hybrid-protocol.md §8.2"
+        let source =
+            "CTAP 2.2 §6.1 authenticatorMakeCredential, §6.2 authenticatorGetAssertion, §11.5; Chromium v2_authenticator.cc; hybrid-protocol.md §8.2"
         return [
             scenario(
                 "phone.make-credential",
@@ -476,7 +557,8 @@ enum PhoneSuite {
                 try await converse(subject, context, qr: PhoneQRVariant(requestType: "mc")) { c in
                     let registration = try await register(c)
                     try await c.send(TunnelMessage.shutdown.encoded())
-                    return "credential of \(registration.credentialID.count) bytes, flags \(registration.response.authenticatorData.flags)"
+                    return
+                        "credential of \(registration.credentialID.count) bytes, flags \(registration.response.authenticatorData.flags)"
                 }
             },
             scenario(
@@ -488,7 +570,10 @@ enum PhoneSuite {
                     let registration = try await register(c)
                     try await c.send(TunnelMessage.shutdown.encoded())
                     do {
-                        let verified = try relyingParty.verifyRegistration(registration.response, clientDataHash: registration.clientDataHash)
+                        let verified = try relyingParty.verifyRegistration(
+                            registration.response,
+                            clientDataHash: registration.clientDataHash
+                        )
                         return "attestation format \(verified.attestationFormat) verified"
                     } catch {
                         throw ScenarioFailure("the attestation does not verify: \(error)")
@@ -501,7 +586,8 @@ enum PhoneSuite {
                 source
             ) { subject, context in
                 let (response, _, _, _) = try await assertion(subject, context)
-                return "assertion with flags \(response.authenticatorData.flags), sign count \(response.authenticatorData.signCount)"
+                return
+                    "assertion with flags \(response.authenticatorData.flags), sign count \(response.authenticatorData.signCount)"
             },
             scenario(
                 "phone.get-assertion.signature",
@@ -511,7 +597,11 @@ enum PhoneSuite {
                 let (response, clientDataHash, record, allowList) = try await assertion(subject, context)
                 do {
                     let assertion = try AssertionResponse(response, allowList: allowList)
-                    _ = try relyingParty.verifyAssertion(assertion, clientDataHash: clientDataHash, credentials: [record])
+                    _ = try relyingParty.verifyAssertion(
+                        assertion,
+                        clientDataHash: clientDataHash,
+                        credentials: [record]
+                    )
                 } catch {
                     throw ScenarioFailure("the assertion does not verify: \(error)")
                 }
@@ -525,8 +615,10 @@ enum PhoneSuite {
                 try await converse(subject, context) { c in
                     try await c.establish()
                     let reply: [UInt8]
-                    do { reply = try await c.request([0x3F], named: "command 0x3F", within: .seconds(10)) } catch let failure as ScenarioFailure
-                    where failure.detail.contains("closed the tunnel") {
+                    do { reply = try await c.request([0x3F], named: "command 0x3F", within: .seconds(10)) } catch let
+                        failure as ScenarioFailure
+                        where failure.detail.contains("closed the tunnel")
+                    {
                         return "closed the tunnel"
                     }
                     guard let status = reply.first, status != 0 else {
@@ -562,7 +654,10 @@ enum PhoneSuite {
                 try await converse(subject, context) { c in
                     try await c.establish()
                     try await c.send(TunnelMessage.update(CBORValue.map(CBORMap()).encoded).encoded())
-                    let reply = try await c.request([CTAPCommand.getInfo.rawValue], named: "authenticatorGetInfo after a desktop update")
+                    let reply = try await c.request(
+                        [CTAPCommand.getInfo.rawValue],
+                        named: "authenticatorGetInfo after a desktop update"
+                    )
                     try await c.send(TunnelMessage.shutdown.encoded())
                     return "kept serving: getInfo answered with \(CTAPStatus(rawValue: reply.first ?? 0xFF))"
                 }
@@ -582,7 +677,10 @@ enum PhoneSuite {
             ) { subject, context in
                 try await converse(subject, context) { c in
                     try await c.connect()
-                    let handshake = try KitHandshake(psk: SecureRandom.bytes(count: PreSharedKey.byteCount), identity: c.key.privateKey)
+                    let handshake = try KitHandshake(
+                        psk: SecureRandom.bytes(count: PreSharedKey.byteCount),
+                        identity: c.key.privateKey
+                    )
                     try await c.sendRaw(handshake.message)
                     return try await c.expectClose(after: "a handshake under the wrong PSK")
                 }
@@ -620,7 +718,11 @@ enum PhoneSuite {
             ) { subject, context in
                 try await converse(subject, context) { c in
                     try await c.establish()
-                    _ = try await c.request([CTAPCommand.getInfo.rawValue], named: "authenticatorGetInfo", within: .seconds(10))
+                    _ = try await c.request(
+                        [CTAPCommand.getInfo.rawValue],
+                        named: "authenticatorGetInfo",
+                        within: .seconds(10)
+                    )
                     guard let frame = c.lastSent else { throw ScenarioFailure("no frame to replay") }
                     try await c.sendRaw(frame)
                     return try await c.expectClose(after: "a replayed frame")

@@ -18,52 +18,66 @@ enum RelaySuite {
             id: "relay.new.subprotocol",
             summary: "GET /cable/new/<tunnel ID> offering fido.cable is upgraded (101) and selects exactly fido.cable",
             source: "Chromium WebSocketAdapter::OnConnectionEstablished (websocket_adapter.cc); RFC 6455 §4.2.2",
-            judge: subprotocol),
+            judge: subprotocol
+        ),
         ConformanceScenario(
             id: "relay.new.routing-id",
             summary: "the /cable/new/ response carries one X-caBLE-Routing-ID header of 3 bytes in hex",
             source: "Chromium WebSocketAdapter::OnConnectionEstablished (websocket_adapter.cc), kRoutingIdSize",
-            judge: routingIDHeader),
+            judge: routingIDHeader
+        ),
         ConformanceScenario(
             id: "relay.connect.join",
             summary: "GET /cable/connect/<routing ID>/<tunnel ID> joins the tunnel and messages flow both ways",
             source: "Chromium GetConnectURL (v2_handshake.cc), FidoTunnelDevice; the mock server in v2_test_util.cc",
-            judge: join),
+            judge: join
+        ),
         ConformanceScenario(
             id: "relay.connect.unknown-tunnel",
             summary: "/cable/connect/ for a tunnel nobody registered is answered 404",
-            source: "webauthn-rs cable-tunnel-server (404 for an unknown tunnel); Chromium FidoTunnelDevice fails the attempt",
-            judge: unknownTunnel),
+            source:
+                "webauthn-rs cable-tunnel-server (404 for an unknown tunnel); Chromium FidoTunnelDevice fails the attempt",
+            judge: unknownTunnel
+        ),
         ConformanceScenario(
             id: "relay.connect.third-client",
             summary: "a third client joining a paired tunnel is refused and the pair keeps working",
-            source: "Chromium's mock tunnel server (v2_test_util.cc: one phone, one desktop per tunnel); webauthn-rs cable-tunnel-server",
-            judge: thirdClient),
+            source:
+                "Chromium's mock tunnel server (v2_test_util.cc: one phone, one desktop per tunnel); webauthn-rs cable-tunnel-server",
+            judge: thirdClient
+        ),
         ConformanceScenario(
             id: "relay.frames.binary-only",
             summary: "a text frame is not forwarded: the sender's connection is closed (1003 expected)",
             source: "Chromium WebSocketAdapter::OnDataFrame (binary messages only); RFC 6455 §5.6, §7.4.1",
-            judge: binaryOnly),
+            judge: binaryOnly
+        ),
         ConformanceScenario(
             id: "relay.frames.early-in-order",
             summary: "messages the phone sends before the desktop joins are delivered to it, all and in order",
-            source: "Chromium's mock tunnel server buffers them (v2_test_util.cc); FidoTunnelDevice writes before the phone is ready",
-            judge: earlyInOrder),
+            source:
+                "Chromium's mock tunnel server buffers them (v2_test_util.cc); FidoTunnelDevice writes before the phone is ready",
+            judge: earlyInOrder
+        ),
         ConformanceScenario(
             id: "relay.frames.sizes",
-            summary: "messages of 1 byte to 1 MiB (each WebSocket length encoding, one fragmented) pass unchanged both ways",
+            summary:
+                "messages of 1 byte to 1 MiB (each WebSocket length encoding, one fragmented) pass unchanged both ways",
             source: "RFC 6455 §5.2, §5.4; Chromium kMaxIncomingMessageSize = 1 MiB (websocket_adapter.cc)",
-            judge: sizes),
+            judge: sizes
+        ),
         ConformanceScenario(
             id: "relay.close.propagation",
             summary: "when one party closes, the other is told (a close frame or the end of its connection)",
             source: "Chromium FidoTunnelDevice / WebSocketAdapter::OnDropChannel; RFC 6455 §7.1.2",
-            judge: closePropagation),
+            judge: closePropagation
+        ),
         ConformanceScenario(
             id: "relay.limits.message-too-big",
             summary: "a message over 1 MiB is not forwarded; the sender is closed with 1009",
             source: "Chromium kMaxIncomingMessageSize (websocket_adapter.cc); RFC 6455 §7.4.1 (1009)",
-            judge: messageTooBig),
+            judge: messageTooBig
+        ),
     ]
 
     // MARK: - Judges
@@ -78,7 +92,8 @@ enum RelaySuite {
             throw ScenarioFailure(
                 selected.isEmpty
                     ? "the 101 response selected no subprotocol (expected Sec-WebSocket-Protocol: fido.cable)"
-                    : "the 101 response selected \(self.quoted(selected)) (expected exactly fido.cable)")
+                    : "the 101 response selected \(self.quoted(selected)) (expected exactly fido.cable)"
+            )
         }
         return "101 with Sec-WebSocket-Protocol: fido.cable"
     }
@@ -99,7 +114,9 @@ enum RelaySuite {
         }
         let selected = desktop.response.values("Sec-WebSocket-Protocol")
         guard selected == [TunnelServiceProtocol.webSocketSubprotocol] else {
-            throw ScenarioFailure("the /cable/connect/ 101 response selected \(self.quoted(selected)) (expected fido.cable)")
+            throw ScenarioFailure(
+                "the /cable/connect/ 101 response selected \(self.quoted(selected)) (expected fido.cable)"
+            )
         }
         try await self.expectDelivery([0x01, 0x02, 0x03], from: phone, to: desktop, "phone to desktop", context)
         try await self.expectDelivery([0x04, 0x05], from: desktop, to: phone, "desktop to phone", context)
@@ -116,7 +133,8 @@ enum RelaySuite {
         defer { stranger.disconnect() }
         guard stranger.response.status == 404 else {
             throw ScenarioFailure(
-                "/cable/connect/ for an unregistered tunnel was answered \(stranger.response.status) (expected 404)")
+                "/cable/connect/ for an unregistered tunnel was answered \(stranger.response.status) (expected 404)"
+            )
         }
         return "404 for an unregistered tunnel ID"
     }
@@ -150,7 +168,9 @@ enum RelaySuite {
         // peer too, with 1001); then the sender's close, however long it takes.
         let peerSaw = await desktop.next(timeout: self.wait(context, atMost: .seconds(2)))
         if case .message = peerSaw {
-            throw ScenarioFailure("the text frame was forwarded to the peer (\(peerSaw)); only binary messages may pass")
+            throw ScenarioFailure(
+                "the text frame was forwarded to the peer (\(peerSaw)); only binary messages may pass"
+            )
         }
         let senderSaw = await phone.next(timeout: self.wait(context))
         switch senderSaw {
@@ -174,7 +194,9 @@ enum RelaySuite {
         defer { phone.disconnect() }
         try self.requireUpgrade(phone, "/cable/new/")
         let routing = try self.routingID(of: phone)
-        let messages: [[UInt8]] = [[0x01], [0x02, 0x02], Array(repeating: 0x03, count: 300), [0x04, 0x04, 0x04, 0x04]]
+        let messages: [[UInt8]] = [
+            [0x01], [0x02, 0x02], Array(repeating: 0x03, count: 300), [0x04, 0x04, 0x04, 0x04],
+        ]
         for message in messages { try await phone.send(message) }
         // Once the pong is back the relay has read every message before it; a relay that does not
         // answer pings gets the benefit of the doubt (the messages may then pass as live ones).
@@ -185,13 +207,16 @@ enum RelaySuite {
         for (index, expected) in messages.enumerated() {
             let event = await desktop.next(timeout: self.wait(context))
             guard case .message(let opcode, let payload) = event else {
-                throw ScenarioFailure("message \(index + 1) of \(messages.count) sent before the desktop joined: got \(event)")
+                throw ScenarioFailure(
+                    "message \(index + 1) of \(messages.count) sent before the desktop joined: got \(event)"
+                )
             }
             guard opcode == 2, payload == expected else {
                 let position = messages.firstIndex(of: payload).map { "message \($0 + 1)" } ?? "a message never sent"
                 throw ScenarioFailure(
                     "message \(index + 1) of \(messages.count) sent before the desktop joined arrived as \(position)"
-                        + " (\(payload.count) bytes)")
+                        + " (\(payload.count) bytes)"
+                )
             }
         }
         return "\(messages.count) messages sent before the desktop joined arrived in order"
@@ -236,7 +261,9 @@ enum RelaySuite {
             case .ended:
                 seen.append("\(name) closing: peer's connection ended")
             default:
-                throw ScenarioFailure("after the \(name) closed its connection (1000) its peer saw \(event) instead of a close")
+                throw ScenarioFailure(
+                    "after the \(name) closed its connection (1000) its peer saw \(event) instead of a close"
+                )
             }
         }
         return seen.joined(separator: "; ")
@@ -253,14 +280,17 @@ enum RelaySuite {
         let peerSaw = await desktop.next(timeout: self.wait(context, atMost: .seconds(3)))
         if case .message(_, let payload) = peerSaw {
             throw ScenarioFailure(
-                "a message of \(size) bytes was forwarded (\(payload.count) bytes arrived); Chromium drops messages over 1 MiB")
+                "a message of \(size) bytes was forwarded (\(payload.count) bytes arrived); Chromium drops messages over 1 MiB"
+            )
         }
         let senderSaw = await phone.next(timeout: self.wait(context))
         switch senderSaw {
         case .close(let code, _) where code == 1009:
             return "a message of \(size) bytes was refused with 1009 and not forwarded"
         default:
-            throw ScenarioFailure("after a message of \(size) bytes the sender saw \(senderSaw) (expected a close with 1009)")
+            throw ScenarioFailure(
+                "after a message of \(size) bytes the sender saw \(senderSaw) (expected a close with 1009)"
+            )
         }
     }
 
@@ -278,21 +308,31 @@ enum RelaySuite {
         min(limit, self.wait(context))
     }
 
-    static func open(_ relay: RelayUnderTest, _ endpoint: TunnelEndpoint, _ context: ScenarioContext) async throws -> ProbedConnection {
+    static func open(
+        _ relay: RelayUnderTest,
+        _ endpoint: TunnelEndpoint,
+        _ context: ScenarioContext
+    ) async throws -> ProbedConnection {
         do {
             let probe = try await WebSocketProbe.open(
-                service: relay.url, path: endpoint.path, trust: relay.tlsTrust,
-                timeout: self.wait(context))
+                service: relay.url,
+                path: endpoint.path,
+                trust: relay.tlsTrust,
+                timeout: self.wait(context)
+            )
             return ProbedConnection(probe: probe, path: endpoint.path)
         } catch {
-            throw ScenarioFailure("\(endpoint.path.hasPrefix("/cable/new/") ? "/cable/new/" : "/cable/connect/"): \(error.description)")
+            throw ScenarioFailure(
+                "\(endpoint.path.hasPrefix("/cable/new/") ? "/cable/new/" : "/cable/connect/"): \(error.description)"
+            )
         }
     }
 
     static func requireUpgrade(_ connection: ProbedConnection, _ what: String) throws {
         guard connection.isUpgraded else {
             throw ScenarioFailure(
-                "\(what) was answered \(connection.response.status) \(connection.response.reason) instead of 101")
+                "\(what) was answered \(connection.response.status) \(connection.response.reason) instead of 101"
+            )
         }
     }
 
@@ -302,17 +342,22 @@ enum RelaySuite {
             throw ScenarioFailure(
                 values.isEmpty
                     ? "the /cable/new/ response has no \(TunnelServiceProtocol.routingIDHeader) header"
-                    : "the /cable/new/ response has \(values.count) \(TunnelServiceProtocol.routingIDHeader) headers (exactly one is allowed)")
+                    : "the /cable/new/ response has \(values.count) \(TunnelServiceProtocol.routingIDHeader) headers (exactly one is allowed)"
+            )
         }
         guard value.utf8.count == 2 * RoutingID.byteCount, let routing = try? RoutingID(hex: value) else {
             throw ScenarioFailure(
-                "\(TunnelServiceProtocol.routingIDHeader) is \(self.quoted([String(value.prefix(40))])) (expected 3 bytes as 6 hex digits)")
+                "\(TunnelServiceProtocol.routingIDHeader) is \(self.quoted([String(value.prefix(40))])) (expected 3 bytes as 6 hex digits)"
+            )
         }
         return routing
     }
 
     /// A phone on `/cable/new/` and a desktop on `/cable/connect/` with the routing ID it was given.
-    static func pair(_ relay: RelayUnderTest, _ context: ScenarioContext) async throws -> (ProbedConnection, ProbedConnection) {
+    static func pair(
+        _ relay: RelayUnderTest,
+        _ context: ScenarioContext
+    ) async throws -> (ProbedConnection, ProbedConnection) {
         let tunnel = TunnelID.random()
         let phone = try await self.open(relay, .new(tunnel), context)
         do {
@@ -333,7 +378,11 @@ enum RelaySuite {
     }
 
     static func expectDelivery(
-        _ message: [UInt8], from: ProbedConnection, to: ProbedConnection, _ direction: String, _ context: ScenarioContext
+        _ message: [UInt8],
+        from: ProbedConnection,
+        to: ProbedConnection,
+        _ direction: String,
+        _ context: ScenarioContext
     ) async throws {
         do {
             try await from.send(message)
@@ -344,20 +393,27 @@ enum RelaySuite {
     }
 
     static func expectArrival(
-        _ message: [UInt8], at to: ProbedConnection, _ direction: String, _ context: ScenarioContext
+        _ message: [UInt8],
+        at to: ProbedConnection,
+        _ direction: String,
+        _ context: ScenarioContext
     ) async throws {
         let event = await to.next(timeout: self.wait(context))
         guard case .message(let opcode, let payload) = event else {
-            throw ScenarioFailure("\(direction): a binary message of \(message.count) bytes was sent, the other side saw \(event)")
+            throw ScenarioFailure(
+                "\(direction): a binary message of \(message.count) bytes was sent, the other side saw \(event)"
+            )
         }
         guard opcode == 2 else {
             throw ScenarioFailure("\(direction): a binary message arrived as opcode \(opcode)")
         }
         guard payload == message else {
-            let difference = zip(payload, message).enumerated().first { $0.element.0 != $0.element.1 }
+            let difference =
+                zip(payload, message).enumerated().first { $0.element.0 != $0.element.1 }
                 .map { "first difference at byte \($0.offset)" } ?? "lengths differ"
             throw ScenarioFailure(
-                "\(direction): a message of \(message.count) bytes arrived changed (\(payload.count) bytes, \(difference))")
+                "\(direction): a message of \(message.count) bytes arrived changed (\(payload.count) bytes, \(difference))"
+            )
         }
     }
 

@@ -94,4 +94,3 @@ extension SecretBytes: CustomReflectable {
         Mirror(self, children: ["count": self.count], displayStyle: .struct)
     }
 }
-

@@ -132,7 +132,8 @@ package struct DesktopFaults: Sendable, Hashable {
             throw CableProtocolError(.postHandshakeMalformed, "fault: no features list")
         }
         if self.has(.rejectsUnknownFeatures),
-            features?.contains(where: { $0.textValue.flatMap(PostHandshakeMessage.Feature.init(rawValue:)) == nil }) == true
+            features?.contains(where: { $0.textValue.flatMap(PostHandshakeMessage.Feature.init(rawValue:)) == nil })
+                == true
         {
             throw CableProtocolError(.postHandshakeMalformed, "fault: unknown feature")
         }

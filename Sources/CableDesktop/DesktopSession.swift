@@ -117,15 +117,26 @@ public struct DesktopSession: ~Copyable, Sendable {
     ///     phone's first frame only opens that way (older Android phones); `.fixed(.current)` is
     ///     exactly current Chromium.
     public init(
-        key: QRGeneratorKey, requestType: RequestTypeHint, timestamp: Int64,
+        key: QRGeneratorKey,
+        requestType: RequestTypeHint,
+        timestamp: Int64,
         crypterPolicy: Crypter.ConstructionPolicy = .fallbackOnFirstRead(initial: .current)
     ) throws(CableProtocolError) {
-        try self.init(key: key, requestType: requestType, timestamp: timestamp, ephemeral: nil, crypterPolicy: crypterPolicy)
+        try self.init(
+            key: key,
+            requestType: requestType,
+            timestamp: timestamp,
+            ephemeral: nil,
+            crypterPolicy: crypterPolicy
+        )
     }
 
     /// As above, with an injected Noise ephemeral key (reproducible transcripts).
     package init(
-        key: QRGeneratorKey, requestType: RequestTypeHint, timestamp: Int64, ephemeral: P256.PrivateKey?,
+        key: QRGeneratorKey,
+        requestType: RequestTypeHint,
+        timestamp: Int64,
+        ephemeral: P256.PrivateKey?,
         crypterPolicy: Crypter.ConstructionPolicy = .fallbackOnFirstRead(initial: .current)
     ) throws(CableProtocolError) {
         self.key = key
@@ -189,7 +200,11 @@ public struct DesktopSession: ~Copyable, Sendable {
             }
         }
         var initiator = HandshakeInitiator(
-            qrFlowWith: psk, identity: self.key.privateKey, ephemeral: ephemeral, crypterPolicy: self.crypterPolicy)
+            qrFlowWith: psk,
+            identity: self.key.privateKey,
+            ephemeral: ephemeral,
+            crypterPolicy: self.crypterPolicy
+        )
         let message = try initiator.makeInitialMessage()
         self.state = .handshakeSent(initiator)
         return self.faults.handshakeMessage(message)  // fault seam: message
@@ -211,7 +226,9 @@ public struct DesktopSession: ~Copyable, Sendable {
             // whether or not the QR code offered linking (fido_tunnel_device.cc, OnTunnelData,
             // kWaitingForPostHandshakeMessage), so this message keeps the check.
             let (post, revision) = try PostHandshakeMessage.decode(
-                plaintext, options: .init(requiresCTAP: true, linking: .verify(verifier)))
+                plaintext,
+                options: .init(requiresCTAP: true, linking: .verify(verifier))
+            )
             try self.faults.checkPostHandshake(plaintext, revision: revision)  // fault seam
             self.state = .established(crypter, .ready, revision)
             return .postHandshake(getInfo: post.getInfo, revision: revision, linking: post.linkingInfo)
@@ -266,7 +283,9 @@ public struct DesktopSession: ~Copyable, Sendable {
         }
         guard case .established(var crypter, _, let revision) = self.state.take() else { fatalError("checked above") }
         // fault seam: `revision`
-        let ciphertext = try crypter.seal(TunnelMessage.ctap(request).encoded(revision: self.faults.requestRevision(revision)))
+        let ciphertext = try crypter.seal(
+            TunnelMessage.ctap(request).encoded(revision: self.faults.requestRevision(revision))
+        )
         self.state = .established(crypter, .awaitingReply, revision)
         return ciphertext
     }

@@ -16,8 +16,11 @@ public struct DesktopTimeouts: Sendable, Hashable {
     public var response: Duration
 
     public init(
-        advert: Duration = .seconds(120), connect: Duration = .seconds(10), handshake: Duration = .seconds(10),
-        postHandshake: Duration = .seconds(10), response: Duration = .seconds(120)
+        advert: Duration = .seconds(120),
+        connect: Duration = .seconds(10),
+        handshake: Duration = .seconds(10),
+        postHandshake: Duration = .seconds(10),
+        response: Duration = .seconds(120)
     ) {
         self.advert = advert
         self.connect = connect
@@ -28,7 +31,13 @@ public struct DesktopTimeouts: Sendable, Hashable {
 
     /// Every wait bounded by the same overall budget (the CLI's `--timeout`).
     public static func all(_ d: Duration) -> DesktopTimeouts {
-        DesktopTimeouts(advert: d, connect: min(d, .seconds(10)), handshake: min(d, .seconds(10)), postHandshake: min(d, .seconds(10)), response: d)
+        DesktopTimeouts(
+            advert: d,
+            connect: min(d, .seconds(10)),
+            handshake: min(d, .seconds(10)),
+            postHandshake: min(d, .seconds(10)),
+            response: d
+        )
     }
 }
 
@@ -79,8 +88,11 @@ public struct HybridDesktop: Sendable {
     ///   - clock: what the timeouts are measured on (tests pass one they move by hand).
     ///   - logger: where the driver logs (at debug level; never secrets).
     public init(
-        scanner: any AdvertScanner, connector: any TunnelConnector, timeouts: DesktopTimeouts = DesktopTimeouts(),
-        clock: any Clock<Duration> = ContinuousClock(), logger: Logger = Logger(label: "cable.desktop")
+        scanner: any AdvertScanner,
+        connector: any TunnelConnector,
+        timeouts: DesktopTimeouts = DesktopTimeouts(),
+        clock: any Clock<Duration> = ContinuousClock(),
+        logger: Logger = Logger(label: "cable.desktop")
     ) {
         self.scanner = scanner
         self.connector = connector
@@ -98,7 +110,9 @@ public struct HybridDesktop: Sendable {
     ///   - onEvent: progress, called on the driver's task.
     ///   - requestType: the hint the QR code carries (key 5).
     public func transact(
-        request: [UInt8], requestType: RequestTypeHint, timestamp: Int64,
+        request: [UInt8],
+        requestType: RequestTypeHint,
+        timestamp: Int64,
         onEvent: @escaping @Sendable (DesktopEvent) -> Void = { _ in }
     ) async throws -> DesktopTransactionResult {
         var rng = SecureRandomNumberGenerator()
@@ -117,10 +131,13 @@ public struct HybridDesktop: Sendable {
         let matcher = session.advertMatcher
         let faults = self.faults
         let match = try await withDeadline(
-            self.timeouts.advert, clock: self.clock, timeoutError: DesktopError(.timeout, step: .advert, "no advert decrypted with this QR code's key")
+            self.timeouts.advert,
+            clock: self.clock,
+            timeoutError: DesktopError(.timeout, step: .advert, "no advert decrypted with this QR code's key")
         ) { () -> DesktopSession.AdvertMatch in
             for await data in adverts {
-                if let match = matcher.match(advertisingData: data), faults.scans(data) { return match }  // fault seam: faults.scans
+                // fault seam: faults.scans
+                if let match = matcher.match(advertisingData: data), faults.scans(data) { return match }
             }
             // A cancelled ceremony ends the stream too: that is cancellation, not a stopped scanner.
             try Task.checkCancellation()
@@ -128,14 +145,19 @@ public struct HybridDesktop: Sendable {
         }
         session.acceptAdvert(match)
         onEvent(.advertReceived(domainID: match.domainID, routingID: match.plaintext.routingID))
-        self.logger.debug("advert matched", metadata: ["domain": "\(match.domainID)", "routingID": "\(match.plaintext.routingID)"])
+        self.logger.debug(
+            "advert matched",
+            metadata: ["domain": "\(match.domainID)", "routingID": "\(match.plaintext.routingID)"]
+        )
 
         let connector = self.connector
         let endpoint = self.faults.endpoint(match.endpoint)  // fault seam: match.endpoint
         let tunnel: ConnectedTunnel
         do {
             tunnel = try await withDeadline(
-                self.timeouts.connect, clock: self.clock, timeoutError: DesktopError(.timeout, step: .connect, "the tunnel service did not answer")
+                self.timeouts.connect,
+                clock: self.clock,
+                timeoutError: DesktopError(.timeout, step: .connect, "the tunnel service did not answer")
             ) { try await connector.connect(to: endpoint, domainID: match.domainID) }
         } catch let e as DesktopError {
             throw e
@@ -146,7 +168,12 @@ public struct HybridDesktop: Sendable {
         let channel = tunnel.channel
         onEvent(.tunnelConnected)
         do {
-            let result = try await self.converse(session: &session, channel: channel, request: request, onEvent: onEvent)
+            let result = try await self.converse(
+                session: &session,
+                channel: channel,
+                request: request,
+                onEvent: onEvent
+            )
             await channel.close()
             return result
         } catch {
@@ -157,16 +184,23 @@ public struct HybridDesktop: Sendable {
     }
 
     private func converse(
-        session: inout DesktopSession, channel: any MessageChannel, request: [UInt8],
+        session: inout DesktopSession,
+        channel: any MessageChannel,
+        request: [UInt8],
         onEvent: @Sendable (DesktopEvent) -> Void
     ) async throws -> DesktopTransactionResult {
-        try await self.send(try self.checked(.handshake) { () throws(CableProtocolError) in try session.makeHandshakeMessage() }, on: channel, step: .handshake)
+        try await self.send(
+            try self.checked(.handshake) { () throws(CableProtocolError) in try session.makeHandshakeMessage() },
+            on: channel,
+            step: .handshake
+        )
         let response = try await self.receive(on: channel, step: .handshake, within: self.timeouts.handshake)
         _ = try self.checked(.handshake) { () throws(CableProtocolError) in try session.receive(response) }
         onEvent(.handshakeComplete)
 
         let postMessage = try await self.receive(on: channel, step: .postHandshake, within: self.timeouts.postHandshake)
-        let post = try self.checked(.postHandshake) { () throws(CableProtocolError) in try session.receive(postMessage) }
+        let post = try self.checked(.postHandshake) { () throws(CableProtocolError) in try session.receive(postMessage)
+        }
         guard case .postHandshake(let getInfo, let revision, _) = post else {
             preconditionFailure("the first frame after the handshake is the post-handshake message")
         }

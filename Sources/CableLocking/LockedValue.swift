@@ -54,4 +54,3 @@ package final class LockedValue<Value: ~Copyable>: @unchecked Sendable {
         return try body(&storage.pointee)
     }
 }
-

@@ -1,4 +1,5 @@
 import CableTunnel
+
 /// Finds where an HTTP/1.1 request head ends (the empty line after the headers) in a byte stream
 /// fed in arbitrary pieces, without parsing it. The relay uses it only to bound the size of a
 /// stranger's request head before the real HTTP parser buffers it.

@@ -62,7 +62,9 @@ final class AcceptFailureLogger: ChannelInboundHandler {
             var metadata: Logger.Metadata = ["error": "\(error)", "unreportedFailures": "\(unreported)"]
             if let io = error as? IOError { metadata["errno"] = "\(io.errnoCode)" }
             self.server.logger.error(
-                "accept failed; backing off (logged once per burst)", metadata: metadata)
+                "accept failed; backing off (logged once per burst)",
+                metadata: metadata
+            )
         }
         context.fireErrorCaught(error)
     }
@@ -70,7 +72,9 @@ final class AcceptFailureLogger: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         if let failures = self.server.acceptFailures.withLock({ $0.recordSuccess() }) {
             self.server.logger.notice(
-                "accepting connections again", metadata: ["failuresSinceLastLine": "\(failures)"])
+                "accepting connections again",
+                metadata: ["failuresSinceLastLine": "\(failures)"]
+            )
         }
         context.fireChannelRead(data)
     }

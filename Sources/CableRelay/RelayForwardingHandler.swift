@@ -35,7 +35,9 @@ final class RelayServices: Sendable {
 
     /// Runs a table mutation; bytes it dropped from inboxes (a party left with messages still
     /// held for it) go back to the budget.
-    func mutateTable<R, E: Error>(_ body: (inout TunnelRoutingTable<RelayPeer, ByteBuffer>) throws(E) -> R)
+    func mutateTable<R, E: Error>(
+        _ body: (inout TunnelRoutingTable<RelayPeer, ByteBuffer>) throws(E) -> R
+    )
         throws(E) -> R
     {
         let (result, dropped) = try self.table.withLock {
@@ -52,7 +54,9 @@ final class RelayServices: Sendable {
     func send(_ notices: [RelayCloseNotice<RelayPeer>], logger: Logger) {
         for notice in notices {
             logger.info(
-                "closing tunnel connection", metadata: ["target": "\(notice.outbound.id)", "close": "\(notice.reason)"])
+                "closing tunnel connection",
+                metadata: ["target": "\(notice.outbound.id)", "close": "\(notice.reason)"]
+            )
             notice.outbound.sendClose(notice.reason)
         }
     }
@@ -166,9 +170,12 @@ final class RelayForwardingHandler: ChannelDuplexHandler {
         self.logger = services.connectionLogger(peer.id)
         self.assembler = WebSocketMessageAssembler(
             maxMessageSize: services.configuration.maxMessageSize,
-            maxFragments: services.configuration.maxFragmentsPerMessage)
+            maxFragments: services.configuration.maxFragmentsPerMessage
+        )
         self.pings = PingBudget(
-            limit: services.configuration.maxPingsPerWindow, window: services.configuration.pingWindow)
+            limit: services.configuration.maxPingsPerWindow,
+            window: services.configuration.pingWindow
+        )
     }
 
     // MARK: - Lifecycle
@@ -249,7 +256,10 @@ final class RelayForwardingHandler: ChannelDuplexHandler {
             guard self.pings.admit(now: .now) else {
                 return self.refuse(.init(code: .policyViolation, text: "too many pings"), context: context)
             }
-            context.write(Self.wrapOutboundOut(WebSocketFrame(fin: true, opcode: .pong, data: frame.unmaskedData)), promise: nil)
+            context.write(
+                Self.wrapOutboundOut(WebSocketFrame(fin: true, opcode: .pong, data: frame.unmaskedData)),
+                promise: nil
+            )
             self.wroteToSelf = true
             return
         case .pong:
@@ -378,7 +388,12 @@ final class RelayForwardingHandler: ChannelDuplexHandler {
     func writeClose(_ reason: WebSocketCloseReason) {
         guard let context = self.context, !self.closeWritten else { return }
         self.closeWritten = true
-        let frame = WebSocketFrame.close(reason.code, reason: reason.text, masked: false, allocator: context.channel.allocator)
+        let frame = WebSocketFrame.close(
+            reason.code,
+            reason: reason.text,
+            masked: false,
+            allocator: context.channel.allocator
+        )
         if self.ending == .closedByClient {
             // The client started the close: our reply ends the connection.
             let channel = context.channel
@@ -415,7 +430,11 @@ final class RelayForwardingHandler: ChannelDuplexHandler {
             if !messages.isEmpty {
                 self.services.metrics.messagesForwarded.increment(by: messages.count)
                 self.services.metrics.bytesForwarded.increment(by: bytes)
-                self.peer.deliver(self.services.faults.deliveredHeld(messages), bytes: bytes, budget: self.services.budget)
+                self.peer.deliver(
+                    self.services.faults.deliveredHeld(messages),
+                    bytes: bytes,
+                    budget: self.services.budget
+                )
             }
         }
     }
@@ -447,7 +466,8 @@ final class RelayForwardingHandler: ChannelDuplexHandler {
                     "messages": "\(summary.messages)", "bytes": "\(summary.bytes)",
                     "seconds": "\(Double(age.seconds) + Double(age.attoseconds) / 1e18)",
                     "close": "\(summary.closeReason.map(\.description) ?? "none")",
-                ])
+                ]
+            )
         }
     }
 

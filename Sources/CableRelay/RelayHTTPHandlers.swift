@@ -19,7 +19,12 @@ final class RelayUpgradeDecision: Sendable {
     }
 
     /// The recorded refusal, once.
-    func take() -> RelayRefusal? { self.refusal.withLock { value in defer { value = nil }; return value } }
+    func take() -> RelayRefusal? {
+        self.refusal.withLock { value in
+            defer { value = nil }
+            return value
+        }
+    }
 }
 
 /// Writes a bare HTTP refusal (no body, `Connection: close`) and closes the connection.
@@ -59,7 +64,9 @@ final class RequestHeadGuard: ChannelInboundHandler, RemovableChannelHandler {
         guard self.seen <= self.limit else {
             self.refused = true
             self.logger.info(
-                "refused request", metadata: ["status": "431", "refusal": "\(RelayRefusal.headTooLarge.name)"])
+                "refused request",
+                metadata: ["status": "431", "refusal": "\(RelayRefusal.headTooLarge.name)"]
+            )
             self.metrics?.refused(.headTooLarge)
             writeRawRefusal(.headTooLarge, context: context)
             return
@@ -161,7 +168,8 @@ final class RefusalResponder: ChannelInboundHandler {
         self.metrics.refused(refusal)
         self.logger.info(
             "refused request",
-            metadata: ["status": "\(refusal.status)", "refusal": "\(refusal.name)", "detail": "\(refusal.detail)"])
+            metadata: ["status": "\(refusal.status)", "refusal": "\(refusal.name)", "detail": "\(refusal.detail)"]
+        )
         var headers = HTTPHeaders([("Content-Length", "0"), ("Connection", "close")])
         switch refusal.status {
         case 405:
@@ -173,7 +181,10 @@ final class RefusalResponder: ChannelInboundHandler {
             break
         }
         let response = HTTPResponseHead(
-            version: .http1_1, status: HTTPResponseStatus(statusCode: refusal.status), headers: headers)
+            version: .http1_1,
+            status: HTTPResponseStatus(statusCode: refusal.status),
+            headers: headers
+        )
         context.write(Self.wrapOutboundOut(.head(response)), promise: nil)
         let channel = context.channel
         context.writeAndFlush(Self.wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
@@ -183,8 +194,11 @@ final class RefusalResponder: ChannelInboundHandler {
     /// `Sec-WebSocket-Key` / version 13): the static rules decide, and a valid path gets 426.
     private static func classify(_ head: HTTPRequestHead) -> RelayRefusal {
         let route = RelayRequestPolicy.route(
-            method: head.method.rawValue, uri: head.uri, isWebSocketUpgrade: false,
-            offeredSubprotocols: head.headers[canonicalForm: "sec-websocket-protocol"].map(String.init))
+            method: head.method.rawValue,
+            uri: head.uri,
+            isWebSocketUpgrade: false,
+            offeredSubprotocols: head.headers[canonicalForm: "sec-websocket-protocol"].map(String.init)
+        )
         switch route {
         case .failure(let refusal): return refusal
         case .success: return .notWebSocket
@@ -202,11 +216,15 @@ struct RecordingWebSocketUpgrader<UpgradeResult: Sendable>: NIOTypedHTTPServerPr
     var requiredUpgradeHeaders: [String] { self.inner.requiredUpgradeHeaders }
 
     func buildUpgradeResponse(
-        channel: any Channel, upgradeRequest: HTTPRequestHead, initialResponseHeaders: HTTPHeaders
+        channel: any Channel,
+        upgradeRequest: HTTPRequestHead,
+        initialResponseHeaders: HTTPHeaders
     ) -> EventLoopFuture<HTTPHeaders> {
         let decision = self.decision
         return self.inner.buildUpgradeResponse(
-            channel: channel, upgradeRequest: upgradeRequest, initialResponseHeaders: initialResponseHeaders
+            channel: channel,
+            upgradeRequest: upgradeRequest,
+            initialResponseHeaders: initialResponseHeaders
         ).flatMapErrorThrowing { error in
             // A refusal decided by the relay's own rules is already recorded; keep that one.
             decision.refuseIfUndecided(.invalidUpgrade)

@@ -41,7 +41,10 @@ final class RelayMemoryBudget: Sendable {
         var seen = self.peak.load(ordering: .relaxed)
         while after > seen {
             let (exchanged, original) = self.peak.compareExchange(
-                expected: seen, desired: after, ordering: .relaxed)
+                expected: seen,
+                desired: after,
+                ordering: .relaxed
+            )
             if exchanged { break }
             seen = original
         }

@@ -59,7 +59,8 @@ final class RelayMetrics: Sendable {
         self.bytesForwarded = counter("bytes_forwarded_total")
         self.acceptFailures = counter("accept_failures_total")
         self.refusals = Dictionary(
-            uniqueKeysWithValues: Self.refusalReasons.map { ($0, counter("refused_total", [("reason", $0)])) })
+            uniqueKeysWithValues: Self.refusalReasons.map { ($0, counter("refused_total", [("reason", $0)])) }
+        )
         self.hopLatency = Timer(label: "cable_relay_hop_latency_seconds", factory: factory)
         self.connectionsOpen = gauge("connections_open")
         self.connectionLimit = gauge("connection_limit")

@@ -68,7 +68,10 @@ final class RelayPeer: Sendable {
     /// the client has not answered by then.
     func sendClose(_ reason: WebSocketCloseReason) {
         guard self.claimClose() else { return }
-        self.perform { handler in handler.writeClose(reason) } orElse: {}
+        self.perform { handler in
+            handler.writeClose(reason)
+        } orElse: {
+        }
     }
 
     /// Called by the handler once written bytes have left (or failed to): releases them and wakes
@@ -108,11 +111,16 @@ final class RelayPeer: Sendable {
     }
 
     private func wakeParkedReader() {
-        guard let reader = self.parkedReader.withLock({ parked -> RelayPeer? in
-            defer { parked = nil }
-            return parked
-        }) else { return }
-        reader.perform { handler in handler.resumeReading() } orElse: {}
+        guard
+            let reader = self.parkedReader.withLock({ parked -> RelayPeer? in
+                defer { parked = nil }
+                return parked
+            })
+        else { return }
+        reader.perform { handler in
+            handler.resumeReading()
+        } orElse: {
+        }
     }
 
     private func claimClose() -> Bool {

@@ -43,22 +43,41 @@ struct RelayRefusal: Error, Hashable, Sendable, CustomStringConvertible {
     /// `/cable/contact/` has no meaning yet (no linking support): answered as a dead pairing.
     static let contactGone = Self(status: 410, name: "contactGone", detail: "contact IDs are not served")
     static let invalidUpgrade = Self(
-        status: 400, name: "invalidUpgrade", detail: "WebSocket upgrade without a valid key or version 13")
+        status: 400,
+        name: "invalidUpgrade",
+        detail: "WebSocket upgrade without a valid key or version 13"
+    )
     static let notWebSocket = Self(status: 426, name: "notWebSocket", detail: "a WebSocket upgrade is required")
     static let missingSubprotocol = Self(
-        status: 400, name: "missingSubprotocol", detail: "the fido.cable subprotocol was not offered")
+        status: 400,
+        name: "missingSubprotocol",
+        detail: "the fido.cable subprotocol was not offered"
+    )
     static let unknownTunnel = Self(status: 404, name: "unknownTunnel", detail: "no tunnel with that ID is waiting")
     static let wrongRoutingID = Self(status: 404, name: "wrongRoutingID", detail: "routing ID of another server")
     static let tunnelExists = Self(status: 409, name: "tunnelExists", detail: "tunnel ID already registered")
-    static let tunnelAlreadyJoined = Self(status: 409, name: "tunnelAlreadyJoined", detail: "tunnel already has two peers")
+    static let tunnelAlreadyJoined = Self(
+        status: 409,
+        name: "tunnelAlreadyJoined",
+        detail: "tunnel already has two peers"
+    )
     static let tooManyTunnels = Self(status: 503, name: "tooManyTunnels", detail: "tunnel limit reached")
     static let tooManyConnections = Self(status: 503, name: "tooManyConnections", detail: "connection limit reached")
     static let tooManyTunnelsFromAddress = Self(
-        status: 429, name: "tooManyTunnelsFromAddress", detail: "tunnel limit per address reached")
+        status: 429,
+        name: "tooManyTunnelsFromAddress",
+        detail: "tunnel limit per address reached"
+    )
     static let tooManyConnectionsFromAddress = Self(
-        status: 429, name: "tooManyConnectionsFromAddress", detail: "connection limit per address reached")
+        status: 429,
+        name: "tooManyConnectionsFromAddress",
+        detail: "connection limit per address reached"
+    )
     static let memoryBudgetExhausted = Self(
-        status: 503, name: "memoryBudgetExhausted", detail: "the relay's buffer budget is nearly spent")
+        status: 503,
+        name: "memoryBudgetExhausted",
+        detail: "the relay's buffer budget is nearly spent"
+    )
     static let shuttingDown = Self(status: 503, name: "shuttingDown", detail: "tunnel service is shutting down")
     static let headTooLarge = Self(status: 431, name: "headTooLarge", detail: "request head exceeds the limit")
 }

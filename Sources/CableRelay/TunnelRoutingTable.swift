@@ -186,7 +186,10 @@ struct TunnelRoutingTable<Outbound: Sendable, Payload: WebSocketPayload>: Sendab
     /// `/cable/new/<T>`: registers `tunnel` with `connection` as its creator. `address` (the
     /// creator's IP address) counts against ``RelayLimits/maxTunnelsPerAddress``.
     mutating func admitCreator(
-        _ tunnel: TunnelID, connection: RelayConnectionID, address: String? = nil, now: ContinuousClock.Instant
+        _ tunnel: TunnelID,
+        connection: RelayConnectionID,
+        address: String? = nil,
+        now: ContinuousClock.Instant
     ) throws(RelayRefusal) {
         guard self.tunnels[tunnel] == nil else { throw .tunnelExists }
         guard self.tunnels.count < self.limits.maxTunnels else { throw .tooManyTunnels }
@@ -197,14 +200,20 @@ struct TunnelRoutingTable<Outbound: Sendable, Payload: WebSocketPayload>: Sendab
             self.tunnelsByAddress[address, default: 0] += 1
         }
         self.tunnels[tunnel] = Tunnel(
-            id: tunnel, address: address, createdAt: now, lastActivity: now,
-            creator: Side(occupant: .present(connection, .reserved)))
+            id: tunnel,
+            address: address,
+            createdAt: now,
+            lastActivity: now,
+            creator: Side(occupant: .present(connection, .reserved))
+        )
         self.connections[connection] = (tunnel, .creator)
     }
 
     /// `/cable/connect/<R>/<T>` (routing ID already checked): `connection` joins `tunnel`.
     mutating func admitJoiner(
-        _ tunnel: TunnelID, connection: RelayConnectionID, now: ContinuousClock.Instant
+        _ tunnel: TunnelID,
+        connection: RelayConnectionID,
+        now: ContinuousClock.Instant
     ) throws(RelayRefusal) {
         guard var entry = self.tunnels[tunnel], entry.closing == nil else { throw .unknownTunnel }
         guard !entry.isPaired else { throw .tunnelAlreadyJoined }
@@ -247,7 +256,9 @@ struct TunnelRoutingTable<Outbound: Sendable, Payload: WebSocketPayload>: Sendab
 
     /// One whole message arrived from `connection`.
     mutating func forward(
-        _ message: Payload, from connection: RelayConnectionID, now: ContinuousClock.Instant
+        _ message: Payload,
+        from connection: RelayConnectionID,
+        now: ContinuousClock.Instant
     ) -> ForwardOutcome {
         guard let (id, role) = self.connections[connection], var entry = self.tunnels[id],
             entry.closing == nil, !entry[role].closeIssued
@@ -275,7 +286,8 @@ struct TunnelRoutingTable<Outbound: Sendable, Payload: WebSocketPayload>: Sendab
                 entry[peer].inboxBytes + size <= self.limits.maxHeldBytes
             else {
                 return .refuse(
-                    self.doom(&entry, .init(code: .policyViolation, text: "too much held for a peer not yet connected")))
+                    self.doom(&entry, .init(code: .policyViolation, text: "too much held for a peer not yet connected"))
+                )
             }
             entry[peer].inbox.append(.message(message))
             entry[peer].inboxBytes += size
@@ -290,7 +302,9 @@ struct TunnelRoutingTable<Outbound: Sendable, Payload: WebSocketPayload>: Sendab
     /// The connection ended (its task is finishing). Returns closes to send to its peer, and the
     /// tunnel's summary when this removed the tunnel.
     mutating func detach(
-        connection: RelayConnectionID, cause: DetachCause, now: ContinuousClock.Instant
+        connection: RelayConnectionID,
+        cause: DetachCause,
+        now: ContinuousClock.Instant
     ) -> (notices: [RelayCloseNotice<Outbound>], removed: TunnelSummary?) {
         guard let (id, role) = self.connections.removeValue(forKey: connection), var entry = self.tunnels[id] else {
             return ([], nil)
@@ -382,7 +396,12 @@ struct TunnelRoutingTable<Outbound: Sendable, Payload: WebSocketPayload>: Sendab
             self.tunnelsByAddress[address] = left > 0 ? left : nil
         }
         return TunnelSummary(
-            tunnel: id, messages: entry.messages, bytes: entry.bytes, age: now - entry.createdAt,
-            paired: entry.isPaired, closeReason: entry.closing)
+            tunnel: id,
+            messages: entry.messages,
+            bytes: entry.bytes,
+            age: now - entry.createdAt,
+            paired: entry.isPaired,
+            closeReason: entry.closing
+        )
     }
 }

@@ -1,7 +1,7 @@
 import CableProtocol
+import CableTunnel
 import CoreMetrics
 import NIOSSL
-import CableTunnel
 
 extension TunnelService {
     /// Everything the tunnel service can be told: where to listen, which routing ID to hand out,
@@ -129,7 +129,10 @@ extension TunnelService {
             try require(self.maxRequestHeadSize >= 256, "maxRequestHeadSize", "must be at least 256 bytes")
             // One whole message must fit, or no message could ever be relayed.
             try require(
-                self.maxBufferedBytes >= self.maxMessageSize, "maxBufferedBytes", "must be at least maxMessageSize")
+                self.maxBufferedBytes >= self.maxMessageSize,
+                "maxBufferedBytes",
+                "must be at least maxMessageSize"
+            )
         }
 
         var limits: RelayLimits {
@@ -142,7 +145,8 @@ extension TunnelService {
                 maxHeldBytes: self.maxHeldBytes,
                 peerWaitTimeout: self.peerWaitTimeout,
                 idleTimeout: self.idleTimeout,
-                tunnelLifetime: self.tunnelLifetime)
+                tunnelLifetime: self.tunnelLifetime
+            )
         }
 
         /// The documented worst-case resident memory at these settings, in bytes (see "Memory
@@ -177,7 +181,8 @@ extension TunnelService.Configuration {
     /// A TLS server context from PEM files: the certificate file may hold the whole chain (leaf
     /// first), the key file the leaf's private key.
     public static func tlsContext(
-        certificateChainFile: String, privateKeyFile: String
+        certificateChainFile: String,
+        privateKeyFile: String
     ) throws(TunnelError) -> NIOSSLContext {
         do {
             let chain = try NIOSSLCertificate.fromPEMFile(certificateChainFile)
@@ -186,14 +191,17 @@ extension TunnelService.Configuration {
             }
             let key = try NIOSSLPrivateKey(file: privateKeyFile, format: .pem)
             let configuration = TLSConfiguration.makeServerConfiguration(
-                certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
+                certificateChain: chain.map { .certificate($0) },
+                privateKey: .privateKey(key)
+            )
             return try NIOSSLContext(configuration: configuration)
         } catch let error as TunnelError {
             throw error
         } catch {
             throw TunnelError(
                 .invalidConfiguration,
-                "tlsCertificate/tlsKey cannot be loaded from \(certificateChainFile) and \(privateKeyFile): \(error)")
+                "tlsCertificate/tlsKey cannot be loaded from \(certificateChainFile) and \(privateKeyFile): \(error)"
+            )
         }
     }
 }

@@ -18,7 +18,9 @@ public struct TunnelServiceAddress: Hashable, Sendable, CustomStringConvertible 
 
     /// The service URL clients connect to.
     public var url: TunnelServiceURL {
-        get throws(TunnelError) { try TunnelServiceURL(scheme: self.isSecure ? .wss : .ws, host: self.host, port: self.port) }
+        get throws(TunnelError) {
+            try TunnelServiceURL(scheme: self.isSecure ? .wss : .ws, host: self.host, port: self.port)
+        }
     }
 
     /// Whether it serves TLS (`wss://`).
@@ -99,7 +101,8 @@ public final class TunnelService: Sendable {
     ///   - logger: where lifecycle events and refusals go (metadata only, never message bytes).
     ///   - eventLoopGroup: the loops to serve on (the shared singleton by default).
     public convenience init(
-        configuration: Configuration = .init(), logger: Logger = Logger(label: "cable.relay"),
+        configuration: Configuration = .init(),
+        logger: Logger = Logger(label: "cable.relay"),
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) {
         self.init(configuration: configuration, logger: logger, eventLoopGroup: eventLoopGroup, faults: .none)
@@ -107,8 +110,10 @@ public final class TunnelService: Sendable {
 
     /// A server with deliberate faults, for the conformance kit's mutation tests (see ``RelayFaults``).
     package init(
-        configuration: Configuration = .init(), logger: Logger = Logger(label: "cable.relay"),
-        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, faults: RelayFaults
+        configuration: Configuration = .init(),
+        logger: Logger = Logger(label: "cable.relay"),
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        faults: RelayFaults
     ) {
         self.configuration = configuration
         self.routingID = configuration.routingID ?? RoutingID.random()
@@ -137,7 +142,8 @@ public final class TunnelService: Sendable {
                         // Failed accepts (out of file descriptors) back off instead of spinning,
                         // and are logged once per burst.
                         try channel.pipeline.syncOperations.addHandler(
-                            AcceptBackoffHandler(shouldForwardIOErrorCaught: true) { _ in .milliseconds(250) })
+                            AcceptBackoffHandler(shouldForwardIOErrorCaught: true) { _ in .milliseconds(250) }
+                        )
                         try channel.pipeline.syncOperations.addHandler(AcceptFailureLogger(server: self))
                     }
                 }
@@ -146,27 +152,39 @@ public final class TunnelService: Sendable {
                 .childChannelOption(.maxMessagesPerRead, value: Configuration.readsPerBurst)
                 .childChannelOption(
                     .recvAllocator,
-                    value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 2048, maximum: Configuration.maxReadSize))
+                    value: AdaptiveRecvByteBufferAllocator(
+                        minimum: 64,
+                        initial: 2048,
+                        maximum: Configuration.maxReadSize
+                    )
+                )
                 .childChannelInitializer { channel in self.initializeConnection(channel) }
                 .bind(host: self.configuration.host, port: self.configuration.port).get()
         } catch {
             self.lifecycle.withLock { $0 = .idle }
             throw TunnelError(
                 .bindFailed,
-                TunnelError.reason("cannot listen on \(self.configuration.host):\(self.configuration.port)", systemError: error),
-                underlying: error)
+                TunnelError.reason(
+                    "cannot listen on \(self.configuration.host):\(self.configuration.port)",
+                    systemError: error
+                ),
+                underlying: error
+            )
         }
         let local = server.localAddress
         let address = TunnelServiceAddress(
-            host: local?.ipAddress ?? self.configuration.host, port: local?.port ?? self.configuration.port,
-            isSecure: self.configuration.tlsContext != nil)
+            host: local?.ipAddress ?? self.configuration.host,
+            port: local?.port ?? self.configuration.port,
+            isSecure: self.configuration.tlsContext != nil
+        )
         let reaping = Task { await self.reap() }
         self.lifecycle.withLock { $0 = .running(server: server, reaping: reaping) }
         self.logger.info(
             "tunnel service listening",
             metadata: [
                 "address": "\(address)", "routingID": "\(self.routingID.hex)", "maxConnections": "\(connectionLimit)",
-            ])
+            ]
+        )
         return address
     }
 
@@ -215,9 +233,13 @@ public final class TunnelService: Sendable {
         let (tunnels, waiting, held) = self.table.withLock { ($0.tunnelCount, $0.waitingTunnelCount, $0.heldBytes) }
         return Statistics(
             openConnections: self.connections.withLock { $0.channels.count },
-            tunnels: tunnels, waitingTunnels: waiting, heldBytes: held,
-            bufferedBytes: self.services.budget.inUse, bufferedBytesHighWater: self.services.budget.highWater,
-            acceptFailures: self.acceptFailures.withLock { $0.total })
+            tunnels: tunnels,
+            waitingTunnels: waiting,
+            heldBytes: held,
+            bufferedBytes: self.services.budget.inUse,
+            bufferedBytesHighWater: self.services.budget.highWater,
+            acceptFailures: self.acceptFailures.withLock { $0.total }
+        )
     }
 
     /// Why a `/cable/new/` would be refused now (not running, shutting down, at the tunnel limit or
@@ -250,7 +272,8 @@ public final class TunnelService: Sendable {
         let metrics = self.services.metrics
         metrics.connectionsOpen.record(statistics.openConnections)
         metrics.connectionLimit.record(
-            self.connections.withLock { $0.limit == .max ? self.configuration.maxConnections : $0.limit })
+            self.connections.withLock { $0.limit == .max ? self.configuration.maxConnections : $0.limit }
+        )
         metrics.tunnelsOpen.record(statistics.tunnels)
         metrics.tunnelsWaiting.record(statistics.waitingTunnels)
         metrics.heldBytes.record(statistics.heldBytes)
@@ -291,7 +314,8 @@ public final class TunnelService: Sendable {
             for notice in notices {
                 self.logger.info(
                     "closing tunnel connection",
-                    metadata: ["connection": "\(notice.outbound.id)", "close": "\(notice.reason)"])
+                    metadata: ["connection": "\(notice.outbound.id)", "close": "\(notice.reason)"]
+                )
                 notice.outbound.sendClose(notice.reason)
             }
         }
@@ -310,7 +334,8 @@ public final class TunnelService: Sendable {
                 metadata: [
                     "maxConnections": "\(self.configuration.maxConnections)", "fileDescriptorLimit": "\(available)",
                     "connectionLimit": "\(usable)",
-                ])
+                ]
+            )
             return usable
         }
         return self.configuration.maxConnections
@@ -389,7 +414,8 @@ public final class TunnelService: Sendable {
             channel.close(promise: nil)
         }
         try channel.pipeline.syncOperations.addHandler(
-            RequestHeadGuard(limit: self.configuration.maxRequestHeadSize, logger: logger, metrics: metrics))
+            RequestHeadGuard(limit: self.configuration.maxRequestHeadSize, logger: logger, metrics: metrics)
+        )
         let meter = NIOLoopBound(RelayInboundMeter(budget: self.services.budget), eventLoop: channel.eventLoop)
         try channel.pipeline.syncOperations.addHandler(meter.value)
 
@@ -400,28 +426,37 @@ public final class TunnelService: Sendable {
             enableAutomaticErrorHandling: true,
             shouldUpgrade: { channel, head in
                 channel.eventLoop.makeSucceededFuture(
-                    self.upgradeHeaders(for: head, connection: id, address: address, decision: decision))
+                    self.upgradeHeaders(for: head, connection: id, address: address, decision: decision)
+                )
             },
             upgradePipelineHandler: { channel, _ in
                 channel.eventLoop.makeCompletedFuture {
                     let peer = RelayPeer(
-                        id: id, channel: channel, closeGracePeriod: configuration.closeGracePeriod,
-                        pendingWriteLimit: configuration.maxPendingWriteBytes)
+                        id: id,
+                        channel: channel,
+                        closeGracePeriod: configuration.closeGracePeriod,
+                        pendingWriteLimit: configuration.maxPendingWriteBytes
+                    )
                     try channel.pipeline.syncOperations.addHandler(
-                        RelayForwardingHandler(peer: peer, services: services, meter: meter.value))
+                        RelayForwardingHandler(peer: peer, services: services, meter: meter.value)
+                    )
                     return .webSocket
                 }
-            })
+            }
+        )
         var pipeline = NIOUpgradableHTTPServerPipelineConfiguration(
             upgradeConfiguration: .init(
                 upgraders: [RecordingWebSocketUpgrader(inner: upgrader, decision: decision)],
                 notUpgradingCompletionHandler: { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandler(
-                            RefusalResponder(decision: decision, logger: logger, metrics: metrics))
+                            RefusalResponder(decision: decision, logger: logger, metrics: metrics)
+                        )
                         return .refused
                     }
-                }))
+                }
+            )
+        )
         pipeline.enablePipelining = false
         pipeline.decoderConfiguration.maxHeaderFieldSize = self.configuration.maxRequestHeadSize
         pipeline.decoderConfiguration.maxHeaderListSize = self.configuration.maxRequestHeadSize
@@ -442,14 +477,21 @@ public final class TunnelService: Sendable {
     /// with the reason recorded for ``RefusalResponder``). Admission into the routing table
     /// happens here, so the response already carries the outcome.
     private func upgradeHeaders(
-        for head: HTTPRequestHead, connection: RelayConnectionID, address: String, decision: RelayUpgradeDecision
+        for head: HTTPRequestHead,
+        connection: RelayConnectionID,
+        address: String,
+        decision: RelayUpgradeDecision
     ) -> HTTPHeaders? {
         let route = RelayRequestPolicy.route(
-            method: head.method.rawValue, uri: head.uri, isWebSocketUpgrade: true,
-            offeredSubprotocols: head.headers[canonicalForm: "sec-websocket-protocol"].map(String.init))
+            method: head.method.rawValue,
+            uri: head.uri,
+            isWebSocketUpgrade: true,
+            offeredSubprotocols: head.headers[canonicalForm: "sec-websocket-protocol"].map(String.init)
+        )
         let faults = self.services.faults
         var headers = HTTPHeaders(
-            faults.subprotocolValues(TunnelServiceProtocol.webSocketSubprotocol).map { ("Sec-WebSocket-Protocol", $0) })
+            faults.subprotocolValues(TunnelServiceProtocol.webSocketSubprotocol).map { ("Sec-WebSocket-Protocol", $0) }
+        )
         do throws(RelayRefusal) {
             guard !self.connections.withLock({ $0.isShuttingDown }) else { throw .shuttingDown }
             switch route {
@@ -465,7 +507,9 @@ public final class TunnelService: Sendable {
                 }
                 self.services.metrics.tunnelsRegistered.increment()
                 self.connectionLogger(connection).info(
-                    "tunnel registered", metadata: ["tunnel": "\(Self.tunnelTag(tunnel))", "role": "creator"])
+                    "tunnel registered",
+                    metadata: ["tunnel": "\(Self.tunnelTag(tunnel))", "role": "creator"]
+                )
             case .success(.join(let routing, let tunnel)):
                 guard (routing == self.routingID) != faults.rejectsOwnRoutingID else { throw .wrongRoutingID }
                 do throws(RelayRefusal) {
@@ -478,7 +522,9 @@ public final class TunnelService: Sendable {
                 }
                 self.services.metrics.tunnelsPaired.increment()
                 self.connectionLogger(connection).info(
-                    "tunnel joined", metadata: ["tunnel": "\(Self.tunnelTag(tunnel))", "role": "joiner"])
+                    "tunnel joined",
+                    metadata: ["tunnel": "\(Self.tunnelTag(tunnel))", "role": "joiner"]
+                )
             }
             return headers
         } catch {

@@ -43,7 +43,9 @@ public final class TunnelServiceMetricsEndpoint: Sendable {
         /// The bound port (the real one when port 0 was asked for).
         public let port: Int
         /// `http://HOST:PORT`, IPv6 hosts in brackets.
-        public var description: String { "http://\(self.host.contains(":") ? "[\(self.host)]" : self.host):\(self.port)" }
+        public var description: String {
+            "http://\(self.host.contains(":") ? "[\(self.host)]" : self.host):\(self.port)"
+        }
     }
 
     /// The endpoint's settings.
@@ -69,7 +71,8 @@ public final class TunnelServiceMetricsEndpoint: Sendable {
     ///   - logger: where lifecycle events go.
     ///   - eventLoopGroup: the loops to serve on.
     public init(
-        relay: TunnelService, configuration: Configuration = .init(),
+        relay: TunnelService,
+        configuration: Configuration = .init(),
         exposition: @escaping @Sendable () -> [UInt8],
         logger: Logger = Logger(label: "cable.relay.metrics"),
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
@@ -98,7 +101,9 @@ public final class TunnelServiceMetricsEndpoint: Sendable {
                 .bind(host: configuration.host, port: configuration.port).get()
         } catch {
             throw TunnelError(
-                .bindFailed, "cannot listen for metrics on \(configuration.host):\(configuration.port): \(error)")
+                .bindFailed,
+                "cannot listen for metrics on \(configuration.host):\(configuration.port): \(error)"
+            )
         }
         let refusal = self.state.withLock { state -> String? in
             if state.stopped { return "metrics endpoint was stopped" }
@@ -111,7 +116,9 @@ public final class TunnelServiceMetricsEndpoint: Sendable {
             throw TunnelError(.invalidServerState, refusal)
         }
         let address = Address(
-            host: server.localAddress?.ipAddress ?? configuration.host, port: server.localAddress?.port ?? configuration.port)
+            host: server.localAddress?.ipAddress ?? configuration.host,
+            port: server.localAddress?.port ?? configuration.port
+        )
         self.logger.notice("metrics endpoint listening", metadata: ["address": "\(address)"])
         return address
     }
@@ -151,9 +158,12 @@ public final class TunnelServiceMetricsEndpoint: Sendable {
             }
             channel.closeFuture.whenComplete { _ in deadline.cancel() }
             try channel.pipeline.syncOperations.addHandler(
-                RequestHeadGuard(limit: self.configuration.maxRequestHeadSize, logger: self.logger, metrics: nil))
+                RequestHeadGuard(limit: self.configuration.maxRequestHeadSize, logger: self.logger, metrics: nil)
+            )
             try channel.pipeline.syncOperations.configureHTTPServerPipeline(
-                withPipeliningAssistance: false, withErrorHandling: true)
+                withPipeliningAssistance: false,
+                withErrorHandling: true
+            )
             try channel.pipeline.syncOperations.addHandler(MetricsRequestHandler(endpoint: self))
         }
     }
@@ -236,9 +246,15 @@ final class MetricsRequestHandler: ChannelInboundHandler {
             headers.add(name: "Content-Type", value: "text/plain; charset=utf-8")
         }
         headers.add(name: "Content-Length", value: "\(body.count)")
-        context.write(Self.wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
+        context.write(
+            Self.wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))),
+            promise: nil
+        )
         if head.method != .HEAD, !body.isEmpty {
-            context.write(Self.wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: body)))), promise: nil)
+            context.write(
+                Self.wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: body)))),
+                promise: nil
+            )
         }
         let channel = context.channel
         context.writeAndFlush(Self.wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }

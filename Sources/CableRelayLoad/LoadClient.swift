@@ -206,7 +206,11 @@ package struct LoadClient: Sendable {
         let (handler, handshake) = try await channel.eventLoop.submit {
             let promise = channel.eventLoop.makePromise(of: String?.self)
             let handler = LoadClientHandler(
-                wire: wire, role: role, handshake: promise, allocator: channel.allocator)
+                wire: wire,
+                role: role,
+                handshake: promise,
+                allocator: channel.allocator
+            )
             try channel.pipeline.syncOperations.addHandler(handler)
             var hello = channel.allocator.buffer(capacity: 256)
             switch wire {
@@ -219,7 +223,8 @@ package struct LoadClient: Sendable {
                 hello.writeString(
                     "GET \(path) HTTP/1.1\r\nHost: \(host):\(port)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                         + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
-                        + "Sec-WebSocket-Protocol: fido.cable\r\n\r\n")
+                        + "Sec-WebSocket-Protocol: fido.cable\r\n\r\n"
+                )
             }
             channel.writeAndFlush(hello, promise: nil)
             return (NIOLoopBound(handler, eventLoop: channel.eventLoop), promise.futureResult)

@@ -73,7 +73,9 @@ package struct IdleMemoryResult: Sendable, Hashable {
     package let residentBefore: Int
     package let residentAfter: Int
     /// RSS growth per paired tunnel (two connections), in bytes.
-    package var bytesPerTunnel: Double { Double(max(0, self.residentAfter - self.residentBefore)) / Double(self.tunnels) }
+    package var bytesPerTunnel: Double {
+        Double(max(0, self.residentAfter - self.residentBefore)) / Double(self.tunnels)
+    }
 }
 
 /// One throughput scenario: tunnels ping-ponging, one message in flight per tunnel.
@@ -147,24 +149,28 @@ package struct RelayLoadReport: Sendable, CustomStringConvertible {
                 "memory \(idle.tunnels) idle tunnels: relay \(kib(idle.bytesPerTunnel))/tunnel "
                     + "(RSS \(idle.residentBefore >> 20) → \(idle.residentAfter >> 20) MiB)"
                     + (base.map { "; tcp splice \(kib($0.bytesPerTunnel))/tunnel" } ?? "")
-                    + ratio(idle.bytesPerTunnel, base?.bytesPerTunnel))
+                    + ratio(idle.bytesPerTunnel, base?.bytesPerTunnel)
+            )
         }
         for run in self.relay.throughput {
             let base = self.baseline?.throughput.first { $0.tunnels == run.tunnels }
             lines.append(
                 "throughput \(run.tunnels) tunnels × \(self.plan.messageSize) B: relay \(Int(run.messagesPerSecond)) msg/s"
                     + (base.map { "; tcp splice \(Int($0.messagesPerSecond)) msg/s" } ?? "")
-                    + ratio(run.messagesPerSecond, base?.messagesPerSecond))
+                    + ratio(run.messagesPerSecond, base?.messagesPerSecond)
+            )
             lines.append(
                 "  hop p50 relay \(ms(run.p50Ns))" + (base.map { " / splice \(ms($0.p50Ns))" } ?? "")
                     + ratio(Double(run.p50Ns), base.map { Double($0.p50Ns) })
                     + "; p99 relay \(ms(run.p99Ns))" + (base.map { " / splice \(ms($0.p99Ns))" } ?? "")
-                    + ratio(Double(run.p99Ns), base.map { Double($0.p99Ns) }))
+                    + ratio(Double(run.p99Ns), base.map { Double($0.p99Ns) })
+            )
             lines.append(
                 String(format: "  server CPU per message: relay %.1f µs", run.serverCPUPerMessageNs / 1000)
                     + (base.map { String(format: " / splice %.1f µs", $0.serverCPUPerMessageNs / 1000) } ?? "")
                     + ratio(run.serverCPUPerMessageNs, base?.serverCPUPerMessageNs)
-                    + " (\(run.messages) messages)")
+                    + " (\(run.messages) messages)"
+            )
         }
         return lines.joined(separator: "\n")
     }
@@ -174,7 +180,9 @@ package struct RelayLoadReport: Sendable, CustomStringConvertible {
 package enum RelayLoadRun {
     /// Runs every scenario against `server`; memory first (on a fresh process), then throughput.
     package static func measure(
-        _ server: ServerUnderTest, plan: RelayLoadPlan, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        _ server: ServerUnderTest,
+        plan: RelayLoadPlan,
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         progress: @Sendable (String) -> Void = { _ in }
     ) async throws -> ServerResults {
         try plan.validate()
@@ -188,8 +196,14 @@ package enum RelayLoadRun {
             progress("  \(server.name): \(tunnels) tunnels ping-ponging")
             results.throughput.append(
                 try await self.measureThroughput(
-                    client, pid: server.pid, tunnels: tunnels, roundTrips: plan.roundTrips(tunnels: tunnels),
-                    size: plan.messageSize, plan: plan))
+                    client,
+                    pid: server.pid,
+                    tunnels: tunnels,
+                    roundTrips: plan.roundTrips(tunnels: tunnels),
+                    size: plan.messageSize,
+                    plan: plan
+                )
+            )
         }
         return results
     }
@@ -198,7 +212,10 @@ package enum RelayLoadRun {
     /// see the same machine load), each throughput scenario `repeats` times alternating; reports
     /// the run with the median throughput of each.
     package static func compare(
-        _ relay: ServerUnderTest, _ baseline: ServerUnderTest?, plan: RelayLoadPlan, repeats: Int = 3,
+        _ relay: ServerUnderTest,
+        _ baseline: ServerUnderTest?,
+        plan: RelayLoadPlan,
+        repeats: Int = 3,
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         progress: @Sendable (String) -> Void = { _ in }
     ) async throws -> RelayLoadReport {
@@ -210,7 +227,8 @@ package enum RelayLoadRun {
             for index in servers.indices {
                 progress("  \(servers[index].name): \(count) idle tunnels")
                 results[index].idle.append(
-                    try await self.measureIdle(clients[index], pid: servers[index].pid, count: count, plan: plan))
+                    try await self.measureIdle(clients[index], pid: servers[index].pid, count: count, plan: plan)
+                )
             }
         }
         for tunnels in plan.activeTunnelCounts {
@@ -220,8 +238,14 @@ package enum RelayLoadRun {
                     progress("  \(servers[index].name): \(tunnels) tunnels ping-ponging (\(round + 1)/\(repeats))")
                     runs[index].append(
                         try await self.measureThroughput(
-                            clients[index], pid: servers[index].pid, tunnels: tunnels,
-                            roundTrips: plan.roundTrips(tunnels: tunnels), size: plan.messageSize, plan: plan))
+                            clients[index],
+                            pid: servers[index].pid,
+                            tunnels: tunnels,
+                            roundTrips: plan.roundTrips(tunnels: tunnels),
+                            size: plan.messageSize,
+                            plan: plan
+                        )
+                    )
                 }
             }
             for index in servers.indices {
@@ -232,7 +256,11 @@ package enum RelayLoadRun {
         return RelayLoadReport(plan: plan, relay: results[0], baseline: baseline == nil ? nil : results[1])
     }
 
-    static func openPairs(_ client: LoadClient, count: Int, concurrency: Int) async throws
+    static func openPairs(
+        _ client: LoadClient,
+        count: Int,
+        concurrency: Int
+    ) async throws
         -> [(creator: LoadConnection, joiner: LoadConnection)]
     {
         try await withThrowingTaskGroup(of: (creator: LoadConnection, joiner: LoadConnection).self) { group in
@@ -261,7 +289,12 @@ package enum RelayLoadRun {
         }
     }
 
-    static func measureIdle(_ client: LoadClient, pid: Int32, count: Int, plan: RelayLoadPlan) async throws
+    static func measureIdle(
+        _ client: LoadClient,
+        pid: Int32,
+        count: Int,
+        plan: RelayLoadPlan
+    ) async throws
         -> IdleMemoryResult
     {
         try await Task.sleep(for: .milliseconds(300))
@@ -275,7 +308,12 @@ package enum RelayLoadRun {
     }
 
     static func measureThroughput(
-        _ client: LoadClient, pid: Int32, tunnels: Int, roundTrips: Int, size: Int, plan: RelayLoadPlan
+        _ client: LoadClient,
+        pid: Int32,
+        tunnels: Int,
+        roundTrips: Int,
+        size: Int,
+        plan: RelayLoadPlan
     ) async throws -> ThroughputResult {
         let pairs = try await self.openPairs(client, count: tunnels, concurrency: plan.connectConcurrency)
         defer { Task { await self.closeAll(pairs) } }
@@ -292,8 +330,12 @@ package enum RelayLoadRun {
             latencies += try await pair.creator.latencies()
         }
         return ThroughputResult(
-            tunnels: tunnels, messages: 2 * roundTrips * tunnels, elapsed: elapsed, latencies: latencies,
-            serverCPUTicks: cpuAfter - cpuBefore)
+            tunnels: tunnels,
+            messages: 2 * roundTrips * tunnels,
+            elapsed: elapsed,
+            latencies: latencies,
+            serverCPUTicks: cpuAfter - cpuBefore
+        )
     }
 }
 
@@ -336,7 +378,8 @@ package enum LoadServerProcess {
         case .relay:
             let server = TunnelService(
                 configuration: self.relayConfiguration,
-                logger: Logger(label: "cable.relay.load", factory: { _ in SwiftLogNoOpLogHandler() }))
+                logger: Logger(label: "cable.relay.load", factory: { _ in SwiftLogNoOpLogHandler() })
+            )
             port = try await server.start().port
             stop = { await server.shutdown() }
         case .splice:
@@ -365,7 +408,10 @@ package final class SpawnedServer {
 
     /// Starts `executable arguments…`, which must print `listening on PORT` (or `… ws://HOST:PORT`).
     package init(
-        name: String, wire: LoadProtocol, executable: String, arguments: [String]
+        name: String,
+        wire: LoadProtocol,
+        executable: String,
+        arguments: [String]
     ) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
@@ -385,7 +431,8 @@ package final class SpawnedServer {
         let text = String(decoding: line, as: UTF8.self)
         // "listening on PORT" or "listening on ws://HOST:PORT": the digits after the last colon.
         let first = text.split(separator: "\n").first ?? ""
-        guard first.hasPrefix("listening on "), let port = Int((first.split(separator: ":").last ?? "").filter(\.isNumber))
+        guard first.hasPrefix("listening on "),
+            let port = Int((first.split(separator: ":").last ?? "").filter(\.isNumber))
         else {
             process.terminate()
             throw LoadError("\(executable) did not report its port: \(text)")
@@ -393,7 +440,12 @@ package final class SpawnedServer {
         self.process = process
         self.input = input
         self.underTest = ServerUnderTest(
-            name: name, wire: wire, host: "127.0.0.1", port: port, pid: process.processIdentifier)
+            name: name,
+            wire: wire,
+            host: "127.0.0.1",
+            port: port,
+            pid: process.processIdentifier
+        )
     }
 
     /// Stops the server (closes its stdin, then SIGTERM) and waits for it.

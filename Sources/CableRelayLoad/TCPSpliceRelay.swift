@@ -82,7 +82,11 @@ final class SpliceEnd: Sendable {
 
     func deliver(_ buffers: [ByteBuffer], bytes: Int) {
         self.pending.add(bytes, ordering: .sequentiallyConsistent)
-        self.perform { $0.write(buffers, bytes: bytes) } orElse: { self.written(bytes) }
+        self.perform {
+            $0.write(buffers, bytes: bytes)
+        } orElse: {
+            self.written(bytes)
+        }
     }
 
     func written(_ bytes: Int) {
@@ -91,11 +95,17 @@ final class SpliceEnd: Sendable {
     }
 
     func setPartner(_ partner: SpliceEnd) {
-        self.perform { $0.partner = partner } orElse: {}
+        self.perform {
+            $0.partner = partner
+        } orElse: {
+        }
     }
 
     func closeFromPartner() {
-        self.perform { $0.closeChannel() } orElse: {}
+        self.perform {
+            $0.closeChannel()
+        } orElse: {
+        }
     }
 
     func markClosed() {
@@ -117,8 +127,16 @@ final class SpliceEnd: Sendable {
     }
 
     private func wake() {
-        guard let reader = self.parked.withLock({ p -> SpliceEnd? in defer { p = nil }; return p }) else { return }
-        reader.perform { $0.resume() } orElse: {}
+        guard
+            let reader = self.parked.withLock({ p -> SpliceEnd? in
+                defer { p = nil }
+                return p
+            })
+        else { return }
+        reader.perform {
+            $0.resume()
+        } orElse: {
+        }
     }
 
     private func perform(_ body: @escaping @Sendable (SpliceHandler) -> Void, orElse: @escaping @Sendable () -> Void) {
@@ -177,11 +195,17 @@ final class SpliceHandler: ChannelDuplexHandler {
                 context.close(promise: nil)
                 return
             case .some(nil):
-                context.writeAndFlush(Self.wrapOutboundOut(context.channel.allocator.buffer(integer: UInt8(ascii: "R"))), promise: nil)
+                context.writeAndFlush(
+                    Self.wrapOutboundOut(context.channel.allocator.buffer(integer: UInt8(ascii: "R"))),
+                    promise: nil
+                )
             case .some(let creator?):
                 self.partner = creator
                 creator.setPartner(self.end)
-                context.writeAndFlush(Self.wrapOutboundOut(context.channel.allocator.buffer(integer: UInt8(ascii: "P"))), promise: nil)
+                context.writeAndFlush(
+                    Self.wrapOutboundOut(context.channel.allocator.buffer(integer: UInt8(ascii: "P"))),
+                    promise: nil
+                )
             }
             guard bytes.readableBytes > 0 else { return }
         }

@@ -1,6 +1,6 @@
-import Foundation
 internal import CableCrypto
 import CableProtocol  // Base64URL: the strict, canonical decoder
+import Foundation
 
 /// The client data a browser builds for a WebAuthn ceremony, and its JSON serialization
 /// (`CollectedClientData`, WebAuthn §5.8.1).
@@ -34,7 +34,13 @@ public struct ClientData: Hashable, Sendable {
     public var topOrigin: String?
 
     /// Client data for an explicit origin.
-    public init(type: CeremonyType, challenge: [UInt8], origin: String, crossOrigin: Bool = false, topOrigin: String? = nil) {
+    public init(
+        type: CeremonyType,
+        challenge: [UInt8],
+        origin: String,
+        crossOrigin: Bool = false,
+        topOrigin: String? = nil
+    ) {
         self.type = type
         self.challenge = challenge
         self.origin = origin
@@ -82,7 +88,8 @@ public struct ClientData: Hashable, Sendable {
         }
         guard let ceremony = CeremonyType(rawValue: wire.type) else {
             throw RelyingPartyError(
-                .clientDataTypeMismatch, field: "clientDataJSON.type",
+                .clientDataTypeMismatch,
+                field: "clientDataJSON.type",
                 "\"\(wire.type.prefix(40))\" is neither webauthn.create nor webauthn.get"
             )
         }
@@ -90,8 +97,12 @@ public struct ClientData: Hashable, Sendable {
             throw Self.malformed("member \"challenge\" is not unpadded base64url")
         }
         self.init(
-            type: ceremony, challenge: challenge, origin: wire.origin, crossOrigin: wire.crossOrigin ?? false,
-            topOrigin: wire.topOrigin)
+            type: ceremony,
+            challenge: challenge,
+            origin: wire.origin,
+            crossOrigin: wire.crossOrigin ?? false,
+            topOrigin: wire.topOrigin
+        )
     }
 
     /// `CCDToString` (WebAuthn §5.8.1.2): quote, escape `"` and `\`, write other code points below

@@ -1,6 +1,6 @@
 import CableCTAP
-import Foundation
 import CableProtocol  // Base64URL: the strict, canonical decoder
+import Foundation
 
 /// What a relying party remembers about one registered credential (WebAuthn §7.1 step 27,
 /// "credential record"), plus the friendly name a user gives a passkey ("Work phone").
@@ -70,7 +70,8 @@ public struct CredentialRecord: Hashable, Sendable {
 
 extension CredentialRecord: Codable {
     private enum CodingKeys: String, CodingKey {
-        case credentialID = "credentialId", friendlyName, aaguid, publicKey, signCount, userName, userHandle
+        case credentialID = "credentialId"
+        case friendlyName, aaguid, publicKey, signCount, userName, userHandle
         case attestationFormat, backupEligible, backedUp, createdAt, lastUsedAt
     }
 
@@ -86,7 +87,9 @@ extension CredentialRecord: Codable {
             self.publicKey = try COSEKey(encoded: keyBytes, field: "publicKey")
         } catch {
             throw DecodingError.dataCorruptedError(
-                forKey: .publicKey, in: container, debugDescription: "not an ES256 COSE key (\(error.code))"
+                forKey: .publicKey,
+                in: container,
+                debugDescription: "not an ES256 COSE key (\(error.code))"
             )
         }
         self.signCount = try container.decode(UInt32.self, forKey: .signCount)
@@ -116,10 +119,17 @@ extension CredentialRecord: Codable {
         try container.encodeIfPresent(self.lastUsedAt, forKey: .lastUsedAt)
     }
 
-    private static func decodeBytes(_ container: KeyedDecodingContainer<CodingKeys>, _ key: CodingKeys) throws -> [UInt8] {
+    private static func decodeBytes(
+        _ container: KeyedDecodingContainer<CodingKeys>,
+        _ key: CodingKeys
+    ) throws -> [UInt8] {
         let text = try container.decode(String.self, forKey: key)
         guard let bytes = Base64URL.decode(text) else {
-            throw DecodingError.dataCorruptedError(forKey: key, in: container, debugDescription: "not unpadded base64url")
+            throw DecodingError.dataCorruptedError(
+                forKey: key,
+                in: container,
+                debugDescription: "not unpadded base64url"
+            )
         }
         return bytes
     }

@@ -12,7 +12,9 @@ extension RelyingParty {
     ///     username-less sign-in).
     /// - Returns: the verified assertion; store ``VerifiedAssertion/newSignCount`` for the credential.
     public func verifyAssertion(
-        _ response: AssertionResponse, clientDataJSON: [UInt8], expectedChallenge: [UInt8],
+        _ response: AssertionResponse,
+        clientDataJSON: [UInt8],
+        expectedChallenge: [UInt8],
         credentials: [CredentialRecord]
     ) throws(RelyingPartyError) -> VerifiedAssertion {
         let record = try Self.findCredential(response, in: credentials)
@@ -27,7 +29,9 @@ extension RelyingParty {
     /// servers use ``verifyAuthenticationResponse(_:expected:now:credential:)`` or
     /// ``verifyAssertion(_:clientDataJSON:expectedChallenge:credentials:)``.
     package func verifyAssertion(
-        _ response: AssertionResponse, clientDataHash: [UInt8], credentials: [CredentialRecord]
+        _ response: AssertionResponse,
+        clientDataHash: [UInt8],
+        credentials: [CredentialRecord]
     ) throws(RelyingPartyError) -> VerifiedAssertion {
         let record = try Self.findCredential(response, in: credentials)
         return try self.verifyAssertion(response, clientDataHash: clientDataHash, credential: record)
@@ -35,12 +39,15 @@ extension RelyingParty {
 
     /// WebAuthn §7.2 steps 5–6 (user handle), 13–16 (RP ID hash, flags), 20–21 (signature, counter).
     func verifyAssertion(
-        _ response: AssertionResponse, clientDataHash: [UInt8], credential record: CredentialRecord,
+        _ response: AssertionResponse,
+        clientDataHash: [UInt8],
+        credential record: CredentialRecord,
         requireUserVerification: Bool? = nil
     ) throws(RelyingPartyError) -> VerifiedAssertion {
         if let userHandle = response.userHandle, userHandle != record.userHandle {
             throw RelyingPartyError(
-                .userHandleMismatch, field: "response.userHandle",
+                .userHandleMismatch,
+                field: "response.userHandle",
                 "the user handle does not belong to credential \(record.credentialIDBase64URL.prefix(16))…"
             )
         }
@@ -52,15 +59,22 @@ extension RelyingParty {
         }
         guard authenticatorData.attestedCredentialData == nil else {
             throw RelyingPartyError(
-                .authenticatorDataMalformed, field: "authenticatorData.flags",
+                .authenticatorDataMalformed,
+                field: "authenticatorData.flags",
                 "assertion authenticator data must not carry attested credential data (AT flag set)"
             )
         }
         try self.verifyRPIDHash(authenticatorData)
         try self.verifyFlags(authenticatorData.flags, requireUserVerification: requireUserVerification)
-        guard record.publicKey.publicKey.isValidSignature(response.signature, for: response.authenticatorData + clientDataHash) else {
+        guard
+            record.publicKey.publicKey.isValidSignature(
+                response.signature,
+                for: response.authenticatorData + clientDataHash
+            )
+        else {
             throw RelyingPartyError(
-                .signatureInvalid, field: "response.signature",
+                .signatureInvalid,
+                field: "response.signature",
                 "the assertion signature does not verify with the stored public key of credential "
                     + "\(record.credentialIDBase64URL.prefix(16))…"
             )
@@ -70,18 +84,27 @@ extension RelyingParty {
         let newCount = authenticatorData.signCount
         if (newCount != 0 || record.signCount != 0) && newCount <= record.signCount {
             throw RelyingPartyError(
-                .signCountNotIncreased, field: "authenticatorData.signCount",
+                .signCountNotIncreased,
+                field: "authenticatorData.signCount",
                 "signature counter \(newCount) is not greater than the stored \(record.signCount): possible cloned "
                     + "authenticator for credential '\(record.friendlyName)'"
             )
         }
-        return VerifiedAssertion(credentialID: record.credentialID, newSignCount: newCount, flags: authenticatorData.flags)
+        return VerifiedAssertion(
+            credentialID: record.credentialID,
+            newSignCount: newCount,
+            flags: authenticatorData.flags
+        )
     }
 
-    static func findCredential(_ response: AssertionResponse, in credentials: [CredentialRecord]) throws(RelyingPartyError) -> CredentialRecord {
+    static func findCredential(
+        _ response: AssertionResponse,
+        in credentials: [CredentialRecord]
+    ) throws(RelyingPartyError) -> CredentialRecord {
         guard let record = credentials.first(where: { $0.credentialID == response.credentialID }) else {
             throw RelyingPartyError(
-                .unknownCredential, field: "response.credentialId",
+                .unknownCredential,
+                field: "response.credentialId",
                 "credential \(Base64URL.encode(response.credentialID).prefix(16))… is not registered with this relying party"
                     + " (it may have been removed)"
             )

@@ -10,26 +10,32 @@ extension RelyingParty {
     ///     refuses every cross-origin call (`crossOrigin: true` or a `topOrigin`).
     @discardableResult
     func verifyClientData(
-        _ json: [UInt8], type: ClientData.CeremonyType, expectedChallenge: [UInt8], origins: [String]? = nil,
+        _ json: [UInt8],
+        type: ClientData.CeremonyType,
+        expectedChallenge: [UInt8],
+        origins: [String]? = nil,
         allowedTopOrigins: [String] = []
     ) throws(RelyingPartyError) -> ClientData {
         let clientData = try ClientData(json: json)
         guard clientData.type == type else {
             throw RelyingPartyError(
-                .clientDataTypeMismatch, field: "clientDataJSON.type",
+                .clientDataTypeMismatch,
+                field: "clientDataJSON.type",
                 "expected \(type.rawValue), found \(clientData.type.rawValue)"
             )
         }
         guard constantTimeEquals(clientData.challenge, expectedChallenge) else {
             throw RelyingPartyError(
-                .challengeMismatch, field: "clientDataJSON.challenge",
+                .challengeMismatch,
+                field: "clientDataJSON.challenge",
                 "the challenge is not the one issued for this ceremony (replayed or for another session)"
             )
         }
         let expectedOrigins = origins ?? [self.origin]
         guard expectedOrigins.contains(clientData.origin) else {
             throw RelyingPartyError(
-                .originMismatch, field: "clientDataJSON.origin",
+                .originMismatch,
+                field: "clientDataJSON.origin",
                 "origin \"\(clientData.origin.prefix(100))\" is not this relying party's "
                     + expectedOrigins.map { "\"\($0)\"" }.joined(separator: " or ")
             )
@@ -41,12 +47,14 @@ extension RelyingParty {
             break
         case (false, .some):
             throw RelyingPartyError(
-                .crossOriginNotAllowed, field: "clientDataJSON.topOrigin",
+                .crossOriginNotAllowed,
+                field: "clientDataJSON.topOrigin",
                 "topOrigin is present although crossOrigin is false; a browser sends it only for a cross-origin iframe"
             )
         case (true, nil):
             throw RelyingPartyError(
-                .crossOriginNotAllowed, field: "clientDataJSON.crossOrigin",
+                .crossOriginNotAllowed,
+                field: "clientDataJSON.crossOrigin",
                 allowedTopOrigins.isEmpty
                     ? "the ceremony ran in a cross-origin iframe, which this relying party does not allow"
                     : "the ceremony ran in a cross-origin iframe but the client data names no topOrigin to check"
@@ -54,7 +62,8 @@ extension RelyingParty {
         case (true, .some(let top)):
             guard allowedTopOrigins.contains(top) else {
                 throw RelyingPartyError(
-                    .crossOriginNotAllowed, field: "clientDataJSON.topOrigin",
+                    .crossOriginNotAllowed,
+                    field: "clientDataJSON.topOrigin",
                     "the ceremony ran in a cross-origin iframe inside \"\(top.prefix(100))\", "
                         + (allowedTopOrigins.isEmpty
                             ? "and this relying party allows no cross-origin iframes"
@@ -69,7 +78,8 @@ extension RelyingParty {
     func verifyRPIDHash(_ authenticatorData: AuthenticatorData) throws(RelyingPartyError) {
         guard authenticatorData.rpIDHash == self.rpIDHash else {
             throw RelyingPartyError(
-                .rpIDHashMismatch, field: "authenticatorData.rpIdHash",
+                .rpIDHashMismatch,
+                field: "authenticatorData.rpIdHash",
                 "the credential is scoped to another RP ID than \"\(self.id)\" (rpIdHash is not SHA-256 of it)"
             )
         }
@@ -79,20 +89,23 @@ extension RelyingParty {
     func verifyFlags(_ flags: AuthenticatorData.Flags, requireUserVerification: Bool? = nil) throws(RelyingPartyError) {
         guard flags.contains(.userPresent) else {
             throw RelyingPartyError(
-                .userPresenceMissing, field: "authenticatorData.flags",
+                .userPresenceMissing,
+                field: "authenticatorData.flags",
                 "the UP flag is clear (flags \(flags)): the user was not present"
             )
         }
         guard !(requireUserVerification ?? self.policy.requireUserVerification) || flags.contains(.userVerified) else {
             throw RelyingPartyError(
-                .userVerificationMissing, field: "authenticatorData.flags",
+                .userVerificationMissing,
+                field: "authenticatorData.flags",
                 "the UV flag is clear (flags \(flags)) but this relying party requires user verification"
             )
         }
         // WebAuthn §6.1: BS may only be set when BE is.
         guard flags.contains(.backupEligible) || !flags.contains(.backedUp) else {
             throw RelyingPartyError(
-                .authenticatorDataMalformed, field: "authenticatorData.flags",
+                .authenticatorDataMalformed,
+                field: "authenticatorData.flags",
                 "the BS flag is set without BE (flags \(flags))"
             )
         }
@@ -110,7 +123,12 @@ extension RelyingParty {
         case .attestedCredentialDataMissing: mapped = .attestedCredentialDataMissing
         default: mapped = code
         }
-        return RelyingPartyError(mapped, field: error.field, "\(what) rejected (\(error.code)): \(error.reason)", underlying: error)
+        return RelyingPartyError(
+            mapped,
+            field: error.field,
+            "\(what) rejected (\(error.code)): \(error.reason)",
+            underlying: error
+        )
     }
 }
 

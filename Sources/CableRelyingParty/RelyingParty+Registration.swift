@@ -9,7 +9,9 @@ extension RelyingParty {
     ///   - expectedChallenge: the challenge this relying party issued for the ceremony.
     /// - Throws: ``RelyingPartyError`` naming the first rule the registration breaks.
     public func verifyRegistration(
-        clientDataJSON: [UInt8], attestationObject: [UInt8], expectedChallenge: [UInt8]
+        clientDataJSON: [UInt8],
+        attestationObject: [UInt8],
+        expectedChallenge: [UInt8]
     ) throws(RelyingPartyError) -> VerifiedRegistration {
         try self.verifyClientData(clientDataJSON, type: .create, expectedChallenge: expectedChallenge)
         let object: AttestationObject
@@ -28,7 +30,8 @@ extension RelyingParty {
     /// servers use ``verifyRegistrationResponse(_:expected:now:)`` or
     /// ``verifyRegistration(clientDataJSON:attestationObject:expectedChallenge:)``.
     package func verifyRegistration(
-        _ response: MakeCredentialResponse, clientDataHash: [UInt8]
+        _ response: MakeCredentialResponse,
+        clientDataHash: [UInt8]
     ) throws(RelyingPartyError) -> VerifiedRegistration {
         try self.verifyRegistration(response.attestationObject, clientDataHash: clientDataHash)
     }
@@ -36,7 +39,8 @@ extension RelyingParty {
     /// **Unchecked client data**: WebAuthn §7.1 from step 12 on, for a parsed attestation object and a bare
     /// client data hash whose client data the caller has already checked (or built itself).
     package func verifyRegistration(
-        _ object: AttestationObject, clientDataHash: [UInt8]
+        _ object: AttestationObject,
+        clientDataHash: [UInt8]
     ) throws(RelyingPartyError) -> VerifiedRegistration {
         try self.verifyRegistration(object, clientDataHash: clientDataHash, requireUserVerification: nil)
     }
@@ -44,23 +48,30 @@ extension RelyingParty {
     /// WebAuthn §7.1 from step 12 on; `requireUserVerification` overrides the policy's (the expected
     /// state of a two-step ceremony carries its own).
     func verifyRegistration(
-        _ object: AttestationObject, clientDataHash: [UInt8], requireUserVerification: Bool?
+        _ object: AttestationObject,
+        clientDataHash: [UInt8],
+        requireUserVerification: Bool?
     ) throws(RelyingPartyError) -> VerifiedRegistration {
         let authenticatorData = object.authenticatorData
         try self.verifyRPIDHash(authenticatorData)
         try self.verifyFlags(authenticatorData.flags, requireUserVerification: requireUserVerification)
         guard let credential = authenticatorData.attestedCredentialData else {
             throw RelyingPartyError(
-                .attestedCredentialDataMissing, field: "authenticatorData.flags",
+                .attestedCredentialDataMissing,
+                field: "authenticatorData.flags",
                 "the AT flag is clear, so the registration carries no credential"
             )
         }
         try self.verifyAAGUID(credential.aaguid)
         let verdict = try self.evaluateTrust(object, clientDataHash: clientDataHash)
         return VerifiedRegistration(
-            credentialID: credential.credentialID, aaguid: credential.aaguid, publicKey: credential.publicKey,
-            signCount: authenticatorData.signCount, attestationFormat: object.attestationStatement.format,
-            flags: authenticatorData.flags, trust: verdict
+            credentialID: credential.credentialID,
+            aaguid: credential.aaguid,
+            publicKey: credential.publicKey,
+            signCount: authenticatorData.signCount,
+            attestationFormat: object.attestationStatement.format,
+            flags: authenticatorData.flags,
+            trust: verdict
         )
     }
 
@@ -70,7 +81,8 @@ extension RelyingParty {
     func verifyAAGUID(_ aaguid: AAGUID) throws(RelyingPartyError) {
         if self.policy.blockedAAGUIDs.contains(aaguid) {
             throw RelyingPartyError(
-                .aaguidBlocked, field: "attestedCredentialData.aaguid",
+                .aaguidBlocked,
+                field: "attestedCredentialData.aaguid",
                 "authenticator model AAGUID \(aaguid.uuidString) is on this relying party's block list; "
                     + "an administrator must remove it from the blocked AAGUIDs before this authenticator can register",
                 aaguid: aaguid
@@ -78,9 +90,11 @@ extension RelyingParty {
         }
         guard let allowed = self.policy.allowedAAGUIDs, !allowed.contains(aaguid) else { return }
         var message = "authenticator model AAGUID \(aaguid.uuidString) is not allowed by this relying party's policy; "
-        message += "an administrator must add \(aaguid.uuidString) to the allowed AAGUIDs list before this authenticator can register"
+        message +=
+            "an administrator must add \(aaguid.uuidString) to the allowed AAGUIDs list before this authenticator can register"
         if aaguid.isZero {
-            message += " (the all-zero AAGUID means the authenticator did not disclose its model, as with 'none' attestation;"
+            message +=
+                " (the all-zero AAGUID means the authenticator did not disclose its model, as with 'none' attestation;"
             message += " allowing it admits every such authenticator)"
         }
         let allowedList = allowed.sorted().map(\.uuidString).joined(separator: ", ")

@@ -1,6 +1,6 @@
 import CableCTAP
-import Foundation
 internal import CableCrypto
+import Foundation
 
 /// The account a registration is for (WebAuthn `PublicKeyCredentialUserEntity`).
 public struct WebAuthnUser: Hashable, Sendable {
@@ -51,8 +51,14 @@ public struct ExpectedRegistration: Hashable, Sendable, Codable {
     /// Creates a state (``RelyingParty/generateRegistrationOptions(user:excludeCredentials:origins:allowedTopOrigins:timeout:now:challenge:)``
     /// makes one; this initializer is for servers that issue options by other means).
     public init(
-        challenge: Base64URLBytes, rpID: String, origins: [String], allowedTopOrigins: [String] = [],
-        userHandle: Base64URLBytes, userName: String, userDisplayName: String, requireUserVerification: Bool,
+        challenge: Base64URLBytes,
+        rpID: String,
+        origins: [String],
+        allowedTopOrigins: [String] = [],
+        userHandle: Base64URLBytes,
+        userName: String,
+        userDisplayName: String,
+        requireUserVerification: Bool,
         expiresAt: Date
     ) {
         self.challenge = challenge
@@ -67,9 +73,17 @@ public struct ExpectedRegistration: Hashable, Sendable, Codable {
     }
 
     /// The record to store for a registration verified against this state.
-    public func record(for registration: VerifiedRegistration, friendlyName: String, createdAt: Date) -> CredentialRecord {
+    public func record(
+        for registration: VerifiedRegistration,
+        friendlyName: String,
+        createdAt: Date
+    ) -> CredentialRecord {
         registration.record(
-            friendlyName: friendlyName, userName: self.userName, userHandle: self.userHandle.bytes, createdAt: createdAt)
+            friendlyName: friendlyName,
+            userName: self.userName,
+            userHandle: self.userHandle.bytes,
+            createdAt: createdAt
+        )
     }
 }
 
@@ -95,8 +109,14 @@ public struct ExpectedAuthentication: Hashable, Sendable, Codable {
     /// Creates a state (``RelyingParty/generateAuthenticationOptions(allowCredentials:origins:allowedTopOrigins:timeout:now:challenge:)``
     /// makes one; this initializer is for servers that issue options by other means).
     public init(
-        challenge: Base64URLBytes, rpID: String, origins: [String], allowedTopOrigins: [String] = [],
-        allowCredentials: [Base64URLBytes], userHandle: Base64URLBytes?, requireUserVerification: Bool, expiresAt: Date
+        challenge: Base64URLBytes,
+        rpID: String,
+        origins: [String],
+        allowedTopOrigins: [String] = [],
+        allowCredentials: [Base64URLBytes],
+        userHandle: Base64URLBytes?,
+        requireUserVerification: Bool,
+        expiresAt: Date
     ) {
         self.challenge = challenge
         self.rpID = rpID
@@ -147,8 +167,12 @@ extension RelyingParty {
     ///   - now: the current time, which the expiry counts from.
     ///   - challenge: the challenge (default: 32 fresh random bytes; pass one only in tests).
     public func generateRegistrationOptions(
-        user: WebAuthnUser, excludeCredentials: [CredentialRecord] = [], origins: [String]? = nil,
-        allowedTopOrigins: [String] = [], timeout: Duration = Self.defaultCeremonyTimeout, now: Date,
+        user: WebAuthnUser,
+        excludeCredentials: [CredentialRecord] = [],
+        origins: [String]? = nil,
+        allowedTopOrigins: [String] = [],
+        timeout: Duration = Self.defaultCeremonyTimeout,
+        now: Date,
         challenge: [UInt8]? = nil
     ) -> (options: PublicKeyCredentialCreationOptionsJSON, expected: ExpectedRegistration) {
         let challenge = challenge ?? SecureRandom.bytes(count: 32)
@@ -156,7 +180,10 @@ extension RelyingParty {
         let options = PublicKeyCredentialCreationOptionsJSON(
             rp: PublicKeyCredentialRpEntityJSON(id: self.id, name: self.id),
             user: PublicKeyCredentialUserEntityJSON(
-                id: Base64URLBytes(user.id), name: user.name, displayName: user.displayName),
+                id: Base64URLBytes(user.id),
+                name: user.name,
+                displayName: user.displayName
+            ),
             challenge: Base64URLBytes(challenge),
             pubKeyCredParams: [PublicKeyCredentialParametersJSON(alg: COSEAlgorithm.es256.rawValue)],
             timeout: Self.milliseconds(timeout),
@@ -164,13 +191,23 @@ extension RelyingParty {
                 PublicKeyCredentialDescriptorJSON(id: Base64URLBytes($0.credentialID))
             },
             authenticatorSelection: AuthenticatorSelectionCriteriaJSON(
-                residentKey: "required", requireResidentKey: true, userVerification: userVerification),
-            attestation: self.policy.enforceAttestation ? "direct" : "none")
+                residentKey: "required",
+                requireResidentKey: true,
+                userVerification: userVerification
+            ),
+            attestation: self.policy.enforceAttestation ? "direct" : "none"
+        )
         let expected = ExpectedRegistration(
-            challenge: Base64URLBytes(challenge), rpID: self.id, origins: origins ?? [self.origin],
-            allowedTopOrigins: allowedTopOrigins, userHandle: Base64URLBytes(user.id), userName: user.name,
-            userDisplayName: user.displayName, requireUserVerification: self.policy.requireUserVerification,
-            expiresAt: now.addingTimeInterval(Self.seconds(timeout)))
+            challenge: Base64URLBytes(challenge),
+            rpID: self.id,
+            origins: origins ?? [self.origin],
+            allowedTopOrigins: allowedTopOrigins,
+            userHandle: Base64URLBytes(user.id),
+            userName: user.name,
+            userDisplayName: user.displayName,
+            requireUserVerification: self.policy.requireUserVerification,
+            expiresAt: now.addingTimeInterval(Self.seconds(timeout))
+        )
         return (options, expected)
     }
 
@@ -182,14 +219,20 @@ extension RelyingParty {
     /// credential ID equal to `rawId`, AAGUID policy, attestation statement).
     /// - Returns: the verified registration; store ``ExpectedRegistration/record(for:friendlyName:createdAt:)``.
     public func verifyRegistrationResponse(
-        _ response: RegistrationResponseJSON, expected: ExpectedRegistration, now: Date
+        _ response: RegistrationResponseJSON,
+        expected: ExpectedRegistration,
+        now: Date
     ) throws(RelyingPartyError) -> VerifiedRegistration {
         try Self.checkCredential(type: response.type, id: response.id, rawId: response.rawId.bytes)
         try self.checkState(rpID: expected.rpID, expiresAt: expected.expiresAt, now: now)
         let clientDataJSON = response.response.clientDataJSON.bytes
         try self.verifyClientData(
-            clientDataJSON, type: .create, expectedChallenge: expected.challenge.bytes, origins: expected.origins,
-            allowedTopOrigins: expected.allowedTopOrigins)
+            clientDataJSON,
+            type: .create,
+            expectedChallenge: expected.challenge.bytes,
+            origins: expected.origins,
+            allowedTopOrigins: expected.allowedTopOrigins
+        )
         let object: AttestationObject
         do {
             object = try AttestationObject(encoded: response.response.attestationObject.bytes)
@@ -197,18 +240,24 @@ extension RelyingParty {
             throw Self.parseFailure(error, code: .attestationObjectMalformed, what: "attestation object")
         }
         let registration = try self.verifyRegistration(
-            object, clientDataHash: SHA256.hash(clientDataJSON),
-            requireUserVerification: expected.requireUserVerification)
+            object,
+            clientDataHash: SHA256.hash(clientDataJSON),
+            requireUserVerification: expected.requireUserVerification
+        )
         guard registration.credentialID == response.rawId.bytes else {
             throw RelyingPartyError(
-                .credentialIDMismatch, field: "registrationResponse.rawId",
-                "rawId is not the credential ID in the attested credential data")
+                .credentialIDMismatch,
+                field: "registrationResponse.rawId",
+                "rawId is not the credential ID in the attested credential data"
+            )
         }
         // WebAuthn Level 3 §7.1 step 24.
         guard registration.credentialID.count <= 1023 else {
             throw RelyingPartyError(
-                .credentialIDMismatch, field: "attestedCredentialData.credentialId",
-                "the credential ID is \(registration.credentialID.count) bytes, at most 1023 are allowed")
+                .credentialIDMismatch,
+                field: "attestedCredentialData.credentialId",
+                "the credential ID is \(registration.credentialID.count) bytes, at most 1023 are allowed"
+            )
         }
         return registration
     }
@@ -226,33 +275,54 @@ extension RelyingParty {
     ///   - now: the current time, which the expiry counts from.
     ///   - challenge: the challenge (default: 32 fresh random bytes; pass one only in tests).
     public func generateAuthenticationOptions(
-        allowCredentials: [CredentialRecord] = [], origins: [String]? = nil, allowedTopOrigins: [String] = [],
-        timeout: Duration = Self.defaultCeremonyTimeout, now: Date, challenge: [UInt8]? = nil
+        allowCredentials: [CredentialRecord] = [],
+        origins: [String]? = nil,
+        allowedTopOrigins: [String] = [],
+        timeout: Duration = Self.defaultCeremonyTimeout,
+        now: Date,
+        challenge: [UInt8]? = nil
     ) -> (options: PublicKeyCredentialRequestOptionsJSON, expected: ExpectedAuthentication) {
         let handles = Set(allowCredentials.map(\.userHandle))
         return self.generateAuthenticationOptions(
-            allowCredentialIDs: allowCredentials.map(\.credentialID), userHandle: handles.count == 1 ? handles.first : nil,
-            origins: origins, allowedTopOrigins: allowedTopOrigins, timeout: timeout, now: now, challenge: challenge)
+            allowCredentialIDs: allowCredentials.map(\.credentialID),
+            userHandle: handles.count == 1 ? handles.first : nil,
+            origins: origins,
+            allowedTopOrigins: allowedTopOrigins,
+            timeout: timeout,
+            now: now,
+            challenge: challenge
+        )
     }
 
     /// Step one of a sign-in from credential IDs: `userHandle` names the user the server identified (their
     /// credentials are the allowed ones), `nil` when the response must name its user.
     public func generateAuthenticationOptions(
-        allowCredentialIDs: [[UInt8]], userHandle: [UInt8]?, origins: [String]? = nil,
-        allowedTopOrigins: [String] = [], timeout: Duration = Self.defaultCeremonyTimeout, now: Date,
+        allowCredentialIDs: [[UInt8]],
+        userHandle: [UInt8]?,
+        origins: [String]? = nil,
+        allowedTopOrigins: [String] = [],
+        timeout: Duration = Self.defaultCeremonyTimeout,
+        now: Date,
         challenge: [UInt8]? = nil
     ) -> (options: PublicKeyCredentialRequestOptionsJSON, expected: ExpectedAuthentication) {
         let challenge = challenge ?? SecureRandom.bytes(count: 32)
         let options = PublicKeyCredentialRequestOptionsJSON(
-            challenge: Base64URLBytes(challenge), timeout: Self.milliseconds(timeout), rpId: self.id,
+            challenge: Base64URLBytes(challenge),
+            timeout: Self.milliseconds(timeout),
+            rpId: self.id,
             allowCredentials: allowCredentialIDs.map { PublicKeyCredentialDescriptorJSON(id: Base64URLBytes($0)) },
-            userVerification: self.policy.requireUserVerification ? "required" : "preferred")
+            userVerification: self.policy.requireUserVerification ? "required" : "preferred"
+        )
         let expected = ExpectedAuthentication(
-            challenge: Base64URLBytes(challenge), rpID: self.id, origins: origins ?? [self.origin],
-            allowedTopOrigins: allowedTopOrigins, allowCredentials: allowCredentialIDs.map(Base64URLBytes.init),
+            challenge: Base64URLBytes(challenge),
+            rpID: self.id,
+            origins: origins ?? [self.origin],
+            allowedTopOrigins: allowedTopOrigins,
+            allowCredentials: allowCredentialIDs.map(Base64URLBytes.init),
             userHandle: userHandle.map(Base64URLBytes.init),
             requireUserVerification: self.policy.requireUserVerification,
-            expiresAt: now.addingTimeInterval(Self.seconds(timeout)))
+            expiresAt: now.addingTimeInterval(Self.seconds(timeout))
+        )
         return (options, expected)
     }
 
@@ -267,51 +337,77 @@ extension RelyingParty {
     ///     caller's store answers it.
     /// - Returns: the verified sign-in; store ``VerifiedAuthentication/newSignCount`` for the credential.
     public func verifyAuthenticationResponse(
-        _ response: AuthenticationResponseJSON, expected: ExpectedAuthentication, now: Date,
+        _ response: AuthenticationResponseJSON,
+        expected: ExpectedAuthentication,
+        now: Date,
         credential lookup: (_ credentialID: [UInt8]) throws(RelyingPartyError) -> CredentialRecord?
     ) throws(RelyingPartyError) -> VerifiedAuthentication {
         let credentialID = response.rawId.bytes
         try Self.checkCredential(type: response.type, id: response.id, rawId: credentialID)
         try self.checkState(rpID: expected.rpID, expiresAt: expected.expiresAt, now: now)
         // §7.2 step 5: only a credential the options allowed.
-        if !expected.allowCredentials.isEmpty, !expected.allowCredentials.contains(where: { $0.bytes == credentialID }) {
+        if !expected.allowCredentials.isEmpty, !expected.allowCredentials.contains(where: { $0.bytes == credentialID })
+        {
             throw RelyingPartyError(
-                .credentialNotAllowed, field: "authenticationResponse.rawId",
-                "credential \(Base64URLBytes(credentialID).base64URL.prefix(16))… was not in the options' allowCredentials")
+                .credentialNotAllowed,
+                field: "authenticationResponse.rawId",
+                "credential \(Base64URLBytes(credentialID).base64URL.prefix(16))… was not in the options' allowCredentials"
+            )
         }
         guard let record = try lookup(credentialID) else {
             throw RelyingPartyError(
-                .unknownCredential, field: "authenticationResponse.rawId",
+                .unknownCredential,
+                field: "authenticationResponse.rawId",
                 "credential \(Base64URLBytes(credentialID).base64URL.prefix(16))… is not registered with this relying party"
-                    + " (it may have been removed)")
+                    + " (it may have been removed)"
+            )
         }
         // §7.2 step 6: the credential must belong to the identified user, or the response must name its owner.
         let userHandle = response.response.userHandle?.bytes
         if let identified = expected.userHandle?.bytes {
             guard record.userHandle == identified else {
                 throw RelyingPartyError(
-                    .userHandleMismatch, field: "authenticationResponse.rawId",
-                    "the credential belongs to another account than the one signing in")
+                    .userHandleMismatch,
+                    field: "authenticationResponse.rawId",
+                    "the credential belongs to another account than the one signing in"
+                )
             }
         } else if userHandle == nil {
             throw RelyingPartyError(
-                .userHandleMissing, field: "authenticationResponse.response.userHandle",
-                "a discoverable-credential sign-in must return the user handle")
+                .userHandleMissing,
+                field: "authenticationResponse.response.userHandle",
+                "a discoverable-credential sign-in must return the user handle"
+            )
         }
         let clientDataJSON = response.response.clientDataJSON.bytes
         try self.verifyClientData(
-            clientDataJSON, type: .get, expectedChallenge: expected.challenge.bytes, origins: expected.origins,
-            allowedTopOrigins: expected.allowedTopOrigins)
+            clientDataJSON,
+            type: .get,
+            expectedChallenge: expected.challenge.bytes,
+            origins: expected.origins,
+            allowedTopOrigins: expected.allowedTopOrigins
+        )
         let assertion = AssertionResponse(
-            credentialID: credentialID, authenticatorData: response.response.authenticatorData.bytes,
-            signature: response.response.signature.bytes, userHandle: userHandle)
+            credentialID: credentialID,
+            authenticatorData: response.response.authenticatorData.bytes,
+            signature: response.response.signature.bytes,
+            userHandle: userHandle
+        )
         let verified = try self.verifyAssertion(
-            assertion, clientDataHash: SHA256.hash(clientDataJSON), credential: record,
-            requireUserVerification: expected.requireUserVerification)
+            assertion,
+            clientDataHash: SHA256.hash(clientDataJSON),
+            credential: record,
+            requireUserVerification: expected.requireUserVerification
+        )
         return VerifiedAuthentication(
-            credentialID: credentialID, userHandle: record.userHandle, newSignCount: verified.newSignCount,
-            userVerified: verified.flags.contains(.userVerified), backedUp: verified.flags.contains(.backedUp),
-            flags: verified.flags, record: record)
+            credentialID: credentialID,
+            userHandle: record.userHandle,
+            newSignCount: verified.newSignCount,
+            userVerified: verified.flags.contains(.userVerified),
+            backedUp: verified.flags.contains(.backedUp),
+            flags: verified.flags,
+            record: record
+        )
     }
 
     // MARK: Shared
@@ -319,8 +415,10 @@ extension RelyingParty {
     static func checkCredential(type: String, id: String, rawId: [UInt8]) throws(RelyingPartyError) {
         guard type == "public-key" else {
             throw RelyingPartyError(
-                .credentialTypeUnsupported, field: "type",
-                "credential type \"\(type.prefix(40))\" is not supported (only public-key)")
+                .credentialTypeUnsupported,
+                field: "type",
+                "credential type \"\(type.prefix(40))\" is not supported (only public-key)"
+            )
         }
         guard id == Base64URLBytes(rawId).base64URL else {
             throw RelyingPartyError(.credentialIDMismatch, field: "id", "id is not the base64url form of rawId")
@@ -330,13 +428,17 @@ extension RelyingParty {
     func checkState(rpID: String, expiresAt: Date, now: Date) throws(RelyingPartyError) {
         guard rpID == self.id else {
             throw RelyingPartyError(
-                .expectedStateMismatch, field: "expected.rpID",
-                "the expected state was issued for RP ID \"\(rpID.prefix(100))\", not \"\(self.id)\"")
+                .expectedStateMismatch,
+                field: "expected.rpID",
+                "the expected state was issued for RP ID \"\(rpID.prefix(100))\", not \"\(self.id)\""
+            )
         }
         guard now <= expiresAt else {
             throw RelyingPartyError(
-                .ceremonyExpired, field: "expected.expiresAt",
-                "the ceremony expired at \(expiresAt) (now \(now)); start it again with new options")
+                .ceremonyExpired,
+                field: "expected.expiresAt",
+                "the ceremony expired at \(expiresAt) (now \(now)); start it again with new options"
+            )
         }
     }
 

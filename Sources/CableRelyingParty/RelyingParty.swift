@@ -1,7 +1,7 @@
 import CableCTAP
+internal import CableCrypto
 public import CableTrust
 import Foundation
-internal import CableCrypto
 
 /// A relying party (an identity provider) that verifies registrations and assertions as WebAuthn §7
 /// prescribes, and applies an enterprise ``Policy``.
@@ -37,7 +37,9 @@ public struct RelyingParty: Sendable {
         /// Creates a policy. The defaults allow any model, accept `none`, and require user verification
         /// (what passkey deployments ask for).
         public init(
-            allowedAAGUIDs: Set<AAGUID>? = nil, blockedAAGUIDs: Set<AAGUID> = [], enforceAttestation: Bool = false,
+            allowedAAGUIDs: Set<AAGUID>? = nil,
+            blockedAAGUIDs: Set<AAGUID> = [],
+            enforceAttestation: Bool = false,
             requireUserVerification: Bool = true
         ) {
             self.allowedAAGUIDs = allowedAAGUIDs
@@ -91,12 +93,24 @@ public struct VerifiedRegistration: Hashable, Sendable {
     public var trust: TrustVerdict?
 
     /// The record to store, named by the user.
-    public func record(friendlyName: String, userName: String, userHandle: [UInt8], createdAt: Date = Date()) -> CredentialRecord {
+    public func record(
+        friendlyName: String,
+        userName: String,
+        userHandle: [UInt8],
+        createdAt: Date = Date()
+    ) -> CredentialRecord {
         CredentialRecord(
-            credentialID: self.credentialID, friendlyName: friendlyName, aaguid: self.aaguid, publicKey: self.publicKey,
-            signCount: self.signCount, userName: userName, userHandle: userHandle,
-            attestationFormat: self.attestationFormat, backupEligible: self.flags.contains(.backupEligible),
-            backedUp: self.flags.contains(.backedUp), createdAt: createdAt
+            credentialID: self.credentialID,
+            friendlyName: friendlyName,
+            aaguid: self.aaguid,
+            publicKey: self.publicKey,
+            signCount: self.signCount,
+            userName: userName,
+            userHandle: userHandle,
+            attestationFormat: self.attestationFormat,
+            backupEligible: self.flags.contains(.backupEligible),
+            backedUp: self.flags.contains(.backedUp),
+            createdAt: createdAt
         )
     }
 }
@@ -123,14 +137,18 @@ public struct AssertionResponse: Hashable, Sendable {
     /// Converts a CTAP2 getAssertion response. CTAP lets the authenticator omit the credential when the
     /// allow list had exactly one entry (CTAP 2.1 §6.2.2); that entry is then the credential.
     /// - Throws: ``RelyingPartyError/Code/credentialIDMissing`` when neither names the credential.
-    public init(_ response: GetAssertionResponse, allowList: [PublicKeyCredentialDescriptor]? = nil) throws(RelyingPartyError) {
+    public init(
+        _ response: GetAssertionResponse,
+        allowList: [PublicKeyCredentialDescriptor]? = nil
+    ) throws(RelyingPartyError) {
         if let credential = response.credential {
             self.credentialID = credential.id
         } else if let allowList, allowList.count == 1 {
             self.credentialID = allowList[0].id
         } else {
             throw RelyingPartyError(
-                .credentialIDMissing, field: "getAssertionResponse.credential",
+                .credentialIDMissing,
+                field: "getAssertionResponse.credential",
                 "the response names no credential and the allow list did not have exactly one entry"
             )
         }

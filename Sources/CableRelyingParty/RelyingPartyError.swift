@@ -37,8 +37,13 @@ public struct RelyingPartyError: Error, Hashable, CustomStringConvertible, Senda
     /// Creates an error (package code raises these; the initializer is public so that test doubles of
     /// record stores can report failures in the same type).
     public init(
-        _ code: Code, field: String, _ message: String, aaguid: AAGUID? = nil, underlying: CTAPError? = nil,
-        file: String = #fileID, line: UInt = #line
+        _ code: Code,
+        field: String,
+        _ message: String,
+        aaguid: AAGUID? = nil,
+        underlying: CTAPError? = nil,
+        file: String = #fileID,
+        line: UInt = #line
     ) {
         self.code = code
         self.field = field

@@ -97,7 +97,9 @@ package enum AtomicFile {
     /// - Parameter beforeRename: a test seam, run after the temporary file is flushed and before it is
     ///   renamed; a throw there simulates a crash at the worst moment.
     package static func replace(
-        path: String, with bytes: [UInt8], permissions: UInt32,
+        path: String,
+        with bytes: [UInt8],
+        permissions: UInt32,
         beforeRename: () throws(Failure) -> Void = {}
     ) throws(Failure) {
         let (directory, name) = Self.split(path)

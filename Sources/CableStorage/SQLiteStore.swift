@@ -1,3 +1,6 @@
+internal import Foundation
+package import GRDB
+
 #if canImport(Glibc)
 internal import Glibc
 #elseif canImport(Musl)
@@ -5,8 +8,6 @@ internal import Musl
 #elseif canImport(Darwin)
 internal import Darwin
 #endif
-internal import Foundation
-package import GRDB
 
 /// Why a SQLite store could not be opened, read or written: a kind callers map onto their own error
 /// codes, and a reason that names the file, the failing step and SQLite's or the system's words. Never a
@@ -105,8 +106,12 @@ package final class SQLiteStore: Sendable {
     ///   has no JSON predecessor. Errors it throws are passed through unchanged.
     /// - Throws: ``SQLiteStoreError``, or what `fill` throws.
     package init(
-        path: String, schema: SQLiteSchema, maxFileSize: Int, createIfMissing: Bool,
-        maxJSONSize: Int = 0, importJSON fill: ((Database, [UInt8]) throws -> Void)? = nil
+        path: String,
+        schema: SQLiteSchema,
+        maxFileSize: Int,
+        createIfMissing: Bool,
+        maxJSONSize: Int = 0,
+        importJSON fill: ((Database, [UInt8]) throws -> Void)? = nil
     ) throws {
         self.path = path
         var content = try Self.content(of: path)
@@ -117,7 +122,13 @@ package final class SQLiteStore: Sendable {
             guard let fill else {
                 throw SQLiteStoreError(.corrupted, "\(path) holds JSON, not a store database; it was left untouched")
             }
-            try Self.importJSON(path: path, schema: schema, maxFileSize: maxFileSize, maxJSONSize: maxJSONSize, fill: fill)
+            try Self.importJSON(
+                path: path,
+                schema: schema,
+                maxFileSize: maxFileSize,
+                maxJSONSize: maxJSONSize,
+                fill: fill
+            )
             content = try Self.content(of: path)
             attempts += 1
         }
@@ -159,7 +170,9 @@ package final class SQLiteStore: Sendable {
 
     private static func lock(_ descriptor: Int32, path: String) throws(SQLiteStoreError) {
         while flock(descriptor, LOCK_EX) != 0 {
-            guard errno == EINTR else { throw SQLiteStoreError(.readFailed, "cannot lock \(path): \(Self.message(errno))") }
+            guard errno == EINTR else {
+                throw SQLiteStoreError(.readFailed, "cannot lock \(path): \(Self.message(errno))")
+            }
         }
     }
 
@@ -245,7 +258,9 @@ package final class SQLiteStore: Sendable {
             // Set here rather than through GRDB's WAL setup, which would choose synchronous = NORMAL.
             if wal {
                 let mode = try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL")
-                guard mode == "wal" else { throw DatabaseError(resultCode: .SQLITE_CANTOPEN, message: "WAL mode unavailable") }
+                guard mode == "wal" else {
+                    throw DatabaseError(resultCode: .SQLITE_CANTOPEN, message: "WAL mode unavailable")
+                }
             }
             try db.execute(sql: "PRAGMA synchronous = FULL")
             let pageSize = try Int.fetchOne(db, sql: "PRAGMA page_size") ?? 4096
@@ -272,7 +287,9 @@ package final class SQLiteStore: Sendable {
                     try db.execute(sql: "PRAGMA application_id = \(schema.applicationID)")
                 } else if applicationID != schema.applicationID {
                     throw SQLiteStoreError(
-                        .corrupted, "\(path) is a SQLite database of another application; it was left untouched")
+                        .corrupted,
+                        "\(path) is a SQLite database of another application; it was left untouched"
+                    )
                 }
                 guard version <= schema.version else {
                     throw SQLiteStoreError(
@@ -306,7 +323,10 @@ package final class SQLiteStore: Sendable {
     /// built beside it, the JSON is hard-linked to its new name, and the database is renamed over `path`
     /// (both atomic). A crash between the two leaves the JSON at `path`, imported again next time.
     private static func importJSON(
-        path: String, schema: SQLiteSchema, maxFileSize: Int, maxJSONSize: Int,
+        path: String,
+        schema: SQLiteSchema,
+        maxFileSize: Int,
+        maxJSONSize: Int,
         fill: (Database, [UInt8]) throws -> Void
     ) throws {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
@@ -334,7 +354,8 @@ package final class SQLiteStore: Sendable {
         }
         let directory = (path as NSString).deletingLastPathComponent
         let name = (path as NSString).lastPathComponent
-        let temporary = (directory.isEmpty ? "." : directory) + "/." + name + ".import-"
+        let temporary =
+            (directory.isEmpty ? "." : directory) + "/." + name + ".import-"
             + String(UInt64.random(in: .min ... .max), radix: 16)
         defer { _ = unlink(temporary) }
         try Self.createFile(temporary)
@@ -368,19 +389,32 @@ package final class SQLiteStore: Sendable {
 
     /// SQLite's failure as a store error: the result code and SQLite's message, never the statement.
     package static func mapped(_ error: DatabaseError, path: String, writing: Bool) -> SQLiteStoreError {
-        let words = "\(error.message ?? "SQLite error") (SQLite code \(error.extendedResultCode.rawValue))"
+        let words =
+            "\(error.message ?? "SQLite error") (SQLite code \(error.extendedResultCode.rawValue))"
             + Self.fileSystemState(path)
         switch error.resultCode {
         case .SQLITE_NOTADB, .SQLITE_CORRUPT:
-            return SQLiteStoreError(.corrupted, "\(path) is damaged or not a store database: \(words); it was left untouched")
+            return SQLiteStoreError(
+                .corrupted,
+                "\(path) is damaged or not a store database: \(words); it was left untouched"
+            )
         case .SQLITE_FULL:
-            return SQLiteStoreError(.writeFailed, "cannot write \(path): the disk or the store's size limit is full: \(words)")
+            return SQLiteStoreError(
+                .writeFailed,
+                "cannot write \(path): the disk or the store's size limit is full: \(words)"
+            )
         case .SQLITE_BUSY, .SQLITE_LOCKED:
-            return SQLiteStoreError(.busy, "\(path) stayed locked by another process for \(Int(Self.busyTimeout)) s: \(words)")
+            return SQLiteStoreError(
+                .busy,
+                "\(path) stayed locked by another process for \(Int(Self.busyTimeout)) s: \(words)"
+            )
         case .SQLITE_READONLY:
             return SQLiteStoreError(.writeFailed, "cannot write \(path): read-only: \(words)")
         default:
-            return SQLiteStoreError(writing ? .writeFailed : .readFailed, "cannot \(writing ? "write" : "read") \(path): \(words)")
+            return SQLiteStoreError(
+                writing ? .writeFailed : .readFailed,
+                "cannot \(writing ? "write" : "read") \(path): \(words)"
+            )
         }
     }
 

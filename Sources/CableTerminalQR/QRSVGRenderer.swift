@@ -134,7 +134,8 @@ private struct SVGBytes: ~Copyable {
         text.withUTF8Buffer { utf8 in
             self.reserve(utf8.count)
             UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer(rebasing: self.buffer[self.count...])).copyMemory(
-                from: UnsafeRawBufferPointer(utf8))
+                from: UnsafeRawBufferPointer(utf8)
+            )
             self.count += utf8.count
         }
     }

@@ -42,11 +42,13 @@ struct Options {
 }
 
 func usage() -> Never {
-    print("""
+    print(
+        """
         usage: FleetLoad --tunnel ws://HOST:PORT --instance HEX [--instance HEX ...] [--ceremonies N] \
         [--concurrency N] [--victim HEX --victim-pid PID [--signal KILL|TERM] [--outage-ceremonies N]] \
         [--deadline SECONDS]
-        """)
+        """
+    )
     exit(64)
 }
 
@@ -200,7 +202,12 @@ func describe(_ error: any Error) -> (String, Bool) {
 
 /// One registration, desktop and phone, bounded by `deadline` as a whole.
 func ceremony(
-    service: TunnelServiceURL, index: Int, hold: Hold, gate: Gate?, arrivals: Arrivals?, deadline: Duration
+    service: TunnelServiceURL,
+    index: Int,
+    hold: Hold,
+    gate: Gate?,
+    arrivals: Arrivals?,
+    deadline: Duration
 ) async -> Outcome {
     let connector = WebSocketTunnelConnector(fixedService: service, timeout: .seconds(10))
     let bus = InProcessAdvertBus()
@@ -215,18 +222,31 @@ func ceremony(
     }
     let recorder = Recorder()
     let phone = HybridPhone(
-        connector: connector, transmitter: transmitter, advertInterval: .milliseconds(20),
-        timeouts: PhoneTimeouts(registerTunnel: .seconds(10), handshake: .seconds(40), idle: .seconds(40)))
+        connector: connector,
+        transmitter: transmitter,
+        advertInterval: .milliseconds(20),
+        timeouts: PhoneTimeouts(registerTunnel: .seconds(10), handshake: .seconds(40), idle: .seconds(40))
+    )
     let handler = HeldHandler(
         authenticator: PhoneAuthenticator(persona: .authenticatorAndroid, store: InMemoryCredentialStore()),
-        gate: hold == .paired ? gate : nil, onHold: { await arrivals?.arrive() })
+        gate: hold == .paired ? gate : nil,
+        onHold: { await arrivals?.arrive() }
+    )
     let ceremonies = PasskeyCeremonies(
         desktop: HybridDesktop(
-            scanner: bus, connector: connector,
+            scanner: bus,
+            connector: connector,
             timeouts: DesktopTimeouts(
-                advert: .seconds(40), connect: .seconds(10), handshake: .seconds(10), postHandshake: .seconds(10),
-                response: .seconds(40))),
-        relyingParty: RelyingParty(id: "fleet.example.com"), records: InMemoryCredentialRecordStore())
+                advert: .seconds(40),
+                connect: .seconds(10),
+                handshake: .seconds(10),
+                postHandshake: .seconds(10),
+                response: .seconds(40)
+            )
+        ),
+        relyingParty: RelyingParty(id: "fleet.example.com"),
+        records: InMemoryCredentialRecordStore()
+    )
     let (qrCodes, shown) = AsyncStream<String>.makeStream()
     var outcome = Outcome(hold: hold)
 
@@ -251,7 +271,8 @@ func ceremony(
         group.addTask {
             do {
                 _ = try await ceremonies.register(
-                    userName: "user\(index)", timestamp: Int64(Date().timeIntervalSince1970)
+                    userName: "user\(index)",
+                    timestamp: Int64(Date().timeIntervalSince1970)
                 ) { event in
                     switch event {
                     case .qrCode(let url):
@@ -299,22 +320,45 @@ func ceremony(
 
 /// Runs `count` ceremonies, `concurrency` at a time.
 func runMany(
-    count: Int, concurrency: Int, service: TunnelServiceURL, deadline: Duration,
-    hold: @escaping @Sendable (Int) -> Hold = { _ in .none }, gate: Gate? = nil, arrivals: Arrivals? = nil
+    count: Int,
+    concurrency: Int,
+    service: TunnelServiceURL,
+    deadline: Duration,
+    hold: @escaping @Sendable (Int) -> Hold = { _ in .none },
+    gate: Gate? = nil,
+    arrivals: Arrivals? = nil
 ) async -> [Outcome] {
     await withTaskGroup(of: Outcome.self) { group in
         var results: [Outcome] = []
         var next = 0
         while next < min(concurrency, count) {
             let i = next
-            group.addTask { await ceremony(service: service, index: i, hold: hold(i), gate: gate, arrivals: arrivals, deadline: deadline) }
+            group.addTask {
+                await ceremony(
+                    service: service,
+                    index: i,
+                    hold: hold(i),
+                    gate: gate,
+                    arrivals: arrivals,
+                    deadline: deadline
+                )
+            }
             next += 1
         }
         while let outcome = await group.next() {
             results.append(outcome)
             if next < count {
                 let i = next
-                group.addTask { await ceremony(service: service, index: i, hold: hold(i), gate: gate, arrivals: arrivals, deadline: deadline) }
+                group.addTask {
+                    await ceremony(
+                        service: service,
+                        index: i,
+                        hold: hold(i),
+                        gate: gate,
+                        arrivals: arrivals,
+                        deadline: deadline
+                    )
+                }
                 next += 1
             }
         }
@@ -324,7 +368,9 @@ func runMany(
 
 var failures: [String] = []
 @MainActor func check(_ condition: Bool, _ message: @autoclosure () -> String) {
-    if condition { print("ok    \(message())") } else {
+    if condition {
+        print("ok    \(message())")
+    } else {
         print("FAIL  \(message())")
         failures.append(message())
     }
@@ -361,26 +407,47 @@ let unownedFirstByte = (0...255).first { b in !options.instances.contains { $0.b
 let unowned = RoutingID(validatedBytes: [UInt8(unownedFirstByte), 0x5A, 0xA5])
 func randomTunnelID() -> TunnelID { TunnelID(validatedBytes: (0..<16).map { _ in UInt8.random(in: 0...255) }) }
 do {
-    _ = try await TunnelClient.connect(to: service, endpoint: .connect(unowned, randomTunnelID()), timeout: .seconds(10))
+    _ = try await TunnelClient.connect(
+        to: service,
+        endpoint: .connect(unowned, randomTunnelID()),
+        timeout: .seconds(10)
+    )
     check(false, "probe: /cable/connect/ with unowned routing ID \(unowned) is refused at the front door")
 } catch {
-    check(error.httpStatus == 404, "probe: /cable/connect/ with unowned routing ID \(unowned) is refused at the front door (\(error))")
+    check(
+        error.httpStatus == 404,
+        "probe: /cable/connect/ with unowned routing ID \(unowned) is refused at the front door (\(error))"
+    )
 }
 do {
     let tunnelID = randomTunnelID()
     let phone = try await TunnelClient.connect(to: service, endpoint: .new(tunnelID), timeout: .seconds(10))
     let owner = phone.routingID
-    check(owner.map { owners.contains($0) } ?? false, "probe: /cable/new/ through the door returns an owner's routing ID (\(owner.map { "\($0)" } ?? "none"))")
+    check(
+        owner.map { owners.contains($0) } ?? false,
+        "probe: /cable/new/ through the door returns an owner's routing ID (\(owner.map { "\($0)" } ?? "none"))"
+    )
     if let owner, let other = options.instances.first(where: { $0 != owner }) {
         do {
-            let wrong = try await TunnelClient.connect(to: service, endpoint: .connect(other, tunnelID), timeout: .seconds(10))
+            let wrong = try await TunnelClient.connect(
+                to: service,
+                endpoint: .connect(other, tunnelID),
+                timeout: .seconds(10)
+            )
             await wrong.close()
             check(false, "probe: joining a tunnel of \(owner) through routing ID \(other) fails")
         } catch {
-            check(error.httpStatus == 404, "probe: joining a tunnel of \(owner) through routing ID \(other) fails (\(error))")
+            check(
+                error.httpStatus == 404,
+                "probe: joining a tunnel of \(owner) through routing ID \(other) fails (\(error))"
+            )
         }
         do {
-            let right = try await TunnelClient.connect(to: service, endpoint: .connect(owner, tunnelID), timeout: .seconds(10))
+            let right = try await TunnelClient.connect(
+                to: service,
+                endpoint: .connect(owner, tunnelID),
+                timeout: .seconds(10)
+            )
             expectedPaired[owner, default: 0] += 1
             try await right.send([1, 2, 3])
             let got = try await phone.receive()
@@ -397,7 +464,12 @@ do {
 
 // Phase 2: load.
 let started = ContinuousClock.now
-let load = await runMany(count: options.ceremonies, concurrency: options.concurrency, service: service, deadline: options.deadline)
+let load = await runMany(
+    count: options.ceremonies,
+    concurrency: options.concurrency,
+    service: service,
+    deadline: options.deadline
+)
 let elapsed = ContinuousClock.now - started
 let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
 var perInstance: [RoutingID: Int] = [:]
@@ -405,14 +477,27 @@ for o in load where o.succeeded { if let id = o.phoneRoutingID { perInstance[id,
 for (id, count) in perInstance { expectedPaired[id, default: 0] += count }
 let succeeded = load.filter(\.succeeded).count
 check(succeeded == options.ceremonies, "load: \(succeeded)/\(options.ceremonies) ceremonies succeeded \(tally(load))")
-check(load.allSatisfy { !$0.succeeded || ($0.phoneRoutingID == $0.desktopRoutingID && $0.phoneRoutingID.map(owners.contains) == true) },
-    "load: every desktop connected to the routing ID its phone registered at, an owned one")
+check(
+    load.allSatisfy {
+        !$0.succeeded || ($0.phoneRoutingID == $0.desktopRoutingID && $0.phoneRoutingID.map(owners.contains) == true)
+    },
+    "load: every desktop connected to the routing ID its phone registered at, an owned one"
+)
 let spread = options.instances.map { "\($0)=\(perInstance[$0, default: 0])" }.joined(separator: " ")
 let fair = options.ceremonies / (options.instances.count * 4)
-check(options.instances.allSatisfy { perInstance[$0, default: 0] >= max(1, fair) },
-    "load: spread over every instance, each at least \(max(1, fair)) (\(spread))")
-print(String(format: "load: %d ceremonies in %.2f s, %.1f ceremonies/s through the front door, concurrency %d",
-    options.ceremonies, seconds, Double(options.ceremonies) / max(seconds, 1e-9), options.concurrency))
+check(
+    options.instances.allSatisfy { perInstance[$0, default: 0] >= max(1, fair) },
+    "load: spread over every instance, each at least \(max(1, fair)) (\(spread))"
+)
+print(
+    String(
+        format: "load: %d ceremonies in %.2f s, %.1f ceremonies/s through the front door, concurrency %d",
+        options.ceremonies,
+        seconds,
+        Double(options.ceremonies) / max(seconds, 1e-9),
+        options.concurrency
+    )
+)
 
 // Phase 3: outage.
 var outageSummary = "no outage phase"
@@ -423,8 +508,15 @@ if !failures.isEmpty {
     let gate = Gate()
     let arrivals = Arrivals()
     let outage = Task {
-        await runMany(count: count, concurrency: count, service: service, deadline: options.deadline,
-            hold: { $0 % 2 == 0 ? .paired : .waiting }, gate: gate, arrivals: arrivals)
+        await runMany(
+            count: count,
+            concurrency: count,
+            service: service,
+            deadline: options.deadline,
+            hold: { $0 % 2 == 0 ? .paired : .waiting },
+            gate: gate,
+            arrivals: arrivals
+        )
     }
     // Everyone in place: paired ones hold their answer, waiting ones hold their advert.
     let waitStart = ContinuousClock.now
@@ -432,7 +524,10 @@ if !failures.isEmpty {
         try? await Task.sleep(for: .milliseconds(50))
     }
     let inPlace = await arrivals.count
-    check(inPlace == count, "outage: \(inPlace)/\(count) ceremonies in place (half paired, half waiting) before the stop")
+    check(
+        inPlace == count,
+        "outage: \(inPlace)/\(count) ceremonies in place (half paired, half waiting) before the stop"
+    )
     kill(options.victimPID, options.signalNumber)
     // Let the victim's sockets close (a killed process's at once; TERM closes with 1001).
     try? await Task.sleep(for: .seconds(2))
@@ -442,26 +537,37 @@ if !failures.isEmpty {
     let others = outcomes.filter { $0.phoneRoutingID != victim }
     let victimPaired = onVictim.filter { $0.hold == .paired }.count
     let victimWaiting = onVictim.count - victimPaired
-    check(victimPaired > 0 && victimWaiting > 0,
-        "outage: the stopped instance \(victim) held \(victimPaired) paired and \(victimWaiting) waiting tunnels")
-    check(onVictim.allSatisfy { !$0.succeeded && !$0.hung && $0.typed && $0.desktopError != nil },
-        "outage: all \(onVictim.count) ceremonies on \(victim) failed with typed errors, none hung \(tally(onVictim))")
+    check(
+        victimPaired > 0 && victimWaiting > 0,
+        "outage: the stopped instance \(victim) held \(victimPaired) paired and \(victimWaiting) waiting tunnels"
+    )
+    check(
+        onVictim.allSatisfy { !$0.succeeded && !$0.hung && $0.typed && $0.desktopError != nil },
+        "outage: all \(onVictim.count) ceremonies on \(victim) failed with typed errors, none hung \(tally(onVictim))"
+    )
     let othersOK = others.filter(\.succeeded).count
-    check(othersOK == others.count && others.allSatisfy { $0.phoneRoutingID.map(owners.contains) == true },
-        "outage: \(othersOK)/\(others.count) ceremonies on the other instances succeeded \(tally(others))")
-    outageSummary = "outage: \(onVictim.count) failed cleanly on \(victim), \(othersOK)/\(others.count) on the others succeeded"
+    check(
+        othersOK == others.count && others.allSatisfy { $0.phoneRoutingID.map(owners.contains) == true },
+        "outage: \(othersOK)/\(others.count) ceremonies on the other instances succeeded \(tally(others))"
+    )
+    outageSummary =
+        "outage: \(onVictim.count) failed cleanly on \(victim), \(othersOK)/\(others.count) on the others succeeded"
     for o in others where o.succeeded { if let id = o.phoneRoutingID { expectedPaired[id, default: 0] += 1 } }
 
     // After the stop: new ceremonies go around the dead instance.
     let after = await runMany(count: 30, concurrency: options.concurrency, service: service, deadline: options.deadline)
     let afterOK = after.filter(\.succeeded).count
     for o in after where o.succeeded { if let id = o.phoneRoutingID { expectedPaired[id, default: 0] += 1 } }
-    check(afterOK == after.count && after.allSatisfy { $0.phoneRoutingID != victim },
-        "after the stop: \(afterOK)/\(after.count) new ceremonies succeeded, none on \(victim) \(tally(after))")
+    check(
+        afterOK == after.count && after.allSatisfy { $0.phoneRoutingID != victim },
+        "after the stop: \(afterOK)/\(after.count) new ceremonies succeeded, none on \(victim) \(tally(after))"
+    )
 }
 
 let rate = String(format: "%.1f", Double(options.ceremonies) / max(seconds, 1e-9))
 // For the instances' metrics (fleet-test): what each must have counted, the stopped one's included.
 print("expected paired: " + options.instances.map { "\($0)=\(expectedPaired[$0, default: 0])" }.joined(separator: " "))
-print("fleet: \(failures.isEmpty ? "PASS" : "FAIL (\(failures.count) checks)"): \(succeeded)/\(options.ceremonies) ceremonies through the front door at \(rate)/s (\(spread)); \(outageSummary)")
+print(
+    "fleet: \(failures.isEmpty ? "PASS" : "FAIL (\(failures.count) checks)"): \(succeeded)/\(options.ceremonies) ceremonies through the front door at \(rate)/s (\(spread)); \(outageSummary)"
+)
 exit(failures.isEmpty ? 0 : 1)

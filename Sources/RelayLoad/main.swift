@@ -75,17 +75,22 @@ do {
     var spawned: [SpawnedServer] = []
     if let url {
         guard let pid else { fail("--url needs --pid (the relay's process, whose /proc entry is read)") }
-        guard let port = Int((url.split(separator: ":").last ?? "").filter(\.isNumber)) else { fail("bad --url \(url)") }
+        guard let port = Int((url.split(separator: ":").last ?? "").filter(\.isNumber)) else {
+            fail("bad --url \(url)")
+        }
         relay = ServerUnderTest(name: "relay", wire: .webSocket, host: "127.0.0.1", port: port, pid: pid)
     } else if let cable {
         let server = try SpawnedServer(
-            name: "relay", wire: .webSocket, executable: cable,
+            name: "relay",
+            wire: .webSocket,
+            executable: cable,
             arguments: [
                 "relay", "--port", "0", "--log-level", "error", "--max-connections", "40000", "--max-tunnels", "20000",
                 "--max-connections-per-address", "40000", "--max-tunnels-per-address", "20000",
                 "--max-messages-per-tunnel", "1073741824", "--max-bytes-per-tunnel", "1099511627776",
                 "--idle-timeout", "3600", "--tunnel-lifetime", "3600", "--peer-wait-timeout", "3600",
-            ])
+            ]
+        )
         spawned.append(server)
         relay = server.underTest
     } else {
@@ -96,7 +101,12 @@ do {
     progress("relay pid \(relay.pid) on port \(relay.port)")
     var splice: ServerUnderTest?
     if baseline {
-        let server = try SpawnedServer(name: "tcp splice", wire: .splice, executable: me, arguments: ["serve", "splice"])
+        let server = try SpawnedServer(
+            name: "tcp splice",
+            wire: .splice,
+            executable: me,
+            arguments: ["serve", "splice"]
+        )
         spawned.append(server)
         splice = server.underTest
         progress("tcp splice pid \(server.underTest.pid) on port \(server.underTest.port)")

@@ -1,12 +1,13 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import CableAuthenticator
 import CableCTAP
 import CableCrypto
 import CableTestSupport
 import Foundation
 import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The phone's stores: the SQLite store on disk (and the import of the JSON store it replaces), and the
 /// in-memory store, through the same ``CredentialStore`` calls.
@@ -86,7 +87,9 @@ import Testing
     @Test func aDuplicateIDIsRefused() async throws {
         try await Self.eachStore { store in
             try store.add(try Self.credential(id: [1]))
-            let error = #expect(throws: CredentialStoreError.self) { try store.add(try Self.credential(id: [1], seed: 2)) }
+            let error = #expect(throws: CredentialStoreError.self) {
+                try store.add(try Self.credential(id: [1], seed: 2))
+            }
             #expect(error?.code == .duplicateCredential)
             #expect(try store.list().count == 1)
         }
@@ -109,10 +112,18 @@ import Testing
         for index in 0..<CredentialStoreLimits.maxCredentialCount {
             try store.add(
                 StoredCredential(
-                    id: [UInt8(index >> 8), UInt8(index & 0xFF)], rpID: "a.example", userHandle: [1],
-                    createdAt: Date(timeIntervalSince1970: 0), aaguid: .zero, privateKey: key))
+                    id: [UInt8(index >> 8), UInt8(index & 0xFF)],
+                    rpID: "a.example",
+                    userHandle: [1],
+                    createdAt: Date(timeIntervalSince1970: 0),
+                    aaguid: .zero,
+                    privateKey: key
+                )
+            )
         }
-        let error = #expect(throws: CredentialStoreError.self) { try store.add(try Self.credential(id: [0xFF, 0xFF, 0xFF])) }
+        let error = #expect(throws: CredentialStoreError.self) {
+            try store.add(try Self.credential(id: [0xFF, 0xFF, 0xFF]))
+        }
         #expect(error?.code == .storeFull)
     }
 
@@ -147,7 +158,10 @@ import Testing
     @Test func credentialsSurviveReopeningExactly() async throws {
         try await withTemporaryDirectory { directory in
             let url = directory.appendingPathComponent("passkeys.sqlite")
-            let credentials = [try Self.credential(id: [1], seed: 1), try Self.credential(id: Array(repeating: 9, count: 1023), seed: 2)]
+            let credentials = [
+                try Self.credential(id: [1], seed: 1),
+                try Self.credential(id: Array(repeating: 9, count: 1023), seed: 2),
+            ]
             do {
                 let store = try SQLiteCredentialStore(fileURL: url)
                 for credential in credentials { try store.add(credential) }
@@ -169,7 +183,10 @@ import Testing
             try cliSide.add(try Self.credential(id: [2], createdAt: 2_000_000_000))
             try cliSide.delete(id: [1])
             try phoneSide.add(try Self.credential(id: [3], createdAt: 2_100_000_000))
-            #expect(try phoneSide.list().map(\.id) == [[3], [2]], "a deletion elsewhere is not undone by the next write")
+            #expect(
+                try phoneSide.list().map(\.id) == [[3], [2]],
+                "a deletion elsewhere is not undone by the next write"
+            )
             #expect(try cliSide.list().map(\.id) == [[3], [2]])
         }
     }
@@ -182,7 +199,9 @@ import Testing
                 for (index, store) in stores.enumerated() {
                     group.addTask {
                         for round in 0..<10 {
-                            try store.add(try Self.credential(id: [UInt8(index), UInt8(round)], seed: UInt64(index * 10 + round)))
+                            try store.add(
+                                try Self.credential(id: [UInt8(index), UInt8(round)], seed: UInt64(index * 10 + round))
+                            )
                         }
                     }
                 }
@@ -241,7 +260,10 @@ import Testing
                 let error = #expect(throws: CredentialStoreError.self, "\(name)") {
                     _ = try SQLiteCredentialStore(fileURL: url).list()
                 }
-                #expect(error?.code == .corrupted || error?.code == .unreadable, "\(name): \(error.map(String.init(describing:)) ?? "-")")
+                #expect(
+                    error?.code == .corrupted || error?.code == .unreadable,
+                    "\(name): \(error.map(String.init(describing:)) ?? "-")"
+                )
                 #expect(try Data(contentsOf: url) == bytes, "\(name): the file was changed")
             }
         }
@@ -335,7 +357,9 @@ import Testing
             #expect(report["journal"] as? String == "wal")
             #expect(report["ids"] as? [String] == ["01", "02"])
 
-            let error = #expect(throws: CredentialStoreError.self) { _ = try SQLiteCredentialStore(fileURL: url).list() }
+            let error = #expect(throws: CredentialStoreError.self) {
+                _ = try SQLiteCredentialStore(fileURL: url).list()
+            }
             #expect(error?.code == .corrupted)
             let description = error.map(String.init(describing:)) ?? ""
             #expect(description.contains("private_key"), "\(description)")
@@ -348,7 +372,9 @@ import Testing
 
     /// Runs `body` with a tiny tmpfs mounted at a fresh directory; skips where mounting is not allowed.
     static func withTinyFileSystem(kilobytes: Int, _ body: (URL) async throws -> Void) async throws {
-        let mountPoint = FileManager.default.temporaryDirectory.appendingPathComponent("cable-tmpfs-\(UUID().uuidString)")
+        let mountPoint = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "cable-tmpfs-\(UUID().uuidString)"
+        )
         try FileManager.default.createDirectory(at: mountPoint, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: mountPoint) }
         guard run("/bin/mount", ["-t", "tmpfs", "-o", "size=\(kilobytes)k", "tmpfs", mountPoint.path]) == 0 else {
@@ -373,8 +399,13 @@ import Testing
 
     /// Fills the file system holding `directory` until a write fails.
     static func fill(_ directory: URL) {
-        let handle = FileManager.default.createFile(atPath: directory.appendingPathComponent("filler").path, contents: nil)
-        guard handle, let file = FileHandle(forWritingAtPath: directory.appendingPathComponent("filler").path) else { return }
+        let handle = FileManager.default.createFile(
+            atPath: directory.appendingPathComponent("filler").path,
+            contents: nil
+        )
+        guard handle, let file = FileHandle(forWritingAtPath: directory.appendingPathComponent("filler").path) else {
+            return
+        }
         defer { try? file.close() }
         let block = Data(repeating: 0xAB, count: 4096)
         for _ in 0..<100_000 {
@@ -415,7 +446,10 @@ import Testing
                 let store = try SQLiteCredentialStore(fileURL: url)
                 try store.add(try Self.credential(id: [2], seed: 2))
             }
-            #expect(error?.code == .writeFailed || error?.code == .unreadable, "\(error.map(String.init(describing:)) ?? "-")")
+            #expect(
+                error?.code == .writeFailed || error?.code == .unreadable,
+                "\(error.map(String.init(describing:)) ?? "-")"
+            )
             #expect(error?.reason.contains("read-only") == true, "\(error.map(String.init(describing:)) ?? "-")")
         }
     }
@@ -430,8 +464,10 @@ import Testing
             let store = try SQLiteCredentialStore(fileURL: url)
             let credentials = try store.list()
             #expect(credentials == [try Self.credential(id: [1, 2, 3], createdAt: 1_764_000_000)])
-            #expect(try fileNames(in: directory).filter { !$0.hasSuffix("-wal") && !$0.hasSuffix("-shm") }
-                == ["phone.json", "phone.json.json-imported"])
+            #expect(
+                try fileNames(in: directory).filter { !$0.hasSuffix("-wal") && !$0.hasSuffix("-shm") }
+                    == ["phone.json", "phone.json.json-imported"]
+            )
             #expect(Array(try Data(contentsOf: directory.appendingPathComponent("phone.json.json-imported"))) == json)
             #expect(Array(try Data(contentsOf: url).prefix(15)) == Array("SQLite format 3".utf8))
             // Opening again does not import again; a change made since is kept.
@@ -472,7 +508,9 @@ import Testing
             try JSONSerialization.data(withJSONObject: document).write(to: url)
             let store = try SQLiteCredentialStore(fileURL: url)
             #expect(try store.list().count == CredentialStoreLimits.maxCredentialCount)
-            let error = #expect(throws: CredentialStoreError.self) { try store.add(try Self.credential(id: [0xFF, 0xFF, 0xFF])) }
+            let error = #expect(throws: CredentialStoreError.self) {
+                try store.add(try Self.credential(id: [0xFF, 0xFF, 0xFF]))
+            }
             #expect(error?.code == .storeFull)
         }
     }
@@ -482,7 +520,9 @@ import Testing
             let url = directory.appendingPathComponent("phone.json")
             for (name, bytes, code) in try Self.damagedFiles() {
                 try Data(bytes).write(to: url)
-                let error = #expect(throws: CredentialStoreError.self, "\(name)") { try SQLiteCredentialStore(fileURL: url) }
+                let error = #expect(throws: CredentialStoreError.self, "\(name)") {
+                    try SQLiteCredentialStore(fileURL: url)
+                }
                 #expect(error?.code == code, "\(name): \(error.map(String.init(describing:)) ?? "-")")
                 #expect(Array(try Data(contentsOf: url)) == bytes, "\(name): the file was changed")
                 #expect(try fileNames(in: directory) == ["phone.json"], "\(name)")

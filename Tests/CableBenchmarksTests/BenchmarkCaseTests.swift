@@ -4,7 +4,8 @@ import Testing
 
 @Suite struct BenchmarkCaseTests {
     private let crypter = BenchmarkCase(
-        "crypter.sealOpen.1KiB", figures: ["crypter.sealOpen.1KiB", "crypter.sealOpen.1KiB.vsOpenSSL"]
+        "crypter.sealOpen.1KiB",
+        figures: ["crypter.sealOpen.1KiB", "crypter.sealOpen.1KiB.vsOpenSSL"]
     ) { _ in [] }
 
     @Test(arguments: [nil, "", "crypter", "CRYPTER", "1kib", "vsOpenSSL", "sealOpen.1KiB"])

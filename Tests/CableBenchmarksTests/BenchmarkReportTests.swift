@@ -5,8 +5,14 @@ import Testing
 
 @Suite struct BenchmarkReportTests {
     private let machine = MachineInfo(
-        processors: 2, cpuModel: "test CPU", openSSLVersion: "OpenSSL 3.0.19", swiftVersion: "Swift 6.3.1",
-        kernel: "Linux 6", loadAverage: "0.00 0.00 0.00", buildConfiguration: "release")
+        processors: 2,
+        cpuModel: "test CPU",
+        openSSLVersion: "OpenSSL 3.0.19",
+        swiftVersion: "Swift 6.3.1",
+        kernel: "Linux 6",
+        loadAverage: "0.00 0.00 0.00",
+        buildConfiguration: "release"
+    )
 
     private func decode(_ results: [BenchmarkResult]) throws -> [String: Any] {
         let line = try BenchmarkReport(machine: self.machine, results: results).jsonLine()
@@ -20,7 +26,8 @@ import Testing
         let row = try #require(results.first)
         #expect(
             Set(row.keys)
-                == ["name", "medianNs", "p99Ns", "throughput", "unit", "value", "baseline", "ratio", "note"])
+                == ["name", "medianNs", "p99Ns", "throughput", "unit", "value", "baseline", "ratio", "note"]
+        )
         #expect(row["medianNs"] is NSNull)
         #expect(row["baseline"] is NSNull)
         #expect(row["note"] as? String == "not yet available")
@@ -30,7 +37,11 @@ import Testing
         let figure = Measurement(nanosecondsPerOperation: [300, 300, 300], operationCount: 3)
         let base = Measurement(nanosecondsPerOperation: [100, 100, 100], operationCount: 3)
         let result = BenchmarkResult.timed(
-            "crypter.sealOpen.1KiB", figure, baseline: .time("raw", base), bytesPerOperation: 1024)
+            "crypter.sealOpen.1KiB",
+            figure,
+            baseline: .time("raw", base),
+            bytesPerOperation: 1024
+        )
         #expect(result.ratio == 3)
         #expect(result.unit == "MB/s")
         // 1024 bytes in 300 ns.
@@ -48,7 +59,10 @@ import Testing
     @Test func anUnavailableBaselineSaysWhyAndGivesNoRatio() throws {
         let figure = Measurement(nanosecondsPerOperation: [50], operationCount: 1)
         let result = BenchmarkResult.timed(
-            "p256.ecdh", figure, baseline: .unavailable("openssl speed ecdhp256", reason: "openssl is not on PATH"))
+            "p256.ecdh",
+            figure,
+            baseline: .unavailable("openssl speed ecdhp256", reason: "openssl is not on PATH")
+        )
         #expect(result.ratio == nil)
         let row = try #require((try self.decode([result])["results"] as? [[String: Any]])?.first)
         let baseline = try #require(row["baseline"] as? [String: Any])
@@ -59,12 +73,15 @@ import Testing
 
     @Test func aSumOfPrimitivesListsItsTermsAndAddsThemUp() throws {
         let sum = Baseline.sum(
-            "sum", of: [.init(name: "ECDH", count: 4, medianNs: 50), .init(name: "HKDF", count: 12, medianNs: 2)])
+            "sum",
+            of: [.init(name: "ECDH", count: 4, medianNs: 50), .init(name: "HKDF", count: 12, medianNs: 2)]
+        )
         #expect(sum.medianNs == 224)
         let figure = Measurement(nanosecondsPerOperation: [448], operationCount: 1)
         let row = try #require(
             (try self.decode([.timed("handshake.knpsk0", figure, baseline: sum)])["results"] as? [[String: Any]])?
-                .first)
+                .first
+        )
         let components = try #require((row["baseline"] as? [String: Any])?["components"] as? [[String: Any]])
         #expect(components.map { $0["name"] as? String } == ["ECDH", "HKDF"])
         #expect(row["ratio"] as? Double == 2)

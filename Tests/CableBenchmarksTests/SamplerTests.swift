@@ -5,15 +5,19 @@ import Testing
 /// The sampler's bookkeeping. Nothing here asserts how long anything takes.
 @Suite struct SamplerTests {
     private let tiny = Sampler(
-        measuringTime: .milliseconds(2), warmUpTime: .microseconds(200), minimumSamples: 5,
-        sampleTarget: .microseconds(20))
+        measuringTime: .milliseconds(2),
+        warmUpTime: .microseconds(200),
+        minimumSamples: 5,
+        sampleTarget: .microseconds(20)
+    )
 
     @Test func interleavedOperationsGetOneSamplePerRoundEach() throws {
         var calls = [0, 0, 0]
         let measurements = try self.tiny.measureInterleaved([
             { calls[0] += 1 },
             {
-                calls[1] += 1; blackHole(calls)
+                calls[1] += 1
+                blackHole(calls)
             }, { calls[2] += 1 },
         ])
         #expect(measurements.count == 3)

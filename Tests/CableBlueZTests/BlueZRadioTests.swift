@@ -29,7 +29,10 @@ import Testing
         init(_ scanner: BlueZScanner) {
             let stream = scanner.adverts()
             let got = self.got
-            self.task = Task { for await a in stream { got.append(a) } ; got.finish() }
+            self.task = Task {
+                for await a in stream { got.append(a) }
+                got.finish()
+            }
         }
         var adverts: [[UInt8]] { self.got.values }
         var ended: Bool { self.got.isFinished }
@@ -68,21 +71,45 @@ import Testing
         // Strangers first: wrong variant types, wrong lengths, other UUIDs, nonsense property types.
         let other = "0000180f-0000-1000-8000-00805f9b34fb"
         let malformed = [
-            Self.command("add", "dev_10", Self.serviceDataJSON([(Self.fff9, "s", Self.quoted("aaaaaaaaaaaaaaaaaaaa"))])),
-            Self.command("add", "dev_11", Self.serviceDataJSON([(Self.fff9, "ay", Self.quoted(Self.hex(Array(repeating: 7, count: 21))))])),
-            Self.command("change", "dev_11", Self.serviceDataJSON([(Self.fff9, "ay", Self.quoted(Self.hex(Array(repeating: 7, count: 19))))])),
-            Self.command("change", "dev_11", Self.serviceDataJSON([(other, "ay", Self.quoted(Self.hex(Self.advert(0x70))))])),
+            Self.command(
+                "add",
+                "dev_10",
+                Self.serviceDataJSON([(Self.fff9, "s", Self.quoted("aaaaaaaaaaaaaaaaaaaa"))])
+            ),
+            Self.command(
+                "add",
+                "dev_11",
+                Self.serviceDataJSON([(Self.fff9, "ay", Self.quoted(Self.hex(Array(repeating: 7, count: 21))))])
+            ),
+            Self.command(
+                "change",
+                "dev_11",
+                Self.serviceDataJSON([(Self.fff9, "ay", Self.quoted(Self.hex(Array(repeating: 7, count: 19))))])
+            ),
+            Self.command(
+                "change",
+                "dev_11",
+                Self.serviceDataJSON([(other, "ay", Self.quoted(Self.hex(Self.advert(0x70))))])
+            ),
             Self.command("change", "dev_12", #"{"ServiceData": {"sig": "u", "value": 65529}}"#),
             Self.command("change", "dev_12", Self.serviceDataJSON([(Self.fff9, "aq", "[1, 2, 3]")])),
             // A device outside the adapter's path is not this adapter's.
-            Self.command("add", "/org/bluez/hci9/dev_13", Self.serviceDataJSON([(Self.fff9, "ay", Self.quoted(Self.hex(Self.advert(0x90))))])),
+            Self.command(
+                "add",
+                "/org/bluez/hci9/dev_13",
+                Self.serviceDataJSON([(Self.fff9, "ay", Self.quoted(Self.hex(Self.advert(0x90))))])
+            ),
         ]
         for m in malformed { try await rig.inject(m) }
         // Then good adverts: one through PropertiesChanged, one through InterfacesAdded.
         let later = Self.advert(0x30)
         let added = Self.advert(0x50)
-        try await rig.inject(Self.command("change", "dev_01", Self.serviceDataJSON([(Self.fff9, "ay", Self.quoted(Self.hex(later)))])))
-        try await rig.inject(Self.command("add", "dev_20", Self.serviceDataJSON([(Self.fff9, "ay", Self.quoted(Self.hex(added)))])))
+        try await rig.inject(
+            Self.command("change", "dev_01", Self.serviceDataJSON([(Self.fff9, "ay", Self.quoted(Self.hex(later)))]))
+        )
+        try await rig.inject(
+            Self.command("add", "dev_20", Self.serviceDataJSON([(Self.fff9, "ay", Self.quoted(Self.hex(added)))]))
+        )
         try await collector.waitFor(count: 3)
         await scanner.close()
         try await collector.waitForEnd()
@@ -91,7 +118,9 @@ import Testing
         #expect(cable == [present, later, added], "only the three 20-byte FFF9 adverts, in order")
 
         let members = rig.members()
-        let filter = try #require(rig.calls().first { $0["member"] as? String == "SetDiscoveryFilter" }?["filter"] as? [String: Any])
+        let filter = try #require(
+            rig.calls().first { $0["member"] as? String == "SetDiscoveryFilter" }?["filter"] as? [String: Any]
+        )
         #expect(filter["Transport"] as? String == "le")
         #expect(filter["DuplicateData"] as? Bool == true)
         #expect(filter["UUIDs"] == nil, "a UUID filter makes BlueZ deliver nothing")
@@ -162,7 +191,9 @@ import Testing
         let error = await #expect(throws: BlueZError.self) { _ = try await BlueZScanner.start(address: rig.address) }
         #expect(error?.code == .bluezNotRunning)
         #expect(error?.reason.contains("systemctl start bluetooth") == true)
-        let advertiserError = await #expect(throws: BlueZError.self) { _ = try await BlueZAdvertiser.open(address: rig.address) }
+        let advertiserError = await #expect(throws: BlueZError.self) {
+            _ = try await BlueZAdvertiser.open(address: rig.address)
+        }
         #expect(advertiserError?.code == .bluezNotRunning)
     }
 
@@ -183,7 +214,9 @@ import Testing
         #expect(error?.reason.contains("rfkill unblock bluetooth") == true)
         #expect(error?.reason.contains("bluetoothctl power on") == true)
         #expect(!rig.members().contains("StartDiscovery"), "nothing is started on an adapter that is off")
-        let advertiserError = await #expect(throws: BlueZError.self) { _ = try await BlueZAdvertiser.open(address: rig.address) }
+        let advertiserError = await #expect(throws: BlueZError.self) {
+            _ = try await BlueZAdvertiser.open(address: rig.address)
+        }
         #expect(advertiserError?.code == .adapterPoweredOff)
     }
 
@@ -206,14 +239,19 @@ import Testing
         let advert = Self.advert(0xA0)
         let data = AdvertisingData.phoneAdvert(advert).bytes
         for _ in 0..<4 { try await advertiser.transmit(data) }
-        #expect(rig.members().filter { $0 == "RegisterAdvertisement" }.count == 1, "BlueZ repeats a registered advert by itself")
+        #expect(
+            rig.members().filter { $0 == "RegisterAdvertisement" }.count == 1,
+            "BlueZ repeats a registered advert by itself"
+        )
         let read = try #require(rig.calls().first { $0["member"] as? String == "advert-read" })
         #expect(read["type"] as? String == "broadcast")
         #expect(read["serviceData"] as? [String: String] == [Self.fff9: Self.hex(advert)])
         #expect(read["properties"] as? [String] == ["ServiceData", "Type"])
         // bluetoothd read it with GetAll before answering RegisterAdvertisement.
         let members = rig.members()
-        #expect((members.firstIndex(of: "RegisterAdvertisement") ?? Int.max) < (members.firstIndex(of: "advert-read") ?? -1))
+        #expect(
+            (members.firstIndex(of: "RegisterAdvertisement") ?? Int.max) < (members.firstIndex(of: "advert-read") ?? -1)
+        )
 
         // A new advert replaces the old one: never two at once.
         let next = Self.advert(0xB0)
@@ -231,7 +269,9 @@ import Testing
         let rig = try await BusRig()
         defer { rig.stop() }
         let advertiser = try await BlueZAdvertiser.open(address: rig.address)
-        for bad in [[], [0x02, 0x01, 0x1A], [0x17, 0x16, 0xF9], AdvertisingData.phoneAdvert([1, 2, 3]).bytes] as [[UInt8]] {
+        for bad in [[], [0x02, 0x01, 0x1A], [0x17, 0x16, 0xF9], AdvertisingData.phoneAdvert([1, 2, 3]).bytes]
+            as [[UInt8]]
+        {
             await #expect(throws: BlueZError(.invalidAdvert, "")) { try await advertiser.transmit(bad) }
         }
         #expect(!rig.members().contains("RegisterAdvertisement"))
@@ -268,17 +308,28 @@ import Testing
         let target = try #require(await Self.uniqueNameOwningNothing(prober, excluding: prober.uniqueName, rig: rig))
         for (path, interface, member, args) in [
             ("/org/swiftcable/advertisement0", "org.freedesktop.DBus.Properties", "Get", [DBusValue.string("x")]),
-            ("/org/swiftcable/advertisement0", "org.freedesktop.DBus.Properties", "Get", [.string(BlueZ.advertisementInterface), .string("Nope")]),
+            (
+                "/org/swiftcable/advertisement0", "org.freedesktop.DBus.Properties", "Get",
+                [.string(BlueZ.advertisementInterface), .string("Nope")]
+            ),
             ("/org/swiftcable/advertisement0", "org.example.Nothing", "Explode", []),
             ("/elsewhere", "org.freedesktop.DBus.Properties", "GetAll", [.string(BlueZ.advertisementInterface)]),
         ] as [(String, String, String, [DBusValue])] {
             await #expect(throws: DBusCallFailure.self) {
-                _ = try await prober.call(DBusCall(destination: target, path: path, interface: interface, member: member, arguments: args))
+                _ = try await prober.call(
+                    DBusCall(destination: target, path: path, interface: interface, member: member, arguments: args)
+                )
             }
         }
         let all = try await prober.call(
-            DBusCall(destination: target, path: "/org/swiftcable/advertisement0", interface: "org.freedesktop.DBus.Properties",
-                     member: "GetAll", arguments: [.string(BlueZ.advertisementInterface)]))
+            DBusCall(
+                destination: target,
+                path: "/org/swiftcable/advertisement0",
+                interface: "org.freedesktop.DBus.Properties",
+                member: "GetAll",
+                arguments: [.string(BlueZ.advertisementInterface)]
+            )
+        )
         #expect(all.first?["Type"]?.unwrapped == .string("broadcast"))
         await prober.close()
         await advertiser.close()
@@ -287,13 +338,26 @@ import Testing
     /// The advertiser's unique name: the one connection on the bus that is neither the bus, the
     /// stand-in BlueZ nor the prober.
     static func uniqueNameOwningNothing(_ prober: DBusConnection, excluding: String, rig: BusRig) async -> String? {
-        guard let names = try? await prober.call(
-            DBusCall(destination: "org.freedesktop.DBus", path: "/org/freedesktop/DBus", interface: "org.freedesktop.DBus", member: "ListNames")),
+        guard
+            let names = try? await prober.call(
+                DBusCall(
+                    destination: "org.freedesktop.DBus",
+                    path: "/org/freedesktop/DBus",
+                    interface: "org.freedesktop.DBus",
+                    member: "ListNames"
+                )
+            ),
             case .array(_, let values)? = names.first
         else { return nil }
         let bluez = try? await prober.call(
-            DBusCall(destination: "org.freedesktop.DBus", path: "/org/freedesktop/DBus", interface: "org.freedesktop.DBus",
-                     member: "GetNameOwner", arguments: [.string("org.bluez")]))
+            DBusCall(
+                destination: "org.freedesktop.DBus",
+                path: "/org/freedesktop/DBus",
+                interface: "org.freedesktop.DBus",
+                member: "GetNameOwner",
+                arguments: [.string("org.bluez")]
+            )
+        )
         let owner = bluez?.first?.stringValue
         return values.compactMap(\.stringValue).first { $0.hasPrefix(":") && $0 != excluding && $0 != owner }
     }

@@ -12,7 +12,9 @@ import Testing
         let url: String
         init() async throws {
             self.process = try CableProcess(["relay", "--port", "0"])
-            self.url = String(try await self.process.waitForLine(startingWith: "listening on ").dropFirst("listening on ".count))
+            self.url = String(
+                try await self.process.waitForLine(startingWith: "listening on ").dropFirst("listening on ".count)
+            )
         }
         func stop() async throws {
             self.process.interrupt()
@@ -22,15 +24,23 @@ import Testing
 
     static func desktop(_ command: String, _ rig: BusRig, relay: Relay, _ extra: [String]) throws -> CableProcess {
         try CableProcess(
-            [command, "--tunnel", relay.url, "--rp-store", rig.directory.appendingPathComponent("rp.json").path, "--timeout", "20",
-             "--json"] + extra,
-            environment: rig.environment)
+            [
+                command, "--tunnel", relay.url, "--rp-store", rig.directory.appendingPathComponent("rp.json").path,
+                "--timeout", "20",
+                "--json",
+            ] + extra,
+            environment: rig.environment
+        )
     }
 
     static func phone(_ url: String, _ rig: BusRig, relay: Relay, _ extra: [String]) throws -> CableProcess {
         try CableProcess(
-            ["phone", url, "--tunnel", relay.url, "--store", rig.directory.appendingPathComponent("phone.json").path, "--json"] + extra,
-            environment: rig.environment)
+            [
+                "phone", url, "--tunnel", relay.url, "--store", rig.directory.appendingPathComponent("phone.json").path,
+                "--json",
+            ] + extra,
+            environment: rig.environment
+        )
     }
 
     @Test func registerThenSignInWithBlueZOnBothSides() async throws {
@@ -78,9 +88,13 @@ import Testing
         let env = ["DBUS_SYSTEM_BUS_ADDRESS": "unix:path=/nonexistent/cable-test-bus"]
         let port = Int.random(in: 40000...60000)
         let again = try CableProcess(
-            ["register", "--user", "bob", "--tunnel", relay.url, "--advert-listen", "127.0.0.1:\(port)", "--timeout", "1",
-             "--rp-store", FileManager.default.temporaryDirectory.appendingPathComponent("rp-\(port).json").path],
-            environment: env)
+            [
+                "register", "--user", "bob", "--tunnel", relay.url, "--advert-listen", "127.0.0.1:\(port)", "--timeout",
+                "1",
+                "--rp-store", FileManager.default.temporaryDirectory.appendingPathComponent("rp-\(port).json").path,
+            ],
+            environment: env
+        )
         _ = try await again.waitForExit()
         #expect(again.stderr.contains("radio: udp 127.0.0.1:\(port)"), "\(again.stderr)")
         #expect(again.stderr.filter { $0.hasPrefix("radio:") }.count == 1)
@@ -92,17 +106,23 @@ import Testing
         let rig = try await BusRig()
         defer { rig.stop() }
         let timedOut = try CableProcess(
-            ["register", "--user", "carol", "--tunnel", relay.url, "--radio", "bluez", "--timeout", "1",
-             "--rp-store", rig.directory.appendingPathComponent("rp.json").path],
-            environment: rig.environment)
+            [
+                "register", "--user", "carol", "--tunnel", relay.url, "--radio", "bluez", "--timeout", "1",
+                "--rp-store", rig.directory.appendingPathComponent("rp.json").path,
+            ],
+            environment: rig.environment
+        )
         #expect(try await timedOut.waitForExit() != 0)
         #expect(timedOut.stderr.contains { $0.hasPrefix("error:") && $0.contains("timed out") }, "\(timedOut.stderr)")
         #expect(rig.members().filter { $0 == "StopDiscovery" }.count == 1)
 
         let interrupted = try CableProcess(
-            ["register", "--user", "carol", "--tunnel", relay.url, "--radio", "bluez", "--timeout", "60",
-             "--rp-store", rig.directory.appendingPathComponent("rp.json").path],
-            environment: rig.environment)
+            [
+                "register", "--user", "carol", "--tunnel", relay.url, "--radio", "bluez", "--timeout", "60",
+                "--rp-store", rig.directory.appendingPathComponent("rp.json").path,
+            ],
+            environment: rig.environment
+        )
         _ = try await interrupted.waitForLine(startingWith: "FIDO:/")
         try await rig.waitFor("StartDiscovery", count: 2)
         interrupted.interrupt()
@@ -130,7 +150,10 @@ import Testing
         let relay2 = try await Relay()
         let refused = try Self.phone(url, refusing, relay: relay2, ["--radio", "bluez"])
         #expect(try await refused.waitForExit() != 0)
-        #expect(refused.stderr.contains { $0.hasPrefix("error:") && $0.contains("advertising slot") }, "\(refused.stderr)")
+        #expect(
+            refused.stderr.contains { $0.hasPrefix("error:") && $0.contains("advertising slot") },
+            "\(refused.stderr)"
+        )
         try await relay2.stop()
     }
 
@@ -150,7 +173,10 @@ import Testing
         ]
         for (env, remedy) in cases {
             let scratch = noBlueZ.directory.path
-            for command in [["register", "--user", "dave", "--rp-store", scratch + "/rp.json"], ["phone", "FIDO:/0", "--store", scratch + "/phone.json"]] {
+            for command in [
+                ["register", "--user", "dave", "--rp-store", scratch + "/rp.json"],
+                ["phone", "FIDO:/0", "--store", scratch + "/phone.json"],
+            ] {
                 let p = try CableProcess(command + ["--radio", "bluez", "--tunnel", relay.url], environment: env)
                 #expect(try await p.waitForExit() != 0)
                 let errors = p.stderr.filter { $0.hasPrefix("error:") }

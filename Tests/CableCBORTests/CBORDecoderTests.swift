@@ -6,20 +6,26 @@ import Testing
 struct CBORDecoderTests {
     // MARK: - Known answers
 
-    @Test("RFC 8949 Appendix A: examples in the model decode, the others are rejected with the right code",
-          arguments: try CBORVectorFile.load("cbor-rfc8949").vectors)
+    @Test(
+        "RFC 8949 Appendix A: examples in the model decode, the others are rejected with the right code",
+        arguments: try CBORVectorFile.load("cbor-rfc8949").vectors
+    )
     func rfc8949AppendixA(vector: CBORVector) throws {
         try Self.check(vector)
     }
 
-    @Test("Inputs Chromium's reader accepts decode to the listed value",
-          arguments: try CBORVectorFile.load("cbor-accept").vectors)
+    @Test(
+        "Inputs Chromium's reader accepts decode to the listed value",
+        arguments: try CBORVectorFile.load("cbor-accept").vectors
+    )
     func chromiumAcceptedInputs(vector: CBORVector) throws {
         try Self.check(vector)
     }
 
-    @Test("Hostile and non-canonical inputs fail with Chromium's error at the documented offset",
-          arguments: try CBORVectorFile.load("cbor-reject").vectors)
+    @Test(
+        "Hostile and non-canonical inputs fail with Chromium's error at the documented offset",
+        arguments: try CBORVectorFile.load("cbor-reject").vectors
+    )
     func hostileInputs(vector: CBORVector) throws {
         try Self.check(vector)
     }
@@ -42,7 +48,10 @@ struct CBORDecoderTests {
             let bytes = vector.bytes
             for length in 0..<bytes.count {
                 expectDecodingError(
-                    Array(bytes[..<length]), code: "incompleteData", offset: length, limits: vector.limits,
+                    Array(bytes[..<length]),
+                    code: "incompleteData",
+                    offset: length,
+                    limits: vector.limits,
                     "\(vector.id) cut to \(length) bytes"
                 )
             }

@@ -4,8 +4,10 @@ import Testing
 
 @Suite("CBOREncoder")
 struct CBOREncoderTests {
-    @Test("Every valid vector's value encodes to exactly the vector's bytes",
-          arguments: try CBORVectorFile.all().filter(\.isValid))
+    @Test(
+        "Every valid vector's value encodes to exactly the vector's bytes",
+        arguments: try CBORVectorFile.all().filter(\.isValid)
+    )
     func encodesValidVectorsByteForByte(vector: CBORVector) throws {
         let value = try #require(vector.expected.value).cbor
         #expect(hexString(CBOREncoder.encode(value)) == vector.input.cbor)
@@ -23,10 +25,13 @@ struct CBOREncoderTests {
         }
     }
 
-    @Test("Integers use the shortest head on both sides of every width boundary", arguments: [
-        0, 23, 24, 255, 256, 65_535, 65_536, 4_294_967_295, 4_294_967_296, Int64.max,
-        -1, -24, -25, -256, -257, -65_536, -65_537, -4_294_967_296, -4_294_967_297, Int64.min,
-    ] as [Int64])
+    @Test(
+        "Integers use the shortest head on both sides of every width boundary",
+        arguments: [
+            0, 23, 24, 255, 256, 65_535, 65_536, 4_294_967_295, 4_294_967_296, Int64.max,
+            -1, -24, -25, -256, -257, -65_536, -65_537, -4_294_967_296, -4_294_967_297, Int64.min,
+        ] as [Int64]
+    )
     func integersUseShortestHeads(integer: Int64) throws {
         let bytes = CBOREncoder.encode(.integer(integer))
         let majorType: UInt8 = integer >= 0 ? 0 : 1
@@ -36,7 +41,10 @@ struct CBOREncoderTests {
         #expect(try CBORDecoder.decode(bytes) == .integer(integer))
     }
 
-    @Test("String lengths and container counts use the shortest head", arguments: [0, 23, 24, 255, 256, 65_535, 65_536])
+    @Test(
+        "String lengths and container counts use the shortest head",
+        arguments: [0, 23, 24, 255, 256, 65_535, 65_536]
+    )
     func lengthsAndCountsUseShortestHeads(count: Int) throws {
         let headSize = Self.headSize(forArgument: UInt64(count))
         let cases: [(value: CBORValue, majorType: UInt8, bodySize: Int)] = [

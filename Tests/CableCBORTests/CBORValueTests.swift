@@ -44,7 +44,9 @@ struct CBORValueTests {
         #expect(description.contains("<4 bytes>"))
         #expect(description.contains("-2"))
         #expect(String(reflecting: value) == description)
-        #expect(!CBORMap(uniqueKeysWithValues: [(CBORValue.integer(1), CBORValue.byteString(secret))]).description
-            .contains("222"))
+        #expect(
+            !CBORMap(uniqueKeysWithValues: [(CBORValue.integer(1), CBORValue.byteString(secret))]).description
+                .contains("222")
+        )
     }
 }

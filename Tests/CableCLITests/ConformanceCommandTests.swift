@@ -46,7 +46,9 @@ import Testing
         let relay = try CableProcess(["relay", "--port", "0"])
         defer { relay.interrupt() }
         let url = String(try await relay.waitForLine(startingWith: "listening on ").dropFirst("listening on ".count))
-        let junit = FileManager.default.temporaryDirectory.appendingPathComponent("conformance-\(UUID().uuidString).xml")
+        let junit = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "conformance-\(UUID().uuidString).xml"
+        )
         defer { try? FileManager.default.removeItem(at: junit) }
         let ids = try await Self.relayIDs()
         let (status, stdout, stderr) = try await Self.run(
@@ -56,7 +58,8 @@ import Testing
         #expect(lines.map { String($0.dropFirst(5).prefix { $0 != ":" }) } == ids)
         #expect(lines.allSatisfy { $0.hasPrefix("PASS ") }, "\(lines)")
         let json = try #require(
-            try JSONSerialization.jsonObject(with: Data((stdout.last ?? "").utf8)) as? [String: Any])
+            try JSONSerialization.jsonObject(with: Data((stdout.last ?? "").utf8)) as? [String: Any]
+        )
         #expect(json["passed"] as? Int == ids.count)
         #expect(json["failed"] as? Int == 0)
         #expect(json["skipped"] as? Int == 0)
@@ -73,7 +76,8 @@ import Testing
         let verdicts = stdout.filter { $0.hasPrefix("PASS ") || $0.hasPrefix("FAIL ") || $0.hasPrefix("SKIP ") }
         #expect(verdicts.count == 1 && verdicts[0].hasPrefix("FAIL relay."), "\(stdout)")
         let json = try #require(
-            try JSONSerialization.jsonObject(with: Data((stdout.last ?? "").utf8)) as? [String: Any])
+            try JSONSerialization.jsonObject(with: Data((stdout.last ?? "").utf8)) as? [String: Any]
+        )
         #expect(json["failed"] as? Int == 1)
         #expect(json["passed"] as? Int == 0)
     }
@@ -104,7 +108,9 @@ import Testing
         #expect(radio.status != 0)
         #expect(radio.stderr.joined(separator: "\n").contains("only udp"), "\(radio.stderr)")
 
-        let timeout = try await Self.run(["conformance", "relay", "--url", "ws://127.0.0.1:9", "--scenario-timeout", "0"])
+        let timeout = try await Self.run([
+            "conformance", "relay", "--url", "ws://127.0.0.1:9", "--scenario-timeout", "0",
+        ])
         #expect(timeout.status != 0)
     }
 }

@@ -9,7 +9,10 @@ import Testing
         #expect(try await human.waitForExit() == 0)
         let timestamp = try #require(human.stdout.first { $0.hasPrefix("timestamp") })
         // Key 3 of that code is 0x6356217b = 1666589051 (Spec/vectors/qr-payload.json, its CBOR).
-        #expect(timestamp.contains("1666589051 (2022-10-24 05:24:11 UTC, ") && timestamp.hasSuffix("years ago: stale)"), "\(timestamp)")
+        #expect(
+            timestamp.contains("1666589051 (2022-10-24 05:24:11 UTC, ") && timestamp.hasSuffix("years ago: stale)"),
+            "\(timestamp)"
+        )
         #expect(human.stderr.contains { $0.hasPrefix("note: this QR code is stale") })
 
         let json = try CableProcess(["decode", FailureOutputTests.chrome2022, "--json"])
@@ -36,7 +39,8 @@ import Testing
 
     @Test func aCodeWithoutATimestampHasNoAge() async throws {
         // Chromium's unit-test QR code without key 3 (Spec/vectors/qr-payload.json, chromium_known_qrs_basic).
-        let url = "FIDO:/21451485302227106379487559113723092434570048571579929725294386093726313840430492013630000000134226708900000000000000000000000000000000"
+        let url =
+            "FIDO:/21451485302227106379487559113723092434570048571579929725294386093726313840430492013630000000134226708900000000000000000000000000000000"
         let decode = try CableProcess(["decode", url, "--json"])
         #expect(try await decode.waitForExit() == 0)
         let object = try decode.lastJSON()

@@ -9,7 +9,10 @@ import Testing
     /// Runs `cable` with `environment` added and `directory` as its working directory; returns the
     /// exit status, stdout and stderr (bounded in time).
     static func run(
-        _ arguments: [String], environment: [String: String], in directory: URL, timeout: Duration = .seconds(60)
+        _ arguments: [String],
+        environment: [String: String],
+        in directory: URL,
+        timeout: Duration = .seconds(60)
     ) async throws -> (status: Int32, stdout: String, stderr: String) {
         let process = Process()
         process.executableURL = CableProcess.executable
@@ -44,12 +47,21 @@ import Testing
     @Test func helpShowsTheDefaultsUnderXDGDataHomeAndElseUnderHome() async throws {
         let root = try Self.scratch()
         defer { try? FileManager.default.removeItem(at: root) }
-        let xdg = try await Self.run(["passkeys", "list", "--help"], environment: ["XDG_DATA_HOME": root.path + "/data"], in: root)
+        let xdg = try await Self.run(
+            ["passkeys", "list", "--help"],
+            environment: ["XDG_DATA_HOME": root.path + "/data"],
+            in: root
+        )
         #expect(xdg.stdout.contains("$XDG_DATA_HOME/cable/passkeys.sqlite"))
         let home = try await Self.run(
-            ["sign-in", "--help"], environment: ["XDG_DATA_HOME": "relative/ignored", "HOME": root.path + "/home"], in: root)
-        #expect(home.stdout.replacingOccurrences(of: "\n", with: "").replacingOccurrences(of: " ", with: "")
-            .contains("~/.local/share/cable/registrations.sqlite"))
+            ["sign-in", "--help"],
+            environment: ["XDG_DATA_HOME": "relative/ignored", "HOME": root.path + "/home"],
+            in: root
+        )
+        #expect(
+            home.stdout.replacingOccurrences(of: "\n", with: "").replacingOccurrences(of: " ", with: "")
+                .contains("~/.local/share/cable/registrations.sqlite")
+        )
         // --help creates nothing.
         #expect(!FileManager.default.fileExists(atPath: root.path + "/data"))
     }
@@ -72,20 +84,31 @@ import Testing
 
         for (ceremony, directory, extra) in [("register", here, ["--user", "alice"]), ("sign-in", there, [String]())] {
             let desktop = try LiveProcess(
-                [ceremony, "--tunnel", tunnel, "--advert-listen", bus, "--timeout", "30", "--style", "ascii", "--json"] + extra,
-                environment: environment, in: directory)
+                [ceremony, "--tunnel", tunnel, "--advert-listen", bus, "--timeout", "30", "--style", "ascii", "--json"]
+                    + extra,
+                environment: environment,
+                in: directory
+            )
             let url = try await desktop.waitForLine(startingWith: "FIDO:/")
             let phone = try LiveProcess(
                 ["phone", url, "--tunnel", tunnel, "--advert-to", bus, "--persona", "authenticator-ios"],
-                environment: environment, in: directory == here ? there : here)
+                environment: environment,
+                in: directory == here ? there : here
+            )
             #expect(try await desktop.waitForExit() == 0, "\(ceremony): \(desktop.stderr.suffix(3))")
             #expect(try await phone.waitForExit() == 0, "phone: \(phone.stderr.suffix(3))")
         }
         // Both stores are in the per-user directory, private to the user, and none in either working directory.
         for name in ["registrations.sqlite", "passkeys.sqlite"] {
-            #expect(FileManager.default.fileExists(atPath: data.appendingPathComponent("cable/\(name)").path), "\(name) missing")
+            #expect(
+                FileManager.default.fileExists(atPath: data.appendingPathComponent("cable/\(name)").path),
+                "\(name) missing"
+            )
         }
-        let mode = try FileManager.default.attributesOfItem(atPath: data.appendingPathComponent("cable").path)[.posixPermissions] as? Int
+        let mode =
+            try FileManager.default.attributesOfItem(atPath: data.appendingPathComponent("cable").path)[
+                .posixPermissions
+            ] as? Int
         #expect(mode == 0o700)
         #expect(try FileManager.default.contentsOfDirectory(atPath: here.path).isEmpty)
         #expect(try FileManager.default.contentsOfDirectory(atPath: there.path).isEmpty)

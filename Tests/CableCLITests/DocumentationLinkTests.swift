@@ -9,14 +9,17 @@ import Testing
     static func documents() throws -> [String] {
         var paths = ["README.md", "CHANGELOG.md", "Spec/README.md"]
         let fm = FileManager.default
-        for name in try fm.contentsOfDirectory(atPath: Repository.root.appendingPathComponent("docs").path) where name.hasSuffix(".md") {
+        for name in try fm.contentsOfDirectory(atPath: Repository.root.appendingPathComponent("docs").path)
+        where name.hasSuffix(".md") {
             paths.append("docs/" + name)
         }
         let sources = Repository.root.appendingPathComponent("Sources")
         for target in try fm.contentsOfDirectory(atPath: sources.path) {
-            for entry in (try? fm.contentsOfDirectory(atPath: sources.appendingPathComponent(target).path)) ?? [] where entry.hasSuffix(".docc") {
+            for entry in (try? fm.contentsOfDirectory(atPath: sources.appendingPathComponent(target).path)) ?? []
+            where entry.hasSuffix(".docc") {
                 let catalog = "Sources/\(target)/\(entry)"
-                for file in try fm.contentsOfDirectory(atPath: Repository.root.appendingPathComponent(catalog).path) where file.hasSuffix(".md") {
+                for file in try fm.contentsOfDirectory(atPath: Repository.root.appendingPathComponent(catalog).path)
+                where file.hasSuffix(".md") {
                     paths.append(catalog + "/" + file)
                 }
             }
@@ -54,11 +57,14 @@ import Testing
     /// against the document's directory.
     static func brokenRelativeLinks(in text: String, documentDirectory: URL) -> [String] {
         self.linkTargets(inMarkdown: text).filter { target in
-            if target.isEmpty || target.hasPrefix("#") || target.contains("://") || target.hasPrefix("mailto:") || target.hasPrefix("doc:") {
+            if target.isEmpty || target.hasPrefix("#") || target.contains("://") || target.hasPrefix("mailto:")
+                || target.hasPrefix("doc:")
+            {
                 return false
             }
             let path = String(target.prefix { $0 != "#" })
-            let resolved = documentDirectory.appendingPathComponent(path.removingPercentEncoding ?? path).standardizedFileURL
+            let resolved = documentDirectory.appendingPathComponent(path.removingPercentEncoding ?? path)
+                .standardizedFileURL
             return !FileManager.default.fileExists(atPath: resolved.path)
         }
     }
@@ -73,18 +79,26 @@ import Testing
             [b](also-nowhere.md)
             ```
             """
-        #expect(Self.linkTargets(inMarkdown: text) == [
-            "LICENSE", "docs/no-such-file.md", "https://example.com/x", "#layout", "docs/cli.md#output-conventions",
-        ])
+        #expect(
+            Self.linkTargets(inMarkdown: text) == [
+                "LICENSE", "docs/no-such-file.md", "https://example.com/x", "#layout", "docs/cli.md#output-conventions",
+            ]
+        )
         #expect(Self.brokenRelativeLinks(in: text, documentDirectory: directory) == ["docs/no-such-file.md"])
     }
 
     @Test func everyRelativeLinkResolves() throws {
         let documents = try Self.documents()
-        #expect(documents.contains("docs/protocol.md") && documents.contains("docs/cli.md") && documents.contains("docs/architecture.md"))
+        #expect(
+            documents.contains("docs/protocol.md") && documents.contains("docs/cli.md")
+                && documents.contains("docs/architecture.md")
+        )
         for document in documents {
             let url = Repository.root.appendingPathComponent(document)
-            let broken = Self.brokenRelativeLinks(in: try String(contentsOf: url, encoding: .utf8), documentDirectory: url.deletingLastPathComponent())
+            let broken = Self.brokenRelativeLinks(
+                in: try String(contentsOf: url, encoding: .utf8),
+                documentDirectory: url.deletingLastPathComponent()
+            )
             #expect(broken.isEmpty, "\(document) links to \(broken), which a clone does not have")
         }
     }

@@ -33,13 +33,25 @@ import Testing
     }
 
     @Test func theInternalNameCheckCatchesWhatTheOldMessagesPrinted() {
-        #expect(!Self.internalNames(in: "error: invalid FIDO:/ URL: trailing group of 2 digits [badRemainderLength]").isEmpty)
+        #expect(
+            !Self.internalNames(in: "error: invalid FIDO:/ URL: trailing group of 2 digits [badRemainderLength]")
+                .isEmpty
+        )
         #expect(!Self.internalNames(in: "error: phone: tunnelFailed at registerTunnel: connectFailed: x").isEmpty)
         #expect(!Self.internalNames(in: "error: NIOConnectionError(host: \"127.0.0.1\", port: 1)").isEmpty)
         #expect(!Self.internalNames(in: "error: CBORError.nonCanonical at offset 3").isEmpty)
-        #expect(!Self.internalNames(in: "error: cannot listen on 127.0.0.1:1: bind(descriptor:ptr:bytes:): Address already in use) (errno: 98)").isEmpty)
+        #expect(
+            !Self.internalNames(
+                in:
+                    "error: cannot listen on 127.0.0.1:1: bind(descriptor:ptr:bytes:): Address already in use) (errno: 98)"
+            ).isEmpty
+        )
         #expect(!Self.internalNames(in: "error: invalid FIDO:/ URL: CBOR rejected: incompleteData at offset 1").isEmpty)
-        #expect(Self.internalNames(in: "error: cannot reach the tunnel service (connection refused); is `cable relay` running?").isEmpty)
+        #expect(
+            Self.internalNames(
+                in: "error: cannot reach the tunnel service (connection refused); is `cable relay` running?"
+            ).isEmpty
+        )
         #expect(Self.internalNames(in: "error: the X-caBLE-Routing-ID header is missing").isEmpty)
     }
 
@@ -58,7 +70,10 @@ import Testing
     /// The last stdout line parsed as the failure object; checks its shape against the error line.
     static func failureObject(_ line: String?, errorLine: String) throws -> [String: Any] {
         let text = try #require(line, "nothing on stdout")
-        let object = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any], "not an object: \(text)")
+        let object = try #require(
+            try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
+            "not an object: \(text)"
+        )
         #expect(object["ok"] as? Bool == false)
         #expect(object["error"] as? String == String(errorLine.dropFirst("error: ".count)))
         #expect(Set(object.keys) == ["ok", "error", "step"])
@@ -90,7 +105,9 @@ import Testing
     @Test func demoWithAnUnknownPersonaEndsWithTheFailureObject() async throws {
         let cable = try CableProcess(["demo", "--persona", "no-such-phone", "--json"])
         #expect(try await cable.waitForExit() != 0)
-        let object = try #require(try JSONSerialization.jsonObject(with: Data((cable.stdout.last ?? "").utf8)) as? [String: Any])
+        let object = try #require(
+            try JSONSerialization.jsonObject(with: Data((cable.stdout.last ?? "").utf8)) as? [String: Any]
+        )
         #expect(object["ok"] as? Bool == false)
         #expect(object["step"] as? String == "arguments")
         #expect((object["error"] as? String)?.contains("no-such-phone") == true)
@@ -101,7 +118,9 @@ import Testing
         #expect(try await cable.waitForExit() != 0)
         let text = cable.stderr.joined(separator: "\n")
         #expect(text.contains("not-a-uuid") && text.contains("8-4-4-4-12"))
-        let object = try #require(try JSONSerialization.jsonObject(with: Data((cable.stdout.last ?? "").utf8)) as? [String: Any])
+        let object = try #require(
+            try JSONSerialization.jsonObject(with: Data((cable.stdout.last ?? "").utf8)) as? [String: Any]
+        )
         #expect(object["ok"] as? Bool == false && object["step"] as? String == "arguments")
     }
 
@@ -109,7 +128,8 @@ import Testing
     @Test func thePhoneWithNoRelayRunningSaysSoAndEndsWithTheFailureObject() async throws {
         let (error, last) = try await Self.failing([
             "phone", Self.chrome2022, "--tunnel", "ws://127.0.0.1:9", "--advert-to", "127.0.0.1:9", "--store",
-            FileManager.default.temporaryDirectory.appendingPathComponent("cable-cli-\(UUID().uuidString).json").path, "--json",
+            FileManager.default.temporaryDirectory.appendingPathComponent("cable-cli-\(UUID().uuidString).json").path,
+            "--json",
         ])
         #expect(error.contains("tunnel service") && error.contains("cable relay"), "\(error)")
         #expect(try Self.failureObject(last, errorLine: error)["step"] as? String == "connect")
@@ -122,7 +142,9 @@ import Testing
         for registerOnly in ["--user", "--name", "--allow-aaguid", "--enforce-attestation"] {
             #expect(!signInHelp.contains(registerOnly), "sign-in --help lists \(registerOnly)")
         }
-        #expect(signInHelp.contains("--credential") && signInHelp.contains("--tunnel") && signInHelp.contains("--rp-store"))
+        #expect(
+            signInHelp.contains("--credential") && signInHelp.contains("--tunnel") && signInHelp.contains("--rp-store")
+        )
 
         let register = try CableProcess(["register", "--help"])
         #expect(try await register.waitForExit() == 0)
@@ -174,7 +196,9 @@ import Testing
     @Test func theDesktopWithNoRelayAtItsTunnelAddressSaysSo() async throws {
         let relay = try CableProcess(["relay", "--port", "0"])
         defer { relay.interrupt() }
-        let phoneTunnel = String(try await relay.waitForLine(startingWith: "listening on ").dropFirst("listening on ".count))
+        let phoneTunnel = String(
+            try await relay.waitForLine(startingWith: "listening on ").dropFirst("listening on ".count)
+        )
         let probe = try await UDPAdvertListener.bind(host: "127.0.0.1", port: 0)
         let port = probe.port
         await probe.close()
@@ -196,7 +220,9 @@ import Testing
         let error = try #require(desktop.stderr.first { $0.hasPrefix("error: ") })
         #expect(error.contains("connect") && error.contains("cable relay"), "\(error)")
         #expect(FailureOutputTests.internalNames(in: error).isEmpty, "internal names in: \(error)")
-        #expect(try FailureOutputTests.failureObject(desktop.stdout.last, errorLine: error)["step"] as? String == "connect")
+        #expect(
+            try FailureOutputTests.failureObject(desktop.stdout.last, errorLine: error)["step"] as? String == "connect"
+        )
     }
 }
 

@@ -75,7 +75,11 @@ import Testing
             swift run cable qr
             ```
             """
-        #expect(Self.cableCommands(inMarkdown: text) == [["decode", "FIDO:/12 3"], ["register", "--user", "alice", "--allow-aaguid", "x"]])
+        #expect(
+            Self.cableCommands(inMarkdown: text) == [
+                ["decode", "FIDO:/12 3"], ["register", "--user", "alice", "--allow-aaguid", "x"],
+            ]
+        )
     }
 
     @Test func theReadmeShowsTheCommandsANewcomerRunsFirst() {
@@ -86,7 +90,11 @@ import Testing
     }
 
     /// The lines that finish on their own and need no phone; each must exit 0 and print something.
-    @Test(arguments: ReadmeCommandTests.readmeCommands.filter { ["decode", "qr", "--version", "--help"].contains($0.first ?? "") })
+    @Test(
+        arguments: ReadmeCommandTests.readmeCommands.filter {
+            ["decode", "qr", "--version", "--help"].contains($0.first ?? "")
+        }
+    )
     func aReadmeCommandThatNeedsNoPhoneRunsAsWritten(_ arguments: [String]) async throws {
         let cable = try CableProcess(arguments)
         let status = try await cable.waitForExit()

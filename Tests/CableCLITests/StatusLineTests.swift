@@ -46,11 +46,15 @@ import Testing
     /// not directly below the code, or no code at all.
     static func problems(onScreen rows: [String]) -> [String] {
         var problems: [String] = []
-        guard let urlRow = rows.firstIndex(where: { $0.hasPrefix("FIDO:/") }) else { return ["no FIDO:/ line on screen"] }
+        guard let urlRow = rows.firstIndex(where: { $0.hasPrefix("FIDO:/") }) else {
+            return ["no FIDO:/ line on screen"]
+        }
         if rows[urlRow].contains(where: { !($0.isLetter || $0.isNumber || $0 == ":" || $0 == "/") }) {
             problems.append("the URL line holds other text: \(rows[urlRow])")
         }
-        guard let first = rows.firstIndex(where: { $0.contains("█") || $0.contains("▀") || $0.contains("▄") }), first < urlRow else {
+        guard let first = rows.firstIndex(where: { $0.contains("█") || $0.contains("▀") || $0.contains("▄") }),
+            first < urlRow
+        else {
             return problems + ["no QR code above the URL"]
         }
         for index in first..<urlRow where !rows[index].allSatisfy({ Self.qrCharacters.contains($0) }) {
@@ -74,7 +78,8 @@ import Testing
         let overdrawn = "\r\u{1B}[2K  waiting… 3 s left" + code + "FIDO:/1234\r\n"
         #expect(!Self.problems(onScreen: Self.screen(overdrawn)).isEmpty)
         // A redraw in the middle of the code (a line cleared and rewritten between two rows).
-        let midway = Array(repeating: row, count: 6).joined(separator: "\r\n") + "\r\u{1B}[2K  waiting… 2 s left\r\n"
+        let midway =
+            Array(repeating: row, count: 6).joined(separator: "\r\n") + "\r\u{1B}[2K  waiting… 2 s left\r\n"
             + Array(repeating: row, count: 6).joined(separator: "\r\n") + "\r\nFIDO:/1234\r\n"
         #expect(!Self.problems(onScreen: Self.screen(midway)).isEmpty)
         // A redraw after the URL line erased it.
@@ -118,7 +123,9 @@ import Testing
     }
 
     @Test func theStatusLineStaysBelowTheQRCodeOnATerminal() async throws {
-        let store = FileManager.default.temporaryDirectory.appendingPathComponent("cable-status-\(UUID().uuidString).json").path
+        let store = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "cable-status-\(UUID().uuidString).json"
+        ).path
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.python())
         process.arguments = [
@@ -136,6 +143,9 @@ import Testing
         #expect(output.contains("s left"), "no status line drawn: \(output.suffix(300))")
         #expect(output.contains("error: "), "the 3 s wait did not time out: \(output.suffix(300))")
         let rows = Self.screen(output)
-        #expect(Self.problems(onScreen: rows).isEmpty, "\(Self.problems(onScreen: rows))\n\(rows.joined(separator: "\n"))")
+        #expect(
+            Self.problems(onScreen: rows).isEmpty,
+            "\(Self.problems(onScreen: rows))\n\(rows.joined(separator: "\n"))"
+        )
     }
 }

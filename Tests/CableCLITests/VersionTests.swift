@@ -14,7 +14,10 @@ import Testing
     }
 
     @Test func theChangelogParserFindsTheFirstReleaseAfterUnreleased() {
-        #expect(Self.latestRelease(inChangelog: "# C\n## [Unreleased]\n### Added\n## [2.3.4] - 2026-01-01\n## [2.3.3]\n") == "2.3.4")
+        #expect(
+            Self.latestRelease(inChangelog: "# C\n## [Unreleased]\n### Added\n## [2.3.4] - 2026-01-01\n## [2.3.3]\n")
+                == "2.3.4"
+        )
         #expect(Self.latestRelease(inChangelog: "# C\n## [Unreleased]\n") == nil)
     }
 

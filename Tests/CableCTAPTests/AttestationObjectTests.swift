@@ -60,7 +60,8 @@ import Testing
     @Test func everyTruncationIsInvalidCBOR() {
         let bytes = hex(Self.vectors[0].input.attestationObject)
         for length in 0..<bytes.count {
-            expectCTAPError(.invalidCBOR) { () throws(CTAPError) in try AttestationObject(encoded: bytes.prefix(length)) }
+            expectCTAPError(.invalidCBOR) { () throws(CTAPError) in try AttestationObject(encoded: bytes.prefix(length))
+            }
         }
     }
 

@@ -22,7 +22,8 @@ import Testing
 
     @Test func packedSelfAttestationIsAlgAndSig() throws {
         let statement = try AttestationStatement(
-            format: "packed", statement: Self.packedMap([("alg", -7), ("sig", .byteString([0x30, 0x00]))])
+            format: "packed",
+            statement: Self.packedMap([("alg", -7), ("sig", .byteString([0x30, 0x00]))])
         )
         guard case .packed(let packed) = statement else {
             Issue.record("expected packed, got \(statement)")
@@ -62,7 +63,10 @@ import Testing
     @Test func tooManyCertificatesIsRejected() {
         let chain = CBORValue.array([CBORValue](repeating: .byteString([0x30]), count: 9))
         expectCTAPError(.invalidAttestationStatement) { () throws(CTAPError) in
-            try AttestationStatement(format: "packed", statement: Self.packedMap([("alg", -7), ("sig", .byteString([1])), ("x5c", chain)]))
+            try AttestationStatement(
+                format: "packed",
+                statement: Self.packedMap([("alg", -7), ("sig", .byteString([1])), ("x5c", chain)])
+            )
         }
     }
 

@@ -50,18 +50,31 @@ import Testing
     }
 
     @Test func signCountIsBigEndian() throws {
-        let data = AuthenticatorData(rpIDHash: [UInt8](repeating: 0, count: 32), flags: .userPresent, signCount: 0x0102_0304)
+        let data = AuthenticatorData(
+            rpIDHash: [UInt8](repeating: 0, count: 32),
+            flags: .userPresent,
+            signCount: 0x0102_0304
+        )
         #expect(Array(data.bytes[33..<37]) == [1, 2, 3, 4])
         #expect(try AuthenticatorData(bytes: data.bytes).signCount == 0x0102_0304)
     }
 
     @Test func builderDerivesATAndEDFromContent() throws {
         let hash = [UInt8](repeating: 0xAA, count: 32)
-        let wrong = AuthenticatorData(rpIDHash: hash, flags: [.userPresent, .attestedCredentialData, .extensionData], signCount: 1)
+        let wrong = AuthenticatorData(
+            rpIDHash: hash,
+            flags: [.userPresent, .attestedCredentialData, .extensionData],
+            signCount: 1
+        )
         #expect(wrong.flags == .userPresent)
         var extensions = CBORMap()
         extensions["credProtect"] = .integer(2)
-        let withExtensions = AuthenticatorData(rpIDHash: hash, flags: .userPresent, signCount: 1, extensions: extensions)
+        let withExtensions = AuthenticatorData(
+            rpIDHash: hash,
+            flags: .userPresent,
+            signCount: 1,
+            extensions: extensions
+        )
         #expect(withExtensions.flags == [.userPresent, .extensionData])
         #expect(try AuthenticatorData(bytes: withExtensions.bytes) == withExtensions)
     }
@@ -71,8 +84,11 @@ import Testing
         var extensions = CBORMap()
         extensions["credProtect"] = .integer(2)
         let data = AuthenticatorData(
-            rpIDHash: registration.rpIDHash, flags: registration.flags, signCount: 9,
-            attestedCredentialData: registration.attestedCredentialData, extensions: extensions
+            rpIDHash: registration.rpIDHash,
+            flags: registration.flags,
+            signCount: 9,
+            attestedCredentialData: registration.attestedCredentialData,
+            extensions: extensions
         )
         let parsed = try AuthenticatorData(bytes: data.bytes)
         #expect(parsed == data)
@@ -119,16 +135,21 @@ import Testing
         var bytes = hex(Self.assertions[0].input.authenticatorData)
         bytes[32] |= AuthenticatorData.Flags.extensionData.rawValue
         expectCTAPError(.unexpectedType) { () throws(CTAPError) in try AuthenticatorData(bytes: bytes + [0x80]) }
-        expectCTAPError(.unexpectedType) { () throws(CTAPError) in try AuthenticatorData(bytes: bytes + [0xA1, 0x01, 0x02]) }
+        expectCTAPError(.unexpectedType) { () throws(CTAPError) in
+            try AuthenticatorData(bytes: bytes + [0xA1, 0x01, 0x02])
+        }
         expectCTAPError(.trailingBytes) { () throws(CTAPError) in try AuthenticatorData(bytes: bytes + [0xA0, 0x00]) }
         expectCTAPError(.invalidCBOR) { () throws(CTAPError) in try AuthenticatorData(bytes: bytes + [0xBF, 0xFF]) }
-        expectCTAPError(.invalidCBOR) { () throws(CTAPError) in try AuthenticatorData(bytes: bytes + [0xA1, 0x61, 0x62, 0xF9, 0, 0]) }
+        expectCTAPError(.invalidCBOR) { () throws(CTAPError) in
+            try AuthenticatorData(bytes: bytes + [0xA1, 0x61, 0x62, 0xF9, 0, 0])
+        }
     }
 
     @Test func credentialIDLongerThan1023BytesIsRejected() throws {
         var bytes = try Self.sample
         bytes[53] = 0x04  // credentialIdLength = 0x04xx ≥ 1024
-        expectCTAPError(.tooLong, field: "authenticatorData.attestedCredentialData.credentialIdLength") { () throws(CTAPError) in
+        expectCTAPError(.tooLong, field: "authenticatorData.attestedCredentialData.credentialIdLength") {
+            () throws(CTAPError) in
             try AuthenticatorData(bytes: bytes)
         }
     }

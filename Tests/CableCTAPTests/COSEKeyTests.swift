@@ -27,7 +27,9 @@ import Testing
 
     @Test(arguments: invalid)
     func refusesKeysOfOtherTypes(_ vector: COSEKeyVectors.Vector) {
-        let error = expectCTAPError(.unsupportedKey) { () throws(CTAPError) in try COSEKey(encoded: hex(vector.input.coseKey)) }
+        let error = expectCTAPError(.unsupportedKey) { () throws(CTAPError) in
+            try COSEKey(encoded: hex(vector.input.coseKey))
+        }
         #expect(error?.code.name == vector.errorCode)
         #expect(error?.status == .unsupportedAlgorithm)
     }
@@ -42,7 +44,8 @@ import Testing
     }
 
     @Test(arguments: [
-        (Int64(1), "kty (1)"), (Int64(3), "alg (3)"), (Int64(-1), "crv (-1)"), (Int64(-2), "x (-2)"), (Int64(-3), "y (-3)"),
+        (Int64(1), "kty (1)"), (Int64(3), "alg (3)"), (Int64(-1), "crv (-1)"), (Int64(-2), "x (-2)"),
+        (Int64(-3), "y (-3)"),
     ])
     func missingLabelIsMissingParameter(_ label: Int64, _ name: String) throws {
         var map = try Self.sampleMap()

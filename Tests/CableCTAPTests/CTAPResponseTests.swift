@@ -19,7 +19,10 @@ import Testing
         }
         // A status-OK makeCredential answer that lacks authData must not get past the desktop.
         #expect(vector.input.request == "makeCredential")
-        let error = expectCTAPError(CTAPError.Code(vector.errorCode ?? "", status: .ok), field: vector.expected.errorField) {
+        let error = expectCTAPError(
+            CTAPError.Code(vector.errorCode ?? "", status: .ok),
+            field: vector.expected.errorField
+        ) {
             () throws(CTAPError) in try MakeCredentialResponse(encoded: response.payload)
         }
         #expect(error?.status == .missingParameter)

@@ -9,7 +9,12 @@ import Testing
 
     static func clientData(_ input: ClientDataInput) throws -> ClientData {
         let type = try #require(ClientData.CeremonyType(rawValue: input.type))
-        return ClientData(type: type, challenge: hex(input.challenge), origin: input.origin, crossOrigin: input.crossOrigin)
+        return ClientData(
+            type: type,
+            challenge: hex(input.challenge),
+            origin: input.origin,
+            crossOrigin: input.crossOrigin
+        )
     }
 
     @Test(arguments: vectors)
@@ -43,7 +48,8 @@ import Testing
     }
 
     @Test func memberOrderAndExtraMembersDoNotMatterWhenParsing() throws {
-        let json = #"{"origin":"https://x.example","tokenBinding":{"status":"supported"},"challenge":"AQI","type":"webauthn.get"}"#
+        let json =
+            #"{"origin":"https://x.example","tokenBinding":{"status":"supported"},"challenge":"AQI","type":"webauthn.get"}"#
         let clientData = try ClientData(json: Array(json.utf8))
         #expect(clientData == ClientData(type: .get, challenge: [1, 2], origin: "https://x.example"))
     }
@@ -64,11 +70,14 @@ import Testing
 
     @Test func unknownCeremonyTypeIsATypeMismatch() {
         let json = #"{"type":"payment.get","challenge":"AQI","origin":"https://x"}"#
-        expectRPError(.clientDataTypeMismatch) { () throws(RelyingPartyError) in try ClientData(json: Array(json.utf8)) }
+        expectRPError(.clientDataTypeMismatch) { () throws(RelyingPartyError) in try ClientData(json: Array(json.utf8))
+        }
     }
 
     @Test func oversizedClientDataIsRejected() {
-        let json = Array(#"{"type":"webauthn.get","challenge":""#.utf8) + [UInt8](repeating: 0x41, count: ClientData.maxJSONLength)
+        let json =
+            Array(#"{"type":"webauthn.get","challenge":""#.utf8)
+            + [UInt8](repeating: 0x41, count: ClientData.maxJSONLength)
         expectRPError(.clientDataMalformed) { () throws(RelyingPartyError) in try ClientData(json: json) }
     }
 

@@ -1,12 +1,14 @@
 import CableCTAP
 import CableCrypto
-@testable import CableRelyingParty
 import CableProtocol
+import Foundation
+import Testing
+
+@testable import CableRelyingParty
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import Foundation
-import Testing
 
 @Suite struct CredentialRecordStoreTests {
     /// A fresh directory per test, removed afterwards.
@@ -19,15 +21,24 @@ import Testing
         deinit { try? FileManager.default.removeItem(at: self.url) }
         var storeURL: URL { self.url.appendingPathComponent("registrations.sqlite") }
         var jsonURL: URL { self.url.appendingPathComponent("credentials.json") }
-        func contents() throws -> [String] { try FileManager.default.contentsOfDirectory(atPath: self.url.path).sorted() }
+        func contents() throws -> [String] {
+            try FileManager.default.contentsOfDirectory(atPath: self.url.path).sorted()
+        }
     }
 
     static func record(_ seed: UInt64, name: String = "Phone", signCount: UInt32 = 0) throws -> CredentialRecord {
         let phone = try TestAuthenticator(seed: seed)
         return CredentialRecord(
-            credentialID: phone.credentialID, friendlyName: name, aaguid: phone.aaguid, publicKey: phone.coseKey,
-            signCount: signCount, userName: "alice@contoso.example", userHandle: [1, 2, 3], attestationFormat: "packed",
-            backupEligible: true, createdAt: Date(timeIntervalSince1970: 1_700_000_000)
+            credentialID: phone.credentialID,
+            friendlyName: name,
+            aaguid: phone.aaguid,
+            publicKey: phone.coseKey,
+            signCount: signCount,
+            userName: "alice@contoso.example",
+            userHandle: [1, 2, 3],
+            attestationFormat: "packed",
+            backupEligible: true,
+            createdAt: Date(timeIntervalSince1970: 1_700_000_000)
         )
     }
 
@@ -51,7 +62,9 @@ import Testing
 
     @Test func aMissingFileIsAnErrorWhenAskedNotToCreateIt() throws {
         let directory = try TemporaryDirectory()
-        expectRPError(.storeIOFailure) { () throws(RelyingPartyError) in _ = try Self.open(directory.storeURL, create: false) }
+        expectRPError(.storeIOFailure) { () throws(RelyingPartyError) in
+            _ = try Self.open(directory.storeURL, create: false)
+        }
         #expect(try directory.contents().isEmpty)
         #expect(try Self.open(directory.storeURL).list().isEmpty)
     }
@@ -91,7 +104,11 @@ import Testing
             let relyingParty = RelyingParty(id: "login.contoso.example")
             let clientData = ClientData(type: .get, challenge: [7], rpID: relyingParty.id)
             let response = try phone.assert(rpID: relyingParty.id, clientDataHash: clientData.hash, signCount: 1)
-            let assertion = try relyingParty.verifyAssertion(response, clientDataHash: clientData.hash, credentials: try store.list())
+            let assertion = try relyingParty.verifyAssertion(
+                response,
+                clientDataHash: clientData.hash,
+                credentials: try store.list()
+            )
             try store.recordUse(credentialID: assertion.credentialID, signCount: assertion.newSignCount)
 
             try store.remove(credentialID: phone.credentialID)  // the phone was lost
@@ -114,8 +131,12 @@ import Testing
     @Test func changingAnUnknownCredentialIsNotFound() throws {
         try Self.eachStore { store in
             expectRPError(.credentialNotFound) { () throws(RelyingPartyError) in try store.remove(credentialID: [1]) }
-            expectRPError(.credentialNotFound) { () throws(RelyingPartyError) in try store.rename(credentialID: [1], to: "x") }
-            expectRPError(.credentialNotFound) { () throws(RelyingPartyError) in try store.recordUse(credentialID: [1], signCount: 1) }
+            expectRPError(.credentialNotFound) { () throws(RelyingPartyError) in
+                try store.rename(credentialID: [1], to: "x")
+            }
+            expectRPError(.credentialNotFound) { () throws(RelyingPartyError) in
+                try store.recordUse(credentialID: [1], signCount: 1)
+            }
         }
     }
 
@@ -161,16 +182,25 @@ import Testing
 
     @Test func aNewerJSONVersionIsReportedAsSuch() throws {
         let directory = try TemporaryDirectory()
-        try Data(#"{"format":"swift-cable.credential-records","version":2,"credentials":[]}"#.utf8).write(to: directory.storeURL)
-        expectRPError(.storeUnsupportedVersion) { () throws(RelyingPartyError) in _ = try Self.open(directory.storeURL) }
+        try Data(#"{"format":"swift-cable.credential-records","version":2,"credentials":[]}"#.utf8).write(
+            to: directory.storeURL
+        )
+        expectRPError(.storeUnsupportedVersion) { () throws(RelyingPartyError) in _ = try Self.open(directory.storeURL)
+        }
     }
 
     @Test func aNewerSchemaIsATypedErrorAndTheFileIsLeftUntouched() throws {
         let directory = try TemporaryDirectory()
         do { try Self.open(directory.storeURL).add(try Self.record(13)) }
-        try Self.patchHeader(directory.storeURL, offset: 60, value: UInt32(SQLiteCredentialRecordStore.schemaVersion + 5))
+        try Self.patchHeader(
+            directory.storeURL,
+            offset: 60,
+            value: UInt32(SQLiteCredentialRecordStore.schemaVersion + 5)
+        )
         let before = try Data(contentsOf: directory.storeURL)
-        let error = expectRPError(.storeUnsupportedVersion) { () throws(RelyingPartyError) in _ = try Self.open(directory.storeURL) }
+        let error = expectRPError(.storeUnsupportedVersion) { () throws(RelyingPartyError) in
+            _ = try Self.open(directory.storeURL)
+        }
         #expect(error?.message.contains("schema version \(SQLiteCredentialRecordStore.schemaVersion + 5)") == true)
         #expect(try Data(contentsOf: directory.storeURL) == before)
     }
@@ -186,8 +216,13 @@ import Testing
         for offset in stride(from: 100, to: scrambled.count, by: 5) { scrambled[offset] ^= 0xA5 }
         for (name, bytes) in [("truncated header", valid.prefix(60)), ("scrambled pages", scrambled)] {
             try bytes.write(to: directory.storeURL)
-            let error = #expect(throws: RelyingPartyError.self, "\(name)") { _ = try Self.open(directory.storeURL).list() }
-            #expect(error?.code == .storeCorrupted || error?.code == .storeIOFailure, "\(name): \(error.map(String.init(describing:)) ?? "-")")
+            let error = #expect(throws: RelyingPartyError.self, "\(name)") {
+                _ = try Self.open(directory.storeURL).list()
+            }
+            #expect(
+                error?.code == .storeCorrupted || error?.code == .storeIOFailure,
+                "\(name): \(error.map(String.init(describing:)) ?? "-")"
+            )
             #expect(try Data(contentsOf: directory.storeURL) == bytes, "\(name)")
         }
     }

@@ -5,7 +5,9 @@ import Testing
 
 @Suite struct GetAssertionRequestTests {
     static func sampleMap() throws -> CBORMap {
-        let vector = try #require(RequestVectors.load("ctap-requests").first { $0.id == "get_assertion_derived_session" })
+        let vector = try #require(
+            RequestVectors.load("ctap-requests").first { $0.id == "get_assertion_derived_session" }
+        )
         return try #require(CBORValue(decoding: hex(vector.input.tunnelPlaintext).dropFirst(2)).mapValue)
     }
 
@@ -33,25 +35,33 @@ import Testing
     @Test func clientDataHashMustBe32Bytes() throws {
         var map = try Self.sampleMap()
         map[2] = .byteString([UInt8](repeating: 1, count: 20))
-        expectCTAPError(.invalidLength, field: "getAssertion.clientDataHash") { () throws(CTAPError) in try Self.decode(map) }
+        expectCTAPError(.invalidLength, field: "getAssertion.clientDataHash") { () throws(CTAPError) in
+            try Self.decode(map)
+        }
     }
 
     @Test func allowListEntryWithoutIDIsMissingParameter() throws {
         var map = try Self.sampleMap()
         map[3] = [["type": "public-key"]]
-        expectCTAPError(.missingParameter, field: "getAssertion.allowList[0].id") { () throws(CTAPError) in try Self.decode(map) }
+        expectCTAPError(.missingParameter, field: "getAssertion.allowList[0].id") { () throws(CTAPError) in
+            try Self.decode(map)
+        }
     }
 
     @Test func allowListCredentialIDLongerThan1023BytesIsRejected() throws {
         var map = try Self.sampleMap()
         let id = CBORValue.byteString([UInt8](repeating: 1, count: 1024))
-        map[3] = .array([.map(CBORMap(uniqueKeysWithValues: [(.textString("id"), id), (.textString("type"), "public-key")]))])
-        expectCTAPError(.tooLong, field: "getAssertion.allowList[0].id") { () throws(CTAPError) in try Self.decode(map) }
+        map[3] = .array([
+            .map(CBORMap(uniqueKeysWithValues: [(.textString("id"), id), (.textString("type"), "public-key")]))
+        ])
+        expectCTAPError(.tooLong, field: "getAssertion.allowList[0].id") { () throws(CTAPError) in try Self.decode(map)
+        }
     }
 
     @Test func encodesWithAnAllowListAndDecodesItBack() throws {
         let request = GetAssertionRequest(
-            rpID: "login.example.com", clientDataHash: [UInt8](repeating: 2, count: 32),
+            rpID: "login.example.com",
+            clientDataHash: [UInt8](repeating: 2, count: 32),
             allowList: [PublicKeyCredentialDescriptor(id: [1, 2, 3], transports: ["hybrid"])],
             options: AuthenticatorOptions(userPresence: true, userVerification: true)
         )

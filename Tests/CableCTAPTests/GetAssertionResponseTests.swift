@@ -58,7 +58,9 @@ import Testing
         let registration = RegistrationVectors.load("webauthn-registrations")[0]
         let members = try #require(CBORValue(decoding: hex(registration.input.attestationObject)).mapValue)
         map[2] = members["authData"]
-        expectCTAPError(.unexpectedAttestedCredentialData) { () throws(CTAPError) in try GetAssertionResponse(cbor: .map(map)) }
+        expectCTAPError(.unexpectedAttestedCredentialData) { () throws(CTAPError) in
+            try GetAssertionResponse(cbor: .map(map))
+        }
     }
 
     @Test func oversizedSignatureIsRejected() {
@@ -70,7 +72,9 @@ import Testing
     @Test func everyTruncationIsInvalidCBOR() {
         let bytes = CBORValue.map(Self.sampleMap()).encoded
         for length in 0..<bytes.count {
-            expectCTAPError(.invalidCBOR) { () throws(CTAPError) in try GetAssertionResponse(encoded: bytes.prefix(length)) }
+            expectCTAPError(.invalidCBOR) { () throws(CTAPError) in
+                try GetAssertionResponse(encoded: bytes.prefix(length))
+            }
         }
     }
 }

@@ -44,13 +44,16 @@ import Testing
     func requiredMemberMissingIsMissingParameter(_ key: Int64, _ field: String) throws {
         var map = try #require(CBORValue(decoding: hex(Self.vectors[0].expected.getInfo)).mapValue)
         map[.integer(key)] = nil
-        expectCTAPError(.missingParameter, field: field) { () throws(CTAPError) in try GetInfoResponse(cbor: .map(map)) }
+        expectCTAPError(.missingParameter, field: field) { () throws(CTAPError) in try GetInfoResponse(cbor: .map(map))
+        }
     }
 
     @Test(arguments: [
         (Int64(1), CBORValue.textString("FIDO_2_0")), (1, .array([.integer(2)])), (2, .textString("prf")),
-        (3, .textString("aaguid")), (4, .array([])), (4, .map(CBORMap(uniqueKeysWithValues: [(.textString("rk"), .integer(1))]))),
-        (4, .map(CBORMap(uniqueKeysWithValues: [(.integer(1), .bool(true))]))), (5, .integer(-1)), (5, .textString("1")),
+        (3, .textString("aaguid")), (4, .array([])),
+        (4, .map(CBORMap(uniqueKeysWithValues: [(.textString("rk"), .integer(1))]))),
+        (4, .map(CBORMap(uniqueKeysWithValues: [(.integer(1), .bool(true))]))), (5, .integer(-1)),
+        (5, .textString("1")),
         (6, .array([.integer(-1)])), (9, .array([.bool(true)])), (10, .array([.integer(-7)])),
     ])
     func memberOfWrongTypeIsUnexpectedType(_ key: Int64, _ value: CBORValue) throws {
@@ -62,7 +65,9 @@ import Testing
     @Test func aaguidOfWrongLengthIsInvalidLength() throws {
         var map = try #require(CBORValue(decoding: hex(Self.vectors[0].expected.getInfo)).mapValue)
         map[3] = .byteString([UInt8](repeating: 0, count: 15))
-        expectCTAPError(.invalidLength, field: "getInfo.aaguid") { () throws(CTAPError) in try GetInfoResponse(cbor: .map(map)) }
+        expectCTAPError(.invalidLength, field: "getInfo.aaguid") { () throws(CTAPError) in
+            try GetInfoResponse(cbor: .map(map))
+        }
     }
 
     @Test func algorithmEntryWithoutAlgIsMissingParameter() throws {
@@ -76,7 +81,9 @@ import Testing
     @Test func oversizedListIsTooLong() throws {
         var map = try #require(CBORValue(decoding: hex(Self.vectors[0].expected.getInfo)).mapValue)
         map[1] = .array([CBORValue](repeating: "FIDO_2_0", count: CTAPLimits.maxListCount + 1))
-        expectCTAPError(.tooLong, field: "getInfo.versions") { () throws(CTAPError) in try GetInfoResponse(cbor: .map(map)) }
+        expectCTAPError(.tooLong, field: "getInfo.versions") { () throws(CTAPError) in
+            try GetInfoResponse(cbor: .map(map))
+        }
     }
 
     @Test(arguments: vectors)
@@ -88,7 +95,9 @@ import Testing
     }
 
     @Test func notAMapIsUnexpectedType() {
-        expectCTAPError(.unexpectedType, field: "getInfo") { () throws(CTAPError) in try GetInfoResponse(encoded: [0x80]) }
+        expectCTAPError(.unexpectedType, field: "getInfo") { () throws(CTAPError) in
+            try GetInfoResponse(encoded: [0x80])
+        }
     }
 
     @Test func randomMutationsNeverCrash() {

@@ -6,7 +6,9 @@ import Testing
 @Suite struct MakeCredentialRequestTests {
     /// The derived session's makeCredential parameters (a Chromium-shaped request).
     static func sampleMap() throws -> CBORMap {
-        let vector = try #require(RequestVectors.load("ctap-requests").first { $0.id == "make_credential_derived_session" })
+        let vector = try #require(
+            RequestVectors.load("ctap-requests").first { $0.id == "make_credential_derived_session" }
+        )
         return try #require(CBORValue(decoding: hex(vector.input.tunnelPlaintext).dropFirst(2)).mapValue)
     }
 
@@ -41,24 +43,31 @@ import Testing
     func clientDataHashMustBe32Bytes(_ length: Int) throws {
         var map = try Self.sampleMap()
         map[1] = .byteString([UInt8](repeating: 7, count: length))
-        expectCTAPError(.invalidLength, field: "makeCredential.clientDataHash") { () throws(CTAPError) in try Self.decode(map) }
+        expectCTAPError(.invalidLength, field: "makeCredential.clientDataHash") { () throws(CTAPError) in
+            try Self.decode(map)
+        }
     }
 
     @Test func rpWithoutIDIsMissingParameter() throws {
         var map = try Self.sampleMap()
         map[2] = ["name": "Example"]
-        expectCTAPError(.missingParameter, field: "makeCredential.rp.id") { () throws(CTAPError) in try Self.decode(map) }
+        expectCTAPError(.missingParameter, field: "makeCredential.rp.id") { () throws(CTAPError) in try Self.decode(map)
+        }
     }
 
     @Test func userWithoutIDIsMissingParameter() throws {
         var map = try Self.sampleMap()
         map[3] = ["name": "alice"]
-        expectCTAPError(.missingParameter, field: "makeCredential.user.id") { () throws(CTAPError) in try Self.decode(map) }
+        expectCTAPError(.missingParameter, field: "makeCredential.user.id") { () throws(CTAPError) in
+            try Self.decode(map)
+        }
     }
 
     @Test func userIDLongerThan64BytesIsRejected() throws {
         var map = try Self.sampleMap()
-        map[3] = .map(CBORMap(uniqueKeysWithValues: [(.textString("id"), .byteString([UInt8](repeating: 1, count: 65)))]))
+        map[3] = .map(
+            CBORMap(uniqueKeysWithValues: [(.textString("id"), .byteString([UInt8](repeating: 1, count: 65)))])
+        )
         expectCTAPError(.tooLong, field: "makeCredential.user.id") { () throws(CTAPError) in try Self.decode(map) }
     }
 
@@ -89,13 +98,17 @@ import Testing
     @Test func nonBooleanOptionIsUnexpectedType() throws {
         var map = try Self.sampleMap()
         map[7] = ["uv": 1]
-        expectCTAPError(.unexpectedType, field: "makeCredential.options.uv") { () throws(CTAPError) in try Self.decode(map) }
+        expectCTAPError(.unexpectedType, field: "makeCredential.options.uv") { () throws(CTAPError) in
+            try Self.decode(map)
+        }
     }
 
     @Test func extensionsKeyedByIntegersAreUnexpectedType() throws {
         var map = try Self.sampleMap()
         map[6] = .map(CBORMap(uniqueKeysWithValues: [(.integer(1), .bool(true))]))
-        expectCTAPError(.unexpectedType, field: "makeCredential.extensions") { () throws(CTAPError) in try Self.decode(map) }
+        expectCTAPError(.unexpectedType, field: "makeCredential.extensions") { () throws(CTAPError) in
+            try Self.decode(map)
+        }
     }
 
     @Test func unknownOptionsAndUnknownParametersAreIgnored() throws {
@@ -139,6 +152,8 @@ import Testing
         request.pinUvAuthParam = [0xC0, 0xFF, 0xEE]
         #expect(!request.description.lowercased().contains("c0ffee"))
         #expect(!request.description.contains("192"))
-        #expect(request.description == "MakeCredentialRequest(rp: example.com, algorithms: [ES256 (-7)], excludeList: 0)")
+        #expect(
+            request.description == "MakeCredentialRequest(rp: example.com, algorithms: [ES256 (-7)], excludeList: 0)"
+        )
     }
 }

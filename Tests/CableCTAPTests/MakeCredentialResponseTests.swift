@@ -19,7 +19,10 @@ import Testing
         let map = try Self.sampleMap()
         let response = try MakeCredentialResponse(cbor: .map(map))
         #expect(response.attestationStatement.format == "packed")
-        #expect(response.authenticatorData.attestedCredentialData?.aaguid.uuidString == "adce0002-35bc-c60a-648b-0b25f1f05503")
+        #expect(
+            response.authenticatorData.attestedCredentialData?.aaguid.uuidString
+                == "adce0002-35bc-c60a-648b-0b25f1f05503"
+        )
         #expect(response.rawAuthenticatorData == map[2]?.bytesValue)
         #expect(response.encoded == CBORValue.map(map).encoded)
         #expect(!response.description.contains("largeBlob"))
@@ -35,7 +38,8 @@ import Testing
     }
 
     @Test(arguments: [
-        (Int64(1), CBORValue.integer(1)), (2, .textString("authData")), (3, .array([])), (4, .integer(1)), (5, .textString("k")),
+        (Int64(1), CBORValue.integer(1)), (2, .textString("authData")), (3, .array([])), (4, .integer(1)),
+        (5, .textString("k")),
     ])
     func memberOfWrongTypeIsUnexpectedType(_ key: Int64, _ value: CBORValue) throws {
         var map = try Self.sampleMap()
@@ -47,14 +51,17 @@ import Testing
         var map = try Self.sampleMap()
         let assertion = AssertionVectors.load("webauthn-assertions")[0]
         map[2] = .byteString(hex(assertion.input.authenticatorData))
-        expectCTAPError(.attestedCredentialDataMissing) { () throws(CTAPError) in try MakeCredentialResponse(cbor: .map(map)) }
+        expectCTAPError(.attestedCredentialDataMissing) { () throws(CTAPError) in
+            try MakeCredentialResponse(cbor: .map(map))
+        }
     }
 
     @Test func malformedAuthenticatorDataIsRejectedWithItsOwnCode() throws {
         var map = try Self.sampleMap()
         let raw = try #require(map[2]?.bytesValue)
         map[2] = .byteString(Array(raw.dropLast()))
-        expectCTAPError(.truncated, field: "makeCredentialResponse.authData.attestedCredentialData.credentialPublicKey") {
+        expectCTAPError(.truncated, field: "makeCredentialResponse.authData.attestedCredentialData.credentialPublicKey")
+        {
             () throws(CTAPError) in try MakeCredentialResponse(cbor: .map(map))
         }
     }
@@ -62,13 +69,17 @@ import Testing
     @Test func statementThatDoesNotMatchItsFormatIsRejected() throws {
         var map = try Self.sampleMap()
         map[1] = "none"
-        expectCTAPError(.invalidAttestationStatement) { () throws(CTAPError) in try MakeCredentialResponse(cbor: .map(map)) }
+        expectCTAPError(.invalidAttestationStatement) { () throws(CTAPError) in
+            try MakeCredentialResponse(cbor: .map(map))
+        }
     }
 
     @Test func everyTruncationIsInvalidCBOR() throws {
         let bytes = CBORValue.map(try Self.sampleMap()).encoded
         for length in 0..<bytes.count {
-            expectCTAPError(.invalidCBOR) { () throws(CTAPError) in try MakeCredentialResponse(encoded: bytes.prefix(length)) }
+            expectCTAPError(.invalidCBOR) { () throws(CTAPError) in
+                try MakeCredentialResponse(encoded: bytes.prefix(length))
+            }
         }
     }
 }

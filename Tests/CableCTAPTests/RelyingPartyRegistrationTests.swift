@@ -20,12 +20,15 @@ import Testing
         let relyingParty = RelyingParty(id: vector.input.rpId, origin: vector.input.origin)
         let verify = { () throws(RelyingPartyError) in
             try relyingParty.verifyRegistration(
-                clientDataJSON: hex(vector.input.clientDataJSON), attestationObject: hex(vector.input.attestationObject),
+                clientDataJSON: hex(vector.input.clientDataJSON),
+                attestationObject: hex(vector.input.attestationObject),
                 expectedChallenge: hex(vector.input.challenge)
             )
         }
         guard vector.result == "valid" else {
-            let error = expectRPError(RelyingPartyError.Code(rawValue: vector.errorCode ?? "")) { () throws(RelyingPartyError) in try verify() }
+            let error = expectRPError(RelyingPartyError.Code(rawValue: vector.errorCode ?? "")) {
+                () throws(RelyingPartyError) in try verify()
+            }
             #expect(error?.field == "attStmt.x5c")
             return
         }
@@ -47,7 +50,8 @@ import Testing
         let relyingParty = RelyingParty(id: vector.input.rpId, origin: vector.input.origin)
         expectRPError(.attestationSignatureInvalid) { () throws(RelyingPartyError) in
             try relyingParty.verifyRegistration(
-                clientDataJSON: hex(vector.input.clientDataJSON), attestationObject: object,
+                clientDataJSON: hex(vector.input.clientDataJSON),
+                attestationObject: object,
                 expectedChallenge: hex(vector.input.challenge)
             )
         }
@@ -58,7 +62,8 @@ import Testing
         let relyingParty = RelyingParty(id: "example.org", origin: vector.input.origin)
         expectRPError(.rpIDHashMismatch) { () throws(RelyingPartyError) in
             try relyingParty.verifyRegistration(
-                clientDataJSON: hex(vector.input.clientDataJSON), attestationObject: hex(vector.input.attestationObject),
+                clientDataJSON: hex(vector.input.clientDataJSON),
+                attestationObject: hex(vector.input.attestationObject),
                 expectedChallenge: hex(vector.input.challenge)
             )
         }
@@ -69,14 +74,16 @@ import Testing
         let relyingParty = RelyingParty(id: vector.input.rpId, origin: vector.input.origin)
         expectRPError(.challengeMismatch) { () throws(RelyingPartyError) in
             try relyingParty.verifyRegistration(
-                clientDataJSON: hex(vector.input.clientDataJSON), attestationObject: hex(vector.input.attestationObject),
+                clientDataJSON: hex(vector.input.clientDataJSON),
+                attestationObject: hex(vector.input.attestationObject),
                 expectedChallenge: [1, 2, 3]
             )
         }
         let otherOrigin = RelyingParty(id: vector.input.rpId, origin: "https://evil.example")
         expectRPError(.originMismatch) { () throws(RelyingPartyError) in
             try otherOrigin.verifyRegistration(
-                clientDataJSON: hex(vector.input.clientDataJSON), attestationObject: hex(vector.input.attestationObject),
+                clientDataJSON: hex(vector.input.clientDataJSON),
+                attestationObject: hex(vector.input.attestationObject),
                 expectedChallenge: hex(vector.input.challenge)
             )
         }
@@ -88,7 +95,8 @@ import Testing
         let get = ClientData(type: .get, challenge: hex(vector.input.challenge), origin: vector.input.origin)
         expectRPError(.clientDataTypeMismatch) { () throws(RelyingPartyError) in
             try relyingParty.verifyRegistration(
-                clientDataJSON: get.json, attestationObject: hex(vector.input.attestationObject),
+                clientDataJSON: get.json,
+                attestationObject: hex(vector.input.attestationObject),
                 expectedChallenge: hex(vector.input.challenge)
             )
         }
@@ -97,7 +105,9 @@ import Testing
     @Test func garbageAttestationObjectIsMalformed() {
         let error = expectRPError(.attestationObjectMalformed) { () throws(RelyingPartyError) in
             try Self.relyingParty().verifyRegistration(
-                clientDataJSON: Self.clientData.json, attestationObject: [0xA1, 0x01], expectedChallenge: Self.clientData.challenge
+                clientDataJSON: Self.clientData.json,
+                attestationObject: [0xA1, 0x01],
+                expectedChallenge: Self.clientData.challenge
             )
         }
         #expect(error?.underlying?.code == .invalidCBOR)
@@ -109,7 +119,10 @@ import Testing
         let phone = try TestAuthenticator(seed: 1, aaguid: .microsoftAuthenticatorAndroid)
         let policy = RelyingParty.Policy(allowedAAGUIDs: [.microsoftAuthenticatorIOS, .microsoftAuthenticatorAndroid])
         let response = try phone.register(rpID: Self.rpID, clientDataHash: Self.clientData.hash)
-        let registration = try Self.relyingParty(policy).verifyRegistration(response, clientDataHash: Self.clientData.hash)
+        let registration = try Self.relyingParty(policy).verifyRegistration(
+            response,
+            clientDataHash: Self.clientData.hash
+        )
         #expect(registration.aaguid == .microsoftAuthenticatorAndroid)
         #expect(registration.credentialID == phone.credentialID)
         #expect(registration.publicKey == phone.coseKey)
@@ -133,12 +146,14 @@ import Testing
     @Test func refusedZeroAAGUIDExplainsThatTheModelWasNotDisclosed() throws {
         let vector = Self.vectors[0]
         let relyingParty = RelyingParty(
-            id: vector.input.rpId, origin: vector.input.origin,
+            id: vector.input.rpId,
+            origin: vector.input.origin,
             policy: RelyingParty.Policy(allowedAAGUIDs: [.microsoftAuthenticatorIOS], requireUserVerification: false)
         )
         let error = expectRPError(.aaguidNotAllowed) { () throws(RelyingPartyError) in
             try relyingParty.verifyRegistration(
-                clientDataJSON: hex(vector.input.clientDataJSON), attestationObject: hex(vector.input.attestationObject),
+                clientDataJSON: hex(vector.input.clientDataJSON),
+                attestationObject: hex(vector.input.attestationObject),
                 expectedChallenge: hex(vector.input.challenge)
             )
         }
@@ -150,7 +165,10 @@ import Testing
         let phone = try TestAuthenticator(seed: 3)
         let response = try phone.register(rpID: Self.rpID, clientDataHash: Self.clientData.hash, attestation: .none)
         let error = expectRPError(.attestationRequired) { () throws(RelyingPartyError) in
-            try Self.relyingParty(RelyingParty.Policy(enforceAttestation: true)).verifyRegistration(response, clientDataHash: Self.clientData.hash)
+            try Self.relyingParty(RelyingParty.Policy(enforceAttestation: true)).verifyRegistration(
+                response,
+                clientDataHash: Self.clientData.hash
+            )
         }
         #expect(error?.message.contains("'none' attestation") == true)
     }
@@ -159,7 +177,11 @@ import Testing
         // Self attestation proves possession of the credential key, not the model: enforcing attestation
         // needs a chain to a trust anchor (CableTrust), so it is refused.
         let phone = try TestAuthenticator(seed: 4, aaguid: .microsoftAuthenticatorIOS)
-        let response = try phone.register(rpID: Self.rpID, clientDataHash: Self.clientData.hash, attestation: .packedSelf)
+        let response = try phone.register(
+            rpID: Self.rpID,
+            clientDataHash: Self.clientData.hash,
+            attestation: .packedSelf
+        )
         let policy = RelyingParty.Policy(allowedAAGUIDs: [.microsoftAuthenticatorIOS], enforceAttestation: true)
         let error = expectRPError(.attestationRequired) { () throws(RelyingPartyError) in
             try Self.relyingParty(policy).verifyRegistration(response, clientDataHash: Self.clientData.hash)
@@ -169,18 +191,23 @@ import Testing
 
     @Test func realPackedSelfAttestationIsRefusedUnderEnforcedAttestation() throws {
         let vector = try #require(Self.vectors.first { $0.id == "registration_packed_self_chrome_localhost" })
-        let policy = RelyingParty.Policy(allowedAAGUIDs: [try #require(AAGUID(uuidString: vector.expected.aaguid))], enforceAttestation: true)
+        let policy = RelyingParty.Policy(
+            allowedAAGUIDs: [try #require(AAGUID(uuidString: vector.expected.aaguid))],
+            enforceAttestation: true
+        )
         let relyingParty = RelyingParty(id: vector.input.rpId, origin: vector.input.origin, policy: policy)
         _ = expectRPError(.attestationRequired) { () throws(RelyingPartyError) in
             try relyingParty.verifyRegistration(
-                clientDataJSON: hex(vector.input.clientDataJSON), attestationObject: hex(vector.input.attestationObject),
+                clientDataJSON: hex(vector.input.clientDataJSON),
+                attestationObject: hex(vector.input.attestationObject),
                 expectedChallenge: hex(vector.input.challenge)
             )
         }
         // Not enforced, it registers as packed.
         let open = RelyingParty(id: vector.input.rpId, origin: vector.input.origin)
         let registration = try open.verifyRegistration(
-            clientDataJSON: hex(vector.input.clientDataJSON), attestationObject: hex(vector.input.attestationObject),
+            clientDataJSON: hex(vector.input.clientDataJSON),
+            attestationObject: hex(vector.input.attestationObject),
             expectedChallenge: hex(vector.input.challenge)
         )
         #expect(registration.attestationFormat == "packed")
@@ -188,7 +215,11 @@ import Testing
 
     @Test func packedSelfAttestationWithABadSignatureIsRefused() throws {
         let phone = try TestAuthenticator(seed: 5)
-        let response = try phone.register(rpID: Self.rpID, clientDataHash: Self.clientData.hash, attestation: .packedSelfWrongKey)
+        let response = try phone.register(
+            rpID: Self.rpID,
+            clientDataHash: Self.clientData.hash,
+            attestation: .packedSelfWrongKey
+        )
         expectRPError(.attestationSignatureInvalid) { () throws(RelyingPartyError) in
             try Self.relyingParty().verifyRegistration(response, clientDataHash: Self.clientData.hash)
         }
@@ -196,7 +227,11 @@ import Testing
 
     @Test func packedSelfAttestationOverAnotherClientDataHashIsRefused() throws {
         let phone = try TestAuthenticator(seed: 6)
-        let response = try phone.register(rpID: Self.rpID, clientDataHash: Self.clientData.hash, attestation: .packedSelf)
+        let response = try phone.register(
+            rpID: Self.rpID,
+            clientDataHash: Self.clientData.hash,
+            attestation: .packedSelf
+        )
         expectRPError(.attestationSignatureInvalid) { () throws(RelyingPartyError) in
             try Self.relyingParty().verifyRegistration(response, clientDataHash: SHA256.hash([1]))
         }
@@ -205,7 +240,9 @@ import Testing
     @Test func packedSelfAttestationWithAnotherAlgorithmIsRefused() throws {
         let phone = try TestAuthenticator(seed: 7)
         let response = try phone.register(
-            rpID: Self.rpID, clientDataHash: Self.clientData.hash, attestation: .packedSelfAlgorithm(.rs256)
+            rpID: Self.rpID,
+            clientDataHash: Self.clientData.hash,
+            attestation: .packedSelfAlgorithm(.rs256)
         )
         expectRPError(.attestationAlgorithmMismatch) { () throws(RelyingPartyError) in
             try Self.relyingParty().verifyRegistration(response, clientDataHash: Self.clientData.hash)
@@ -235,13 +272,19 @@ import Testing
             try Self.relyingParty().verifyRegistration(response, clientDataHash: Self.clientData.hash)
         }
         let lenient = Self.relyingParty(RelyingParty.Policy(requireUserVerification: false))
-        #expect(try lenient.verifyRegistration(response, clientDataHash: Self.clientData.hash).flags == [.userPresent, .attestedCredentialData])
+        #expect(
+            try lenient.verifyRegistration(response, clientDataHash: Self.clientData.hash).flags == [
+                .userPresent, .attestedCredentialData,
+            ]
+        )
     }
 
     @Test func backedUpWithoutBackupEligibleIsRefused() throws {
         let phone = try TestAuthenticator(seed: 11)
         let response = try phone.register(
-            rpID: Self.rpID, clientDataHash: Self.clientData.hash, flags: [.userPresent, .userVerified, .backedUp]
+            rpID: Self.rpID,
+            clientDataHash: Self.clientData.hash,
+            flags: [.userPresent, .userVerified, .backedUp]
         )
         expectRPError(.authenticatorDataMalformed) { () throws(RelyingPartyError) in
             try Self.relyingParty().verifyRegistration(response, clientDataHash: Self.clientData.hash)
@@ -269,7 +312,8 @@ import Testing
         let relyingParty = RelyingParty(id: vector.input.rpId, origin: vector.input.origin)
         let error = expectRPError(.credentialPublicKeyUnsupported) { () throws(RelyingPartyError) in
             try relyingParty.verifyRegistration(
-                clientDataJSON: hex(vector.input.clientDataJSON), attestationObject: object,
+                clientDataJSON: hex(vector.input.clientDataJSON),
+                attestationObject: object,
                 expectedChallenge: hex(vector.input.challenge)
             )
         }

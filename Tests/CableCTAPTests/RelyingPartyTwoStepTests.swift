@@ -19,8 +19,10 @@ import Testing
 
     /// A registration response as a browser would post it, with the client data bent by `clientData`.
     static func registrationResponse(
-        _ phone: TestAuthenticator, options: PublicKeyCredentialCreationOptionsJSON,
-        attestation: TestAuthenticator.Attestation = .none, rpID: String = rpID,
+        _ phone: TestAuthenticator,
+        options: PublicKeyCredentialCreationOptionsJSON,
+        attestation: TestAuthenticator.Attestation = .none,
+        rpID: String = rpID,
         clientData change: (inout ClientData) -> Void = { _ in }
     ) throws -> RegistrationResponseJSON {
         var clientData = ClientData(type: .create, challenge: options.challenge.bytes, rpID: Self.rpID)
@@ -29,29 +31,52 @@ import Testing
         return RegistrationResponseJSON(
             rawId: phone.credentialID,
             response: AuthenticatorAttestationResponseJSON(
-                clientDataJSON: clientData.json, attestationObject: made.attestationObject.encoded))
+                clientDataJSON: clientData.json,
+                attestationObject: made.attestationObject.encoded
+            )
+        )
     }
 
     static func record(_ phone: TestAuthenticator, signCount: UInt32 = 0) -> CredentialRecord {
         CredentialRecord(
-            credentialID: phone.credentialID, friendlyName: "phone", aaguid: phone.aaguid, publicKey: phone.coseKey,
-            signCount: signCount, userName: Self.user.name, userHandle: Self.user.id, attestationFormat: "none",
-            createdAt: Self.now)
+            credentialID: phone.credentialID,
+            friendlyName: "phone",
+            aaguid: phone.aaguid,
+            publicKey: phone.coseKey,
+            signCount: signCount,
+            userName: Self.user.name,
+            userHandle: Self.user.id,
+            attestationFormat: "none",
+            createdAt: Self.now
+        )
     }
 
     static func authenticationResponse(
-        _ phone: TestAuthenticator, options: PublicKeyCredentialRequestOptionsJSON, signCount: UInt32 = 1,
-        userHandle: [UInt8]? = user.id, signer: P256.PrivateKey? = nil, clientData change: (inout ClientData) -> Void = { _ in }
+        _ phone: TestAuthenticator,
+        options: PublicKeyCredentialRequestOptionsJSON,
+        signCount: UInt32 = 1,
+        userHandle: [UInt8]? = user.id,
+        signer: P256.PrivateKey? = nil,
+        clientData change: (inout ClientData) -> Void = { _ in }
     ) throws -> AuthenticationResponseJSON {
         var clientData = ClientData(type: .get, challenge: options.challenge.bytes, rpID: Self.rpID)
         change(&clientData)
         let assertion = try phone.assert(
-            rpID: Self.rpID, clientDataHash: clientData.hash, signCount: signCount, userHandle: userHandle, signer: signer)
+            rpID: Self.rpID,
+            clientDataHash: clientData.hash,
+            signCount: signCount,
+            userHandle: userHandle,
+            signer: signer
+        )
         return AuthenticationResponseJSON(
             rawId: assertion.credentialID,
             response: AuthenticatorAssertionResponseJSON(
-                clientDataJSON: clientData.json, authenticatorData: assertion.authenticatorData,
-                signature: assertion.signature, userHandle: assertion.userHandle))
+                clientDataJSON: clientData.json,
+                authenticatorData: assertion.authenticatorData,
+                signature: assertion.signature,
+                userHandle: assertion.userHandle
+            )
+        )
     }
 
     // MARK: Registration
@@ -74,7 +99,10 @@ import Testing
         let text = String(decoding: options.json, as: UTF8.self)
         #expect(text.contains("\"challenge\":\"\(Base64URL.encode(options.challenge.bytes))\""))
         // Two calls never share a challenge.
-        #expect(Self.relyingParty().generateRegistrationOptions(user: Self.user, now: Self.now).options.challenge != options.challenge)
+        #expect(
+            Self.relyingParty().generateRegistrationOptions(user: Self.user, now: Self.now).options.challenge
+                != options.challenge
+        )
     }
 
     @Test func aRegistrationResponseVerifiesAndBecomesARecord() throws {
@@ -109,7 +137,10 @@ import Testing
             """
         let parsed = try RegistrationResponseJSON(json: Array(text.utf8))
         #expect(parsed.authenticatorAttachment == nil)
-        #expect(try relyingParty.verifyRegistrationResponse(parsed, expected: expected, now: Self.now).credentialID == phone.credentialID)
+        #expect(
+            try relyingParty.verifyRegistrationResponse(parsed, expected: expected, now: Self.now).credentialID
+                == phone.credentialID
+        )
     }
 
     @Test func theSafeRegistrationPathRefusesEveryClientDataFault() throws {
@@ -122,7 +153,13 @@ import Testing
             (.originMismatch, { $0.origin = "http://\(Self.rpID)" }),
             (.clientDataTypeMismatch, { $0.type = .get }),
             (.crossOriginNotAllowed, { $0.crossOrigin = true }),
-            (.crossOriginNotAllowed, { $0.crossOrigin = true; $0.topOrigin = "https://portal.example" }),
+            (
+                .crossOriginNotAllowed,
+                {
+                    $0.crossOrigin = true
+                    $0.topOrigin = "https://portal.example"
+                }
+            ),
             (.crossOriginNotAllowed, { $0.topOrigin = "https://portal.example" }),
         ]
         for (code, change) in cases {
@@ -137,12 +174,18 @@ import Testing
         let phone = try TestAuthenticator(seed: 3)
         let relyingParty = Self.relyingParty()
         let (options, expected) = relyingParty.generateRegistrationOptions(
-            user: Self.user, allowedTopOrigins: ["https://portal.example"], now: Self.now)
+            user: Self.user,
+            allowedTopOrigins: ["https://portal.example"],
+            now: Self.now
+        )
         let framed = try Self.registrationResponse(phone, options: options) {
             $0.crossOrigin = true
             $0.topOrigin = "https://portal.example"
         }
-        #expect(try relyingParty.verifyRegistrationResponse(framed, expected: expected, now: Self.now).credentialID == phone.credentialID)
+        #expect(
+            try relyingParty.verifyRegistrationResponse(framed, expected: expected, now: Self.now).credentialID
+                == phone.credentialID
+        )
         let elsewhere = try Self.registrationResponse(phone, options: options) {
             $0.crossOrigin = true
             $0.topOrigin = "https://other.example"
@@ -160,14 +203,24 @@ import Testing
     @Test func theRawPartsSafePathAlsoRefusesACrossOriginIframe() throws {
         let phone = try TestAuthenticator(seed: 4)
         let clientData = ClientData(
-            type: .create, challenge: Array(0..<32), origin: "https://\(Self.rpID)", crossOrigin: true,
-            topOrigin: "https://portal.example")
-        #expect(String(decoding: clientData.json, as: UTF8.self).hasSuffix(",\"crossOrigin\":true,\"topOrigin\":\"https://portal.example\"}"))
+            type: .create,
+            challenge: Array(0..<32),
+            origin: "https://\(Self.rpID)",
+            crossOrigin: true,
+            topOrigin: "https://portal.example"
+        )
+        #expect(
+            String(decoding: clientData.json, as: UTF8.self).hasSuffix(
+                ",\"crossOrigin\":true,\"topOrigin\":\"https://portal.example\"}"
+            )
+        )
         let made = try phone.register(rpID: Self.rpID, clientDataHash: clientData.hash)
         expectRPError(.crossOriginNotAllowed) { () throws(RelyingPartyError) in
             try Self.relyingParty().verifyRegistration(
-                clientDataJSON: clientData.json, attestationObject: made.attestationObject.encoded,
-                expectedChallenge: Array(0..<32))
+                clientDataJSON: clientData.json,
+                attestationObject: made.attestationObject.encoded,
+                expectedChallenge: Array(0..<32)
+            )
         }
     }
 
@@ -175,16 +228,31 @@ import Testing
         let phone = try TestAuthenticator(seed: 5)
         let relyingParty = Self.relyingParty()
         let (options, expected) = relyingParty.generateRegistrationOptions(
-            user: Self.user, timeout: .seconds(60), now: Self.now)
+            user: Self.user,
+            timeout: .seconds(60),
+            now: Self.now
+        )
         let response = try Self.registrationResponse(phone, options: options)
         expectRPError(.ceremonyExpired) { () throws(RelyingPartyError) in
-            try relyingParty.verifyRegistrationResponse(response, expected: expected, now: Self.now.addingTimeInterval(61))
+            try relyingParty.verifyRegistrationResponse(
+                response,
+                expected: expected,
+                now: Self.now.addingTimeInterval(61)
+            )
         }
         #expect(throws: Never.self) {
-            try relyingParty.verifyRegistrationResponse(response, expected: expected, now: Self.now.addingTimeInterval(60))
+            try relyingParty.verifyRegistrationResponse(
+                response,
+                expected: expected,
+                now: Self.now.addingTimeInterval(60)
+            )
         }
         expectRPError(.expectedStateMismatch) { () throws(RelyingPartyError) in
-            try RelyingParty(id: "other.example").verifyRegistrationResponse(response, expected: expected, now: Self.now)
+            try RelyingParty(id: "other.example").verifyRegistrationResponse(
+                response,
+                expected: expected,
+                now: Self.now
+            )
         }
         var wrongType = response
         wrongType.type = "password"
@@ -215,12 +283,18 @@ import Testing
         let response = RegistrationResponseJSON(
             rawId: phone.credentialID,
             response: AuthenticatorAttestationResponseJSON(
-                clientDataJSON: clientData.json, attestationObject: made.attestationObject.encoded))
+                clientDataJSON: clientData.json,
+                attestationObject: made.attestationObject.encoded
+            )
+        )
         expectRPError(.userVerificationMissing) { () throws(RelyingPartyError) in
             try relyingParty.verifyRegistrationResponse(response, expected: expected, now: Self.now)
         }
         expected.requireUserVerification = false
-        #expect(try relyingParty.verifyRegistrationResponse(response, expected: expected, now: Self.now).credentialID == phone.credentialID)
+        #expect(
+            try relyingParty.verifyRegistrationResponse(response, expected: expected, now: Self.now).credentialID
+                == phone.credentialID
+        )
     }
 
     // MARK: Policy
@@ -228,7 +302,11 @@ import Testing
     @Test func policyRefusalsCarryTheRuleAndTheAAGUIDAsValues() throws {
         let phone = try TestAuthenticator(seed: 8, aaguid: .microsoftAuthenticatorAndroid)
         let blocking = Self.relyingParty(
-            RelyingParty.Policy(allowedAAGUIDs: [.microsoftAuthenticatorAndroid], blockedAAGUIDs: [.microsoftAuthenticatorAndroid]))
+            RelyingParty.Policy(
+                allowedAAGUIDs: [.microsoftAuthenticatorAndroid],
+                blockedAAGUIDs: [.microsoftAuthenticatorAndroid]
+            )
+        )
         let (options, expected) = blocking.generateRegistrationOptions(user: Self.user, now: Self.now)
         let response = try Self.registrationResponse(phone, options: options)
         let blocked = expectRPError(.aaguidBlocked) { () throws(RelyingPartyError) in
@@ -241,7 +319,10 @@ import Testing
         }
         #expect(refused?.aaguid == .microsoftAuthenticatorAndroid)
         let other = Self.relyingParty(RelyingParty.Policy(blockedAAGUIDs: [.microsoftAuthenticatorIOS]))
-        #expect(try other.verifyRegistrationResponse(response, expected: expected, now: Self.now).aaguid == .microsoftAuthenticatorAndroid)
+        #expect(
+            try other.verifyRegistrationResponse(response, expected: expected, now: Self.now).aaguid
+                == .microsoftAuthenticatorAndroid
+        )
     }
 
     // MARK: Authentication
@@ -254,7 +335,9 @@ import Testing
         #expect(options.allowCredentials?.map(\.id.bytes) == [phone.credentialID])
         #expect(expected.userHandle?.bytes == Self.user.id)
         #expect(try PublicKeyCredentialRequestOptionsJSON(json: options.json) == options)
-        let response = try AuthenticationResponseJSON(json: try Self.authenticationResponse(phone, options: options, signCount: 5).json)
+        let response = try AuthenticationResponseJSON(
+            json: try Self.authenticationResponse(phone, options: options, signCount: 5).json
+        )
         let verified = try relyingParty.verifyAuthenticationResponse(response, expected: expected, now: Self.now) {
             (id: [UInt8]) throws(RelyingPartyError) -> CredentialRecord? in id == record.credentialID ? record : nil
         }
@@ -269,18 +352,31 @@ import Testing
         let phone = try TestAuthenticator(seed: 10)
         let relyingParty = Self.relyingParty()
         let record = Self.record(phone, signCount: 4)
-        let lookup = { (id: [UInt8]) throws(RelyingPartyError) -> CredentialRecord? in id == record.credentialID ? record : nil }
+        let lookup = { (id: [UInt8]) throws(RelyingPartyError) -> CredentialRecord? in
+            id == record.credentialID ? record : nil
+        }
         let (options, expected) = relyingParty.generateAuthenticationOptions(now: Self.now)
         let cases: [(RelyingPartyError.Code, (inout ClientData) -> Void)] = [
             (.challengeMismatch, { $0.challenge[31] ^= 0x80 }),
             (.originMismatch, { $0.origin = "https://evil.example" }),
             (.clientDataTypeMismatch, { $0.type = .create }),
-            (.crossOriginNotAllowed, { $0.crossOrigin = true; $0.topOrigin = "https://evil.example" }),
+            (
+                .crossOriginNotAllowed,
+                {
+                    $0.crossOrigin = true
+                    $0.topOrigin = "https://evil.example"
+                }
+            ),
         ]
         for (code, change) in cases {
             let response = try Self.authenticationResponse(phone, options: options, clientData: change)
             expectRPError(code) { () throws(RelyingPartyError) in
-                try relyingParty.verifyAuthenticationResponse(response, expected: expected, now: Self.now, credential: lookup)
+                try relyingParty.verifyAuthenticationResponse(
+                    response,
+                    expected: expected,
+                    now: Self.now,
+                    credential: lookup
+                )
             }
         }
         let forged = try Self.authenticationResponse(phone, options: options, signer: try P256.PrivateKey())
@@ -289,11 +385,21 @@ import Testing
         }
         let replayedCounter = try Self.authenticationResponse(phone, options: options, signCount: 4)
         expectRPError(.signCountNotIncreased) { () throws(RelyingPartyError) in
-            try relyingParty.verifyAuthenticationResponse(replayedCounter, expected: expected, now: Self.now, credential: lookup)
+            try relyingParty.verifyAuthenticationResponse(
+                replayedCounter,
+                expected: expected,
+                now: Self.now,
+                credential: lookup
+            )
         }
         let anonymous = try Self.authenticationResponse(phone, options: options, userHandle: nil)
         expectRPError(.userHandleMissing) { () throws(RelyingPartyError) in
-            try relyingParty.verifyAuthenticationResponse(anonymous, expected: expected, now: Self.now, credential: lookup)
+            try relyingParty.verifyAuthenticationResponse(
+                anonymous,
+                expected: expected,
+                now: Self.now,
+                credential: lookup
+            )
         }
         let good = try Self.authenticationResponse(phone, options: options, signCount: 5)
         expectRPError(.unknownCredential) { () throws(RelyingPartyError) in
@@ -302,16 +408,34 @@ import Testing
             }
         }
         let (narrowOptions, narrow) = relyingParty.generateAuthenticationOptions(
-            allowCredentialIDs: [[1, 2, 3]], userHandle: Self.user.id, now: Self.now)
+            allowCredentialIDs: [[1, 2, 3]],
+            userHandle: Self.user.id,
+            now: Self.now
+        )
         let notAllowed = try Self.authenticationResponse(phone, options: narrowOptions)
         expectRPError(.credentialNotAllowed) { () throws(RelyingPartyError) in
-            try relyingParty.verifyAuthenticationResponse(notAllowed, expected: narrow, now: Self.now, credential: lookup)
+            try relyingParty.verifyAuthenticationResponse(
+                notAllowed,
+                expected: narrow,
+                now: Self.now,
+                credential: lookup
+            )
         }
         let (_, someoneElse) = relyingParty.generateAuthenticationOptions(
-            allowCredentialIDs: [phone.credentialID], userHandle: [9, 9], now: Self.now)
-        let forOther = try Self.authenticationResponse(phone, options: narrowOptions) { $0.challenge = someoneElse.challenge.bytes }
+            allowCredentialIDs: [phone.credentialID],
+            userHandle: [9, 9],
+            now: Self.now
+        )
+        let forOther = try Self.authenticationResponse(phone, options: narrowOptions) {
+            $0.challenge = someoneElse.challenge.bytes
+        }
         expectRPError(.userHandleMismatch) { () throws(RelyingPartyError) in
-            try relyingParty.verifyAuthenticationResponse(forOther, expected: someoneElse, now: Self.now, credential: lookup)
+            try relyingParty.verifyAuthenticationResponse(
+                forOther,
+                expected: someoneElse,
+                now: Self.now,
+                credential: lookup
+            )
         }
         #expect(throws: Never.self) {
             try relyingParty.verifyAuthenticationResponse(good, expected: expected, now: Self.now, credential: lookup)
@@ -319,7 +443,9 @@ import Testing
     }
 
     @Test func aCredentialRemovedFromTheStoreIsRefusedAsUnknown() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("rp-two-step-\(UUID().uuidString)")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "rp-two-step-\(UUID().uuidString)"
+        )
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let store = try SQLiteCredentialRecordStore(fileURL: directory.appendingPathComponent("records.sqlite"))
@@ -331,8 +457,18 @@ import Testing
         }
         let (options, expected) = relyingParty.generateAuthenticationOptions(now: Self.now)
         let response = try Self.authenticationResponse(phone, options: options)
-        let verified = try relyingParty.verifyAuthenticationResponse(response, expected: expected, now: Self.now, credential: lookup)
-        try store.recordUse(credentialID: verified.credentialID, signCount: verified.newSignCount, backedUp: verified.backedUp, at: Self.now)
+        let verified = try relyingParty.verifyAuthenticationResponse(
+            response,
+            expected: expected,
+            now: Self.now,
+            credential: lookup
+        )
+        try store.recordUse(
+            credentialID: verified.credentialID,
+            signCount: verified.newSignCount,
+            backedUp: verified.backedUp,
+            at: Self.now
+        )
         #expect(try store.list().first?.signCount == 1)
         let removed = try store.remove(credentialID: phone.credentialID)
         #expect(removed.credentialID == phone.credentialID)
@@ -341,7 +477,9 @@ import Testing
         expectRPError(.unknownCredential) { () throws(RelyingPartyError) in
             try relyingParty.verifyAuthenticationResponse(later, expected: expected, now: Self.now, credential: lookup)
         }
-        expectRPError(.credentialNotFound) { () throws(RelyingPartyError) in try store.remove(credentialID: phone.credentialID) }
+        expectRPError(.credentialNotFound) { () throws(RelyingPartyError) in
+            try store.remove(credentialID: phone.credentialID)
+        }
     }
 
     // MARK: Malformed JSON
@@ -349,10 +487,22 @@ import Testing
     @Test(arguments: [
         ("{", "registrationResponse"),
         ("[]", "registrationResponse"),
-        ("{\"id\":\"AA\",\"rawId\":\"AA\",\"type\":\"public-key\",\"clientExtensionResults\":{}}", "registrationResponse.response"),
-        ("{\"id\":\"AA\",\"rawId\":\"A+A\",\"type\":\"public-key\",\"clientExtensionResults\":{},\"response\":{}}", "registrationResponse.rawId"),
-        ("{\"id\":\"AA\",\"rawId\":\"AA\",\"type\":7,\"clientExtensionResults\":{},\"response\":{\"clientDataJSON\":\"AA\",\"attestationObject\":\"AA\"}}", "registrationResponse.type"),
-        ("{\"id\":\"AA\",\"rawId\":\"AA\",\"type\":\"public-key\",\"clientExtensionResults\":[],\"response\":{\"clientDataJSON\":\"AA\",\"attestationObject\":\"AA\"}}", "registrationResponse.clientExtensionResults"),
+        (
+            "{\"id\":\"AA\",\"rawId\":\"AA\",\"type\":\"public-key\",\"clientExtensionResults\":{}}",
+            "registrationResponse.response"
+        ),
+        (
+            "{\"id\":\"AA\",\"rawId\":\"A+A\",\"type\":\"public-key\",\"clientExtensionResults\":{},\"response\":{}}",
+            "registrationResponse.rawId"
+        ),
+        (
+            "{\"id\":\"AA\",\"rawId\":\"AA\",\"type\":7,\"clientExtensionResults\":{},\"response\":{\"clientDataJSON\":\"AA\",\"attestationObject\":\"AA\"}}",
+            "registrationResponse.type"
+        ),
+        (
+            "{\"id\":\"AA\",\"rawId\":\"AA\",\"type\":\"public-key\",\"clientExtensionResults\":[],\"response\":{\"clientDataJSON\":\"AA\",\"attestationObject\":\"AA\"}}",
+            "registrationResponse.clientExtensionResults"
+        ),
     ])
     func malformedRegistrationJSONIsATypedErrorNamingTheMember(_ text: String, _ field: String) {
         let error = expectRPError(.jsonMalformed) { () throws(RelyingPartyError) in
@@ -395,8 +545,12 @@ import Testing
 
     @Test func oversizedAndDeeplyNestedJSONIsRefusedBeforeDecoding() {
         let big = "{\"id\":\"" + String(repeating: "A", count: WebAuthnJSON.maxDocumentSize) + "\"}"
-        expectRPError(.jsonMalformed) { () throws(RelyingPartyError) in try RegistrationResponseJSON(json: Array(big.utf8)) }
-        let deep = "{\"clientExtensionResults\":" + String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000) + "}"
+        expectRPError(.jsonMalformed) { () throws(RelyingPartyError) in
+            try RegistrationResponseJSON(json: Array(big.utf8))
+        }
+        let deep =
+            "{\"clientExtensionResults\":" + String(repeating: "[", count: 100_000)
+            + String(repeating: "]", count: 100_000) + "}"
         let error = expectRPError(.jsonMalformed) { () throws(RelyingPartyError) in
             try AuthenticationResponseJSON(json: Array(deep.utf8))
         }

@@ -43,18 +43,30 @@ import Testing
 
     static func ours(_ c: Case) -> Verdict {
         let relyingParty = RelyingParty(
-            id: c.rpId, origin: c.origins[0], policy: RelyingParty.Policy(requireUserVerification: c.requireUserVerification))
+            id: c.rpId,
+            origin: c.origins[0],
+            policy: RelyingParty.Policy(requireUserVerification: c.requireUserVerification)
+        )
         let challenge = Base64URL.decode(c.challenge) ?? []
         let far = Date(timeIntervalSince1970: 4_000_000_000)
         let now = Date(timeIntervalSince1970: 1_800_000_000)
-        let key = c.credentialPublicKey.flatMap { Base64URL.decode($0) }.flatMap { try? COSEKey(encoded: $0, field: "key") }
+        let key = c.credentialPublicKey.flatMap { Base64URL.decode($0) }.flatMap {
+            try? COSEKey(encoded: $0, field: "key")
+        }
         do throws(RelyingPartyError) {
             if c.kind == "registration" {
                 let response = try RegistrationResponseJSON(json: Array(c.credential.utf8))
                 let expected = ExpectedRegistration(
-                    challenge: Base64URLBytes(challenge), rpID: c.rpId, origins: c.origins, allowedTopOrigins: [],
-                    userHandle: Base64URLBytes([1]), userName: "user", userDisplayName: "user",
-                    requireUserVerification: c.requireUserVerification, expiresAt: far)
+                    challenge: Base64URLBytes(challenge),
+                    rpID: c.rpId,
+                    origins: c.origins,
+                    allowedTopOrigins: [],
+                    userHandle: Base64URLBytes([1]),
+                    userName: "user",
+                    userDisplayName: "user",
+                    requireUserVerification: c.requireUserVerification,
+                    expiresAt: far
+                )
                 let verified = try relyingParty.verifyRegistrationResponse(response, expected: expected, now: now)
                 return Verdict(ok: true, signCount: verified.signCount, detail: Base64URL.encode(verified.credentialID))
             }
@@ -62,13 +74,26 @@ import Testing
             let handle = response.response.userHandle?.bytes ?? c.userHandle.flatMap { Base64URL.decode($0) } ?? [1]
             guard let key else { return Verdict(ok: false, detail: "credentialPublicKey is not an ES256 COSE key") }
             let record = CredentialRecord(
-                credentialID: response.rawId.bytes, friendlyName: c.id, aaguid: .zero, publicKey: key,
-                signCount: c.signCount ?? 0, userName: "user", userHandle: handle, attestationFormat: "none",
-                createdAt: now)
+                credentialID: response.rawId.bytes,
+                friendlyName: c.id,
+                aaguid: .zero,
+                publicKey: key,
+                signCount: c.signCount ?? 0,
+                userName: "user",
+                userHandle: handle,
+                attestationFormat: "none",
+                createdAt: now
+            )
             let expected = ExpectedAuthentication(
-                challenge: Base64URLBytes(challenge), rpID: c.rpId, origins: c.origins, allowedTopOrigins: [],
-                allowCredentials: [response.rawId], userHandle: Base64URLBytes(handle),
-                requireUserVerification: c.requireUserVerification, expiresAt: far)
+                challenge: Base64URLBytes(challenge),
+                rpID: c.rpId,
+                origins: c.origins,
+                allowedTopOrigins: [],
+                allowCredentials: [response.rawId],
+                userHandle: Base64URLBytes(handle),
+                requireUserVerification: c.requireUserVerification,
+                expiresAt: far
+            )
             let verified = try relyingParty.verifyAuthenticationResponse(response, expected: expected, now: now) {
                 (id: [UInt8]) throws(RelyingPartyError) -> CredentialRecord? in id == record.credentialID ? record : nil
             }
@@ -82,17 +107,28 @@ import Testing
 
     static func theirs(_ cases: [Case]) throws -> [String: Verdict] {
         let python = try #require(PythonVenv.interpreter, "Python venv .venv-tools not found: run `make venv`")
-        let input = FileManager.default.temporaryDirectory.appendingPathComponent("py-webauthn-\(UUID().uuidString).json")
+        let input = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "py-webauthn-\(UUID().uuidString).json"
+        )
         defer { try? FileManager.default.removeItem(at: input) }
         try JSONEncoder().encode(cases).write(to: input)
-        let output = try PythonVenv.run(python, script: PythonVenv.script("py_webauthn_verdicts.py"), arguments: [input.path])
-        let last = try #require(output.split(separator: "\n").last(where: { $0.hasPrefix("{") }), "no JSON from python:\n\(output)")
+        let output = try PythonVenv.run(
+            python,
+            script: PythonVenv.script("py_webauthn_verdicts.py"),
+            arguments: [input.path]
+        )
+        let last = try #require(
+            output.split(separator: "\n").last(where: { $0.hasPrefix("{") }),
+            "no JSON from python:\n\(output)"
+        )
         let result = try JSONDecoder().decode(JSONValue.self, from: Data(last.utf8))
         let verdicts = try #require(result["verdicts"]?.object)
         return verdicts.mapValues { v in
             Verdict(
-                ok: v["ok"]?.bool ?? false, signCount: v["signCount"]?.int64.map { UInt32(clamping: $0) },
-                detail: v["error"]?.string ?? v["credentialId"]?.string ?? "")
+                ok: v["ok"]?.bool ?? false,
+                signCount: v["signCount"]?.int64.map { UInt32(clamping: $0) },
+                detail: v["error"]?.string ?? v["credentialId"]?.string ?? ""
+            )
         }
     }
 
@@ -139,9 +175,16 @@ import Testing
         #expect(file.vectors.count >= 8)
         let cases = file.vectors.map { v in
             Case(
-                id: v.id, kind: v.input.kind, credential: v.input.credential, challenge: v.input.challenge,
-                rpId: v.input.rpId, origins: v.input.origins, requireUserVerification: v.input.requireUserVerification,
-                credentialPublicKey: v.input.credentialPublicKey, signCount: v.input.storedSignCount)
+                id: v.id,
+                kind: v.input.kind,
+                credential: v.input.credential,
+                challenge: v.input.challenge,
+                rpId: v.input.rpId,
+                origins: v.input.origins,
+                requireUserVerification: v.input.requireUserVerification,
+                credentialPublicKey: v.input.credentialPublicKey,
+                signCount: v.input.storedSignCount
+            )
         }
         for (c, v) in zip(cases, file.vectors) where v.result == "invalid" {
             #expect(Self.ours(c).detail == v.errorCode, "\(v.id)")
@@ -158,7 +201,9 @@ import Testing
             broken += [wrongChallenge, wrongOrigin]
         }
         #expect(broken.count == 4)
-        var expectations = Dictionary(uniqueKeysWithValues: zip(cases.map(\.id), file.vectors.map { $0.result == "valid" }))
+        var expectations = Dictionary(
+            uniqueKeysWithValues: zip(cases.map(\.id), file.vectors.map { $0.result == "valid" })
+        )
         for c in broken { expectations[c.id] = false }
         try Self.compare(cases + broken, expectations: expectations)
     }
@@ -179,29 +224,45 @@ import Testing
         let (creation, expectedRegistration) = relyingParty.generateRegistrationOptions(user: user, now: now)
         let pendingRegistration = client.makeCredential(creation)
         let made = try MakeCredentialResponse(
-            encoded: try Self.ok(await phone.handle(CTAPRequest.makeCredential(pendingRegistration.request).frame)))
+            encoded: try Self.ok(await phone.handle(CTAPRequest.makeCredential(pendingRegistration.request).frame))
+        )
         let registration = try client.registrationResponse(made, for: pendingRegistration)
-        let verified = try relyingParty.verifyRegistrationResponse(registration, expected: expectedRegistration, now: now)
+        let verified = try relyingParty.verifyRegistrationResponse(
+            registration,
+            expected: expectedRegistration,
+            now: now
+        )
         let record = expectedRegistration.record(for: verified, friendlyName: "phone", createdAt: now)
 
         let (request, expectedAuthentication) = relyingParty.generateAuthenticationOptions(now: now)
         let pendingAuthentication = client.getAssertion(request)
         let got = try GetAssertionResponse(
-            encoded: try Self.ok(await phone.handle(CTAPRequest.getAssertion(pendingAuthentication.request).frame)))
+            encoded: try Self.ok(await phone.handle(CTAPRequest.getAssertion(pendingAuthentication.request).frame))
+        )
         let authentication = try client.authenticationResponse(got, for: pendingAuthentication)
 
         let origin = "https://\(Self.rpID)"
         let registrationCase = Case(
-            id: "phone-model-registration", kind: "registration",
+            id: "phone-model-registration",
+            kind: "registration",
             credential: String(decoding: registration.json, as: UTF8.self),
-            challenge: expectedRegistration.challenge.base64URL, rpId: Self.rpID, origins: [origin],
-            requireUserVerification: true)
+            challenge: expectedRegistration.challenge.base64URL,
+            rpId: Self.rpID,
+            origins: [origin],
+            requireUserVerification: true
+        )
         let authenticationCase = Case(
-            id: "phone-model-authentication", kind: "authentication",
+            id: "phone-model-authentication",
+            kind: "authentication",
             credential: String(decoding: authentication.json, as: UTF8.self),
-            challenge: expectedAuthentication.challenge.base64URL, rpId: Self.rpID, origins: [origin],
-            requireUserVerification: true, credentialPublicKey: Base64URL.encode(record.publicKey.encoded),
-            signCount: record.signCount, userHandle: Base64URL.encode(record.userHandle))
+            challenge: expectedAuthentication.challenge.base64URL,
+            rpId: Self.rpID,
+            origins: [origin],
+            requireUserVerification: true,
+            credentialPublicKey: Base64URL.encode(record.publicKey.encoded),
+            signCount: record.signCount,
+            userHandle: Base64URL.encode(record.userHandle)
+        )
         return [registrationCase, authenticationCase]
     }
 
@@ -245,7 +306,9 @@ import Testing
         }
         packed.signature[packed.signature.count - 3] ^= 0x01
         let tampered = AttestationObject(
-            attestationStatement: .packed(packed), authenticatorData: object.authenticatorData)
+            attestationStatement: .packed(packed),
+            authenticatorData: object.authenticatorData
+        )
         made.response.attestationObject = Base64URLBytes(tampered.encoded)
         var badAttestation = registration
         badAttestation.id += "+bad-attestation-signature"
@@ -261,18 +324,35 @@ import Testing
     @Test func py_webauthnReadsOurOptionsAsWeMeantThem() throws {
         let relyingParty = RelyingParty(id: Self.rpID)
         let existing = CredentialRecord(
-            credentialID: [1, 2, 3, 4], friendlyName: "old", aaguid: .zero, publicKey: try TestKey.cose(), signCount: 0,
-            userName: "alice", userHandle: [0xA1], attestationFormat: "none", createdAt: Date())
+            credentialID: [1, 2, 3, 4],
+            friendlyName: "old",
+            aaguid: .zero,
+            publicKey: try TestKey.cose(),
+            signCount: 0,
+            userName: "alice",
+            userHandle: [0xA1],
+            attestationFormat: "none",
+            createdAt: Date()
+        )
         let (creation, _) = relyingParty.generateRegistrationOptions(
-            user: WebAuthnUser(id: [0xA1], name: "alice", displayName: "Alice"), excludeCredentials: [existing], now: Date())
+            user: WebAuthnUser(id: [0xA1], name: "alice", displayName: "Alice"),
+            excludeCredentials: [existing],
+            now: Date()
+        )
         let (request, _) = relyingParty.generateAuthenticationOptions(allowCredentials: [existing], now: Date())
         var missingChallenge = try JSONSerialization.jsonObject(with: Data(creation.json)) as? [String: Any] ?? [:]
         missingChallenge["challenge"] = nil
         let brokenText = String(decoding: try JSONSerialization.data(withJSONObject: missingChallenge), as: UTF8.self)
         func options(_ id: String, _ kind: String, _ text: String) -> Case {
             Case(
-                id: id, kind: kind, credential: text, challenge: "", rpId: Self.rpID, origins: [],
-                requireUserVerification: false)
+                id: id,
+                kind: kind,
+                credential: text,
+                challenge: "",
+                rpId: Self.rpID,
+                origins: [],
+                requireUserVerification: false
+            )
         }
         let cases = [
             options("creation", "creationOptions", String(decoding: creation.json, as: UTF8.self)),
@@ -280,10 +360,16 @@ import Testing
             options("creation-without-challenge", "creationOptions", brokenText),
         ]
         let python = try #require(PythonVenv.interpreter, "Python venv .venv-tools not found: run `make venv`")
-        let input = FileManager.default.temporaryDirectory.appendingPathComponent("py-webauthn-\(UUID().uuidString).json")
+        let input = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "py-webauthn-\(UUID().uuidString).json"
+        )
         defer { try? FileManager.default.removeItem(at: input) }
         try JSONEncoder().encode(cases).write(to: input)
-        let output = try PythonVenv.run(python, script: PythonVenv.script("py_webauthn_verdicts.py"), arguments: [input.path])
+        let output = try PythonVenv.run(
+            python,
+            script: PythonVenv.script("py_webauthn_verdicts.py"),
+            arguments: [input.path]
+        )
         let last = try #require(output.split(separator: "\n").last(where: { $0.hasPrefix("{") }), "\(output)")
         let verdicts = try #require(try JSONDecoder().decode(JSONValue.self, from: Data(last.utf8))["verdicts"])
 

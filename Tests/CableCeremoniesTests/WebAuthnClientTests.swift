@@ -13,18 +13,32 @@ import Testing
 
     @Test func theMakeCredentialRequestHashesTheClientDataItReturnsAndFollowsTheOptions() throws {
         let existing = CredentialRecord(
-            credentialID: [1, 2, 3], friendlyName: "old", aaguid: .zero,
-            publicKey: try TestKey.cose(), signCount: 0, userName: "alice", userHandle: [7], attestationFormat: "none",
-            createdAt: Self.now)
+            credentialID: [1, 2, 3],
+            friendlyName: "old",
+            aaguid: .zero,
+            publicKey: try TestKey.cose(),
+            signCount: 0,
+            userName: "alice",
+            userHandle: [7],
+            attestationFormat: "none",
+            createdAt: Self.now
+        )
         let (options, _) = Self.relyingParty.generateRegistrationOptions(
-            user: WebAuthnUser(id: [7], name: "alice"), excludeCredentials: [existing], now: Self.now,
-            challenge: Array(0..<32))
+            user: WebAuthnUser(id: [7], name: "alice"),
+            excludeCredentials: [existing],
+            now: Self.now,
+            challenge: Array(0..<32)
+        )
         let pending = WebAuthnClient(rpID: "login.example.com").makeCredential(options)
         // The exact bytes a browser at https://login.example.com produces (WebAuthn §5.8.1.2).
-        let expectedJSON = "{\"type\":\"webauthn.create\",\"challenge\":\"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8\","
+        let expectedJSON =
+            "{\"type\":\"webauthn.create\",\"challenge\":\"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8\","
             + "\"origin\":\"https://login.example.com\",\"crossOrigin\":false}"
         #expect(String(decoding: pending.clientDataJSON, as: UTF8.self) == expectedJSON)
-        #expect(pending.request.clientDataHash == ClientData(type: .create, challenge: Array(0..<32), rpID: "login.example.com").hash)
+        #expect(
+            pending.request.clientDataHash
+                == ClientData(type: .create, challenge: Array(0..<32), rpID: "login.example.com").hash
+        )
         #expect(pending.request.rp.id == "login.example.com")
         #expect(pending.request.user.id == [7])
         #expect(pending.request.excludeList?.map(\.id) == [[1, 2, 3]])
@@ -38,10 +52,19 @@ import Testing
         let pending = WebAuthnClient(rpID: "login.example.com").getAssertion(options)
         #expect(pending.request.allowList == nil)
         #expect(pending.request.rpID == "login.example.com")
-        #expect(String(decoding: pending.clientDataJSON, as: UTF8.self).hasPrefix("{\"type\":\"webauthn.get\",\"challenge\":\"CQk\""))
+        #expect(
+            String(decoding: pending.clientDataJSON, as: UTF8.self).hasPrefix(
+                "{\"type\":\"webauthn.get\",\"challenge\":\"CQk\""
+            )
+        )
         let (narrow, _) = Self.relyingParty.generateAuthenticationOptions(
-            allowCredentialIDs: [[4, 5]], userHandle: [7], now: Self.now)
-        #expect(WebAuthnClient(rpID: "login.example.com").getAssertion(narrow).request.allowList?.map(\.id) == [[4, 5]])
+            allowCredentialIDs: [[4, 5]],
+            userHandle: [7],
+            now: Self.now
+        )
+        #expect(
+            WebAuthnClient(rpID: "login.example.com").getAssertion(narrow).request.allowList?.map(\.id) == [[4, 5]]
+        )
     }
 
     @Test func anAssertionThatNamesNoCredentialIsRefusedUnlessTheAllowListHadOne() throws {
@@ -50,10 +73,19 @@ import Testing
         let pending = client.getAssertion(options)
         let anonymous = GetAssertionResponse(
             credential: nil,
-            authenticatorData: AuthenticatorData(rpIDHash: Array(repeating: 0, count: 32), flags: [.userPresent], signCount: 1),
-            signature: [0x30])
+            authenticatorData: AuthenticatorData(
+                rpIDHash: Array(repeating: 0, count: 32),
+                flags: [.userPresent],
+                signCount: 1
+            ),
+            signature: [0x30]
+        )
         #expect(throws: CeremonyError.self) { try client.authenticationResponse(anonymous, for: pending) }
-        let (one, _) = Self.relyingParty.generateAuthenticationOptions(allowCredentialIDs: [[4, 5]], userHandle: nil, now: Self.now)
+        let (one, _) = Self.relyingParty.generateAuthenticationOptions(
+            allowCredentialIDs: [[4, 5]],
+            userHandle: nil,
+            now: Self.now
+        )
         #expect(try client.authenticationResponse(anonymous, for: client.getAssertion(one)).rawId.bytes == [4, 5])
     }
 }
@@ -65,7 +97,9 @@ enum TestKey {
         try COSEKey(
             encoded: hex(
                 "a50102032620012158204856d4245fb8d94837a5d33cac3445bbf379a22544cac3c307a9faeabffb7590225820"
-                    + "d4567077f45946ca92fea80a083bdc561ed272828da37c398797efde28544b0c"),
-            field: "publicKey")
+                    + "d4567077f45946ca92fea80a083bdc561ed272828da37c398797efde28544b0c"
+            ),
+            field: "publicKey"
+        )
     }
 }

@@ -22,24 +22,33 @@ import Testing
 
         // The sender: the vector's key is its write key.
         var sender = Crypter(
-            readKey: SecretBytes([UInt8](repeating: 0xEE, count: 32)), writeKey: SecretBytes(key),
-            policy: .fixed(construction), writeSequenceNumber: sequenceNumber)
+            readKey: SecretBytes([UInt8](repeating: 0xEE, count: 32)),
+            writeKey: SecretBytes(key),
+            policy: .fixed(construction),
+            writeSequenceNumber: sequenceNumber
+        )
         let ciphertext = try sender.seal(plaintext)
         #expect(hexString(ciphertext) == v.expected!["ciphertext"]!.string)
         #expect(sender.writeSequenceNumber == sequenceNumber + 1)
 
         // The receiver: the same key is its read key.
         var receiver = Crypter(
-            readKey: SecretBytes(key), writeKey: SecretBytes([UInt8](repeating: 0xEE, count: 32)),
-            policy: .fixed(construction), readSequenceNumber: sequenceNumber)
+            readKey: SecretBytes(key),
+            writeKey: SecretBytes([UInt8](repeating: 0xEE, count: 32)),
+            policy: .fixed(construction),
+            readSequenceNumber: sequenceNumber
+        )
         #expect(try receiver.open(ciphertext) == plaintext)
         #expect(receiver.readSequenceNumber == sequenceNumber + 1)
 
         // The other direction's key does not open it.
         if let peerKey = v.input["peerKey"] {
             var wrongDirection = Crypter(
-                readKey: SecretBytes(peerKey.bytes), writeKey: SecretBytes(key), policy: .fixed(construction),
-                readSequenceNumber: sequenceNumber)
+                readKey: SecretBytes(peerKey.bytes),
+                writeKey: SecretBytes(key),
+                policy: .fixed(construction),
+                readSequenceNumber: sequenceNumber
+            )
             #expect(throws: CableProtocolError(.crypterAuthenticationFailed, "")) {
                 try wrongDirection.open(ciphertext)
             }
@@ -53,8 +62,10 @@ import Testing
         let v = try #require(Self.file.vectors.first { $0.id == id })
         let construction = try Self.construction(v)
         var desktop = Crypter(
-            readKey: SecretBytes(v.input["key"]!.bytes), writeKey: SecretBytes([UInt8](repeating: 1, count: 32)),
-            policy: .fallbackOnFirstRead(initial: construction.other))
+            readKey: SecretBytes(v.input["key"]!.bytes),
+            writeKey: SecretBytes([UInt8](repeating: 1, count: 32)),
+            policy: .fallbackOnFirstRead(initial: construction.other)
+        )
         #expect(try desktop.open(v.expected!["ciphertext"]!.bytes) == v.input["plaintext"]!.bytes)
         #expect(desktop.construction == construction)
     }
@@ -64,8 +75,11 @@ import Testing
         let v = try #require(Self.file.vectors.first { $0.id == id })
         let sequenceNumber = UInt32(v.input["sequenceNumber"]!.int!)
         var receiver = Crypter(
-            readKey: SecretBytes(v.input["key"]!.bytes), writeKey: SecretBytes([UInt8](repeating: 0, count: 32)),
-            policy: .fixed(try Self.construction(v)), readSequenceNumber: sequenceNumber)
+            readKey: SecretBytes(v.input["key"]!.bytes),
+            writeKey: SecretBytes([UInt8](repeating: 0, count: 32)),
+            policy: .fixed(try Self.construction(v)),
+            readSequenceNumber: sequenceNumber
+        )
         let error = try #require(throws: CableProtocolError.self) { try receiver.open(v.input["ciphertext"]!.bytes) }
         #expect(error.code.rawValue == v.errorCode, "\(error)")
         #expect(receiver.readSequenceNumber == sequenceNumber, "a rejected message must not advance the counter")

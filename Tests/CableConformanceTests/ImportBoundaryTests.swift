@@ -11,7 +11,9 @@ import Testing
             url.deleteLastPathComponent()
             if FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path),
                 FileManager.default.fileExists(atPath: url.appendingPathComponent("Sources").path)
-            { return url }
+            {
+                return url
+            }
         }
         preconditionFailure("package root not found")
     }()
@@ -23,8 +25,14 @@ import Testing
         ("CCableDBus", ["Sources/CableBlueZ/"]),
         ("NIO", ["Sources/CableTunnel/", "Sources/CableRelay/", "Sources/CableRelayLoad/", "Tests/CableRelayTests/"]),
         // SQLite (through GRDB) only in the stores and their benchmark.
-        ("GRDB", ["Sources/CableStorage/", "Sources/CableRelyingParty/Store/SQLite", "Sources/CableAuthenticator/Model/SQLite",
-                  "Benchmarks/CableBenchmarks/Cases/StoreCases.swift"]),
+        (
+            "GRDB",
+            [
+                "Sources/CableStorage/", "Sources/CableRelyingParty/Store/SQLite",
+                "Sources/CableAuthenticator/Model/SQLite",
+                "Benchmarks/CableBenchmarks/Cases/StoreCases.swift",
+            ]
+        ),
         ("CableCrypto", ["Sources/Cable", "Tests/", "Benchmarks/", "Sources/RelayLoad/"]),
         // A metrics backend is the operator's choice: the libraries record through swift-metrics only.
         ("Prometheus", ["Sources/CableCLI/", "Tests/CableRelayTests/"]),
@@ -41,7 +49,12 @@ import Testing
         return text.split(separator: "\n").compactMap { line in
             let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
             guard let i = words.firstIndex(of: "import"), i + 1 < words.count,
-                words[..<i].allSatisfy({ ["@preconcurrency", "public", "package", "internal", "private", "fileprivate", "@testable", "@_implementationOnly"].contains($0) })
+                words[..<i].allSatisfy({
+                    [
+                        "@preconcurrency", "public", "package", "internal", "private", "fileprivate", "@testable",
+                        "@_implementationOnly",
+                    ].contains($0)
+                })
             else { return nil }
             return words[i + 1]
         }
@@ -49,7 +62,8 @@ import Testing
 
     @Test func cModulesAndNIOStayInTheirTargets() throws {
         var violations: [String] = []
-        for path in Self.swiftFiles(under: "Sources") + Self.swiftFiles(under: "Examples") + Self.swiftFiles(under: "Tests")
+        for path in Self.swiftFiles(under: "Sources") + Self.swiftFiles(under: "Examples")
+            + Self.swiftFiles(under: "Tests")
             + Self.swiftFiles(under: "Benchmarks")
         {
             for module in try Self.importedModules(in: path) {
@@ -64,8 +78,10 @@ import Testing
     }
 
     @Test func examplesUseOnlyPublicProducts() throws {
-        let products: Set = ["CableProtocol", "CableCBOR", "CableCTAP", "CableTerminalQR", "CableTunnel", "CableRelay",
-                             "CableRelyingParty", "CableDesktop", "CableAuthenticator", "CableCeremonies", "Foundation"]
+        let products: Set = [
+            "CableProtocol", "CableCBOR", "CableCTAP", "CableTerminalQR", "CableTunnel", "CableRelay",
+            "CableRelyingParty", "CableDesktop", "CableAuthenticator", "CableCeremonies", "Foundation",
+        ]
         for path in Self.swiftFiles(under: "Examples") {
             for module in try Self.importedModules(in: path) {
                 #expect(products.contains(module), "\(path) imports \(module), which is not a public product")
@@ -79,14 +95,16 @@ import Testing
     @Test func everyLockIsALockedValue() throws {
         let mutexUse = /\bMutex\s*[<(]/
         var violations: [String] = []
-        for path in Self.swiftFiles(under: "Sources") + Self.swiftFiles(under: "Examples") + Self.swiftFiles(under: "Tests")
+        for path in Self.swiftFiles(under: "Sources") + Self.swiftFiles(under: "Examples")
+            + Self.swiftFiles(under: "Tests")
             + Self.swiftFiles(under: "Benchmarks") + Self.swiftFiles(under: "Fuzz/Sources")
         // LockCases uses Mutex as the baseline it is measured against.
-        where path != "Benchmarks/CableBenchmarks/Cases/LockCases.swift"
-        {
+        where path != "Benchmarks/CableBenchmarks/Cases/LockCases.swift" {
             let text = try String(contentsOf: Self.root.appendingPathComponent(path), encoding: .utf8)
             for line in text.split(separator: "\n") where !line.trimmingCharacters(in: .whitespaces).hasPrefix("//") {
-                if line.contains(mutexUse) { violations.append("\(path): \(line.trimmingCharacters(in: .whitespaces))") }
+                if line.contains(mutexUse) {
+                    violations.append("\(path): \(line.trimmingCharacters(in: .whitespaces))")
+                }
             }
         }
         #expect(violations.isEmpty, "use LockedValue instead: \(violations)")

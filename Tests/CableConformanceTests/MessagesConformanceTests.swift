@@ -17,7 +17,8 @@ import Testing
         let plaintext = v.input["plaintext"]!.bytes
         let options = PostHandshakeMessage.DecodingOptions(
             requiresCTAP: v.input["requiresCTAP"]?.bool ?? true,
-            linking: v.input["parsesLinkingInfo"]?.bool == false ? .ignore : .parse)
+            linking: v.input["parsesLinkingInfo"]?.bool == false ? .ignore : .parse
+        )
         guard v.isValid else {
             let error = try #require(throws: CableProtocolError.self) {
                 try PostHandshakeMessage.decode(plaintext, options: options)
@@ -110,17 +111,28 @@ import Testing
             #expect(authenticator.publicKey.uncompressedRepresentation == e["authenticatorPublic"]!.bytes)
             #expect(client.publicKey.uncompressedRepresentation == e["clientPublic"]!.bytes)
             let signature = try LinkingSignature.compute(
-                identity: authenticator, desktopIdentity: client.publicKey, handshakeHash: hash)
+                identity: authenticator,
+                desktopIdentity: client.publicKey,
+                handshakeHash: hash
+            )
             #expect(hexString(signature) == e["signature"]!.string)
             #expect(
                 LinkingSignature.isValid(
-                    signature, desktopIdentity: client, authenticatorIdentity: authenticator.publicKey,
-                    handshakeHash: hash))
+                    signature,
+                    desktopIdentity: client,
+                    authenticatorIdentity: authenticator.publicKey,
+                    handshakeHash: hash
+                )
+            )
         } else {
             let info = LinkingInfo(
-                contactID: [1], linkID: [2], linkSecret: SecretBytes([UInt8](repeating: 3, count: 32)),
+                contactID: [1],
+                linkID: [2],
+                linkSecret: SecretBytes([UInt8](repeating: 3, count: 32)),
                 authenticatorPublicKey: authenticator.publicKey.uncompressedRepresentation,
-                authenticatorName: "fixture", handshakeSignature: v.input["signature"]!.bytes)
+                authenticatorName: "fixture",
+                handshakeSignature: v.input["signature"]!.bytes
+            )
             let error = try #require(throws: CableProtocolError.self) {
                 try info.verified(handshakeHash: hash, desktopIdentity: client)
             }
@@ -145,11 +157,15 @@ import Testing
         let psk = try PreSharedKey(bytes: v.input["psk"]!.bytes)
 
         var initiator = HandshakeInitiator(
-            qrFlowWith: psk, identity: identity,
-            ephemeral: try P256.PrivateKey(rawScalar: v.input["initiatorEphemeralPrivate"]!.bytes))
+            qrFlowWith: psk,
+            identity: identity,
+            ephemeral: try P256.PrivateKey(rawScalar: v.input["initiatorEphemeralPrivate"]!.bytes)
+        )
         var responder = HandshakeResponder(
-            qrFlowWith: psk, desktopIdentity: identity.publicKey,
-            ephemeral: try P256.PrivateKey(rawScalar: v.input["responderEphemeralPrivate"]!.bytes))
+            qrFlowWith: psk,
+            desktopIdentity: identity.publicKey,
+            ephemeral: try P256.PrivateKey(rawScalar: v.input["responderEphemeralPrivate"]!.bytes)
+        )
         let message1 = try initiator.makeInitialMessage()
         #expect(hexString(message1) == e["initiatorMessage"]!.string)
         let message2Answer = try responder.respond(to: message1)
@@ -163,10 +179,15 @@ import Testing
         // The public, byte-level initialisers (QR key, compressed QR public key) give the same transcript.
         let qrGeneratorKey = try QRGeneratorKey(bytes: qrKey)
         var publicInitiator = try HandshakeInitiator(
-            qrFlowWith: psk, qrKey: qrGeneratorKey, ephemeralScalar: v.input["initiatorEphemeralPrivate"]!.bytes)
+            qrFlowWith: psk,
+            qrKey: qrGeneratorKey,
+            ephemeralScalar: v.input["initiatorEphemeralPrivate"]!.bytes
+        )
         var publicResponder = try HandshakeResponder(
-            qrFlowWith: psk, desktopIdentity: identity.publicKey.compressedRepresentation,
-            ephemeralScalar: v.input["responderEphemeralPrivate"]!.bytes)
+            qrFlowWith: psk,
+            desktopIdentity: identity.publicKey.compressedRepresentation,
+            ephemeralScalar: v.input["responderEphemeralPrivate"]!.bytes
+        )
         #expect(try publicInitiator.makeInitialMessage() == message1)
         #expect(try publicResponder.respond(to: message1).response == message2)
 

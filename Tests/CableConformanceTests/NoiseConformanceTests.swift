@@ -144,12 +144,18 @@ struct HandshakePair: ~Copyable {
             #expect(identity.publicKey.uncompressedRepresentation == input["initiatorStaticPublic"]!.bytes)
             self.initiator = HandshakeInitiator(qrFlowWith: psk, identity: identity, ephemeral: initiatorEphemeral)
             self.responder = HandshakeResponder(
-                qrFlowWith: psk, desktopIdentity: identity.publicKey, ephemeral: responderEphemeral)
+                qrFlowWith: psk,
+                desktopIdentity: identity.publicKey,
+                ephemeral: responderEphemeral
+            )
         } else {
             let identity = try P256.PrivateKey(rawScalar: input["responderStaticPrivate"]!.bytes)
             #expect(identity.publicKey.uncompressedRepresentation == input["responderStaticPublic"]!.bytes)
             self.initiator = HandshakeInitiator(
-                linkedFlowWith: psk, phoneIdentity: identity.publicKey, ephemeral: initiatorEphemeral)
+                linkedFlowWith: psk,
+                phoneIdentity: identity.publicKey,
+                ephemeral: initiatorEphemeral
+            )
             self.responder = HandshakeResponder(linkedFlowWith: psk, identity: identity, ephemeral: responderEphemeral)
         }
         #expect(self.initiator.pattern.protocolName == input["pattern"]!.string)

@@ -36,7 +36,8 @@ import Testing
             let payload = try key.payload(
                 timestamp: v.input["timestamp"]!.int64!,
                 requestType: RequestTypeHint(wireValue: v.input["requestType"]!.string!),
-                supportsLinking: v.input["supportsLinking"]!.bool)
+                supportsLinking: v.input["supportsLinking"]!.bool
+            )
             #expect(payload.url == v.expected!["url"]!.string)
             #expect(payload.uncompressedPublicKey == v.expected!["uncompressedPublicKey"]!.bytes)
             #expect(try QRCodePayload(url: payload.url) == payload)
@@ -74,8 +75,11 @@ import Testing
         let v = try #require(Self.file.vectors.first { $0.id == id })
         let purpose = try #require(KeyPurpose(rawValue: UInt32(v.input["purpose"]!.int!)))
         let out = KeyDerivation.derive(
-            secret: v.input["secret"]!.bytes, salt: v.input["salt"]!.bytes, purpose: purpose,
-            outputByteCount: v.input["length"]!.int!)
+            secret: v.input["secret"]!.bytes,
+            salt: v.input["salt"]!.bytes,
+            purpose: purpose,
+            outputByteCount: v.input["length"]!.int!
+        )
         #expect(hexString(out) == v.expected!["output"]!.string)
         // The typed accessors must agree with the raw derivation for QR secrets.
         if v.input["secret"]!.bytes.count == 16, v.input["salt"]!.bytes.isEmpty {
@@ -168,7 +172,9 @@ import Testing
         let expected = try #require(v.expected?["path"]?.string)
         #expect(endpoint.path == expected)
         #expect(try TunnelEndpoint(path: expected) == endpoint)
-        #expect(try TunnelEndpoint(path: expected.lowercased())
-            == endpoint)
+        #expect(
+            try TunnelEndpoint(path: expected.lowercased())
+                == endpoint
+        )
     }
 }

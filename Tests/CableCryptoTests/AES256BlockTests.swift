@@ -27,7 +27,8 @@ struct AES256BlockTests {
     @Test func decryptionInvertsFIPS197() throws {
         for vector in try Self.vectors() {
             let plaintext = try AES256Block.decrypt(
-                block: hex(vector.expected?.ciphertext ?? ""), key: hex(vector.input.key)
+                block: hex(vector.expected?.ciphertext ?? ""),
+                key: hex(vector.input.key)
             )
             #expect(hexString(plaintext) == vector.input.plaintext, "\(vector.id)")
         }

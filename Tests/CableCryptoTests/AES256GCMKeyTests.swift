@@ -31,7 +31,10 @@ struct AES256GCMKeyTests {
             // Forwards, backwards, then forwards again: each message must start from a clean state.
             for vector in group + group.reversed() + group {
                 let output = try key.seal(
-                    hex(vector.input.plaintext), nonce: hex(vector.input.nonce), additionalData: hex(vector.input.aad))
+                    hex(vector.input.plaintext),
+                    nonce: hex(vector.input.nonce),
+                    additionalData: hex(vector.input.aad)
+                )
                 #expect(hexString(output) == hexString(Self.sealed(vector)), "\(vector.id)")
             }
         }
@@ -42,7 +45,10 @@ struct AES256GCMKeyTests {
             let key = try AES256GCM.Key(hex(keyHex))
             for vector in group + group.reversed() + group {
                 let plaintext = try key.open(
-                    Self.sealed(vector), nonce: hex(vector.input.nonce), additionalData: hex(vector.input.aad))
+                    Self.sealed(vector),
+                    nonce: hex(vector.input.nonce),
+                    additionalData: hex(vector.input.aad)
+                )
                 #expect(hexString(plaintext) == vector.input.plaintext, "\(vector.id)")
             }
         }
@@ -52,7 +58,10 @@ struct AES256GCMKeyTests {
         for vector in try Self.vectors() {
             let key = try AES256GCM.Key(SecretBytes(hex(vector.input.key)))
             let output = try key.seal(
-                hex(vector.input.plaintext), nonce: hex(vector.input.nonce), additionalData: hex(vector.input.aad))
+                hex(vector.input.plaintext),
+                nonce: hex(vector.input.nonce),
+                additionalData: hex(vector.input.aad)
+            )
             #expect(hexString(output) == hexString(Self.sealed(vector)), "\(vector.id)")
         }
     }
@@ -121,12 +130,17 @@ struct AES256GCMKeyTests {
         let vector = try #require(try Self.vectors().first)
         let key = try AES256GCM.Key(hex(vector.input.key))
         let nonce = [UInt8](repeating: 0, count: nonceLength)
-        #expect(throws: CryptoError(.invalidLength)) { try key.seal([UInt8](), nonce: nonce, additionalData: [UInt8]()) }
+        #expect(throws: CryptoError(.invalidLength)) {
+            try key.seal([UInt8](), nonce: nonce, additionalData: [UInt8]())
+        }
         #expect(throws: CryptoError(.invalidLength)) {
             try key.open([UInt8](repeating: 0, count: 16), nonce: nonce, additionalData: [UInt8]())
         }
         let output = try key.seal(
-            hex(vector.input.plaintext), nonce: hex(vector.input.nonce), additionalData: hex(vector.input.aad))
+            hex(vector.input.plaintext),
+            nonce: hex(vector.input.nonce),
+            additionalData: hex(vector.input.aad)
+        )
         #expect(output == Self.sealed(vector))
     }
 
@@ -135,7 +149,10 @@ struct AES256GCMKeyTests {
         let key = try AES256GCM.Key([UInt8](repeating: 0, count: 32))
         #expect(throws: CryptoError(.invalidLength)) {
             try key.open(
-                [UInt8](repeating: 0, count: length), nonce: [UInt8](repeating: 0, count: 12), additionalData: [UInt8]())
+                [UInt8](repeating: 0, count: length),
+                nonce: [UInt8](repeating: 0, count: 12),
+                additionalData: [UInt8]()
+            )
         }
     }
 
@@ -188,7 +205,11 @@ struct AES256GCMKeyTests {
         let expected = try (0..<taskCount).map { task in
             try (0..<rounds).map { round in
                 try AES256GCM.seal(
-                    Self.message(task, round), key: keyBytes, nonce: Self.nonce(task, round), additionalData: [UInt8(task)])
+                    Self.message(task, round),
+                    key: keyBytes,
+                    nonce: Self.nonce(task, round),
+                    additionalData: [UInt8(task)]
+                )
             }
         }
 
@@ -199,14 +220,23 @@ struct AES256GCMKeyTests {
                     for round in 0..<rounds {
                         do {
                             let sealed = try key.seal(
-                                Self.message(task, round), nonce: Self.nonce(task, round), additionalData: [UInt8(task)])
+                                Self.message(task, round),
+                                nonce: Self.nonce(task, round),
+                                additionalData: [UInt8(task)]
+                            )
                             if sealed != expected[task][round] { failures += 1 }
-                            let opened = try key.open(sealed, nonce: Self.nonce(task, round), additionalData: [UInt8(task)])
+                            let opened = try key.open(
+                                sealed,
+                                nonce: Self.nonce(task, round),
+                                additionalData: [UInt8(task)]
+                            )
                             if opened != Self.message(task, round) { failures += 1 }
                             // A forgery in between must not disturb anyone else's message.
                             var forged = sealed
                             forged[forged.count - 1] ^= 1
-                            if (try? key.open(forged, nonce: Self.nonce(task, round), additionalData: [UInt8(task)])) != nil {
+                            if (try? key.open(forged, nonce: Self.nonce(task, round), additionalData: [UInt8(task)]))
+                                != nil
+                            {
                                 failures += 1
                             }
                         } catch {

@@ -38,7 +38,9 @@ struct AES256GCMTests {
     @Test func sealMatchesGCMSpecificationTestCases() throws {
         for vector in try Self.vectors() {
             let output = try AES256GCM.seal(
-                hex(vector.input.plaintext), key: hex(vector.input.key), nonce: hex(vector.input.nonce),
+                hex(vector.input.plaintext),
+                key: hex(vector.input.key),
+                nonce: hex(vector.input.nonce),
                 additionalData: hex(vector.input.aad)
             )
             #expect(hexString(output) == hexString(Self.sealed(vector)), "\(vector.id)")
@@ -48,7 +50,9 @@ struct AES256GCMTests {
     @Test func openRecoversGCMSpecificationPlaintexts() throws {
         for vector in try Self.vectors() {
             let plaintext = try AES256GCM.open(
-                Self.sealed(vector), key: hex(vector.input.key), nonce: hex(vector.input.nonce),
+                Self.sealed(vector),
+                key: hex(vector.input.key),
+                nonce: hex(vector.input.nonce),
                 additionalData: hex(vector.input.aad)
             )
             #expect(hexString(plaintext) == vector.input.plaintext, "\(vector.id)")
@@ -61,7 +65,9 @@ struct AES256GCMTests {
         let sealed = padding + Self.sealed(vector) + padding
         let key = padding + hex(vector.input.key)
         let plaintext = try AES256GCM.open(
-            sealed[3..<(sealed.count - 3)], key: key[3...], nonce: hex(vector.input.nonce),
+            sealed[3..<(sealed.count - 3)],
+            key: key[3...],
+            nonce: hex(vector.input.nonce),
             additionalData: hex(vector.input.aad)[...]
         )
         #expect(hexString(plaintext) == vector.input.plaintext)
@@ -78,7 +84,9 @@ struct AES256GCMTests {
                 tampered[index] ^= 1 << bit
                 #expect(throws: CryptoError(.authenticationFailure), "byte \(index) bit \(bit)") {
                     try AES256GCM.open(
-                        tampered, key: hex(vector.input.key), nonce: hex(vector.input.nonce),
+                        tampered,
+                        key: hex(vector.input.key),
+                        nonce: hex(vector.input.nonce),
                         additionalData: hex(vector.input.aad)
                     )
                 }
@@ -95,7 +103,9 @@ struct AES256GCMTests {
         for wrong in [flipped, Array(aad.dropLast()), aad + [0], []] {
             #expect(throws: CryptoError(.authenticationFailure)) {
                 try AES256GCM.open(
-                    Self.sealed(vector), key: hex(vector.input.key), nonce: hex(vector.input.nonce),
+                    Self.sealed(vector),
+                    key: hex(vector.input.key),
+                    nonce: hex(vector.input.nonce),
                     additionalData: wrong
                 )
             }
@@ -110,12 +120,18 @@ struct AES256GCMTests {
         nonce[0] ^= 1
         #expect(throws: CryptoError(.authenticationFailure)) {
             try AES256GCM.open(
-                Self.sealed(vector), key: key, nonce: hex(vector.input.nonce), additionalData: hex(vector.input.aad)
+                Self.sealed(vector),
+                key: key,
+                nonce: hex(vector.input.nonce),
+                additionalData: hex(vector.input.aad)
             )
         }
         #expect(throws: CryptoError(.authenticationFailure)) {
             try AES256GCM.open(
-                Self.sealed(vector), key: hex(vector.input.key), nonce: nonce, additionalData: hex(vector.input.aad)
+                Self.sealed(vector),
+                key: hex(vector.input.key),
+                nonce: nonce,
+                additionalData: hex(vector.input.aad)
             )
         }
     }
@@ -126,7 +142,9 @@ struct AES256GCMTests {
         for wrong in [Array(sealed.dropLast()), Array(sealed.dropFirst()), sealed + [0], Array(sealed.suffix(16))] {
             #expect(throws: CryptoError(.authenticationFailure)) {
                 try AES256GCM.open(
-                    wrong, key: hex(vector.input.key), nonce: hex(vector.input.nonce),
+                    wrong,
+                    key: hex(vector.input.key),
+                    nonce: hex(vector.input.nonce),
                     additionalData: hex(vector.input.aad)
                 )
             }
@@ -151,8 +169,10 @@ struct AES256GCMTests {
     func inputShorterThanTheTagIsRejectedAsInvalidLength(length: Int) {
         #expect(throws: CryptoError(.invalidLength)) {
             try AES256GCM.open(
-                [UInt8](repeating: 0, count: length), key: [UInt8](repeating: 0, count: 32),
-                nonce: [UInt8](repeating: 0, count: 12), additionalData: [UInt8]()
+                [UInt8](repeating: 0, count: length),
+                key: [UInt8](repeating: 0, count: 32),
+                nonce: [UInt8](repeating: 0, count: 12),
+                additionalData: [UInt8]()
             )
         }
     }

@@ -32,11 +32,21 @@ struct AES256GCMTrailerTests {
             let trailerBytes = generator.bytes(count: trailerCount)
             for aad in [[UInt8](), [2]] {
                 let expected = try AES256GCM.seal(
-                    message + trailerBytes, key: keyBytes, nonce: nonceBytes, additionalData: aad)
+                    message + trailerBytes,
+                    key: keyBytes,
+                    nonce: nonceBytes,
+                    additionalData: aad
+                )
                 let sealed = try key.seal(
-                    message, trailer: Self.trailer(trailerBytes), nonce: Self.nonce(nonceBytes), additionalData: aad)
+                    message,
+                    trailer: Self.trailer(trailerBytes),
+                    nonce: Self.nonce(nonceBytes),
+                    additionalData: aad
+                )
                 #expect(sealed == expected, "\(messageCount) + \(trailerCount) bytes")
-                #expect(try key.open(sealed, nonce: Self.nonce(nonceBytes), additionalData: aad) == message + trailerBytes)
+                #expect(
+                    try key.open(sealed, nonce: Self.nonce(nonceBytes), additionalData: aad) == message + trailerBytes
+                )
             }
         }
     }
@@ -47,11 +57,19 @@ struct AES256GCMTrailerTests {
         let key = try AES256GCM.Key(generator.bytes(count: 32))
         let nonceBytes = generator.bytes(count: 12)
         let message = generator.bytes(count: 40)
-        let sealed = try key.seal(message, trailer: Self.trailer([]), nonce: Self.nonce(nonceBytes), additionalData: [UInt8]())
+        let sealed = try key.seal(
+            message,
+            trailer: Self.trailer([]),
+            nonce: Self.nonce(nonceBytes),
+            additionalData: [UInt8]()
+        )
         for index in 0..<12 {
             var changed = nonceBytes
             changed[index] ^= 0x01
-            #expect(try key.seal(message, trailer: Self.trailer([]), nonce: Self.nonce(changed), additionalData: [UInt8]()) != sealed)
+            #expect(
+                try key.seal(message, trailer: Self.trailer([]), nonce: Self.nonce(changed), additionalData: [UInt8]())
+                    != sealed
+            )
             #expect(throws: CryptoError(.authenticationFailure)) {
                 try key.open(sealed, nonce: Self.nonce(changed), additionalData: [UInt8]())
             }

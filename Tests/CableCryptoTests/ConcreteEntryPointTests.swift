@@ -11,7 +11,8 @@ struct ConcreteEntryPointTests {
         for split in [0, 1, 32, 65, 97] {
             let first = Array(self.message[..<split])
             let second = Array(self.message[split...])
-            let digest = first.withUnsafeBufferPointer { a in second.withUnsafeBufferPointer { b in SHA256.hash(a, b) } }
+            let digest = first.withUnsafeBufferPointer { a in second.withUnsafeBufferPointer { b in SHA256.hash(a, b) }
+            }
             #expect(digest == SHA256.hash(self.message), "split at \(split)")
         }
         // The parts' order matters: `second ‖ first` is another digest.
@@ -32,8 +33,14 @@ struct ConcreteEntryPointTests {
         #expect(fromSecret.flatMap(\.bytes) == expected)
         #expect(fromBuffer.flatMap(\.bytes) == expected)
         let empty = HKDFSHA256.deriveSecrets(
-            inputKeyMaterial: UnsafeBufferPointer(start: nil, count: 0), salt: SecretBytes(salt), count: 2)
-        #expect(empty.flatMap(\.bytes) == HKDFSHA256.deriveKey(inputKeyMaterial: [], salt: salt, info: [], outputByteCount: 64))
+            inputKeyMaterial: UnsafeBufferPointer(start: nil, count: 0),
+            salt: SecretBytes(salt),
+            count: 2
+        )
+        #expect(
+            empty.flatMap(\.bytes)
+                == HKDFSHA256.deriveKey(inputKeyMaterial: [], salt: salt, info: [], outputByteCount: 64)
+        )
     }
 
     @Test func gcmOnBuffersWithASecretKeyEqualsTheGenericSealAndOpens() throws {
@@ -76,8 +83,11 @@ struct ConcreteEntryPointTests {
     }
 
     private static func borrow<R>(
-        _ a: [UInt8], _ b: [UInt8], _ c: [UInt8],
-        _ body: (UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<UInt8>) throws(CryptoError) -> R
+        _ a: [UInt8],
+        _ b: [UInt8],
+        _ c: [UInt8],
+        _ body: (UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<UInt8>) throws(CryptoError)
+            -> R
     ) throws -> R {
         try a.withUnsafeBufferPointer { a in
             try b.withUnsafeBufferPointer { b in try c.withUnsafeBufferPointer { c in try body(a, b, c) } }

@@ -17,7 +17,9 @@ struct CryptoErrorTests {
     @Test func lengthErrorsNameTheParameterAndLengthsOnly() {
         do {
             _ = try AES256GCM.seal(
-                [UInt8](), key: [UInt8](repeating: 0xAB, count: 31), nonce: [UInt8](repeating: 0, count: 12),
+                [UInt8](),
+                key: [UInt8](repeating: 0xAB, count: 31),
+                nonce: [UInt8](repeating: 0, count: 12),
                 additionalData: [UInt8]()
             )
             Issue.record("expected an error")

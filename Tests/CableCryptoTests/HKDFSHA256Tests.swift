@@ -23,7 +23,9 @@ struct HKDFSHA256Tests {
     @Test func outputMatchesRFC5869() throws {
         for vector in try Self.vectors() {
             let okm = HKDFSHA256.deriveKey(
-                inputKeyMaterial: hex(vector.input.ikm), salt: hex(vector.input.salt), info: hex(vector.input.info),
+                inputKeyMaterial: hex(vector.input.ikm),
+                salt: hex(vector.input.salt),
+                info: hex(vector.input.info),
                 outputByteCount: vector.input.length
             )
             #expect(hexString(okm) == vector.expected?.okm, "\(vector.id)")
@@ -42,7 +44,10 @@ struct HKDFSHA256Tests {
         let info = Array("info".utf8)
         let empty = HKDFSHA256.deriveKey(inputKeyMaterial: ikm, salt: [UInt8](), info: info, outputByteCount: 64)
         let zeros = HKDFSHA256.deriveKey(
-            inputKeyMaterial: ikm, salt: [UInt8](repeating: 0, count: 32), info: info, outputByteCount: 64
+            inputKeyMaterial: ikm,
+            salt: [UInt8](repeating: 0, count: 32),
+            info: info,
+            outputByteCount: 64
         )
         #expect(empty == zeros)
     }
@@ -52,7 +57,10 @@ struct HKDFSHA256Tests {
         let long = HKDFSHA256.deriveKey(inputKeyMaterial: ikm, salt: [UInt8](), info: [UInt8](), outputByteCount: 100)
         for count in [1, 31, 32, 33, 64, 99] {
             let short = HKDFSHA256.deriveKey(
-                inputKeyMaterial: ikm, salt: [UInt8](), info: [UInt8](), outputByteCount: count
+                inputKeyMaterial: ikm,
+                salt: [UInt8](),
+                info: [UInt8](),
+                outputByteCount: count
             )
             #expect(short == Array(long.prefix(count)), "\(count) bytes")
         }
@@ -64,14 +72,20 @@ struct HKDFSHA256Tests {
 
     @Test func emptyInputKeyMaterialIsAccepted() {
         let okm = HKDFSHA256.deriveKey(
-            inputKeyMaterial: [UInt8](), salt: [UInt8](), info: [UInt8](), outputByteCount: 32
+            inputKeyMaterial: [UInt8](),
+            salt: [UInt8](),
+            info: [UInt8](),
+            outputByteCount: 32
         )
         #expect(okm.count == 32)
     }
 
     @Test func maximumOutputLengthIsProduced() {
         let okm = HKDFSHA256.deriveKey(
-            inputKeyMaterial: [1], salt: [UInt8](), info: [UInt8](), outputByteCount: HKDFSHA256.maximumOutputByteCount
+            inputKeyMaterial: [1],
+            salt: [UInt8](),
+            info: [UInt8](),
+            outputByteCount: HKDFSHA256.maximumOutputByteCount
         )
         #expect(okm.count == 255 * 32)
     }

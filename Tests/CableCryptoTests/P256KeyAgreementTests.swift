@@ -35,7 +35,8 @@ struct P256KeyAgreementTests {
             let expected = try #require(vector.expected)
             let privateKey = try #require(try Self.key(scalar: vector.input.scalar, seed: vector.input.seed))
             let peerPrivate = try Self.key(scalar: vector.input.peerScalar, seed: vector.input.peerSeed)
-            let peer = try vector.input.peerPublic.map { try P256.PublicKey(x962Representation: hex($0)) }
+            let peer =
+                try vector.input.peerPublic.map { try P256.PublicKey(x962Representation: hex($0)) }
                 ?? #require(peerPrivate?.publicKey)
             let secret = try privateKey.sharedSecret(with: peer)
             #expect(secret.count == 32)

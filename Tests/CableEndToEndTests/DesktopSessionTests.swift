@@ -1,5 +1,5 @@
-import CableDesktop
 import CableCrypto
+import CableDesktop
 @_spi(Fuzzing) import CableProtocol
 import CableTestSupport
 import Testing
@@ -33,7 +33,10 @@ struct DesktopUnderTest: ~Copyable {
     static let advertPlaintext: AdvertPlaintext = {
         do {
             return try AdvertPlaintext(
-                nonce: [UInt8](repeating: 1, count: 10), routingID: try RoutingID(hex: "0A0B0C"), domainID: .google)
+                nonce: [UInt8](repeating: 1, count: 10),
+                routingID: try RoutingID(hex: "0A0B0C"),
+                domainID: .google
+            )
         } catch {
             preconditionFailure("fixture advert: \(error)")
         }
@@ -64,11 +67,18 @@ struct DesktopUnderTest: ~Copyable {
         try #require(matched != nil)
         let message1 = try desktop.makeHandshakeMessage()
         var responder = HandshakeResponder(
-            qrFlowWith: key.secret.psk(advert: Self.advertPlaintext), desktopIdentity: key.privateKey.publicKey,
-            ephemeral: try P256.PrivateKey(), crypterPolicy: .fixed(phoneConstruction))
+            qrFlowWith: key.secret.psk(advert: Self.advertPlaintext),
+            desktopIdentity: key.privateKey.publicKey,
+            ephemeral: try P256.PrivateKey(),
+            crypterPolicy: .fixed(phoneConstruction)
+        )
         let answer = try responder.respond(to: message1)
         let hash = answer.result.handshakeHash
-        let phone = HandPlayedPhone(crypter: answer.result.crypter, handshakeResponse: answer.response, handshakeHash: hash)
+        let phone = HandPlayedPhone(
+            crypter: answer.result.crypter,
+            handshakeResponse: answer.response,
+            handshakeHash: hash
+        )
         return DesktopUnderTest(desktop: desktop, phone: phone, key: key)
     }
 
@@ -95,7 +105,9 @@ struct DesktopUnderTest: ~Copyable {
         let key = try Self.key()
         var desktop = try Self.session(key)
         _ = desktop.matchAdvert(advertisingData: try Self.advert(for: key))
-        #expect(throws: CableProtocolError(.desktopUnexpectedFrame, "")) { _ = try desktop.receive([UInt8](repeating: 4, count: 81)) }
+        #expect(throws: CableProtocolError(.desktopUnexpectedFrame, "")) {
+            _ = try desktop.receive([UInt8](repeating: 4, count: 81))
+        }
     }
 
     @Test func anotherQRCodesAdvertIsNotAMatch() throws {
@@ -136,7 +148,9 @@ struct DesktopUnderTest: ~Copyable {
         #expect(throws: CableProtocolError(.handshakeInvalidMessageLength, "")) {
             _ = try t.desktop.receive(Array(t.phone.handshakeResponse.dropLast()))
         }
-        #expect(throws: CableProtocolError(.desktopUnexpectedFrame, "")) { _ = try t.desktop.receive(t.phone.handshakeResponse) }
+        #expect(throws: CableProtocolError(.desktopUnexpectedFrame, "")) {
+            _ = try t.desktop.receive(t.phone.handshakeResponse)
+        }
     }
 
     @Test func aTamperedHandshakeResponseDoesNotAuthenticate() throws {
@@ -270,10 +284,14 @@ struct DesktopUnderTest: ~Copyable {
     @Test func wellFormedLinkingInfoInAnUpdateIsDiscarded() throws {
         var t = try Self.ready()
         let info = try LinkingInfo(
-            contactID: Array("push".utf8), linkID: [1, 2, 3, 4, 5, 6, 7, 8],
-            linkSecret: SecretBytes([UInt8](repeating: 7, count: 32)), identity: try P256.PrivateKey(),
-            authenticatorName: "Pixel", desktopIdentity: t.key.privateKey.publicKey,
-            handshakeHash: t.phone.handshakeHash)
+            contactID: Array("push".utf8),
+            linkID: [1, 2, 3, 4, 5, 6, 7, 8],
+            linkSecret: SecretBytes([UInt8](repeating: 7, count: 32)),
+            identity: try P256.PrivateKey(),
+            authenticatorName: "Pixel",
+            desktopIdentity: t.key.privateKey.publicKey,
+            handshakeHash: t.phone.handshakeHash
+        )
         let update = try t.phone.seal(plaintext: UpdateMessage(linkingInfo: info).frame)
         #expect(try t.desktop.receive(update) == .update(linking: nil))
     }
@@ -297,7 +315,10 @@ struct DesktopUnderTest: ~Copyable {
         #expect(try t.desktop.receive(try t.phone.seal(.update([0xA0]))) == .update(linking: nil))
         _ = try t.desktop.sendCTAP([0x02])
         #expect(try t.desktop.receive(try t.phone.seal(.update([0xA0]))) == .update(linking: nil))
-        #expect(try t.desktop.receive(try t.phone.seal(.ctap([0x00]))) == .ctapResponse([0x00]), "still awaiting the reply")
+        #expect(
+            try t.desktop.receive(try t.phone.seal(.ctap([0x00]))) == .ctapResponse([0x00]),
+            "still awaiting the reply"
+        )
         #expect(try t.desktop.shutdown() != nil)
         #expect(try t.desktop.receive(try t.phone.seal(.update([0xA0]))) == .update(linking: nil), "late linking")
     }
@@ -322,7 +343,9 @@ struct DesktopUnderTest: ~Copyable {
     @Test func aShutdownFromThePhoneAfterOursIsStillAnError() throws {
         var t = try Self.ready()
         _ = try t.desktop.shutdown()
-        #expect(throws: CableProtocolError(.desktopReceivedShutdown, "")) { _ = try t.desktop.receive(try t.phone.seal(.shutdown)) }
+        #expect(throws: CableProtocolError(.desktopReceivedShutdown, "")) {
+            _ = try t.desktop.receive(try t.phone.seal(.shutdown))
+        }
     }
 
     @Test func shutdownBeforeTheHandshakeSendsNothing() throws {

@@ -21,7 +21,10 @@ import Testing
             for await url in urls {
                 var phone = PhoneSession(payload: try QRCodePayload(url: url), getInfo: [0xA0])
                 let advert = try phone.tunnelOpened(
-                    routingID: RoutingID(validatedBytes: [0x2A, 0, 0]), domainID: .google, nonce: Array(repeating: 7, count: 10))
+                    routingID: RoutingID(validatedBytes: [0x2A, 0, 0]),
+                    domainID: .google,
+                    nonce: Array(repeating: 7, count: 10)
+                )
                 // Until the desktop has taken it (it subscribed before showing the code).
                 while !Task.isCancelled {
                     try await bus.transmit(advert)
@@ -46,7 +49,9 @@ import Testing
         defer { process.terminate() }
         let port = try await process.firstLine(withPrefix: "PORT ")
         let service = try TunnelServiceURL(host: "127.0.0.1", port: Int(port))
-        let error = try #require(try await self.desktopError(connector: WebSocketTunnelConnector(fixedService: service)))
+        let error = try #require(
+            try await self.desktopError(connector: WebSocketTunnelConnector(fixedService: service))
+        )
         #expect(error.code == .tunnelFailed && error.step == .connect, "\(error)")
         let tunnel = try #require(error.underlying as? TunnelError, "the cause is kept as a value: \(error)")
         #expect(tunnel.httpStatus == 410)
@@ -62,7 +67,8 @@ import Testing
         // A leaf from a CA the desktop does not trust.
         let tls = try TunnelServiceTLS(
             certificateChainFile: directory.appendingPathComponent("foreign.pem").path,
-            privateKeyFile: directory.appendingPathComponent("foreign.key").path)
+            privateKeyFile: directory.appendingPathComponent("foreign.key").path
+        )
         try await withRelay({ $0.tlsContext = tls.context }) { relay in
             let service = try TunnelServiceURL(scheme: .wss, host: "localhost", port: relay.address.port)
             let connector = WebSocketTunnelConnector(fixedService: service, trust: ca)

@@ -22,7 +22,12 @@ struct FixedReplyHandler: CTAPRequestHandler {
         let r = try await withQRCodeScanner({ url in
             answered.add(try await phone.run(url: url, handler: FixedReplyHandler(reply: [0x2E])))
         }) { onEvent in
-            try await desktop.transact(request: [0x02, 0xA0], requestType: .getAssertion, timestamp: 1_700_000_000, onEvent: onEvent)
+            try await desktop.transact(
+                request: [0x02, 0xA0],
+                requestType: .getAssertion,
+                timestamp: 1_700_000_000,
+                onEvent: onEvent
+            )
         }
         #expect(r.response == [0x2E])
         #expect(r.revision == .one)
@@ -50,8 +55,11 @@ struct FixedReplyHandler: CTAPRequestHandler {
     @Test func aPhoneThatNeverAnswersTimesOutAtTheAdvertStep() async throws {
         let clock = ManualClock()
         let desktop = HybridDesktop(
-            scanner: InProcessAdvertBus(), connector: InMemoryTunnelService(),
-            timeouts: DesktopTimeouts(advert: .seconds(120)), clock: clock)
+            scanner: InProcessAdvertBus(),
+            connector: InMemoryTunnelService(),
+            timeouts: DesktopTimeouts(advert: .seconds(120)),
+            clock: clock
+        )
         let task = Task { try await desktop.transact(request: [0x02], requestType: .getAssertion, timestamp: 0) }
         try await clock.waitForSleepers(1)
         clock.advance(by: .seconds(119))
@@ -68,13 +76,18 @@ struct FixedReplyHandler: CTAPRequestHandler {
         let service = InMemoryTunnelService()
         let clock = ManualClock()
         let desktop = HybridDesktop(
-            scanner: bus, connector: service, timeouts: DesktopTimeouts(advert: .seconds(5), handshake: .seconds(10)),
-            clock: clock)
+            scanner: bus,
+            connector: service,
+            timeouts: DesktopTimeouts(advert: .seconds(5), handshake: .seconds(10)),
+            clock: clock
+        )
         let (events, sink) = AsyncStream<DesktopEvent>.makeStream()
         let finished = Counter()
         let task = Task {
             defer { finished.add(1) }
-            return try await desktop.transact(request: [0x02], requestType: .getAssertion, timestamp: 0) { sink.yield($0) }
+            return try await desktop.transact(request: [0x02], requestType: .getAssertion, timestamp: 0) {
+                sink.yield($0)
+            }
         }
         var url: String?
         for await event in events {
@@ -85,7 +98,11 @@ struct FixedReplyHandler: CTAPRequestHandler {
         }
         var session = PhoneSession(payload: try QRCodePayload(url: try #require(url)), getInfo: [0xA0])
         _ = try await service.connect(to: session.newTunnelEndpoint, domainID: .google)
-        let advert = try session.tunnelOpened(routingID: try RoutingID(hex: "2A0000"), domainID: .google, nonce: [UInt8](repeating: 1, count: 10))
+        let advert = try session.tunnelOpened(
+            routingID: try RoutingID(hex: "2A0000"),
+            domainID: .google,
+            nonce: [UInt8](repeating: 1, count: 10)
+        )
         try await bus.transmit(advert)
         for await event in events where event == .tunnelConnected { break }
         // The handshake wait sleeps on the clock. Its sleeper may register just after a cancelled
@@ -144,9 +161,12 @@ final class Counter: Sendable {
     @Test func theScannerGetsTheURLOfTheQRCodeAndEveryEventGoesToOnEvent() async throws {
         let scanned = LockedValue<[String]>([])
         let seen = LockedValue<[DesktopEvent]>([])
-        let result = try await withQRCodeScanner({ url in scanned.withLock { $0.append(url) } }, onEvent: { event in
-            seen.withLock { $0.append(event) }
-        }) { onEvent in
+        let result = try await withQRCodeScanner(
+            { url in scanned.withLock { $0.append(url) } },
+            onEvent: { event in
+                seen.withLock { $0.append(event) }
+            }
+        ) { onEvent in
             onEvent(.qrCode(url: "FIDO:/1"))
             onEvent(.qrCode(url: "FIDO:/2"))  // a second code is not scanned again
             onEvent(.tunnelConnected)
@@ -168,7 +188,10 @@ final class Counter: Sendable {
     /// A failing phone cancels the desktop, which ends at once instead of waiting out its timeout.
     @Test func aFailingScannerCancelsTheCeremony() async throws {
         let desktop = HybridDesktop(
-            scanner: InProcessAdvertBus(), connector: InMemoryTunnelService(), timeouts: .all(.seconds(600)))
+            scanner: InProcessAdvertBus(),
+            connector: InMemoryTunnelService(),
+            timeouts: .all(.seconds(600))
+        )
         let started = ContinuousClock.now
         await #expect(throws: Failure.self) {
             _ = try await withQRCodeScanner({ _ in throw Failure() }) { onEvent in
@@ -193,7 +216,8 @@ struct UndecidedHandler: CTAPRequestHandler {
 @Suite(.timeLimit(.minutes(1))) struct DriverCancellationTests {
     /// Starts a desktop transaction in a task and returns it with its events.
     static func startDesktop(
-        _ desktop: HybridDesktop, request: [UInt8] = [0x02, 0xA0]
+        _ desktop: HybridDesktop,
+        request: [UInt8] = [0x02, 0xA0]
     ) -> (task: Task<DesktopTransactionResult, any Error>, events: AsyncStream<DesktopEvent>) {
         let (events, sink) = AsyncStream<DesktopEvent>.makeStream()
         let task = Task {
@@ -210,7 +234,10 @@ struct UndecidedHandler: CTAPRequestHandler {
 
     @Test func cancellingWhileWaitingForTheAdvert() async throws {
         let desktop = HybridDesktop(
-            scanner: InProcessAdvertBus(), connector: InMemoryTunnelService(), timeouts: .all(.seconds(60)))
+            scanner: InProcessAdvertBus(),
+            connector: InMemoryTunnelService(),
+            timeouts: .all(.seconds(60))
+        )
         let (task, events) = Self.startDesktop(desktop)
         _ = await Self.next(events) { if case .qrCode = $0 { return true } else { return false } }
         task.cancel()
@@ -223,7 +250,8 @@ struct UndecidedHandler: CTAPRequestHandler {
         let desktop = HybridDesktop(scanner: bus, connector: service, timeouts: .all(.seconds(60)))
         let phone = HybridPhone(connector: service, transmitter: bus, advertInterval: .milliseconds(20))
         let (task, events) = Self.startDesktop(desktop)
-        guard case .qrCode(let url) = await Self.next(events, matching: { if case .qrCode = $0 { true } else { false } })
+        guard
+            case .qrCode(let url) = await Self.next(events, matching: { if case .qrCode = $0 { true } else { false } })
         else {
             Issue.record("no QR code")
             return
@@ -239,11 +267,16 @@ struct UndecidedHandler: CTAPRequestHandler {
     @Test func cancellingThePhoneWhileItWaitsForTheHandshake() async throws {
         let (phoneEvents, sink) = AsyncStream<PhoneEvent>.makeStream()
         let phone = HybridPhone(
-            connector: InMemoryTunnelService(), transmitter: InProcessAdvertBus(), advertInterval: .milliseconds(20),
-            timeouts: PhoneTimeouts(handshake: .seconds(60)))
+            connector: InMemoryTunnelService(),
+            transmitter: InProcessAdvertBus(),
+            advertInterval: .milliseconds(20),
+            timeouts: PhoneTimeouts(handshake: .seconds(60))
+        )
         var rng = DeterministicRNG(seed: 3)
         let url = try DesktopSession(
-            key: try QRGeneratorKey.random(using: &rng), requestType: .getAssertion, timestamp: 0
+            key: try QRGeneratorKey.random(using: &rng),
+            requestType: .getAssertion,
+            timestamp: 0
         ).qrPayload.url
         let task = Task { try await phone.run(url: url, handler: UndecidedHandler()) { sink.yield($0) } }
         for await event in phoneEvents where event == .advertising { break }

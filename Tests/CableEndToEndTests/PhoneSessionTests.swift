@@ -11,7 +11,9 @@ struct HandPlayedDesktop: ~Copyable {
 
     mutating func seal(_ message: TunnelMessage) throws -> [UInt8] { try self.crypter.seal(message.encoded()) }
     mutating func seal(plaintext: [UInt8]) throws -> [UInt8] { try self.crypter.seal(plaintext) }
-    mutating func open(_ ciphertext: [UInt8]) throws -> TunnelMessage { try TunnelMessage(decoding: self.crypter.open(ciphertext)) }
+    mutating func open(_ ciphertext: [UInt8]) throws -> TunnelMessage {
+        try TunnelMessage(decoding: self.crypter.open(ciphertext))
+    }
 }
 
 /// A phone session and the hand-played desktop it is talking to.
@@ -53,12 +55,18 @@ struct PhoneUnderTest: ~Copyable {
         let key = try Self.key()
         var phone = try Self.scanned(key)
         let advertisingData = try phone.tunnelOpened(
-            routingID: try RoutingID(hex: "010203"), domainID: .google, nonce: [UInt8](repeating: 5, count: 10))
+            routingID: try RoutingID(hex: "010203"),
+            domainID: .google,
+            nonce: [UInt8](repeating: 5, count: 10)
+        )
         let advert = try #require(try AdvertisingData(bytes: advertisingData).cableAdvert)
         let plaintext = try AdvertCrypter.decrypt(advert, key: key.secret.eidKey)
         var initiator = HandshakeInitiator(
-            qrFlowWith: key.secret.psk(advert: plaintext), identity: key.privateKey, ephemeral: try P256.PrivateKey(),
-            crypterPolicy: .fixed(.current))
+            qrFlowWith: key.secret.psk(advert: plaintext),
+            identity: key.privateKey,
+            ephemeral: try P256.PrivateKey(),
+            crypterPolicy: .fixed(.current)
+        )
         let message1 = try initiator.makeInitialMessage()
         return Advertising(phone: phone, initiator: initiator, message1: message1)
     }
@@ -74,7 +82,12 @@ struct PhoneUnderTest: ~Copyable {
         let post = try desktop.crypter.open(frames[1])
         let update = try desktop.open(frames[2])
         return PhoneUnderTest(
-            phone: a.phone, desktop: desktop, opening: frames, postHandshakePlaintext: post, update: update)
+            phone: a.phone,
+            desktop: desktop,
+            opening: frames,
+            postHandshakePlaintext: post,
+            update: update
+        )
     }
 
     /// A phone answering a request (`[0x01] ‖ {}`).
@@ -88,7 +101,9 @@ struct PhoneUnderTest: ~Copyable {
 
     @Test func aMessageBeforeTheTunnelIsRegisteredIsAnUnexpectedFrame() throws {
         var phone = try Self.scanned(try Self.key())
-        #expect(throws: CableProtocolError(.phoneUnexpectedFrame, "")) { _ = try phone.receive([UInt8](repeating: 4, count: 81)) }
+        #expect(throws: CableProtocolError(.phoneUnexpectedFrame, "")) {
+            _ = try phone.receive([UInt8](repeating: 4, count: 81))
+        }
     }
 
     @Test func thePhoneAdvertisesUntilTheHandshakeArrives() throws {
@@ -104,7 +119,9 @@ struct PhoneUnderTest: ~Copyable {
     @Test func aShortHandshakeMessageFailsTheSessionForGood() throws {
         var a = try Self.advertising()
         let message1 = a.message1
-        #expect(throws: CableProtocolError(.handshakeInvalidMessageLength, "")) { _ = try a.phone.receive(Array(message1.prefix(64))) }
+        #expect(throws: CableProtocolError(.handshakeInvalidMessageLength, "")) {
+            _ = try a.phone.receive(Array(message1.prefix(64)))
+        }
         #expect(throws: CableProtocolError(.phoneUnexpectedFrame, "")) { _ = try a.phone.receive(message1) }
     }
 

@@ -25,7 +25,9 @@ import Testing
                 self.relay.terminate()
                 throw error
             }
-            self.directory = FileManager.default.temporaryDirectory.appendingPathComponent("cable-e2e-\(UUID().uuidString)")
+            self.directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "cable-e2e-\(UUID().uuidString)"
+            )
             try FileManager.default.createDirectory(at: self.directory, withIntermediateDirectories: true)
         }
 
@@ -63,7 +65,8 @@ import Testing
                     return RunningDesktop(process: process, url: url, busPort: port)
                 } catch {
                     lastError = error
-                    guard !process.isRunning, process.stderr.contains(where: { $0.contains("cannot listen for adverts") })
+                    guard !process.isRunning,
+                        process.stderr.contains(where: { $0.contains("cannot listen for adverts") })
                     else {
                         process.terminate()
                         throw error
@@ -75,19 +78,30 @@ import Testing
 
         func desktop(_ command: String, _ extra: [String] = [], firstTry: Int? = nil) async throws -> RunningDesktop {
             try await self.startDesktop(firstTry: firstTry) { port in
-                [command, "--rp-id", "login.example.com", "--tunnel", self.tunnel, "--advert-listen", "127.0.0.1:\(port)",
-                 "--rp-store", self.rpStore, "--timeout", "15", "--json"] + extra
+                [
+                    command, "--rp-id", "login.example.com", "--tunnel", self.tunnel, "--advert-listen",
+                    "127.0.0.1:\(port)",
+                    "--rp-store", self.rpStore, "--timeout", "15", "--json",
+                ] + extra
             }
         }
 
         func phone(url: String, busPort: Int, _ extra: [String] = []) throws -> CableProcess {
             try CableProcess(
-                ["phone", url, "--tunnel", self.tunnel, "--advert-to", "127.0.0.1:\(busPort)", "--store", self.phoneStore, "--json"]
-                    + extra)
+                [
+                    "phone", url, "--tunnel", self.tunnel, "--advert-to", "127.0.0.1:\(busPort)", "--store",
+                    self.phoneStore, "--json",
+                ]
+                    + extra
+            )
         }
 
         /// Runs a desktop command against a phone, returning both finished processes.
-        func ceremony(_ command: String, desktop extra: [String] = [], phone phoneExtra: [String] = []) async throws
+        func ceremony(
+            _ command: String,
+            desktop extra: [String] = [],
+            phone phoneExtra: [String] = []
+        ) async throws
             -> (desktop: CableProcess, phone: CableProcess, desktopStatus: Int32, phoneStatus: Int32)
         {
             let desktop = try await self.desktop(command, extra)
@@ -99,7 +113,10 @@ import Testing
 
         func stop() async throws {
             self.relay.interrupt()
-            #expect(try await self.relay.waitForExit(timeout: .seconds(10)) == 0, "the relay shuts down cleanly on SIGINT")
+            #expect(
+                try await self.relay.waitForExit(timeout: .seconds(10)) == 0,
+                "the relay shuts down cleanly on SIGINT"
+            )
             try? FileManager.default.removeItem(at: self.directory)
         }
 
@@ -125,8 +142,11 @@ import Testing
 
     @Test func registerThenSignInAcrossProcesses() async throws {
         try await Self.withRig { rig in
-            let reg = try await rig.ceremony("register", desktop: ["--user", "alice", "--allow-aaguid", Self.iosAAGUID],
-                                             phone: ["--persona", "authenticator-ios", "--attestation", "packed"])
+            let reg = try await rig.ceremony(
+                "register",
+                desktop: ["--user", "alice", "--allow-aaguid", Self.iosAAGUID],
+                phone: ["--persona", "authenticator-ios", "--attestation", "packed"]
+            )
             #expect(reg.desktopStatus == 0, "\(reg.desktop.stderr)")
             #expect(reg.phoneStatus == 0, "\(reg.phone.stderr)")
             let r = try reg.desktop.lastJSON()
@@ -173,8 +193,11 @@ import Testing
 
     @Test func aRefusedAAGUIDIsNamedWithTheFix() async throws {
         try await Self.withRig { rig in
-            let reg = try await rig.ceremony("register", desktop: ["--user", "bob", "--allow-aaguid", Self.androidAAGUID],
-                                             phone: ["--persona", "authenticator-ios"])
+            let reg = try await rig.ceremony(
+                "register",
+                desktop: ["--user", "bob", "--allow-aaguid", Self.androidAAGUID],
+                phone: ["--persona", "authenticator-ios"]
+            )
             #expect(reg.desktopStatus != 0)
             let error = try #require(reg.desktop.stderr.first { $0.hasPrefix("error:") })
             #expect(error.contains(Self.iosAAGUID))
@@ -185,13 +208,19 @@ import Testing
 
     @Test func enforcedAttestationRefusesNone() async throws {
         try await Self.withRig { rig in
-            let reg = try await rig.ceremony("register", desktop: ["--user", "carol", "--enforce-attestation"],
-                                             phone: ["--persona", "generic", "--attestation", "none"])
+            let reg = try await rig.ceremony(
+                "register",
+                desktop: ["--user", "carol", "--enforce-attestation"],
+                phone: ["--persona", "generic", "--attestation", "none"]
+            )
             #expect(reg.desktopStatus != 0)
             #expect(reg.desktop.stderr.contains { $0.hasPrefix("error:") && $0.contains("attestation") })
             // Self attestation names no trusted model either (TrustProcessEndToEndTests covers the accepted path).
-            let selfAttested = try await rig.ceremony("register", desktop: ["--user", "carol", "--enforce-attestation"],
-                                                      phone: ["--persona", "generic", "--attestation", "packed"])
+            let selfAttested = try await rig.ceremony(
+                "register",
+                desktop: ["--user", "carol", "--enforce-attestation"],
+                phone: ["--persona", "generic", "--attestation", "packed"]
+            )
             #expect(selfAttested.desktopStatus != 0)
             #expect(selfAttested.desktop.stderr.contains { $0.hasPrefix("error:") && $0.contains("self attestation") })
         }
@@ -209,8 +238,10 @@ import Testing
     @Test func aPhoneThatNeverAnswersTimesOutNamingTheStep() async throws {
         try await Self.withRig { rig in
             let desktop = try await rig.startDesktop { port in
-                ["register", "--user", "erin", "--tunnel", rig.tunnel, "--advert-listen", "127.0.0.1:\(port)",
-                 "--rp-store", rig.rpStore, "--timeout", "1"]
+                [
+                    "register", "--user", "erin", "--tunnel", rig.tunnel, "--advert-listen", "127.0.0.1:\(port)",
+                    "--rp-store", rig.rpStore, "--timeout", "1",
+                ]
             }.process
             #expect(try await desktop.waitForExit() != 0)
             let error = try #require(desktop.stderr.first { $0.hasPrefix("error:") })
@@ -225,14 +256,21 @@ import Testing
             // Noise first: garbage, truncated structures, and a well-formed advert under another key.
             let stranger = try await UDPAdvertTransmitter.connect(host: "127.0.0.1", port: running.busPort)
             let otherKey = try QRSecret(bytes: [UInt8](repeating: 7, count: 16)).eidKey
-            let plaintext = try AdvertPlaintext(nonce: [UInt8](repeating: 1, count: 10), routingID: RoutingID(hex: "010203"), domainID: .google)
-            for junk in [[UInt8](repeating: 0xFF, count: 40), [0x17, 0x16, 0xF9], [], AdvertisingData.phoneAdvert(try AdvertCrypter.encrypt(plaintext, key: otherKey)).bytes] {
+            let plaintext = try AdvertPlaintext(
+                nonce: [UInt8](repeating: 1, count: 10),
+                routingID: RoutingID(hex: "010203"),
+                domainID: .google
+            )
+            for junk in [
+                [UInt8](repeating: 0xFF, count: 40), [0x17, 0x16, 0xF9], [],
+                AdvertisingData.phoneAdvert(try AdvertCrypter.encrypt(plaintext, key: otherKey)).bytes,
+            ] {
                 try await stranger.transmit(junk)
-        }
-        let phone = try rig.phone(url: running.url, busPort: running.busPort)
-        #expect(try await desktop.waitForExit() == 0, "\(desktop.stderr)")
-        #expect(try await phone.waitForExit() == 0)
-        await stranger.close()
+            }
+            let phone = try rig.phone(url: running.url, busPort: running.busPort)
+            #expect(try await desktop.waitForExit() == 0, "\(desktop.stderr)")
+            #expect(try await phone.waitForExit() == 0)
+            await stranger.close()
         }
     }
 
@@ -240,20 +278,26 @@ import Testing
         try await Self.withRig { rig in
             let a = try await rig.desktop("register", ["--user", "gina"])
             let b = try await rig.startDesktop { port in
-                ["register", "--user", "hank", "--rp-id", "login.example.com", "--tunnel", rig.tunnel, "--advert-listen",
-                 "127.0.0.1:\(port)", "--rp-store", rig.directory.appendingPathComponent("rp2.json").path, "--timeout", "15",
-                 "--json"]
-        }
-        #expect(a.busPort != b.busPort)
-        let phoneA = try rig.phone(url: a.url, busPort: a.busPort)
-        let phoneB = try CableProcess(
-            ["phone", b.url, "--tunnel", rig.tunnel, "--advert-to", "127.0.0.1:\(b.busPort)", "--store",
-             rig.directory.appendingPathComponent("phone2.json").path, "--persona", "authenticator-ios"])
-        #expect(try await a.process.waitForExit() == 0, "\(a.process.stderr)")
-        #expect(try await b.process.waitForExit() == 0, "\(b.process.stderr)")
-        #expect(try await phoneA.waitForExit() == 0)
-        #expect(try await phoneB.waitForExit() == 0)
-        #expect(try a.process.lastJSON()["aaguid"] as? String != b.process.lastJSON()["aaguid"] as? String)
+                [
+                    "register", "--user", "hank", "--rp-id", "login.example.com", "--tunnel", rig.tunnel,
+                    "--advert-listen",
+                    "127.0.0.1:\(port)", "--rp-store", rig.directory.appendingPathComponent("rp2.json").path,
+                    "--timeout", "15",
+                    "--json",
+                ]
+            }
+            #expect(a.busPort != b.busPort)
+            let phoneA = try rig.phone(url: a.url, busPort: a.busPort)
+            let phoneB = try CableProcess(
+                [
+                    "phone", b.url, "--tunnel", rig.tunnel, "--advert-to", "127.0.0.1:\(b.busPort)", "--store",
+                    rig.directory.appendingPathComponent("phone2.json").path, "--persona", "authenticator-ios",
+                ])
+            #expect(try await a.process.waitForExit() == 0, "\(a.process.stderr)")
+            #expect(try await b.process.waitForExit() == 0, "\(b.process.stderr)")
+            #expect(try await phoneA.waitForExit() == 0)
+            #expect(try await phoneB.waitForExit() == 0)
+            #expect(try a.process.lastJSON()["aaguid"] as? String != b.process.lastJSON()["aaguid"] as? String)
         }
     }
 }

@@ -17,9 +17,13 @@ import Testing
         var rpStore: String { self.inner.rpStore }
         var directory: URL { self.inner.directory }
 
-        func ceremony(_ command: String, desktop extra: [String]) async throws -> (desktop: CableProcess, status: Int32) {
+        func ceremony(_ command: String, desktop extra: [String]) async throws -> (desktop: CableProcess, status: Int32)
+        {
             let run = try await self.inner.ceremony(
-                command, desktop: extra, phone: ["--persona", "authenticator-android", "--attestation", "packed"])
+                command,
+                desktop: extra,
+                phone: ["--persona", "authenticator-android", "--attestation", "packed"]
+            )
             return (run.desktop, run.desktopStatus)
         }
 
@@ -49,7 +53,11 @@ import Testing
         #expect(listed.first?["signCount"] as? Int == 0)
         #expect((listed.first?["created"] as? String)?.hasSuffix("Z") == true)
         let human = try await rig.cable(["registrations", "list", "--rp-store", rig.rpStore])
-        #expect(human.process.stdout.contains { $0.hasPrefix(credentialID) && $0.contains("alice") && $0.contains(Self.androidAAGUID) })
+        #expect(
+            human.process.stdout.contains {
+                $0.hasPrefix(credentialID) && $0.contains("alice") && $0.contains(Self.androidAAGUID)
+            }
+        )
 
         // Before removal the passkey signs in; after it, the same phone passkey is refused as unknown.
         let before = try await rig.ceremony("sign-in", desktop: [])
@@ -72,11 +80,15 @@ import Testing
 
         let again = try await rig.cable(["registrations", "remove", credentialID, "--rp-store", rig.rpStore])
         #expect(again.status != 0)
-        #expect(Self.errorLines(again.process).first?.contains("no registration with credential ID \(credentialID)") == true)
+        #expect(
+            Self.errorLines(again.process).first?.contains("no registration with credential ID \(credentialID)") == true
+        )
         let garbage = try await rig.cable(["registrations", "remove", "not base64!", "--rp-store", rig.rpStore])
         #expect(garbage.status != 0)
         #expect(Self.errorLines(garbage.process).count == 1)
-        let missing = try await rig.cable(["registrations", "list", "--rp-store", rig.directory.appendingPathComponent("nope.json").path])
+        let missing = try await rig.cable([
+            "registrations", "list", "--rp-store", rig.directory.appendingPathComponent("nope.json").path,
+        ])
         #expect(missing.status != 0)
         #expect(Self.errorLines(missing.process).first?.contains("no relying-party store") == true)
         try await rig.stop()
@@ -84,7 +96,10 @@ import Testing
 
     @Test func aBlockedAAGUIDIsOneErrorLineNamingTheRuleTheAAGUIDAndTheFix() async throws {
         let rig = try await Rig()
-        let blocked = try await rig.ceremony("register", desktop: ["--user", "bob", "--block-aaguid", Self.androidAAGUID])
+        let blocked = try await rig.ceremony(
+            "register",
+            desktop: ["--user", "bob", "--block-aaguid", Self.androidAAGUID]
+        )
         #expect(blocked.status != 0)
         let lines = Self.errorLines(blocked.desktop)
         #expect(lines.count == 1)
@@ -96,7 +111,9 @@ import Testing
         #expect(failure["step"] as? String == "policy")
 
         let notAllowed = try await rig.ceremony(
-            "register", desktop: ["--user", "bob", "--allow-aaguid", "90a3ccdf-635c-4729-a248-9b709135078f"])
+            "register",
+            desktop: ["--user", "bob", "--allow-aaguid", "90a3ccdf-635c-4729-a248-9b709135078f"]
+        )
         #expect(notAllowed.status != 0)
         let allowLine = try #require(Self.errorLines(notAllowed.desktop).first)
         #expect(allowLine.contains("--allow-aaguid \(Self.androidAAGUID)"))
@@ -106,7 +123,9 @@ import Testing
 
     @Test(arguments: ["--allow-aaguid", "--block-aaguid"])
     func aMalformedAAGUIDOptionShowsTheExpectedForm(_ option: String) async throws {
-        let run = try CableProcess(["register", "--user", "x", option, "not-a-uuid", "--json", "--advert-listen", "127.0.0.1:1"])
+        let run = try CableProcess([
+            "register", "--user", "x", option, "not-a-uuid", "--json", "--advert-listen", "127.0.0.1:1",
+        ])
         #expect(try await run.waitForExit() != 0)
         let lines = Self.errorLines(run)
         #expect(lines.count == 1)

@@ -1,7 +1,7 @@
 import CableAuthenticator
+import CableCTAP
 import CableCeremonies
 import CableDesktop
-import CableCTAP
 import CableProtocol
 import CableRelay
 import CableRelyingParty
@@ -12,13 +12,18 @@ import Testing
 
 /// Ceremonies through a real tunnel service on loopback (in-process), where the service misbehaves.
 @Suite(.timeLimit(.minutes(3))) struct RelayFailureTests {
-    static func ceremonies(relay address: TunnelServiceURL, bus: InProcessAdvertBus, directory: URL) throws -> PasskeyCeremonies {
+    static func ceremonies(
+        relay address: TunnelServiceURL,
+        bus: InProcessAdvertBus,
+        directory: URL
+    ) throws -> PasskeyCeremonies {
         let connector = WebSocketTunnelConnector(fixedService: address)
         return PasskeyCeremonies(
             // Generous: the outcome is the relay's refusal, never a timeout, even on a loaded machine.
             desktop: HybridDesktop(scanner: bus, connector: connector, timeouts: .all(.seconds(60))),
             relyingParty: RelyingParty(id: "login.example.com"),
-            records: try SQLiteCredentialRecordStore(fileURL: directory.appendingPathComponent("rp.sqlite")))
+            records: try SQLiteCredentialRecordStore(fileURL: directory.appendingPathComponent("rp.sqlite"))
+        )
     }
 
     @Test func aRelayThatDropsTheTunnelMidCeremonyEndsBothSidesWithAClearError() async throws {
@@ -29,13 +34,19 @@ import Testing
         configuration.maxMessagesPerTunnel = 4
         let relay = TunnelService(configuration: configuration)
         let address = try await relay.start()
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cable-relay-\(UUID().uuidString)")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "cable-relay-\(UUID().uuidString)"
+        )
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let bus = InProcessAdvertBus()
         let ceremonies = try Self.ceremonies(relay: try address.url, bus: bus, directory: directory)
-        let phone = HybridPhone(connector: WebSocketTunnelConnector(fixedService: try address.url), transmitter: bus,
-                                advertInterval: .milliseconds(20), timeouts: PhoneTimeouts(handshake: .seconds(60), idle: .seconds(60)))
+        let phone = HybridPhone(
+            connector: WebSocketTunnelConnector(fixedService: try address.url),
+            transmitter: bus,
+            advertInterval: .milliseconds(20),
+            timeouts: PhoneTimeouts(handshake: .seconds(60), idle: .seconds(60))
+        )
         let model = PhoneAuthenticator(persona: .generic, store: InMemoryCredentialStore())
         let (urls, sink) = AsyncStream<String>.makeStream()
         let phoneRun = Task {
@@ -64,8 +75,10 @@ import Testing
         let phoneError = await #expect(throws: PhoneError.self) { _ = try await phoneRun.value }
         #expect(phoneError?.code == .tunnelFailed, "\(String(describing: phoneError))")
         #expect(phoneError?.step == .serveRequests, "\(String(describing: phoneError))")
-        #expect(try SQLiteCredentialRecordStore(fileURL: directory.appendingPathComponent("rp.sqlite")).list().isEmpty,
-                "nothing half-written")
+        #expect(
+            try SQLiteCredentialRecordStore(fileURL: directory.appendingPathComponent("rp.sqlite")).list().isEmpty,
+            "nothing half-written"
+        )
         await relay.shutdown()
     }
 }

@@ -1,6 +1,6 @@
 import CableAuthenticator
-import CableDesktop
 import CableCrypto
+import CableDesktop
 import CableProtocol
 import CableTestSupport
 import Testing
@@ -19,19 +19,26 @@ import Testing
 
     static func fixture() throws -> Fixture {
         let session = SpecVectorFile.load("session-qr").vectors[0]
-        let qr = try #require(SpecVectorFile.load("qr-payload").vectors.first { $0.id == "session_qr_from_generator_key" })
+        let qr = try #require(
+            SpecVectorFile.load("qr-payload").vectors.first { $0.id == "session_qr_from_generator_key" }
+        )
         let advert = try #require(SpecVectorFile.load("eid-advert").vectors.first { $0.id == "session_advert" })
         let key = try QRGeneratorKey(bytes: session.input["qrKey"]!.bytes)
         let desktop = try DesktopSession(
-            key: key, requestType: .makeCredential, timestamp: qr.input["timestamp"]!.int64!,
-            ephemeral: try P256.PrivateKey(rawScalar: session.input["initiatorEphemeralPrivate"]!.bytes))
+            key: key,
+            requestType: .makeCredential,
+            timestamp: qr.input["timestamp"]!.int64!,
+            ephemeral: try P256.PrivateKey(rawScalar: session.input["initiatorEphemeralPrivate"]!.bytes)
+        )
         // The phone scans the desktop's QR code.
         let scanned = try QRCodePayload(url: desktop.qrPayload.url)
         let post = session.expected!["messages"]!.array![0]
         let getInfo = try #require(PostHandshakeMessage.decode(post["plaintext"]!.bytes).message.getInfo)
         let phone = PhoneSession(
-            payload: scanned, getInfo: getInfo,
-            ephemeral: try P256.PrivateKey(rawScalar: session.input["responderEphemeralPrivate"]!.bytes))
+            payload: scanned,
+            getInfo: getInfo,
+            ephemeral: try P256.PrivateKey(rawScalar: session.input["responderEphemeralPrivate"]!.bytes)
+        )
         return Fixture(desktop: desktop, phone: phone, vector: session, advert: advert)
     }
 
@@ -43,8 +50,10 @@ import Testing
         // Phone: tunnel registered on /cable/new/, advert built from the routing ID.
         #expect(f.phone.newTunnelEndpoint == .new(try TunnelID(bytes: f.desktop.qrPayload.secret.tunnelID.bytes)))
         let advertisingData = try f.phone.tunnelOpened(
-            routingID: try RoutingID(bytes: f.advert.input["routingID"]!.bytes), domainID: .google,
-            nonce: f.advert.input["nonce"]!.bytes)
+            routingID: try RoutingID(bytes: f.advert.input["routingID"]!.bytes),
+            domainID: .google,
+            nonce: f.advert.input["nonce"]!.bytes
+        )
         #expect(AdvertisingData.phoneAdvert(f.advert.expected!["advert"]!.bytes).bytes == advertisingData)
 
         // Desktop: matches the advert, connects, sends Noise message 1.
@@ -56,7 +65,10 @@ import Testing
         #expect(m1 == expected["initiatorMessage"]!.bytes)
 
         // Phone: answers with message 2, the post-handshake message and the update.
-        guard case .send(let phoneFrames) = try f.phone.receive(m1) else { Issue.record("phone did not answer"); return }
+        guard case .send(let phoneFrames) = try f.phone.receive(m1) else {
+            Issue.record("phone did not answer")
+            return
+        }
         #expect(phoneFrames.count == 3)
         #expect(phoneFrames[0] == expected["responderMessage"]!.bytes)
         #expect(phoneFrames[1] == messages[0]["ciphertext"]!.bytes)
@@ -97,8 +109,13 @@ import Testing
         var f = try Self.fixture()
         // A stranger's advert (another QR secret) and garbage are ignored.
         let stranger = try QRSecret(bytes: [UInt8](repeating: 9, count: 16))
-        let plaintext = try AdvertPlaintext(nonce: [UInt8](repeating: 1, count: 10), routingID: try RoutingID(hex: "010203"), domainID: .google)
-        let strangerAdvert = AdvertisingData.phoneAdvert(try AdvertCrypter.encrypt(plaintext, key: stranger.eidKey)).bytes
+        let plaintext = try AdvertPlaintext(
+            nonce: [UInt8](repeating: 1, count: 10),
+            routingID: try RoutingID(hex: "010203"),
+            domainID: .google
+        )
+        let strangerAdvert = AdvertisingData.phoneAdvert(try AdvertCrypter.encrypt(plaintext, key: stranger.eidKey))
+            .bytes
         #expect(f.desktop.matchAdvert(advertisingData: strangerAdvert) == nil)
         #expect(f.desktop.matchAdvert(advertisingData: [0xFF, 0x00]) == nil)
         let hasMatched = f.desktop.hasMatchedAdvert
@@ -118,18 +135,26 @@ import Testing
     static func started(tamper: Bool = false) throws -> Started {
         var f = try Self.fixture()
         let advertisingData = try f.phone.tunnelOpened(
-            routingID: try RoutingID(hex: "2A0000"), domainID: .google, nonce: [UInt8](repeating: 3, count: 10))
+            routingID: try RoutingID(hex: "2A0000"),
+            domainID: .google,
+            nonce: [UInt8](repeating: 3, count: 10)
+        )
         let matched = f.desktop.matchAdvert(advertisingData: advertisingData)
         _ = try #require(matched)
         let m1 = try f.desktop.makeHandshakeMessage()
-        guard case .send(let frames) = try f.phone.receive(m1) else { throw CableProtocolError(.phoneUnexpectedFrame, "no answer") }
+        guard case .send(let frames) = try f.phone.receive(m1) else {
+            throw CableProtocolError(.phoneUnexpectedFrame, "no answer")
+        }
         return Started(f: f, m1: m1, frames: frames)
     }
 
     @Test func aTamperedHandshakeMessageIsRefusedByThePhone() throws {
         var f = try Self.fixture()
         let advertisingData = try f.phone.tunnelOpened(
-            routingID: try RoutingID(hex: "2A0000"), domainID: .google, nonce: [UInt8](repeating: 3, count: 10))
+            routingID: try RoutingID(hex: "2A0000"),
+            domainID: .google,
+            nonce: [UInt8](repeating: 3, count: 10)
+        )
         let matched = f.desktop.matchAdvert(advertisingData: advertisingData)
         _ = try #require(matched)
         var m1 = try f.desktop.makeHandshakeMessage()
@@ -148,14 +173,18 @@ import Testing
     @Test func aReplayedHandshakeResponseIsRefused() throws {
         var s = try Self.started()
         _ = try s.f.desktop.receive(s.frames[0])
-        #expect(throws: CableProtocolError(.crypterAuthenticationFailed, "")) { _ = try s.f.desktop.receive(s.frames[0]) }
+        #expect(throws: CableProtocolError(.crypterAuthenticationFailed, "")) {
+            _ = try s.f.desktop.receive(s.frames[0])
+        }
     }
 
     /// Reordered: the update before the post-handshake message fails to decrypt (wrong counter).
     @Test func anUpdateBeforeThePostHandshakeMessageIsRefused() throws {
         var s = try Self.started()
         _ = try s.f.desktop.receive(s.frames[0])
-        #expect(throws: CableProtocolError(.crypterAuthenticationFailed, "")) { _ = try s.f.desktop.receive(s.frames[2]) }
+        #expect(throws: CableProtocolError(.crypterAuthenticationFailed, "")) {
+            _ = try s.f.desktop.receive(s.frames[2])
+        }
     }
 
     /// An unsolicited reply from the phone is an error. The reply comes from a twin fixture (same

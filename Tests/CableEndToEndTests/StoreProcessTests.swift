@@ -1,12 +1,13 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import CableAuthenticator
 import CableRelyingParty
 import CableTestSupport
 import CableTunnel
 import Foundation
 import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The stores as separate `cable` processes use them: several phones and desktops sharing one phone
 /// store and one relying-party store at once, a store on a full disk, and the default locations.
@@ -22,7 +23,9 @@ import Testing
             self.relay = try CableProcess(["relay", "--port", "0"])
             let line = try await self.relay.waitForLine(startingWith: "listening on ", timeout: .seconds(60))
             self.tunnel = String(line.dropFirst("listening on ".count))
-            self.directory = FileManager.default.temporaryDirectory.appendingPathComponent("cable-stores-\(UUID().uuidString)")
+            self.directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "cable-stores-\(UUID().uuidString)"
+            )
             try FileManager.default.createDirectory(at: self.directory, withIntermediateDirectories: true)
         }
 
@@ -36,17 +39,24 @@ import Testing
         /// One `register` against one `cable phone`, with the stores given as extra arguments (or found
         /// through `environment`).
         func register(
-            user: String, desktop desktopStore: [String], phone phoneStore: [String], environment: [String: String] = [:]
+            user: String,
+            desktop desktopStore: [String],
+            phone phoneStore: [String],
+            environment: [String: String] = [:]
         ) async throws -> (desktop: CableProcess, phone: CableProcess, desktopStatus: Int32, phoneStatus: Int32) {
             let port = try await Self.freeUDPPort()
             let desktop = try CableProcess(
-                ["register", "--user", user, "--rp-id", "login.example.com", "--tunnel", self.tunnel,
-                 "--advert-listen", "127.0.0.1:\(port)", "--timeout", "90", "--json"] + desktopStore,
-                environment: environment)
+                [
+                    "register", "--user", user, "--rp-id", "login.example.com", "--tunnel", self.tunnel,
+                    "--advert-listen", "127.0.0.1:\(port)", "--timeout", "90", "--json",
+                ] + desktopStore,
+                environment: environment
+            )
             let url = try await desktop.waitForLine(startingWith: "FIDO:/", timeout: .seconds(90))
             let phone = try CableProcess(
                 ["phone", url, "--tunnel", self.tunnel, "--advert-to", "127.0.0.1:\(port)", "--json"] + phoneStore,
-                environment: environment)
+                environment: environment
+            )
             let desktopStatus = try await desktop.waitForExit(timeout: .seconds(150))
             let phoneStatus = try await phone.waitForExit(timeout: .seconds(60))
             return (desktop, phone, desktopStatus, phoneStatus)
@@ -71,9 +81,12 @@ import Testing
                 for index in 0..<4 {
                     group.addTask {
                         let result = try await rig.register(
-                            user: "user-\(round)-\(index)", desktop: ["--rp-store", rpStore.path],
-                            phone: ["--store", phoneStore.path])
-                        let summary = "desktop \(result.desktopStatus) \(result.desktop.stderr.suffix(3)); "
+                            user: "user-\(round)-\(index)",
+                            desktop: ["--rp-store", rpStore.path],
+                            phone: ["--store", phoneStore.path]
+                        )
+                        let summary =
+                            "desktop \(result.desktopStatus) \(result.desktop.stderr.suffix(3)); "
                             + "phone \(result.phoneStatus) \(result.phone.stderr.suffix(3))"
                         guard result.desktopStatus == 0, result.phoneStatus == 0 else { return (nil, summary) }
                         return (try result.desktop.lastJSON()["credentialId"] as? String, summary)
@@ -92,7 +105,9 @@ import Testing
 
         let list = try CableProcess(["passkeys", "list", "--store", phoneStore.path, "--json"])
         #expect(try await list.waitForExit(timeout: .seconds(60)) == 0, "\(list.stderr)")
-        let listed = try #require(try list.lastJSON()["passkeys"] as? [[String: Any]]).compactMap { $0["id"] as? String }
+        let listed = try #require(try list.lastJSON()["passkeys"] as? [[String: Any]]).compactMap {
+            $0["id"] as? String
+        }
         #expect(Set(listed) == Set(registered), "the phone store kept \(listed.count) of \(registered.count)")
         #expect(listed.count == registered.count)
 
@@ -106,7 +121,9 @@ import Testing
 
     /// Mounts a tiny tmpfs (root only); returns `nil` where that is not possible, and the test skips.
     static func mountTinyFileSystem(kilobytes: Int) -> URL? {
-        let mountPoint = FileManager.default.temporaryDirectory.appendingPathComponent("cable-tmpfs-\(UUID().uuidString)")
+        let mountPoint = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "cable-tmpfs-\(UUID().uuidString)"
+        )
         guard (try? FileManager.default.createDirectory(at: mountPoint, withIntermediateDirectories: true)) != nil,
             Self.run("/bin/mount", ["-t", "tmpfs", "-o", "size=\(kilobytes)k", "tmpfs", mountPoint.path]) == 0
         else {
@@ -158,16 +175,20 @@ import Testing
 
         let rig = try await Rig()
         let result = try await rig.register(
-            user: "alice", desktop: ["--rp-store", rig.directory.appendingPathComponent("rp.sqlite").path],
-            phone: ["--store", phoneStore.path])
+            user: "alice",
+            desktop: ["--rp-store", rig.directory.appendingPathComponent("rp.sqlite").path],
+            phone: ["--store", phoneStore.path]
+        )
         #expect(result.desktopStatus != 0, "the desktop must not report success: \(result.desktop.stdout)")
         #expect(result.phoneStatus != 0, "the phone must exit non-zero: \(result.phone.stderr)")
         let error = result.phone.stderr.first { $0.hasPrefix("error:") }
         #expect(error?.contains("credential store") == true, "\(result.phone.stderr)")
         #expect(error?.contains("full") == true, "the cause is named: \(result.phone.stderr)")
         #expect(try holder.list().isEmpty)
-        #expect(try SQLiteCredentialRecordStore(fileURL: rig.directory.appendingPathComponent("rp.sqlite")).list().isEmpty,
-                "the relying party registered nothing")
+        #expect(
+            try SQLiteCredentialRecordStore(fileURL: rig.directory.appendingPathComponent("rp.sqlite")).list().isEmpty,
+            "the relying party registered nothing"
+        )
         try await rig.stop()
     }
 
@@ -183,8 +204,10 @@ import Testing
 
         let rig = try await Rig()
         let result = try await rig.register(
-            user: "bob", desktop: ["--rp-store", rpStore.path],
-            phone: ["--store", rig.directory.appendingPathComponent("passkeys.sqlite").path])
+            user: "bob",
+            desktop: ["--rp-store", rpStore.path],
+            phone: ["--store", rig.directory.appendingPathComponent("passkeys.sqlite").path]
+        )
         #expect(result.desktopStatus != 0)
         let error = result.desktop.stderr.first { $0.hasPrefix("error:") }
         #expect(error?.contains("full") == true, "the cause is named: \(result.desktop.stderr)")
@@ -210,7 +233,10 @@ import Testing
         try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
 
         // Nothing registered yet: listing the default store is empty, and creates nothing.
-        let empty = try CableProcess(["passkeys", "list"], environment: ["XDG_DATA_HOME": dataHome.path, "HOME": home.path])
+        let empty = try CableProcess(
+            ["passkeys", "list"],
+            environment: ["XDG_DATA_HOME": dataHome.path, "HOME": home.path]
+        )
         #expect(try await empty.waitForExit(timeout: .seconds(60)) == 0, "\(empty.stderr)")
         #expect(!FileManager.default.fileExists(atPath: dataHome.path))
 
@@ -226,14 +252,20 @@ import Testing
             #expect(attributes[.posixPermissions] as? Int == 0o700, "\(directory.path)")
             for name in ["passkeys.sqlite", "registrations.sqlite"] {
                 let file = directory.appendingPathComponent(name)
-                #expect(try FileManager.default.attributesOfItem(atPath: file.path)[.posixPermissions] as? Int == 0o600, "\(name)")
+                #expect(
+                    try FileManager.default.attributesOfItem(atPath: file.path)[.posixPermissions] as? Int == 0o600,
+                    "\(name)"
+                )
             }
             let list = try CableProcess(["passkeys", "list", "--json"], environment: environment)
             #expect(try await list.waitForExit(timeout: .seconds(60)) == 0, "\(list.stderr)")
-            let listed = try #require(try list.lastJSON()["passkeys"] as? [[String: Any]]).compactMap { $0["id"] as? String }
+            let listed = try #require(try list.lastJSON()["passkeys"] as? [[String: Any]]).compactMap {
+                $0["id"] as? String
+            }
             #expect(listed == [credentialID])
             let records = try SQLiteCredentialRecordStore(
-                fileURL: directory.appendingPathComponent("registrations.sqlite"), createIfMissing: false
+                fileURL: directory.appendingPathComponent("registrations.sqlite"),
+                createIfMissing: false
             ).list()
             #expect(records.map(\.credentialIDBase64URL) == [credentialID])
         }

@@ -13,8 +13,10 @@ import Testing
     /// Writes a demo setup's files into `directory`.
     static func files(_ status: String, in directory: URL) throws -> [String: String] {
         let demo = try DemoTrust.make(
-            aaguid: try #require(AAGUID(uuidString: Self.aaguid)), description: "Demo Android Authenticator",
-            status: AuthenticatorStatus(rawValue: status), at: Int64(Date().timeIntervalSince1970)
+            aaguid: try #require(AAGUID(uuidString: Self.aaguid)),
+            description: "Demo Android Authenticator",
+            status: AuthenticatorStatus(rawValue: status),
+            at: Int64(Date().timeIntervalSince1970)
         )
         var paths: [String: String] = [:]
         for (name, bytes) in [
@@ -31,11 +33,17 @@ import Testing
     @Test func certifiedPhoneRegistersUnderEnforcedAttestationWithMetadata() async throws {
         let rig = try await ProcessEndToEndTests.Rig()
         let files = try Self.files("FIDO_CERTIFIED_L1", in: rig.directory)
-        let phone = ["--persona", "authenticator-android", "--attestation-key", files["key"]!, "--attestation-chain", files["chain"]!]
+        let phone = [
+            "--persona", "authenticator-android", "--attestation-key", files["key"]!, "--attestation-chain",
+            files["chain"]!,
+        ]
         let reg = try await rig.ceremony(
             "register",
-            desktop: ["--user", "erin", "--enforce-attestation", "--mds", files["mds"]!, "--mds-root", files["mdsRoot"]!],
-            phone: phone)
+            desktop: [
+                "--user", "erin", "--enforce-attestation", "--mds", files["mds"]!, "--mds-root", files["mdsRoot"]!,
+            ],
+            phone: phone
+        )
         #expect(reg.desktopStatus == 0, "\(reg.desktop.stderr)")
         let json = try reg.desktop.lastJSON()
         #expect(json["attestationFormat"] as? String == "packed")
@@ -45,14 +53,19 @@ import Testing
 
         // The same phone under --attestation-root alone (no metadata).
         let anchored = try await rig.ceremony(
-            "register", desktop: ["--user", "erin2", "--enforce-attestation", "--attestation-root", files["attestationRoot"]!],
-            phone: phone)
+            "register",
+            desktop: ["--user", "erin2", "--enforce-attestation", "--attestation-root", files["attestationRoot"]!],
+            phone: phone
+        )
         #expect(anchored.desktopStatus == 0, "\(anchored.desktop.stderr)")
         #expect(try anchored.desktop.lastJSON()["metadataStatus"] == nil)
 
         // Blocked: one error line naming the AAGUID and the block list.
         let blocked = try await rig.ceremony(
-            "register", desktop: ["--user", "erin3", "--block-aaguid", Self.aaguid], phone: phone)
+            "register",
+            desktop: ["--user", "erin3", "--block-aaguid", Self.aaguid],
+            phone: phone
+        )
         #expect(blocked.desktopStatus != 0)
         let errors = blocked.desktop.stderr.filter { $0.hasPrefix("error:") }
         #expect(errors.count == 1)
@@ -65,8 +78,13 @@ import Testing
         let rig = try await ProcessEndToEndTests.Rig()
         let files = try Self.files("REVOKED", in: rig.directory)
         let reg = try await rig.ceremony(
-            "register", desktop: ["--user", "frank", "--mds", files["mds"]!, "--mds-root", files["mdsRoot"]!],
-            phone: ["--persona", "authenticator-android", "--attestation-key", files["key"]!, "--attestation-chain", files["chain"]!])
+            "register",
+            desktop: ["--user", "frank", "--mds", files["mds"]!, "--mds-root", files["mdsRoot"]!],
+            phone: [
+                "--persona", "authenticator-android", "--attestation-key", files["key"]!, "--attestation-chain",
+                files["chain"]!,
+            ]
+        )
         #expect(reg.desktopStatus != 0)
         let error = try #require(reg.desktop.stderr.first { $0.hasPrefix("error:") })
         #expect(error.contains("REVOKED"))
@@ -80,8 +98,10 @@ import Testing
         // Without --mds-root the shipped FIDO root is used, which did not sign the demo BLOB.
         // It fails before it shows a QR code or binds the bus, so it is run directly rather than through the rig.
         let desktop = try CableProcess(
-            ["register", "--rp-id", "login.example.com", "--tunnel", rig.tunnel, "--advert-listen", "127.0.0.1:9",
-             "--rp-store", rig.rpStore, "--timeout", "15", "--json", "--user", "gina", "--mds", files["mds"]!])
+            [
+                "register", "--rp-id", "login.example.com", "--tunnel", rig.tunnel, "--advert-listen", "127.0.0.1:9",
+                "--rp-store", rig.rpStore, "--timeout", "15", "--json", "--user", "gina", "--mds", files["mds"]!,
+            ])
         #expect(try await desktop.waitForExit() != 0)
         let error = try #require(desktop.stderr.first { $0.hasPrefix("error:") })
         #expect(error.contains("mds"))

@@ -20,7 +20,8 @@ struct FuzzRegressionTests {
 
     @Test(
         "every seed of the committed corpora is accepted or refused with a typed error code",
-        arguments: FuzzInput.all(in: "corpora"))
+        arguments: FuzzInput.all(in: "corpora")
+    )
     func seedIsHandled(_ input: FuzzInput) async {
         let report = await input.target.run(input.bytes)
         #expect(!report.outcomes.isEmpty)

@@ -11,7 +11,9 @@ import Testing
             for bit in 0..<8 {
                 var a = Self.advert
                 a[i] ^= 1 << bit
-                let e = try #require(throws: CableProtocolError.self) { try AdvertCrypter.decrypt(a, key: Self.secret.eidKey) }
+                let e = try #require(throws: CableProtocolError.self) {
+                    try AdvertCrypter.decrypt(a, key: Self.secret.eidKey)
+                }
                 #expect(e.code == .advertNotForUs)
             }
         }
@@ -20,14 +22,18 @@ import Testing
     @Test func everyOtherLengthIsRejected() throws {
         for n in [0, 1, 16, 19, 21, 24, 40] {
             let a = [UInt8](repeating: 0, count: n)
-            let e = try #require(throws: CableProtocolError.self) { try AdvertCrypter.decrypt(a, key: Self.secret.eidKey) }
+            let e = try #require(throws: CableProtocolError.self) {
+                try AdvertCrypter.decrypt(a, key: Self.secret.eidKey)
+            }
             #expect(e.code == .invalidAdvertLength)
         }
     }
 
     @Test func wrongKeyIsNotForUs() throws {
         let other = try QRSecret(bytes: [UInt8](repeating: 0, count: 16))
-        let e = try #require(throws: CableProtocolError.self) { try AdvertCrypter.decrypt(Self.advert, key: other.eidKey) }
+        let e = try #require(throws: CableProtocolError.self) {
+            try AdvertCrypter.decrypt(Self.advert, key: other.eidKey)
+        }
         #expect(e.code == .advertNotForUs)
     }
 
@@ -50,8 +56,10 @@ import Testing
         }
         for domain in [0, 1, 256, 0x0102, 0xFFFF] as [UInt16] {
             let p = try AdvertPlaintext(
-                nonce: [UInt8](repeating: 7, count: 10), routingID: try RoutingID(hex: "2A0000"),
-                domainID: TunnelServiceDomainID(rawValue: domain))
+                nonce: [UInt8](repeating: 7, count: 10),
+                routingID: try RoutingID(hex: "2A0000"),
+                domainID: TunnelServiceDomainID(rawValue: domain)
+            )
             #expect(try AdvertCrypter.decrypt(try AdvertCrypter.encrypt(p, key: key), key: key) == p)
         }
     }
@@ -91,7 +99,9 @@ import Testing
             #expect(e.code == .malformedAdvertisingData)
         }
         #expect(try AdvertisingData(bytes: [0x02, 0x01, 0x1A, 0x00, 0xFF, 0xFF]).structures.count == 1)
-        let e = try #require(throws: CableProtocolError.self) { try AdvertisingData(bytes: [UInt8](repeating: 1, count: 255)) }
+        let e = try #require(throws: CableProtocolError.self) {
+            try AdvertisingData(bytes: [UInt8](repeating: 1, count: 255))
+        }
         #expect(e.code == .malformedAdvertisingData)
         var rng = DeterministicRNG(seed: 9)
         for _ in 0..<2000 {

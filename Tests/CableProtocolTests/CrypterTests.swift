@@ -90,9 +90,15 @@ import Testing
         let limit = Crypter.maxSequenceNumber
         #expect(limit == (1 << 24) - 1)
         var desktop = Crypter(
-            readKey: SecretBytes(Self.phoneWrite), writeKey: SecretBytes(Self.desktopWrite), writeSequenceNumber: limit)
+            readKey: SecretBytes(Self.phoneWrite),
+            writeKey: SecretBytes(Self.desktopWrite),
+            writeSequenceNumber: limit
+        )
         var phone = Crypter(
-            readKey: SecretBytes(Self.desktopWrite), writeKey: SecretBytes(Self.phoneWrite), readSequenceNumber: limit)
+            readKey: SecretBytes(Self.desktopWrite),
+            writeKey: SecretBytes(Self.phoneWrite),
+            readSequenceNumber: limit
+        )
         let last = try desktop.seal([1])
         #expect(try phone.open(last) == [1])
         #expect(throws: CableProtocolError(.crypterCounterExhausted, "")) { try desktop.seal([2]) }
@@ -116,12 +122,18 @@ import Testing
         var legacy = try Crypter(readKey: Self.phoneWrite, writeKey: Self.desktopWrite, policy: .fixed(.legacy))
         let ciphertext = try legacy.seal([4])
         let opened = try AES256GCM.open(
-            ciphertext, key: Self.desktopWrite, nonce: [UInt8](repeating: 0, count: 12), additionalData: [2])
+            ciphertext,
+            key: Self.desktopWrite,
+            nonce: [UInt8](repeating: 0, count: 12),
+            additionalData: [2]
+        )
         #expect(try MessagePadding.unpad(opened) == [4])
     }
 
     @Test(arguments: [Crypter.Construction.current, .legacy])
-    func theDesktopFallsBackOnAFailedFirstReadAndSwitchesBothDirections(_ phoneConstruction: Crypter.Construction)
+    func theDesktopFallsBackOnAFailedFirstReadAndSwitchesBothDirections(
+        _ phoneConstruction: Crypter.Construction
+    )
         throws
     {
         var desktop = try Self.desktop(.fallbackOnFirstRead(initial: phoneConstruction.other))
@@ -138,8 +150,11 @@ import Testing
         var phone = try Self.phone(.fixed(.current))
         _ = try desktop.open(phone.seal([1]))
         var legacyPhone = Crypter(
-            readKey: SecretBytes(Self.desktopWrite), writeKey: SecretBytes(Self.phoneWrite), policy: .fixed(.legacy),
-            writeSequenceNumber: 1)
+            readKey: SecretBytes(Self.desktopWrite),
+            writeKey: SecretBytes(Self.phoneWrite),
+            policy: .fixed(.legacy),
+            writeSequenceNumber: 1
+        )
         #expect(throws: CableProtocolError(.crypterAuthenticationFailed, "")) {
             try desktop.open(legacyPhone.seal([2]))
         }
@@ -239,17 +254,26 @@ import Testing
         }.values.filter { $0.count > 1 }
         #expect(!streams.isEmpty, "crypter.json must have consecutive messages under one key")
         for stream in streams {
-            let ordered = stream.sorted { ($0.input["sequenceNumber"]?.int ?? 0) < ($1.input["sequenceNumber"]?.int ?? 0) }
+            let ordered = stream.sorted {
+                ($0.input["sequenceNumber"]?.int ?? 0) < ($1.input["sequenceNumber"]?.int ?? 0)
+            }
             let first = try #require(ordered.first)
             let key = try #require(first.input["key"]).bytes
-            let construction: Crypter.Construction = first.input["construction"]?.string == "legacy" ? .legacy : .current
+            let construction: Crypter.Construction =
+                first.input["construction"]?.string == "legacy" ? .legacy : .current
             let start = UInt32(try #require(first.input["sequenceNumber"]?.int))
             var sender = Crypter(
-                readKey: SecretBytes([UInt8](repeating: 0xEE, count: 32)), writeKey: SecretBytes(key),
-                policy: .fixed(construction), writeSequenceNumber: start)
+                readKey: SecretBytes([UInt8](repeating: 0xEE, count: 32)),
+                writeKey: SecretBytes(key),
+                policy: .fixed(construction),
+                writeSequenceNumber: start
+            )
             var receiver = Crypter(
-                readKey: SecretBytes(key), writeKey: SecretBytes([UInt8](repeating: 0xEE, count: 32)),
-                policy: .fixed(construction), readSequenceNumber: start)
+                readKey: SecretBytes(key),
+                writeKey: SecretBytes([UInt8](repeating: 0xEE, count: 32)),
+                policy: .fixed(construction),
+                readSequenceNumber: start
+            )
             for (offset, vector) in ordered.enumerated() {
                 #expect(vector.input["sequenceNumber"]?.int == Int(start) + offset, "\(vector.id): gap in the stream")
                 let plaintext = try #require(vector.input["plaintext"]).bytes
@@ -290,14 +314,20 @@ import Testing
         for (index, ciphertext) in ciphertexts.enumerated() {
             let sequenceNumber = UInt32(index)
             let opened = try AES256GCM.open(
-                ciphertext, key: Self.desktopWrite, nonce: Self.referenceNonce(sequenceNumber, construction),
-                additionalData: additionalData)
+                ciphertext,
+                key: Self.desktopWrite,
+                nonce: Self.referenceNonce(sequenceNumber, construction),
+                additionalData: additionalData
+            )
             #expect(try MessagePadding.unpad(opened) == [0x42, 0x42])
             for other in [sequenceNumber &+ 1, sequenceNumber &- 1, sequenceNumber &+ 2] where other < count {
                 #expect(throws: CryptoError.self, "message \(index) also opens as \(other)") {
                     _ = try AES256GCM.open(
-                        ciphertext, key: Self.desktopWrite, nonce: Self.referenceNonce(other, construction),
-                        additionalData: additionalData)
+                        ciphertext,
+                        key: Self.desktopWrite,
+                        nonce: Self.referenceNonce(other, construction),
+                        additionalData: additionalData
+                    )
                 }
             }
         }
@@ -315,8 +345,11 @@ import Testing
         let second = try desktop.seal([2])
         for (sequenceNumber, ciphertext, message) in [(UInt32(0), first, [UInt8(1)]), (1, second, [2])] {
             let opened = try AES256GCM.open(
-                ciphertext, key: Self.desktopWrite, nonce: Self.referenceNonce(sequenceNumber, .current),
-                additionalData: [])
+                ciphertext,
+                key: Self.desktopWrite,
+                nonce: Self.referenceNonce(sequenceNumber, .current),
+                additionalData: []
+            )
             #expect(try MessagePadding.unpad(opened) == message)
         }
     }
@@ -325,12 +358,17 @@ import Testing
     /// number 0 (or any other) can never come round again.
     @Test func anExhaustedCounterRefusesEverySealAndNeverWraps() throws {
         var desktop = Crypter(
-            readKey: SecretBytes(Self.phoneWrite), writeKey: SecretBytes(Self.desktopWrite),
-            writeSequenceNumber: Crypter.maxSequenceNumber)
+            readKey: SecretBytes(Self.phoneWrite),
+            writeKey: SecretBytes(Self.desktopWrite),
+            writeSequenceNumber: Crypter.maxSequenceNumber
+        )
         let last = try desktop.seal([9])
         let opened = try AES256GCM.open(
-            last, key: Self.desktopWrite, nonce: Self.referenceNonce(Crypter.maxSequenceNumber, .current),
-            additionalData: [])
+            last,
+            key: Self.desktopWrite,
+            nonce: Self.referenceNonce(Crypter.maxSequenceNumber, .current),
+            additionalData: []
+        )
         #expect(try MessagePadding.unpad(opened) == [9])
         for _ in 0..<3 {
             #expect(throws: CableProtocolError(.crypterCounterExhausted, "")) { _ = try desktop.seal([9]) }
@@ -349,7 +387,11 @@ import Testing
         let late = try desktop.seal([2])
         #expect(desktop.writeSequenceNumber == 2)
         let opened = try AES256GCM.open(
-            late, key: Self.desktopWrite, nonce: Self.referenceNonce(1, .legacy), additionalData: [2])
+            late,
+            key: Self.desktopWrite,
+            nonce: Self.referenceNonce(1, .legacy),
+            additionalData: [2]
+        )
         #expect(try MessagePadding.unpad(opened) == [2])
         #expect(early != late)
     }

@@ -9,7 +9,9 @@ import Testing
             let bytes = (0..<length).map { _ in UInt8.random(in: 0...255, using: &rng) }
             let digits = DigitEncoding.encode(bytes)
             let tail = length % 7
-            #expect(digits.utf8.count == length / 7 * 17 + (tail == 0 ? 0 : DigitEncoding.digitCount(forChunkLength: tail)))
+            #expect(
+                digits.utf8.count == length / 7 * 17 + (tail == 0 ? 0 : DigitEncoding.digitCount(forChunkLength: tail))
+            )
             #expect(try DigitEncoding.decode(digits) == bytes)
         }
     }
@@ -92,7 +94,7 @@ import Testing
 
     @Test func randomStringsNeverCrash() {
         var rng = DeterministicRNG(seed: 7)
-        let alphabet = Array("0123456789a ") 
+        let alphabet = Array("0123456789a ")
         for _ in 0..<2000 {
             let n = Int.random(in: 0...60, using: &rng)
             let s = String((0..<n).map { _ in alphabet[Int.random(in: 0..<alphabet.count, using: &rng)] })

@@ -93,7 +93,9 @@ import Testing
         let run = try NoiseFixture.handshake(.knpsk0)
         let info = try NoiseFixture.linkingInfo(handshakeHash: run.phone.handshakeHash)
         let verified = try info.verified(
-            handshakeHash: run.desktop.handshakeHash, desktopIdentity: NoiseFixture.desktopIdentity)
+            handshakeHash: run.desktop.handshakeHash,
+            desktopIdentity: NoiseFixture.desktopIdentity
+        )
         #expect(verified.info == info)
 
         let other = try NoiseFixture.handshake(.nkpsk0)
@@ -141,7 +143,9 @@ import Testing
         for text in [String(describing: info), String(reflecting: info), String(describing: verified)] {
             #expect(!text.contains("Pixel 7"))
             expectRedacted(
-                text, hiding: [NoiseFixture.linkSecret, info.handshakeSignature, Self.hash.bytes, info.contactID])
+                text,
+                hiding: [NoiseFixture.linkSecret, info.handshakeSignature, Self.hash.bytes, info.contactID]
+            )
         }
     }
 }

@@ -41,9 +41,13 @@ import Testing
     @Test func randomEphemeralsFromThePublicInitialisersStillAgree() throws {
         let psk = NoiseFixture.psk()
         var initiator = try HandshakeInitiator(
-            qrFlowWith: psk, identityScalar: NoiseFixture.desktopIdentity.rawScalar.bytes)
+            qrFlowWith: psk,
+            identityScalar: NoiseFixture.desktopIdentity.rawScalar.bytes
+        )
         var responder = try HandshakeResponder(
-            qrFlowWith: psk, desktopIdentity: NoiseFixture.desktopIdentity.publicKey.compressedRepresentation)
+            qrFlowWith: psk,
+            desktopIdentity: NoiseFixture.desktopIdentity.publicKey.compressedRepresentation
+        )
         let message1 = try initiator.makeInitialMessage()
         let message2Answer = try responder.respond(to: message1)
         let message2 = message2Answer.response
@@ -52,9 +56,13 @@ import Testing
         #expect(desktop.handshakeHash == phone.handshakeHash)
 
         var linkedInitiator = try HandshakeInitiator(
-            linkedFlowWith: psk, phoneIdentity: NoiseFixture.phoneIdentity.publicKey.uncompressedRepresentation)
+            linkedFlowWith: psk,
+            phoneIdentity: NoiseFixture.phoneIdentity.publicKey.uncompressedRepresentation
+        )
         var linkedResponder = try HandshakeResponder(
-            linkedFlowWith: psk, identityScalar: NoiseFixture.phoneIdentity.rawScalar.bytes)
+            linkedFlowWith: psk,
+            identityScalar: NoiseFixture.phoneIdentity.rawScalar.bytes
+        )
         let linked1 = try linkedInitiator.makeInitialMessage()
         let linked2Answer = try linkedResponder.respond(to: linked1)
         let linked2 = linked2Answer.response
@@ -72,8 +80,11 @@ import Testing
         let message1 = try initiator.makeInitialMessage()
         _ = try responder.respond(to: message1)
         var legacyResponder = HandshakeResponder(
-            qrFlowWith: NoiseFixture.psk(), desktopIdentity: NoiseFixture.desktopIdentity.publicKey,
-            ephemeral: NoiseFixture.phoneEphemeral, crypterPolicy: .fixed(.legacy))
+            qrFlowWith: NoiseFixture.psk(),
+            desktopIdentity: NoiseFixture.desktopIdentity.publicKey,
+            ephemeral: NoiseFixture.phoneEphemeral,
+            crypterPolicy: .fixed(.legacy)
+        )
         let message2Answer = try legacyResponder.respond(to: message1)
         let message2 = message2Answer.response
         let legacyPhone = message2Answer.result
@@ -100,8 +111,10 @@ import Testing
     @Test func aPhoneThatScannedAnotherDesktopsQRCodeFailsTheHandshake() throws {
         var initiator = NoiseFixture.initiator(.knpsk0)
         var responder = HandshakeResponder(
-            qrFlowWith: NoiseFixture.psk(), desktopIdentity: NoiseFixture.privateKey(0x44).publicKey,
-            ephemeral: NoiseFixture.phoneEphemeral)
+            qrFlowWith: NoiseFixture.psk(),
+            desktopIdentity: NoiseFixture.privateKey(0x44).publicKey,
+            ephemeral: NoiseFixture.phoneEphemeral
+        )
         #expect(throws: CableProtocolError(.handshakeAuthenticationFailed, "")) {
             _ = try responder.respond(to: try initiator.makeInitialMessage())
         }
@@ -110,8 +123,10 @@ import Testing
     @Test func aPhoneWithoutTheLinkedIdentityKeyCannotRespond() throws {
         var initiator = NoiseFixture.initiator(.nkpsk0)
         var impostor = HandshakeResponder(
-            linkedFlowWith: NoiseFixture.psk(), identity: NoiseFixture.privateKey(0x45),
-            ephemeral: NoiseFixture.phoneEphemeral)
+            linkedFlowWith: NoiseFixture.psk(),
+            identity: NoiseFixture.privateKey(0x45),
+            ephemeral: NoiseFixture.phoneEphemeral
+        )
         #expect(throws: CableProtocolError(.handshakeAuthenticationFailed, "")) {
             _ = try impostor.respond(to: try initiator.makeInitialMessage())
         }
@@ -147,7 +162,9 @@ import Testing
                 tampered[index] ^= UInt8(1 << bit)
                 var initiator = NoiseFixture.initiator(pattern)
                 _ = try initiator.makeInitialMessage()
-                let error = try #require(throws: CableProtocolError.self) { _ = try initiator.receiveResponse(tampered) }
+                let error = try #require(throws: CableProtocolError.self) {
+                    _ = try initiator.receiveResponse(tampered)
+                }
                 let expected: Set<CableProtocolError.Code> =
                     index < 65
                     ? [.handshakeInvalidPublicKey, .handshakeAuthenticationFailed] : [.handshakeAuthenticationFailed]
@@ -180,7 +197,9 @@ import Testing
             let message = Array((genuine + [UInt8](repeating: 0, count: 19)).prefix(length))
             let expected: CableProtocolError.Code =
                 length < 65 ? .handshakeInvalidMessageLength : .handshakeAuthenticationFailed
-            #expect(throws: CableProtocolError(expected, ""), "length \(length)") { _ = try responder.respond(to: message) }
+            #expect(throws: CableProtocolError(expected, ""), "length \(length)") {
+                _ = try responder.respond(to: message)
+            }
         }
         var responder = NoiseFixture.responder(pattern)
         #expect(throws: CableProtocolError(.handshakeInvalidMessageLength, "")) {
@@ -206,7 +225,9 @@ import Testing
         let message2Answer = try responder.respond(to: try initiator.makeInitialMessage())
         let message2 = message2Answer.response
         _ = try initiator.receiveResponse(message2)
-        #expect(throws: CableProtocolError(.handshakeUnexpectedMessage, "")) { _ = try initiator.receiveResponse(message2) }
+        #expect(throws: CableProtocolError(.handshakeUnexpectedMessage, "")) {
+            _ = try initiator.receiveResponse(message2)
+        }
     }
 
     /// A response recorded from an earlier session (another desktop ephemeral) does not authenticate.
@@ -218,14 +239,21 @@ import Testing
         switch pattern {
         case .knpsk0:
             initiator = HandshakeInitiator(
-                qrFlowWith: psk, identity: NoiseFixture.desktopIdentity, ephemeral: NoiseFixture.privateKey(0x12))
+                qrFlowWith: psk,
+                identity: NoiseFixture.desktopIdentity,
+                ephemeral: NoiseFixture.privateKey(0x12)
+            )
         case .nkpsk0:
             initiator = HandshakeInitiator(
-                linkedFlowWith: psk, phoneIdentity: NoiseFixture.phoneIdentity.publicKey,
-                ephemeral: NoiseFixture.privateKey(0x12))
+                linkedFlowWith: psk,
+                phoneIdentity: NoiseFixture.phoneIdentity.publicKey,
+                ephemeral: NoiseFixture.privateKey(0x12)
+            )
         }
         _ = try initiator.makeInitialMessage()
-        #expect(throws: CableProtocolError(.handshakeAuthenticationFailed, "")) { _ = try initiator.receiveResponse(old) }
+        #expect(throws: CableProtocolError(.handshakeAuthenticationFailed, "")) {
+            _ = try initiator.receiveResponse(old)
+        }
     }
 
     @Test(arguments: HandshakePattern.allCases)
@@ -253,7 +281,9 @@ import Testing
             _ = try initiator.receiveResponse(run.message2)
         }
         #expect(throws: CableProtocolError.self) { _ = try responder.respond(to: [0x04]) }
-        #expect(throws: CableProtocolError(.handshakeUnexpectedMessage, "")) { _ = try responder.respond(to: run.message1) }
+        #expect(throws: CableProtocolError(.handshakeUnexpectedMessage, "")) {
+            _ = try responder.respond(to: run.message1)
+        }
     }
 
     // MARK: - Keys given as bytes
@@ -271,7 +301,10 @@ import Testing
             }
             #expect(throws: CableProtocolError(.handshakeInvalidKey, "")) {
                 _ = try HandshakeInitiator(
-                    qrFlowWith: psk, identityScalar: [UInt8](repeating: 1, count: 32), ephemeralScalar: scalar)
+                    qrFlowWith: psk,
+                    identityScalar: [UInt8](repeating: 1, count: 32),
+                    ephemeralScalar: scalar
+                )
             }
         }
         var offCurve = NoiseFixture.phoneIdentity.publicKey.uncompressedRepresentation

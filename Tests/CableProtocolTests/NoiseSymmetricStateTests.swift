@@ -125,7 +125,11 @@ import Testing
         state.mixKey([1])
         let keys = state.split()
         let output = HKDFSHA256.deriveKey(
-            inputKeyMaterial: [UInt8](), salt: state.chainingKey.bytes, info: [], outputByteCount: 64)
+            inputKeyMaterial: [UInt8](),
+            salt: state.chainingKey.bytes,
+            info: [],
+            outputByteCount: 64
+        )
         #expect(keys.first.bytes == Array(output[0..<32]))
         #expect(keys.second.bytes == Array(output[32..<64]))
         #expect(keys.first != keys.second)

@@ -35,7 +35,10 @@ enum NoiseFixture {
             return HandshakeInitiator(qrFlowWith: psk, identity: Self.desktopIdentity, ephemeral: Self.desktopEphemeral)
         case .nkpsk0:
             return HandshakeInitiator(
-                linkedFlowWith: psk, phoneIdentity: Self.phoneIdentity.publicKey, ephemeral: Self.desktopEphemeral)
+                linkedFlowWith: psk,
+                phoneIdentity: Self.phoneIdentity.publicKey,
+                ephemeral: Self.desktopEphemeral
+            )
         }
     }
 
@@ -44,7 +47,10 @@ enum NoiseFixture {
         switch pattern {
         case .knpsk0:
             return HandshakeResponder(
-                qrFlowWith: psk, desktopIdentity: Self.desktopIdentity.publicKey, ephemeral: Self.phoneEphemeral)
+                qrFlowWith: psk,
+                desktopIdentity: Self.desktopIdentity.publicKey,
+                ephemeral: Self.phoneEphemeral
+            )
         case .nkpsk0:
             return HandshakeResponder(linkedFlowWith: psk, identity: Self.phoneIdentity, ephemeral: Self.phoneEphemeral)
         }
@@ -73,7 +79,9 @@ enum NoiseFixture {
 /// Asserts that `text` shows none of `secrets`: not as lower- or upper-case hex, and not as Swift's
 /// decimal array rendering of their first bytes.
 func expectRedacted(
-    _ text: String, hiding secrets: [[UInt8]], sourceLocation: SourceLocation = #_sourceLocation
+    _ text: String,
+    hiding secrets: [[UInt8]],
+    sourceLocation: SourceLocation = #_sourceLocation
 ) {
     for secret in secrets where !secret.isEmpty {
         let lower = hexString(secret)
@@ -89,11 +97,18 @@ extension NoiseFixture {
 
     /// Linking info as Chromium's phone builds it, signed for `handshakeHash` and the fixture desktop key.
     static func linkingInfo(
-        handshakeHash: HandshakeHash, contactID: [UInt8] = Array("push-token".utf8), name: String = "Pixel 7"
+        handshakeHash: HandshakeHash,
+        contactID: [UInt8] = Array("push-token".utf8),
+        name: String = "Pixel 7"
     ) throws -> LinkingInfo {
         try LinkingInfo(
-            contactID: contactID, linkID: [1, 2, 3, 4, 5, 6, 7, 8], linkSecret: SecretBytes(Self.linkSecret),
-            identity: Self.phoneIdentity, authenticatorName: name,
-            desktopIdentity: Self.desktopIdentity.publicKey, handshakeHash: handshakeHash)
+            contactID: contactID,
+            linkID: [1, 2, 3, 4, 5, 6, 7, 8],
+            linkSecret: SecretBytes(Self.linkSecret),
+            identity: Self.phoneIdentity,
+            authenticatorName: name,
+            desktopIdentity: Self.desktopIdentity.publicKey,
+            handshakeHash: handshakeHash
+        )
     }
 }

@@ -54,7 +54,9 @@ import Testing
         #expect(parsed.linkingInfo == info)
         #expect(parsed.verifiedLinkingInfo == nil)
         let verifier = LinkingVerifier(
-            handshakeHash: run.desktop.handshakeHash, desktopIdentity: NoiseFixture.desktopIdentity)
+            handshakeHash: run.desktop.handshakeHash,
+            desktopIdentity: NoiseFixture.desktopIdentity
+        )
         let verified = try PostHandshakeMessage.decode(bytes, options: .init(linking: .verify(verifier))).message
         #expect(verified.verifiedLinkingInfo?.info == info)
         let linked = try PostHandshakeMessage.decode(bytes, options: .init(linking: .ignore)).message
@@ -66,7 +68,9 @@ import Testing
         let stale = try NoiseFixture.linkingInfo(handshakeHash: HandshakeHash([UInt8](repeating: 9, count: 32)))
         let bytes = PostHandshakeMessage(getInfo: Self.getInfo, linkingInfo: stale).encoded()
         let verifier = LinkingVerifier(
-            handshakeHash: run.desktop.handshakeHash, desktopIdentity: NoiseFixture.desktopIdentity)
+            handshakeHash: run.desktop.handshakeHash,
+            desktopIdentity: NoiseFixture.desktopIdentity
+        )
         #expect(throws: CableProtocolError(.linkingSignatureInvalid, "")) {
             try PostHandshakeMessage.decode(bytes, options: .init(linking: .verify(verifier)))
         }
@@ -100,7 +104,8 @@ import Testing
             } catch {
                 #expect(
                     error.code.rawValue.hasPrefix("postHandshake") || error.code.rawValue.hasPrefix("linking"),
-                    "\(error)")
+                    "\(error)"
+                )
             }
         }
     }

@@ -49,9 +49,10 @@ import Testing
     @Test func theContentMustBeACanonicalMap() {
         // An array, a non-canonical map and a map followed by junk before the zeros.
         for content: [UInt8] in [[0x80], [0xB8, 0x00], [0xA0, 0x01]] {
-            let padded = content + [UInt8](repeating: 0, count: 510 - content.count) + [
-                UInt8((510 - content.count) & 0xFF), UInt8((510 - content.count) >> 8),
-            ]
+            let padded =
+                content + [UInt8](repeating: 0, count: 510 - content.count) + [
+                    UInt8((510 - content.count) & 0xFF), UInt8((510 - content.count) >> 8),
+                ]
             #expect(throws: CableProtocolError(.paddedMapInvalid, "")) { try PaddedCBORMap.decode(padded) }
         }
     }

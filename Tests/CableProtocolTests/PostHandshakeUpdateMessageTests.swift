@@ -22,7 +22,9 @@ import Testing
     @Test func withLinkingTheFramePadsTo512WhileTheLinkingMapFits() throws {
         for contactIDLength in stride(from: 0, through: 600, by: 7) {
             let info = try NoiseFixture.linkingInfo(
-                handshakeHash: Self.hash, contactID: [UInt8](repeating: 0xC1, count: contactIDLength))
+                handshakeHash: Self.hash,
+                contactID: [UInt8](repeating: 0xC1, count: contactIDLength)
+            )
             let frame = UpdateMessage(linkingInfo: info).frame
             let linkingMapSize = ([1: info.cbor] as CBORValue).encoded.count
             if linkingMapSize < 492 {
@@ -46,7 +48,9 @@ import Testing
             return
         }
         let verifier = LinkingVerifier(
-            handshakeHash: run.desktop.handshakeHash, desktopIdentity: NoiseFixture.desktopIdentity)
+            handshakeHash: run.desktop.handshakeHash,
+            desktopIdentity: NoiseFixture.desktopIdentity
+        )
         let update = try UpdateMessage(decoding: payload, linking: .verify(verifier))
         #expect(update.verifiedLinkingInfo?.info == info)
         #expect(update.linkingInfo == info)
@@ -59,7 +63,9 @@ import Testing
         let stale = try NoiseFixture.linkingInfo(handshakeHash: Self.hash)
         let payload = Array(UpdateMessage(linkingInfo: stale).frame.dropFirst())
         let verifier = LinkingVerifier(
-            handshakeHash: run.desktop.handshakeHash, desktopIdentity: NoiseFixture.desktopIdentity)
+            handshakeHash: run.desktop.handshakeHash,
+            desktopIdentity: NoiseFixture.desktopIdentity
+        )
         #expect(throws: CableProtocolError(.linkingSignatureInvalid, "")) {
             try UpdateMessage(decoding: payload, linking: .verify(verifier))
         }

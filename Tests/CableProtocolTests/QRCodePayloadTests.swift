@@ -88,7 +88,11 @@ import Testing
         #expect(throws: CableProtocolError(.missingQRSecret, "")) { try QRCodePayload(url: Self.url(m)) }
         // An uncompressed key (65 bytes) is valid P-256 but not what the QR carries.
         m = Self.baseMap()
-        m[0] = .byteString(hex("04364c15eec34331d2865757421d497e569e1eba6cff9a69d32e90f19e7f6fd15e62a369549e704bffe8585a3b4b1e4d19eac60c76fd53243f07c8014c69009ce1"))
+        m[0] = .byteString(
+            hex(
+                "04364c15eec34331d2865757421d497e569e1eba6cff9a69d32e90f19e7f6fd15e62a369549e704bffe8585a3b4b1e4d19eac60c76fd53243f07c8014c69009ce1"
+            )
+        )
         #expect(throws: CableProtocolError(.invalidQRPublicKey, "")) { try QRCodePayload(url: Self.url(m)) }
     }
 
@@ -123,9 +127,11 @@ import Testing
             }
         }
         for _ in 0..<500 {
-            let digits = String((0..<Int.random(in: 0...200, using: &rng)).map { _ in
-                Character(String(Int.random(in: 0...9, using: &rng)))
-            })
+            let digits = String(
+                (0..<Int.random(in: 0...200, using: &rng)).map { _ in
+                    Character(String(Int.random(in: 0...9, using: &rng)))
+                }
+            )
             _ = try? QRCodePayload(url: "FIDO:/" + digits)
         }
     }

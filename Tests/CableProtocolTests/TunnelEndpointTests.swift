@@ -5,9 +5,12 @@ import Testing
 @Suite struct TunnelEndpointTests {
     @Test func rejectsMalformedPaths() throws {
         let bad = [
-            "", "/", "/cable", "/cable/", "/cable/new", "/cable/new/", "/cable/new/00", "/cable/new/" + String(repeating: "0", count: 33),
-            "/cable/new/" + String(repeating: "g", count: 32), "/cable/connect/000000", "/cable/connect/00000/" + String(repeating: "0", count: 32),
-            "/cable/connect/000000/" + String(repeating: "0", count: 32) + "/x", "/cable/old/" + String(repeating: "0", count: 32),
+            "", "/", "/cable", "/cable/", "/cable/new", "/cable/new/", "/cable/new/00",
+            "/cable/new/" + String(repeating: "0", count: 33),
+            "/cable/new/" + String(repeating: "g", count: 32), "/cable/connect/000000",
+            "/cable/connect/00000/" + String(repeating: "0", count: 32),
+            "/cable/connect/000000/" + String(repeating: "0", count: 32) + "/x",
+            "/cable/old/" + String(repeating: "0", count: 32),
             "cable/new/" + String(repeating: "0", count: 32), "/CABLE/new/" + String(repeating: "0", count: 32),
             "/cable/new/" + String(repeating: "0", count: 32) + "?x=1", "/cable/contact/", "/cable/contact/a=",
             "/cable/contact/" + String(repeating: "A", count: 600),

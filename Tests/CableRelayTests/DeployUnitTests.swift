@@ -34,7 +34,9 @@ import Testing
 
     func unit() throws -> String {
         let text = try String(
-            contentsOf: Self.root.appendingPathComponent("deploy/cable-relay.service"), encoding: .utf8)
+            contentsOf: Self.root.appendingPathComponent("deploy/cable-relay.service"),
+            encoding: .utf8
+        )
         let cable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
             .appendingPathComponent("cable").path
         #expect(text.contains("ExecStart=/usr/local/bin/cable relay"))
@@ -51,7 +53,8 @@ import Testing
         let text = try self.unit()
         for directive in [
             "DynamicUser=yes", "NoNewPrivileges=yes", "ProtectSystem=strict", "ProtectHome=yes", "PrivateTmp=yes",
-            "RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX", "SystemCallFilter=@system-service", "KillSignal=SIGTERM",
+            "RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX", "SystemCallFilter=@system-service",
+            "KillSignal=SIGTERM",
         ] {
             #expect(text.contains("\n\(directive)\n"), "\(directive)")
         }

@@ -1,6 +1,7 @@
-import Testing
-@testable import CableRelay
 import CableTunnel
+import Testing
+
+@testable import CableRelay
 
 /// Finding the end of a request head, fed in any pieces.
 @Suite struct HTTPHeadScannerTests {

@@ -98,7 +98,10 @@ final class RelayCommandProcess: Sendable {
     @Test(arguments: [
         ("CABLE_RELAY_PORT", "x1", "error: CABLE_RELAY_PORT must be a whole number, not \"x1\""),
         ("CABLE_RELAY_PEER_WAIT_TIMEOUT", "soon", "error: CABLE_RELAY_PEER_WAIT_TIMEOUT must be a number of seconds"),
-        ("CABLE_RELAY_IDLE_TIMEOUT", "-3", "error: CABLE_RELAY_IDLE_TIMEOUT must be a number of seconds between 0 and 86400"),
+        (
+            "CABLE_RELAY_IDLE_TIMEOUT", "-3",
+            "error: CABLE_RELAY_IDLE_TIMEOUT must be a number of seconds between 0 and 86400"
+        ),
         ("CABLE_RELAY_MAX_TUNNELS", "0", "error: CABLE_RELAY_MAX_TUNNELS must be at least 1"),
         ("CABLE_RELAY_ROUTING_ID", "xyz", "error: CABLE_RELAY_ROUTING_ID must be 3 bytes as 6 hex digits"),
         ("CABLE_RELAY_METRICS", "localhost", "error: CABLE_RELAY_METRICS must be HOST:PORT"),
@@ -119,7 +122,10 @@ final class RelayCommandProcess: Sendable {
     }
 
     @Test func aFlagsErrorNamesTheFlag() async throws {
-        let relay = try RelayCommandProcess(["--port", "0", "--max-tunnels", "0"], environment: ["CABLE_RELAY_MAX_TUNNELS": "5"])
+        let relay = try RelayCommandProcess(
+            ["--port", "0", "--max-tunnels", "0"],
+            environment: ["CABLE_RELAY_MAX_TUNNELS": "5"]
+        )
         #expect(try await relay.exitStatus() != 0)
         #expect(relay.stderr.contains("error: --max-tunnels must be at least 1"), "\(relay.stderr)")
     }
@@ -133,7 +139,8 @@ final class RelayCommandProcess: Sendable {
                 "CABLE_RELAY_PORT": "not-a-port", "CABLE_RELAY_MAX_CONNECTIONS": "77",
                 "CABLE_RELAY_MAX_BUFFERED_BYTES": "3000000", "CABLE_RELAY_METRICS": "127.0.0.1:0",
                 "CABLE_RELAY_PROT": "8080",
-            ])
+            ]
+        )
         defer { relay.signal(SIGTERM) }
         _ = try await relay.relayPort()
         let metrics = try await relay.metricsPort()

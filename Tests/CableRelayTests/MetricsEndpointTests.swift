@@ -1,12 +1,13 @@
 import CableLocking
 import CableProtocol
-@testable import CableRelay
 import CableTestSupport
 import CableTunnel
 import CableTunnelTestSupport
 import Foundation
 import Prometheus
 import Testing
+
+@testable import CableRelay
 
 #if canImport(Glibc)
 @preconcurrency import Glibc
@@ -33,12 +34,14 @@ struct MetricsRig {
         settings.port = 0
         configureEndpoint(&settings)
         let endpoint = TunnelServiceMetricsEndpoint(
-            relay: relay.server, configuration: settings,
+            relay: relay.server,
+            configuration: settings,
             exposition: {
                 var bytes: [UInt8] = []
                 registry.emit(into: &bytes)
                 return bytes
-            })
+            }
+        )
         let address = try await endpoint.start()
         return MetricsRig(relay: relay, endpoint: endpoint, address: address)
     }
@@ -101,7 +104,9 @@ enum RawHTTP {
         var bytes = Array(text.utf8)
         var sent = 0
         while sent < bytes.count {
-            let n = bytes.withUnsafeMutableBytes { Glibc.send(socket, $0.baseAddress! + sent, $0.count - sent, Int32(MSG_NOSIGNAL)) }
+            let n = bytes.withUnsafeMutableBytes {
+                Glibc.send(socket, $0.baseAddress! + sent, $0.count - sent, Int32(MSG_NOSIGNAL))
+            }
             if n <= 0 { return }
             sent += n
         }
@@ -157,7 +162,11 @@ enum RawHTTPError: Error { case failed(String) }
             // Refusals: 2 unknown tunnels, 1 foreign routing ID, 1 third client, 1 taken tunnel ID.
             for _ in 0..<2 {
                 await #expect(throws: (any Error).self) {
-                    try await TunnelClient.connect(to: url, endpoint: .connect(routing, .random()), timeout: .seconds(10))
+                    try await TunnelClient.connect(
+                        to: url,
+                        endpoint: .connect(routing, .random()),
+                        timeout: .seconds(10)
+                    )
                 }
             }
             let foreign = try RoutingID(hex: routing.hex.lowercased() == "0a0b0c" ? "0c0b0a" : "0a0b0c")
@@ -165,7 +174,11 @@ enum RawHTTPError: Error { case failed(String) }
                 try await TunnelClient.connect(to: url, endpoint: .connect(foreign, .random()), timeout: .seconds(10))
             }
             let (held, heldTunnel) = try await rig.relay.newTunnel()
-            let joiner = try await TunnelClient.connect(to: url, endpoint: .connect(routing, heldTunnel), timeout: .seconds(10))
+            let joiner = try await TunnelClient.connect(
+                to: url,
+                endpoint: .connect(routing, heldTunnel),
+                timeout: .seconds(10)
+            )
             await #expect(throws: (any Error).self) {
                 try await TunnelClient.connect(to: url, endpoint: .connect(routing, heldTunnel), timeout: .seconds(10))
             }
@@ -176,10 +189,15 @@ enum RawHTTPError: Error { case failed(String) }
             await joiner.close()
             // 2 more over plain HTTP: not a WebSocket (426), a request head over the limit (431).
             let port = rig.relay.address.port
-            let plain = try RawHTTP.exchange(port: port, "GET /cable/new/\(TunnelID.random().hex) HTTP/1.1\r\nHost: x\r\n\r\n")
+            let plain = try RawHTTP.exchange(
+                port: port,
+                "GET /cable/new/\(TunnelID.random().hex) HTTP/1.1\r\nHost: x\r\n\r\n"
+            )
             #expect(RawHTTP.statusLine(plain.text) == "HTTP/1.1 426 Upgrade Required")
             let huge = try RawHTTP.exchange(
-                port: port, "GET / HTTP/1.1\r\nX-Filler: \(String(repeating: "a", count: 9000))\r\n\r\n")
+                port: port,
+                "GET / HTTP/1.1\r\nX-Filler: \(String(repeating: "a", count: 9000))\r\n\r\n"
+            )
             #expect(RawHTTP.statusLine(huge.text) == "HTTP/1.1 431 Request Header Fields Too Large")
 
             let scrape = try await rig.scrape()
@@ -200,7 +218,9 @@ enum RawHTTPError: Error { case failed(String) }
             #expect(scrape["cable_relay_connections_total"] == 15)
             #expect(scrape["cable_relay_tunnels_open"] == 3)
             #expect(scrape["cable_relay_held_bytes"] == 0)
-            #expect(scrape["cable_relay_buffered_bytes_limit"] == Double(TunnelService.Configuration().maxBufferedBytes))
+            #expect(
+                scrape["cable_relay_buffered_bytes_limit"] == Double(TunnelService.Configuration().maxBufferedBytes)
+            )
             #expect(scrape["cable_relay_accepting_tunnels"] == 1)
             // One hop sample per delivered batch: at least one, at most one per message.
             let hops = try #require(scrape["cable_relay_hop_latency_seconds_count"])
@@ -279,7 +299,9 @@ enum RawHTTPError: Error { case failed(String) }
         #expect(draining?.hasSuffix("shutting down\n") == true)
         #expect(!rig.relay.server.isAcceptingTunnels)
         await stopping.value
-        #expect(RawHTTP.statusLine(try RawHTTP.exchange(port: port, request).text) == "HTTP/1.1 503 Service Unavailable")
+        #expect(
+            RawHTTP.statusLine(try RawHTTP.exchange(port: port, request).text) == "HTTP/1.1 503 Service Unavailable"
+        )
         await rig.stop()
     }
 
@@ -291,7 +313,9 @@ enum RawHTTPError: Error { case failed(String) }
             $0.maxRequestHeadSize = 512
         })
         let port = rig.address.port
-        func status(_ request: String) throws -> String { RawHTTP.statusLine(try RawHTTP.exchange(port: port, request).text) }
+        func status(_ request: String) throws -> String {
+            RawHTTP.statusLine(try RawHTTP.exchange(port: port, request).text)
+        }
         #expect(try status("GET /nope HTTP/1.1\r\nHost: x\r\n\r\n") == "HTTP/1.1 404 Not Found")
         #expect(try status("GET /metricsX HTTP/1.1\r\n\r\n") == "HTTP/1.1 404 Not Found")
         let post = try RawHTTP.exchange(port: port, "POST /metrics HTTP/1.1\r\nContent-Length: 0\r\n\r\n").text

@@ -7,6 +7,7 @@ import Foundation
 import NIOCore
 import NIOPosix
 import Testing
+
 @testable import CableRelay
 
 /// The relay's memory budget and limits under abuse, measured through its own byte counter
@@ -34,7 +35,9 @@ import Testing
     /// Pushes `message` from `sender` until its sends stop (nobody reads at the other end) while
     /// sampling the relay's buffered bytes; returns how many were sent and the largest sample.
     func pumpUntilStalled(
-        _ sender: TunnelConnection, _ message: [UInt8], relay: RelayHarness
+        _ sender: TunnelConnection,
+        _ message: [UInt8],
+        relay: RelayHarness
     ) async throws -> (sent: Int, peak: Int) {
         let sent = LockedValue(0)
         let pump = Task {
@@ -173,7 +176,8 @@ import Testing
             // The 429 is written before the request is read, so the client may see the reset instead.
             #expect(
                 error?.httpStatus == 429 || [TunnelError.Code.upgradeFailed, .connectionLost].contains(error?.code),
-                "\(String(describing: error))")
+                "\(String(describing: error))"
+            )
             #expect(relay.logs.all.contains { $0.contains("refusal=tooManyConnectionsFromAddress") })
             await a.close()
             await b.close()
@@ -307,7 +311,9 @@ import Testing
                     let recorder = Recorder()
                     let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                         .channelInitializer { channel in
-                            channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(recorder) }
+                            channel.eventLoop.makeCompletedFuture {
+                                try channel.pipeline.syncOperations.addHandler(recorder)
+                            }
                         }
                         .connect(host: "127.0.0.1", port: port).get()
                     return (channel, recorder)
@@ -326,7 +332,10 @@ import Testing
         #expect((20...24).contains(answered), "\(answered) of 60 answered 503 (36 fit)")
         let log = logs.withLock { $0 }
         #expect(log.contains("file descriptor limit below maxConnections"))
-        #expect(log.components(separatedBy: "refused connection at capacity").count - 1 == 1, "one line per burst:\n\(log)")
+        #expect(
+            log.components(separatedBy: "refused connection at capacity").count - 1 == 1,
+            "one line per burst:\n\(log)"
+        )
         #expect(!log.contains("accept failed"), "the limit is met before accept() runs out of descriptors")
 
         // Connections close: the relay serves tunnels again.

@@ -6,6 +6,7 @@ import NIOCore
 import NIOEmbedded
 import NIOWebSocket
 import Testing
+
 @testable import CableRelay
 
 /// The forwarding handlers of one paired tunnel on two `EmbeddedChannel`s, driven through
@@ -59,7 +60,10 @@ import Testing
         configuration.maxBytesPerTunnel = 1 << 30
         configuration.maxHeldMessages = 1 << 20
         configuration.maxHeldBytes = 1 << 30
-        return RelayServices(configuration: configuration, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
+        return RelayServices(
+            configuration: configuration,
+            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+        )
     }
 
     static func makeSide(_ id: UInt64, loop: EmbeddedEventLoop, services: RelayServices) throws -> Side {
@@ -70,9 +74,14 @@ import Testing
         try channel.pipeline.syncOperations.addHandler(writes)
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 9)).wait()
         let peer = RelayPeer(
-            id: RelayConnectionID(rawValue: id), channel: channel, closeGracePeriod: .seconds(3600),
-            pendingWriteLimit: Self.pendingLimit)
-        try channel.pipeline.syncOperations.addHandler(RelayForwardingHandler(peer: peer, services: services, meter: nil))
+            id: RelayConnectionID(rawValue: id),
+            channel: channel,
+            closeGracePeriod: .seconds(3600),
+            pendingWriteLimit: Self.pendingLimit
+        )
+        try channel.pipeline.syncOperations.addHandler(
+            RelayForwardingHandler(peer: peer, services: services, meter: nil)
+        )
         return Side(channel: channel, peer: peer, reads: reads, writes: writes)
     }
 
@@ -86,7 +95,11 @@ import Testing
             var data = ByteBuffer(bytes: message[cuts[index]..<cuts[index + 1]])
             data.webSocketMask(key)
             return WebSocketFrame(
-                fin: index == pieces - 1, opcode: index == 0 ? .binary : .continuation, maskKey: key, data: data)
+                fin: index == pieces - 1,
+                opcode: index == 0 ? .binary : .continuation,
+                maskKey: key,
+                data: data
+            )
         }
     }
 

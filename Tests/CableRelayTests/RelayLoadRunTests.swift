@@ -6,6 +6,7 @@ import NIOEmbedded
 import NIOPosix
 import NIOWebSocket
 import Testing
+
 @testable import CableRelayLoad
 
 /// The load tool's arithmetic, its wire format checked against NIO's own WebSocket codec, and a
@@ -52,7 +53,9 @@ import Testing
         while var part = try channel.readOutbound(as: ByteBuffer.self) { wire.writeBuffer(&part) }
         // Every split point: a partial frame is "need more", never a wrong message.
         var partial = wire.getSlice(at: wire.readerIndex, length: wire.readableBytes - 1)!
-        if case .message = LoadWire.readMessage(from: &partial, as: .webSocket) { Issue.record("parsed a partial frame") }
+        if case .message = LoadWire.readMessage(from: &partial, as: .webSocket) {
+            Issue.record("parsed a partial frame")
+        }
         guard case .message(let message) = LoadWire.readMessage(from: &wire, as: .webSocket) else {
             Issue.record("no message")
             return
@@ -91,15 +94,20 @@ import Testing
         let me = getpid()
         let relay = TunnelService(
             configuration: LoadServerProcess.relayConfiguration,
-            logger: Logger(label: "load", factory: { _ in SwiftLogNoOpLogHandler() }))
+            logger: Logger(label: "load", factory: { _ in SwiftLogNoOpLogHandler() })
+        )
         let relayPort = try await relay.start().port
         let splice = TCPSpliceRelay()
         let splicePort = try await splice.start(host: "127.0.0.1", port: 0)
         do {
             let relayResults = try await RelayLoadRun.measure(
-                ServerUnderTest(name: "relay", wire: .webSocket, host: "127.0.0.1", port: relayPort, pid: me), plan: plan)
+                ServerUnderTest(name: "relay", wire: .webSocket, host: "127.0.0.1", port: relayPort, pid: me),
+                plan: plan
+            )
             let spliceResults = try await RelayLoadRun.measure(
-                ServerUnderTest(name: "splice", wire: .splice, host: "127.0.0.1", port: splicePort, pid: me), plan: plan)
+                ServerUnderTest(name: "splice", wire: .splice, host: "127.0.0.1", port: splicePort, pid: me),
+                plan: plan
+            )
             for results in [relayResults, spliceResults] {
                 #expect(results.idle.count == 1)
                 #expect(results.throughput.map(\.tunnels) == [1, 4])

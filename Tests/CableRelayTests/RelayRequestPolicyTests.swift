@@ -1,15 +1,19 @@
 import CableProtocol
 import CableTestSupport
-import Testing
-@testable import CableRelay
 import CableTunnel
+import Testing
+
+@testable import CableRelay
 
 /// The static request rules, in their documented order.
 @Suite struct RelayRequestPolicyTests {
     static let tunnelHex = "68656C6C6F2C20776562617574686E21"
 
     func route(
-        _ uri: String, method: String = "GET", upgrade: Bool = true, protocols: [String] = ["fido.cable"]
+        _ uri: String,
+        method: String = "GET",
+        upgrade: Bool = true,
+        protocols: [String] = ["fido.cable"]
     ) -> Result<RelayRoute, RelayRefusal> {
         RelayRequestPolicy.route(method: method, uri: uri, isWebSocketUpgrade: upgrade, offeredSubprotocols: protocols)
     }
@@ -42,7 +46,8 @@ import CableTunnel
         for uri in [
             "/", "/cable", "/cable/", "/cable/new/", "/cable/new/00", "/cable/new/\(String(repeating: "g", count: 32))",
             "/cable/connect/ABCD/\(Self.tunnelHex)", "/cable/connect/\(Self.tunnelHex)",
-            "/cable/new/\(Self.tunnelHex)/x", "/cable/new/\(Self.tunnelHex)?q=1", "http://host/cable/new/\(Self.tunnelHex)",
+            "/cable/new/\(Self.tunnelHex)/x", "/cable/new/\(Self.tunnelHex)?q=1",
+            "http://host/cable/new/\(Self.tunnelHex)",
             "/" + String(repeating: "a", count: 600),
         ] {
             guard case .failure(let refusal) = self.route(uri) else {
@@ -68,12 +73,14 @@ import CableTunnel
         #expect(self.route("/cable/new/\(Self.tunnelHex)", protocols: ["FIDO.CABLE"]) == .failure(.missingSubprotocol))
         #expect(
             self.route("/cable/new/\(Self.tunnelHex)", protocols: ["chat", "fido.cable"])
-                == .success(.create(tunnel)))
+                == .success(.create(tunnel))
+        )
     }
 
     @Test func everyRefusalHasAReasonPhrase() {
         for refusal in [
-            RelayRefusal.methodNotAllowed, .malformedPath("x"), .contactGone, .invalidUpgrade, .notWebSocket, .missingSubprotocol,
+            RelayRefusal.methodNotAllowed, .malformedPath("x"), .contactGone, .invalidUpgrade, .notWebSocket,
+            .missingSubprotocol,
             .unknownTunnel, .wrongRoutingID, .tunnelExists, .tunnelAlreadyJoined, .tooManyTunnels,
             .tooManyConnections, .shuttingDown, .headTooLarge,
         ] {

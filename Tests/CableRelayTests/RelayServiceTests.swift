@@ -3,6 +3,7 @@ import CableTunnelTestSupport
 import Logging
 import ServiceLifecycle
 import Testing
+
 @testable import CableRelay
 
 /// The relay as a swift-service-lifecycle `Service`: a graceful shutdown of its group stops
@@ -16,7 +17,10 @@ import Testing
         let server = TunnelService(configuration: configuration, logger: logs.logger())
         let address = try await server.start()
         let url = try address.url
-        let group = ServiceGroup(services: [server], logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
+        let group = ServiceGroup(
+            services: [server],
+            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+        )
         let running = Task { try await group.run() }
 
         let phone = try await TunnelClient.connect(to: url, endpoint: .new(.random()), timeout: .seconds(10))

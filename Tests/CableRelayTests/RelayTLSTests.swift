@@ -2,6 +2,7 @@ import CableTunnel
 import CableTunnelTestSupport
 import Foundation
 import Testing
+
 @testable import CableRelay
 
 /// `Configuration.tlsContext`: the TLS handler comes first, so OpenSSL's own client (`openssl
@@ -31,7 +32,8 @@ import Testing
         let key = directory.appendingPathComponent("key.pem").path
         let cert = directory.appendingPathComponent("cert.pem").path
         let made = try self.openssl([
-            "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", cert,
+            "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out",
+            cert,
             "-subj", "/CN=localhost", "-days", "1",
         ])
         try #require(made.status == 0, "openssl req failed")
@@ -41,7 +43,8 @@ import Testing
             #expect(relay.url.description.hasPrefix("wss://"))
             let (status, output) = try self.openssl(
                 ["s_client", "-quiet", "-connect", "127.0.0.1:\(relay.address.port)"],
-                input: "GET /cable/new/00 HTTP/1.1\r\nHost: x\r\n\r\n")
+                input: "GET /cable/new/00 HTTP/1.1\r\nHost: x\r\n\r\n"
+            )
             _ = status
             // The malformed path is refused with 400: HTTP was parsed behind the TLS handler.
             #expect(output.hasPrefix("HTTP/1.1 400"), "\(output)")
@@ -50,10 +53,16 @@ import Testing
 
     @Test func unreadableTLSFilesAreAConfigurationErrorNamingTheFlags() {
         #expect(throws: TunnelError.self) {
-            try TunnelService.Configuration.tlsContext(certificateChainFile: "/nonexistent.pem", privateKeyFile: "/nonexistent.pem")
+            try TunnelService.Configuration.tlsContext(
+                certificateChainFile: "/nonexistent.pem",
+                privateKeyFile: "/nonexistent.pem"
+            )
         }
         do {
-            _ = try TunnelService.Configuration.tlsContext(certificateChainFile: "/nonexistent.pem", privateKeyFile: "/x")
+            _ = try TunnelService.Configuration.tlsContext(
+                certificateChainFile: "/nonexistent.pem",
+                privateKeyFile: "/x"
+            )
         } catch {
             #expect(error.code == .invalidConfiguration)
             #expect(error.reason.contains("tlsCertificate"))

@@ -1,16 +1,24 @@
 import CableProtocol
+import CableTunnel
 import CableTunnelTestSupport
 import Testing
+
 @testable import CableRelay
-import CableTunnel
 
 /// The relay's routing rules, without sockets: outbounds are names, messages are byte arrays.
 @Suite struct TunnelRoutingTableTests {
     typealias Table = TunnelRoutingTable<String, [UInt8]>
 
     static let limits = RelayLimits(
-        maxTunnels: 3, maxMessagesPerTunnel: 10, maxBytesPerTunnel: 1000, maxHeldMessages: 5, maxHeldBytes: 100,
-        peerWaitTimeout: .seconds(10), idleTimeout: .seconds(20), tunnelLifetime: .seconds(60))
+        maxTunnels: 3,
+        maxMessagesPerTunnel: 10,
+        maxBytesPerTunnel: 1000,
+        maxHeldMessages: 5,
+        maxHeldBytes: 100,
+        peerWaitTimeout: .seconds(10),
+        idleTimeout: .seconds(20),
+        tunnelLifetime: .seconds(60)
+    )
     let t0 = ContinuousClock.now
     let phone = RelayConnectionID(rawValue: 1)
     let desktop = RelayConnectionID(rawValue: 2)
@@ -119,16 +127,31 @@ import CableTunnel
         var table = Table(limits: limits)
         try table.admitCreator(self.tunnel, connection: self.phone, address: "192.0.2.1", now: self.t0)
         #expect(throws: RelayRefusal.tooManyTunnelsFromAddress) {
-            try table.admitCreator(.random(), connection: RelayConnectionID(rawValue: 9), address: "192.0.2.1", now: self.t0)
+            try table.admitCreator(
+                .random(),
+                connection: RelayConnectionID(rawValue: 9),
+                address: "192.0.2.1",
+                now: self.t0
+            )
         }
         // Another address, and joiners, are not counted against it.
-        try table.admitCreator(.random(), connection: RelayConnectionID(rawValue: 10), address: "192.0.2.2", now: self.t0)
+        try table.admitCreator(
+            .random(),
+            connection: RelayConnectionID(rawValue: 10),
+            address: "192.0.2.2",
+            now: self.t0
+        )
         try table.admitJoiner(self.tunnel, connection: self.desktop, now: self.t0)
         #expect(table.tunnelCount(from: "192.0.2.1") == 1)
         _ = table.detach(connection: self.phone, cause: .vanished, now: self.t0)
         _ = table.detach(connection: self.desktop, cause: .vanished, now: self.t0)
         #expect(table.tunnelCount(from: "192.0.2.1") == 0)
-        try table.admitCreator(.random(), connection: RelayConnectionID(rawValue: 11), address: "192.0.2.1", now: self.t0)
+        try table.admitCreator(
+            .random(),
+            connection: RelayConnectionID(rawValue: 11),
+            address: "192.0.2.1",
+            now: self.t0
+        )
     }
 
     @Test func messagesBeforeTheJoinerArrivesAreHeldAndDrainedInOrder() throws {
@@ -217,7 +240,9 @@ import CableTunnel
     @Test func theByteLimitPerTunnelClosesBothSides() throws {
         var table = try self.paired()
         #expect(self.deliveredTo(table.forward(Array(repeating: 0, count: 600), from: self.phone, now: self.t0)) != nil)
-        #expect(self.deliveredTo(table.forward(Array(repeating: 0, count: 400), from: self.desktop, now: self.t0)) != nil)
+        #expect(
+            self.deliveredTo(table.forward(Array(repeating: 0, count: 400), from: self.desktop, now: self.t0)) != nil
+        )
         guard case .refuse(let notices) = table.forward([0], from: self.phone, now: self.t0) else {
             Issue.record("byte limit not enforced")
             return

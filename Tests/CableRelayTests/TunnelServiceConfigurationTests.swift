@@ -1,7 +1,8 @@
+import CableTunnel
 import CableTunnelTestSupport
 import Testing
+
 @testable import CableRelay
-import CableTunnel
 
 /// Every limit has a usable default and is validated before the server listens.
 @Suite struct TunnelServiceConfigurationTests {
@@ -15,28 +16,28 @@ import CableTunnel
     /// Each field with a value it must refuse.
     static var outOfRange: [(field: String, change: (inout TunnelService.Configuration) -> Void)] {
         [
-        ("port", { $0.port = 70000 }),
-        ("host", { $0.host = "" }),
-        ("peerWaitTimeout", { $0.peerWaitTimeout = .zero }),
-        ("idleTimeout", { $0.idleTimeout = .seconds(-1) }),
-        ("tunnelLifetime", { $0.tunnelLifetime = .zero }),
-        ("upgradeTimeout", { $0.upgradeTimeout = .zero }),
-        ("closeGracePeriod", { $0.closeGracePeriod = .zero }),
-        ("pingWindow", { $0.pingWindow = .zero }),
-        ("maxMessageSize", { $0.maxMessageSize = 0 }),
-        ("maxFragmentsPerMessage", { $0.maxFragmentsPerMessage = 0 }),
-        ("maxMessagesPerTunnel", { $0.maxMessagesPerTunnel = 0 }),
-        ("maxBytesPerTunnel", { $0.maxBytesPerTunnel = 0 }),
-        ("maxHeldMessages", { $0.maxHeldMessages = 0 }),
-        ("maxHeldBytes", { $0.maxHeldBytes = 0 }),
-        ("maxTunnels", { $0.maxTunnels = 0 }),
-        ("maxConnections", { $0.maxConnections = 0 }),
-        ("maxPingsPerWindow", { $0.maxPingsPerWindow = 0 }),
-        ("maxConnectionsPerAddress", { $0.maxConnectionsPerAddress = 0 }),
-        ("maxTunnelsPerAddress", { $0.maxTunnelsPerAddress = 0 }),
-        ("maxPendingWriteBytes", { $0.maxPendingWriteBytes = 0 }),
-        ("maxBufferedBytes", { $0.maxBufferedBytes = (1 << 20) - 1 }),
-        ("maxRequestHeadSize", { $0.maxRequestHeadSize = 100 }),
+            ("port", { $0.port = 70000 }),
+            ("host", { $0.host = "" }),
+            ("peerWaitTimeout", { $0.peerWaitTimeout = .zero }),
+            ("idleTimeout", { $0.idleTimeout = .seconds(-1) }),
+            ("tunnelLifetime", { $0.tunnelLifetime = .zero }),
+            ("upgradeTimeout", { $0.upgradeTimeout = .zero }),
+            ("closeGracePeriod", { $0.closeGracePeriod = .zero }),
+            ("pingWindow", { $0.pingWindow = .zero }),
+            ("maxMessageSize", { $0.maxMessageSize = 0 }),
+            ("maxFragmentsPerMessage", { $0.maxFragmentsPerMessage = 0 }),
+            ("maxMessagesPerTunnel", { $0.maxMessagesPerTunnel = 0 }),
+            ("maxBytesPerTunnel", { $0.maxBytesPerTunnel = 0 }),
+            ("maxHeldMessages", { $0.maxHeldMessages = 0 }),
+            ("maxHeldBytes", { $0.maxHeldBytes = 0 }),
+            ("maxTunnels", { $0.maxTunnels = 0 }),
+            ("maxConnections", { $0.maxConnections = 0 }),
+            ("maxPingsPerWindow", { $0.maxPingsPerWindow = 0 }),
+            ("maxConnectionsPerAddress", { $0.maxConnectionsPerAddress = 0 }),
+            ("maxTunnelsPerAddress", { $0.maxTunnelsPerAddress = 0 }),
+            ("maxPendingWriteBytes", { $0.maxPendingWriteBytes = 0 }),
+            ("maxBufferedBytes", { $0.maxBufferedBytes = (1 << 20) - 1 }),
+            ("maxRequestHeadSize", { $0.maxRequestHeadSize = 100 }),
         ]
     }
 

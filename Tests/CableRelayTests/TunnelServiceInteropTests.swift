@@ -1,9 +1,10 @@
 import CableProtocol
 import CableTestSupport
+import CableTunnel
 import CableTunnelTestSupport
 import Testing
+
 @testable import CableRelay
-import CableTunnel
 
 /// The tunnel service driven by an independent client: Python's `websockets` library, plus raw
 /// sockets for what no WebSocket library sends (`Python/relay_client.py`). The script reports what
@@ -11,12 +12,16 @@ import CableTunnel
 /// twenty of them at once would starve the timing-sensitive tests running beside them.
 @Suite(.serialized, .timeLimit(.minutes(2))) struct TunnelServiceInteropTests {
     func run(
-        _ scenario: String, _ extra: [String] = [], configure: (inout TunnelService.Configuration) -> Void = { _ in }
+        _ scenario: String,
+        _ extra: [String] = [],
+        configure: (inout TunnelService.Configuration) -> Void = { _ in }
     ) async throws -> (JSONValue, RelayHarness) {
         let relay = try await RelayHarness.start(configure)
         do {
             let result = try await PythonTool.run(
-                "relay_client.py", [scenario, "--port", String(relay.address.port)] + extra)
+                "relay_client.py",
+                [scenario, "--port", String(relay.address.port)] + extra
+            )
             await relay.server.shutdown()
             return (result, relay)
         } catch {
@@ -26,8 +31,12 @@ import CableTunnel
     }
 
     @Test func theMessageCheckerCatchesAReorderedOrChangedMessage() {
-        let a: JSONValue = .object(["type": .string("binary"), "length": .number(3), "sha256": .string(String(repeating: "a", count: 64))])
-        let b: JSONValue = .object(["type": .string("binary"), "length": .number(3), "sha256": .string(String(repeating: "b", count: 64))])
+        let a: JSONValue = .object([
+            "type": .string("binary"), "length": .number(3), "sha256": .string(String(repeating: "a", count: 64)),
+        ])
+        let b: JSONValue = .object([
+            "type": .string("binary"), "length": .number(3), "sha256": .string(String(repeating: "b", count: 64)),
+        ])
         withKnownIssue("reordered") { expectSameMessages(.array([b, a]), .array([a, b]), "reordered") }
         withKnownIssue("changed") { expectSameMessages(.array([a, a]), .array([a, b]), "changed") }
         withKnownIssue("missing") { expectSameMessages(.array([a]), .array([a, b]), "missing") }
@@ -94,9 +103,16 @@ import CableTunnel
     @Test func fragmentedMessagesAreReassembledUpToTheLimit() async throws {
         let (r, _) = try await self.run("fragmented-ok")
         #expect(r["sentFragments"]?.array?.count == 10)
-        expectSameMessages(.array([r["received"]].compactMap { $0 }), .array([r["sentWhole"]].compactMap { $0 }), "10 fragments")
         expectSameMessages(
-            .array([r["receivedAtLimit"]].compactMap { $0 }), .array([r["sentAtLimit"]].compactMap { $0 }), "1 MiB in 16 fragments")
+            .array([r["received"]].compactMap { $0 }),
+            .array([r["sentWhole"]].compactMap { $0 }),
+            "10 fragments"
+        )
+        expectSameMessages(
+            .array([r["receivedAtLimit"]].compactMap { $0 }),
+            .array([r["sentAtLimit"]].compactMap { $0 }),
+            "1 MiB in 16 fragments"
+        )
         #expect(r["receivedAtLimit"]?["length"]?.int == 1 << 20)
     }
 
@@ -130,7 +146,10 @@ import CableTunnel
 
     @Test func aStalledRequestHeadIsClosedAtTheUpgradeTimeout() async throws {
         let (r, relay) = try await self.run("slowloris") { $0.upgradeTimeout = .milliseconds(300) }
-        #expect(["eof", "reset"].contains(r["end"]?.string), "the relay closed the socket: \(String(describing: r["end"]))")
+        #expect(
+            ["eof", "reset"].contains(r["end"]?.string),
+            "the relay closed the socket: \(String(describing: r["end"]))"
+        )
         let seconds = try #require(r["seconds"].flatMap { if case .number(let n) = $0 { n } else { nil } })
         #expect(seconds >= 0.25 && seconds < 5)
         #expect(relay.logs.all.contains { $0.contains("upgrade not completed in time") })
@@ -174,7 +193,9 @@ import CableTunnel
             var arguments = ["raw-exchange", "--port", String(relay.address.port)]
             if let key { arguments += ["--key", key] }
             if !frames.isEmpty { arguments += ["--frames", frames.joined(separator: ",")] }
-            if !phoneSends.isEmpty { arguments += ["--phone-sends", phoneSends.map(String.init).joined(separator: ",")] }
+            if !phoneSends.isEmpty {
+                arguments += ["--phone-sends", phoneSends.map(String.init).joined(separator: ",")]
+            }
             return try await PythonTool.run("relay_client.py", arguments)
         }
     }
@@ -202,7 +223,11 @@ import CableTunnel
             #expect(frame["header"]?.string == vector.input["header"]?.string, "\(vector.id)")
             #expect(frame["opcode"]?.int == 2, "\(vector.id)")
             #expect(frame["masked"]?.bool == false, "\(vector.id): server frames are never masked")
-            expectSameMessages(.array([frame["received"]].compactMap { $0 }), .array([frame["sent"]].compactMap { $0 }), vector.id)
+            expectSameMessages(
+                .array([frame["received"]].compactMap { $0 }),
+                .array([frame["sent"]].compactMap { $0 }),
+                vector.id
+            )
         }
     }
 
@@ -233,7 +258,10 @@ import CableTunnel
         let r = try await self.exchange(frames: try self.frameStrings(v))
         #expect(r["framesBack"]?.array?.isEmpty == true)
         #expect(r["phoneReceived"]?.string == r["probe"]?.string)
-        #expect(r["probe"]?.string == Array("probe after the frames".utf8).map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined())
+        #expect(
+            r["probe"]?.string
+                == Array("probe after the frames".utf8).map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+        )
     }
 }
 
@@ -241,7 +269,10 @@ import CableTunnel
 /// same length and SHA-256, in the same order. The script only reports what it saw; the verdict
 /// is made here (a checker that cannot fail would prove nothing: see the test after this one).
 func expectSameMessages(
-    _ received: JSONValue?, _ sent: JSONValue?, _ what: String, sourceLocation: SourceLocation = #_sourceLocation
+    _ received: JSONValue?,
+    _ sent: JSONValue?,
+    _ what: String,
+    sourceLocation: SourceLocation = #_sourceLocation
 ) {
     guard let received = received?.array, let sent = sent?.array, !sent.isEmpty else {
         Issue.record("\(what): no messages reported", sourceLocation: sourceLocation)
@@ -253,6 +284,8 @@ func expectSameMessages(
         #expect(got["length"] == expected["length"], "\(what) #\(index): length", sourceLocation: sourceLocation)
         #expect(
             got["sha256"]?.string?.count == 64 && got["sha256"] == expected["sha256"],
-            "\(what) #\(index): bytes", sourceLocation: sourceLocation)
+            "\(what) #\(index): bytes",
+            sourceLocation: sourceLocation
+        )
     }
 }

@@ -1,10 +1,11 @@
 import CableLocking
 import CableProtocol
 import CableTestSupport
+import CableTunnel
 import CableTunnelTestSupport
 import Testing
+
 @testable import CableRelay
-import CableTunnel
 
 /// Many tunnels and many strangers at once: the relay stays up, stays within its limits, reaps
 /// what never pairs, and keeps serving the tunnels that do.
@@ -137,7 +138,9 @@ import CableTunnel
             $0.maxConnections = 1100
         }) { relay in
             let result = try await PythonTool.run(
-                "relay_client.py", ["idle-sockets", "--port", String(relay.address.port), "--limit", "1000"])
+                "relay_client.py",
+                ["idle-sockets", "--port", String(relay.address.port), "--limit", "1000"]
+            )
             #expect(result["receivedMeanwhile"]?.string == result["sentMeanwhile"]?.string)
             #expect(result["sentMeanwhile"]?.string?.count == 32)
             #expect(result["closedByRelay"]?.int == 1000)

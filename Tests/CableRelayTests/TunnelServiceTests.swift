@@ -1,9 +1,10 @@
 import CableProtocol
 import CableTestSupport
+import CableTunnel
 import CableTunnelTestSupport
 import Testing
+
 @testable import CableRelay
-import CableTunnel
 
 /// The tunnel service end to end with our own client: pairing, forwarding, closes, and every
 /// limit. (The same rules driven by an independent client are in `TunnelServiceInteropTests`.)
@@ -39,7 +40,9 @@ import CableTunnel
             let (phone, tunnel) = try await relay.newTunnel()
             #expect(phone.routingID == relay.server.routingID)
             let desktop = try await TunnelClient.connect(
-                to: relay.url, endpoint: .connect(try #require(phone.routingID), tunnel))
+                to: relay.url,
+                endpoint: .connect(try #require(phone.routingID), tunnel)
+            )
             let toPhone = (0..<50).map { randomBytes($0 * 37) }
             let toDesktop = (0..<50).map { randomBytes(1 + $0 * 11) }
             async let sent: Void = {
@@ -72,14 +75,18 @@ import CableTunnel
     }
 
     @Test func aConfiguredRoutingIDIsReturnedAsChromiumsMockDoes() async throws {
-        let vector = try #require(SpecVectorFile.load("tunnel-paths").vectors.first { $0.id == "chromium_mock_routing_id" })
+        let vector = try #require(
+            SpecVectorFile.load("tunnel-paths").vectors.first { $0.id == "chromium_mock_routing_id" }
+        )
         let routing = try RoutingID(bytes: try #require(vector.input["routingID"]).bytes)
         try await withRelay({ $0.routingID = routing }) { relay in
             let (phone, tunnel) = try await relay.newTunnel()
             #expect(phone.routingID?.hex == vector.expected?["header"]?.string)
             // The desktop may write the routing ID in lower case.
             let desktop = try await TunnelClient.connect(
-                to: relay.url, endpoint: .connect(try RoutingID(hex: routing.hex.lowercased()), tunnel))
+                to: relay.url,
+                endpoint: .connect(try RoutingID(hex: routing.hex.lowercased()), tunnel)
+            )
             try await phone.send([42])
             #expect(try await desktop.receive() == [42])
             await desktop.close()
@@ -94,7 +101,9 @@ import CableTunnel
             for m in early { try await phone.send(m) }
             try await eventually("held") { relay.server.statistics.heldBytes == early.map(\.count).reduce(0, +) }
             let desktop = try await TunnelClient.connect(
-                to: relay.url, endpoint: .connect(try #require(phone.routingID), tunnel))
+                to: relay.url,
+                endpoint: .connect(try #require(phone.routingID), tunnel)
+            )
             let late = randomBytes(7)
             try await phone.send(late)
             var got: [[UInt8]] = []
@@ -343,7 +352,9 @@ import CableTunnel
             try await phone.send(marker)  // over the limit: closes with logging
             _ = await self.receiveEnd(desktop)
             _ = await self.receiveEnd(phone)
-            try await eventually("tunnel closed and logged") { relay.logs.all.contains { $0.contains("tunnel closed") } }
+            try await eventually("tunnel closed and logged") {
+                relay.logs.all.contains { $0.contains("tunnel closed") }
+            }
             let text = relay.logs.all.joined(separator: "\n")
             #expect(!text.contains("PLAINTEXT-MARKER"))
             #expect(!text.lowercased().contains(Hex.lower(marker)))

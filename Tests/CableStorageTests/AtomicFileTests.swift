@@ -13,7 +13,8 @@ import Darwin
     final class TemporaryDirectory {
         let path: String
         init() throws {
-            self.path = FileManager.default.temporaryDirectory.appendingPathComponent("cable-storage-\(UUID().uuidString)").path
+            self.path =
+                FileManager.default.temporaryDirectory.appendingPathComponent("cable-storage-\(UUID().uuidString)").path
             try FileManager.default.createDirectory(atPath: self.path, withIntermediateDirectories: true)
         }
         deinit { try? FileManager.default.removeItem(atPath: self.path) }
@@ -50,7 +51,9 @@ import Darwin
 
     @Test func aMissingFileSaysSo() throws {
         let directory = try TemporaryDirectory()
-        let failure = Self.failure { () throws(AtomicFile.Failure) in _ = try AtomicFile.contents(path: directory.file(), maxSize: 16) }
+        let failure = Self.failure { () throws(AtomicFile.Failure) in
+            _ = try AtomicFile.contents(path: directory.file(), maxSize: 16)
+        }
         #expect(failure?.kind == .missing)
         #expect(failure?.isMissing == true)
     }
@@ -59,7 +62,9 @@ import Darwin
         let directory = try TemporaryDirectory()
         try Data(repeating: 7, count: 64).write(to: URL(fileURLWithPath: directory.file()))
         #expect(try AtomicFile.contents(path: directory.file(), maxSize: 64).count == 64)
-        let failure = Self.failure { () throws(AtomicFile.Failure) in _ = try AtomicFile.contents(path: directory.file(), maxSize: 63) }
+        let failure = Self.failure { () throws(AtomicFile.Failure) in
+            _ = try AtomicFile.contents(path: directory.file(), maxSize: 63)
+        }
         #expect(failure?.kind == .tooLarge)
         #expect(failure?.reason.contains("64 bytes") == true)
     }
@@ -68,13 +73,17 @@ import Darwin
     @Test(.timeLimit(.minutes(1))) func aFIFOIsRefusedWithoutBlocking() throws {
         let directory = try TemporaryDirectory()
         try #require(mkfifo(directory.file(), 0o600) == 0)
-        let failure = Self.failure { () throws(AtomicFile.Failure) in _ = try AtomicFile.contents(path: directory.file(), maxSize: 16) }
+        let failure = Self.failure { () throws(AtomicFile.Failure) in
+            _ = try AtomicFile.contents(path: directory.file(), maxSize: 16)
+        }
         #expect(failure?.kind == .notRegularFile)
     }
 
     @Test func aDirectoryIsRefused() throws {
         let directory = try TemporaryDirectory()
-        let failure = Self.failure { () throws(AtomicFile.Failure) in _ = try AtomicFile.contents(path: directory.path, maxSize: 16) }
+        let failure = Self.failure { () throws(AtomicFile.Failure) in
+            _ = try AtomicFile.contents(path: directory.path, maxSize: 16)
+        }
         #expect(failure?.kind == .notRegularFile)
     }
 
@@ -83,7 +92,9 @@ import Darwin
         let directory = try TemporaryDirectory()
         try Data([1]).write(to: URL(fileURLWithPath: directory.file()))
         try #require(chmod(directory.file(), 0) == 0)
-        let failure = Self.failure { () throws(AtomicFile.Failure) in _ = try AtomicFile.contents(path: directory.file(), maxSize: 16) }
+        let failure = Self.failure { () throws(AtomicFile.Failure) in
+            _ = try AtomicFile.contents(path: directory.file(), maxSize: 16)
+        }
         #expect(failure?.kind == .io)
         #expect(failure?.reason.hasPrefix("open(") == true)
     }

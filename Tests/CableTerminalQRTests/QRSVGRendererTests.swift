@@ -1,9 +1,10 @@
 import CableTerminalQR
 import Foundation
+import Testing
+
 #if canImport(FoundationXML)
 import FoundationXML
 #endif
-import Testing
 
 @Suite struct QRSVGRendererTests {
     static func chromeSVG(border: Int = 4, moduleSize: Int = 8) throws -> (QRCode, String) {
@@ -35,20 +36,26 @@ import Testing
         #expect(root.name == "svg")
         #expect(root.uri == "http://www.w3.org/2000/svg")
         let side = code.size + 8
-        #expect(Self.attributes(root) == [
-            "version": "1.1", "width": "\(side * 8)", "height": "\(side * 8)",
-            "viewBox": "0 0 \(side) \(side)", "shape-rendering": "crispEdges",
-        ])
+        #expect(
+            Self.attributes(root) == [
+                "version": "1.1", "width": "\(side * 8)", "height": "\(side * 8)",
+                "viewBox": "0 0 \(side) \(side)", "shape-rendering": "crispEdges",
+            ]
+        )
         let children: [XMLElement] = root.children?.compactMap { $0 as? XMLElement } ?? []
         #expect(children.map(\.name) == ["rect", "path"])
-        #expect(Self.attributes(children[0]) == [
-            "x": "0", "y": "0", "width": "\(side)", "height": "\(side)", "fill": "#ffffff",
-        ])
+        #expect(
+            Self.attributes(children[0]) == [
+                "x": "0", "y": "0", "width": "\(side)", "height": "\(side)", "fill": "#ffffff",
+            ]
+        )
         var pathAttributes = Self.attributes(children[1])
         #expect(pathAttributes.removeValue(forKey: "d") != nil)
-        #expect(pathAttributes == [
-            "transform": "translate(0,0.5)", "fill": "none", "stroke": "#000000", "stroke-width": "1",
-        ])
+        #expect(
+            pathAttributes == [
+                "transform": "translate(0,0.5)", "fill": "none", "stroke": "#000000", "stroke-width": "1",
+            ]
+        )
     }
 
     /// Reads the path back (the format is ours: `M x y h n`, then `m dx dy h n` per run) and compares it
@@ -82,7 +89,11 @@ import Testing
         let url = try QRSymbolVector.chromeURL()
         let (_, svg) = try Self.chromeSVG()
         let theirs = try tools.qrencode(
-            url, level: .medium, type: "SVG", margin: 4, extraArguments: ["--svg-path", "--rle"]
+            url,
+            level: .medium,
+            type: "SVG",
+            margin: 4,
+            extraArguments: ["--svg-path", "--rle"]
         )
         #expect(svg.utf8.count <= theirs.utf8.count)
     }

@@ -75,7 +75,9 @@ public final class CableProcess: Sendable {
             if !self.process.isRunning, self.stdout.first(where: { $0.hasPrefix(prefix) }) == nil {
                 try await Task.sleep(for: .milliseconds(50))
                 if let line = self.stdout.first(where: { $0.hasPrefix(prefix) }) { return line }
-                throw ProcessFailure("cable \(self.arguments.first ?? "") exited before printing \(prefix)…; stderr: \(self.stderr.suffix(5))")
+                throw ProcessFailure(
+                    "cable \(self.arguments.first ?? "") exited before printing \(prefix)…; stderr: \(self.stderr.suffix(5))"
+                )
             }
             try await Task.sleep(for: .milliseconds(20))
         }

@@ -1,7 +1,8 @@
 import CableCTAP
-@testable import CableTrust
 import Foundation
 import Testing
+
+@testable import CableTrust
 
 /// The same attestation inputs, good and broken, judged by CableTrust and by independent libraries
 /// (python-fido2; py_webauthn for android-key): the verdicts (accepted or refused, and the attestation
@@ -29,28 +30,44 @@ import Testing
         for vector in try AttestationVectors.load() {
             let object = try AttestationObject(encoded: Hex.decode(vector.input.attestationObject))
             let hash = try Hex.decode(vector.input.clientDataHash)
-            cases.append(Case(
-                id: vector.id, attestationObject: vector.input.attestationObject, clientDataHash: vector.input.clientDataHash,
-                clientDataJSON: vector.input.clientDataJSON, verificationTime: vector.input.verificationTime
-            ))
+            cases.append(
+                Case(
+                    id: vector.id,
+                    attestationObject: vector.input.attestationObject,
+                    clientDataHash: vector.input.clientDataHash,
+                    clientDataJSON: vector.input.clientDataJSON,
+                    verificationTime: vector.input.verificationTime
+                )
+            )
             for mutation in Mutation.allCases where vector.expected.format != "none" {
                 guard let (mutated, mutatedHash) = mutation.apply(to: object, clientDataHash: hash) else { continue }
-                cases.append(Case(
-                    id: "\(vector.id)/\(mutation)", attestationObject: Hex.encode(mutated.encoded),
-                    clientDataHash: Hex.encode(mutatedHash), clientDataJSON: vector.input.clientDataJSON,
-                    verificationTime: vector.input.verificationTime
-                ))
+                cases.append(
+                    Case(
+                        id: "\(vector.id)/\(mutation)",
+                        attestationObject: Hex.encode(mutated.encoded),
+                        clientDataHash: Hex.encode(mutatedHash),
+                        clientDataJSON: vector.input.clientDataJSON,
+                        verificationTime: vector.input.verificationTime
+                    )
+                )
             }
         }
         let fixtures = try TrustTestSupport.loadFixtures()
         for (name, hex) in fixtures.cases {
-            cases.append(Case(
-                id: "fixture/\(name)", attestationObject: hex, clientDataHash: fixtures.clientDataHash, clientDataJSON: nil,
-                verificationTime: fixtures.time
-            ))
+            cases.append(
+                Case(
+                    id: "fixture/\(name)",
+                    attestationObject: hex,
+                    clientDataHash: fixtures.clientDataHash,
+                    clientDataJSON: nil,
+                    verificationTime: fixtures.time
+                )
+            )
         }
 
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("cable-trust-cases-\(UUID().uuidString).json")
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "cable-trust-cases-\(UUID().uuidString).json"
+        )
         try JSONEncoder().encode(cases).write(to: file)
         defer { try? FileManager.default.removeItem(at: file) }
         let line = try TrustTestSupport.runPython("attestation_oracle.py", [file.path])
@@ -68,7 +85,10 @@ import Testing
             case .success(let verified):
                 accepted += 1
                 #expect(theirs.ok, "\(item.id): accepted here, refused by the oracle: \(theirs.error ?? "")")
-                #expect(theirs.type == verified.type.rawValue, "\(item.id): type \(verified.type) here, \(theirs.type ?? "-") there")
+                #expect(
+                    theirs.type == verified.type.rawValue,
+                    "\(item.id): type \(verified.type) here, \(theirs.type ?? "-") there"
+                )
             case .failure(let error):
                 refused += 1
                 #expect(!theirs.ok, "\(item.id): refused here (\(error)), accepted by the oracle")

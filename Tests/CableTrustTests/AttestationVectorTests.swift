@@ -1,9 +1,10 @@
 import CableCBOR
 import CableCTAP
 import CableCrypto
-@testable import CableTrust
 import Foundation
 import Testing
+
+@testable import CableTrust
 
 /// Real attestation objects from py_webauthn, python-fido2 and SimpleWebAuthn (Spec/vectors/attestation).
 @Suite struct AttestationVectorTests {
@@ -20,7 +21,10 @@ import Testing
         let object = try AttestationObject(encoded: Hex.decode(vector.input.attestationObject))
         let hash = try Hex.decode(vector.input.clientDataHash)
         if let json = vector.input.clientDataJSON {
-            #expect(SHA256.hash(Array(json.utf8)) == hash, "the vector's client data hash is SHA-256 of its clientDataJSON")
+            #expect(
+                SHA256.hash(Array(json.utf8)) == hash,
+                "the vector's client data hash is SHA-256 of its clientDataJSON"
+            )
         }
         let verified = try AttestationVerifier.verify(object, clientDataHash: hash)
         #expect(verified.format == vector.expected.format)
@@ -45,8 +49,12 @@ import Testing
     @Test func flippedSignatureIsNamed() throws {
         let vector = try #require(Self.vectors.first { $0.id == "py_webauthn-packed-yubikey" })
         let object = try AttestationObject(encoded: Hex.decode(vector.input.attestationObject))
-        let (mutated, hash) = try #require(Mutation.flippedSignatureByte.apply(to: object, clientDataHash: Hex.decode(vector.input.clientDataHash)))
-        let error = try #require(throws: TrustError.self) { try AttestationVerifier.verify(mutated, clientDataHash: hash) }
+        let (mutated, hash) = try #require(
+            Mutation.flippedSignatureByte.apply(to: object, clientDataHash: Hex.decode(vector.input.clientDataHash))
+        )
+        let error = try #require(throws: TrustError.self) {
+            try AttestationVerifier.verify(mutated, clientDataHash: hash)
+        }
         #expect(error.code == .attestationSignatureInvalid)
         #expect(error.aaguid == object.authenticatorData.attestedCredentialData?.aaguid)
     }
@@ -54,8 +62,12 @@ import Testing
     @Test func algorithmMismatchIsNamed() throws {
         let vector = try #require(Self.vectors.first { $0.id == "py_webauthn-packed-yubikey" })
         let object = try AttestationObject(encoded: Hex.decode(vector.input.attestationObject))
-        let (mutated, hash) = try #require(Mutation.algorithmMismatch.apply(to: object, clientDataHash: Hex.decode(vector.input.clientDataHash)))
-        let error = try #require(throws: TrustError.self) { try AttestationVerifier.verify(mutated, clientDataHash: hash) }
+        let (mutated, hash) = try #require(
+            Mutation.algorithmMismatch.apply(to: object, clientDataHash: Hex.decode(vector.input.clientDataHash))
+        )
+        let error = try #require(throws: TrustError.self) {
+            try AttestationVerifier.verify(mutated, clientDataHash: hash)
+        }
         #expect(error.code == .attestationAlgorithmMismatch)
     }
 
@@ -64,7 +76,9 @@ import Testing
         let object = try AttestationObject(encoded: Hex.decode(vector.input.attestationObject))
         var hash = try Hex.decode(vector.input.clientDataHash)
         hash[31] ^= 0x80
-        let error = try #require(throws: TrustError.self) { try AttestationVerifier.verify(object, clientDataHash: hash) }
+        let error = try #require(throws: TrustError.self) {
+            try AttestationVerifier.verify(object, clientDataHash: hash)
+        }
         #expect(error.code == .attestationNonceMismatch)
     }
 
@@ -73,7 +87,9 @@ import Testing
         let object = try AttestationObject(encoded: Hex.decode(vector.input.attestationObject))
         var hash = try Hex.decode(vector.input.clientDataHash)
         hash[0] ^= 0x01
-        let error = try #require(throws: TrustError.self) { try AttestationVerifier.verify(object, clientDataHash: hash) }
+        let error = try #require(throws: TrustError.self) {
+            try AttestationVerifier.verify(object, clientDataHash: hash)
+        }
         // The signature covers the hash too, and is checked first.
         #expect(error.code == .attestationSignatureInvalid)
     }

@@ -1,8 +1,9 @@
 import CableCTAP
 import CableCrypto
-@testable import CableTrust
 import Foundation
 import Testing
+
+@testable import CableTrust
 
 /// Certificate path validation through OpenSSL: real chains to their vendors' roots, at the vectors'
 /// times, and hostile chains (loops, too long, wrong root, expired).
@@ -17,8 +18,14 @@ import Testing
 
     func verify(_ verified: VerifiedAttestation, anchors: [UInt8], at time: Int64) throws -> [X509Path] {
         let anchors = try TrustAnchors(pem: anchors)
-        return try CertificateChain.verifyPath(verified.certificates, anchors: anchors.certificates, at: time, aaguid: nil, rule: "test")
-            .map { X509Path(der: $0.derEncoded) }
+        return try CertificateChain.verifyPath(
+            verified.certificates,
+            anchors: anchors.certificates,
+            at: time,
+            aaguid: nil,
+            rule: "test"
+        )
+        .map { X509Path(der: $0.derEncoded) }
     }
 
     struct X509Path: Equatable { let der: [UInt8] }
@@ -48,14 +55,22 @@ import Testing
 
     @Test func androidKeyChainVerifiesToGoogleRoot() throws {
         let (verified, _, time) = try self.vector("py_webauthn-android-key-pixel-8a")
-        let path = try self.verify(verified, anchors: AttestationRoots.pems(prefix: "google-hardware-attestation-root"), at: time)
+        let path = try self.verify(
+            verified,
+            anchors: AttestationRoots.pems(prefix: "google-hardware-attestation-root"),
+            at: time
+        )
         #expect(path.count == 5)
     }
 
     @Test func yubicoChainsVerifyToYubicoRoot() throws {
         for id in ["py_webauthn-packed-yubikey", "py_webauthn-fido-u2f-yubikey"] {
             let (verified, _, time) = try self.vector(id)
-            let path = try self.verify(verified, anchors: AttestationRoots.pem("yubico-u2f-root-ca-457200631"), at: time)
+            let path = try self.verify(
+                verified,
+                anchors: AttestationRoots.pem("yubico-u2f-root-ca-457200631"),
+                at: time
+            )
             #expect(path.count == 2, "\(id)")
         }
     }
@@ -74,7 +89,13 @@ import Testing
         let anchors = try TrustAnchors(pem: Array(fixtures.attestationRoot.utf8))
         let started = ContinuousClock.now
         let error = try #require(throws: TrustError.self) {
-            try CertificateChain.verifyPath(chain, anchors: anchors.certificates, at: fixtures.time, aaguid: nil, rule: "test")
+            try CertificateChain.verifyPath(
+                chain,
+                anchors: anchors.certificates,
+                at: fixtures.time,
+                aaguid: nil,
+                rule: "test"
+            )
         }
         #expect(error.code == .certificatePathUntrusted)
         #expect(ContinuousClock.now - started < .seconds(30))
@@ -84,13 +105,21 @@ import Testing
         let fixtures = try TrustTestSupport.loadFixtures()
         let certificates = try fixtures.longChain.map(Hex.decode)
         // Eleven certificates: more than x5c may hold …
-        let parseError = try #require(throws: TrustError.self) { try CertificateChain.parse(certificates, rule: "test") }
+        let parseError = try #require(throws: TrustError.self) {
+            try CertificateChain.parse(certificates, rule: "test")
+        }
         #expect(parseError.code == .certificatePathTooLong)
         // … and, given as anchors' untrusted pool, a path deeper than the verify depth.
         let chain = try certificates.map { try CableTrust_X509(der: $0) }
         let anchors = try TrustAnchors(pem: Array(fixtures.attestationRoot.utf8))
         let error = try #require(throws: TrustError.self) {
-            try CertificateChain.verifyPath(chain, anchors: anchors.certificates, at: fixtures.time, aaguid: nil, rule: "test")
+            try CertificateChain.verifyPath(
+                chain,
+                anchors: anchors.certificates,
+                at: fixtures.time,
+                aaguid: nil,
+                rule: "test"
+            )
         }
         #expect(error.code == .certificatePathTooLong)
     }
@@ -101,7 +130,13 @@ import Testing
         let object = try fixtures.attestationObject("packed-full-valid")
         let verified = try AttestationVerifier.verify(object, clientDataHash: hash)
         let anchors = try TrustAnchors(pem: Array(fixtures.attestationRoot.utf8))
-        let path = try CertificateChain.verifyPath(verified.certificates, anchors: anchors.certificates, at: fixtures.time, aaguid: nil, rule: "test")
+        let path = try CertificateChain.verifyPath(
+            verified.certificates,
+            anchors: anchors.certificates,
+            at: fixtures.time,
+            aaguid: nil,
+            rule: "test"
+        )
         #expect(path.count == 3)
         for (name, code) in [
             ("packed-full-wrong-aaguid-extension", TrustError.Code.aaguidExtensionMismatch),
@@ -110,7 +145,9 @@ import Testing
             ("packed-full-wrong-ou", .attestationCertificateRequirements),
         ] {
             let broken = try fixtures.attestationObject(name)
-            let error = try #require(throws: TrustError.self, "\(name)") { try AttestationVerifier.verify(broken, clientDataHash: hash) }
+            let error = try #require(throws: TrustError.self, "\(name)") {
+                try AttestationVerifier.verify(broken, clientDataHash: hash)
+            }
             #expect(error.code == code, "\(name): \(error)")
         }
     }

@@ -1,10 +1,11 @@
 import CableAuthenticator
 import CableCTAP
 import CableCrypto
-@testable import CableTrust
 import Foundation
 import Logging
 import Testing
+
+@testable import CableTrust
 
 /// The in-memory enterprise setup of `cable demo --enforce-attestation`: a phone attesting with the demo
 /// attestation key and chain, a relying party enforcing the demo metadata.
@@ -17,7 +18,8 @@ import Testing
         logger.logLevel = .critical
         let phone = PhoneAuthenticator(persona: persona, store: InMemoryCredentialStore(), logger: logger)
         let request = MakeCredentialRequest(
-            clientDataHash: clientDataHash, rp: PublicKeyCredentialRPEntity(id: "login.example.com", name: "Example"),
+            clientDataHash: clientDataHash,
+            rp: PublicKeyCredentialRPEntity(id: "login.example.com", name: "Example"),
             user: PublicKeyCredentialUserEntity(id: [1, 2, 3], name: "alice", displayName: "Alice"),
             publicKeyCredentialParameters: [PublicKeyCredentialParameters(algorithm: .es256)],
             options: AuthenticatorOptions(residentKey: true, userVerification: true)
@@ -29,10 +31,15 @@ import Testing
 
     @Test func phoneWithTheDemoIdentityPassesEnforcedAttestation() async throws {
         let demo = try DemoTrust.make(aaguid: Self.aaguid, description: "Demo Authenticator", at: Self.time)
-        let metadata = try MetadataBLOB(jwt: demo.metadataBLOB, root: TrustAnchors(pem: demo.metadataRootPEM), at: Self.time)
+        let metadata = try MetadataBLOB(
+            jwt: demo.metadataBLOB,
+            root: TrustAnchors(pem: demo.metadataRootPEM),
+            at: Self.time
+        )
         var persona = AuthenticatorPersona.authenticatorAndroid
         persona.attestationIdentity = try AttestationIdentity(
-            privateKeyPEM: demo.attestationKeyPEM, certificateChainPEM: demo.attestationChainPEM
+            privateKeyPEM: demo.attestationKeyPEM,
+            certificateChainPEM: demo.attestationChainPEM
         )
         let hash = SHA256.hash(Array("client data".utf8))
         let response = try await self.register(persona, clientDataHash: hash)
@@ -51,11 +58,19 @@ import Testing
 
         // python-fido2 agrees that it is packed basic attestation with a well-formed leaf.
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("cable-demo-\(UUID().uuidString).json")
-        let cases: [[String: String]] = [[
-            "id": "demo", "attestationObject": Hex.encode(AttestationObject(response).encoded), "clientDataHash": Hex.encode(hash),
-        ]]
+        let cases: [[String: String]] = [
+            [
+                "id": "demo", "attestationObject": Hex.encode(AttestationObject(response).encoded),
+                "clientDataHash": Hex.encode(hash),
+            ]
+        ]
         var json = try JSONSerialization.data(withJSONObject: cases)
-        json = Data(String(decoding: json, as: UTF8.self).replacingOccurrences(of: "}]", with: ",\"verificationTime\":\(Self.time)}]").utf8)
+        json = Data(
+            String(decoding: json, as: UTF8.self).replacingOccurrences(
+                of: "}]",
+                with: ",\"verificationTime\":\(Self.time)}]"
+            ).utf8
+        )
         try json.write(to: file)
         defer { try? FileManager.default.removeItem(at: file) }
         let line = try TrustTestSupport.runPython("attestation_oracle.py", [file.path])
@@ -64,11 +79,19 @@ import Testing
 
     @Test func selfAttestingPhoneIsRefusedUnderTheDemoMetadata() async throws {
         let demo = try DemoTrust.make(aaguid: Self.aaguid, description: "Demo Authenticator", at: Self.time)
-        let metadata = try MetadataBLOB(jwt: demo.metadataBLOB, root: TrustAnchors(pem: demo.metadataRootPEM), at: Self.time)
+        let metadata = try MetadataBLOB(
+            jwt: demo.metadataBLOB,
+            root: TrustAnchors(pem: demo.metadataRootPEM),
+            at: Self.time
+        )
         let hash = SHA256.hash(Array("client data".utf8))
         let response = try await self.register(.authenticatorAndroid, clientDataHash: hash)
         let error = try #require(throws: TrustError.self) {
-            try TrustPolicy(enforceAttestation: true, metadata: metadata).evaluate(AttestationObject(response), clientDataHash: hash, at: Self.time)
+            try TrustPolicy(enforceAttestation: true, metadata: metadata).evaluate(
+                AttestationObject(response),
+                clientDataHash: hash,
+                at: Self.time
+            )
         }
         #expect(error.code == .attestationRequired)
     }
@@ -76,15 +99,24 @@ import Testing
     @Test func aChainFromAnotherDemoIsUntrusted() async throws {
         let demo = try DemoTrust.make(aaguid: Self.aaguid, description: "Demo Authenticator", at: Self.time)
         let stranger = try DemoTrust.make(aaguid: Self.aaguid, description: "Stranger", at: Self.time)
-        let metadata = try MetadataBLOB(jwt: demo.metadataBLOB, root: TrustAnchors(pem: demo.metadataRootPEM), at: Self.time)
+        let metadata = try MetadataBLOB(
+            jwt: demo.metadataBLOB,
+            root: TrustAnchors(pem: demo.metadataRootPEM),
+            at: Self.time
+        )
         var persona = AuthenticatorPersona.authenticatorAndroid
         persona.attestationIdentity = try AttestationIdentity(
-            privateKeyPEM: stranger.attestationKeyPEM, certificateChainPEM: stranger.attestationChainPEM
+            privateKeyPEM: stranger.attestationKeyPEM,
+            certificateChainPEM: stranger.attestationChainPEM
         )
         let hash = SHA256.hash(Array("client data".utf8))
         let response = try await self.register(persona, clientDataHash: hash)
         let error = try #require(throws: TrustError.self) {
-            try TrustPolicy(enforceAttestation: true, metadata: metadata).evaluate(AttestationObject(response), clientDataHash: hash, at: Self.time)
+            try TrustPolicy(enforceAttestation: true, metadata: metadata).evaluate(
+                AttestationObject(response),
+                clientDataHash: hash,
+                at: Self.time
+            )
         }
         #expect(error.code == .certificatePathUntrusted)
         // And the stranger's BLOB does not load under the demo's MDS root.
@@ -97,10 +129,16 @@ import Testing
         let demo = try DemoTrust.make(aaguid: Self.aaguid, description: "Demo", at: Self.time)
         let other = try DemoTrust.make(aaguid: Self.aaguid, description: "Other", at: Self.time)
         #expect(throws: AttestationIdentityError.self) {
-            try AttestationIdentity(privateKeyPEM: other.attestationKeyPEM, certificateChainPEM: demo.attestationChainPEM)
+            try AttestationIdentity(
+                privateKeyPEM: other.attestationKeyPEM,
+                certificateChainPEM: demo.attestationChainPEM
+            )
         }
         #expect(throws: AttestationIdentityError.self) {
-            try AttestationIdentity(privateKeyPEM: demo.attestationChainPEM, certificateChainPEM: demo.attestationChainPEM)
+            try AttestationIdentity(
+                privateKeyPEM: demo.attestationChainPEM,
+                certificateChainPEM: demo.attestationChainPEM
+            )
         }
         #expect(throws: AttestationIdentityError.self) {
             try AttestationIdentity(privateKeyPEM: demo.attestationKeyPEM, certificateChainPEM: Array("not pem".utf8))

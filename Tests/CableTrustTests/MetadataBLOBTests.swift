@@ -1,7 +1,9 @@
 import CableCTAP
-@testable import CableTrust
+import CableCrypto
 import Foundation
 import Testing
+
+@testable import CableTrust
 
 /// FIDO MDS3 BLOBs built and signed by `trust_fixtures.py` (Python `cryptography`) under a throwaway
 /// root, good and hostile.
@@ -28,7 +30,9 @@ import Testing
         let entry = try #require(blob.entry(for: certified))
         #expect(entry.latestStatus?.status.rawValue == "FIDO_CERTIFIED_L1")
         #expect(entry.description == "Throwaway Authenticator (FIDO_CERTIFIED_L1)")
-        #expect(try entry.trustAnchors().derEncoded == TrustAnchors(pem: Array(fixtures.attestationRoot.utf8)).derEncoded)
+        #expect(
+            try entry.trustAnchors().derEncoded == TrustAnchors(pem: Array(fixtures.attestationRoot.utf8)).derEncoded
+        )
     }
 
     @Test func refusesAlgNone() throws {
@@ -72,7 +76,10 @@ import Testing
     @Test(arguments: ["truncated", "bad-base64", "two-parts", "no-x5c", "bad-payload-shape"])
     func refusesMalformedBLOBs(_ name: String) throws {
         let error = try self.refusal(name)
-        #expect([TrustError.Code.metadataMalformed, .metadataSignatureInvalid].contains(error.code), "\(name): \(error)")
+        #expect(
+            [TrustError.Code.metadataMalformed, .metadataSignatureInvalid].contains(error.code),
+            "\(name): \(error)"
+        )
     }
 
     @Test func refusesAHugeX5CArray() throws {
@@ -113,8 +120,6 @@ import Testing
         }
     }
 }
-
-import CableCrypto
 
 enum SHA256Hex {
     static func of(_ bytes: [UInt8]) -> String { Hex.encode(SHA256.hash(bytes)) }

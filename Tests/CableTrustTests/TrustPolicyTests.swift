@@ -1,7 +1,8 @@
 import CableCTAP
-@testable import CableTrust
 import Foundation
 import Testing
+
+@testable import CableTrust
 
 /// The enterprise policy: allow and block lists, enforced attestation against MDS and extra anchors,
 /// refused statuses, and the verdict's fields.
@@ -15,14 +16,19 @@ import Testing
             self.fixtures = try TrustTestSupport.loadFixtures()
             let blob = try #require(self.fixtures.blobs["es256"])
             self.metadata = try MetadataBLOB(
-                jwt: Array(blob.utf8), root: TrustAnchors(pem: Array(self.fixtures.mdsRoot.utf8)), at: self.fixtures.time
+                jwt: Array(blob.utf8),
+                root: TrustAnchors(pem: Array(self.fixtures.mdsRoot.utf8)),
+                at: self.fixtures.time
             )
             self.hash = try Hex.decode(self.fixtures.clientDataHash)
         }
 
         func policyCase(_ status: String) throws -> (AttestationObject, AAGUID) {
             let item = try #require(self.fixtures.policyCases[status])
-            return (try AttestationObject(encoded: Hex.decode(item.attestationObject)), try #require(AAGUID(uuidString: item.aaguid)))
+            return (
+                try AttestationObject(encoded: Hex.decode(item.attestationObject)),
+                try #require(AAGUID(uuidString: item.aaguid))
+            )
         }
 
         func evaluate(_ policy: TrustPolicy, _ object: AttestationObject) throws -> TrustVerdict {
@@ -46,7 +52,10 @@ import Testing
         #expect(verdict.authenticatorName == "Throwaway Authenticator (FIDO_CERTIFIED_L1)")
     }
 
-    @Test(arguments: ["REVOKED", "ATTESTATION_KEY_COMPROMISE", "USER_VERIFICATION_BYPASS", "USER_KEY_REMOTE_COMPROMISE", "USER_KEY_PHYSICAL_COMPROMISE"])
+    @Test(arguments: [
+        "REVOKED", "ATTESTATION_KEY_COMPROMISE", "USER_VERIFICATION_BYPASS", "USER_KEY_REMOTE_COMPROMISE",
+        "USER_KEY_PHYSICAL_COMPROMISE",
+    ])
     func refusesACompromisedModelNamingTheStatus(_ status: String) throws {
         let setup = try Setup()
         let (object, aaguid) = try setup.policyCase(status)
@@ -150,7 +159,11 @@ import Testing
         var hash = setup.hash
         hash[5] ^= 0x10
         let error = try #require(throws: TrustError.self) {
-            try TrustPolicy(enforceAttestation: true, metadata: setup.metadata).evaluate(object, clientDataHash: hash, at: setup.fixtures.time)
+            try TrustPolicy(enforceAttestation: true, metadata: setup.metadata).evaluate(
+                object,
+                clientDataHash: hash,
+                at: setup.fixtures.time
+            )
         }
         #expect(error.code == .attestationSignatureInvalid)
     }

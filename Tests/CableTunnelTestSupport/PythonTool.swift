@@ -29,14 +29,21 @@ package enum PythonTool {
     /// The interpreter; records a failure naming `make venv` when it is missing.
     package static func requireInterpreter(sourceLocation: SourceLocation = #_sourceLocation) throws -> URL {
         guard let interpreter else {
-            Issue.record("Python venv .venv-tools not found above \(#filePath): run `make venv`", sourceLocation: sourceLocation)
+            Issue.record(
+                "Python venv .venv-tools not found above \(#filePath): run `make venv`",
+                sourceLocation: sourceLocation
+            )
             throw PythonToolError.missingVenv
         }
         return interpreter
     }
 
     /// Runs a script to its end and decodes the JSON object on its last stdout line.
-    package static func run(_ script: String, _ arguments: [String], timeout: Duration = .seconds(60)) async throws -> JSONValue {
+    package static func run(
+        _ script: String,
+        _ arguments: [String],
+        timeout: Duration = .seconds(60)
+    ) async throws -> JSONValue {
         let process = try PythonProcess(script: script, arguments: arguments)
         return try await process.result(timeout: timeout)
     }
@@ -146,7 +153,9 @@ package final class PythonProcess: Sendable {
 
 /// Runs `body`, failing with ``PythonToolError/timedOut`` after `timeout`.
 package func withTimeout<T: Sendable>(
-    _ timeout: Duration, _ what: String, _ body: @escaping @Sendable () async throws -> T
+    _ timeout: Duration,
+    _ what: String,
+    _ body: @escaping @Sendable () async throws -> T
 ) async throws -> T {
     try await withThrowingTaskGroup(of: T?.self) { group in
         group.addTask { try await body() }

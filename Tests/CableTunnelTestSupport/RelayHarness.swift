@@ -1,10 +1,10 @@
 import CableLocking
 import CableProtocol
+import CableRelay
 import CableTestSupport
+import CableTunnel
 import Logging
 import Testing
-import CableRelay
-import CableTunnel
 
 /// A tunnel service on 127.0.0.1 with a system-chosen port, for one test.
 package struct RelayHarness: Sendable {
@@ -14,7 +14,9 @@ package struct RelayHarness: Sendable {
     package let logs: CapturedLogs
 
     /// Starts a relay; `configure` adjusts the defaults (host and port are fixed to loopback:0).
-    package static func start(_ configure: (inout TunnelService.Configuration) -> Void = { _ in }) async throws -> RelayHarness {
+    package static func start(
+        _ configure: (inout TunnelService.Configuration) -> Void = { _ in }
+    ) async throws -> RelayHarness {
         var configuration = TunnelService.Configuration()
         // Every test client comes from 127.0.0.1: the per-address limits apply only where a test sets them.
         configuration.maxConnectionsPerAddress = 1 << 20
@@ -38,7 +40,11 @@ package struct RelayHarness: Sendable {
     package func pair() async throws -> (phone: TunnelConnection, desktop: TunnelConnection) {
         let (phone, tunnel) = try await self.newTunnel()
         let routing = try #require(phone.routingID)
-        let desktop = try await TunnelClient.connect(to: self.url, endpoint: .connect(routing, tunnel), timeout: .seconds(60))
+        let desktop = try await TunnelClient.connect(
+            to: self.url,
+            endpoint: .connect(routing, tunnel),
+            timeout: .seconds(60)
+        )
         return (phone, desktop)
     }
 }
@@ -62,8 +68,10 @@ package func withRelay<R: Sendable>(
 
 /// Waits until `condition` holds (polling), or fails after `timeout`.
 package func eventually(
-    _ what: String, timeout: Duration = .seconds(5),
-    sourceLocation: SourceLocation = #_sourceLocation, _ condition: () -> Bool
+    _ what: String,
+    timeout: Duration = .seconds(5),
+    sourceLocation: SourceLocation = #_sourceLocation,
+    _ condition: () -> Bool
 ) async throws {
     let deadline = ContinuousClock.now + timeout
     while !condition() {

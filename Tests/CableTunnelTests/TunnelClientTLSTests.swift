@@ -4,6 +4,7 @@ import CableTestSupport
 import CableTunnelTestSupport
 import Foundation
 import Testing
+
 @testable import CableTunnel
 
 /// Certificates made for one test by `Python/tls_certs.py` (Python `cryptography`): a throwaway
@@ -23,12 +24,16 @@ struct TLSFiles: Sendable {
     }
 
     func path(_ name: String) -> String { self.directory.appendingPathComponent(name).path }
-    func bytes(_ name: String) throws -> [UInt8] { Array(try Data(contentsOf: self.directory.appendingPathComponent(name))) }
-
+    func bytes(_ name: String) throws -> [UInt8] {
+        Array(try Data(contentsOf: self.directory.appendingPathComponent(name)))
+    }
 
     /// The relay's TLS identity from `<leaf>.pem` (or a chain file) and `<leaf>.key`.
     func serverTLS(_ leaf: String, chain: String? = nil) throws -> TunnelServiceTLS {
-        try TunnelServiceTLS(certificateChainFile: self.path(chain ?? "\(leaf).pem"), privateKeyFile: self.path("\(leaf).key"))
+        try TunnelServiceTLS(
+            certificateChainFile: self.path(chain ?? "\(leaf).pem"),
+            privateKeyFile: self.path("\(leaf).key")
+        )
     }
 
     func remove() { try? FileManager.default.removeItem(at: self.directory) }
@@ -41,7 +46,10 @@ struct TLSFiles: Sendable {
 @Suite(.serialized, .timeLimit(.minutes(3))) struct TunnelClientTLSTests {
     /// A TLS relay on 127.0.0.1 serving `leaf`, reached by the name `host`.
     func withTLSRelay<R: Sendable>(
-        _ files: TLSFiles, leaf: String = "good", chain: String? = nil, host: String = "localhost",
+        _ files: TLSFiles,
+        leaf: String = "good",
+        chain: String? = nil,
+        host: String = "localhost",
         _ body: (RelayHarness, TunnelServiceURL) async throws -> R
     ) async throws -> R {
         let tls = try files.serverTLS(leaf, chain: chain)
@@ -51,10 +59,18 @@ struct TLSFiles: Sendable {
     }
 
     /// The error our client meets connecting to `url`, or `nil` when it connected.
-    func connectError(_ url: TunnelServiceURL, trust: TunnelTLSTrust, timeout: Duration = .seconds(60)) async -> TunnelError? {
+    func connectError(
+        _ url: TunnelServiceURL,
+        trust: TunnelTLSTrust,
+        timeout: Duration = .seconds(60)
+    ) async -> TunnelError? {
         do {
             let connection = try await TunnelClient.connect(
-                to: url, endpoint: .new(.random()), timeout: timeout, trust: trust)
+                to: url,
+                endpoint: .new(.random()),
+                timeout: timeout,
+                trust: trust
+            )
             await connection.close()
             return nil
         } catch {
@@ -76,8 +92,10 @@ struct TLSFiles: Sendable {
             #expect(routing == relay.server.routingID)
             // The desktop trusts the system store plus the CA file, as `--ca-file` does.
             let desktop = try await TunnelClient.connect(
-                to: url, endpoint: .connect(routing, tunnel),
-                trust: try .systemTrustStore(plusCAFile: files.path("ca.pem")))
+                to: url,
+                endpoint: .connect(routing, tunnel),
+                trust: try .systemTrustStore(plusCAFile: files.path("ca.pem"))
+            )
             try await desktop.send([1, 2, 3])
             #expect(try await phone.receive() == [1, 2, 3])
             let big = randomBytes(200_000)
@@ -105,7 +123,9 @@ struct TLSFiles: Sendable {
         defer { files.remove() }
         try await self.withTLSRelay(files) { relay, _ in
             let result = try await PythonTool.run(
-                "tls_websocket.py", ["pair", "--port", String(relay.address.port), "--ca", files.path("ca.pem")])
+                "tls_websocket.py",
+                ["pair", "--port", String(relay.address.port), "--ca", files.path("ca.pem")]
+            )
             #expect(result["routingID"]?.string?.uppercased() == relay.server.routingID.hex)
             #expect(result["subprotocol"]?.string == "fido.cable")
             #expect(result["phoneReceived"]?.string == "010203")
@@ -119,7 +139,10 @@ struct TLSFiles: Sendable {
         defer { files.remove() }
         let server = try PythonProcess(
             script: "tls_websocket.py",
-            arguments: ["server", "--cert", files.path("good.pem"), "--key", files.path("good.key"), "--routing-id", "0A0B0C"])
+            arguments: [
+                "server", "--cert", files.path("good.pem"), "--key", files.path("good.key"), "--routing-id", "0A0B0C",
+            ]
+        )
         defer { server.terminate() }
         let port = try Int(#require(Int(try await server.firstLine(withPrefix: "PORT "))))
         let url = try TunnelServiceURL(scheme: .wss, host: "localhost", port: port)
@@ -245,7 +268,9 @@ struct TLSFiles: Sendable {
         #expect(hashed.scheme == .wss && hashed.host == hashedDomain)
         #expect(hashed.host.hasPrefix("cable.") && hashed.host != "cable.ua5v.com")
         let fixed = try TunnelServiceURL(string: "ws://127.0.0.1:8080")
-        #expect(try WebSocketTunnelConnector(fixedService: fixed).service(for: TunnelServiceDomainID(rawValue: 1)) == fixed)
+        #expect(
+            try WebSocketTunnelConnector(fixedService: fixed).service(for: TunnelServiceDomainID(rawValue: 1)) == fixed
+        )
     }
 
     // MARK: - The cable command
@@ -266,7 +291,10 @@ struct TLSFiles: Sendable {
         let url = try await qr.waitForLine(startingWith: "FIDO:/")
 
         // The test CA is not in the system's store: without --ca-file the relay's certificate is refused.
-        let untrusted = try CableProcess(["phone", url, "--tunnel", "wss://localhost:\(port)", "--advert-to", "127.0.0.1:9", "--store", files.path("phone.json")])
+        let untrusted = try CableProcess([
+            "phone", url, "--tunnel", "wss://localhost:\(port)", "--advert-to", "127.0.0.1:9", "--store",
+            files.path("phone.json"),
+        ])
         #expect(try await untrusted.waitForExit() != 0)
         let line = try #require(untrusted.stderr.last { $0.hasPrefix("error:") })
         #expect(line.contains("certificate") && line.contains("localhost:\(port)"), "\(line)")
@@ -281,7 +309,10 @@ struct TLSFiles: Sendable {
 
         relay.interrupt()
         _ = try await relay.waitForExit()
-        let noRelay = try CableProcess(["phone", url, "--tunnel", "ws://127.0.0.1:\(port)", "--advert-to", "127.0.0.1:9", "--store", files.path("phone.json")])
+        let noRelay = try CableProcess([
+            "phone", url, "--tunnel", "ws://127.0.0.1:\(port)", "--advert-to", "127.0.0.1:9", "--store",
+            files.path("phone.json"),
+        ])
         #expect(try await noRelay.waitForExit() != 0)
         let refused = try #require(noRelay.stderr.last { $0.hasPrefix("error:") })
         #expect(refused.contains("`cable relay`") && refused.contains("127.0.0.1:\(port)"), "\(refused)")
@@ -298,7 +329,10 @@ struct TLSFiles: Sendable {
             $0.tlsContext = tls.context
             $0.upgradeTimeout = .milliseconds(500)
         }) { relay in
-            let result = try await PythonTool.run("tls_websocket.py", ["stall-client", "--port", String(relay.address.port)])
+            let result = try await PythonTool.run(
+                "tls_websocket.py",
+                ["stall-client", "--port", String(relay.address.port)]
+            )
             guard case .number(let closedAfter)? = result["closedAfter"] else {
                 Issue.record("the relay never closed the stalled client: \(result)")
                 return
@@ -313,15 +347,24 @@ struct TLSFiles: Sendable {
         let files = try await TLSFiles.make()
         defer { files.remove() }
         let missing = files.path("missing.pem")
-        #expect(throws: TunnelError(.tlsConfigurationInvalid, "")) { try TunnelTLSTrust.systemTrustStore(plusCAFile: missing) }
-        #expect(throws: TunnelError(.tlsConfigurationInvalid, "")) { try TunnelTLSTrust.systemTrustStore(plusCAFile: "/dev/null") }
+        #expect(throws: TunnelError(.tlsConfigurationInvalid, "")) {
+            try TunnelTLSTrust.systemTrustStore(plusCAFile: missing)
+        }
+        #expect(throws: TunnelError(.tlsConfigurationInvalid, "")) {
+            try TunnelTLSTrust.systemTrustStore(plusCAFile: "/dev/null")
+        }
         #expect(throws: TunnelError(.tlsConfigurationInvalid, "")) {
             try TunnelTLSTrust.systemTrustStore(plusCAFile: files.directory.path)
         }
-        #expect(throws: TunnelError(.tlsConfigurationInvalid, "")) { try TunnelTLSTrust.only(caPEM: Array("not PEM".utf8)) }
+        #expect(throws: TunnelError(.tlsConfigurationInvalid, "")) {
+            try TunnelTLSTrust.only(caPEM: Array("not PEM".utf8))
+        }
         // A key that does not belong to the certificate, and a key file that holds a certificate.
         #expect(throws: TunnelError(.tlsConfigurationInvalid, "")) {
-            try TunnelServiceTLS(certificateChainFile: files.path("good.pem"), privateKeyFile: files.path("foreign.key"))
+            try TunnelServiceTLS(
+                certificateChainFile: files.path("good.pem"),
+                privateKeyFile: files.path("foreign.key")
+            )
         }
         let keyError = #expect(throws: TunnelError.self) {
             try TunnelServiceTLS(certificateChainFile: files.path("good.pem"), privateKeyFile: files.path("ca.pem"))

@@ -1,8 +1,9 @@
 import CableProtocol
-import Foundation
 import CableTestSupport
 import CableTunnelTestSupport
+import Foundation
 import Testing
+
 @testable import CableTunnel
 
 /// The client against a scripted tunnel service (`Python/fake_tunnel_service.py`) that answers as
@@ -12,7 +13,9 @@ import Testing
     static let rfc = SpecVectorFile.load("websocket-rfc6455").vectors
     static let paths = SpecVectorFile.load("tunnel-paths").vectors
     static let tunnel = TunnelID.random()
-    static let goodNewHeaders = ["--header", "Sec-WebSocket-Protocol:fido.cable", "--header", "X-caBLE-Routing-ID:2A0000"]
+    static let goodNewHeaders = [
+        "--header", "Sec-WebSocket-Protocol:fido.cable", "--header", "X-caBLE-Routing-ID:2A0000",
+    ]
 
     /// A fake service and the URL to reach it.
     func fake(_ arguments: [String]) async throws -> (PythonProcess, TunnelServiceURL) {
@@ -22,7 +25,8 @@ import Testing
     }
 
     /// Connects to a fake and returns the error, or `nil` when the connect succeeded.
-    func connectError(_ arguments: [String], endpoint: TunnelEndpoint = .new(Self.tunnel)) async throws -> TunnelError? {
+    func connectError(_ arguments: [String], endpoint: TunnelEndpoint = .new(Self.tunnel)) async throws -> TunnelError?
+    {
         // The fake holds the connection until the client closes it (a caller's --read-seconds wins).
         let (process, url) = try await self.fake(["--read-seconds", "30"] + arguments)
         defer { process.terminate() }
@@ -74,8 +78,13 @@ import Testing
             #expect(headers.contains("sec-websocket-protocol: fido.cable"))
             #expect(headers.contains("sec-websocket-version: 13"))
             #expect(headers.contains("origin: ws://127.0.0.1:\(url.port)"), "Chromium's origin header")
-            let frames = (result["frames"]?.array ?? []).map { ($0["opcode"]?.int, $0["masked"]?.bool, $0["payload"]?.string) }
-            #expect(frames.first?.0 == 2 && frames.first?.1 == true && frames.first?.2 == "010203", "client frames are masked")
+            let frames = (result["frames"]?.array ?? []).map {
+                ($0["opcode"]?.int, $0["masked"]?.bool, $0["payload"]?.string)
+            }
+            #expect(
+                frames.first?.0 == 2 && frames.first?.1 == true && frames.first?.2 == "010203",
+                "client frames are masked"
+            )
             #expect(frames.last?.0 == 8 && frames.last?.2 == "03e8", "close() sends 1000")
         }
     }
@@ -95,13 +104,17 @@ import Testing
     @Test func theSubprotocolMustBeExactlyFidoCable() async throws {
         #expect(try await self.connectError(["--header", "X-caBLE-Routing-ID:2A0000"])?.code == .subprotocolMismatch)
         #expect(
-            try await self.connectError(["--header", "Sec-WebSocket-Protocol:chat", "--header", "X-caBLE-Routing-ID:2A0000"])?
-                .code == .subprotocolMismatch)
+            try await self.connectError([
+                "--header", "Sec-WebSocket-Protocol:chat", "--header", "X-caBLE-Routing-ID:2A0000",
+            ])?
+            .code == .subprotocolMismatch
+        )
         #expect(
             try await self.connectError([
                 "--header", "Sec-WebSocket-Protocol:fido.cable", "--header", "Sec-WebSocket-Protocol:fido.cable",
                 "--header", "X-caBLE-Routing-ID:2A0000",
-            ])?.code == .subprotocolMismatch)
+            ])?.code == .subprotocolMismatch
+        )
     }
 
     @Test func theRoutingIDOnNewMustBeOneHeaderOfThreeHexBytes() async throws {
@@ -110,17 +123,23 @@ import Testing
         for bad in ["ZZZZZZ", "0102", "01020304", "", "2A 000"] {
             #expect(
                 try await self.connectError(subprotocol + ["--header", "X-caBLE-Routing-ID:\(bad)"])?.code
-                    == .invalidRoutingID, "\(bad)")
+                    == .invalidRoutingID,
+                "\(bad)"
+            )
         }
         #expect(
             try await self.connectError(
-                subprotocol + ["--header", "X-caBLE-Routing-ID:2A0000", "--header", "X-caBLE-Routing-ID:2A0000"])?.code
-                == .duplicateRoutingID)
+                subprotocol + ["--header", "X-caBLE-Routing-ID:2A0000", "--header", "X-caBLE-Routing-ID:2A0000"]
+            )?.code
+                == .duplicateRoutingID
+        )
     }
 
     @Test func connectNeedsNoRoutingID() async throws {
         let error = try await self.connectError(
-            ["--header", "Sec-WebSocket-Protocol:fido.cable"], endpoint: .connect(try RoutingID(hex: "2A0000"), Self.tunnel))
+            ["--header", "Sec-WebSocket-Protocol:fido.cable"],
+            endpoint: .connect(try RoutingID(hex: "2A0000"), Self.tunnel)
+        )
         #expect(error == nil)
     }
 
@@ -188,7 +207,8 @@ import Testing
     /// host, and the port only when it is not the scheme's default.
     @Test(arguments: [
         ("wss://cable.ua5v.com", "wss://cable.ua5v.com"), ("wss://cable.auth.com:443", "wss://cable.auth.com"),
-        ("wss://Cable.Example.ORG:8443", "wss://cable.example.org:8443"), ("ws://127.0.0.1:8080", "ws://127.0.0.1:8080"),
+        ("wss://Cable.Example.ORG:8443", "wss://cable.example.org:8443"),
+        ("ws://127.0.0.1:8080", "ws://127.0.0.1:8080"),
         ("ws://[::1]:80", "ws://[::1]"),
     ])
     func theOriginIsTheServiceURLsOriginAsChromiumSendsIt(url: String, origin: String) throws {
@@ -202,23 +222,32 @@ import Testing
         let endpoint = TunnelEndpoint.connect(try RoutingID(hex: "2A0000"), Self.tunnel)
         let subprotocol = ["--header", "Sec-WebSocket-Protocol:fido.cable"]
         #expect(
-            try await self.connectError(subprotocol + ["--header", "X-caBLE-Routing-ID:ZZZZZZ"], endpoint: endpoint)?.code
-                == .invalidRoutingID)
+            try await self.connectError(subprotocol + ["--header", "X-caBLE-Routing-ID:ZZZZZZ"], endpoint: endpoint)?
+                .code
+                == .invalidRoutingID
+        )
         #expect(
             try await self.connectError(
                 subprotocol + ["--header", "X-caBLE-Routing-ID:2A0000", "--header", "X-caBLE-Routing-ID:2A0000"],
-                endpoint: endpoint)?.code == .duplicateRoutingID)
-        #expect(try await self.connectError(subprotocol + ["--header", "X-caBLE-Routing-ID:2A0000"], endpoint: endpoint) == nil)
+                endpoint: endpoint
+            )?.code == .duplicateRoutingID
+        )
+        #expect(
+            try await self.connectError(subprotocol + ["--header", "X-caBLE-Routing-ID:2A0000"], endpoint: endpoint)
+                == nil
+        )
         let contact = TunnelEndpoint.contact(contactID: [1, 2, 3])
         #expect(
             try await self.connectError(subprotocol + ["--header", "X-caBLE-Routing-ID:01"], endpoint: contact)?.code
-                == .invalidRoutingID)
+                == .invalidRoutingID
+        )
     }
 
     @Test func responseHeaderNamesCompareCaseInsensitively() throws {
         let routing = try TunnelClient.validateUpgradeResponse(
             headers: [("sec-websocket-protocol", "fido.cable"), ("X-CABLE-ROUTING-ID", "0a0b0c")],
-            endpoint: .new(Self.tunnel))
+            endpoint: .new(Self.tunnel)
+        )
         #expect(routing?.bytes == [0x0A, 0x0B, 0x0C])
     }
 
@@ -259,7 +288,8 @@ import Testing
 
     @Test func aMaskedFrameFromTheServiceIsAProtocolError() async throws {
         let (process, url) = try await self.fake(
-            Self.goodNewHeaders + ["--frames", try self.rfcFrames("single_frame_masked_text")])
+            Self.goodNewHeaders + ["--frames", try self.rfcFrames("single_frame_masked_text")]
+        )
         defer { process.terminate() }
         let connection = try await TunnelClient.connect(to: url, endpoint: .new(Self.tunnel))
         await #expect(throws: TunnelError(.protocolViolation, "")) { _ = try await connection.receive() }
@@ -270,7 +300,8 @@ import Testing
         let ping = try #require(Self.rfc.first { $0.id == "unmasked_ping" })
         let pong = try #require(Self.rfc.first { $0.id == "masked_pong" })
         let (process, url) = try await self.fake(
-            Self.goodNewHeaders + ["--frames", try self.rfcFrames("unmasked_ping") + ",8203010203"])
+            Self.goodNewHeaders + ["--frames", try self.rfcFrames("unmasked_ping") + ",8203010203"]
+        )
         let connection = try await TunnelClient.connect(to: url, endpoint: .new(Self.tunnel))
         #expect(try await connection.receive() == [1, 2, 3])
         await connection.close()
@@ -300,7 +331,8 @@ import Testing
             return String(format: "%02x7f%016x", opcode, half + 1) + "+pattern:\(half + 1)"
         }
         let (process, url) = try await self.fake(
-            Self.goodNewHeaders + ["--frames", fragment(true, false) + "," + fragment(false, true)])
+            Self.goodNewHeaders + ["--frames", fragment(true, false) + "," + fragment(false, true)]
+        )
         defer { process.terminate() }
         let connection = try await TunnelClient.connect(to: url, endpoint: .new(Self.tunnel))
         await #expect(throws: TunnelError(.messageTooLarge, "")) { _ = try await connection.receive() }
@@ -363,7 +395,8 @@ import Testing
         // The fake ends the connection only once the client has sent something: the message and the
         // end then never race the client's upgrade, however slow the machine.
         let (process, url) = try await self.fake(
-            Self.goodNewHeaders + ["--frames", "820101", "--then", "eof", "--read-seconds", "30"])
+            Self.goodNewHeaders + ["--frames", "820101", "--then", "eof", "--read-seconds", "30"]
+        )
         defer { process.terminate() }
         let connection = try await TunnelClient.connect(to: url, endpoint: .new(Self.tunnel), timeout: .seconds(60))
         #expect(try await connection.receive() == [1], "messages before the end are delivered")
@@ -378,7 +411,8 @@ import Testing
     /// lost connection.
     @Test func aResetAfterTheServicesCloseIsStillACleanEnd() async throws {
         let (process, url) = try await self.fake(
-            Self.goodNewHeaders + ["--frames", "820101,880203e8", "--then", "reset", "--read-seconds", "10"])
+            Self.goodNewHeaders + ["--frames", "820101,880203e8", "--then", "reset", "--read-seconds", "10"]
+        )
         defer { process.terminate() }
         let connection = try await TunnelClient.connect(to: url, endpoint: .new(Self.tunnel))
         #expect(try await connection.receive() == [1])

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import CableTunnel
 
 /// Parsing the service origin a role is told to use (`--tunnel ws://HOST:PORT`).
@@ -10,7 +11,13 @@ import Testing
         ("wss://cable.ua5v.com", .wss, "cable.ua5v.com", 443, "cable.ua5v.com"),
         ("ws://[::1]:8080", .ws, "::1", 8080, "[::1]:8080"),
     ])
-    func validURLsParse(text: String, scheme: TunnelServiceURL.Scheme, host: String, port: Int, hostHeader: String) throws {
+    func validURLsParse(
+        text: String,
+        scheme: TunnelServiceURL.Scheme,
+        host: String,
+        port: Int,
+        hostHeader: String
+    ) throws {
         let url = try TunnelServiceURL(string: text)
         #expect(url.scheme == scheme)
         #expect(url.host == host)

@@ -3,6 +3,7 @@ import CableProtocol
 import CableTestSupport
 import CableTunnelTestSupport
 import Testing
+
 @testable import CableTunnel
 
 /// The UDP loopback advert bus: one datagram per advert, bounded in size and in queue, and
@@ -111,7 +112,9 @@ import Testing
         let oversized = String(repeating: "ab", count: 300)
         let exact = String(repeating: "cd", count: UDPAdvertBus.maxDatagramSize)
         _ = try await PythonTool.run(
-            "udp_advert.py", ["send", "--port", String(listener.port), oversized, "", exact, Hex.lower(Self.advert)])
+            "udp_advert.py",
+            ["send", "--port", String(listener.port), oversized, "", exact, Hex.lower(Self.advert)]
+        )
         let got = await self.collect(stream, count: 2)
         #expect(got == [hex(exact), Self.advert])
         await listener.close()
@@ -119,7 +122,10 @@ import Testing
 
     @Test func aPlainUDPSocketReceivesWhatTheTransmitterSends() async throws {
         // Generous: the receiver ends as soon as both datagrams are in.
-        let receiver = try PythonProcess(script: "udp_advert.py", arguments: ["receive", "--count", "2", "--timeout", "60"])
+        let receiver = try PythonProcess(
+            script: "udp_advert.py",
+            arguments: ["receive", "--count", "2", "--timeout", "60"]
+        )
         let port = try #require(Int(try await receiver.firstLine(withPrefix: "PORT ")))
         let transmitter = try await UDPAdvertTransmitter.connect(host: "127.0.0.1", port: port)
         try await transmitter.transmit(Self.advert)
@@ -196,7 +202,9 @@ import Testing
 
     @Test func aPortAnotherListenerHoldsIsABindError() async throws {
         let listener = try await UDPAdvertListener.bind(port: 0)
-        await #expect(throws: TunnelError(.bindFailed, "")) { _ = try await UDPAdvertListener.bind(port: listener.port) }
+        await #expect(throws: TunnelError(.bindFailed, "")) {
+            _ = try await UDPAdvertListener.bind(port: listener.port)
+        }
         await listener.close()
     }
 

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import CableTunnel
 
 /// Reassembly of fragmented messages (RFC 6455 §5.4) and the relay's refusal rules.
@@ -88,7 +89,9 @@ import Testing
     @Test func randomFragmentationAlwaysReassemblesTheSameBytes() {
         var generator = SystemRandomNumberGenerator()
         for _ in 0..<200 {
-            let whole = (0..<Int.random(in: 0...300, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            let whole = (0..<Int.random(in: 0...300, using: &generator)).map { _ in
+                UInt8.random(in: 0...255, using: &generator)
+            }
             var a = Assembler(maxMessageSize: 300, maxFragments: 400)
             var rest = whole[...]
             var first = true

@@ -44,7 +44,9 @@ import Glibc
     @Test func substitutedValuesReachTheCommandExactlyAsGiven() async throws {
         let hostile = "FIDO:/123'; echo pwned; '$(id)`id`\"{tunnel}\\"
         let command = CommandImplementation(template: "printf '%s\\n' {url} {tunnel} {advert} {other}")
-        let run = try await command.start(substitutions: ["url": hostile, "tunnel": "ws://127.0.0.1:1", "advert": "127.0.0.1:2"])
+        let run = try await command.start(substitutions: [
+            "url": hostile, "tunnel": "ws://127.0.0.1:1", "advert": "127.0.0.1:2",
+        ])
         let lines = await Self.lines(of: run)
         #expect(lines == [hostile, "ws://127.0.0.1:1", "127.0.0.1:2", "{other}"])
         // Its stdout ends a moment before it can be reaped: wait for the exit, then stopping changes nothing.
@@ -59,7 +61,8 @@ import Glibc
     }
 
     @Test func exitStatusAndCrashesAreReportedAsSuch() async throws {
-        let failing = try await CommandImplementation(template: "echo out; echo err >&2; exit 3").start(substitutions: [:])
+        let failing = try await CommandImplementation(template: "echo out; echo err >&2; exit 3").start(
+            substitutions: [:])
         #expect(await Self.lines(of: failing) == ["out"])
         #expect(await (failing as! RunningCommand).waitForExit() == .exited(3))
         #expect(await failing.stop() == .exited(3))
@@ -92,7 +95,9 @@ import Glibc
     }
 
     @Test func aFloodOfOutputIsBounded() async throws {
-        var command = CommandImplementation(template: "yes 0123456789 | head -n 5000; head -c 100000 /dev/zero | tr '\\0' x")
+        var command = CommandImplementation(
+            template: "yes 0123456789 | head -n 5000; head -c 100000 /dev/zero | tr '\\0' x"
+        )
         command.maxLines = 100
         command.maxLineLength = 50
         let run = try await command.start(substitutions: [:])
@@ -106,7 +111,8 @@ import Glibc
     @Test func aJudgeCancelledAtItsDeadlineLeavesNoProcess() async throws {
         let started = LockedValue<pid_t?>(nil)
         let scenario = ConformanceScenario<CommandImplementation>(id: "t.hang", summary: "hang", source: "test") {
-            command, _ in
+            command,
+            _ in
             try await command.withRun(substitutions: [:]) { run in
                 started.withLock { $0 = (run as? RunningCommand)?.processID }
                 for await _ in run.outputLines {}

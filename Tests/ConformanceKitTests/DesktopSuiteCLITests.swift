@@ -13,18 +13,25 @@ import Testing
     /// passkey, so its reply is an error status, which ends the ceremony but not the protocol).
     @Test(arguments: [["register", "--user", "alice"], ["sign-in"]])
     func everyScenarioPassesAgainstTheCableCommand(_ ceremony: [String]) async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("conf-desktop-\(UUID().uuidString)")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "conf-desktop-\(UUID().uuidString)"
+        )
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let command = CableCommandDesktop(
             arguments: ceremony + [
                 "--radio", "udp", "--tunnel", "{tunnel}", "--advert-listen", "{advert}",
                 "--rp-store", directory.appendingPathComponent("rp.sqlite").path, "--timeout", "30",
-            ])
+            ]
+        )
         try await withRelay { relay in
             let base = try await desktopUnderTest(relay, faults: .init())
             let subject = DesktopUnderTest(
-                implementation: command, tunnel: base.tunnel, advertHost: base.advertHost, advertPort: base.advertPort)
+                implementation: command,
+                tunnel: base.tunnel,
+                advertHost: base.advertHost,
+                advertPort: base.advertPort
+            )
             for scenario in ConformanceSuites.desktop {
                 let (result, detail) = await verdict(scenario, subject, timeout: .seconds(30))
                 #expect(result == .pass, "\(ceremony[0]) \(scenario.id): \(detail)")

@@ -26,16 +26,26 @@ import Testing
         "desktop.handshake.initial-message": [(.corruptHandshakeMessage, "tag does not authenticate")],
         "desktop.request.frame": [(.omitsRequestTypeByte, "not makeCredential (0x01) or getAssertion")],
         "desktop.shutdown": [(.omitsShutdown, "expected the shutdown frame [0x00], but the desktop closed")],
-        "desktop.post-handshake.without-features": [(.requiresFeatureList, "expected a CTAP request, but the desktop closed")],
-        "desktop.post-handshake.unknown-features": [(.rejectsUnknownFeatures, "expected a CTAP request, but the desktop closed")],
-        "desktop.post-handshake.revision-0": [(.rejectsRevisionZero, "expected a CTAP request, but the desktop closed")],
+        "desktop.post-handshake.without-features": [
+            (.requiresFeatureList, "expected a CTAP request, but the desktop closed")
+        ],
+        "desktop.post-handshake.unknown-features": [
+            (.rejectsUnknownFeatures, "expected a CTAP request, but the desktop closed")
+        ],
+        "desktop.post-handshake.revision-0": [
+            (.rejectsRevisionZero, "expected a CTAP request, but the desktop closed")
+        ],
         "desktop.post-handshake.revision-0-old-padding": [
             (.rejectsLegacyPaddedMap, "expected a CTAP request, but the desktop closed"),
             (.rejectsRevisionZero, "expected a CTAP request, but the desktop closed"),
         ],
         "desktop.refuses.handshake-response-tag": [(.lingersAfterError, "kept the tunnel open")],
-        "desktop.refuses.handshake-response-length": [(.truncatesLongHandshakeResponse, "went on after an 82-byte handshake response")],
-        "desktop.refuses.bad-padding": [(.skipsFramesWithBadPadding, "went on after a reply frame with an invalid padding count")],
+        "desktop.refuses.handshake-response-length": [
+            (.truncatesLongHandshakeResponse, "went on after an 82-byte handshake response")
+        ],
+        "desktop.refuses.bad-padding": [
+            (.skipsFramesWithBadPadding, "went on after a reply frame with an invalid padding count")
+        ],
         "desktop.refuses.phone-shutdown": [(.ignoresPhoneShutdown, "went on after a shutdown frame from the phone")],
         "desktop.refuses.unsolicited-reply": [(.acceptsAnyReplyType, "went on after a JSON reply")],
     ]
@@ -74,7 +84,10 @@ import Testing
             for (fault, expected) in faults {
                 let subject = try await desktopUnderTest(relay, faults: DesktopFaults([fault]))
                 let (result, detail) = await verdict(scenario, subject, timeout: .seconds(8))
-                #expect(result == .fail && detail.contains(expected), "\(id) did not catch \(fault) as expected: \(detail)")
+                #expect(
+                    result == .fail && detail.contains(expected),
+                    "\(id) did not catch \(fault) as expected: \(detail)"
+                )
             }
         }
     }
@@ -83,7 +96,9 @@ import Testing
 /// Runs one judge as the engine will: PASS with its detail, FAIL on ``ScenarioFailure`` or any other
 /// error, SKIP on ``ScenarioSkipped``.
 func verdict<Subject: Sendable>(
-    _ scenario: ConformanceScenario<Subject>, _ subject: Subject, timeout: Duration
+    _ scenario: ConformanceScenario<Subject>,
+    _ subject: Subject,
+    timeout: Duration
 ) async -> (ScenarioResult, String) {
     let context = ScenarioContext(timeout: timeout, deadline: .now + timeout)
     do {
@@ -103,7 +118,11 @@ func desktopUnderTest(_ relay: RelayHarness, faults: DesktopFaults) async throws
     let port = probe.port
     await probe.close()
     return DesktopUnderTest(
-        implementation: InProcessDesktop(faults: faults), tunnel: relay.url, advertHost: "127.0.0.1", advertPort: port)
+        implementation: InProcessDesktop(faults: faults),
+        tunnel: relay.url,
+        advertHost: "127.0.0.1",
+        advertPort: port
+    )
 }
 
 /// Our desktop in process, as `cable register` runs it: a UDP advert listener on `{advert}`, a tunnel
@@ -119,18 +138,26 @@ struct InProcessDesktop: ImplementationUnderTest {
         }
         let listener = try await UDPAdvertListener.bind(host: String(advert[..<colon]), port: port)
         var desktop = HybridDesktop(
-            scanner: listener, connector: WebSocketTunnelConnector(fixedService: tunnel), timeouts: .all(.seconds(30)))
+            scanner: listener,
+            connector: WebSocketTunnelConnector(fixedService: tunnel),
+            timeouts: .all(.seconds(30))
+        )
         desktop.faults = self.faults
         let ceremonies = PasskeyCeremonies(
-            desktop: desktop, relyingParty: RelyingParty(id: "login.example.com"), records: InMemoryCredentialRecordStore())
+            desktop: desktop,
+            relyingParty: RelyingParty(id: "login.example.com"),
+            records: InMemoryCredentialRecordStore()
+        )
         let (lines, output) = AsyncStream<String>.makeStream()
         let ended = LockedValue<Int32?>(nil)
         let task = Task {
             let status: Int32
             do {
                 _ = try await ceremonies.register(
-                    userName: "alice", timestamp: Int64(Date().timeIntervalSince1970),
-                    onEvent: { event in if case .qrCode(let url) = event { output.yield(url) } })
+                    userName: "alice",
+                    timestamp: Int64(Date().timeIntervalSince1970),
+                    onEvent: { event in if case .qrCode(let url) = event { output.yield(url) } }
+                )
                 status = 0
             } catch {
                 status = 1
@@ -148,7 +175,12 @@ final class InProcessDesktopRun: RunningImplementation {
     private let listener: UDPAdvertListener
     private let ended: LockedValue<Int32?>
 
-    init(outputLines: AsyncStream<String>, task: Task<Void, Never>, listener: UDPAdvertListener, ended: LockedValue<Int32?>) {
+    init(
+        outputLines: AsyncStream<String>,
+        task: Task<Void, Never>,
+        listener: UDPAdvertListener,
+        ended: LockedValue<Int32?>
+    ) {
         self.outputLines = outputLines
         self.task = task
         self.listener = listener

@@ -18,7 +18,11 @@ import Testing
         let expected = try #require(vector["expected"] as? [String: Any])
         let key = try QRGeneratorKey(bytes: hex(try #require(input["qrKey"])))
         let ephemeral = try P256.PrivateKey(rawScalar: hex(try #require(input["initiatorEphemeralPrivate"])))
-        var handshake = try KitHandshake(psk: hex(try #require(input["psk"])), identity: key.privateKey, ephemeral: ephemeral)
+        var handshake = try KitHandshake(
+            psk: hex(try #require(input["psk"])),
+            identity: key.privateKey,
+            ephemeral: ephemeral
+        )
         #expect(handshake.message == hex(try #require(expected["initiatorMessage"] as? String)))
 
         let crypter = try handshake.finish(hex(try #require(expected["responderMessage"] as? String))).get()
@@ -50,7 +54,11 @@ import Testing
         let ephemeral = try P256.PrivateKey(rawScalar: hex(try #require(input["initiatorEphemeralPrivate"])))
         var response = hex(try #require(expected["responderMessage"] as? String))
         response[response.count - 1] ^= 1
-        var handshake = try KitHandshake(psk: hex(try #require(input["psk"])), identity: key.privateKey, ephemeral: ephemeral)
+        var handshake = try KitHandshake(
+            psk: hex(try #require(input["psk"])),
+            identity: key.privateKey,
+            ephemeral: ephemeral
+        )
         guard case .failure(let failure) = handshake.finish(response) else {
             Issue.record("a tampered response completed the handshake")
             return

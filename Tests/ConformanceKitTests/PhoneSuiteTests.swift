@@ -2,8 +2,8 @@ import CableAuthenticator
 import CableCTAP
 import CableConformance
 import CableProtocol
-import CableTunnel
 import CableTestSupport
+import CableTunnel
 import CableTunnelTestSupport
 import Foundation
 import Testing
@@ -101,11 +101,16 @@ struct PhoneSuiteTests {
 
     /// Runs one scenario as the engine will: a deadline, and its outcome as a report.
     static func judge(
-        _ scenario: ConformanceScenario<PhoneUnderTest>, _ subject: PhoneUnderTest, timeout: Duration = .seconds(15)
+        _ scenario: ConformanceScenario<PhoneUnderTest>,
+        _ subject: PhoneUnderTest,
+        timeout: Duration = .seconds(15)
     ) async -> (result: ScenarioResult, detail: String) {
         let context = ScenarioContext(timeout: timeout, deadline: .now + timeout)
         do {
-            let detail = try await withDeadline(timeout + .seconds(10), timeoutError: ScenarioFailure("the judge overran its deadline")) {
+            let detail = try await withDeadline(
+                timeout + .seconds(10),
+                timeoutError: ScenarioFailure("the judge overran its deadline")
+            ) {
                 try await scenario.judge(subject, context)
             }
             return (.pass, detail)
@@ -123,7 +128,11 @@ struct PhoneSuiteTests {
         let port = probe.port
         await probe.close()
         return PhoneUnderTest(
-            implementation: InProcessPhone(fault: fault), tunnel: relay.url, advertHost: "127.0.0.1", advertPort: port)
+            implementation: InProcessPhone(fault: fault),
+            tunnel: relay.url,
+            advertHost: "127.0.0.1",
+            advertPort: port
+        )
     }
 }
 
@@ -133,20 +142,24 @@ struct InProcessPhone: ImplementationUnderTest {
     let fault: PhoneFault?
     let authenticator = PhoneAuthenticator(
         persona: .custom(aaguid: AAGUID(uuidString: "6C0B4F1E-3A52-4E7B-9C1D-2F8A5B6E7D90")!, attestation: .packed),
-        store: InMemoryCredentialStore())
+        store: InMemoryCredentialStore()
+    )
 
     struct BadSubstitutions: Error {}
 
     func start(substitutions: [String: String]) async throws -> any RunningImplementation {
-        guard let url = substitutions["url"], let tunnel = substitutions["tunnel"], let advert = substitutions["advert"],
+        guard let url = substitutions["url"], let tunnel = substitutions["tunnel"],
+            let advert = substitutions["advert"],
             let colon = advert.lastIndex(of: ":"), let port = Int(advert[advert.index(after: colon)...])
         else { throw BadSubstitutions() }
         let service = try TunnelServiceURL(string: tunnel)
         let transmitter = try await UDPAdvertTransmitter.connect(host: String(advert[..<colon]), port: port)
         var phone = HybridPhone(
-            connector: WebSocketTunnelConnector(fixedService: service, timeout: .seconds(5)), transmitter: transmitter,
+            connector: WebSocketTunnelConnector(fixedService: service, timeout: .seconds(5)),
+            transmitter: transmitter,
             advertInterval: .milliseconds(100),
-            timeouts: PhoneTimeouts(registerTunnel: .seconds(5), handshake: .seconds(20), idle: .seconds(20)))
+            timeouts: PhoneTimeouts(registerTunnel: .seconds(5), handshake: .seconds(20), idle: .seconds(20))
+        )
         phone.faults = self.fault.map { PhoneFaults($0) }
         let (lines, continuation) = AsyncStream<String>.makeStream()
         let handler = self.authenticator
@@ -180,14 +193,20 @@ struct InProcessRun: RunningImplementation {
 @Suite("phone.* suite against `cable phone`", .serialized)
 struct PhoneSuiteProcessTests {
     @Test func everyScenarioPassesAgainstTheCablePhoneCommand() async throws {
-        let store = FileManager.default.temporaryDirectory.appendingPathComponent("conformance-phone-\(UUID().uuidString).sqlite")
+        let store = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "conformance-phone-\(UUID().uuidString).sqlite"
+        )
         defer { try? FileManager.default.removeItem(at: store) }
         try await withRelay { relay in
             let probe = try await UDPAdvertListener.bind(host: "127.0.0.1", port: 0)
             let port = probe.port
             await probe.close()
             let subject = PhoneUnderTest(
-                implementation: CablePhoneCommand(store: store.path), tunnel: relay.url, advertHost: "127.0.0.1", advertPort: port)
+                implementation: CablePhoneCommand(store: store.path),
+                tunnel: relay.url,
+                advertHost: "127.0.0.1",
+                advertPort: port
+            )
             for scenario in ConformanceSuites.phone {
                 let verdict = await PhoneSuiteTests.judge(scenario, subject, timeout: .seconds(20))
                 #expect(verdict.result == .pass, "\(scenario.id): \(verdict.detail)")

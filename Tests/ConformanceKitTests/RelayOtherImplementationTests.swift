@@ -24,7 +24,10 @@ import Testing
             }
             let listening = try #require(port, "the Python relay did not start: \(run.diagnostics)")
             let subject = RelayUnderTest(url: try TunnelServiceURL(string: "ws://127.0.0.1:\(listening)"))
-            return await ConformanceRunner(options: .init(scenarioTimeout: .seconds(20))).run(ConformanceSuites.relay, against: subject)
+            return await ConformanceRunner(options: .init(scenarioTimeout: .seconds(20))).run(
+                ConformanceSuites.relay,
+                against: subject
+            )
         }
         #expect(reports.count == ConformanceSuites.relay.count)
         for report in reports {
@@ -40,7 +43,8 @@ import Testing
         let dismissed = LockedValue<[String]>([])
         let person = InteractiveImplementation(
             present: { substitutions in shown.withLock { $0.append(substitutions["url"] ?? "") } },
-            dismiss: { dismissed.withLock { $0.append("done") } })
+            dismiss: { dismissed.withLock { $0.append("done") } }
+        )
         let run = try await person.start(substitutions: ["url": "FIDO:/0123", "tunnel": "ws://127.0.0.1:1"])
         #expect(shown.withLock { $0 } == ["FIDO:/0123"])
         let waiting = Task { () async -> Int in
@@ -62,7 +66,8 @@ import Testing
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             .appendingPathComponent("Python/misbehaving_relay.py")
         let relay = CommandImplementation(template: "exec {python} {script} {mode}")
-        return try await relay.withRun(substitutions: ["python": python.path, "script": script.path, "mode": mode]) { run in
+        return try await relay.withRun(substitutions: ["python": python.path, "script": script.path, "mode": mode]) {
+            run in
             let lines = run.outputLines
             let port = try await withTimeout(.seconds(30), "misbehaving_relay.py to listen") { () async -> String? in
                 for await line in lines where line.hasPrefix("PORT ") { return String(line.dropFirst(5)) }
@@ -71,9 +76,14 @@ import Testing
             let listening = try #require(port, "the Python relay did not start: \(run.diagnostics)")
             let subject = RelayUnderTest(url: try TunnelServiceURL(string: "ws://127.0.0.1:\(listening)"))
             let scenarios = try ConformanceRunner.select(
-                ConformanceSuites.relay, only: ["relay.new.subprotocol", "relay.frames.sizes", "relay.limits.message-too-big"])
+                ConformanceSuites.relay,
+                only: ["relay.new.subprotocol", "relay.frames.sizes", "relay.limits.message-too-big"]
+            )
             let started = ContinuousClock.now
-            let reports = await ConformanceRunner(options: .init(scenarioTimeout: timeout)).run(scenarios, against: subject)
+            let reports = await ConformanceRunner(options: .init(scenarioTimeout: timeout)).run(
+                scenarios,
+                against: subject
+            )
             return (reports, ContinuousClock.now - started)
         }
     }
@@ -92,13 +102,17 @@ import Testing
         if mode == "hang" {
             #expect(
                 reports.allSatisfy { $0.detail.contains("no complete HTTP response head") },
-                "a silent relay is named as such: \(reports.map(\.detail))")
+                "a silent relay is named as such: \(reports.map(\.detail))"
+            )
         }
         if mode == "flood" {
             #expect(reports.allSatisfy { $0.detail.contains("exceeds 16384 bytes") }, "\(reports.map(\.detail))")
         }
         if mode == "close" {
-            #expect(reports.allSatisfy { !$0.detail.hasPrefix("timed out") }, "a vanishing relay is named, not waited out")
+            #expect(
+                reports.allSatisfy { !$0.detail.hasPrefix("timed out") },
+                "a vanishing relay is named, not waited out"
+            )
         }
     }
 }

@@ -53,7 +53,9 @@ import Testing
             variant("third client upgraded", fails: ["relay.connect.third-client"]) {
                 $0.faults.upgradesThirdClient = true
             },
-            variant("text frames forwarded", fails: ["relay.frames.binary-only"]) { $0.faults.forwardsTextFrames = true },
+            variant("text frames forwarded", fails: ["relay.frames.binary-only"]) {
+                $0.faults.forwardsTextFrames = true
+            },
             variant("held messages reversed", fails: ["relay.frames.early-in-order"]) {
                 $0.faults.heldMessages = .reversed
             },
@@ -78,13 +80,18 @@ import Testing
         configuration.port = 0
         if let size = variant?.maxMessageSize { configuration.maxMessageSize = size }
         let relay = TunnelService(
-            configuration: configuration, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
-            faults: variant?.faults ?? .none)
+            configuration: configuration,
+            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
+            faults: variant?.faults ?? .none
+        )
         let address = try await relay.start()
         let subject = RelayUnderTest(url: try address.url)
         let scenarios = try ConformanceRunner.select(ConformanceSuites.relay, only: ids ?? [])
         // Generous on a loaded machine: every fault is named by its judge well before this.
-        let reports = await ConformanceRunner(options: .init(scenarioTimeout: .seconds(20))).run(scenarios, against: subject)
+        let reports = await ConformanceRunner(options: .init(scenarioTimeout: .seconds(20))).run(
+            scenarios,
+            against: subject
+        )
         await relay.shutdown()
         return reports
     }
@@ -130,7 +137,10 @@ import Testing
     @Test func aRelayThatIsNotThereFailsEveryScenarioQuickly() async throws {
         // A port nothing listens on: every scenario fails with a reason, none waits out its deadline.
         let subject = RelayUnderTest(url: try TunnelServiceURL(string: "ws://127.0.0.1:9"))
-        let reports = await ConformanceRunner(options: .init(failFast: true)).run(ConformanceSuites.relay, against: subject)
+        let reports = await ConformanceRunner(options: .init(failFast: true)).run(
+            ConformanceSuites.relay,
+            against: subject
+        )
         #expect(reports.count == 1)
         #expect(reports.first?.result == .fail)
         #expect(reports.first?.detail.contains("could not connect") == true, "\(reports.first?.detail ?? "")")

@@ -6,7 +6,8 @@ import Testing
 /// The report formats: the line, the summary, `--json` and JUnit XML validated against the
 /// schema Jenkins' xUnit plugin reads (Spec/schemas/junit-10.xsd) by libxml2's `xmllint`.
 @Suite struct ReportFormatTests {
-    static let hostile = "expected <fido.cable> & got \"x\" 'y' \u{01}\u{07}\u{1B}[31m\u{0B}\u{0C}\u{FFFE} ]]> \t\r\nnext line \\ é 😀"
+    static let hostile =
+        "expected <fido.cable> & got \"x\" 'y' \u{01}\u{07}\u{1B}[31m\u{0B}\u{0C}\u{FFFE} ]]> \t\r\nnext line \\ é 😀"
 
     static let report = ConformanceReport(
         suite: .relay,
@@ -14,7 +15,8 @@ import Testing
             ScenarioReport(id: "relay.a", result: .pass, detail: "fine", seconds: 0.0123),
             ScenarioReport(id: "relay.b", result: .fail, detail: Self.hostile, seconds: 1.5),
             ScenarioReport(id: "relay.c<&\"", result: .skip, detail: Self.hostile, seconds: 0),
-        ])
+        ]
+    )
 
     @Test func lineAndSummary() {
         #expect(ConformanceReport.line(for: Self.report.scenarios[0]) == "PASS relay.a: fine")
@@ -28,7 +30,11 @@ import Testing
     @Test func jsonIsTheContractsObjectAndParsesBack() throws {
         let json = Self.report.json
         #expect(!json.contains("\n"))
-        #expect(json.hasPrefix("{\"passed\": 1, \"failed\": 1, \"skipped\": 1, \"scenarios\": [{\"id\": \"relay.a\", \"result\": \"PASS\", \"detail\": \"fine\"}"))
+        #expect(
+            json.hasPrefix(
+                "{\"passed\": 1, \"failed\": 1, \"skipped\": 1, \"scenarios\": [{\"id\": \"relay.a\", \"result\": \"PASS\", \"detail\": \"fine\"}"
+            )
+        )
         let object = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
         #expect(object["passed"] as? Int == 1)
         let scenarios = try #require(object["scenarios"] as? [[String: Any]])
@@ -40,7 +46,10 @@ import Testing
 
     static func xmllint(_ xml: String) throws -> (status: Int32, output: String) {
         let tool = "/usr/bin/xmllint"
-        try #require(FileManager.default.isExecutableFile(atPath: tool), "xmllint is missing: make deps installs libxml2-utils")
+        try #require(
+            FileManager.default.isExecutableFile(atPath: tool),
+            "xmllint is missing: make deps installs libxml2-utils"
+        )
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("junit-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -74,7 +83,8 @@ import Testing
     @Test func theSchemaCheckCatchesBrokenReports() throws {
         // A naive writer's output (unescaped detail) is not even well-formed; a testcase without
         // its required name is well-formed but invalid.
-        let unescaped = "<testsuites><testsuite tests=\"1\"><testcase name=\"x\"><failure message=\"a \" b\"/></testcase></testsuite></testsuites>"
+        let unescaped =
+            "<testsuites><testsuite tests=\"1\"><testcase name=\"x\"><failure message=\"a \" b\"/></testcase></testsuite></testsuites>"
         #expect(try Self.xmllint(unescaped).status != 0)
         let nameless = "<testsuites><testsuite tests=\"1\"><testcase classname=\"relay\"/></testsuite></testsuites>"
         #expect(try Self.xmllint(nameless).status != 0)

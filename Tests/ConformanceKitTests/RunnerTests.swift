@@ -7,7 +7,8 @@ import Testing
 /// The engine: deadlines, fail-fast, selection, and what becomes of a judge's errors.
 @Suite struct RunnerTests {
     private static func scenario(
-        _ id: String, _ judge: @escaping @Sendable (Void, ScenarioContext) async throws -> String
+        _ id: String,
+        _ judge: @escaping @Sendable (Void, ScenarioContext) async throws -> String
     ) -> ConformanceScenario<Void> {
         ConformanceScenario(id: id, summary: "test \(id)", source: "test", judge: judge)
     }
@@ -55,7 +56,8 @@ import Testing
             Self.scenario("t.after") { _, _ in "ran" },
         ]
         let runner = ConformanceRunner(
-            options: .init(scenarioTimeout: .milliseconds(200), cancellationGrace: .milliseconds(200)))
+            options: .init(scenarioTimeout: .milliseconds(200), cancellationGrace: .milliseconds(200))
+        )
         let reports = await runner.run(scenarios, against: ())
         #expect(reports.map(\.result) == [.fail, .pass])
         #expect(reports[0].detail.contains("did not stop"), "\(reports[0].detail)")
@@ -81,7 +83,9 @@ import Testing
         let scenarios = ["a", "b", "c"].map { id in Self.scenario("t.\(id)") { _, _ in "ok" } }
         #expect(try ConformanceRunner.select(scenarios, only: []).map(\.id) == ["t.a", "t.b", "t.c"])
         #expect(try ConformanceRunner.select(scenarios, only: ["t.c", "t.a"]).map(\.id) == ["t.a", "t.c"])
-        #expect(throws: ConformanceSelectionError.self) { try ConformanceRunner.select(scenarios, only: ["t.a", "t.zz"]) }
+        #expect(throws: ConformanceSelectionError.self) {
+            try ConformanceRunner.select(scenarios, only: ["t.a", "t.zz"])
+        }
         do {
             _ = try ConformanceRunner.select(scenarios, only: ["t.zz"])
         } catch {

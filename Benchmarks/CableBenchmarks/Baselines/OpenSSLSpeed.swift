@@ -10,7 +10,8 @@ enum OpenSSLSpeed {
     /// P-256 ECDH operations per second (`openssl speed -elapsed -seconds 1 ecdhp256`).
     static func measureECDHP256() throws(BenchmarkError) -> Double {
         try self.parseECDHOperationsPerSecond(
-            Subprocess.run("openssl", ["speed", "-elapsed", "-seconds", "1", "ecdhp256"]))
+            Subprocess.run("openssl", ["speed", "-elapsed", "-seconds", "1", "ecdhp256"])
+        )
     }
 
     /// AES-256-GCM encryption rates by buffer size, in bytes per second
@@ -18,7 +19,8 @@ enum OpenSSLSpeed {
     static func measureAES256GCM() throws(BenchmarkError) -> [Int: Double] {
         try self.parseCipherBytesPerSecond(
             Subprocess.run("openssl", ["speed", "-elapsed", "-seconds", "1", "-evp", "aes-256-gcm"]),
-            algorithm: self.gcmAlgorithm)
+            algorithm: self.gcmAlgorithm
+        )
     }
 
     /// The `op/s` figure of the `256 bits ecdh (nistp256)` line: its last column.
@@ -61,7 +63,9 @@ enum OpenSSLSpeed {
         let cells = row.split(separator: " ").dropFirst()
         guard cells.count == sizes.count else {
             throw BenchmarkError(
-                .unparsableToolOutput, "\(algorithm) row has \(cells.count) rates for \(sizes.count) sizes")
+                .unparsableToolOutput,
+                "\(algorithm) row has \(cells.count) rates for \(sizes.count) sizes"
+            )
         }
         var rates: [Int: Double] = [:]
         for (size, cell) in zip(sizes, cells) {

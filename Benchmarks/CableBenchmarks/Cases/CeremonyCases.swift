@@ -1,8 +1,8 @@
 import CableAuthenticator
 import CableCTAP
 import CableCeremonies
-import CableDesktop
 import CableCrypto
+import CableDesktop
 import CableProtocol
 import CableRelay
 import CableRelyingParty
@@ -65,7 +65,12 @@ enum CeremonyCases {
         let quiet = Logger(label: "cable.bench.ceremony") { _ in SwiftLogNoOpLogHandler() }
         let directory = FileManager.default.temporaryDirectory
         let samples = try await self.sample(
-            context, connector: InMemoryTunnelService(), stores: .inMemory, directory: directory, logger: quiet)
+            context,
+            connector: InMemoryTunnelService(),
+            stores: .inMemory,
+            directory: directory,
+            logger: quiet
+        )
         return try self.results(context, samples, stores: .inMemory, inProcess: true)
     }
 
@@ -81,8 +86,12 @@ enum CeremonyCases {
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             let samples = try await self.sample(
-                context, connector: WebSocketTunnelConnector(fixedService: service), stores: stores,
-                directory: directory, logger: quiet)
+                context,
+                connector: WebSocketTunnelConnector(fixedService: service),
+                stores: stores,
+                directory: directory,
+                logger: quiet
+            )
             await relay.shutdown()
             try? FileManager.default.removeItem(at: directory)
             return try self.results(context, samples, stores: stores)
@@ -95,7 +104,11 @@ enum CeremonyCases {
 
     /// Register and sign-in times (ns) of each measured iteration.
     static func sample(
-        _ context: BenchmarkContext, connector: some TunnelConnector, stores: Stores, directory: URL, logger: Logger
+        _ context: BenchmarkContext,
+        connector: some TunnelConnector,
+        stores: Stores,
+        directory: URL,
+        logger: Logger
     ) async throws -> (register: [Double], signIn: [Double]) {
         let bus = InProcessAdvertBus()
         // Quick mode runs inside the test suite, beside other tests on two cores: a loaded machine
@@ -103,12 +116,17 @@ enum CeremonyCases {
         let phoneTimeouts = context.isQuick ? PhoneTimeouts(registerTunnel: .seconds(60)) : PhoneTimeouts()
         let desktopTimeouts = context.isQuick ? DesktopTimeouts.all(.seconds(60)) : DesktopTimeouts()
         let phone = HybridPhone(
-            connector: connector, transmitter: bus, advertInterval: self.advertInterval, timeouts: phoneTimeouts,
-            logger: logger)
+            connector: connector,
+            transmitter: bus,
+            advertInterval: self.advertInterval,
+            timeouts: phoneTimeouts,
+            logger: logger
+        )
         let desktop = HybridDesktop(scanner: bus, connector: connector, timeouts: desktopTimeouts, logger: logger)
         let relyingParty = RelyingParty(
             id: "login.example.com",
-            policy: .init(allowedAAGUIDs: [.microsoftAuthenticatorAndroid]))
+            policy: .init(allowedAAGUIDs: [.microsoftAuthenticatorAndroid])
+        )
 
         let sampler = context.sampler
         let warmUpIterations = context.isQuick ? 1 : 2
@@ -127,9 +145,11 @@ enum CeremonyCases {
                 records = InMemoryCredentialRecordStore()
             case .sqlite:
                 credentials = try SQLiteCredentialStore(
-                    fileURL: directory.appendingPathComponent("credentials-\(iteration).sqlite"))
+                    fileURL: directory.appendingPathComponent("credentials-\(iteration).sqlite")
+                )
                 records = try SQLiteCredentialRecordStore(
-                    fileURL: directory.appendingPathComponent("records-\(iteration).sqlite"))
+                    fileURL: directory.appendingPathComponent("records-\(iteration).sqlite")
+                )
             }
             let authenticator = PhoneAuthenticator(persona: .authenticatorAndroid, store: credentials, logger: logger)
             let ceremonies = PasskeyCeremonies(desktop: desktop, relyingParty: relyingParty, records: records)
@@ -158,31 +178,41 @@ enum CeremonyCases {
     /// Runs a desktop ceremony while the phone acts on the QR code it shows (the library's glue, as
     /// `LoopbackPairing` uses it).
     static func withPhone<T: Sendable>(
-        _ phone: HybridPhone, _ authenticator: PhoneAuthenticator,
+        _ phone: HybridPhone,
+        _ authenticator: PhoneAuthenticator,
         _ ceremony: @escaping @Sendable (@escaping @Sendable (DesktopEvent) -> Void) async throws -> T
     ) async throws -> T {
-        try await withQRCodeScanner({ url in _ = try await phone.run(url: url, handler: authenticator) }, ceremony: ceremony)
+        try await withQRCodeScanner(
+            { url in _ = try await phone.run(url: url, handler: authenticator) },
+            ceremony: ceremony
+        )
     }
 
     /// The three rows, each against handshakes measured now.
     static func results(
-        _ context: BenchmarkContext, _ samples: (register: [Double], signIn: [Double]), stores: Stores,
+        _ context: BenchmarkContext,
+        _ samples: (register: [Double], signIn: [Double]),
+        stores: Stores,
         inProcess: Bool = false
     ) throws -> [BenchmarkResult] {
         let identity = try P256.PrivateKey()
         let psk = try PreSharedKey(bytes: SecureRandom.bytes(count: PreSharedKey.byteCount))
         context.progress("  baseline: \(self.handshakeName)")
-        let handshake = try context.measure { blackHole(try HandshakeCases.handshake(identity: identity, psk: psk).desktop.handshakeHash) }
+        let handshake = try context.measure {
+            blackHole(try HandshakeCases.handshake(identity: identity, psk: psk).desktop.handshakeHash)
+        }
         func handshakes(_ count: Int) -> Baseline {
             .sum(
                 count == 1 ? self.handshakeName : "\(count) × \(self.handshakeName)",
-                of: [.init(name: self.handshakeName, count: count, medianNs: handshake.median)])
+                of: [.init(name: self.handshakeName, count: count, medianNs: handshake.median)]
+            )
         }
         let register = Measurement(nanosecondsPerOperation: samples.register, operationCount: samples.register.count)
         let signIn = Measurement(nanosecondsPerOperation: samples.signIn, operationCount: samples.signIn.count)
         let both = Measurement(
             nanosecondsPerOperation: zip(samples.register, samples.signIn).map(+),
-            operationCount: samples.register.count)
+            operationCount: samples.register.count
+        )
         let storeNote: String
         switch stores {
         case .inMemory: storeNote = "in-memory stores"

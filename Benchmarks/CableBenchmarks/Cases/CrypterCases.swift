@@ -46,13 +46,18 @@ enum CrypterCases {
             blackHole(try key.open(sealed, nonce: nonce, additionalData: [UInt8]()))
         }
         let (measurement, raw) = try context.compare(
-            { blackHole(try receiver.open(try sender.seal(message))) }, with: rawGCM)
+            { blackHole(try receiver.open(try sender.seal(message))) },
+            with: rawGCM
+        )
 
         return [
             .timed(name, measurement, baseline: raw, bytesPerOperation: messageBytes),
             .timed(
-                "\(name).vsOpenSSL", measurement, baseline: self.openSSL(context, paddedBytes: paddedBytes),
-                bytesPerOperation: messageBytes),
+                "\(name).vsOpenSSL",
+                measurement,
+                baseline: self.openSSL(context, paddedBytes: paddedBytes),
+                bytesPerOperation: messageBytes
+            ),
         ]
     }
 
@@ -65,8 +70,10 @@ enum CrypterCases {
             }
             return .external(
                 "openssl speed aes-256-gcm, \(column.size) B column, ×2",
-                value: column.bytesPerSecond / 1e6, unit: "MB/s",
-                impliedNs: 2 * Double(paddedBytes) / column.bytesPerSecond * 1e9)
+                value: column.bytesPerSecond / 1e6,
+                unit: "MB/s",
+                impliedNs: 2 * Double(paddedBytes) / column.bytesPerSecond * 1e9
+            )
         case .failure(let error):
             return .unavailable("openssl speed aes-256-gcm", reason: error.reason)
         }

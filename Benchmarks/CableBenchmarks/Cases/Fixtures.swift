@@ -40,8 +40,11 @@ struct Fixtures: Sendable {
         do {
             let payload = try QRCodePayload(url: url)
             return Fixtures(
-                url: url, digits: String(url.dropFirst(QRCodePayload.urlPrefix.count)), payload: payload,
-                cbor: payload.cborBytes)
+                url: url,
+                digits: String(url.dropFirst(QRCodePayload.urlPrefix.count)),
+                payload: payload,
+                cbor: payload.cborBytes
+            )
         } catch {
             throw BenchmarkError(.missingVector, "\(Self.vectorID) does not parse: \(error.code)")
         }

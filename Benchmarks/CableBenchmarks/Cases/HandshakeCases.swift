@@ -35,12 +35,17 @@ enum HandshakeCases {
                 try self.checkHandshake(identity: desktopIdentity, psk: psk)
                 let (figure, primitives) = try context.compare(
                     { blackHole(try self.handshake(identity: desktopIdentity, psk: psk).desktop.handshakeHash) },
-                    withSumOf: try self.primitives(), named: self.primitivesName)
+                    withSumOf: try self.primitives(),
+                    named: self.primitivesName
+                )
                 return [
                     .timed("handshake.knpsk0", figure, baseline: primitives),
                     .timed(
-                        "handshake.knpsk0.vsOpenSSL", figure, baseline: self.openSSLECDH(context, operations: 4),
-                        note: "baseline is the 4 ECDH of a handshake at openssl speed's rate, nothing else"),
+                        "handshake.knpsk0.vsOpenSSL",
+                        figure,
+                        baseline: self.openSSLECDH(context, operations: 4),
+                        note: "baseline is the 4 ECDH of a handshake at openssl speed's rate, nothing else"
+                    ),
                 ]
             },
         ]
@@ -57,7 +62,10 @@ enum HandshakeCases {
     static func handshake(identity: P256.PrivateKey, psk: PreSharedKey) throws -> Results {
         var initiator = HandshakeInitiator(qrFlowWith: psk, identity: identity, ephemeral: try P256.PrivateKey())
         var responder = HandshakeResponder(
-            qrFlowWith: psk, desktopIdentity: identity.publicKey, ephemeral: try P256.PrivateKey())
+            qrFlowWith: psk,
+            desktopIdentity: identity.publicKey,
+            ephemeral: try P256.PrivateKey()
+        )
         let message = try initiator.makeInitialMessage()
         let answer = try responder.respond(to: message)
         let desktop = try initiator.receiveResponse(answer.response)
@@ -99,14 +107,24 @@ enum HandshakeCases {
                 TimedOperation(name: "HKDF-SHA256 64 B") {
                     blackHole(
                         HKDFSHA256.deriveKey(
-                            inputKeyMaterial: inputKey, salt: chainingKey, info: [UInt8](), outputByteCount: 64))
+                            inputKeyMaterial: inputKey,
+                            salt: chainingKey,
+                            info: [UInt8](),
+                            outputByteCount: 64
+                        )
+                    )
                 }, 10
             ),
             (
                 TimedOperation(name: "HKDF-SHA256 96 B") {
                     blackHole(
                         HKDFSHA256.deriveKey(
-                            inputKeyMaterial: inputKey, salt: chainingKey, info: [UInt8](), outputByteCount: 96))
+                            inputKeyMaterial: inputKey,
+                            salt: chainingKey,
+                            info: [UInt8](),
+                            outputByteCount: 96
+                        )
+                    )
                 }, 2
             ),
             (

@@ -17,18 +17,24 @@ enum LockCases {
                 let locked = LockedValue(0)
                 let mutex = Mutex(0)
                 let baseline = TimedOperation(name: "Synchronization.Mutex withLock, one thread") {
-                    blackHole(mutex.withLock { value -> Int in
-                        value &+= 1
-                        return value
-                    })
+                    blackHole(
+                        mutex.withLock { value -> Int in
+                            value &+= 1
+                            return value
+                        }
+                    )
                 }
                 let (measurement, raw) = try context.compare(
                     {
-                        blackHole(locked.withLock { value -> Int in
-                            value &+= 1
-                            return value
-                        })
-                    }, with: baseline)
+                        blackHole(
+                            locked.withLock { value -> Int in
+                                value &+= 1
+                                return value
+                            }
+                        )
+                    },
+                    with: baseline
+                )
                 return [.timed("lock.uncontended", measurement, baseline: raw)]
             },
             BenchmarkCase("lock.contended") { context in
@@ -45,7 +51,9 @@ enum LockCases {
                         DispatchQueue.concurrentPerform(iterations: 2) { _ in
                             for _ in 0..<increments { locked.withLock { $0 &+= 1 } }
                         }
-                    }, with: baseline)
+                    },
+                    with: baseline
+                )
                 blackHole(locked.withLock { $0 } &+ mutex.withLock { $0 })
                 return [.timed("lock.contended", measurement, baseline: raw)]
             },

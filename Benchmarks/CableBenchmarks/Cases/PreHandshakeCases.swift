@@ -15,13 +15,17 @@ enum PreHandshakeCases {
             BenchmarkCase("digits.encode") { context in
                 let fixtures = try Fixtures.load()
                 let (figure, baseline) = try context.compare(
-                    { blackHole(DigitEncoding.encode(fixtures.cbor)) }, with: self.cryptoPair())
+                    { blackHole(DigitEncoding.encode(fixtures.cbor)) },
+                    with: self.cryptoPair()
+                )
                 return [.timed("digits.encode", figure, baseline: baseline, bytesPerOperation: fixtures.cbor.count)]
             },
             BenchmarkCase("digits.decode") { context in
                 let fixtures = try Fixtures.load()
                 let (figure, baseline) = try context.compare(
-                    { blackHole(try DigitEncoding.decode(fixtures.digits)) }, with: self.cryptoPair())
+                    { blackHole(try DigitEncoding.decode(fixtures.digits)) },
+                    with: self.cryptoPair()
+                )
                 return [.timed("digits.decode", figure, baseline: baseline, bytesPerOperation: fixtures.cbor.count)]
             },
             BenchmarkCase("qr.payload.encode") { context in
@@ -36,32 +40,42 @@ enum PreHandshakeCases {
                     blackHole(try P256.PublicKey(x962Representation: compressedKey))
                 }
                 let (figure, baseline) = try context.compare(
-                    { blackHole(try QRCodePayload(url: fixtures.url)) }, with: pointDecode)
+                    { blackHole(try QRCodePayload(url: fixtures.url)) },
+                    with: pointDecode
+                )
                 return [.timed("qr.payload.decode", figure, baseline: baseline)]
             },
             BenchmarkCase("advert.encrypt") { context in
                 let (key, plaintext) = try self.advertInputs()
                 let (figure, baseline) = try context.compare(
-                    { blackHole(try AdvertCrypter.encrypt(plaintext, key: key)) }, with: self.cryptoPair())
+                    { blackHole(try AdvertCrypter.encrypt(plaintext, key: key)) },
+                    with: self.cryptoPair()
+                )
                 return [.timed("advert.encrypt", figure, baseline: baseline)]
             },
             BenchmarkCase("advert.decrypt") { context in
                 let (key, plaintext) = try self.advertInputs()
                 let advert = try AdvertCrypter.encrypt(plaintext, key: key)
                 let (figure, baseline) = try context.compare(
-                    { blackHole(try AdvertCrypter.decrypt(advert, key: key)) }, with: self.cryptoPair())
+                    { blackHole(try AdvertCrypter.decrypt(advert, key: key)) },
+                    with: self.cryptoPair()
+                )
                 return [.timed("advert.decrypt", figure, baseline: baseline)]
             },
             BenchmarkCase("kdf.eidKey") { context in
                 let secret = try Fixtures.load().payload.secret
                 let (figure, baseline) = try context.compare(
-                    { blackHole(secret.eidKey) }, with: self.bareHKDF(inputBytes: 16, saltBytes: 0, outputBytes: 64))
+                    { blackHole(secret.eidKey) },
+                    with: self.bareHKDF(inputBytes: 16, saltBytes: 0, outputBytes: 64)
+                )
                 return [.timed("kdf.eidKey", figure, baseline: baseline)]
             },
             BenchmarkCase("kdf.tunnelID") { context in
                 let secret = try Fixtures.load().payload.secret
                 let (figure, baseline) = try context.compare(
-                    { blackHole(secret.tunnelID) }, with: self.bareHKDF(inputBytes: 16, saltBytes: 0, outputBytes: 16))
+                    { blackHole(secret.tunnelID) },
+                    with: self.bareHKDF(inputBytes: 16, saltBytes: 0, outputBytes: 16)
+                )
                 return [.timed("kdf.tunnelID", figure, baseline: baseline)]
             },
             BenchmarkCase("kdf.psk") { context in
@@ -69,7 +83,8 @@ enum PreHandshakeCases {
                 let (_, plaintext) = try self.advertInputs()
                 let (figure, baseline) = try context.compare(
                     { blackHole(secret.psk(advert: plaintext)) },
-                    with: self.bareHKDF(inputBytes: 16, saltBytes: 16, outputBytes: 32))
+                    with: self.bareHKDF(inputBytes: 16, saltBytes: 16, outputBytes: 32)
+                )
                 return [.timed("kdf.psk", figure, baseline: baseline)]
             },
         ]
@@ -94,7 +109,8 @@ enum PreHandshakeCases {
         let name = "HKDF-SHA256 \(outputBytes) B (CableCrypto)" + (saltBytes > 0 ? ", \(saltBytes) B salt" : "")
         return TimedOperation(name: name) {
             blackHole(
-                HKDFSHA256.deriveKey(inputKeyMaterial: input, salt: salt, info: info, outputByteCount: outputBytes))
+                HKDFSHA256.deriveKey(inputKeyMaterial: input, salt: salt, info: info, outputByteCount: outputBytes)
+            )
         }
     }
 
@@ -102,8 +118,10 @@ enum PreHandshakeCases {
     static func advertInputs() throws -> (EIDKey, AdvertPlaintext) {
         let secret = try Fixtures.load().payload.secret
         let plaintext = try AdvertPlaintext(
-            nonce: SecureRandom.bytes(count: CableConstants.eidNonceSize), routingID: RoutingID(hex: "0a0b0c"),
-            domainID: .google)
+            nonce: SecureRandom.bytes(count: CableConstants.eidNonceSize),
+            routingID: RoutingID(hex: "0a0b0c"),
+            domainID: .google
+        )
         return (secret.eidKey, plaintext)
     }
 }

@@ -14,7 +14,8 @@ enum RelayCases {
     static var all: [BenchmarkCase] {
         [
             BenchmarkCase(
-                "relay", figures: ["relay.forward.hop", "relay.cpuPerMessage", "relay.memoryPerTunnel"]
+                "relay",
+                figures: ["relay.forward.hop", "relay.cpuPerMessage", "relay.memoryPerTunnel"]
             ) { context in
                 try await self.run(context)
             }
@@ -31,7 +32,9 @@ enum RelayCases {
 
     /// The child-process side (`CableBenchmarks --serve-relay-load relay|splice`).
     static func serve(_ kind: String) async throws {
-        guard let kind = LoadServerKind(rawValue: kind) else { throw BenchmarkError(.toolFailed, "unknown server \(kind)") }
+        guard let kind = LoadServerKind(rawValue: kind) else {
+            throw BenchmarkError(.toolFailed, "unknown server \(kind)")
+        }
         try await LoadServerProcess.serve(kind)
     }
 
@@ -57,7 +60,11 @@ enum RelayCases {
         let wire: LoadProtocol = kind == .relay ? .webSocket : .splice
         if me.lastPathComponent == "CableBenchmarks" {
             return try SpawnedServer(
-                name: name, wire: wire, executable: me.path, arguments: ["--serve-relay-load", kind.rawValue])
+                name: name,
+                wire: wire,
+                executable: me.path,
+                arguments: ["--serve-relay-load", kind.rawValue]
+            )
         }
         let tool = me.deletingLastPathComponent().appendingPathComponent("RelayLoad").path
         guard FileManager.default.isExecutableFile(atPath: tool) else {
@@ -70,32 +77,57 @@ enum RelayCases {
         var rows: [BenchmarkResult] = []
         if let run = relay.throughput.first, let base = splice.throughput.first {
             let baseline = Baseline.external(
-                self.baselineName, value: base.messagesPerSecond, unit: "msg/s", impliedNs: Double(base.p50Ns))
+                self.baselineName,
+                value: base.messagesPerSecond,
+                unit: "msg/s",
+                impliedNs: Double(base.p50Ns)
+            )
             rows.append(
                 BenchmarkResult(
-                    name: "relay.forward.hop", medianNs: Double(run.p50Ns), p99Ns: Double(run.p99Ns),
-                    throughput: run.messagesPerSecond, unit: "msg/s", value: nil, baseline: baseline,
+                    name: "relay.forward.hop",
+                    medianNs: Double(run.p50Ns),
+                    p99Ns: Double(run.p99Ns),
+                    throughput: run.messagesPerSecond,
+                    unit: "msg/s",
+                    value: nil,
+                    baseline: baseline,
                     ratio: BenchmarkResult.ratio(Double(run.p50Ns), baseline),
                     note: "\(run.tunnels) tunnels ping-ponging \(plan.messageSize) B, one message in flight each; "
                         + "one-way hop latency; throughput ratio "
-                        + String(format: "%.2f", run.messagesPerSecond / max(base.messagesPerSecond, 1))))
+                        + String(format: "%.2f", run.messagesPerSecond / max(base.messagesPerSecond, 1))
+                )
+            )
             let cpuBaseline = Baseline.external(
-                self.baselineName, value: base.serverCPUPerMessageNs, unit: "ns CPU/msg",
-                impliedNs: base.serverCPUPerMessageNs)
+                self.baselineName,
+                value: base.serverCPUPerMessageNs,
+                unit: "ns CPU/msg",
+                impliedNs: base.serverCPUPerMessageNs
+            )
             rows.append(
                 BenchmarkResult(
-                    name: "relay.cpuPerMessage", medianNs: run.serverCPUPerMessageNs, p99Ns: nil, throughput: nil,
-                    unit: "ns CPU/msg", value: nil, baseline: cpuBaseline,
+                    name: "relay.cpuPerMessage",
+                    medianNs: run.serverCPUPerMessageNs,
+                    p99Ns: nil,
+                    throughput: nil,
+                    unit: "ns CPU/msg",
+                    value: nil,
+                    baseline: cpuBaseline,
                     ratio: BenchmarkResult.ratio(run.serverCPUPerMessageNs, cpuBaseline),
-                    note: "server process CPU (utime+stime from /proc) over \(run.messages) messages"))
+                    note: "server process CPU (utime+stime from /proc) over \(run.messages) messages"
+                )
+            )
         }
         if let idle = relay.idle.first {
             let base = splice.idle.first
             rows.append(
                 .value(
-                    "relay.memoryPerTunnel", idle.bytesPerTunnel, unit: "B/tunnel",
+                    "relay.memoryPerTunnel",
+                    idle.bytesPerTunnel,
+                    unit: "B/tunnel",
                     note: "relay process VmRSS growth over \(idle.tunnels) idle paired tunnels"
-                        + (base.map { String(format: "; tcp splice %.0f B/tunnel", $0.bytesPerTunnel) } ?? "")))
+                        + (base.map { String(format: "; tcp splice %.0f B/tunnel", $0.bytesPerTunnel) } ?? "")
+                )
+            )
         }
         return rows
     }

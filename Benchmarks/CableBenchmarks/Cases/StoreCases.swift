@@ -28,12 +28,16 @@ enum StoreCases {
                     let bare = try BareTable(directory.appendingPathComponent("bare.sqlite"), synchronous: "FULL")
                     let key = COSEKey(publicKey: try P256.PrivateKey().publicKey)
                     var counter: UInt64 = 0
-                    let baseline = TimedOperation(name: "bare SQLite INSERT, WAL, synchronous=FULL") { try bare.insert() }
+                    let baseline = TimedOperation(name: "bare SQLite INSERT, WAL, synchronous=FULL") {
+                        try bare.insert()
+                    }
                     let (measurement, raw) = try context.compare(
                         {
                             counter += 1
                             try store.add(Self.record(counter, key: key))
-                        }, with: baseline)
+                        },
+                        with: baseline
+                    )
                     return [.timed("store.rp.add", measurement, baseline: raw)]
                 }
             },
@@ -48,16 +52,21 @@ enum StoreCases {
                     let bare = try BareTable(directory.appendingPathComponent("bare.sqlite"), synchronous: "FULL")
                     let path = directory.appendingPathComponent("store.json").path
                     let bytes = [UInt8](repeating: 0x20, count: 16 << 10)
-                    let baseline = TimedOperation(name: "bare SQLite INSERT, WAL, synchronous=FULL") { try bare.insert() }
+                    let baseline = TimedOperation(name: "bare SQLite INSERT, WAL, synchronous=FULL") {
+                        try bare.insert()
+                    }
                     let (measurement, raw) = try context.compare(
-                        { try AtomicFile.replace(path: path, with: bytes, permissions: 0o600) }, with: baseline)
+                        { try AtomicFile.replace(path: path, with: bytes, permissions: 0o600) },
+                        with: baseline
+                    )
                     return [.timed("store.json.replace", measurement, baseline: raw)]
                 }
             },
         ]
     }
 
-    static func compareBare(_ context: BenchmarkContext, name: String, synchronous: String) throws -> [BenchmarkResult] {
+    static func compareBare(_ context: BenchmarkContext, name: String, synchronous: String) throws -> [BenchmarkResult]
+    {
         try Self.withDirectory { directory in
             let figure = try BareTable(directory.appendingPathComponent("figure.sqlite"), synchronous: synchronous)
             let full = try BareTable(directory.appendingPathComponent("full.sqlite"), synchronous: "FULL")
@@ -70,8 +79,15 @@ enum StoreCases {
     static func record(_ counter: UInt64, key: COSEKey) -> CredentialRecord {
         CredentialRecord(
             credentialID: withUnsafeBytes(of: counter.bigEndian) { Array($0) } + [UInt8](repeating: 7, count: 24),
-            friendlyName: "Phone", aaguid: .zero, publicKey: key, signCount: 0, userName: "alice@example.com",
-            userHandle: Array("alice-user-handle".utf8), attestationFormat: "none", createdAt: Date())
+            friendlyName: "Phone",
+            aaguid: .zero,
+            publicKey: key,
+            signCount: 0,
+            userName: "alice@example.com",
+            userHandle: Array("alice-user-handle".utf8),
+            attestationFormat: "none",
+            createdAt: Date()
+        )
     }
 
     static func withDirectory<T>(_ body: (URL) throws -> T) throws -> T {
@@ -95,7 +111,9 @@ enum StoreCases {
             }
             self.queue = try DatabaseQueue(path: url.path, configuration: configuration)
             try self.queue.write { db in
-                try db.execute(sql: "CREATE TABLE row (id BLOB PRIMARY KEY, name TEXT, key BLOB, count INTEGER, created REAL)")
+                try db.execute(
+                    sql: "CREATE TABLE row (id BLOB PRIMARY KEY, name TEXT, key BLOB, count INTEGER, created REAL)"
+                )
             }
         }
 
@@ -105,7 +123,10 @@ enum StoreCases {
             try self.queue.write { db in
                 try db.execute(
                     sql: "INSERT INTO row VALUES (?, ?, ?, ?, ?)",
-                    arguments: [id, "alice@example.com", Data(repeating: 1, count: 77), 0, Date().timeIntervalSince1970])
+                    arguments: [
+                        id, "alice@example.com", Data(repeating: 1, count: 77), 0, Date().timeIntervalSince1970,
+                    ]
+                )
             }
         }
     }

@@ -26,13 +26,16 @@ enum TerminalQRCases {
 
     /// A case timing encode + `render` against encode alone.
     static func renderCase(
-        _ name: String, render: @escaping @Sendable (QRCode) throws(QRCodeError) -> String
+        _ name: String,
+        render: @escaping @Sendable (QRCode) throws(QRCodeError) -> String
     ) -> BenchmarkCase {
         BenchmarkCase(name) { context in
             let url = try Fixtures.load().url
             let encodeOnly = TimedOperation(name: self.encodeName) { blackHole(try QRCode(encoding: url)) }
             let (figure, baseline) = try context.compare(
-                { blackHole(try render(try QRCode(encoding: url))) }, with: encodeOnly)
+                { blackHole(try render(try QRCode(encoding: url))) },
+                with: encodeOnly
+            )
             return [.timed(name, figure, baseline: baseline)]
         }
     }

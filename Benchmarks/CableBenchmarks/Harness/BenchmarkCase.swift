@@ -9,7 +9,8 @@ struct BenchmarkCase: Sendable {
     let run: @Sendable (BenchmarkContext) async throws -> [BenchmarkResult]
 
     init(
-        _ name: String, figures: [String]? = nil,
+        _ name: String,
+        figures: [String]? = nil,
         run: @escaping @Sendable (BenchmarkContext) async throws -> [BenchmarkResult]
     ) {
         self.name = name

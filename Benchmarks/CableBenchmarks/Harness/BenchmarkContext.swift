@@ -27,7 +27,8 @@ final class BenchmarkContext {
 
     /// Measures `figure` interleaved with `baseline`.
     func compare(
-        _ figure: @escaping () throws -> Void, with baseline: TimedOperation
+        _ figure: @escaping () throws -> Void,
+        with baseline: TimedOperation
     ) throws -> (figure: Measurement, baseline: Baseline) {
         self.progress("  baseline: \(baseline.name)")
         let measurements = try self.sampler.measureInterleaved([figure, baseline.run])
@@ -36,7 +37,8 @@ final class BenchmarkContext {
 
     /// Measures `figure` interleaved with each term of a baseline that is a sum of primitives.
     func compare(
-        _ figure: @escaping () throws -> Void, withSumOf terms: [(operation: TimedOperation, count: Int)],
+        _ figure: @escaping () throws -> Void,
+        withSumOf terms: [(operation: TimedOperation, count: Int)],
         named name: String
     ) throws -> (figure: Measurement, baseline: Baseline) {
         self.progress("  baseline: \(name), \(terms.count) primitives")

@@ -26,14 +26,26 @@ struct Baseline: Sendable, Hashable {
     /// A baseline that is a measured time.
     static func time(_ name: String, _ measurement: Measurement) -> Baseline {
         Baseline(
-            name: name, medianNs: measurement.median, value: nil, unit: nil, unavailableReason: nil, components: [])
+            name: name,
+            medianNs: measurement.median,
+            value: nil,
+            unit: nil,
+            unavailableReason: nil,
+            components: []
+        )
     }
 
     /// A baseline that is the sum of primitives, each timed on its own.
     static func sum(_ name: String, of components: [Component]) -> Baseline {
         let total = components.reduce(0) { $0 + Double($1.count) * $1.medianNs }
         return Baseline(
-            name: name, medianNs: total, value: nil, unit: nil, unavailableReason: nil, components: components)
+            name: name,
+            medianNs: total,
+            value: nil,
+            unit: nil,
+            unavailableReason: nil,
+            components: components
+        )
     }
 
     /// A baseline reported by an external tool: its figure and the time per operation it implies.
@@ -74,7 +86,10 @@ struct BenchmarkResult: Sendable, Hashable {
     ///   - bytesPerOperation: the payload bytes one operation processes; gives throughput in MB/s.
     ///     Without it the throughput is operations per second.
     static func timed(
-        _ name: String, _ measurement: Measurement, baseline: Baseline?, bytesPerOperation: Int? = nil,
+        _ name: String,
+        _ measurement: Measurement,
+        baseline: Baseline?,
+        bytesPerOperation: Int? = nil,
         note: String? = nil
     ) -> BenchmarkResult {
         let median = measurement.median
@@ -88,22 +103,46 @@ struct BenchmarkResult: Sendable, Hashable {
             unit = "op/s"
         }
         return BenchmarkResult(
-            name: name, medianNs: median, p99Ns: measurement.p99, throughput: throughput, unit: unit, value: nil,
-            baseline: baseline, ratio: Self.ratio(median, baseline), note: note)
+            name: name,
+            medianNs: median,
+            p99Ns: measurement.p99,
+            throughput: throughput,
+            unit: unit,
+            value: nil,
+            baseline: baseline,
+            ratio: Self.ratio(median, baseline),
+            note: note
+        )
     }
 
     /// A figure that is a value rather than a time (memory).
     static func value(_ name: String, _ value: Double, unit: String, note: String? = nil) -> BenchmarkResult {
         BenchmarkResult(
-            name: name, medianNs: nil, p99Ns: nil, throughput: nil, unit: unit, value: value, baseline: nil,
-            ratio: nil, note: note)
+            name: name,
+            medianNs: nil,
+            p99Ns: nil,
+            throughput: nil,
+            unit: unit,
+            value: value,
+            baseline: nil,
+            ratio: nil,
+            note: note
+        )
     }
 
     /// A figure that cannot be measured yet; the row stays in the report so the gap is visible.
     static func unavailable(_ name: String, reason: String) -> BenchmarkResult {
         BenchmarkResult(
-            name: name, medianNs: nil, p99Ns: nil, throughput: nil, unit: nil, value: nil, baseline: nil,
-            ratio: nil, note: reason)
+            name: name,
+            medianNs: nil,
+            p99Ns: nil,
+            throughput: nil,
+            unit: nil,
+            value: nil,
+            baseline: nil,
+            ratio: nil,
+            note: reason
+        )
     }
 
     /// Figure time ÷ baseline time, when both exist.

@@ -26,23 +26,24 @@ struct MachineInfo: Encodable, Sendable {
             swiftVersion: Self.firstLine(of: "swift", ["--version"]) ?? Self.compilerVersion,
             kernel: Self.kernel(),
             loadAverage: Self.loadAverage(),
-            buildConfiguration: Self.buildConfiguration)
+            buildConfiguration: Self.buildConfiguration
+        )
     }
 
     /// The configuration this binary was compiled in.
     static var buildConfiguration: String {
         #if DEBUG
-            return "debug"
+        return "debug"
         #else
-            return "release"
+        return "release"
         #endif
     }
 
     private static var compilerVersion: String {
         #if compiler(>=6.3)
-            return "Swift compiler >= 6.3 (swift not on PATH)"
+        return "Swift compiler >= 6.3 (swift not on PATH)"
         #else
-            return "Swift compiler < 6.3 (swift not on PATH)"
+        return "Swift compiler < 6.3 (swift not on PATH)"
         #endif
     }
 

@@ -29,7 +29,10 @@ struct Sampler: Sendable {
 
     /// The settings of a normal run: at least 0.3 s measured per figure.
     static let standard = Sampler(
-        measuringTime: .milliseconds(300), warmUpTime: .milliseconds(100), minimumSamples: 30)
+        measuringTime: .milliseconds(300),
+        warmUpTime: .milliseconds(100),
+        minimumSamples: 30
+    )
     /// The settings of `--quick` (CI smoke runs): about 0.05 s per figure.
     static let quick = Sampler(measuringTime: .milliseconds(50), warmUpTime: .milliseconds(10), minimumSamples: 10)
 

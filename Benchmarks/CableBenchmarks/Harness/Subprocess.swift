@@ -1,7 +1,7 @@
 import Foundation
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// Runs external tools (`openssl`, `swift`) for baselines and machine facts.
@@ -84,13 +84,18 @@ enum Subprocess {
         let exitCode = (status >> 8) & 0xFF
         guard signal == 0, exitCode == 0 else {
             throw BenchmarkError(
-                .toolFailed, signal != 0 ? "\(command) died of signal \(signal)" : "\(command) exited with \(exitCode)")
+                .toolFailed,
+                signal != 0 ? "\(command) died of signal \(signal)" : "\(command) exited with \(exitCode)"
+            )
         }
         return String(decoding: output, as: UTF8.self)
     }
 
     /// Reads `descriptor` to end of stream, giving up at `deadline`.
-    private static func readAll(_ descriptor: Int32, deadline: ContinuousClock.Instant) -> (
+    private static func readAll(
+        _ descriptor: Int32,
+        deadline: ContinuousClock.Instant
+    ) -> (
         bytes: [UInt8], timedOut: Bool
     ) {
         var output: [UInt8] = []

@@ -28,7 +28,9 @@ public struct AttestationIdentity: Sendable, Hashable, CustomStringConvertible {
             throw AttestationIdentityError("the attestation chain is not PEM certificates (\(error.diagnostics))")
         }
         guard chain[0].publicKey.p256UncompressedPoint == key.publicKey.uncompressedRepresentation else {
-            throw AttestationIdentityError("the first certificate of the attestation chain does not certify the attestation key")
+            throw AttestationIdentityError(
+                "the first certificate of the attestation chain does not certify the attestation key"
+            )
         }
         self.privateKey = key
         self.certificateChain = chain.map(\.derEncoded)

@@ -67,11 +67,17 @@ public final class InMemoryCredentialStore: CredentialStore {
         try self.credentials.withLock { (credentials) throws(CredentialStoreError) in
             guard !credentials.contains(where: { $0.id == credential.id }) else {
                 throw CredentialStoreError(
-                    .duplicateCredential, path: nil, "credential \(credential.idBase64URL.prefix(8))… is already stored")
+                    .duplicateCredential,
+                    path: nil,
+                    "credential \(credential.idBase64URL.prefix(8))… is already stored"
+                )
             }
             guard credentials.count < Self.maxCredentialCount else {
                 throw CredentialStoreError(
-                    .storeFull, path: nil, "the store already holds \(Self.maxCredentialCount) credentials")
+                    .storeFull,
+                    path: nil,
+                    "the store already holds \(Self.maxCredentialCount) credentials"
+                )
             }
             credentials.append(credential)
         }
@@ -80,7 +86,11 @@ public final class InMemoryCredentialStore: CredentialStore {
     public func delete(id: [UInt8]) throws(CredentialStoreError) {
         try self.credentials.withLock { (credentials) throws(CredentialStoreError) in
             guard let index = credentials.firstIndex(where: { $0.id == id }) else {
-                throw CredentialStoreError(.credentialNotFound, path: nil, "no credential with ID \(Self.idPrefix(id))…")
+                throw CredentialStoreError(
+                    .credentialNotFound,
+                    path: nil,
+                    "no credential with ID \(Self.idPrefix(id))…"
+                )
             }
             credentials.remove(at: index)
         }
@@ -89,7 +99,11 @@ public final class InMemoryCredentialStore: CredentialStore {
     public func incrementCounter(id: [UInt8]) throws(CredentialStoreError) -> StoredCredential {
         try self.credentials.withLock { (credentials) throws(CredentialStoreError) -> StoredCredential in
             guard let index = credentials.firstIndex(where: { $0.id == id }) else {
-                throw CredentialStoreError(.credentialNotFound, path: nil, "no credential with ID \(Self.idPrefix(id))…")
+                throw CredentialStoreError(
+                    .credentialNotFound,
+                    path: nil,
+                    "no credential with ID \(Self.idPrefix(id))…"
+                )
             }
             credentials[index].signCount = Self.nextCount(credentials[index].signCount)
             return credentials[index]

@@ -120,9 +120,19 @@ extension PhoneAuthenticator {
             do {
                 signature = try identity.signature(for: authenticatorData.bytes + request.clientDataHash)
             } catch {
-                throw CTAPError(.internalFailure, field: "signature", "attestation signing failed (\(error.code.rawValue))")
+                throw CTAPError(
+                    .internalFailure,
+                    field: "signature",
+                    "attestation signing failed (\(error.code.rawValue))"
+                )
             }
-            statement = .packed(PackedAttestationStatement(algorithm: .es256, signature: signature, certificateChain: identity.certificateChain))
+            statement = .packed(
+                PackedAttestationStatement(
+                    algorithm: .es256,
+                    signature: signature,
+                    certificateChain: identity.certificateChain
+                )
+            )
         case .packed:
             // Self attestation: the credential key signs authenticatorData ‖ clientDataHash (WebAuthn §8.2).
             let signature = try Self.sign(authenticatorData.bytes + request.clientDataHash, with: credential.privateKey)

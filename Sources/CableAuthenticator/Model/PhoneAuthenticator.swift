@@ -1,7 +1,7 @@
 internal import CableCBOR
-internal import CableLocking
 public import CableCTAP
 internal import CableCrypto
+internal import CableLocking
 public import Foundation
 public import Logging
 
@@ -249,7 +249,7 @@ public final class PhoneAuthenticator: Sendable {
         for _ in 0..<8 {
             do {
                 return try P256.PrivateKey(rawScalar: self.randomBytes(32))
-            } catch where error.code == .invalidPrivateKey {
+            } catch  where error.code == .invalidPrivateKey {
                 continue
             } catch {
                 throw CTAPError(.internalFailure, field: "credential", "key generation failed (\(error.code.rawValue))")

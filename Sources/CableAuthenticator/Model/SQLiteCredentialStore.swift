@@ -58,9 +58,11 @@ public final class SQLiteCredentialStore: CredentialStore {
                             private_key BLOB NOT NULL CHECK (length(private_key) = 32)
                         );
                         CREATE INDEX credential_rp ON credential (rp_id);
-                        """)
+                        """
+                )
             }
-        ])
+        ]
+    )
 
     /// Opens the store at `fileURL`, creating it (mode 0600) if missing, or importing a JSON store found there.
     /// - Parameters:
@@ -73,13 +75,17 @@ public final class SQLiteCredentialStore: CredentialStore {
         self.fileURL = URL(fileURLWithPath: path)
         do {
             self.database = try SQLiteStore(
-                path: path, schema: Self.schema, maxFileSize: Self.maxFileSize, createIfMissing: createIfMissing,
+                path: path,
+                schema: Self.schema,
+                maxFileSize: Self.maxFileSize,
+                createIfMissing: createIfMissing,
                 maxJSONSize: Self.maxFileSize,
                 importJSON: { db, bytes in
                     let credentials = try CredentialStoreFile.decode(bytes, path: path)
                     // The file keeps insertion order; oldest first gets the lowest sequence number.
                     for credential in credentials { try Self.insert(credential, db) }
-                })
+                }
+            )
         } catch {
             throw Self.mapped(error, path: path)
         }
@@ -100,14 +106,24 @@ public final class SQLiteCredentialStore: CredentialStore {
     public func add(_ credential: StoredCredential) throws(CredentialStoreError) {
         try self.run(writing: true) { db in
             let count = try Int.fetchOne(db, sql: "SELECT count(*) FROM credential") ?? 0
-            let taken = try Bool.fetchOne(db, sql: "SELECT 1 FROM credential WHERE id = ?", arguments: [Data(credential.id)])
+            let taken = try Bool.fetchOne(
+                db,
+                sql: "SELECT 1 FROM credential WHERE id = ?",
+                arguments: [Data(credential.id)]
+            )
             guard taken == nil else {
                 throw CredentialStoreError(
-                    .duplicateCredential, path: self.path, "credential \(credential.idBase64URL.prefix(8))… is already stored")
+                    .duplicateCredential,
+                    path: self.path,
+                    "credential \(credential.idBase64URL.prefix(8))… is already stored"
+                )
             }
             guard count < Self.maxCredentialCount else {
                 throw CredentialStoreError(
-                    .storeFull, path: self.path, "the store already holds \(Self.maxCredentialCount) credentials")
+                    .storeFull,
+                    path: self.path,
+                    "the store already holds \(Self.maxCredentialCount) credentials"
+                )
             }
             try Self.insert(credential, db)
         }
@@ -118,31 +134,43 @@ public final class SQLiteCredentialStore: CredentialStore {
             try db.execute(sql: "DELETE FROM credential WHERE id = ?", arguments: [Data(id)])
             guard db.changesCount == 1 else {
                 throw CredentialStoreError(
-                    .credentialNotFound, path: self.path, "no credential with ID \(InMemoryCredentialStore.idPrefix(id))…")
+                    .credentialNotFound,
+                    path: self.path,
+                    "no credential with ID \(InMemoryCredentialStore.idPrefix(id))…"
+                )
             }
         }
     }
 
     public func incrementCounter(id: [UInt8]) throws(CredentialStoreError) -> StoredCredential {
         try self.run(writing: true) { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM credential WHERE id = ?", arguments: [Data(id)]) else {
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM credential WHERE id = ?", arguments: [Data(id)])
+            else {
                 throw CredentialStoreError(
-                    .credentialNotFound, path: self.path, "no credential with ID \(InMemoryCredentialStore.idPrefix(id))…")
+                    .credentialNotFound,
+                    path: self.path,
+                    "no credential with ID \(InMemoryCredentialStore.idPrefix(id))…"
+                )
             }
             var credential = try Self.credential(row, path: self.path)
             credential.signCount = InMemoryCredentialStore.nextCount(credential.signCount)
             try db.execute(
                 sql: "UPDATE credential SET sign_count = ? WHERE id = ?",
-                arguments: [Int64(credential.signCount), Data(id)])
+                arguments: [Int64(credential.signCount), Data(id)]
+            )
             return credential
         }
     }
 
     // MARK: - Internals
 
-    private func fetch(_ sql: String, _ arguments: StatementArguments) throws(CredentialStoreError) -> [StoredCredential] {
+    private func fetch(
+        _ sql: String,
+        _ arguments: StatementArguments
+    ) throws(CredentialStoreError) -> [StoredCredential] {
         try self.run(writing: false) { db in
-            try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in try Self.credential(row, path: self.path) }
+            try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in try Self.credential(row, path: self.path)
+            }
         }
     }
 
@@ -164,11 +192,13 @@ public final class SQLiteCredentialStore: CredentialStore {
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
             arguments: [
-                Data(credential.id), credential.rpID, credential.rpName, Data(credential.userHandle), credential.userName,
+                Data(credential.id), credential.rpID, credential.rpName, Data(credential.userHandle),
+                credential.userName,
                 credential.userDisplayName, Int64(credential.signCount),
                 Int64((credential.createdAt.timeIntervalSince1970 * 1000).rounded()), credential.aaguid.uuidString,
                 scalar,
-            ])
+            ]
+        )
     }
 
     /// A row as a credential, checking every rule the JSON store checked; errors name the row and column.
@@ -197,9 +227,17 @@ public final class SQLiteCredentialStore: CredentialStore {
             let privateKey = try? P256.PrivateKey(rawScalar: Array(scalar))
         else { throw corrupt("private_key", "is not a valid P-256 private key") }
         return StoredCredential(
-            id: Array(id), rpID: rpID, rpName: row["rp_name"], userHandle: Array(userHandle), userName: row["user_name"],
-            userDisplayName: row["user_display_name"], signCount: signCount,
-            createdAt: Date(timeIntervalSince1970: Double(milliseconds) / 1000), aaguid: aaguid, privateKey: privateKey)
+            id: Array(id),
+            rpID: rpID,
+            rpName: row["rp_name"],
+            userHandle: Array(userHandle),
+            userName: row["user_name"],
+            userDisplayName: row["user_display_name"],
+            signCount: signCount,
+            createdAt: Date(timeIntervalSince1970: Double(milliseconds) / 1000),
+            aaguid: aaguid,
+            privateKey: privateKey
+        )
     }
 
     private static func mapped(_ error: any Error, path: String) -> CredentialStoreError {
@@ -211,7 +249,8 @@ public final class SQLiteCredentialStore: CredentialStore {
             case .corrupted: return CredentialStoreError(.corrupted, path: path, error.reason)
             case .tooLarge: return CredentialStoreError(.fileTooLarge, path: path, error.reason)
             case .newerSchema: return CredentialStoreError(.unsupportedVersion, path: path, error.reason)
-            case .missing, .notRegularFile, .readFailed: return CredentialStoreError(.unreadable, path: path, error.reason)
+            case .missing, .notRegularFile, .readFailed:
+                return CredentialStoreError(.unreadable, path: path, error.reason)
             case .writeFailed, .busy: return CredentialStoreError(.writeFailed, path: path, error.reason)
             }
         default:

@@ -43,7 +43,9 @@ package enum DBusReply: Sendable {
     case error(name: String, message: String)
 
     package static let unknownMethod = DBusReply.error(
-        name: "org.freedesktop.DBus.Error.UnknownMethod", message: "no such method on this object")
+        name: "org.freedesktop.DBus.Error.UnknownMethod",
+        message: "no such method on this object"
+    )
 }
 
 /// A D-Bus error reply to one of our calls.
@@ -134,7 +136,9 @@ package final class DBusConnection: Sendable {
     /// Every signal the bus routes to us from now on (add match rules with `AddMatch` to get any).
     /// The stream ends when the connection closes.
     package func signals() -> AsyncStream<DBusSignal> {
-        let (stream, continuation) = AsyncStream<DBusSignal>.makeStream(bufferingPolicy: .bufferingNewest(Self.signalBufferLimit))
+        let (stream, continuation) = AsyncStream<DBusSignal>.makeStream(
+            bufferingPolicy: .bufferingNewest(Self.signalBufferLimit)
+        )
         let id = self.shared.withLock { s -> Int? in
             guard !s.closed else { return nil }
             let id = s.nextSubscriber
@@ -313,7 +317,8 @@ private final class LoopThread: @unchecked Sendable {
         guard DBusMessageCoding.isValidObjectPath(call.path), Self.isPlainName(call.destination),
             Self.isPlainName(call.interface), Self.isPlainName(call.member)
         else { throw DBusMessageCoding.Unwritable(reason: "invalid destination, path, interface or member") }
-        guard let message = dbus_message_new_method_call(call.destination, call.path, call.interface, call.member) else {
+        guard let message = dbus_message_new_method_call(call.destination, call.path, call.interface, call.member)
+        else {
             throw DBusMessageCoding.Unwritable(reason: "out of memory")
         }
         do { try DBusMessageCoding.append(call.arguments, to: message) } catch {
@@ -327,7 +332,8 @@ private final class LoopThread: @unchecked Sendable {
     private static func isPlainName(_ name: String) -> Bool {
         !name.isEmpty && name.utf8.count < 255
             && name.utf8.allSatisfy { c in
-                (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == 0x2E || c == 0x5F
+                (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == 0x2E
+                    || c == 0x5F
                     || c == 0x2D || c == 0x3A
             }
     }
@@ -344,7 +350,13 @@ private final class LoopThread: @unchecked Sendable {
             if interface == "org.freedesktop.DBus.Local", member == "Disconnected" { return true }
             // A body too large to read is dropped, as a scanner drops what it cannot parse.
             guard let arguments = try? DBusMessageCoding.arguments(of: message) else { return false }
-            let signal = DBusSignal(sender: sender, path: path, interface: interface, member: member, arguments: arguments)
+            let signal = DBusSignal(
+                sender: sender,
+                path: path,
+                interface: interface,
+                member: member,
+                arguments: arguments
+            )
             let subscribers = self.shared.withLock { Array($0.subscribers.values) }
             for s in subscribers { s.yield(signal) }
         case DBUS_MESSAGE_TYPE_METHOD_CALL:
@@ -352,7 +364,15 @@ private final class LoopThread: @unchecked Sendable {
             let reply: DBusReply
             if let handler {
                 if let arguments = try? DBusMessageCoding.arguments(of: message) {
-                    reply = handler(DBusIncomingCall(sender: sender, path: path, interface: interface, member: member, arguments: arguments))
+                    reply = handler(
+                        DBusIncomingCall(
+                            sender: sender,
+                            path: path,
+                            interface: interface,
+                            member: member,
+                            arguments: arguments
+                        )
+                    )
                 } else {
                     reply = .error(name: "org.freedesktop.DBus.Error.LimitsExceeded", message: "message too large")
                 }
@@ -379,7 +399,11 @@ private final class LoopThread: @unchecked Sendable {
             message = dbus_message_new_method_return(call)
             if let m = message, (try? DBusMessageCoding.append(values, to: m)) == nil {
                 dbus_message_unref(m)
-                message = dbus_message_new_error(call, "org.freedesktop.DBus.Error.Failed", "reply could not be written")
+                message = dbus_message_new_error(
+                    call,
+                    "org.freedesktop.DBus.Error.Failed",
+                    "reply could not be written"
+                )
             }
         case .error(let name, let text):
             let safeName = Self.isPlainName(name) && name.contains(".") ? name : "org.freedesktop.DBus.Error.Failed"
@@ -403,10 +427,13 @@ private final class LoopThread: @unchecked Sendable {
         guard let reply else { return .failure(.disconnected) }
         guard let arguments = try? DBusMessageCoding.arguments(of: reply) else { return .failure(.replyTooLarge) }
         if dbus_message_get_type(reply) == DBUS_MESSAGE_TYPE_ERROR {
-            let name = dbus_message_get_error_name(reply).map { String(cString: $0) } ?? "org.freedesktop.DBus.Error.Failed"
+            let name =
+                dbus_message_get_error_name(reply).map { String(cString: $0) } ?? "org.freedesktop.DBus.Error.Failed"
             let text = arguments.first?.stringValue ?? ""
             // libdbus reports a lost connection to a pending call as this local error.
-            if name == "org.freedesktop.DBus.Error.NoReply", text.contains("isconnected") { return .failure(.disconnected) }
+            if name == "org.freedesktop.DBus.Error.NoReply", text.contains("isconnected") {
+                return .failure(.disconnected)
+            }
             return .failure(.errorReply(DBusErrorReply(name: name, message: String(text.prefix(300)))))
         }
         return .success(arguments)

@@ -31,7 +31,8 @@ enum DBusMessageCoding {
         return out
     }
 
-    private static func read(_ iter: inout DBusMessageIter, depth: Int, budget: inout Int) throws(TooLarge) -> DBusValue {
+    private static func read(_ iter: inout DBusMessageIter, depth: Int, budget: inout Int) throws(TooLarge) -> DBusValue
+    {
         budget -= 1
         guard budget >= 0, depth <= self.maxDepth else { throw TooLarge() }
         let type = dbus_message_iter_get_arg_type(&iter)
@@ -70,7 +71,11 @@ enum DBusMessageCoding {
         }
     }
 
-    private static func readArray(_ iter: inout DBusMessageIter, depth: Int, budget: inout Int) throws(TooLarge) -> DBusValue {
+    private static func readArray(
+        _ iter: inout DBusMessageIter,
+        depth: Int,
+        budget: inout Int
+    ) throws(TooLarge) -> DBusValue {
         let signature = self.signature(&iter)
         var inner = DBusMessageIter()
         dbus_message_iter_recurse(&iter, &inner)
@@ -219,9 +224,13 @@ enum DBusMessageCoding {
         case .variant(let inner):
             return self.container(DBusTypeCode.variant, inner.signature, &iter) { sub in self.write(inner, to: &sub) }
         case .structure(let fields):
-            return self.container(DBusTypeCode.structure, nil, &iter) { sub in fields.allSatisfy { self.write($0, to: &sub) } }
+            return self.container(DBusTypeCode.structure, nil, &iter) { sub in
+                fields.allSatisfy { self.write($0, to: &sub) }
+            }
         case .array(let element, let values):
-            return self.container(DBusTypeCode.array, element, &iter) { sub in values.allSatisfy { self.write($0, to: &sub) } }
+            return self.container(DBusTypeCode.array, element, &iter) { sub in
+                values.allSatisfy { self.write($0, to: &sub) }
+            }
         case .dictionary(let key, let valueSignature, let entries):
             return self.container(DBusTypeCode.array, "{" + key + valueSignature + "}", &iter) { sub in
                 entries.allSatisfy { e in
@@ -241,7 +250,10 @@ enum DBusMessageCoding {
     }
 
     private static func container(
-        _ type: Int32, _ contained: String?, _ iter: inout DBusMessageIter, _ body: (inout DBusMessageIter) -> Bool
+        _ type: Int32,
+        _ contained: String?,
+        _ iter: inout DBusMessageIter,
+        _ body: (inout DBusMessageIter) -> Bool
     ) -> Bool {
         var sub = DBusMessageIter()
         let opened: Bool

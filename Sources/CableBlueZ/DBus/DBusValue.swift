@@ -95,8 +95,10 @@ package indirect enum DBusValue: Hashable, Sendable {
     /// `a{sv}`, keys in the given order.
     package static func properties(_ pairs: [(String, DBusValue)]) -> DBusValue {
         .dictionary(
-            keySignature: "s", valueSignature: "v",
-            pairs.map { DBusDictEntry(key: .string($0.0), value: .variant($0.1)) })
+            keySignature: "s",
+            valueSignature: "v",
+            pairs.map { DBusDictEntry(key: .string($0.0), value: .variant($0.1)) }
+        )
     }
 }
 

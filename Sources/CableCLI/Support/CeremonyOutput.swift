@@ -59,7 +59,8 @@ enum CeremonyOutput {
         case let e as DesktopError:
             switch e.code {
             case .timeout:
-                return "\(FailureText.describe(e)) — is the phone running (`cable phone URL`) and sending adverts to this --advert-listen address?"
+                return
+                    "\(FailureText.describe(e)) — is the phone running (`cable phone URL`) and sending adverts to this --advert-listen address?"
             default:
                 // The tunnel's own error already says what to do (start `cable relay`, --ca-file, a new QR code).
                 return FailureText.describe(e)

@@ -1,6 +1,6 @@
 import ArgumentParser
-import CableDesktop
 import CableCTAP
+import CableDesktop
 import CableRelyingParty
 import CableTunnel
 import Foundation
@@ -11,7 +11,10 @@ struct DesktopOptions: ParsableArguments {
     @Option(help: "Relying party ID (the site).")
     var rpId = "login.example.com"
 
-    @Option(help: "Tunnel service to use for every tunnel domain, e.g. ws://127.0.0.1:8080 (without it, wss://<domain from the advert>).")
+    @Option(
+        help:
+            "Tunnel service to use for every tunnel domain, e.g. ws://127.0.0.1:8080 (without it, wss://<domain from the advert>)."
+    )
     var tunnel: String?
 
     @Option(help: "PEM file of CA certificates trusted for wss:// tunnel services, in addition to the system's.")
@@ -23,7 +26,10 @@ struct DesktopOptions: ParsableArguments {
     @Option(help: RadioChoice.help)
     var radio: RadioChoice = .auto
 
-    @Option(help: "The relying party's record of registered credentials (SQLite; a JSON store is imported once). Default: $XDG_DATA_HOME/cable/registrations.sqlite, else ~/.local/share/cable/registrations.sqlite.")
+    @Option(
+        help:
+            "The relying party's record of registered credentials (SQLite; a JSON store is imported once). Default: $XDG_DATA_HOME/cable/registrations.sqlite, else ~/.local/share/cable/registrations.sqlite."
+    )
     var rpStore: String?
 
     @Option(help: "Seconds to wait at each step for the phone.")
@@ -70,7 +76,8 @@ struct HostPort: Sendable {
     let port: Int
 
     init(_ text: String, option: String) throws {
-        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (1...65535).contains(port)
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
+            (1...65535).contains(port)
         else { throw ValidationError("\(option) must be HOST:PORT, got \(text)") }
         self.host = String(text[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
         self.port = port

@@ -45,8 +45,12 @@ enum FailureText {
                 // A refusal by the registration policy or the trust policy, rather than a broken response.
                 // The relying party reports the trust policy's refusals under the trust policy's code names.
                 let policyCodes = Set(
-                    [TrustError.Code.aaguidNotAllowed, .aaguidBlocked, .attestationRequired, .aaguidNotInMetadata, .authenticatorStatusRefused]
-                        .map(\.description))
+                    [
+                        TrustError.Code.aaguidNotAllowed, .aaguidBlocked, .attestationRequired, .aaguidNotInMetadata,
+                        .authenticatorStatusRefused,
+                    ]
+                    .map(\.description)
+                )
                 return e.relyingPartyError.map { policyCodes.contains($0.code.rawValue) } == true ? "policy" : "verify"
             }
         case let e as PhoneError:
@@ -69,7 +73,8 @@ enum FailureText {
             // The client's reason names the address and what to check (`cable relay` for a refusal).
             return e.reason
         case .tunnelNotFound:
-            return "the tunnel service has no such tunnel (HTTP 404): the QR code was already used or has expired; show a new one"
+            return
+                "the tunnel service has no such tunnel (HTTP 404): the QR code was already used or has expired; show a new one"
         case .unsupportedScheme:
             return "\(e.reason); use a ws:// tunnel service (--tunnel ws://HOST:PORT)"
         default:
@@ -127,14 +132,22 @@ enum FailureText {
             var kept = String(s[..<dump.lowerBound])
             // NIO writes `…: Connection refused) (errno: 111)`: keep the system's own words.
             if let errno = tail.range(of: #"[A-Za-z][A-Za-z ]*\)? ?\(errno: \d+\)"#, options: .regularExpression) {
-                kept += tail[errno].replacingOccurrences(of: #"\)? ?\(errno: \d+\)"#, with: "", options: .regularExpression)
+                kept += tail[errno].replacingOccurrences(
+                    of: #"\)? ?\(errno: \d+\)"#,
+                    with: "",
+                    options: .regularExpression
+                )
             }
             // A hint the caller appended after the diagnostic (` — check --tunnel …`) stays.
             if let hint = tail.range(of: " — ", options: .backwards) { kept += tail[hint.lowerBound...] }
             s = kept.replacingOccurrences(of: "Connection errors: ", with: "")
         }
         // NIO's system-call errors: `bind(descriptor:ptr:bytes:): Address already in use) (errno: 98)`.
-        s = s.replacingOccurrences(of: #"\b[a-z][A-Za-z0-9]*\(([A-Za-z0-9_]+:)*\): "#, with: "", options: .regularExpression)
+        s = s.replacingOccurrences(
+            of: #"\b[a-z][A-Za-z0-9]*\(([A-Za-z0-9_]+:)*\): "#,
+            with: "",
+            options: .regularExpression
+        )
         s = s.replacingOccurrences(of: #"\)? ?\(errno: \d+\)"#, with: "", options: .regularExpression)
         // `TypeError.someCase` → `some case`.
         while let r = s.range(of: #"\b[A-Z][A-Za-z0-9]*Error\.[a-z][A-Za-z0-9]*"#, options: .regularExpression) {
@@ -144,7 +157,10 @@ enum FailureText {
         // `[someCode]` suffixes and `someCode: ` / `someCode at step: ` prefixes of clauses.
         s = s.replacingOccurrences(of: #" ?\[[a-z][a-z0-9]*[A-Z][A-Za-z0-9]*\]"#, with: "", options: .regularExpression)
         s = s.replacingOccurrences(
-            of: #"(^|: |\()[a-z][a-z0-9]*[A-Z][A-Za-z0-9]*( at [a-zA-Z]+| \([^()]*\))?: "#, with: "$1", options: .regularExpression)
+            of: #"(^|: |\()[a-z][a-z0-9]*[A-Z][A-Za-z0-9]*( at [a-zA-Z]+| \([^()]*\))?: "#,
+            with: "$1",
+            options: .regularExpression
+        )
         // A code name left at the start of a clause (`CBOR rejected: incompleteData at offset 0`) → words.
         while let r = s.range(of: #"(^|: )[a-z][a-z0-9]*[A-Z][A-Za-z0-9]*\b"#, options: .regularExpression) {
             let match = String(s[r])

@@ -52,9 +52,15 @@ enum Output {
 struct JSONLine {
     private var parts: [String] = []
 
-    mutating func add(_ key: String, _ value: String?) { self.parts.append("\(Self.quote(key)): \(value.map(Self.quote) ?? "null")") }
-    mutating func add(_ key: String, _ value: Bool?) { self.parts.append("\(Self.quote(key)): \(value.map { $0 ? "true" : "false" } ?? "null")") }
-    mutating func add(_ key: String, _ value: Int64?) { self.parts.append("\(Self.quote(key)): \(value.map { String($0) } ?? "null")") }
+    mutating func add(_ key: String, _ value: String?) {
+        self.parts.append("\(Self.quote(key)): \(value.map(Self.quote) ?? "null")")
+    }
+    mutating func add(_ key: String, _ value: Bool?) {
+        self.parts.append("\(Self.quote(key)): \(value.map { $0 ? "true" : "false" } ?? "null")")
+    }
+    mutating func add(_ key: String, _ value: Int64?) {
+        self.parts.append("\(Self.quote(key)): \(value.map { String($0) } ?? "null")")
+    }
     mutating func add(_ key: String, _ value: Int) { self.add(key, Int64(value)) }
     mutating func add(_ key: String, _ value: Double) { self.parts.append("\(Self.quote(key)): \(value)") }
     mutating func add(_ key: String, raw json: String) { self.parts.append("\(Self.quote(key)): \(json)") }

@@ -59,7 +59,9 @@ enum QRDisplay {
                 do { try Data(svg.utf8).write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
                     throw Output.failure("cannot write \(path): \(error.localizedDescription)", step: "qr")
                 }
-                Output.diagnostic("QR code (version \(code.version), \(code.size)×\(code.size) modules) written to \(path)")
+                Output.diagnostic(
+                    "QR code (version \(code.version), \(code.size)×\(code.size) modules) written to \(path)"
+                )
             } else {
                 print(svg, terminator: svg.hasSuffix("\n") ? "" : "\n")
             }
@@ -71,10 +73,13 @@ enum QRDisplay {
             }
             for note in renderer.notes { Output.diagnostic("note: \(note)") }
             let rendering = renderer.render(code)
-            if let size = TerminalSize.current(), case let fit = rendering.fit(terminalColumns: size.columns, terminalRows: size.rows - 2),
+            if let size = TerminalSize.current(),
+                case let fit = rendering.fit(terminalColumns: size.columns, terminalRows: size.rows - 2),
                 !fit.fits
             {
-                Output.diagnostic("The QR code (\(rendering.columns)×\(rendering.rows)) does not fit this terminal (\(size.columns)×\(size.rows)).")
+                Output.diagnostic(
+                    "The QR code (\(rendering.columns)×\(rendering.rows)) does not fit this terminal (\(size.columns)×\(size.rows))."
+                )
                 if let hint = fit.hint { Output.diagnostic(hint) }
             } else {
                 print(rendering.text, terminator: "")

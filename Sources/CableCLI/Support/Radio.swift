@@ -10,7 +10,8 @@ enum RadioChoice: String, ExpressibleByArgument, CaseIterable, Sendable {
 
     static let help = ArgumentHelp(
         "Where adverts travel: bluez (Bluetooth LE through BlueZ on the D-Bus system bus), "
-            + "udp (the loopback bus) or auto (bluez when the system bus offers a BlueZ adapter, else udp).")
+            + "udp (the loopback bus) or auto (bluez when the system bus offers a BlueZ adapter, else udp)."
+    )
 }
 
 /// The advert scanner or transmitter the CLI chose, with what ends it.
@@ -31,13 +32,18 @@ enum Radio {
     }
 
     /// The desktop's scanner. Prints the one `radio:` line on stderr.
-    static func openScanner(_ choice: RadioChoice, advertListen: String) async throws -> OpenedRadio<any AdvertScanner> {
+    static func openScanner(_ choice: RadioChoice, advertListen: String) async throws -> OpenedRadio<any AdvertScanner>
+    {
         switch await self.resolve(choice) {
         case .bluez:
             let scanner: BlueZScanner
             do { scanner = try await BlueZScanner.start() } catch { throw Output.failure(error.reason) }
             Output.diagnostic("radio: bluez \(scanner.adapter)")
-            let radio = OpenedRadio<any AdvertScanner>(seam: scanner, close: { await scanner.close() }, permanentFailure: nil)
+            let radio = OpenedRadio<any AdvertScanner>(
+                seam: scanner,
+                close: { await scanner.close() },
+                permanentFailure: nil
+            )
             self.closeOnInterrupt { await scanner.stopDiscovery() }
             return radio
         case .udp, .auto:
@@ -52,14 +58,20 @@ enum Radio {
     }
 
     /// The phone's transmitter. Prints the one `radio:` line on stderr.
-    static func openTransmitter(_ choice: RadioChoice, advertTo: String) async throws -> OpenedRadio<any AdvertTransmitter> {
+    static func openTransmitter(
+        _ choice: RadioChoice,
+        advertTo: String
+    ) async throws -> OpenedRadio<any AdvertTransmitter> {
         switch await self.resolve(choice) {
         case .bluez:
             let advertiser: BlueZAdvertiser
             do { advertiser = try await BlueZAdvertiser.open() } catch { throw Output.failure(error.reason) }
             Output.diagnostic("radio: bluez \(advertiser.adapter)")
             let radio = OpenedRadio<any AdvertTransmitter>(
-                seam: advertiser, close: { await advertiser.close() }, permanentFailure: { await advertiser.permanentFailure() })
+                seam: advertiser,
+                close: { await advertiser.close() },
+                permanentFailure: { await advertiser.permanentFailure() }
+            )
             self.closeOnInterrupt(radio.close)
             return radio
         case .udp, .auto:

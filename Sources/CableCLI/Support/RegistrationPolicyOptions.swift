@@ -7,15 +7,20 @@ import CableRelyingParty
 struct RegistrationPolicyOptions: ParsableArguments {
     @Option(
         name: .customLong("allow-aaguid"),
-        help: ArgumentHelp("Allow registration only from this authenticator model (repeatable).", valueName: "uuid"))
+        help: ArgumentHelp("Allow registration only from this authenticator model (repeatable).", valueName: "uuid")
+    )
     var allowAAGUIDs: [String] = []
 
-    @Flag(help: "Require attestation that verifies up to a trust anchor for the AAGUID (--mds, --attestation-root); refuse none and self.")
+    @Flag(
+        help:
+            "Require attestation that verifies up to a trust anchor for the AAGUID (--mds, --attestation-root); refuse none and self."
+    )
     var enforceAttestation = false
 
     @Option(
         name: .customLong("block-aaguid"),
-        help: ArgumentHelp("Refuse registration from this authenticator model (repeatable).", valueName: "uuid"))
+        help: ArgumentHelp("Refuse registration from this authenticator model (repeatable).", valueName: "uuid")
+    )
     var blockAAGUIDs: [String] = []
 
     /// The relying party's policy; a malformed AAGUID is a failure that shows the expected form (checked in
@@ -24,8 +29,10 @@ struct RegistrationPolicyOptions: ParsableArguments {
         let allowed = try Self.aaguids(self.allowAAGUIDs, option: "--allow-aaguid")
         let blocked = try Self.aaguids(self.blockAAGUIDs, option: "--block-aaguid")
         return RelyingParty.Policy(
-            allowedAAGUIDs: allowed.isEmpty ? nil : Set(allowed), blockedAAGUIDs: Set(blocked),
-            enforceAttestation: self.enforceAttestation)
+            allowedAAGUIDs: allowed.isEmpty ? nil : Set(allowed),
+            blockedAAGUIDs: Set(blocked),
+            enforceAttestation: self.enforceAttestation
+        )
     }
 
     static func aaguids(_ texts: [String], option: String) throws(PolicyOptionError) -> [AAGUID] {

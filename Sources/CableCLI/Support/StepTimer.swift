@@ -88,10 +88,12 @@ final class StepTimer: Sendable {
     func desktopEvent(_ event: DesktopEvent) {
         switch event {
         case .qrCode: self.mark("qr shown", next: DesktopStep.advert.waitingDescription)
-        case .advertReceived(let domain, _): self.mark("advert received (domain \(domain))", next: DesktopStep.connect.waitingDescription)
+        case .advertReceived(let domain, _):
+            self.mark("advert received (domain \(domain))", next: DesktopStep.connect.waitingDescription)
         case .tunnelConnected: self.mark("tunnel connected", next: DesktopStep.handshake.waitingDescription)
         case .handshakeComplete: self.mark("handshake done", next: DesktopStep.postHandshake.waitingDescription)
-        case .postHandshakeReceived(let revision): self.mark("post-handshake (\(revision))", next: DesktopStep.response.waitingDescription)
+        case .postHandshakeReceived(let revision):
+            self.mark("post-handshake (\(revision))", next: DesktopStep.response.waitingDescription)
         case .requestSent: self.mark("request sent")
         case .responseReceived: self.mark("reply received")
         }

@@ -1,9 +1,10 @@
+import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Foundation
 
 /// Where the stores live when no `--store` / `--rp-store` is given: one per-user directory,
 /// `$XDG_DATA_HOME/cable/` (when that is an absolute path), else `~/.local/share/cable/`, so `sign-in`
@@ -36,7 +37,9 @@ enum StoreLocation {
                 // The umask may have widened it; the stores hold private keys and account names.
                 guard chmod(directory.path, 0o700) == 0 else { throw CocoaError(.fileWriteNoPermission) }
             } catch {
-                throw Output.failure("cannot create the store directory \(directory.path): \(error.localizedDescription)")
+                throw Output.failure(
+                    "cannot create the store directory \(directory.path): \(error.localizedDescription)"
+                )
             }
         }
         return (directory.appendingPathComponent(defaultName), true)

@@ -10,10 +10,16 @@ struct TrustOptions: ParsableArguments {
     @Option(help: "A FIDO Metadata Service (MDS3) BLOB, the JWT as published.")
     var mds: String?
 
-    @Option(help: "The MDS root certificate (PEM) that --mds must chain to (default: the FIDO Alliance's, GlobalSign Root CA - R3).")
+    @Option(
+        help:
+            "The MDS root certificate (PEM) that --mds must chain to (default: the FIDO Alliance's, GlobalSign Root CA - R3)."
+    )
     var mdsRoot: String?
 
-    @Option(name: .customLong("attestation-root"), help: "Trust anchor (PEM) for attestation chains, beside the metadata's (repeatable).")
+    @Option(
+        name: .customLong("attestation-root"),
+        help: "Trust anchor (PEM) for attestation chains, beside the metadata's (repeatable)."
+    )
     var attestationRoots: [String] = []
 
     func validate() throws {
@@ -26,11 +32,19 @@ struct TrustOptions: ParsableArguments {
         var policy = TrustPolicy()
         do {
             for path in self.attestationRoots {
-                policy.additionalAnchors = policy.additionalAnchors.adding(try TrustAnchors(pem: Self.read(path, "--attestation-root")))
+                policy.additionalAnchors = policy.additionalAnchors.adding(
+                    try TrustAnchors(pem: Self.read(path, "--attestation-root"))
+                )
             }
             if let mds = self.mds {
-                let root = try self.mdsRoot.map { try TrustAnchors(pem: Self.read($0, "--mds-root")) } ?? TrustAnchors.fidoMetadataServiceRoot
-                policy.metadata = try MetadataBLOB(jwt: Self.read(mds, "--mds", limit: MetadataBLOB.maximumByteCount), root: root, at: time)
+                let root =
+                    try self.mdsRoot.map { try TrustAnchors(pem: Self.read($0, "--mds-root")) }
+                    ?? TrustAnchors.fidoMetadataServiceRoot
+                policy.metadata = try MetadataBLOB(
+                    jwt: Self.read(mds, "--mds", limit: MetadataBLOB.maximumByteCount),
+                    root: root,
+                    at: time
+                )
             }
         } catch let error as TrustError {
             throw Output.failure("\(error.rule): \(error.reason)")
@@ -42,7 +56,9 @@ struct TrustOptions: ParsableArguments {
         guard let data = try? Data(contentsOf: URL(fileURLWithPath: path)) else {
             throw Output.failure("\(option) \(path): cannot read the file")
         }
-        guard data.count <= limit else { throw Output.failure("\(option) \(path): \(data.count) bytes, at most \(limit)") }
+        guard data.count <= limit else {
+            throw Output.failure("\(option) \(path): \(data.count) bytes, at most \(limit)")
+        }
         return Array(data)
     }
 }

@@ -36,7 +36,11 @@ public struct AttestationObject: Hashable, Sendable {
         let members = try CTAPParameters(value, path: field)
         for entry in members.map {
             guard let name = entry.key.textValue, ["fmt", "attStmt", "authData"].contains(name) else {
-                throw CTAPError(.unexpectedParameter, field: field, "member \(entry.key.labelDescription) is not defined")
+                throw CTAPError(
+                    .unexpectedParameter,
+                    field: field,
+                    "member \(entry.key.labelDescription) is not defined"
+                )
             }
         }
         let format = try members.required("fmt", "fmt", CTAPRead.text)
@@ -45,12 +49,15 @@ public struct AttestationObject: Hashable, Sendable {
         let authenticatorData = try AuthenticatorData(bytes: raw, field: members.field("authData"))
         guard authenticatorData.attestedCredentialData != nil else {
             throw CTAPError(
-                .attestedCredentialDataMissing, field: members.field("authData"),
+                .attestedCredentialDataMissing,
+                field: members.field("authData"),
                 "a registration must carry attested credential data (AT flag clear)"
             )
         }
         self.attestationStatement = try AttestationStatement(
-            format: format, statement: statement, field: members.field("attStmt")
+            format: format,
+            statement: statement,
+            field: members.field("attStmt")
         )
         self.authenticatorData = authenticatorData
         self.rawAuthenticatorData = raw
@@ -70,5 +77,8 @@ extension CTAPError.Code {
     /// Registration authenticator data without attested credential data (AT flag clear).
     public static let attestedCredentialDataMissing = Self("attestedCredentialDataMissing", status: .invalidParameter)
     /// Assertion authenticator data that carries attested credential data (AT flag set).
-    public static let unexpectedAttestedCredentialData = Self("unexpectedAttestedCredentialData", status: .invalidParameter)
+    public static let unexpectedAttestedCredentialData = Self(
+        "unexpectedAttestedCredentialData",
+        status: .invalidParameter
+    )
 }

@@ -45,7 +45,8 @@ public enum AttestationStatement: Hashable, Sendable {
         case Self.noneFormat:
             guard statement.isEmpty else {
                 throw CTAPError(
-                    .invalidAttestationStatement, field: field,
+                    .invalidAttestationStatement,
+                    field: field,
                     "format none requires an empty statement, found \(statement.count) members"
                 )
             }
@@ -85,7 +86,8 @@ public struct PackedAttestationStatement: Hashable, Sendable {
         for entry in statement {
             guard let name = entry.key.textValue, ["alg", "sig", "x5c"].contains(name) else {
                 throw CTAPError(
-                    .invalidAttestationStatement, field: field,
+                    .invalidAttestationStatement,
+                    field: field,
                     "member \(entry.key.labelDescription) is not part of a packed statement"
                 )
             }
@@ -95,7 +97,9 @@ public struct PackedAttestationStatement: Hashable, Sendable {
             self.algorithm = COSEAlgorithm(rawValue: try members.required("alg", "alg", CTAPRead.integer))
             self.signature = try members.required("sig", "sig", CTAPRead.bytes)
             let chain = try members.optional(
-                "x5c", "x5c", CTAPRead.array(of: CTAPRead.bytes, maxCount: Self.maxCertificateCount)
+                "x5c",
+                "x5c",
+                CTAPRead.array(of: CTAPRead.bytes, maxCount: Self.maxCertificateCount)
             )
             if let chain, chain.isEmpty {
                 throw CTAPError(.invalidAttestationStatement, field: members.field("x5c"), "x5c is present but empty")

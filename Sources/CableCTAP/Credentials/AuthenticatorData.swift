@@ -90,10 +90,18 @@ public struct AuthenticatorData: Hashable, Sendable {
     public init(bytes input: some Collection<UInt8>, field: String = "authenticatorData") throws(CTAPError) {
         let bytes = Array(input)
         guard bytes.count <= CTAPLimits.maxMessageSize else {
-            throw CTAPError(.tooLong, field: field, "\(bytes.count) bytes, at most \(CTAPLimits.maxMessageSize) allowed")
+            throw CTAPError(
+                .tooLong,
+                field: field,
+                "\(bytes.count) bytes, at most \(CTAPLimits.maxMessageSize) allowed"
+            )
         }
         guard bytes.count >= Self.fixedPartByteCount else {
-            throw CTAPError(.truncated, field: field, "\(bytes.count) bytes, the fixed part alone is \(Self.fixedPartByteCount)")
+            throw CTAPError(
+                .truncated,
+                field: field,
+                "\(bytes.count) bytes, the fixed part alone is \(Self.fixedPartByteCount)"
+            )
         }
         self.rpIDHash = Array(bytes[0..<32])
         self.flags = Flags(rawValue: bytes[32])
@@ -101,7 +109,11 @@ public struct AuthenticatorData: Hashable, Sendable {
         var index = Self.fixedPartByteCount
 
         if self.flags.contains(.attestedCredentialData) {
-            let (credential, end) = try AttestedCredentialData.parse(bytes, from: index, field: "\(field).attestedCredentialData")
+            let (credential, end) = try AttestedCredentialData.parse(
+                bytes,
+                from: index,
+                field: "\(field).attestedCredentialData"
+            )
             self.attestedCredentialData = credential
             index = end
         } else {
@@ -129,7 +141,8 @@ public struct AuthenticatorData: Hashable, Sendable {
             guard index == bytes.count else {
                 let what = self.flags.contains(.attestedCredentialData) ? "the COSE key" : "signCount"
                 throw CTAPError(
-                    .trailingBytes, field: field,
+                    .trailingBytes,
+                    field: field,
                     "\(bytes.count - index) bytes after \(what) while the ED flag is clear"
                 )
             }
@@ -141,8 +154,10 @@ public struct AuthenticatorData: Hashable, Sendable {
     public var bytes: [UInt8] {
         var out = self.rpIDHash
         out.append(self.flags.rawValue)
-        out += [UInt8(self.signCount >> 24 & 0xFF), UInt8(self.signCount >> 16 & 0xFF),
-                UInt8(self.signCount >> 8 & 0xFF), UInt8(self.signCount & 0xFF)]
+        out += [
+            UInt8(self.signCount >> 24 & 0xFF), UInt8(self.signCount >> 16 & 0xFF),
+            UInt8(self.signCount >> 8 & 0xFF), UInt8(self.signCount & 0xFF),
+        ]
         if let credential = self.attestedCredentialData { out += credential.bytes }
         if let extensions = self.extensions { out += CBORValue.map(extensions).encoded }
         return out
@@ -186,7 +201,8 @@ public struct AttestedCredentialData: Hashable, Sendable {
         let idStart = start + 18
         guard bytes.count - idStart >= length else {
             throw CTAPError(
-                .truncated, field: "\(field).credentialId",
+                .truncated,
+                field: "\(field).credentialId",
                 "length says \(length) bytes, \(bytes.count - idStart) remain"
             )
         }
@@ -213,7 +229,11 @@ public struct AttestedCredentialData: Hashable, Sendable {
     private static func checkCredentialIDLength(_ length: Int, field: String) throws(CTAPError) {
         guard length >= 1 else { throw CTAPError(.invalidLength, field: field, "a credential ID cannot be empty") }
         guard length <= CTAPLimits.maxCredentialIDLength else {
-            throw CTAPError(.tooLong, field: field, "\(length) bytes, at most \(CTAPLimits.maxCredentialIDLength) allowed")
+            throw CTAPError(
+                .tooLong,
+                field: field,
+                "\(length) bytes, at most \(CTAPLimits.maxCredentialIDLength) allowed"
+            )
         }
     }
 }

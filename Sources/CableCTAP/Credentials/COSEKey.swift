@@ -35,7 +35,8 @@ public struct COSEKey: Hashable, Sendable {
     public init(x: [UInt8], y: [UInt8], field: String = "coseKey") throws(CTAPError) {
         for (name, coordinate) in [("x (-2)", x), ("y (-3)", y)] where coordinate.count != Self.coordinateByteCount {
             throw CTAPError(
-                .invalidLength, field: "\(field).\(name)",
+                .invalidLength,
+                field: "\(field).\(name)",
                 "\(coordinate.count) bytes, expected \(Self.coordinateByteCount)"
             )
         }
@@ -54,24 +55,35 @@ public struct COSEKey: Hashable, Sendable {
         let keyType = try parameters.required(.integer(COSEKeyLabel.keyType), "kty (1)", CTAPRead.integer)
         let algorithm = try parameters.required(.integer(COSEKeyLabel.algorithm), "alg (3)", CTAPRead.integer)
         guard keyType == COSEKeyLabel.keyTypeEC2 else {
-            throw CTAPError(.unsupportedKey, field: parameters.field("kty (1)"), "key type \(keyType), only EC2 (2) is supported")
+            throw CTAPError(
+                .unsupportedKey,
+                field: parameters.field("kty (1)"),
+                "key type \(keyType), only EC2 (2) is supported"
+            )
         }
         guard algorithm == COSEAlgorithm.es256.rawValue else {
             throw CTAPError(
-                .unsupportedKey, field: parameters.field("alg (3)"),
+                .unsupportedKey,
+                field: parameters.field("alg (3)"),
                 "\(COSEAlgorithm(rawValue: algorithm)), only ES256 (-7) is supported"
             )
         }
         for entry in parameters.map {
             guard let label = entry.key.integerValue, COSEKeyLabel.all.contains(label) else {
                 throw CTAPError(
-                    .unexpectedParameter, field: field, "label \(entry.key.labelDescription) is not part of an ES256 key"
+                    .unexpectedParameter,
+                    field: field,
+                    "label \(entry.key.labelDescription) is not part of an ES256 key"
                 )
             }
         }
         let curve = try parameters.required(.integer(COSEKeyLabel.curve), "crv (-1)", CTAPRead.integer)
         guard curve == COSEKeyLabel.curveP256 else {
-            throw CTAPError(.unsupportedKey, field: parameters.field("crv (-1)"), "curve \(curve), only P-256 (1) is supported")
+            throw CTAPError(
+                .unsupportedKey,
+                field: parameters.field("crv (-1)"),
+                "curve \(curve), only P-256 (1) is supported"
+            )
         }
         let x = try parameters.required(.integer(COSEKeyLabel.x), "x (-2)", CTAPRead.bytes)
         let y = try parameters.required(.integer(COSEKeyLabel.y), "y (-3)", CTAPRead.bytes)

@@ -35,7 +35,11 @@ public enum CTAPRequest: Hashable, Sendable {
             throw CTAPError(.emptyMessage, field: "request", "a CTAP request needs at least the command byte")
         }
         guard bytes.count <= CTAPLimits.maxMessageSize + 1 else {
-            throw CTAPError(.tooLong, field: "request", "\(bytes.count) bytes, at most \(CTAPLimits.maxMessageSize + 1) allowed")
+            throw CTAPError(
+                .tooLong,
+                field: "request",
+                "\(bytes.count) bytes, at most \(CTAPLimits.maxMessageSize + 1) allowed"
+            )
         }
         let parameters = bytes[1...]
         guard let command = CTAPCommand(rawValue: first) else {
@@ -69,7 +73,11 @@ public enum CTAPRequest: Hashable, Sendable {
 
     private static func requireNoParameters(_ parameters: ArraySlice<UInt8>, command: CTAPCommand) throws(CTAPError) {
         guard parameters.isEmpty else {
-            throw CTAPError(.unexpectedPayload, field: "request", "\(command) takes no parameters, found \(parameters.count) bytes")
+            throw CTAPError(
+                .unexpectedPayload,
+                field: "request",
+                "\(command) takes no parameters, found \(parameters.count) bytes"
+            )
         }
     }
 }
@@ -103,7 +111,11 @@ public struct CTAPResponse: Hashable, Sendable, CustomStringConvertible {
             throw CTAPError(.emptyMessage, field: "response", "a CTAP response needs at least the status byte")
         }
         guard bytes.count <= CTAPLimits.maxMessageSize + 1 else {
-            throw CTAPError(.tooLong, field: "response", "\(bytes.count) bytes, at most \(CTAPLimits.maxMessageSize + 1) allowed")
+            throw CTAPError(
+                .tooLong,
+                field: "response",
+                "\(bytes.count) bytes, at most \(CTAPLimits.maxMessageSize + 1) allowed"
+            )
         }
         let status = CTAPStatus(rawValue: first)
         guard status.isSuccess || bytes.count == 1 else {

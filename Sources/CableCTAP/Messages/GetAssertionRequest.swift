@@ -54,10 +54,14 @@ public struct GetAssertionRequest: Hashable, Sendable {
         let parameters = try CTAPParameters(cbor, path: "getAssertion")
         self.rpID = try parameters.required(1, "rpId", CTAPRead.text)
         self.clientDataHash = try parameters.required(
-            2, "clientDataHash", CTAPRead.bytes(count: MakeCredentialRequest.clientDataHashByteCount)
+            2,
+            "clientDataHash",
+            CTAPRead.bytes(count: MakeCredentialRequest.clientDataHashByteCount)
         )
         self.allowList = try parameters.optional(
-            3, "allowList", CTAPRead.array(of: PublicKeyCredentialDescriptor.init(cbor:field:))
+            3,
+            "allowList",
+            CTAPRead.array(of: PublicKeyCredentialDescriptor.init(cbor:field:))
         )
         self.extensions = try parameters.optional(4, "extensions", CTAPRead.textKeyedMap)
         self.options = try parameters.optional(5, "options") { (value, field) throws(CTAPError) in

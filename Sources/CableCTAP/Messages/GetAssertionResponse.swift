@@ -66,7 +66,8 @@ public struct GetAssertionResponse: Hashable, Sendable {
         let authenticatorData = try AuthenticatorData(bytes: raw, field: members.field("authData"))
         guard authenticatorData.attestedCredentialData == nil else {
             throw CTAPError(
-                .unexpectedAttestedCredentialData, field: members.field("authData"),
+                .unexpectedAttestedCredentialData,
+                field: members.field("authData"),
                 "assertion authenticator data must not set the AT flag"
             )
         }

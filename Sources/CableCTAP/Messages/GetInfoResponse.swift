@@ -92,7 +92,9 @@ public struct GetInfoResponse: Hashable, Sendable {
         self.maxCredentialIDLength = try members.optional(8, "maxCredentialIdLength", CTAPRead.unsigned)
         self.transports = try members.optional(9, "transports", CTAPRead.array(of: CTAPRead.text))
         self.algorithms = try members.optional(
-            10, "algorithms", CTAPRead.array(of: PublicKeyCredentialParameters.init(cbor:field:))
+            10,
+            "algorithms",
+            CTAPRead.array(of: PublicKeyCredentialParameters.init(cbor:field:))
         )
         var additional = members.map
         for key: Int64 in 1...10 { additional[.integer(key)] = nil }
@@ -111,7 +113,9 @@ public struct GetInfoResponse: Hashable, Sendable {
         map[2] = self.extensions.map { .array($0.map(CBORValue.textString)) }
         map[3] = .byteString(self.aaguid.bytes)
         map[4] = self.options.map { options in
-            .map(CBORMap(uniqueKeysWithValues: options.map { (CBORValue.textString($0.key), CBORValue.bool($0.value)) }))
+            .map(
+                CBORMap(uniqueKeysWithValues: options.map { (CBORValue.textString($0.key), CBORValue.bool($0.value)) })
+            )
         }
         map[5] = self.maxMessageSize.map { .integer(Int64(clamping: $0)) }
         map[6] = self.pinUvAuthProtocols.map { .array($0.map { .integer(Int64(clamping: $0)) }) }

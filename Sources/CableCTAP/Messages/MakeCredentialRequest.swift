@@ -50,7 +50,9 @@ public struct MakeCredentialRequest: Hashable, Sendable {
         clientDataHash: [UInt8],
         rp: PublicKeyCredentialRPEntity,
         user: PublicKeyCredentialUserEntity,
-        publicKeyCredentialParameters: [PublicKeyCredentialParameters] = [PublicKeyCredentialParameters(algorithm: .es256)],
+        publicKeyCredentialParameters: [PublicKeyCredentialParameters] = [
+            PublicKeyCredentialParameters(algorithm: .es256)
+        ],
         excludeList: [PublicKeyCredentialDescriptor]? = nil,
         extensions: CBORMap? = nil,
         options: AuthenticatorOptions? = nil,
@@ -74,7 +76,9 @@ public struct MakeCredentialRequest: Hashable, Sendable {
     public init(cbor: CBORValue) throws(CTAPError) {
         let parameters = try CTAPParameters(cbor, path: "makeCredential")
         self.clientDataHash = try parameters.required(
-            1, "clientDataHash", CTAPRead.bytes(count: Self.clientDataHashByteCount)
+            1,
+            "clientDataHash",
+            CTAPRead.bytes(count: Self.clientDataHashByteCount)
         )
         self.rp = try parameters.required(2, "rp") { (value, field) throws(CTAPError) in
             try PublicKeyCredentialRPEntity(cbor: value, field: field)
@@ -83,10 +87,14 @@ public struct MakeCredentialRequest: Hashable, Sendable {
             try PublicKeyCredentialUserEntity(cbor: value, field: field)
         }
         self.publicKeyCredentialParameters = try parameters.required(
-            4, "pubKeyCredParams", CTAPRead.array(of: PublicKeyCredentialParameters.init(cbor:field:))
+            4,
+            "pubKeyCredParams",
+            CTAPRead.array(of: PublicKeyCredentialParameters.init(cbor:field:))
         )
         self.excludeList = try parameters.optional(
-            5, "excludeList", CTAPRead.array(of: PublicKeyCredentialDescriptor.init(cbor:field:))
+            5,
+            "excludeList",
+            CTAPRead.array(of: PublicKeyCredentialDescriptor.init(cbor:field:))
         )
         self.extensions = try parameters.optional(6, "extensions", CTAPRead.textKeyedMap)
         self.options = try parameters.optional(7, "options") { (value, field) throws(CTAPError) in
@@ -126,6 +134,7 @@ extension MakeCredentialRequest: CustomStringConvertible {
     /// RP, algorithms and options; never the PIN/UV auth parameter.
     public var description: String {
         let algorithms = self.publicKeyCredentialParameters.map(\.algorithm.description).joined(separator: ", ")
-        return "MakeCredentialRequest(rp: \(self.rp.id), algorithms: [\(algorithms)], excludeList: \(self.excludeList?.count ?? 0))"
+        return
+            "MakeCredentialRequest(rp: \(self.rp.id), algorithms: [\(algorithms)], excludeList: \(self.excludeList?.count ?? 0))"
     }
 }

@@ -50,12 +50,15 @@ public struct MakeCredentialResponse: Hashable, Sendable {
         let authenticatorData = try AuthenticatorData(bytes: raw, field: members.field("authData"))
         guard authenticatorData.attestedCredentialData != nil else {
             throw CTAPError(
-                .attestedCredentialDataMissing, field: members.field("authData"),
+                .attestedCredentialDataMissing,
+                field: members.field("authData"),
                 "a makeCredential response must carry attested credential data (AT flag clear)"
             )
         }
         self.attestationStatement = try AttestationStatement(
-            format: format, statement: statement, field: members.field("attStmt")
+            format: format,
+            statement: statement,
+            field: members.field("attStmt")
         )
         self.authenticatorData = authenticatorData
         self.rawAuthenticatorData = raw
@@ -90,6 +93,7 @@ extension MakeCredentialResponse: CustomStringConvertible {
     /// Format, flags and AAGUID; never the large-blob key.
     public var description: String {
         let aaguid = self.authenticatorData.attestedCredentialData?.aaguid.uuidString ?? "-"
-        return "MakeCredentialResponse(fmt: \(self.attestationStatement.format), flags: \(self.authenticatorData.flags), aaguid: \(aaguid))"
+        return
+            "MakeCredentialResponse(fmt: \(self.attestationStatement.format), flags: \(self.authenticatorData.flags), aaguid: \(aaguid))"
     }
 }

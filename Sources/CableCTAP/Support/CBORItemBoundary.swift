@@ -17,7 +17,9 @@ enum CBORItemBoundary {
 
     /// Returns the index just past the item starting at `start`.
     static func end(
-        of bytes: [UInt8], from start: Int, maxDepth: Int = 16
+        of bytes: [UInt8],
+        from start: Int,
+        maxDepth: Int = 16
     ) throws(Failure) -> Int {
         var index = start
         try Self.skipItem(bytes, &index, depth: 0, maxDepth: maxDepth)
@@ -51,7 +53,10 @@ enum CBORItemBoundary {
     }
 
     private static func readArgument(
-        _ bytes: [UInt8], _ index: inout Int, additionalInfo: UInt8, majorType: UInt8
+        _ bytes: [UInt8],
+        _ index: inout Int,
+        additionalInfo: UInt8,
+        majorType: UInt8
     ) throws(Failure) -> UInt64 {
         let width: Int
         switch additionalInfo {

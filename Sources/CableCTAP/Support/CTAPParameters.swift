@@ -26,7 +26,9 @@ struct CTAPParameters {
 
     /// Reads a required parameter with `read`.
     func required<T>(
-        _ key: CBORValue, _ name: String, _ read: (CBORValue, String) throws(CTAPError) -> T
+        _ key: CBORValue,
+        _ name: String,
+        _ read: (CBORValue, String) throws(CTAPError) -> T
     ) throws(CTAPError) -> T {
         guard let value = self.map[key] else {
             throw CTAPError(.missingParameter, field: self.field(name), "required parameter is absent")
@@ -36,7 +38,9 @@ struct CTAPParameters {
 
     /// Reads an optional parameter with `read`; `nil` when absent.
     func optional<T>(
-        _ key: CBORValue, _ name: String, _ read: (CBORValue, String) throws(CTAPError) -> T
+        _ key: CBORValue,
+        _ name: String,
+        _ read: (CBORValue, String) throws(CTAPError) -> T
     ) throws(CTAPError) -> T? {
         guard let value = self.map[key] else { return nil }
         return try read(value, self.field(name))
@@ -85,7 +89,8 @@ enum CTAPRead {
 
     /// An array whose elements are each read with `read`; at most `maxCount` elements.
     static func array<T>(
-        of read: @escaping (CBORValue, String) throws(CTAPError) -> T, maxCount: Int = CTAPLimits.maxListCount
+        of read: @escaping (CBORValue, String) throws(CTAPError) -> T,
+        maxCount: Int = CTAPLimits.maxListCount
     ) -> (CBORValue, String) throws(CTAPError) -> [T] {
         { (value: CBORValue, field: String) throws(CTAPError) -> [T] in
             let elements = try Self.array(value, field)

@@ -54,7 +54,8 @@ extension AES256GCM {
         ///
         /// - Throws: `.invalidLength` for a nonce other than 12 bytes.
         package func seal(
-            _ plaintext: some Collection<UInt8> & Sendable, nonce: some Collection<UInt8> & Sendable,
+            _ plaintext: some Collection<UInt8> & Sendable,
+            nonce: some Collection<UInt8> & Sendable,
             additionalData: some Collection<UInt8> & Sendable
         ) throws(CryptoError) -> [UInt8] {
             try AES256GCM.checkNonce(nonce)
@@ -71,7 +72,8 @@ extension AES256GCM {
         ///   wiped, the ERR queue cleared); `.invalidLength` for a nonce other than 12 bytes or an input
         ///   shorter than the 16-byte tag.
         package func open(
-            _ ciphertextAndTag: some Collection<UInt8> & Sendable, nonce: some Collection<UInt8> & Sendable,
+            _ ciphertextAndTag: some Collection<UInt8> & Sendable,
+            nonce: some Collection<UInt8> & Sendable,
             additionalData: some Collection<UInt8> & Sendable
         ) throws(CryptoError) -> [UInt8] {
             try AES256GCM.checkSealedLength(ciphertextAndTag)
@@ -86,7 +88,9 @@ extension AES256GCM {
         /// gives for the joined message, without a joined copy (the tunnel crypter's padding is the
         /// trailer). The nonce is inline, so a message costs one allocation: the output.
         package func seal(
-            _ plaintext: some Collection<UInt8> & Sendable, trailer: Trailer, nonce: Nonce,
+            _ plaintext: some Collection<UInt8> & Sendable,
+            trailer: Trailer,
+            nonce: Nonce,
             additionalData: some Collection<UInt8> & Sendable
         ) throws(CryptoError) -> [UInt8] {
             try self.sealingContext.withLock { (context) throws(CryptoError) -> [UInt8] in
@@ -103,7 +107,8 @@ extension AES256GCM {
         ///
         /// - Throws: as ``open(_:nonce:additionalData:)``.
         package func open(
-            _ ciphertextAndTag: some Collection<UInt8> & Sendable, nonce: Nonce,
+            _ ciphertextAndTag: some Collection<UInt8> & Sendable,
+            nonce: Nonce,
             additionalData: some Collection<UInt8> & Sendable
         ) throws(CryptoError) -> [UInt8] {
             try AES256GCM.checkSealedLength(ciphertextAndTag)
@@ -121,14 +126,18 @@ extension AES256GCM {
         /// A context keyed with a secret's bytes in place. Taking the `Sendable` secret (not its buffer)
         /// keeps the returned context free of the caller's region, so it can be sent into a `LockedValue`.
         private static func makeContext(key: SecretBytes, encrypting: Bool) throws(CryptoError) -> EVPCipherContext {
-            try key.withBuffer { (key) throws(CryptoError) in try AES256GCM.makeContext(key: key, encrypting: encrypting) }
+            try key.withBuffer { (key) throws(CryptoError) in
+                try AES256GCM.makeContext(key: key, encrypting: encrypting)
+            }
         }
 
         /// Starts a new message on a keyed context: the IV-only re-initialisation resets GCM's hash and
         /// counter state (and the "IV used" guard that refuses a second message under one IV) and keeps
         /// the key schedule.
         private static func setNonce(
-            _ nonce: some Collection<UInt8> & Sendable, on context: EVPCipherContext, encrypting: Bool
+            _ nonce: some Collection<UInt8> & Sendable,
+            on context: EVPCipherContext,
+            encrypting: Bool
         ) throws(CryptoError) {
             try nonce.withContiguousBytes { (nonce) throws(CryptoError) in
                 try Self.setNonce(nonce, on: context, encrypting: encrypting)
@@ -137,7 +146,9 @@ extension AES256GCM {
 
         /// The same with the nonce's 12 bytes in place (checked by the caller).
         private static func setNonce(
-            _ nonce: UnsafeBufferPointer<UInt8>, on context: EVPCipherContext, encrypting: Bool
+            _ nonce: UnsafeBufferPointer<UInt8>,
+            on context: EVPCipherContext,
+            encrypting: Bool
         ) throws(CryptoError) {
             guard EVP_CipherInit_ex2(context.pointer, nil, nil, nonce.baseAddress, encrypting ? 1 : 0, nil) == 1 else {
                 throw OpenSSLError.failure("EVP_CipherInit_ex2(nonce)")

@@ -12,20 +12,24 @@ package enum AES256Block {
 
     /// Encrypts one block. Throws `.invalidLength` unless `block` is 16 and `key` 32 bytes.
     package static func encrypt(
-        block: some Collection<UInt8>, key: some Collection<UInt8>
+        block: some Collection<UInt8>,
+        key: some Collection<UInt8>
     ) throws(CryptoError) -> [UInt8] {
         try self.transform(block: block, key: key, encrypting: true)
     }
 
     /// Decrypts one block. Throws `.invalidLength` unless `block` is 16 and `key` 32 bytes.
     package static func decrypt(
-        block: some Collection<UInt8>, key: some Collection<UInt8>
+        block: some Collection<UInt8>,
+        key: some Collection<UInt8>
     ) throws(CryptoError) -> [UInt8] {
         try self.transform(block: block, key: key, encrypting: false)
     }
 
     private static func transform(
-        block: some Collection<UInt8>, key: some Collection<UInt8>, encrypting: Bool
+        block: some Collection<UInt8>,
+        key: some Collection<UInt8>,
+        encrypting: Bool
     ) throws(CryptoError) -> [UInt8] {
         guard key.count == self.keyByteCount else {
             throw .invalidLength("AES-256 key", expected: self.keyByteCount, actual: key.count)
@@ -35,9 +39,16 @@ package enum AES256Block {
         }
         let context = try EVPCipherContext()
         try key.withContiguousBytes { (key) throws(CryptoError) in
-            guard EVP_CipherInit_ex2(
-                context.pointer, FetchedAlgorithms.shared.aes256ECB, key.baseAddress, nil, encrypting ? 1 : 0, nil
-            ) == 1 else {
+            guard
+                EVP_CipherInit_ex2(
+                    context.pointer,
+                    FetchedAlgorithms.shared.aes256ECB,
+                    key.baseAddress,
+                    nil,
+                    encrypting ? 1 : 0,
+                    nil
+                ) == 1
+            else {
                 throw OpenSSLError.failure("EVP_CipherInit_ex2")
             }
         }
@@ -48,9 +59,15 @@ package enum AES256Block {
         return try block.withContiguousBytes { (input) throws(CryptoError) in
             try [UInt8](byteCapacity: self.blockByteCount) { (output) throws(CryptoError) in
                 var written: Int32 = 0
-                guard EVP_CipherUpdate(
-                    context.pointer, output.baseAddress, &written, input.baseAddress, Int32(self.blockByteCount)
-                ) == 1, written == Int32(self.blockByteCount) else {
+                guard
+                    EVP_CipherUpdate(
+                        context.pointer,
+                        output.baseAddress,
+                        &written,
+                        input.baseAddress,
+                        Int32(self.blockByteCount)
+                    ) == 1, written == Int32(self.blockByteCount)
+                else {
                     throw OpenSSLError.failure("EVP_CipherUpdate")
                 }
                 return self.blockByteCount

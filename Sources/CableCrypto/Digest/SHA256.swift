@@ -12,10 +12,16 @@ package enum SHA256 {
         data.withContiguousBytes { input in
             [UInt8](byteCapacity: self.byteCount) { output in
                 var written: UInt32 = 0
-                guard EVP_Digest(
-                    input.baseAddress, input.count, output.baseAddress, &written,
-                    FetchedAlgorithms.shared.sha256, nil
-                ) == 1, written == self.byteCount else {
+                guard
+                    EVP_Digest(
+                        input.baseAddress,
+                        input.count,
+                        output.baseAddress,
+                        &written,
+                        FetchedAlgorithms.shared.sha256,
+                        nil
+                    ) == 1, written == self.byteCount
+                else {
                     OpenSSLError.unrecoverable("EVP_Digest")
                 }
                 return self.byteCount

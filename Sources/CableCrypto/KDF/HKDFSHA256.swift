@@ -11,8 +11,10 @@ package enum HKDFSHA256 {
     ///   the caller's code, never read from the wire.
     /// Cannot fail otherwise; it traps only if OpenSSL itself fails (allocation failure).
     package static func deriveKey(
-        inputKeyMaterial: some Collection<UInt8>, salt: some Collection<UInt8>,
-        info: some Collection<UInt8>, outputByteCount: Int
+        inputKeyMaterial: some Collection<UInt8>,
+        salt: some Collection<UInt8>,
+        info: some Collection<UInt8>,
+        outputByteCount: Int
     ) -> [UInt8] {
         precondition(
             outputByteCount >= 0 && outputByteCount <= self.maximumOutputByteCount,
@@ -22,7 +24,9 @@ package enum HKDFSHA256 {
         do {
             return try [UInt8](byteCapacity: outputByteCount) { (output) throws(CryptoError) in
                 try self.derive(
-                    inputKeyMaterial: inputKeyMaterial, salt: salt, info: info,
+                    inputKeyMaterial: inputKeyMaterial,
+                    salt: salt,
+                    info: info,
                     into: UnsafeMutableBufferPointer(rebasing: output[0..<outputByteCount])
                 )
                 return outputByteCount
@@ -37,9 +41,13 @@ package enum HKDFSHA256 {
     ///
     /// - Precondition: `1 ≤ count ≤ 255`. Traps only if OpenSSL itself fails (allocation failure).
     package static func deriveSecrets(
-        inputKeyMaterial: some Collection<UInt8>, salt: SecretBytes, count: Int
+        inputKeyMaterial: some Collection<UInt8>,
+        salt: SecretBytes,
+        count: Int
     ) -> [SecretBytes] {
-        inputKeyMaterial.withContiguousBytes { ikm in self.deriveSecrets(inputKeyMaterial: ikm, salt: salt, count: count) }
+        inputKeyMaterial.withContiguousBytes { ikm in
+            self.deriveSecrets(inputKeyMaterial: ikm, salt: salt, count: count)
+        }
     }
 
     /// ``deriveSecrets(inputKeyMaterial:salt:count:)`` with the input key material held as ``SecretBytes``
@@ -51,7 +59,9 @@ package enum HKDFSHA256 {
     /// ``deriveSecrets(inputKeyMaterial:salt:count:)`` on a borrowed buffer: concrete, so the Noise
     /// handshake in another module runs specialised code.
     package static func deriveSecrets(
-        inputKeyMaterial: UnsafeBufferPointer<UInt8>, salt: SecretBytes, count: Int
+        inputKeyMaterial: UnsafeBufferPointer<UInt8>,
+        salt: SecretBytes,
+        count: Int
     ) -> [SecretBytes] {
         precondition(count >= 1 && count <= 255, "HKDF-SHA256 gives 1...255 blocks")
         let blockCount = SHA256.byteCount
@@ -59,8 +69,11 @@ package enum HKDFSHA256 {
             let output = try SecretBytes(count: count * blockCount) { (output) throws(CryptoError) in
                 try salt.withBuffer { (salt) throws(CryptoError) in
                     try self.derive(
-                        inputKeyMaterial: inputKeyMaterial, salt: salt,
-                        info: UnsafeBufferPointer(start: nil, count: 0), into: output)
+                        inputKeyMaterial: inputKeyMaterial,
+                        salt: salt,
+                        info: UnsafeBufferPointer(start: nil, count: 0),
+                        into: output
+                    )
                 }
             }
             return output.withBuffer { whole in
@@ -77,8 +90,10 @@ package enum HKDFSHA256 {
 
     /// Writes HKDF output straight into `output` (e.g. into ``SecretBytes`` storage).
     static func derive(
-        inputKeyMaterial: some Collection<UInt8>, salt: some Collection<UInt8>,
-        info: some Collection<UInt8>, into output: UnsafeMutableBufferPointer<UInt8>
+        inputKeyMaterial: some Collection<UInt8>,
+        salt: some Collection<UInt8>,
+        info: some Collection<UInt8>,
+        into output: UnsafeMutableBufferPointer<UInt8>
     ) throws(CryptoError) {
         try inputKeyMaterial.withContiguousBytes { (ikm) throws(CryptoError) in
             try salt.withContiguousBytes { (salt) throws(CryptoError) in
@@ -91,17 +106,25 @@ package enum HKDFSHA256 {
 
     /// ``derive(inputKeyMaterial:salt:info:into:)`` on borrowed buffers (no generic entry point).
     static func derive(
-        inputKeyMaterial ikm: UnsafeBufferPointer<UInt8>, salt: UnsafeBufferPointer<UInt8>,
-        info: UnsafeBufferPointer<UInt8>, into output: UnsafeMutableBufferPointer<UInt8>
+        inputKeyMaterial ikm: UnsafeBufferPointer<UInt8>,
+        salt: UnsafeBufferPointer<UInt8>,
+        info: UnsafeBufferPointer<UInt8>,
+        into output: UnsafeMutableBufferPointer<UInt8>
     ) throws(CryptoError) {
         let context = try EVPKDFContext(algorithm: FetchedAlgorithms.shared.hkdf)
-        guard cable_hkdf_sha256_derive(
-            context.pointer,
-            ikm.baseAddress, ikm.count,
-            salt.baseAddress, salt.count,
-            info.baseAddress, info.count,
-            output.baseAddress, output.count
-        ) == 1 else {
+        guard
+            cable_hkdf_sha256_derive(
+                context.pointer,
+                ikm.baseAddress,
+                ikm.count,
+                salt.baseAddress,
+                salt.count,
+                info.baseAddress,
+                info.count,
+                output.baseAddress,
+                output.count
+            ) == 1
+        else {
             throw OpenSSLError.failure("EVP_KDF_derive")
         }
     }

@@ -23,7 +23,9 @@ package enum HMACSHA256 {
     ///
     /// Returns false for tags shorter than ``minimumTruncatedByteCount`` or longer than ``byteCount``.
     package static func isValidAuthenticationCode(
-        _ tag: some Collection<UInt8>, key: some Collection<UInt8>, data: some Collection<UInt8>
+        _ tag: some Collection<UInt8>,
+        key: some Collection<UInt8>,
+        data: some Collection<UInt8>
     ) -> Bool {
         let tagCount = tag.count
         guard tagCount >= self.minimumTruncatedByteCount, tagCount <= self.byteCount else { return false }
@@ -32,7 +34,8 @@ package enum HMACSHA256 {
     }
 
     private static func compute(
-        key: some Collection<UInt8>, data: some Collection<UInt8>
+        key: some Collection<UInt8>,
+        data: some Collection<UInt8>
     ) throws(CryptoError) -> [UInt8] {
         let context = try EVPMACContext(duplicating: FetchedAlgorithms.shared.hmacSHA256Template)
         try key.withContiguousBytes { (key) throws(CryptoError) in

@@ -25,7 +25,11 @@ extension P256.PublicKey {
         return derSignature.withContiguousBytes { signature in
             message.withContiguousBytes { message in
                 EVP_DigestVerify(
-                    context.pointer, signature.baseAddress, signature.count, message.baseAddress, message.count
+                    context.pointer,
+                    signature.baseAddress,
+                    signature.count,
+                    message.baseAddress,
+                    message.count
                 ) == 1
             }
         }
@@ -39,17 +43,29 @@ extension P256.PrivateKey {
     /// different (equally valid) signatures.
     package func signature(for message: some Collection<UInt8>) throws(CryptoError) -> [UInt8] {
         let context = try EVPDigestContext()
-        guard EVP_DigestSignInit(
-            context.pointer, nil, FetchedAlgorithms.shared.sha256, nil, self.key.pointer
-        ) == 1 else {
+        guard
+            EVP_DigestSignInit(
+                context.pointer,
+                nil,
+                FetchedAlgorithms.shared.sha256,
+                nil,
+                self.key.pointer
+            ) == 1
+        else {
             throw OpenSSLError.failure("EVP_DigestSignInit")
         }
         return try message.withContiguousBytes { (message) throws(CryptoError) in
             try [UInt8](byteCapacity: P256.maximumDERSignatureByteCount) { (output) throws(CryptoError) in
                 var written = output.count
-                guard EVP_DigestSign(
-                    context.pointer, output.baseAddress, &written, message.baseAddress, message.count
-                ) == 1, written <= output.count else {
+                guard
+                    EVP_DigestSign(
+                        context.pointer,
+                        output.baseAddress,
+                        &written,
+                        message.baseAddress,
+                        message.count
+                    ) == 1, written <= output.count
+                else {
                     throw OpenSSLError.failure("EVP_DigestSign")
                 }
                 return written

@@ -105,7 +105,10 @@ final class P256Group: @unchecked Sendable {
     func scalar(derivedFromSeed seed: some Collection<UInt8>) throws(CryptoError) -> SecretBytes {
         let wide = try SecretBytes(count: Self.seedDerivationByteCount) { (output) throws(CryptoError) in
             try HKDFSHA256.derive(
-                inputKeyMaterial: seed, salt: [UInt8](), info: Self.seedDerivationInfo, into: output
+                inputKeyMaterial: seed,
+                salt: [UInt8](),
+                info: Self.seedDerivationInfo,
+                into: output
             )
         }
         let wideNumber = try wide.withBuffer { (bytes) throws(CryptoError) in try SecretBigNumber(bigEndian: bytes) }
@@ -147,11 +150,13 @@ final class P256Group: @unchecked Sendable {
         case (Self.compressedByteCount, let prefix?), (Self.uncompressedByteCount, let prefix?):
             let prefixHex = (prefix < 0x10 ? "0" : "") + String(prefix, radix: 16)
             throw CryptoError(
-                .invalidPublicKey, "prefix \(prefixHex) does not match a \(encoded.count)-byte X9.62 point"
+                .invalidPublicKey,
+                "prefix \(prefixHex) does not match a \(encoded.count)-byte X9.62 point"
             )
         default:
             throw CryptoError(
-                .invalidLength, "an X9.62 P-256 point is 33 or 65 bytes, got \(encoded.count)"
+                .invalidLength,
+                "an X9.62 P-256 point is 33 or 65 bytes, got \(encoded.count)"
             )
         }
         let point = try ECPoint(group: self.pointer)
@@ -170,7 +175,12 @@ final class P256Group: @unchecked Sendable {
     private func uncompressedEncoding(of point: ECPoint) throws(CryptoError) -> [UInt8] {
         try [UInt8](byteCapacity: Self.uncompressedByteCount) { (output) throws(CryptoError) in
             let written = EC_POINT_point2oct(
-                self.pointer, point.pointer, POINT_CONVERSION_UNCOMPRESSED, output.baseAddress, output.count, nil
+                self.pointer,
+                point.pointer,
+                POINT_CONVERSION_UNCOMPRESSED,
+                output.baseAddress,
+                output.count,
+                nil
             )
             guard written == Self.uncompressedByteCount else { throw OpenSSLError.failure("EC_POINT_point2oct") }
             return written

@@ -18,7 +18,9 @@ extension P256 {
             let (key, publicKey) = try scalar.withBuffer { (scalar) throws(CryptoError) in
                 guard scalar.count == P256Group.scalarByteCount else {
                     throw CryptoError.invalidLength(
-                        "P-256 scalar", expected: P256Group.scalarByteCount, actual: scalar.count
+                        "P-256 scalar",
+                        expected: P256Group.scalarByteCount,
+                        actual: scalar.count
                     )
                 }
                 guard P256Group.isValidScalar(scalar) else {
@@ -91,7 +93,8 @@ extension P256 {
         package var description: String { "P256.PrivateKey(redacted)" }
 
         private static func importKeyPair(
-            scalar: UnsafeBufferPointer<UInt8>, uncompressedPublic: [UInt8]
+            scalar: UnsafeBufferPointer<UInt8>,
+            uncompressedPublic: [UInt8]
         ) throws(CryptoError) -> EVPPKey {
             let context = try EVPPKeyContext(keyType: "EC")
             guard EVP_PKEY_fromdata_init(context.pointer) == 1 else {
@@ -99,9 +102,15 @@ extension P256 {
             }
             return try uncompressedPublic.withContiguousBytes { (point) throws(CryptoError) in
                 var key: OpaquePointer?
-                guard cable_p256_key_pair_fromdata(
-                    context.pointer, scalar.baseAddress, point.baseAddress, point.count, &key
-                ) == 1, let key else {
+                guard
+                    cable_p256_key_pair_fromdata(
+                        context.pointer,
+                        scalar.baseAddress,
+                        point.baseAddress,
+                        point.count,
+                        &key
+                    ) == 1, let key
+                else {
                     throw OpenSSLError.failure("EVP_PKEY_fromdata")
                 }
                 return EVPPKey(taking: key)

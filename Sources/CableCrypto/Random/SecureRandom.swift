@@ -44,9 +44,9 @@ package struct SecureRandomNumberGenerator: RandomNumberGenerator, Sendable {
     }
 }
 
-package extension RandomNumberGenerator {
+extension RandomNumberGenerator {
     /// `count` bytes drawn from this generator (deterministic generators make deterministic tests).
-    mutating func bytes(count: Int) -> [UInt8] {
+    package mutating func bytes(count: Int) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(count)
         while out.count < count {

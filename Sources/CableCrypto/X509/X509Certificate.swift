@@ -69,7 +69,9 @@ package final class X509Certificate: @unchecked Sendable, Hashable, CustomString
         guard pem.count <= 1 << 20 else { throw CryptoError(.invalidCertificate, "PEM text over 1 MiB") }
         var result: [X509Certificate] = []
         try pem.withContiguousBytes { (raw: UnsafeBufferPointer<UInt8>) throws(CryptoError) in
-            guard let bio = BIO_new_mem_buf(UnsafeRawPointer(raw.baseAddress), Int32(raw.count)) else { throw OpenSSLError.failure("BIO_new_mem_buf") }
+            guard let bio = BIO_new_mem_buf(UnsafeRawPointer(raw.baseAddress), Int32(raw.count)) else {
+                throw OpenSSLError.failure("BIO_new_mem_buf")
+            }
             defer { BIO_free(bio) }
             while true {
                 guard let certificate = PEM_read_bio_X509(bio, nil, nil, nil) else { break }
@@ -129,7 +131,9 @@ package final class X509Certificate: @unchecked Sendable, Hashable, CustomString
 
     /// The subject as one line (OpenSSL's RFC 2253 form), for messages.
     package var subjectSummary: String {
-        let parts: [(SubjectAttribute, String)] = [(.commonName, "CN"), (.organizationalUnit, "OU"), (.organization, "O"), (.country, "C")]
+        let parts: [(SubjectAttribute, String)] = [
+            (.commonName, "CN"), (.organizationalUnit, "OU"), (.organization, "O"), (.country, "C"),
+        ]
         return parts.compactMap { attribute, label in
             let values = self.subjectValues(attribute)
             return values.isEmpty ? nil : "\(label)=\(values.joined(separator: "+"))"
@@ -315,9 +319,13 @@ package struct X509PublicKey: Sendable {
     /// Verifies `signature` over `message` with this key under `scheme`; a key of another type, malformed
     /// signature or any OpenSSL failure is `false`.
     package func isValidSignature(
-        _ signature: [UInt8], for message: [UInt8], scheme: SignatureScheme
+        _ signature: [UInt8],
+        for message: [UInt8],
+        scheme: SignatureScheme
     ) -> Bool {
-        guard let key = self.key, self.matches(scheme), !signature.isEmpty, signature.count <= 1024 else { return false }
+        guard let key = self.key, self.matches(scheme), !signature.isEmpty, signature.count <= 1024 else {
+            return false
+        }
         defer { OpenSSLError.clearQueue() }
         guard let context = try? EVPDigestContext() else { return false }
         let initialised: Int32
@@ -330,7 +338,11 @@ package struct X509PublicKey: Sendable {
         return signature.withUnsafeBufferPointer { signature in
             message.withUnsafeBufferPointer { message in
                 EVP_DigestVerify(
-                    context.pointer, signature.baseAddress, signature.count, message.baseAddress, message.count
+                    context.pointer,
+                    signature.baseAddress,
+                    signature.count,
+                    message.baseAddress,
+                    message.count
                 ) == 1
             }
         }
@@ -341,12 +353,16 @@ extension X509PublicKey {
     /// Converts a JWS / COSE raw ECDSA signature (`r ‖ s`, each `coordinateByteCount` bytes) to DER with
     /// OpenSSL's `ECDSA_SIG`; `nil` for a wrong length.
     package static func derECDSASignature(raw: [UInt8], coordinateByteCount: Int) -> [UInt8]? {
-        guard raw.count == 2 * coordinateByteCount, coordinateByteCount > 0, coordinateByteCount <= 66 else { return nil }
+        guard raw.count == 2 * coordinateByteCount, coordinateByteCount > 0, coordinateByteCount <= 66 else {
+            return nil
+        }
         defer { OpenSSLError.clearQueue() }
         guard let signature = ECDSA_SIG_new() else { return nil }
         defer { ECDSA_SIG_free(signature) }
         let r = raw.withUnsafeBufferPointer { BN_bin2bn($0.baseAddress, Int32(coordinateByteCount), nil) }
-        let s = raw.withUnsafeBufferPointer { BN_bin2bn($0.baseAddress! + coordinateByteCount, Int32(coordinateByteCount), nil) }
+        let s = raw.withUnsafeBufferPointer {
+            BN_bin2bn($0.baseAddress! + coordinateByteCount, Int32(coordinateByteCount), nil)
+        }
         guard let r, let s else {
             BN_free(r)
             BN_free(s)

@@ -8,7 +8,12 @@ package enum X509CertificateBuilder {
         /// C, O, OU, CN; empty values are left out.
         package var country = "", organization = "", organizationalUnit = "", commonName = ""
         /// A name.
-        package init(country: String = "", organization: String = "", organizationalUnit: String = "", commonName: String) {
+        package init(
+            country: String = "",
+            organization: String = "",
+            organizationalUnit: String = "",
+            commonName: String
+        ) {
             self.country = country
             self.organization = organization
             self.organizationalUnit = organizationalUnit
@@ -35,8 +40,14 @@ package enum X509CertificateBuilder {
     ///   - isCA: basic constraints (critical) CA true, with key usage keyCertSign and cRLSign; else CA false.
     ///   - validity: notBefore…notAfter in seconds since 1970.
     package static func issue(
-        subject: Name, subjectKey: P256.PublicKey, issuer: X509Certificate?, issuerKey: P256.PrivateKey,
-        serial: UInt64, validity: ClosedRange<Int64>, isCA: Bool, extensions: [Extension] = []
+        subject: Name,
+        subjectKey: P256.PublicKey,
+        issuer: X509Certificate?,
+        issuerKey: P256.PrivateKey,
+        serial: UInt64,
+        validity: ClosedRange<Int64>,
+        isCA: Bool,
+        extensions: [Extension] = []
     ) throws(CryptoError) -> X509Certificate {
         defer { OpenSSLError.clearQueue() }
         guard let certificate = X509_new() else { throw OpenSSLError.failure("X509_new") }
@@ -49,14 +60,19 @@ package enum X509CertificateBuilder {
             X509_set_pubkey(certificate, subjectKey.key.pointer) == 1
         else { throw OpenSSLError.failure("X509_set_*") }
         guard let name = X509_get_subject_name(certificate) else { throw OpenSSLError.failure("X509_get_subject_name") }
-        for (field, value) in [("C", subject.country), ("O", subject.organization), ("OU", subject.organizationalUnit), ("CN", subject.commonName)]
+        for (field, value) in [
+            ("C", subject.country), ("O", subject.organization), ("OU", subject.organizationalUnit),
+            ("CN", subject.commonName),
+        ]
         where !value.isEmpty {
             guard X509_NAME_add_entry_by_txt(name, field, MBSTRING_UTF8, value, -1, -1, 0) == 1 else {
                 throw OpenSSLError.failure("X509_NAME_add_entry_by_txt")
             }
         }
         let issuerName = issuer.map { X509_get_subject_name($0.pointer) } ?? name
-        guard X509_set_issuer_name(certificate, issuerName) == 1 else { throw OpenSSLError.failure("X509_set_issuer_name") }
+        guard X509_set_issuer_name(certificate, issuerName) == 1 else {
+            throw OpenSSLError.failure("X509_set_issuer_name")
+        }
 
         var context = X509V3_CTX()
         X509V3_set_ctx(&context, issuer?.pointer ?? certificate, certificate, nil, nil, 0)
@@ -67,12 +83,16 @@ package enum X509CertificateBuilder {
         if issuer != nil { standard.append((NID_authority_key_identifier, "keyid:always")) }
         if isCA { standard.append((NID_key_usage, "critical,keyCertSign,cRLSign")) }
         for (nid, value) in standard {
-            guard let ext = X509V3_EXT_conf_nid(nil, &context, nid, value) else { throw OpenSSLError.failure("X509V3_EXT_conf_nid") }
+            guard let ext = X509V3_EXT_conf_nid(nil, &context, nid, value) else {
+                throw OpenSSLError.failure("X509V3_EXT_conf_nid")
+            }
             defer { X509_EXTENSION_free(ext) }
             guard X509_add_ext(certificate, ext, -1) == 1 else { throw OpenSSLError.failure("X509_add_ext") }
         }
         for custom in extensions {
-            guard let object = OBJ_txt2obj(custom.oid, 1) else { throw CryptoError(.invalidCertificate, "not a dotted OID") }
+            guard let object = OBJ_txt2obj(custom.oid, 1) else {
+                throw CryptoError(.invalidCertificate, "not a dotted OID")
+            }
             defer { ASN1_OBJECT_free(object) }
             guard let data = ASN1_OCTET_STRING_new() else { throw OpenSSLError.failure("ASN1_OCTET_STRING_new") }
             defer { ASN1_OCTET_STRING_free(data) }
@@ -97,8 +117,11 @@ extension P256.PrivateKey {
     package convenience init(pem: [UInt8]) throws(CryptoError) {
         guard pem.count <= 64 * 1024 else { throw CryptoError(.invalidPrivateKey, "PEM text over 64 KiB") }
         defer { OpenSSLError.clearQueue() }
-        let scalar: [UInt8] = try pem.withContiguousBytes { (raw: UnsafeBufferPointer<UInt8>) throws(CryptoError) -> [UInt8] in
-            guard let bio = BIO_new_mem_buf(UnsafeRawPointer(raw.baseAddress), Int32(raw.count)) else { throw OpenSSLError.failure("BIO_new_mem_buf") }
+        let scalar: [UInt8] = try pem.withContiguousBytes {
+            (raw: UnsafeBufferPointer<UInt8>) throws(CryptoError) -> [UInt8] in
+            guard let bio = BIO_new_mem_buf(UnsafeRawPointer(raw.baseAddress), Int32(raw.count)) else {
+                throw OpenSSLError.failure("BIO_new_mem_buf")
+            }
             defer { BIO_free(bio) }
             // A passphrase callback that always fails, so an encrypted key is refused instead of prompting.
             guard let key = PEM_read_bio_PrivateKey(bio, nil, { _, _, _, _ in 0 }, nil) else {
@@ -116,7 +139,9 @@ extension P256.PrivateKey {
             }
             defer { BN_clear_free(number) }
             var bytes = [UInt8](repeating: 0, count: 32)
-            guard BN_bn2binpad(number, &bytes, 32) == 32 else { throw CryptoError(.invalidPrivateKey, "the scalar is over 32 bytes") }
+            guard BN_bn2binpad(number, &bytes, 32) == 32 else {
+                throw CryptoError(.invalidPrivateKey, "the scalar is over 32 bytes")
+            }
             return bytes
         }
         try self.init(rawScalar: scalar)
@@ -162,9 +187,13 @@ extension P256.PrivateKey {
             }
             // BIO_get_mem_data is a macro over BIO_ctrl(BIO_CTRL_INFO).
             var pointer: UnsafeMutablePointer<CChar>? = nil
-            let length = withUnsafeMutablePointer(to: &pointer) { BIO_ctrl(bio, BIO_CTRL_INFO, 0, UnsafeMutableRawPointer($0)) }
+            let length = withUnsafeMutablePointer(to: &pointer) {
+                BIO_ctrl(bio, BIO_CTRL_INFO, 0, UnsafeMutableRawPointer($0))
+            }
             guard length > 0, let pointer else { throw OpenSSLError.failure("BIO_ctrl") }
-            return pointer.withMemoryRebound(to: UInt8.self, capacity: length) { Array(UnsafeBufferPointer(start: $0, count: length)) }
+            return pointer.withMemoryRebound(to: UInt8.self, capacity: length) {
+                Array(UnsafeBufferPointer(start: $0, count: length))
+            }
         }
     }
 }

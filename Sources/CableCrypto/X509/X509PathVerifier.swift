@@ -42,8 +42,11 @@ package enum X509PathVerifier {
     ///   - maximumDepth: the most certificates between the leaf and the anchor (OpenSSL's verify depth).
     /// - Returns: the validated path, leaf first, ending with the anchor.
     package static func verify(
-        leaf: X509Certificate, intermediates: [X509Certificate], anchors: [X509Certificate],
-        at time: Int64, maximumDepth: Int
+        leaf: X509Certificate,
+        intermediates: [X509Certificate],
+        anchors: [X509Certificate],
+        at time: Int64,
+        maximumDepth: Int
     ) throws(VerificationError) -> [X509Certificate] {
         defer { OpenSSLError.clearQueue() }
         guard !anchors.isEmpty else {

@@ -39,7 +39,10 @@ public enum AdvertCrypter {
     /// - Throws: ``CableProtocolError`` with ``CableProtocolError/Code/invalidAdvertLength``,
     ///   ``CableProtocolError/Code/advertNotForUs``, ``CableProtocolError/Code/advertReservedBitsSet``
     ///   or ``CableProtocolError/Code/advertUnknownDomain``.
-    public static func decrypt(_ advert: some Collection<UInt8>, key: EIDKey) throws(CableProtocolError)
+    public static func decrypt(
+        _ advert: some Collection<UInt8>,
+        key: EIDKey
+    ) throws(CableProtocolError)
         -> AdvertPlaintext
     {
         let raw = try self.decryptUnvalidated(advert, key: key)
@@ -47,7 +50,10 @@ public enum AdvertCrypter {
     }
 
     /// Checks length and tag and decrypts, without the EID field checks (for the linked flow's tests).
-    package static func decryptUnvalidated(_ advert: some Collection<UInt8>, key: EIDKey) throws(CableProtocolError)
+    package static func decryptUnvalidated(
+        _ advert: some Collection<UInt8>,
+        key: EIDKey
+    ) throws(CableProtocolError)
         -> [UInt8]
     {
         let a = Array(advert)

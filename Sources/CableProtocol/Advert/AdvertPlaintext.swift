@@ -25,7 +25,11 @@ public struct AdvertPlaintext: Hashable, Sendable {
     public let bytes: [UInt8]
 
     /// Builds an EID from its parts, as the phone does in the QR flow.
-    public init(nonce: some Collection<UInt8>, routingID: RoutingID, domainID: TunnelServiceDomainID)
+    public init(
+        nonce: some Collection<UInt8>,
+        routingID: RoutingID,
+        domainID: TunnelServiceDomainID
+    )
         throws(CableProtocolError)
     {
         guard nonce.count == CableConstants.eidNonceSize else {

@@ -56,7 +56,10 @@ public struct AdvertisingData: Hashable, Sendable {
     public init(bytes: some Collection<UInt8>) throws(CableProtocolError) {
         let b = Array(bytes)
         guard b.count <= Self.maxSize else {
-            throw CableProtocolError(.malformedAdvertisingData, "advertising data is \(b.count) bytes, max \(Self.maxSize)")
+            throw CableProtocolError(
+                .malformedAdvertisingData,
+                "advertising data is \(b.count) bytes, max \(Self.maxSize)"
+            )
         }
         var structures: [Structure] = []
         var i = 0
@@ -88,7 +91,9 @@ public struct AdvertisingData: Hashable, Sendable {
     /// The caBLE advert as Chromium's scanner picks it (`fido_cable_discovery.cc`): service data for
     /// `0xFDE2`, or if absent for `0xFFF9`, and only if it is exactly 20 bytes.
     public var cableAdvert: [UInt8]? {
-        guard let data = self.serviceData(for: Self.legacyGoogleServiceUUID) ?? self.serviceData(for: Self.fidoServiceUUID),
+        guard
+            let data = self.serviceData(for: Self.legacyGoogleServiceUUID)
+                ?? self.serviceData(for: Self.fidoServiceUUID),
             data.count == CableConstants.advertSize
         else { return nil }
         return data

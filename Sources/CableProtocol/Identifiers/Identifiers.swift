@@ -23,7 +23,9 @@ extension FixedSizeIdentifier {
     public init(bytes: some Collection<UInt8>) throws(CableProtocolError) {
         guard bytes.count == Self.byteCount else {
             throw CableProtocolError(
-                .invalidIdentifierLength, "\(Self.identifierName) must be \(Self.byteCount) bytes, got \(bytes.count)")
+                .invalidIdentifierLength,
+                "\(Self.identifierName) must be \(Self.byteCount) bytes, got \(bytes.count)"
+            )
         }
         self.init(validatedBytes: Array(bytes))
     }

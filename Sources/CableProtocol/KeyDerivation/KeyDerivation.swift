@@ -23,7 +23,10 @@ package enum KeyDerivation {
     ///
     /// An empty salt is HKDF's default (32 zero bytes). The output is secret key material.
     public static func derive(
-        secret: some Collection<UInt8>, salt: some Collection<UInt8>, purpose: KeyPurpose, outputByteCount: Int
+        secret: some Collection<UInt8>,
+        salt: some Collection<UInt8>,
+        purpose: KeyPurpose,
+        outputByteCount: Int
     ) -> [UInt8] {
         let p = purpose.rawValue
         let info: [UInt8] = [UInt8(p & 0xFF), UInt8(p >> 8 & 0xFF), UInt8(p >> 16 & 0xFF), UInt8(p >> 24 & 0xFF)]

@@ -40,14 +40,24 @@ public struct QRSecret: Hashable, Sendable, CustomStringConvertible {
     public var tunnelID: TunnelID {
         TunnelID(
             unchecked: KeyDerivation.derive(
-                secret: self.bytes, salt: [], purpose: .tunnelID, outputByteCount: TunnelID.byteCount))
+                secret: self.bytes,
+                salt: [],
+                purpose: .tunnelID,
+                outputByteCount: TunnelID.byteCount
+            )
+        )
     }
 
     /// `Derive(secret, advertPlaintext, psk, 32)`: the Noise PSK of this transaction.
     public func psk(advert: AdvertPlaintext) -> PreSharedKey {
         PreSharedKey(
             KeyDerivation.derive(
-                secret: self.bytes, salt: advert.bytes, purpose: .psk, outputByteCount: CableConstants.pskSize))
+                secret: self.bytes,
+                salt: advert.bytes,
+                purpose: .psk,
+                outputByteCount: CableConstants.pskSize
+            )
+        )
     }
 
     public var description: String { "QRSecret(redacted)" }
@@ -63,7 +73,8 @@ public struct EIDKey: Hashable, Sendable, CustomStringConvertible {
     /// with the desktop's client nonce in the linked flow.
     public init(derivingFrom secret: some Collection<UInt8>, salt: some Collection<UInt8>) {
         self.secret = SecretBytes(
-            KeyDerivation.derive(secret: secret, salt: salt, purpose: .eidKey, outputByteCount: Self.byteCount))
+            KeyDerivation.derive(secret: secret, salt: salt, purpose: .eidKey, outputByteCount: Self.byteCount)
+        )
     }
 
     /// Wraps a 64-byte key (e.g. Chromium's legacy server-link data).

@@ -22,7 +22,11 @@ extension CableProtocolError.Code {
 public struct LinkingInfo: Sendable, Hashable, CustomStringConvertible {
     /// The CBOR keys (protocol constants).
     enum Key: Int64 {
-        case contactID = 1, linkID = 2, linkSecret = 3, authenticatorPublicKey = 4, authenticatorName = 5
+        case contactID = 1
+        case linkID = 2
+        case linkSecret = 3
+        case authenticatorPublicKey = 4
+        case authenticatorName = 5
         case handshakeSignature = 6
         /// Google Play services' tag: `true` means the "new" (GMS) phone implementation.
         case playServicesTag = 999
@@ -50,8 +54,13 @@ public struct LinkingInfo: Sendable, Hashable, CustomStringConvertible {
     ///
     /// - Precondition: `authenticatorPublicKey` is 65 bytes (programmer input).
     package init(
-        contactID: [UInt8], linkID: [UInt8], linkSecret: SecretBytes, authenticatorPublicKey: [UInt8],
-        authenticatorName: String, handshakeSignature: [UInt8], isFromPlayServices: Bool = false
+        contactID: [UInt8],
+        linkID: [UInt8],
+        linkSecret: SecretBytes,
+        authenticatorPublicKey: [UInt8],
+        authenticatorName: String,
+        handshakeSignature: [UInt8],
+        isFromPlayServices: Bool = false
     ) {
         precondition(authenticatorPublicKey.count == CableConstants.uncompressedPublicKeySize)
         self.contactID = contactID
@@ -68,17 +77,28 @@ public struct LinkingInfo: Sendable, Hashable, CustomStringConvertible {
     ///
     /// - Throws: ``CableProtocolError/Code/linkingCryptoFailure`` only if ECDH fails in OpenSSL.
     package init(
-        contactID: [UInt8], linkID: [UInt8], linkSecret: SecretBytes, identity: P256.PrivateKey,
-        authenticatorName: String, desktopIdentity: P256.PublicKey, handshakeHash: HandshakeHash,
+        contactID: [UInt8],
+        linkID: [UInt8],
+        linkSecret: SecretBytes,
+        identity: P256.PrivateKey,
+        authenticatorName: String,
+        desktopIdentity: P256.PublicKey,
+        handshakeHash: HandshakeHash,
         isFromPlayServices: Bool = false
     ) throws(CableProtocolError) {
         self.init(
-            contactID: contactID, linkID: linkID, linkSecret: linkSecret,
+            contactID: contactID,
+            linkID: linkID,
+            linkSecret: linkSecret,
             authenticatorPublicKey: identity.publicKey.uncompressedRepresentation,
             authenticatorName: authenticatorName,
             handshakeSignature: try LinkingSignature.compute(
-                identity: identity, desktopIdentity: desktopIdentity, handshakeHash: handshakeHash),
-            isFromPlayServices: isFromPlayServices)
+                identity: identity,
+                desktopIdentity: desktopIdentity,
+                handshakeHash: handshakeHash
+            ),
+            isFromPlayServices: isFromPlayServices
+        )
     }
 
     /// Parses a linking map with Chromium's `Pairing::Parse` rules (except the signature, see
@@ -112,12 +132,19 @@ public struct LinkingInfo: Sendable, Hashable, CustomStringConvertible {
             (try? P256.PublicKey(x962Representation: publicKey)) != nil
         else {
             throw CableProtocolError(
-                .linkingInfoInvalidPublicKey, "linking key 4 is not a 65-byte P-256 point (\(publicKey.count) bytes)")
+                .linkingInfoInvalidPublicKey,
+                "linking key 4 is not a 65-byte P-256 point (\(publicKey.count) bytes)"
+            )
         }
         self.init(
-            contactID: contactID, linkID: linkID, linkSecret: SecretBytes(linkSecret),
-            authenticatorPublicKey: publicKey, authenticatorName: name, handshakeSignature: signature,
-            isFromPlayServices: map[Key.playServicesTag.cbor]?.boolValue == true)
+            contactID: contactID,
+            linkID: linkID,
+            linkSecret: SecretBytes(linkSecret),
+            authenticatorPublicKey: publicKey,
+            authenticatorName: name,
+            handshakeSignature: signature,
+            isFromPlayServices: map[Key.playServicesTag.cbor]?.boolValue == true
+        )
     }
 
     /// The linking map as Chromium's phone writes it: keys 1–6, plus `999: true` when set.
@@ -140,13 +167,17 @@ public struct LinkingInfo: Sendable, Hashable, CustomStringConvertible {
     ///
     /// - Throws: ``CableProtocolError/Code/linkingSignatureInvalid``.
     package func verified(
-        handshakeHash: HandshakeHash, desktopIdentity: P256.PrivateKey
+        handshakeHash: HandshakeHash,
+        desktopIdentity: P256.PrivateKey
     ) throws(CableProtocolError) -> VerifiedLinkingInfo {
         // The key was validated when parsing, so this only fails for hand-built values.
         guard let authenticatorIdentity = try? P256.PublicKey(x962Representation: self.authenticatorPublicKey),
             LinkingSignature.isValid(
-                self.handshakeSignature, desktopIdentity: desktopIdentity,
-                authenticatorIdentity: authenticatorIdentity, handshakeHash: handshakeHash)
+                self.handshakeSignature,
+                desktopIdentity: desktopIdentity,
+                authenticatorIdentity: authenticatorIdentity,
+                handshakeHash: handshakeHash
+            )
         else {
             throw CableProtocolError(.linkingSignatureInvalid, "linking signature does not match this session")
         }

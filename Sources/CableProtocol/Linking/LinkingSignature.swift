@@ -21,7 +21,9 @@ package enum LinkingSignature {
     ///
     /// - Throws: ``CableProtocolError/Code/linkingCryptoFailure`` only if ECDH fails in OpenSSL.
     package static func compute(
-        identity: P256.PrivateKey, desktopIdentity: P256.PublicKey, handshakeHash: HandshakeHash
+        identity: P256.PrivateKey,
+        desktopIdentity: P256.PublicKey,
+        handshakeHash: HandshakeHash
     ) throws(CableProtocolError) -> [UInt8] {
         let key: SecretBytes
         do throws(CryptoError) {
@@ -35,7 +37,9 @@ package enum LinkingSignature {
     /// The desktop checks a signature with its QR private key and the phone's public identity key.
     /// The comparison is constant-time and the length must be exactly 32 bytes.
     package static func isValid(
-        _ signature: [UInt8], desktopIdentity: P256.PrivateKey, authenticatorIdentity: P256.PublicKey,
+        _ signature: [UInt8],
+        desktopIdentity: P256.PrivateKey,
+        authenticatorIdentity: P256.PublicKey,
         handshakeHash: HandshakeHash
     ) -> Bool {
         guard signature.count == Self.byteCount,

@@ -59,7 +59,9 @@ package import CableCrypto
     ///   - ephemeral: this handshake's ephemeral key (random in production; fixed in known-answer tests).
     ///   - crypterPolicy: how the resulting crypter picks its construction.
     package init(
-        qrFlowWith psk: PreSharedKey, identity: P256.PrivateKey, ephemeral: P256.PrivateKey,
+        qrFlowWith psk: PreSharedKey,
+        identity: P256.PrivateKey,
+        ephemeral: P256.PrivateKey,
         crypterPolicy: Crypter.ConstructionPolicy = Self.defaultCrypterPolicy
     ) {
         self.pattern = .knpsk0
@@ -76,7 +78,9 @@ package import CableCrypto
     ///   - ephemeral: this handshake's ephemeral key.
     ///   - crypterPolicy: how the resulting crypter picks its construction.
     package init(
-        linkedFlowWith psk: PreSharedKey, phoneIdentity: P256.PublicKey, ephemeral: P256.PrivateKey,
+        linkedFlowWith psk: PreSharedKey,
+        phoneIdentity: P256.PublicKey,
+        ephemeral: P256.PrivateKey,
         crypterPolicy: Crypter.ConstructionPolicy = Self.defaultCrypterPolicy
     ) {
         self.pattern = .nkpsk0
@@ -94,7 +98,9 @@ package import CableCrypto
     ///   - crypterPolicy: the crypter construction to start with (``Crypter/ConstructionPolicy``).
     /// - Throws: ``CableProtocolError/Code/handshakeInvalidKey`` for a scalar that is not in [1, n − 1].
     public init(
-        qrFlowWith psk: PreSharedKey, identityScalar: [UInt8], ephemeralScalar: [UInt8]? = nil,
+        qrFlowWith psk: PreSharedKey,
+        identityScalar: [UInt8],
+        ephemeralScalar: [UInt8]? = nil,
         crypterPolicy: Crypter.ConstructionPolicy = Self.defaultCrypterPolicy
     ) throws(CableProtocolError) {
         let identity = try HandshakeSupport.privateKey(scalar: identityScalar, role: "identity key")
@@ -111,7 +117,9 @@ package import CableCrypto
     ///   - crypterPolicy: the crypter construction to start with (``Crypter/ConstructionPolicy``).
     /// - Throws: ``CableProtocolError/Code/handshakeInvalidKey`` for a malformed ephemeral scalar.
     public init(
-        qrFlowWith psk: PreSharedKey, qrKey: QRGeneratorKey, ephemeralScalar: [UInt8]? = nil,
+        qrFlowWith psk: PreSharedKey,
+        qrKey: QRGeneratorKey,
+        ephemeralScalar: [UInt8]? = nil,
         crypterPolicy: Crypter.ConstructionPolicy = Self.defaultCrypterPolicy
     ) throws(CableProtocolError) {
         let ephemeral = try Self.ephemeral(ephemeralScalar)
@@ -127,7 +135,9 @@ package import CableCrypto
     ///   - crypterPolicy: the crypter construction to start with (``Crypter/ConstructionPolicy``).
     /// - Throws: ``CableProtocolError/Code/handshakeInvalidKey`` for a malformed key.
     public init(
-        linkedFlowWith psk: PreSharedKey, phoneIdentity: [UInt8], ephemeralScalar: [UInt8]? = nil,
+        linkedFlowWith psk: PreSharedKey,
+        phoneIdentity: [UInt8],
+        ephemeralScalar: [UInt8]? = nil,
         crypterPolicy: Crypter.ConstructionPolicy = Self.defaultCrypterPolicy
     ) throws(CableProtocolError) {
         let identity = try HandshakeSupport.publicKey(uncompressed: phoneIdentity, role: "phone identity key")
@@ -182,7 +192,8 @@ package import CableCrypto
             guard response.count == HandshakeMessageSize.message else {
                 throw CableProtocolError(
                     .handshakeInvalidMessageLength,
-                    "handshake response is \(response.count) bytes, expected \(HandshakeMessageSize.message)")
+                    "handshake response is \(response.count) bytes, expected \(HandshakeMessageSize.message)"
+                )
             }
             let peerPoint = response[0..<HandshakeMessageSize.ephemeralKey]
             let tag = Array(response[HandshakeMessageSize.ephemeralKey...])
@@ -204,7 +215,8 @@ package import CableCrypto
             self.state = .complete
             return HandshakeResult(
                 crypter: Crypter(readKey: keys.second, writeKey: keys.first, policy: self.crypterPolicy),
-                handshakeHash: HandshakeHash(symmetric.handshakeHash))
+                handshakeHash: HandshakeHash(symmetric.handshakeHash)
+            )
         case .complete, .failed:
             throw CableProtocolError(.handshakeUnexpectedMessage, "no handshake message is expected now")
         case .idle:

@@ -53,7 +53,9 @@ package import CableCrypto
     ///   - desktopIdentity: the desktop's QR key, from QR key 0 (decompressed).
     ///   - ephemeral: this handshake's ephemeral key (random in production; fixed in known-answer tests).
     package init(
-        qrFlowWith psk: PreSharedKey, desktopIdentity: P256.PublicKey, ephemeral: P256.PrivateKey,
+        qrFlowWith psk: PreSharedKey,
+        desktopIdentity: P256.PublicKey,
+        ephemeral: P256.PrivateKey,
         crypterPolicy: Crypter.ConstructionPolicy = Self.defaultCrypterPolicy
     ) {
         self.pattern = .knpsk0
@@ -69,7 +71,9 @@ package import CableCrypto
     ///   - identity: the phone's long-term identity key.
     ///   - ephemeral: this handshake's ephemeral key.
     package init(
-        linkedFlowWith psk: PreSharedKey, identity: P256.PrivateKey, ephemeral: P256.PrivateKey,
+        linkedFlowWith psk: PreSharedKey,
+        identity: P256.PrivateKey,
+        ephemeral: P256.PrivateKey,
         crypterPolicy: Crypter.ConstructionPolicy = Self.defaultCrypterPolicy
     ) {
         self.pattern = .nkpsk0
@@ -88,7 +92,9 @@ package import CableCrypto
     ///   - crypterPolicy: the crypter construction to start with (``Crypter/ConstructionPolicy``).
     /// - Throws: ``CableProtocolError/Code/handshakeInvalidKey`` for a malformed key.
     public init(
-        qrFlowWith psk: PreSharedKey, desktopIdentity: [UInt8], ephemeralScalar: [UInt8]? = nil,
+        qrFlowWith psk: PreSharedKey,
+        desktopIdentity: [UInt8],
+        ephemeralScalar: [UInt8]? = nil,
         crypterPolicy: Crypter.ConstructionPolicy = Self.defaultCrypterPolicy
     ) throws(CableProtocolError) {
         let identity: P256.PublicKey
@@ -110,7 +116,9 @@ package import CableCrypto
     ///   - crypterPolicy: the crypter construction to start with (``Crypter/ConstructionPolicy``).
     /// - Throws: ``CableProtocolError/Code/handshakeInvalidKey`` for a scalar that is not in [1, n − 1].
     public init(
-        linkedFlowWith psk: PreSharedKey, identityScalar: [UInt8], ephemeralScalar: [UInt8]? = nil,
+        linkedFlowWith psk: PreSharedKey,
+        identityScalar: [UInt8],
+        ephemeralScalar: [UInt8]? = nil,
         crypterPolicy: Crypter.ConstructionPolicy = Self.defaultCrypterPolicy
     ) throws(CableProtocolError) {
         let identity = try HandshakeSupport.privateKey(scalar: identityScalar, role: "identity key")
@@ -140,7 +148,8 @@ package import CableCrypto
             else {
                 throw CableProtocolError(
                     .handshakeInvalidMessageLength,
-                    "handshake message is \(message.count) bytes, expected at least 65")
+                    "handshake message is \(message.count) bytes, expected at least 65"
+                )
             }
             let peerPoint = message[0..<HandshakeMessageSize.ephemeralKey]
             let ciphertext = Array(message[HandshakeMessageSize.ephemeralKey...])
@@ -176,7 +185,8 @@ package import CableCrypto
             self.state = .complete
             let result = HandshakeResult(
                 crypter: Crypter(readKey: keys.first, writeKey: keys.second, policy: self.crypterPolicy),
-                handshakeHash: HandshakeHash(symmetric.handshakeHash))
+                handshakeHash: HandshakeHash(symmetric.handshakeHash)
+            )
             return HandshakeResponse(response: ephemeralPublic + tag, result: result)
         case .complete, .failed:
             throw CableProtocolError(.handshakeUnexpectedMessage, "no handshake message is expected now")

@@ -98,7 +98,8 @@ enum HandshakeSupport {
 
     /// ECDH, mapping an (unexpected) OpenSSL failure to a typed error.
     static func sharedSecret(
-        _ privateKey: P256.PrivateKey, _ publicKey: P256.PublicKey
+        _ privateKey: P256.PrivateKey,
+        _ publicKey: P256.PublicKey
     ) throws(CableProtocolError) -> SecretBytes {
         do throws(CryptoError) {
             return try privateKey.sharedSecret(with: publicKey)

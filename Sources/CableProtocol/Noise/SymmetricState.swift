@@ -161,8 +161,11 @@ package struct SymmetricState: Sendable, CustomStringConvertible {
 
     /// Lends three arrays' bytes to `body` (the buffers are valid only inside it).
     private static func borrowing<Result>(
-        _ first: [UInt8], _ second: [UInt8], _ third: [UInt8],
-        _ body: (UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<UInt8>) throws(CryptoError) -> Result
+        _ first: [UInt8],
+        _ second: [UInt8],
+        _ third: [UInt8],
+        _ body: (UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<UInt8>) throws(CryptoError)
+            -> Result
     ) throws(CryptoError) -> Result {
         // `withUnsafeBufferPointer` is `rethrows`, which would erase the typed error; carry it out instead.
         var failure: CryptoError?

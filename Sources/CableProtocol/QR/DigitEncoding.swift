@@ -83,7 +83,10 @@ public enum DigitEncoding {
         var trailingBytes = 0
         if remainder != 0 {
             guard let n = (1...6).first(where: { digitCount(forChunkLength: $0) == remainder }) else {
-                throw CableProtocolError(.invalidDigitLength, "a trailing group of \(remainder) digits encodes no chunk")
+                throw CableProtocolError(
+                    .invalidDigitLength,
+                    "a trailing group of \(remainder) digits encodes no chunk"
+                )
             }
             trailingBytes = n
         }
@@ -100,7 +103,9 @@ public enum DigitEncoding {
             }
             guard value >> (8 * UInt64(byteCount)) == 0 else {
                 throw CableProtocolError(
-                    .digitGroupOutOfRange, "group at offset \(start) does not fit in \(byteCount) bytes")
+                    .digitGroupOutOfRange,
+                    "group at offset \(start) does not fit in \(byteCount) bytes"
+                )
             }
             for _ in 0..<byteCount {
                 out.append(UInt8(truncatingIfNeeded: value))

@@ -70,9 +70,12 @@ public struct QRCodePayload: Hashable, Sendable {
     ///     current desktop knows two (Google's and Apple's).
     ///   - requestType: the request-type hint (key 5).
     public init(
-        publicKey: some Collection<UInt8>, secret: QRSecret,
-        knownDomainCount: Int64 = 2, timestamp: Int64?,
-        supportsLinking: Bool?, requestType: RequestTypeHint
+        publicKey: some Collection<UInt8>,
+        secret: QRSecret,
+        knownDomainCount: Int64 = 2,
+        timestamp: Int64?,
+        supportsLinking: Bool?,
+        requestType: RequestTypeHint
     ) throws(CableProtocolError) {
         let key = try Self.validatedKey(publicKey)
         self.compressedPublicKey = key.compressedRepresentation

@@ -27,7 +27,8 @@ public struct QRGeneratorKey: Sendable, CustomStringConvertible {
     }
 
     /// A fresh key from `rng`.
-    public static func random(using rng: inout some RandomNumberGenerator) throws(CableProtocolError) -> QRGeneratorKey {
+    public static func random(using rng: inout some RandomNumberGenerator) throws(CableProtocolError) -> QRGeneratorKey
+    {
         let bytes = rng.bytes(count: byteCount)
         return try QRGeneratorKey(bytes: bytes)
     }
@@ -41,12 +42,20 @@ public struct QRGeneratorKey: Sendable, CustomStringConvertible {
     ///   - timestamp: UNIX seconds for key 3 (passed in: this layer reads no clock).
     ///   - supportsLinking: key 4; current Chrome desktops write `false`.
     ///   - requestType: the request-type hint for key 5.
-    public func payload(timestamp: Int64, requestType: RequestTypeHint, supportsLinking: Bool? = false)
+    public func payload(
+        timestamp: Int64,
+        requestType: RequestTypeHint,
+        supportsLinking: Bool? = false
+    )
         throws(CableProtocolError) -> QRCodePayload
     {
         try QRCodePayload(
-            publicKey: self.privateKey.publicKey.compressedRepresentation, secret: self.secret,
-            timestamp: timestamp, supportsLinking: supportsLinking, requestType: requestType)
+            publicKey: self.privateKey.publicKey.compressedRepresentation,
+            secret: self.secret,
+            timestamp: timestamp,
+            supportsLinking: supportsLinking,
+            requestType: requestType
+        )
     }
 
     public var description: String { "QRGeneratorKey(redacted)" }

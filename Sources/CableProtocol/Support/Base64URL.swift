@@ -11,7 +11,10 @@ package enum Base64URL {
         var i = 0
         while i + 3 <= b.count {
             let v = UInt32(b[i]) << 16 | UInt32(b[i + 1]) << 8 | UInt32(b[i + 2])
-            out += [alphabet[Int(v >> 18 & 63)], alphabet[Int(v >> 12 & 63)], alphabet[Int(v >> 6 & 63)], alphabet[Int(v & 63)]]
+            out += [
+                alphabet[Int(v >> 18 & 63)], alphabet[Int(v >> 12 & 63)], alphabet[Int(v >> 6 & 63)],
+                alphabet[Int(v & 63)],
+            ]
             i += 3
         }
         let rest = b.count - i

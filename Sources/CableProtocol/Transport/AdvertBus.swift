@@ -36,7 +36,8 @@ public final class InProcessAdvertBus: AdvertTransmitter, AdvertScanner {
 
     public func adverts() -> AsyncStream<[UInt8]> {
         let (stream, continuation) = AsyncStream<[UInt8]>.makeStream(
-            bufferingPolicy: .bufferingNewest(self.bufferLimit))
+            bufferingPolicy: .bufferingNewest(self.bufferLimit)
+        )
         let id = self.state.withLock { s -> Int in
             let id = s.nextID
             s.nextID += 1

@@ -16,7 +16,9 @@ extension MessageChannel {
     /// Sends one message, naming a failure with `Failure`. If the calling task was cancelled, throws
     /// `CancellationError` rather than a channel failure.
     package func send<Failure: ChannelFailure>(
-        _ message: [UInt8], step: Failure.Step, failure: Failure.Type
+        _ message: [UInt8],
+        step: Failure.Step,
+        failure: Failure.Type
     ) async throws {
         do { try await self.send(message) } catch {
             try Task.checkCancellation()
@@ -29,13 +31,18 @@ extension MessageChannel {
     /// cancelled, the channel is closed too (a channel's `receive()` need not watch for cancellation)
     /// and `CancellationError` is thrown: a cancelled ceremony is not "the peer closed the tunnel".
     package func receive<Failure: ChannelFailure>(
-        step: Failure.Step, within duration: Duration, clock: any Clock<Duration> = ContinuousClock(),
+        step: Failure.Step,
+        within duration: Duration,
+        clock: any Clock<Duration> = ContinuousClock(),
         failure: Failure.Type
     ) async throws -> [UInt8] {
         let message: [UInt8]?
         do {
             message = try await withDeadline(
-                duration, clock: clock, timeoutError: Failure.timedOut(at: step, after: duration), onTimeout: { await self.close() }
+                duration,
+                clock: clock,
+                timeoutError: Failure.timedOut(at: step, after: duration),
+                onTimeout: { await self.close() }
             ) {
                 try await withTaskCancellationHandler {
                     try await self.receive()

@@ -83,7 +83,10 @@ final class MessageQueue: Sendable {
     func dequeue() async throws -> [UInt8]? {
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (c: CheckedContinuation<[UInt8]?, any Error>) in
-                enum Outcome { case value([UInt8]?), wait, busy, cancelled }
+                enum Outcome {
+                    case value([UInt8]?)
+                    case wait, busy, cancelled
+                }
                 let outcome = self.state.withLock { s -> Outcome in
                     if s.head < s.buffer.count {
                         let m = s.buffer[s.head]

@@ -103,8 +103,11 @@ public struct Crypter: ~Copyable, Sendable {
     /// A crypter over two 32-byte keys, both sequence numbers at `0` unless given (tests start near
     /// the limit; vectors start mid-session).
     package init(
-        readKey: SecretBytes, writeKey: SecretBytes, policy: ConstructionPolicy = .fixed(.current),
-        readSequenceNumber: UInt32 = 0, writeSequenceNumber: UInt32 = 0
+        readKey: SecretBytes,
+        writeKey: SecretBytes,
+        policy: ConstructionPolicy = .fixed(.current),
+        readSequenceNumber: UInt32 = 0,
+        writeSequenceNumber: UInt32 = 0
     ) {
         precondition(readKey.count == Self.keyByteCount && writeKey.count == Self.keyByteCount)
         self.readKey = readKey
@@ -124,12 +127,18 @@ public struct Crypter: ~Copyable, Sendable {
     /// A crypter from raw traffic keys (e.g. known-answer tests, or keys from another Noise stack).
     ///
     /// - Throws: ``CableProtocolError/Code/crypterInvalidKeyLength`` unless both keys are 32 bytes.
-    public init(readKey: [UInt8], writeKey: [UInt8], policy: ConstructionPolicy = .fixed(.current))
+    public init(
+        readKey: [UInt8],
+        writeKey: [UInt8],
+        policy: ConstructionPolicy = .fixed(.current)
+    )
         throws(CableProtocolError)
     {
         guard readKey.count == Self.keyByteCount, writeKey.count == Self.keyByteCount else {
             throw CableProtocolError(
-                .crypterInvalidKeyLength, "traffic keys must be 32 bytes, got \(readKey.count) and \(writeKey.count)")
+                .crypterInvalidKeyLength,
+                "traffic keys must be 32 bytes, got \(readKey.count) and \(writeKey.count)"
+            )
         }
         self.init(readKey: SecretBytes(readKey), writeKey: SecretBytes(writeKey), policy: policy)
     }
@@ -140,8 +149,9 @@ public struct Crypter: ~Copyable, Sendable {
     /// - Throws: ``CableProtocolError/Code/crypterCounterExhausted`` past the sequence limit,
     ///   ``CableProtocolError/Code/crypterMessageTooLarge`` if the result would exceed 1 MiB.
     public mutating func seal(_ message: [UInt8]) throws(CableProtocolError) -> [UInt8] {
-        guard MessagePadding.paddedCount(for: message.count) + AES256GCM.tagByteCount
-            <= TunnelServiceProtocol.maxMessageSize
+        guard
+            MessagePadding.paddedCount(for: message.count) + AES256GCM.tagByteCount
+                <= TunnelServiceProtocol.maxMessageSize
         else {
             throw CableProtocolError(.crypterMessageTooLarge, "a \(message.count)-byte message does not fit the tunnel")
         }
@@ -160,8 +170,11 @@ public struct Crypter: ~Copyable, Sendable {
             }
             // The padding goes in as the seal's trailer: the message is encrypted from where it lies.
             ciphertext = try key.seal(
-                message, trailer: MessagePadding.trailer(for: message.count), nonce: nonce,
-                additionalData: additionalData)
+                message,
+                trailer: MessagePadding.trailer(for: message.count),
+                nonce: nonce,
+                additionalData: additionalData
+            )
         } catch {
             throw CableProtocolError(.crypterCryptoFailure, "AES-GCM seal failed: \(error.code.rawValue)")
         }
@@ -236,7 +249,8 @@ public struct Crypter: ~Copyable, Sendable {
     /// allocation (the nonce is inline, the additional data empty or shared) since this runs for every
     /// message.
     private static func nonceAndAdditionalData(
-        _ sequenceNumber: UInt32, _ construction: Construction
+        _ sequenceNumber: UInt32,
+        _ construction: Construction
     ) -> (nonce: AES256GCM.Nonce, additionalData: [UInt8]) {
         var nonce = AES256GCM.Nonce()
         switch construction {

@@ -78,7 +78,9 @@ extension CableProtocolError.Code {
         guard removed <= padded.count else {
             // The count byte is plaintext: only the length goes into the reason.
             throw CableProtocolError(
-                .crypterInvalidPadding, "padding count does not fit in a \(padded.count)-byte message")
+                .crypterInvalidPadding,
+                "padding count does not fit in a \(padded.count)-byte message"
+            )
         }
         padded.removeLast(removed)
     }

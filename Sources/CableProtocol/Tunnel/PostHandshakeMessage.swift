@@ -56,7 +56,9 @@ public struct PostHandshakeMessage: Sendable, Hashable, CustomStringConvertible 
 
     /// The CBOR keys (protocol constants).
     enum Key: Int64 {
-        case getInfo = 1, linkingInfo = 2, features = 3
+        case getInfo = 1
+        case linkingInfo = 2
+        case features = 3
 
         /// The key as a CBOR integer.
         var cbor: CBORValue { .integer(self.rawValue) }
@@ -96,7 +98,8 @@ public struct PostHandshakeMessage: Sendable, Hashable, CustomStringConvertible 
     ///   ``CableProtocolError/Code/postHandshakeLinkingNotMap``, a ``LinkingInfo`` parsing code, or
     ///   ``CableProtocolError/Code/linkingSignatureInvalid`` when verifying.
     public static func decode(
-        _ plaintext: [UInt8], options: DecodingOptions = DecodingOptions()
+        _ plaintext: [UInt8],
+        options: DecodingOptions = DecodingOptions()
     ) throws(CableProtocolError) -> (message: PostHandshakeMessage, revision: ProtocolRevision) {
         let map: CBORMap
         let revision: ProtocolRevision
@@ -111,7 +114,9 @@ public struct PostHandshakeMessage: Sendable, Hashable, CustomStringConvertible 
             (map, revision) = (parsed, .zero)
         } else {
             throw CableProtocolError(
-                .postHandshakeMalformed, "post-handshake message is neither canonical CBOR nor a padded map")
+                .postHandshakeMalformed,
+                "post-handshake message is neither canonical CBOR nor a padded map"
+            )
         }
         return (try PostHandshakeMessage(map: map, options: options), revision)
     }

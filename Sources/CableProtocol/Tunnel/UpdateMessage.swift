@@ -22,7 +22,8 @@ extension CableProtocolError.Code {
 public struct UpdateMessage: Sendable, Hashable, CustomStringConvertible {
     /// The CBOR keys (protocol constants).
     enum Key: Int64 {
-        case padding = 0, linkingInfo = 1
+        case padding = 0
+        case linkingInfo = 1
 
         /// The key as a CBOR integer.
         var cbor: CBORValue { .integer(self.rawValue) }

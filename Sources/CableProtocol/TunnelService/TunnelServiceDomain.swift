@@ -40,7 +40,10 @@ public struct TunnelServiceDomainID: Hashable, Sendable, RawRepresentable, Custo
     /// The domain name, or a typed error for an unknown assigned ID.
     public func resolvedDomain() throws(CableProtocolError) -> String {
         guard let d = self.domain else {
-            throw CableProtocolError(.unknownTunnelServiceDomain, "domain ID \(self.rawValue) is an unknown assigned ID")
+            throw CableProtocolError(
+                .unknownTunnelServiceDomain,
+                "domain ID \(self.rawValue) is an unknown assigned ID"
+            )
         }
         return d
     }

@@ -48,14 +48,16 @@ extension CredentialRecordStore {
 
     static func notFound(_ credentialID: [UInt8]) -> RelyingPartyError {
         RelyingPartyError(
-            .credentialNotFound, field: "credentialId",
+            .credentialNotFound,
+            field: "credentialId",
             "credential \(Base64URL.encode(credentialID).prefix(16))… is not in the store"
         )
     }
 
     static func duplicate(_ credentialID: [UInt8]) -> RelyingPartyError {
         RelyingPartyError(
-            .duplicateCredential, field: "credentialId",
+            .duplicateCredential,
+            field: "credentialId",
             "credential \(Base64URL.encode(credentialID).prefix(16))… is already registered"
         )
     }
@@ -82,7 +84,10 @@ public final class InMemoryCredentialRecordStore: CredentialRecordStore {
     }
 
     public func recordUse(
-        credentialID: [UInt8], signCount: UInt32, backedUp: Bool?, at date: Date
+        credentialID: [UInt8],
+        signCount: UInt32,
+        backedUp: Bool?,
+        at date: Date
     ) throws(RelyingPartyError) {
         try self.update(credentialID) { record in
             record.signCount = signCount

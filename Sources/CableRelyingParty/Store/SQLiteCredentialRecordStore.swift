@@ -48,9 +48,11 @@ public final class SQLiteCredentialRecordStore: CredentialRecordStore {
                             last_used_at REAL
                         );
                         CREATE INDEX credential_record_user ON credential_record (user_handle);
-                        """)
+                        """
+                )
             }
-        ])
+        ]
+    )
 
     /// Opens the store at `fileURL`, creating it (mode 0600) if missing, or importing a JSON store found there.
     /// - Parameters:
@@ -62,13 +64,17 @@ public final class SQLiteCredentialRecordStore: CredentialRecordStore {
         let field = fileURL.lastPathComponent
         do {
             self.database = try SQLiteStore(
-                path: fileURL.path, schema: Self.schema, maxFileSize: Self.maxFileSize,
-                createIfMissing: createIfMissing, maxJSONSize: Self.maxJSONFileSize,
+                path: fileURL.path,
+                schema: Self.schema,
+                maxFileSize: Self.maxFileSize,
+                createIfMissing: createIfMissing,
+                maxJSONSize: Self.maxJSONFileSize,
                 importJSON: { db, bytes in
                     for record in try LegacyJSON.decode(bytes, field: field) {
                         try Self.insert(record, db)
                     }
-                })
+                }
+            )
         } catch {
             throw Self.mapped(error, field: field)
         }
@@ -83,7 +89,8 @@ public final class SQLiteCredentialRecordStore: CredentialRecordStore {
     public func records(forUserHandle userHandle: [UInt8]) throws(RelyingPartyError) -> [CredentialRecord] {
         try self.run(writing: false) { db in
             try Row.fetchAll(
-                db, sql: "SELECT * FROM credential_record WHERE user_handle = ? ORDER BY seq",
+                db,
+                sql: "SELECT * FROM credential_record WHERE user_handle = ? ORDER BY seq",
                 arguments: [Data(userHandle)]
             ).map(Self.record)
         }
@@ -92,14 +99,20 @@ public final class SQLiteCredentialRecordStore: CredentialRecordStore {
     public func add(_ record: CredentialRecord) throws(RelyingPartyError) {
         try self.run(writing: true) { db in
             let taken = try Bool.fetchOne(
-                db, sql: "SELECT 1 FROM credential_record WHERE credential_id = ?", arguments: [Data(record.credentialID)])
+                db,
+                sql: "SELECT 1 FROM credential_record WHERE credential_id = ?",
+                arguments: [Data(record.credentialID)]
+            )
             guard taken == nil else { throw Self.duplicate(record.credentialID) }
             try Self.insert(record, db)
         }
     }
 
     public func recordUse(
-        credentialID: [UInt8], signCount: UInt32, backedUp: Bool?, at date: Date
+        credentialID: [UInt8],
+        signCount: UInt32,
+        backedUp: Bool?,
+        at date: Date
     ) throws(RelyingPartyError) {
         try self.run(writing: true) { db in
             try db.execute(
@@ -107,7 +120,8 @@ public final class SQLiteCredentialRecordStore: CredentialRecordStore {
                     UPDATE credential_record SET sign_count = ?, backed_up = coalesce(?, backed_up), last_used_at = ?
                     WHERE credential_id = ?
                     """,
-                arguments: [Int64(signCount), backedUp, date.timeIntervalSince1970, Data(credentialID)])
+                arguments: [Int64(signCount), backedUp, date.timeIntervalSince1970, Data(credentialID)]
+            )
             guard db.changesCount == 1 else { throw Self.notFound(credentialID) }
         }
     }
@@ -116,7 +130,8 @@ public final class SQLiteCredentialRecordStore: CredentialRecordStore {
         try self.run(writing: true) { db in
             try db.execute(
                 sql: "UPDATE credential_record SET friendly_name = ? WHERE credential_id = ?",
-                arguments: [friendlyName, Data(credentialID)])
+                arguments: [friendlyName, Data(credentialID)]
+            )
             guard db.changesCount == 1 else { throw Self.notFound(credentialID) }
         }
     }
@@ -126,10 +141,16 @@ public final class SQLiteCredentialRecordStore: CredentialRecordStore {
         try self.run(writing: true) { db in
             guard
                 let row = try Row.fetchOne(
-                    db, sql: "SELECT * FROM credential_record WHERE credential_id = ?", arguments: [Data(credentialID)])
+                    db,
+                    sql: "SELECT * FROM credential_record WHERE credential_id = ?",
+                    arguments: [Data(credentialID)]
+                )
             else { throw Self.notFound(credentialID) }
             let record = try Self.record(row)
-            try db.execute(sql: "DELETE FROM credential_record WHERE credential_id = ?", arguments: [Data(credentialID)])
+            try db.execute(
+                sql: "DELETE FROM credential_record WHERE credential_id = ?",
+                arguments: [Data(credentialID)]
+            )
             return record
         }
     }
@@ -154,18 +175,24 @@ public final class SQLiteCredentialRecordStore: CredentialRecordStore {
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
             arguments: [
-                Data(record.credentialID), record.friendlyName, record.aaguid.uuidString, Data(record.publicKey.encoded),
+                Data(record.credentialID), record.friendlyName, record.aaguid.uuidString,
+                Data(record.publicKey.encoded),
                 Int64(record.signCount), record.userName, Data(record.userHandle), record.attestationFormat,
                 record.backupEligible, record.backedUp, record.createdAt.timeIntervalSince1970,
                 record.lastUsedAt?.timeIntervalSince1970,
-            ])
+            ]
+        )
     }
 
     /// A row as a record; a value out of range is corruption (named by row and column, never its value).
     private static func record(_ row: Row) throws -> CredentialRecord {
         let seq: Int64 = row["seq"] ?? 0
         func corrupt(_ column: String) -> RelyingPartyError {
-            RelyingPartyError(.storeCorrupted, field: "credential_record[\(seq)].\(column)", "the stored value is not valid")
+            RelyingPartyError(
+                .storeCorrupted,
+                field: "credential_record[\(seq)].\(column)",
+                "the stored value is not valid"
+            )
         }
         guard let id = row["credential_id"] as Data?, !id.isEmpty else { throw corrupt("credential_id") }
         guard let name = row["friendly_name"] as String? else { throw corrupt("friendly_name") }
@@ -187,10 +214,19 @@ public final class SQLiteCredentialRecordStore: CredentialRecordStore {
         guard let created = row["created_at"] as Double?, created.isFinite else { throw corrupt("created_at") }
         let lastUsed = row["last_used_at"] as Double?
         return CredentialRecord(
-            credentialID: Array(id), friendlyName: name, aaguid: aaguid, publicKey: key, signCount: signCount,
-            userName: userName, userHandle: Array(userHandle), attestationFormat: format, backupEligible: eligible,
-            backedUp: backedUp, createdAt: Date(timeIntervalSince1970: created),
-            lastUsedAt: lastUsed.flatMap { $0.isFinite ? Date(timeIntervalSince1970: $0) : nil })
+            credentialID: Array(id),
+            friendlyName: name,
+            aaguid: aaguid,
+            publicKey: key,
+            signCount: signCount,
+            userName: userName,
+            userHandle: Array(userHandle),
+            attestationFormat: format,
+            backupEligible: eligible,
+            backedUp: backedUp,
+            createdAt: Date(timeIntervalSince1970: created),
+            lastUsedAt: lastUsed.flatMap { $0.isFinite ? Date(timeIntervalSince1970: $0) : nil }
+        )
     }
 
     private static func mapped(_ error: any Error, field: String) -> RelyingPartyError {
@@ -231,20 +267,29 @@ public final class SQLiteCredentialRecordStore: CredentialRecordStore {
             let decoder = JSONDecoder()
             decoder.dateDecodingStrategy = .iso8601
             let data = Data(bytes)
-            guard let header = try? decoder.decode(StoreHeader.self, from: data), header.format == Self.formatName else {
+            guard let header = try? decoder.decode(StoreHeader.self, from: data), header.format == Self.formatName
+            else {
                 throw RelyingPartyError(
-                    .storeCorrupted, field: field, "the JSON file is not a credential store; it was left untouched")
+                    .storeCorrupted,
+                    field: field,
+                    "the JSON file is not a credential store; it was left untouched"
+                )
             }
             guard header.version == 1 else {
                 throw RelyingPartyError(
-                    .storeUnsupportedVersion, field: field, "JSON store version \(header.version) cannot be imported")
+                    .storeUnsupportedVersion,
+                    field: field,
+                    "JSON store version \(header.version) cannot be imported"
+                )
             }
             do {
                 return try decoder.decode(StoreFile.self, from: data).credentials
             } catch {
                 throw RelyingPartyError(
-                    .storeCorrupted, field: field,
-                    "the JSON store cannot be imported (\(Self.explain(error))); it was left untouched")
+                    .storeCorrupted,
+                    field: field,
+                    "the JSON store cannot be imported (\(Self.explain(error))); it was left untouched"
+                )
             }
         }
 

@@ -1,5 +1,5 @@
-import Foundation
 import CableProtocol  // Base64URL: the strict, canonical decoder
+import Foundation
 
 /// Bytes that WebAuthn Level 3's JSON forms carry as unpadded base64url strings (`Base64URLString`).
 ///
@@ -69,10 +69,17 @@ public enum WebAuthnJSON {
     /// Decodes `bytes` as `T` after checking size and depth.
     /// - Throws: ``RelyingPartyError/Code/jsonMalformed`` naming the limit, the member path or the
     ///   JSON syntax problem.
-    public static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8], what: String) throws(RelyingPartyError) -> T {
+    public static func decode<T: Decodable>(
+        _ type: T.Type,
+        from bytes: [UInt8],
+        what: String
+    ) throws(RelyingPartyError) -> T {
         guard bytes.count <= Self.maxDocumentSize else {
             throw RelyingPartyError(
-                .jsonMalformed, field: what, "\(bytes.count) bytes, at most \(Self.maxDocumentSize) accepted")
+                .jsonMalformed,
+                field: what,
+                "\(bytes.count) bytes, at most \(Self.maxDocumentSize) accepted"
+            )
         }
         try Self.checkDepth(bytes, what: what)
         do {
@@ -114,7 +121,10 @@ public enum WebAuthnJSON {
                 depth += 1
                 guard depth <= Self.maxDepth else {
                     throw RelyingPartyError(
-                        .jsonMalformed, field: what, "nested deeper than \(Self.maxDepth) levels")
+                        .jsonMalformed,
+                        field: what,
+                        "nested deeper than \(Self.maxDepth) levels"
+                    )
                 }
             case UInt8(ascii: "}"), UInt8(ascii: "]"): depth -= 1
             default: break

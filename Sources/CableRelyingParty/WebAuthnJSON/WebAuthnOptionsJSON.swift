@@ -26,11 +26,16 @@ public struct PublicKeyCredentialCreationOptionsJSON: Hashable, Sendable, Codabl
 
     /// Creates options.
     public init(
-        rp: PublicKeyCredentialRpEntityJSON, user: PublicKeyCredentialUserEntityJSON, challenge: Base64URLBytes,
-        pubKeyCredParams: [PublicKeyCredentialParametersJSON], timeout: UInt32? = nil,
+        rp: PublicKeyCredentialRpEntityJSON,
+        user: PublicKeyCredentialUserEntityJSON,
+        challenge: Base64URLBytes,
+        pubKeyCredParams: [PublicKeyCredentialParametersJSON],
+        timeout: UInt32? = nil,
         excludeCredentials: [PublicKeyCredentialDescriptorJSON]? = nil,
-        authenticatorSelection: AuthenticatorSelectionCriteriaJSON? = nil, hints: [String]? = nil,
-        attestation: String? = nil, attestationFormats: [String]? = nil
+        authenticatorSelection: AuthenticatorSelectionCriteriaJSON? = nil,
+        hints: [String]? = nil,
+        attestation: String? = nil,
+        attestationFormats: [String]? = nil
     ) {
         self.rp = rp
         self.user = user
@@ -72,8 +77,11 @@ public struct PublicKeyCredentialRequestOptionsJSON: Hashable, Sendable, Codable
 
     /// Creates options.
     public init(
-        challenge: Base64URLBytes, timeout: UInt32? = nil, rpId: String? = nil,
-        allowCredentials: [PublicKeyCredentialDescriptorJSON]? = nil, userVerification: String? = nil,
+        challenge: Base64URLBytes,
+        timeout: UInt32? = nil,
+        rpId: String? = nil,
+        allowCredentials: [PublicKeyCredentialDescriptorJSON]? = nil,
+        userVerification: String? = nil,
         hints: [String]? = nil
     ) {
         self.challenge = challenge
@@ -168,7 +176,9 @@ public struct AuthenticatorSelectionCriteriaJSON: Hashable, Sendable, Codable {
 
     /// Creates criteria.
     public init(
-        authenticatorAttachment: String? = nil, residentKey: String? = nil, requireResidentKey: Bool? = nil,
+        authenticatorAttachment: String? = nil,
+        residentKey: String? = nil,
+        requireResidentKey: Bool? = nil,
         userVerification: String? = nil
     ) {
         self.authenticatorAttachment = authenticatorAttachment

@@ -16,7 +16,9 @@ public struct RegistrationResponseJSON: Hashable, Sendable, Codable {
 
     /// Creates a response.
     public init(
-        rawId: [UInt8], response: AuthenticatorAttestationResponseJSON, authenticatorAttachment: String? = nil
+        rawId: [UInt8],
+        response: AuthenticatorAttestationResponseJSON,
+        authenticatorAttachment: String? = nil
     ) {
         self.id = Base64URLBytes(rawId).base64URL
         self.rawId = Base64URLBytes(rawId)
@@ -52,8 +54,11 @@ public struct AuthenticatorAttestationResponseJSON: Hashable, Sendable, Codable 
 
     /// Creates a response.
     public init(
-        clientDataJSON: [UInt8], attestationObject: [UInt8], authenticatorData: [UInt8]? = nil,
-        transports: [String]? = nil, publicKeyAlgorithm: Int64? = nil
+        clientDataJSON: [UInt8],
+        attestationObject: [UInt8],
+        authenticatorData: [UInt8]? = nil,
+        transports: [String]? = nil,
+        publicKeyAlgorithm: Int64? = nil
     ) {
         self.clientDataJSON = Base64URLBytes(clientDataJSON)
         self.attestationObject = Base64URLBytes(attestationObject)

@@ -5,7 +5,13 @@ import SwiftASN1
 enum ASN1Readers {
     /// Apple's nonce extension: `SEQUENCE { [1] EXPLICIT OCTET STRING nonce }`.
     static func appleNonce(_ certificate: X509Certificate, oid: String, rule: String) throws(TrustError) -> [UInt8] {
-        let value = try self.extensionValue(certificate, oid: oid, rule: rule, code: .attestationNonceMismatch, name: "Apple nonce")
+        let value = try self.extensionValue(
+            certificate,
+            oid: oid,
+            rule: rule,
+            code: .attestationNonceMismatch,
+            name: "Apple nonce"
+        )
         do {
             let root = try DER.parse(value[...])
             return try DER.sequence(root, identifier: .sequence) { nodes in
@@ -39,8 +45,18 @@ enum ASN1Readers {
     /// AuthorizationList ::= SEQUENCE { purpose [1] EXPLICIT SET OF INTEGER OPTIONAL, …,
     ///   allApplications [600] EXPLICIT NULL OPTIONAL, …, origin [702] EXPLICIT INTEGER OPTIONAL, … }
     /// ```
-    static func androidKeyDescription(_ certificate: X509Certificate, oid: String, rule: String) throws(TrustError) -> AndroidKeyDescription {
-        let value = try self.extensionValue(certificate, oid: oid, rule: rule, code: .androidKeyDescriptionInvalid, name: "Android key description")
+    static func androidKeyDescription(
+        _ certificate: X509Certificate,
+        oid: String,
+        rule: String
+    ) throws(TrustError) -> AndroidKeyDescription {
+        let value = try self.extensionValue(
+            certificate,
+            oid: oid,
+            rule: rule,
+            code: .androidKeyDescriptionInvalid,
+            name: "Android key description"
+        )
         do {
             let root = try DER.parse(value[...])
             guard case .constructed(let children) = root.content, root.identifier == .sequence else {
@@ -48,9 +64,13 @@ enum ASN1Readers {
             }
             var nodes = children.makeIterator()
             _ = try Int(derEncoded: &nodes)  // attestationVersion
-            guard nodes.next()?.identifier == .enumerated else { throw ASN1Error.invalidASN1Object(reason: "security level") }
+            guard nodes.next()?.identifier == .enumerated else {
+                throw ASN1Error.invalidASN1Object(reason: "security level")
+            }
             _ = try Int(derEncoded: &nodes)  // keymasterVersion
-            guard nodes.next()?.identifier == .enumerated else { throw ASN1Error.invalidASN1Object(reason: "security level") }
+            guard nodes.next()?.identifier == .enumerated else {
+                throw ASN1Error.invalidASN1Object(reason: "security level")
+            }
             let challenge = try ASN1OctetString(derEncoded: &nodes)
             _ = try ASN1OctetString(derEncoded: &nodes)  // uniqueId
             guard let software = nodes.next(), let tee = nodes.next() else {
@@ -64,7 +84,11 @@ enum ASN1Readers {
         } catch let error as TrustError {
             throw error
         } catch {
-            throw TrustError(.androidKeyDescriptionInvalid, rule: rule, "the Android key description extension is malformed")
+            throw TrustError(
+                .androidKeyDescriptionInvalid,
+                rule: rule,
+                "the Android key description extension is malformed"
+            )
         }
     }
 
@@ -85,7 +109,9 @@ enum ASN1Readers {
             case 600:
                 list.allApplications = true
             case 702:
-                list.origin = try DER.explicitlyTagged(child, tagNumber: 702, tagClass: .contextSpecific) { try Int(derEncoded: $0) }
+                list.origin = try DER.explicitlyTagged(child, tagNumber: 702, tagClass: .contextSpecific) {
+                    try Int(derEncoded: $0)
+                }
             default:
                 continue
             }
@@ -94,7 +120,11 @@ enum ASN1Readers {
     }
 
     private static func extensionValue(
-        _ certificate: X509Certificate, oid: String, rule: String, code: TrustError.Code, name: String
+        _ certificate: X509Certificate,
+        oid: String,
+        rule: String,
+        code: TrustError.Code,
+        name: String
     ) throws(TrustError) -> [UInt8] {
         let found: (critical: Bool, value: [UInt8])?
         do throws(CryptoError) {

@@ -1,6 +1,6 @@
 internal import CableCBOR
-internal import CableCrypto
 public import CableCTAP
+internal import CableCrypto
 
 /// Verification procedures of the attestation statement formats (WebAuthn Level 3 §8), given the
 /// authenticator data exactly as signed and the client data hash.
@@ -15,15 +15,23 @@ public enum AttestationVerifier {
     public static let supportedFormats = ["none", "packed", "fido-u2f", "apple", "android-key"]
 
     /// Verifies a parsed attestation object for `clientDataHash` (SHA-256 of the client data JSON).
-    public static func verify(_ object: AttestationObject, clientDataHash: [UInt8]) throws(TrustError) -> VerifiedAttestation {
+    public static func verify(
+        _ object: AttestationObject,
+        clientDataHash: [UInt8]
+    ) throws(TrustError) -> VerifiedAttestation {
         try self.verify(
-            statement: object.attestationStatement, authenticatorData: object.authenticatorData,
-            rawAuthenticatorData: object.rawAuthenticatorData, clientDataHash: clientDataHash
+            statement: object.attestationStatement,
+            authenticatorData: object.authenticatorData,
+            rawAuthenticatorData: object.rawAuthenticatorData,
+            clientDataHash: clientDataHash
         )
     }
 
     /// Verifies a CTAP2 makeCredential response for the client data hash that was sent with the request.
-    public static func verify(_ response: MakeCredentialResponse, clientDataHash: [UInt8]) throws(TrustError) -> VerifiedAttestation {
+    public static func verify(
+        _ response: MakeCredentialResponse,
+        clientDataHash: [UInt8]
+    ) throws(TrustError) -> VerifiedAttestation {
         try self.verify(AttestationObject(response), clientDataHash: clientDataHash)
     }
 
@@ -34,17 +42,29 @@ public enum AttestationVerifier {
     ///   - rawAuthenticatorData: the authenticator data bytes exactly as received (what is signed).
     ///   - clientDataHash: SHA-256 of the client data JSON (32 bytes).
     public static func verify(
-        statement: AttestationStatement, authenticatorData: AuthenticatorData, rawAuthenticatorData: [UInt8],
+        statement: AttestationStatement,
+        authenticatorData: AuthenticatorData,
+        rawAuthenticatorData: [UInt8],
         clientDataHash: [UInt8]
     ) throws(TrustError) -> VerifiedAttestation {
         guard let credential = authenticatorData.attestedCredentialData else {
-            throw TrustError(.attestationStatementMalformed, rule: "WebAuthn §6.5.1", "the authenticator data carries no attested credential data")
+            throw TrustError(
+                .attestationStatementMalformed,
+                rule: "WebAuthn §6.5.1",
+                "the authenticator data carries no attested credential data"
+            )
         }
         guard clientDataHash.count == 32 else {
-            throw TrustError(.attestationStatementMalformed, rule: "WebAuthn §5.8.1", "the client data hash is \(clientDataHash.count) bytes, must be 32")
+            throw TrustError(
+                .attestationStatementMalformed,
+                rule: "WebAuthn §5.8.1",
+                "the client data hash is \(clientDataHash.count) bytes, must be 32"
+            )
         }
         let input = Input(
-            credential: credential, authenticatorData: authenticatorData, raw: rawAuthenticatorData,
+            credential: credential,
+            authenticatorData: authenticatorData,
+            raw: rawAuthenticatorData,
             clientDataHash: clientDataHash
         )
         do throws(TrustError) {
@@ -60,7 +80,8 @@ public enum AttestationVerifier {
                 case AndroidKeyFormat.identifier: return try AndroidKeyFormat.verify(map, input)
                 default:
                     throw TrustError(
-                        .attestationFormatUnsupported, rule: "WebAuthn §8",
+                        .attestationFormatUnsupported,
+                        rule: "WebAuthn §8",
                         "attestation format '\(format.prefix(40))' is not supported (supported: \(Self.supportedFormats.joined(separator: ", ")))"
                     )
                 }
@@ -92,24 +113,37 @@ public enum AttestationVerifier {
         case -259: return .rsaPKCS1SHA512
         case -8: return .ed25519
         default:
-            throw TrustError(.attestationAlgorithmUnsupported, rule: rule, "\(algorithm) is not supported for attestation signatures")
+            throw TrustError(
+                .attestationAlgorithmUnsupported,
+                rule: rule,
+                "\(algorithm) is not supported for attestation signatures"
+            )
         }
     }
 
     /// Verifies `signature` with the leaf certificate's key under `algorithm`.
     static func verifyCertificateSignature(
-        _ signature: [UInt8], over data: [UInt8], leaf: X509Certificate, algorithm: COSEAlgorithm, rule: String
+        _ signature: [UInt8],
+        over data: [UInt8],
+        leaf: X509Certificate,
+        algorithm: COSEAlgorithm,
+        rule: String
     ) throws(TrustError) {
         let scheme = try self.scheme(for: algorithm, rule: rule)
         let key = leaf.publicKey
         guard key.matches(scheme) else {
             throw TrustError(
-                .attestationAlgorithmMismatch, rule: rule,
+                .attestationAlgorithmMismatch,
+                rule: rule,
                 "alg is \(algorithm) but the attestation certificate's key is not a key for it"
             )
         }
         guard key.isValidSignature(signature, for: data, scheme: scheme) else {
-            throw TrustError(.attestationSignatureInvalid, rule: rule, "the attestation signature does not verify with the attestation certificate's key")
+            throw TrustError(
+                .attestationSignatureInvalid,
+                rule: rule,
+                "the attestation signature does not verify with the attestation certificate's key"
+            )
         }
     }
 }
@@ -125,7 +159,8 @@ struct StatementMembers {
         for entry in map {
             guard let name = entry.key.textValue, allowed.contains(name) else {
                 throw TrustError(
-                    .attestationStatementMalformed, rule: rule,
+                    .attestationStatementMalformed,
+                    rule: rule,
                     "a \(format) statement has no member \(entry.key.textValue.map { "\"\($0.prefix(32))\"" } ?? "of that type")"
                 )
             }
@@ -137,7 +172,11 @@ struct StatementMembers {
 
     func bytes(_ name: String) throws(TrustError) -> [UInt8] {
         guard let value = self.map[.textString(name)] else {
-            throw TrustError(.attestationStatementMalformed, rule: self.rule, "the \(self.format) statement has no \(name)")
+            throw TrustError(
+                .attestationStatementMalformed,
+                rule: self.rule,
+                "the \(self.format) statement has no \(name)"
+            )
         }
         guard let bytes = value.bytesValue else {
             throw TrustError(.attestationStatementMalformed, rule: self.rule, "\(name) must be a byte string")
@@ -164,7 +203,8 @@ struct StatementMembers {
         }
         guard array.count <= CertificateLimits.maximumChainLength else {
             throw TrustError(
-                .certificatePathTooLong, rule: self.rule,
+                .certificatePathTooLong,
+                rule: self.rule,
                 "x5c holds \(array.count) certificates, at most \(CertificateLimits.maximumChainLength) are accepted"
             )
         }

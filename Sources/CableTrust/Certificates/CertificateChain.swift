@@ -1,5 +1,5 @@
-internal import CableCrypto
 internal import CableCTAP
+internal import CableCrypto
 import SwiftASN1
 
 /// Bounds on certificate chains from strangers (`x5c` arrays, the MDS BLOB's header).
@@ -22,7 +22,8 @@ enum CertificateChain {
         }
         guard x5c.count <= CertificateLimits.maximumChainLength else {
             throw TrustError(
-                .certificatePathTooLong, rule: rule,
+                .certificatePathTooLong,
+                rule: rule,
                 "x5c holds \(x5c.count) certificates, at most \(CertificateLimits.maximumChainLength) are accepted"
             )
         }
@@ -31,7 +32,11 @@ enum CertificateChain {
             do throws(CryptoError) {
                 certificates.append(try X509Certificate(derEncoded: der))
             } catch {
-                throw TrustError(.attestationCertificateInvalid, rule: rule, "x5c[\(index)] is not a certificate: \(error.diagnostics)")
+                throw TrustError(
+                    .attestationCertificateInvalid,
+                    rule: rule,
+                    "x5c[\(index)] is not a certificate: \(error.diagnostics)"
+                )
             }
         }
         return certificates
@@ -43,18 +48,27 @@ enum CertificateChain {
     static func checkPackedLeaf(_ leaf: X509Certificate, aaguid: AAGUID) throws(TrustError) {
         let rule = "WebAuthn §8.2.1"
         guard leaf.version == 3 else {
-            throw TrustError(.attestationCertificateRequirements, aaguid: aaguid, rule: rule, "the attestation certificate is version \(leaf.version), must be 3")
+            throw TrustError(
+                .attestationCertificateRequirements,
+                aaguid: aaguid,
+                rule: rule,
+                "the attestation certificate is version \(leaf.version), must be 3"
+            )
         }
         for (attribute, name) in [(SubjectAttribute.country, "C"), (.organization, "O"), (.commonName, "CN")]
         where leaf.subjectValues(attribute).first?.isEmpty ?? true {
             throw TrustError(
-                .attestationCertificateRequirements, aaguid: aaguid, rule: rule,
+                .attestationCertificateRequirements,
+                aaguid: aaguid,
+                rule: rule,
                 "the attestation certificate's subject has no \(name) (subject: \(leaf.subjectSummary))"
             )
         }
         guard leaf.subjectValues(.organizationalUnit) == ["Authenticator Attestation"] else {
             throw TrustError(
-                .attestationCertificateRequirements, aaguid: aaguid, rule: rule,
+                .attestationCertificateRequirements,
+                aaguid: aaguid,
+                rule: rule,
                 "the attestation certificate's subject OU must be \"Authenticator Attestation\" (subject: \(leaf.subjectSummary))"
             )
         }
@@ -66,9 +80,19 @@ enum CertificateChain {
     static func checkNotCA(_ leaf: X509Certificate, aaguid: AAGUID?, rule: String) throws(TrustError) {
         switch leaf.basicConstraintsCA {
         case .none:
-            throw TrustError(.attestationCertificateRequirements, aaguid: aaguid, rule: rule, "the attestation certificate has no basic constraints extension")
+            throw TrustError(
+                .attestationCertificateRequirements,
+                aaguid: aaguid,
+                rule: rule,
+                "the attestation certificate has no basic constraints extension"
+            )
         case .some(true):
-            throw TrustError(.attestationCertificateRequirements, aaguid: aaguid, rule: rule, "the attestation certificate is a CA certificate (basic constraints CA true)")
+            throw TrustError(
+                .attestationCertificateRequirements,
+                aaguid: aaguid,
+                rule: rule,
+                "the attestation certificate is a CA certificate (basic constraints CA true)"
+            )
         case .some(false):
             break
         }
@@ -79,24 +103,36 @@ enum CertificateChain {
         let rule = "WebAuthn §8.2.1"
         guard let found = try self.aaguidExtension(leaf) else { return }
         guard !found.critical else {
-            throw TrustError(.aaguidExtensionMismatch, aaguid: aaguid, rule: rule, "the AAGUID extension (\(Self.aaguidExtensionOID)) is marked critical")
+            throw TrustError(
+                .aaguidExtensionMismatch,
+                aaguid: aaguid,
+                rule: rule,
+                "the AAGUID extension (\(Self.aaguidExtensionOID)) is marked critical"
+            )
         }
         guard found.aaguid == aaguid else {
             throw TrustError(
-                .aaguidExtensionMismatch, aaguid: aaguid, rule: rule,
+                .aaguidExtensionMismatch,
+                aaguid: aaguid,
+                rule: rule,
                 "the certificate's AAGUID extension says \(found.aaguid.uuidString) but the authenticator data says \(aaguid.uuidString)"
             )
         }
     }
 
     /// Reads the AAGUID extension: its value is `OCTET STRING (SIZE(16))` (FIDO Authenticator Metadata).
-    static func aaguidExtension(_ certificate: X509Certificate) throws(TrustError) -> (critical: Bool, aaguid: AAGUID)? {
+    static func aaguidExtension(_ certificate: X509Certificate) throws(TrustError) -> (critical: Bool, aaguid: AAGUID)?
+    {
         let rule = "WebAuthn §8.2.1"
         let found: (critical: Bool, value: [UInt8])?
         do throws(CryptoError) {
             found = try certificate.extensionValue(oid: Self.aaguidExtensionOID)
         } catch {
-            throw TrustError(.aaguidExtensionMismatch, rule: rule, "the AAGUID extension cannot be read: \(error.diagnostics)")
+            throw TrustError(
+                .aaguidExtensionMismatch,
+                rule: rule,
+                "the AAGUID extension cannot be read: \(error.diagnostics)"
+            )
         }
         guard let found else { return nil }
         do {
@@ -104,23 +140,39 @@ enum CertificateChain {
             let aaguid = try AAGUID(bytes: Array(octets.bytes))
             return (found.critical, aaguid)
         } catch {
-            throw TrustError(.aaguidExtensionMismatch, rule: rule, "the AAGUID extension is not an OCTET STRING of 16 bytes")
+            throw TrustError(
+                .aaguidExtensionMismatch,
+                rule: rule,
+                "the AAGUID extension is not an OCTET STRING of 16 bytes"
+            )
         }
     }
 
     /// Path validation through OpenSSL, mapped to ``TrustError``.
     static func verifyPath(
-        _ chain: [X509Certificate], anchors: [X509Certificate], at time: Int64, aaguid: AAGUID?, rule: String
+        _ chain: [X509Certificate],
+        anchors: [X509Certificate],
+        at time: Int64,
+        aaguid: AAGUID?,
+        rule: String
     ) throws(TrustError) -> [X509Certificate] {
         guard let leaf = chain.first else {
             throw TrustError(.certificatePathUntrusted, aaguid: aaguid, rule: rule, "no certificate to verify")
         }
         guard !anchors.isEmpty else {
-            throw TrustError(.noTrustAnchor, aaguid: aaguid, rule: rule, "no trust anchor is configured for this authenticator")
+            throw TrustError(
+                .noTrustAnchor,
+                aaguid: aaguid,
+                rule: rule,
+                "no trust anchor is configured for this authenticator"
+            )
         }
         do throws(X509PathVerifier.VerificationError) {
             return try X509PathVerifier.verify(
-                leaf: leaf, intermediates: Array(chain.dropFirst()), anchors: anchors, at: time,
+                leaf: leaf,
+                intermediates: Array(chain.dropFirst()),
+                anchors: anchors,
+                at: time,
                 maximumDepth: CertificateLimits.maximumPathDepth
             )
         } catch {
@@ -131,7 +183,12 @@ enum CertificateChain {
             case .tooLong: code = .certificatePathTooLong
             case .badSignature, .invalid: code = .certificatePathInvalid
             }
-            throw TrustError(code, aaguid: aaguid, rule: rule, "the certificate chain does not verify: \(error.description)")
+            throw TrustError(
+                code,
+                aaguid: aaguid,
+                rule: rule,
+                "the certificate chain does not verify: \(error.description)"
+            )
         }
     }
 }

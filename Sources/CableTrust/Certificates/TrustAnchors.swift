@@ -20,7 +20,11 @@ public struct TrustAnchors: Sendable {
         do throws(CryptoError) {
             self.certificates = try X509Certificate.certificates(pem: pem, maximumCount: Self.maximumCount)
         } catch {
-            throw TrustError(.attestationCertificateInvalid, rule: "trust anchors", "the PEM file holds no usable certificate: \(error.diagnostics)")
+            throw TrustError(
+                .attestationCertificateInvalid,
+                rule: "trust anchors",
+                "the PEM file holds no usable certificate: \(error.diagnostics)"
+            )
         }
     }
 
@@ -31,7 +35,11 @@ public struct TrustAnchors: Sendable {
             do throws(CryptoError) {
                 certificates.append(try X509Certificate(derEncoded: bytes))
             } catch {
-                throw TrustError(.attestationCertificateInvalid, rule: "trust anchors", "anchor \(index) is not a certificate: \(error.diagnostics)")
+                throw TrustError(
+                    .attestationCertificateInvalid,
+                    rule: "trust anchors",
+                    "anchor \(index) is not a certificate: \(error.diagnostics)"
+                )
             }
         }
         self.certificates = certificates
@@ -56,7 +64,11 @@ public struct TrustAnchors: Sendable {
             guard let url = Bundle.module.url(forResource: "fido-mds-root-globalsign-r3", withExtension: "pem"),
                 let data = try? Data(contentsOf: url)
             else {
-                throw TrustError(.noTrustAnchor, rule: "mds-root", "the shipped FIDO MDS root certificate resource is missing")
+                throw TrustError(
+                    .noTrustAnchor,
+                    rule: "mds-root",
+                    "the shipped FIDO MDS root certificate resource is missing"
+                )
             }
             return try TrustAnchors(pem: Array(data))
         }

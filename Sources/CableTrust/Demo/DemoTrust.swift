@@ -1,5 +1,5 @@
-internal import CableCrypto
 public import CableCTAP
+internal import CableCrypto
 import Foundation
 import SwiftASN1
 
@@ -35,7 +35,9 @@ public struct DemoTrust: Sendable {
     ///   - time: seconds since 1970; certificates are valid from a day before to a year after it, and the
     ///     BLOB's `nextUpdate` is 30 days after it.
     public static func make(
-        aaguid: AAGUID, description: String, status: AuthenticatorStatus = AuthenticatorStatus(rawValue: "FIDO_CERTIFIED_L1"),
+        aaguid: AAGUID,
+        description: String,
+        status: AuthenticatorStatus = AuthenticatorStatus(rawValue: "FIDO_CERTIFIED_L1"),
         at time: Int64
     ) throws(TrustError) -> DemoTrust {
         do throws(CryptoError) {
@@ -44,33 +46,73 @@ public struct DemoTrust: Sendable {
             let rootKey = try P256.PrivateKey()
             let root = try X509CertificateBuilder.issue(
                 subject: .init(country: "US", organization: vendor, commonName: "Demo Attestation Root"),
-                subjectKey: rootKey.publicKey, issuer: nil, issuerKey: rootKey, serial: 1, validity: validity, isCA: true
+                subjectKey: rootKey.publicKey,
+                issuer: nil,
+                issuerKey: rootKey,
+                serial: 1,
+                validity: validity,
+                isCA: true
             )
             let intermediateKey = try P256.PrivateKey()
             let intermediate = try X509CertificateBuilder.issue(
                 subject: .init(country: "US", organization: vendor, commonName: "Demo Attestation CA"),
-                subjectKey: intermediateKey.publicKey, issuer: root, issuerKey: rootKey, serial: 2, validity: validity, isCA: true
+                subjectKey: intermediateKey.publicKey,
+                issuer: root,
+                issuerKey: rootKey,
+                serial: 2,
+                validity: validity,
+                isCA: true
             )
             let leafKey = try P256.PrivateKey()
             let leaf = try X509CertificateBuilder.issue(
                 subject: .init(
-                    country: "US", organization: vendor, organizationalUnit: "Authenticator Attestation",
+                    country: "US",
+                    organization: vendor,
+                    organizationalUnit: "Authenticator Attestation",
                     commonName: "Demo Authenticator Attestation"
                 ),
-                subjectKey: leafKey.publicKey, issuer: intermediate, issuerKey: intermediateKey, serial: 3, validity: validity,
+                subjectKey: leafKey.publicKey,
+                issuer: intermediate,
+                issuerKey: intermediateKey,
+                serial: 3,
+                validity: validity,
                 isCA: false,
-                extensions: [.init(oid: CertificateChain.aaguidExtensionOID, critical: false, value: try Self.aaguidExtensionValue(aaguid))]
+                extensions: [
+                    .init(
+                        oid: CertificateChain.aaguidExtensionOID,
+                        critical: false,
+                        value: try Self.aaguidExtensionValue(aaguid)
+                    )
+                ]
             )
 
             let mdsRootKey = try P256.PrivateKey()
             let mdsRoot = try X509CertificateBuilder.issue(
-                subject: .init(country: "US", organization: "swift-cable demo metadata service", commonName: "Demo MDS Root"),
-                subjectKey: mdsRootKey.publicKey, issuer: nil, issuerKey: mdsRootKey, serial: 10, validity: validity, isCA: true
+                subject: .init(
+                    country: "US",
+                    organization: "swift-cable demo metadata service",
+                    commonName: "Demo MDS Root"
+                ),
+                subjectKey: mdsRootKey.publicKey,
+                issuer: nil,
+                issuerKey: mdsRootKey,
+                serial: 10,
+                validity: validity,
+                isCA: true
             )
             let signerKey = try P256.PrivateKey()
             let signer = try X509CertificateBuilder.issue(
-                subject: .init(country: "US", organization: "swift-cable demo metadata service", commonName: "Demo MDS Signer"),
-                subjectKey: signerKey.publicKey, issuer: mdsRoot, issuerKey: mdsRootKey, serial: 11, validity: validity, isCA: false
+                subject: .init(
+                    country: "US",
+                    organization: "swift-cable demo metadata service",
+                    commonName: "Demo MDS Signer"
+                ),
+                subjectKey: signerKey.publicKey,
+                issuer: mdsRoot,
+                issuerKey: mdsRootKey,
+                serial: 11,
+                validity: validity,
+                isCA: false
             )
             let entry: [String: Any] = [
                 "aaguid": aaguid.uuidString.lowercased(),
@@ -95,10 +137,17 @@ public struct DemoTrust: Sendable {
                 attestationChainPEM: Array((leaf.pemEncoded + intermediate.pemEncoded).utf8),
                 attestationKeyPEM: try leafKey.pkcs8PEM,
                 metadataRootPEM: Array(mdsRoot.pemEncoded.utf8),
-                metadataBLOB: blob, metadataSigner: signerKey, metadataChain: [signer]
+                metadataBLOB: blob,
+                metadataSigner: signerKey,
+                metadataChain: [signer]
             )
         } catch {
-            throw TrustError(.noTrustAnchor, aaguid: aaguid, rule: "demo", "the demo trust setup could not be made: \(error.description)")
+            throw TrustError(
+                .noTrustAnchor,
+                aaguid: aaguid,
+                rule: "demo",
+                "the demo trust setup could not be made: \(error.description)"
+            )
         }
     }
 

@@ -1,5 +1,5 @@
-internal import CableCrypto
 public import CableCTAP
+internal import CableCrypto
 import Foundation
 
 /// A FIDO Metadata Service (MDS3) BLOB: a JWT (JWS compact serialization) whose payload lists metadata
@@ -33,7 +33,11 @@ public struct MetadataBLOB: Sendable {
     public init(jwt: [UInt8], root: TrustAnchors, at time: Int64) throws(TrustError) {
         let rule = "mds"
         guard jwt.count <= Self.maximumByteCount else {
-            throw TrustError(.metadataTooLarge, rule: rule, "the MDS BLOB is \(jwt.count) bytes, at most \(Self.maximumByteCount) are accepted")
+            throw TrustError(
+                .metadataTooLarge,
+                rule: rule,
+                "the MDS BLOB is \(jwt.count) bytes, at most \(Self.maximumByteCount) are accepted"
+            )
         }
         // Trailing whitespace (a newline after download) is tolerated; nothing else.
         var end = jwt.count
@@ -41,7 +45,11 @@ public struct MetadataBLOB: Sendable {
         let parts = jwt[..<end].split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
         // An empty signature part is judged after the header: `alg: none` is refused as such.
         guard parts.count == 3, !parts[0].isEmpty, !parts[1].isEmpty else {
-            throw TrustError(.metadataMalformed, rule: rule, "the MDS BLOB is not a JWT (three base64url parts separated by dots); found \(parts.count) parts")
+            throw TrustError(
+                .metadataMalformed,
+                rule: rule,
+                "the MDS BLOB is not a JWT (three base64url parts separated by dots); found \(parts.count) parts"
+            )
         }
         guard let headerBytes = Base64URL.decode(parts[0]) else {
             throw TrustError(.metadataMalformed, rule: rule, "the JWT header is not base64url")
@@ -53,7 +61,11 @@ public struct MetadataBLOB: Sendable {
         do {
             header = try JSONDecoder().decode(JWTHeader.self, from: Data(headerBytes))
         } catch {
-            throw TrustError(.metadataMalformed, rule: rule, "the JWT header is not the expected JSON object (alg, x5c)")
+            throw TrustError(
+                .metadataMalformed,
+                rule: rule,
+                "the JWT header is not the expected JSON object (alg, x5c)"
+            )
         }
         let scheme: X509PublicKey.SignatureScheme
         switch header.alg {
@@ -61,7 +73,8 @@ public struct MetadataBLOB: Sendable {
         case "ES256": scheme = .ecdsaP256SHA256
         default:
             throw TrustError(
-                .metadataAlgorithmUnsupported, rule: rule,
+                .metadataAlgorithmUnsupported,
+                rule: rule,
                 "the JWT alg is '\(header.alg.prefix(20))'; only RS256 and ES256 are accepted"
             )
         }
@@ -72,7 +85,11 @@ public struct MetadataBLOB: Sendable {
             throw TrustError(.metadataMalformed, rule: rule, "the JWT header has no x5c certificate chain")
         }
         guard x5c.count <= Self.maximumHeaderCertificates else {
-            throw TrustError(.certificatePathTooLong, rule: rule, "the JWT header's x5c holds \(x5c.count) certificates, at most \(Self.maximumHeaderCertificates)")
+            throw TrustError(
+                .certificatePathTooLong,
+                rule: rule,
+                "the JWT header's x5c holds \(x5c.count) certificates, at most \(Self.maximumHeaderCertificates)"
+            )
         }
         var chain: [X509Certificate] = []
         for (index, text) in x5c.enumerated() {
@@ -82,7 +99,11 @@ public struct MetadataBLOB: Sendable {
             do throws(CryptoError) {
                 chain.append(try X509Certificate(derEncoded: Array(der)))
             } catch {
-                throw TrustError(.metadataMalformed, rule: rule, "x5c[\(index)] of the JWT header is not a certificate: \(error.diagnostics)")
+                throw TrustError(
+                    .metadataMalformed,
+                    rule: rule,
+                    "x5c[\(index)] of the JWT header is not a certificate: \(error.diagnostics)"
+                )
             }
         }
         do throws(TrustError) {
@@ -90,24 +111,37 @@ public struct MetadataBLOB: Sendable {
         } catch {
             throw TrustError(
                 error.code == .certificatePathExpired ? .certificatePathExpired : .metadataCertificateUntrusted,
-                rule: rule, "the MDS BLOB's signing certificate does not chain to the MDS root: \(error.reason)"
+                rule: rule,
+                "the MDS BLOB's signing certificate does not chain to the MDS root: \(error.reason)"
             )
         }
         let signed = Array(jwt[..<parts[1].endIndex])
         let derSignature: [UInt8]
         if scheme == .ecdsaP256SHA256 {
             guard let converted = X509PublicKey.derECDSASignature(raw: signature, coordinateByteCount: 32) else {
-                throw TrustError(.metadataSignatureInvalid, rule: rule, "an ES256 JWS signature is 64 bytes, found \(signature.count)")
+                throw TrustError(
+                    .metadataSignatureInvalid,
+                    rule: rule,
+                    "an ES256 JWS signature is 64 bytes, found \(signature.count)"
+                )
             }
             derSignature = converted
         } else {
             derSignature = signature
         }
         guard chain[0].publicKey.matches(scheme) else {
-            throw TrustError(.metadataSignatureInvalid, rule: rule, "the signing certificate's key does not match alg \(header.alg)")
+            throw TrustError(
+                .metadataSignatureInvalid,
+                rule: rule,
+                "the signing certificate's key does not match alg \(header.alg)"
+            )
         }
         guard chain[0].publicKey.isValidSignature(derSignature, for: signed, scheme: scheme) else {
-            throw TrustError(.metadataSignatureInvalid, rule: rule, "the MDS BLOB's signature does not verify with its signing certificate")
+            throw TrustError(
+                .metadataSignatureInvalid,
+                rule: rule,
+                "the MDS BLOB's signature does not verify with its signing certificate"
+            )
         }
         // Only now, with the signature good, is the (large) payload decoded.
         guard let payloadBytes = Base64URL.decode(parts[1]) else {
@@ -117,17 +151,30 @@ public struct MetadataBLOB: Sendable {
         do {
             payload = try JSONDecoder().decode(Payload.self, from: Data(payloadBytes))
         } catch {
-            throw TrustError(.metadataMalformed, rule: rule, "the MDS payload is not the MDS3 JSON shape (no, nextUpdate, entries): \(Self.summary(error))")
+            throw TrustError(
+                .metadataMalformed,
+                rule: rule,
+                "the MDS payload is not the MDS3 JSON shape (no, nextUpdate, entries): \(Self.summary(error))"
+            )
         }
         guard payload.entries.count <= Self.maximumEntryCount else {
-            throw TrustError(.metadataTooLarge, rule: rule, "\(payload.entries.count) entries, at most \(Self.maximumEntryCount)")
+            throw TrustError(
+                .metadataTooLarge,
+                rule: rule,
+                "\(payload.entries.count) entries, at most \(Self.maximumEntryCount)"
+            )
         }
         guard let nextUpdate = MetadataDate.seconds(payload.nextUpdate) else {
-            throw TrustError(.metadataMalformed, rule: rule, "nextUpdate '\(payload.nextUpdate.prefix(20))' is not a date (YYYY-MM-DD)")
+            throw TrustError(
+                .metadataMalformed,
+                rule: rule,
+                "nextUpdate '\(payload.nextUpdate.prefix(20))' is not a date (YYYY-MM-DD)"
+            )
         }
         guard time < nextUpdate else {
             throw TrustError(
-                .metadataExpired, rule: rule,
+                .metadataExpired,
+                rule: rule,
                 "the MDS BLOB (no \(payload.no)) is past its nextUpdate \(payload.nextUpdate); download the current BLOB"
             )
         }
@@ -135,7 +182,11 @@ public struct MetadataBLOB: Sendable {
         for (index, raw) in payload.entries.enumerated() {
             guard let text = raw.aaguid else { continue }
             guard let aaguid = AAGUID(uuidString: text) else {
-                throw TrustError(.metadataMalformed, rule: rule, "entries[\(index)].aaguid '\(text.prefix(40))' is not a UUID")
+                throw TrustError(
+                    .metadataMalformed,
+                    rule: rule,
+                    "entries[\(index)].aaguid '\(text.prefix(40))' is not a UUID"
+                )
             }
             entries[aaguid] = try MetadataEntry(aaguid: aaguid, raw, index: index)
         }
@@ -217,7 +268,12 @@ public struct MetadataEntry: Sendable {
         do {
             return try TrustAnchors(der: self.attestationRootCertificates)
         } catch {
-            throw TrustError(.metadataMalformed, aaguid: self.aaguid, rule: "mds", "the metadata's attestationRootCertificates for this AAGUID do not parse: \(error.reason)")
+            throw TrustError(
+                .metadataMalformed,
+                aaguid: self.aaguid,
+                rule: "mds",
+                "the metadata's attestationRootCertificates for this AAGUID do not parse: \(error.reason)"
+            )
         }
     }
 
@@ -231,7 +287,9 @@ public struct MetadataEntry: Sendable {
         for (position, text) in (raw.metadataStatement?.attestationRootCertificates ?? []).enumerated() {
             guard let der = Data(base64Encoded: text) else {
                 throw TrustError(
-                    .metadataMalformed, aaguid: aaguid, rule: "mds",
+                    .metadataMalformed,
+                    aaguid: aaguid,
+                    rule: "mds",
                     "entries[\(index)].metadataStatement.attestationRootCertificates[\(position)] is not base64"
                 )
             }
@@ -241,7 +299,12 @@ public struct MetadataEntry: Sendable {
     }
 
     /// An entry built in memory (demo metadata, tests).
-    public init(aaguid: AAGUID, description: String?, statusReports: [StatusReport], attestationRootCertificates: [[UInt8]]) {
+    public init(
+        aaguid: AAGUID,
+        description: String?,
+        statusReports: [StatusReport],
+        attestationRootCertificates: [[UInt8]]
+    ) {
         self.aaguid = aaguid
         self.description = description
         self.statusReports = statusReports
@@ -282,7 +345,8 @@ public struct AuthenticatorStatus: RawRepresentable, Hashable, Sendable, CustomS
 
     /// The statuses that refuse a registration whatever its attestation (cli.md, `--mds`).
     public static let refusedByDefault: Set<Self> = [
-        .revoked, .attestationKeyCompromise, .userVerificationBypass, .userKeyRemoteCompromise, .userKeyPhysicalCompromise,
+        .revoked, .attestationKeyCompromise, .userVerificationBypass, .userKeyRemoteCompromise,
+        .userKeyPhysicalCompromise,
     ]
 }
 

@@ -24,8 +24,11 @@ public struct TrustPolicy: Sendable {
 
     /// A policy; the defaults accept every authenticator.
     public init(
-        allowedAAGUIDs: Set<AAGUID>? = nil, blockedAAGUIDs: Set<AAGUID> = [], enforceAttestation: Bool = false,
-        metadata: MetadataBLOB? = nil, additionalAnchors: TrustAnchors = TrustAnchors(),
+        allowedAAGUIDs: Set<AAGUID>? = nil,
+        blockedAAGUIDs: Set<AAGUID> = [],
+        enforceAttestation: Bool = false,
+        metadata: MetadataBLOB? = nil,
+        additionalAnchors: TrustAnchors = TrustAnchors(),
         refusedStatuses: Set<AuthenticatorStatus> = AuthenticatorStatus.refusedByDefault
     ) {
         self.allowedAAGUIDs = allowedAAGUIDs
@@ -41,9 +44,17 @@ public struct TrustPolicy: Sendable {
     ///   - object: the attestation object of the registration.
     ///   - clientDataHash: SHA-256 of the client data JSON (32 bytes).
     ///   - time: seconds since 1970 (UTC) at which certificates are judged.
-    public func evaluate(_ object: AttestationObject, clientDataHash: [UInt8], at time: Int64) throws(TrustError) -> TrustVerdict {
+    public func evaluate(
+        _ object: AttestationObject,
+        clientDataHash: [UInt8],
+        at time: Int64
+    ) throws(TrustError) -> TrustVerdict {
         guard let aaguid = object.authenticatorData.attestedCredentialData?.aaguid else {
-            throw TrustError(.attestationStatementMalformed, rule: "WebAuthn §6.5.1", "the authenticator data carries no attested credential data")
+            throw TrustError(
+                .attestationStatementMalformed,
+                rule: "WebAuthn §6.5.1",
+                "the authenticator data carries no attested credential data"
+            )
         }
         // The AAGUID rules first: a blocked model is refused whatever it sends.
         try self.checkLists(aaguid)
@@ -52,13 +63,19 @@ public struct TrustPolicy: Sendable {
     }
 
     /// Applies the policy to an attestation that its format's procedure already verified.
-    public func evaluate(_ attestation: VerifiedAttestation, aaguid: AAGUID, at time: Int64) throws(TrustError) -> TrustVerdict {
+    public func evaluate(
+        _ attestation: VerifiedAttestation,
+        aaguid: AAGUID,
+        at time: Int64
+    ) throws(TrustError) -> TrustVerdict {
         try self.checkLists(aaguid)
         let entry = self.metadata?.entry(for: aaguid)
         let latest = entry?.latestStatus
         if let latest, self.refusedStatuses.contains(latest.status) {
             throw TrustError(
-                .authenticatorStatusRefused, aaguid: aaguid, rule: "mds-status",
+                .authenticatorStatusRefused,
+                aaguid: aaguid,
+                rule: "mds-status",
                 "the FIDO metadata reports authenticator model \(aaguid.uuidString)"
                     + (entry?.description.map { " (\($0))" } ?? "")
                     + " as \(latest.status.rawValue)"
@@ -70,15 +87,20 @@ public struct TrustPolicy: Sendable {
         if self.enforceAttestation {
             guard attestation.type.hasCertificatePath else {
                 throw TrustError(
-                    .attestationRequired, aaguid: aaguid, rule: "enforce-attestation",
+                    .attestationRequired,
+                    aaguid: aaguid,
+                    rule: "enforce-attestation",
                     "attestation is enforced, but authenticator model \(aaguid.uuidString) sent "
-                        + (attestation.type == .none ? "'none' attestation" : "self attestation (\(attestation.format), no certificate chain)")
+                        + (attestation.type == .none
+                            ? "'none' attestation" : "self attestation (\(attestation.format), no certificate chain)")
                         + "; it must attest with a certificate chain that verifies up to a trusted root"
                 )
             }
             if self.metadata != nil, entry == nil {
                 throw TrustError(
-                    .aaguidNotInMetadata, aaguid: aaguid, rule: "enforce-attestation",
+                    .aaguidNotInMetadata,
+                    aaguid: aaguid,
+                    rule: "enforce-attestation",
                     "attestation is enforced and authenticator model \(aaguid.uuidString) is not listed in the FIDO metadata (MDS BLOB no \(self.metadata!.number)); "
                         + "only models the metadata lists can register"
                 )
@@ -87,18 +109,26 @@ public struct TrustPolicy: Sendable {
             if let entry { anchors = try entry.trustAnchors().adding(anchors) }
             guard anchors.count > 0 else {
                 throw TrustError(
-                    .noTrustAnchor, aaguid: aaguid, rule: "enforce-attestation",
+                    .noTrustAnchor,
+                    aaguid: aaguid,
+                    rule: "enforce-attestation",
                     "attestation is enforced but there is no trust anchor for authenticator model \(aaguid.uuidString); "
                         + "give its attestation root with --attestation-root or metadata that lists it with --mds"
                 )
             }
             do throws(TrustError) {
                 _ = try CertificateChain.verifyPath(
-                    attestation.certificates, anchors: anchors.certificates, at: time, aaguid: aaguid, rule: "enforce-attestation"
+                    attestation.certificates,
+                    anchors: anchors.certificates,
+                    at: time,
+                    aaguid: aaguid,
+                    rule: "enforce-attestation"
                 )
             } catch {
                 throw TrustError(
-                    error.code, aaguid: aaguid, rule: "enforce-attestation",
+                    error.code,
+                    aaguid: aaguid,
+                    rule: "enforce-attestation",
                     "the \(attestation.format) attestation of authenticator model \(aaguid.uuidString) does not verify up to a trust anchor for it: "
                         + error.reason
                 )
@@ -106,22 +136,30 @@ public struct TrustPolicy: Sendable {
             pathVerified = true
         }
         return TrustVerdict(
-            aaguid: aaguid, attestationFormat: attestation.format, attestationType: attestation.type,
-            trustPathVerified: pathVerified, metadataStatus: latest?.status, authenticatorName: entry?.description
+            aaguid: aaguid,
+            attestationFormat: attestation.format,
+            attestationType: attestation.type,
+            trustPathVerified: pathVerified,
+            metadataStatus: latest?.status,
+            authenticatorName: entry?.description
         )
     }
 
     private func checkLists(_ aaguid: AAGUID) throws(TrustError) {
         if self.blockedAAGUIDs.contains(aaguid) {
             throw TrustError(
-                .aaguidBlocked, aaguid: aaguid, rule: "block-aaguid",
+                .aaguidBlocked,
+                aaguid: aaguid,
+                rule: "block-aaguid",
                 "authenticator model AAGUID \(aaguid.uuidString) is on this relying party's block list; "
                     + "an administrator must remove it from the blocked AAGUIDs before this authenticator can register"
             )
         }
         if let allowed = self.allowedAAGUIDs, !allowed.contains(aaguid) {
             throw TrustError(
-                .aaguidNotAllowed, aaguid: aaguid, rule: "allow-aaguid",
+                .aaguidNotAllowed,
+                aaguid: aaguid,
+                rule: "allow-aaguid",
                 "authenticator model AAGUID \(aaguid.uuidString) is not allowed by this relying party's policy; "
                     + "an administrator must add \(aaguid.uuidString) to the allowed AAGUIDs list before this authenticator can register"
             )

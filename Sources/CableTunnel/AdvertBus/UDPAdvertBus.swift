@@ -40,12 +40,24 @@ public enum UDPAdvertBus {
 ///   - eventLoopGroup: the event loops the socket runs on (the process-wide singleton by default).
 ///   - body: what runs while the listener listens.
 public func withUDPAdvertListener<Result: Sendable>(
-    host: String = "127.0.0.1", port: Int = UDPAdvertBus.defaultPort, queueLimit: Int = UDPAdvertBus.defaultQueueLimit,
+    host: String = "127.0.0.1",
+    port: Int = UDPAdvertBus.defaultPort,
+    queueLimit: Int = UDPAdvertBus.defaultQueueLimit,
     eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
     _ body: (UDPAdvertListener) async throws -> Result
 ) async throws -> Result {
-    let opened = try await UDPAdvertListener.open(host: host, port: port, queueLimit: queueLimit, eventLoopGroup: eventLoopGroup)
-    let listener = UDPAdvertListener(channel: opened.channel.channel, fanOut: opened.fanOut, reader: nil, port: opened.port)
+    let opened = try await UDPAdvertListener.open(
+        host: host,
+        port: port,
+        queueLimit: queueLimit,
+        eventLoopGroup: eventLoopGroup
+    )
+    let listener = UDPAdvertListener(
+        channel: opened.channel.channel,
+        fanOut: opened.fanOut,
+        reader: nil,
+        port: opened.port
+    )
     return try await withThrowingTaskGroup(of: Void.self) { group in
         group.addTask { await UDPAdvertListener.read(opened.channel, into: opened.fanOut) }
         do {
@@ -68,7 +80,9 @@ public func withUDPAdvertListener<Result: Sendable>(
 /// Made by ``withUDPAdvertListener(host:port:queueLimit:eventLoopGroup:_:)``, which closes it when
 /// its scope ends.
 public final class UDPAdvertListener: AdvertScanner {
-    fileprivate typealias DatagramChannel = NIOAsyncChannel<AddressedEnvelope<ByteBuffer>, AddressedEnvelope<ByteBuffer>>
+    fileprivate typealias DatagramChannel = NIOAsyncChannel<
+        AddressedEnvelope<ByteBuffer>, AddressedEnvelope<ByteBuffer>
+    >
 
     private let channel: any Channel
     private let fanOut: InProcessAdvertBus
@@ -89,16 +103,26 @@ public final class UDPAdvertListener: AdvertScanner {
     /// lifetime is not one scope (the `cable` command's radio choice). Outside this package, use
     /// ``withUDPAdvertListener(host:port:queueLimit:eventLoopGroup:_:)``.
     package static func bind(
-        host: String = "127.0.0.1", port: Int = UDPAdvertBus.defaultPort, queueLimit: Int = UDPAdvertBus.defaultQueueLimit,
+        host: String = "127.0.0.1",
+        port: Int = UDPAdvertBus.defaultPort,
+        queueLimit: Int = UDPAdvertBus.defaultQueueLimit,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws(TunnelError) -> UDPAdvertListener {
         let opened = try await Self.open(host: host, port: port, queueLimit: queueLimit, eventLoopGroup: eventLoopGroup)
         let reader = Task { await Self.read(opened.channel, into: opened.fanOut) }
-        return UDPAdvertListener(channel: opened.channel.channel, fanOut: opened.fanOut, reader: reader, port: opened.port)
+        return UDPAdvertListener(
+            channel: opened.channel.channel,
+            fanOut: opened.fanOut,
+            reader: reader,
+            port: opened.port
+        )
     }
 
     fileprivate static func open(
-        host: String, port: Int, queueLimit: Int, eventLoopGroup: any EventLoopGroup
+        host: String,
+        port: Int,
+        queueLimit: Int,
+        eventLoopGroup: any EventLoopGroup
     ) async throws(TunnelError) -> (channel: DatagramChannel, fanOut: InProcessAdvertBus, port: Int) {
         guard (0...65535).contains(port), queueLimit >= 1 else {
             throw TunnelError(.invalidConfiguration, "advert listener needs a port 0–65535 and a queue of at least 1")
@@ -110,7 +134,9 @@ public final class UDPAdvertListener: AdvertScanner {
                 // One byte over the limit, so an oversized datagram shows as oversized (the kernel
                 // truncates it to the buffer) without reading kilobytes of a stranger's data.
                 .channelOption(
-                    .recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: UDPAdvertBus.maxDatagramSize + 1))
+                    .recvAllocator,
+                    value: FixedSizeRecvByteBufferAllocator(capacity: UDPAdvertBus.maxDatagramSize + 1)
+                )
                 .bind(host: host, port: port) { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try DatagramChannel(wrappingChannelSynchronously: channel)
@@ -118,7 +144,10 @@ public final class UDPAdvertListener: AdvertScanner {
                 }
         } catch {
             throw TunnelError(
-                .bindFailed, TunnelError.reason("cannot listen for adverts on \(host):\(port)", systemError: error), underlying: error)
+                .bindFailed,
+                TunnelError.reason("cannot listen for adverts on \(host):\(port)", systemError: error),
+                underlying: error
+            )
         }
         return (asyncChannel, fanOut, asyncChannel.channel.localAddress?.port ?? port)
     }
@@ -164,7 +193,8 @@ public final class UDPAdvertTransmitter: AdvertTransmitter {
     ///   - port: the destination UDP port.
     ///   - eventLoopGroup: the event loops the socket runs on (the process-wide singleton by default).
     public static func connect(
-        host: String = "127.0.0.1", port: Int = UDPAdvertBus.defaultPort,
+        host: String = "127.0.0.1",
+        port: Int = UDPAdvertBus.defaultPort,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws(TunnelError) -> UDPAdvertTransmitter {
         guard (1...65535).contains(port) else {
@@ -184,7 +214,11 @@ public final class UDPAdvertTransmitter: AdvertTransmitter {
                 .bind(host: local, port: 0).get()
             return UDPAdvertTransmitter(channel: channel, destination: destination)
         } catch {
-            throw TunnelError(.bindFailed, TunnelError.reason("cannot open a socket for adverts", systemError: error), underlying: error)
+            throw TunnelError(
+                .bindFailed,
+                TunnelError.reason("cannot open a socket for adverts", systemError: error),
+                underlying: error
+            )
         }
     }
 
@@ -193,13 +227,18 @@ public final class UDPAdvertTransmitter: AdvertTransmitter {
         guard advertisingData.count <= UDPAdvertBus.maxDatagramSize else {
             throw TunnelError(
                 .advertTooLarge,
-                "advert of \(advertisingData.count) bytes exceeds \(UDPAdvertBus.maxDatagramSize)")
+                "advert of \(advertisingData.count) bytes exceeds \(UDPAdvertBus.maxDatagramSize)"
+            )
         }
         let buffer = self.channel.allocator.buffer(bytes: advertisingData)
         do {
             try await self.channel.writeAndFlush(AddressedEnvelope(remoteAddress: self.destination, data: buffer))
         } catch {
-            throw TunnelError(.channelClosed, TunnelError.reason("advert not sent", systemError: error), underlying: error)
+            throw TunnelError(
+                .channelClosed,
+                TunnelError.reason("advert not sent", systemError: error),
+                underlying: error
+            )
         }
     }
 

@@ -75,7 +75,9 @@ public enum TunnelClient {
                 .connectTimedOut,
                 "could not connect to the tunnel service at \(service.authority) within \(timeout) "
                     + "— check the address and the network",
-                host: service.authority, underlying: ChannelError.connectTimeout(amount))
+                host: service.authority,
+                underlying: ChannelError.connectTimeout(amount)
+            )
         } catch {
             throw Self.connectFailure(error, service: service)
         }
@@ -105,8 +107,12 @@ public enum TunnelClient {
                 // The deadline won (it closed the channel before the upgrade completed): a timeout.
                 guard !timedOut.load(ordering: .relaxed) else { throw ChannelError.ioOnClosedChannel }
                 return await TunnelConnection.open(
-                    webSocket, link: link, endpoint: endpoint, routingID: routingID,
-                    maxMessageSize: TunnelServiceProtocol.maxMessageSize)
+                    webSocket,
+                    link: link,
+                    endpoint: endpoint,
+                    routingID: routingID,
+                    maxMessageSize: TunnelServiceProtocol.maxMessageSize
+                )
             case .refused(let response):
                 let head = try await response.get()
                 try? await channel.close()
@@ -123,13 +129,19 @@ public enum TunnelClient {
                     .connectTimedOut,
                     "the tunnel service at \(service.authority) accepted the connection but \(stage) did not "
                         + "complete within \(timeout) — is it a tunnel service\(tls == nil ? "" : " speaking TLS")?",
-                    host: service.authority)
+                    host: service.authority
+                )
             }
             if var error = error as? TunnelError {
                 if error.host == nil {
                     error = TunnelError(
-                        error.code, error.reason, host: service.authority, httpStatus: error.httpStatus,
-                        closeCode: error.closeCode, underlying: error.underlying)
+                        error.code,
+                        error.reason,
+                        host: service.authority,
+                        httpStatus: error.httpStatus,
+                        closeCode: error.closeCode,
+                        underlying: error.underlying
+                    )
                 }
                 throw error
             }
@@ -137,7 +149,9 @@ public enum TunnelClient {
                 .upgradeFailed,
                 "the tunnel service at \(service.authority) ended the connection before the WebSocket upgrade "
                     + "completed\(tls == nil ? " — if it serves TLS, use wss://" : "")",
-                host: service.authority, underlying: error)
+                host: service.authority,
+                underlying: error
+            )
         }
     }
 
@@ -163,19 +177,25 @@ public enum TunnelClient {
                 .connectFailed,
                 "could not connect to the tunnel service at \(host): connection refused "
                     + "— is `cable relay` running there, and does --tunnel name it?",
-                host: host, underlying: error)
+                host: host,
+                underlying: error
+            )
         }
         if resolution {
             return TunnelError(
                 .connectFailed,
                 "could not connect to the tunnel service at \(host): the name \(service.host) did not resolve "
                     + "— check the host name and this machine's DNS",
-                host: host, underlying: error)
+                host: host,
+                underlying: error
+            )
         }
         return TunnelError(
             .connectFailed,
             "could not connect to the tunnel service at \(host) — check the address and the network",
-            host: host, underlying: error)
+            host: host,
+            underlying: error
+        )
     }
 
     /// Maps an HTTP refusal to its error.
@@ -213,7 +233,9 @@ public enum TunnelClient {
                 .serviceUnavailable, "the tunnel service at \(host) is at capacity (HTTP 503) — try again later"
             )
         default:
-            (code, reason) = (.httpRefused, "the tunnel service at \(host) answered HTTP \(status) instead of a WebSocket")
+            (code, reason) = (
+                .httpRefused, "the tunnel service at \(host) answered HTTP \(status) instead of a WebSocket"
+            )
         }
         return TunnelError(code, reason, host: host, httpStatus: status)
     }
@@ -225,7 +247,8 @@ public enum TunnelClient {
     /// tunnel response, not only on `/cable/new/`: more than one, or one that is not 3 bytes of hex,
     /// fails the tunnel whatever the path.
     static func validateUpgradeResponse(
-        headers: [(name: String, value: String)], endpoint: TunnelEndpoint
+        headers: [(name: String, value: String)],
+        endpoint: TunnelEndpoint
     ) throws(TunnelError) -> RoutingID? {
         func values(_ name: String) -> [String] {
             headers.filter { $0.name.lowercased() == name.lowercased() }.map(\.value)
@@ -236,13 +259,15 @@ public enum TunnelClient {
                 .subprotocolMismatch,
                 protocols.isEmpty
                     ? "the tunnel service selected no WebSocket subprotocol (fido.cable is required) — is it a caBLE tunnel service?"
-                    : "the tunnel service selected a WebSocket subprotocol other than fido.cable — is it a caBLE tunnel service?")
+                    : "the tunnel service selected a WebSocket subprotocol other than fido.cable — is it a caBLE tunnel service?"
+            )
         }
         let routing = values(TunnelServiceProtocol.routingIDHeader)
         guard routing.count <= 1 else {
             throw TunnelError(
                 .duplicateRoutingID,
-                "the tunnel service sent \(routing.count) \(TunnelServiceProtocol.routingIDHeader) headers (at most one is allowed)")
+                "the tunnel service sent \(routing.count) \(TunnelServiceProtocol.routingIDHeader) headers (at most one is allowed)"
+            )
         }
         var routingID: RoutingID?
         if let value = routing.first {
@@ -252,13 +277,15 @@ public enum TunnelClient {
                 throw TunnelError(
                     .invalidRoutingID,
                     "the tunnel service's \(TunnelServiceProtocol.routingIDHeader) header is not 3 bytes of hex: \(error.reason)",
-                    underlying: error)
+                    underlying: error
+                )
             }
         }
         if case .new = endpoint, routingID == nil {
             throw TunnelError(
                 .missingRoutingID,
-                "the tunnel service answered /cable/new/ without an \(TunnelServiceProtocol.routingIDHeader) header")
+                "the tunnel service answered /cable/new/ without an \(TunnelServiceProtocol.routingIDHeader) header"
+            )
         }
         return routingID
     }
@@ -279,7 +306,10 @@ public enum TunnelClient {
     }
 
     private static func configure(
-        _ channel: any Channel, request: HTTPRequestHead, endpoint: TunnelEndpoint, service: TunnelServiceURL
+        _ channel: any Channel,
+        request: HTTPRequestHead,
+        endpoint: TunnelEndpoint,
+        service: TunnelServiceURL
     ) throws -> PendingUpgrade {
         let maxMessageSize = TunnelServiceProtocol.maxMessageSize
         let upgrader = NIOTypedWebSocketClientUpgrader<ClientUpgradeOutcome>(
@@ -289,7 +319,9 @@ public enum TunnelClient {
             upgradePipelineHandler: { channel, response in
                 channel.eventLoop.makeCompletedFuture {
                     let routingID = try Self.validateUpgradeResponse(
-                        headers: response.headers.map { ($0.name, $0.value) }, endpoint: endpoint)
+                        headers: response.headers.map { ($0.name, $0.value) },
+                        endpoint: endpoint
+                    )
                     let link = TunnelLink(channel: channel, endpoint: endpoint, service: service.authority)
                     let pipeline = channel.pipeline.syncOperations
                     try pipeline.addHandler(TunnelFrameGuard(link: link, maxMessageSize: maxMessageSize))
@@ -297,16 +329,21 @@ public enum TunnelClient {
                         NIOWebSocketFrameAggregator(
                             minNonFinalFragmentSize: 0,
                             maxAccumulatedFrameCount: TunnelConnection.maxFragmentsPerMessage,
-                            maxAccumulatedFrameSize: maxMessageSize))
+                            maxAccumulatedFrameSize: maxMessageSize
+                        )
+                    )
                     try pipeline.addHandler(TunnelAggregationGuard(link: link, maxMessageSize: maxMessageSize))
                     let buffered = TunnelConnection.receiveBufferMessages
                     let webSocket = try NIOAsyncChannel<WebSocketFrame, WebSocketFrame>(
                         wrappingChannelSynchronously: channel,
                         configuration: .init(
-                            backPressureStrategy: .init(lowWatermark: buffered / 4, highWatermark: buffered)))
+                            backPressureStrategy: .init(lowWatermark: buffered / 4, highWatermark: buffered)
+                        )
+                    )
                     return .upgraded(webSocket, link, routingID)
                 }
-            })
+            }
+        )
         var configuration = NIOUpgradableHTTPClientPipelineConfiguration(
             upgradeConfiguration: .init(
                 upgradeRequestHead: request,
@@ -317,11 +354,14 @@ public enum TunnelClient {
                         try channel.pipeline.syncOperations.addHandler(TunnelRefusalCatcher(promise: promise))
                         return .refused(promise.futureResult)
                     }
-                }))
+                }
+            )
+        )
         // A service may send its first message right behind the 101 (held messages): keep those bytes.
         configuration.leftOverBytesStrategy = .forwardBytes
         let upgrade = try channel.pipeline.syncOperations.configureUpgradableHTTPClientPipeline(
-            configuration: configuration)
+            configuration: configuration
+        )
         return PendingUpgrade(channel: channel, upgrade: upgrade)
     }
 }

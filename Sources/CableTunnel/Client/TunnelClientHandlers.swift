@@ -75,8 +75,11 @@ final class TunnelLink: Sendable {
 
     func lost(underlying: (any Error)?) -> TunnelError {
         TunnelError(
-            .connectionLost, "the connection to the tunnel service at \(self.service) ended without a WebSocket close",
-            host: self.service, underlying: underlying)
+            .connectionLost,
+            "the connection to the tunnel service at \(self.service) ended without a WebSocket close",
+            host: self.service,
+            underlying: underlying
+        )
     }
 
     // MARK: Ending
@@ -132,7 +135,8 @@ final class TunnelLink: Sendable {
         var reason = "the tunnel service at \(self.service) closed the tunnel (\(detail))"
         switch (self.endpoint, code) {
         case (.new, .policyViolation) where waited:
-            reason += " before the desktop connected — the desktop is no longer waiting for this QR code "
+            reason +=
+                " before the desktop connected — the desktop is no longer waiting for this QR code "
                 + "(it was used already or expired); show a new QR code"
         case (_, .goingAway):
             reason += ": the other side's connection ended"
@@ -178,7 +182,12 @@ final class TunnelFrameGuard: ChannelInboundHandler {
             context.fireChannelRead(data)
         case .text:
             // Chromium's WebSocketAdapter fails the tunnel on the first frame that is not binary.
-            self.refuse(context, .unsupportedData, .textMessage, "sent a text message (caBLE carries binary messages only)")
+            self.refuse(
+                context,
+                .unsupportedData,
+                .textMessage,
+                "sent a text message (caBLE carries binary messages only)"
+            )
         case .ping:
             let pong = WebSocketFrame(fin: true, opcode: .pong, maskKey: .random(), data: frame.unmaskedData)
             context.writeAndFlush(Self.wrapOutboundOut(pong), promise: nil)
@@ -206,7 +215,12 @@ final class TunnelFrameGuard: ChannelInboundHandler {
         switch error as? NIOWebSocketError {
         case .invalidFrameLength?:
             self.refuse(
-                context, .messageTooBig, .messageTooLarge, "sent a frame over \(self.maxMessageSize) bytes", cause: error)
+                context,
+                .messageTooBig,
+                .messageTooLarge,
+                "sent a frame over \(self.maxMessageSize) bytes",
+                cause: error
+            )
         case .some(let frameError):
             self.refuse(context, .protocolError, .protocolViolation, "sent an invalid frame", cause: frameError)
         case nil:
@@ -224,20 +238,31 @@ final class TunnelFrameGuard: ChannelInboundHandler {
     }
 
     private func refuse(
-        _ context: ChannelHandlerContext, _ code: WebSocketCloseCode, _ errorCode: TunnelError.Code, _ what: String,
+        _ context: ChannelHandlerContext,
+        _ code: WebSocketCloseCode,
+        _ errorCode: TunnelError.Code,
+        _ what: String,
         cause: (any Error)? = nil
     ) {
         self.refused = true
         let error = TunnelError(
-            errorCode, "the tunnel service at \(self.link.service) \(what)", host: self.link.service,
-            closeCode: code, underlying: cause)
+            errorCode,
+            "the tunnel service at \(self.link.service) \(what)",
+            host: self.link.service,
+            closeCode: code,
+            underlying: cause
+        )
         self.link.fail(error, closeCode: code)
         context.fireErrorCaught(error)
     }
 
     /// A close reason from the service, reduced to printable ASCII for error messages.
     private static func printable(_ text: String) -> String {
-        String(text.unicodeScalars.prefix(123).map { $0.isASCII && $0.value >= 0x20 && $0.value < 0x7F ? Character($0) : "?" })
+        String(
+            text.unicodeScalars.prefix(123).map {
+                $0.isASCII && $0.value >= 0x20 && $0.value < 0x7F ? Character($0) : "?"
+            }
+        )
     }
 }
 
@@ -260,7 +285,9 @@ final class TunnelAggregationGuard: ChannelInboundHandler {
             let (code, errorCode, what): (WebSocketCloseCode, TunnelError.Code, String)
             switch aggregation {
             case .accumulatedFrameSizeIsTooLarge:
-                (code, errorCode, what) = (.messageTooBig, .messageTooLarge, "sent a message over \(self.maxMessageSize) bytes")
+                (code, errorCode, what) = (
+                    .messageTooBig, .messageTooLarge, "sent a message over \(self.maxMessageSize) bytes"
+                )
             case .tooManyFragments:
                 (code, errorCode, what) = (
                     .policyViolation, .protocolViolation,
@@ -271,9 +298,14 @@ final class TunnelAggregationGuard: ChannelInboundHandler {
             }
             self.link.fail(
                 TunnelError(
-                    errorCode, "the tunnel service at \(self.link.service) \(what)", host: self.link.service,
-                    closeCode: code, underlying: aggregation),
-                closeCode: code)
+                    errorCode,
+                    "the tunnel service at \(self.link.service) \(what)",
+                    host: self.link.service,
+                    closeCode: code,
+                    underlying: aggregation
+                ),
+                closeCode: code
+            )
         }
         context.fireErrorCaught(error)
     }

@@ -41,7 +41,10 @@ public final class TunnelConnection: MessageChannel, CustomStringConvertible {
     private nonisolated(unsafe) var inbound: NIOAsyncChannelInboundStream<WebSocketFrame>.AsyncIterator?
 
     private init(
-        link: TunnelLink, endpoint: TunnelEndpoint, routingID: RoutingID?, maxMessageSize: Int,
+        link: TunnelLink,
+        endpoint: TunnelEndpoint,
+        routingID: RoutingID?,
+        maxMessageSize: Int,
         inbound: NIOAsyncChannelInboundStream<WebSocketFrame>
     ) {
         self.link = link
@@ -54,16 +57,24 @@ public final class TunnelConnection: MessageChannel, CustomStringConvertible {
     /// Serves an upgraded WebSocket: `NIOAsyncChannel.executeThenClose` runs in a task for as long
     /// as the socket is open (and finishes the stream's halves when it closes).
     static func open(
-        _ webSocket: NIOAsyncChannel<WebSocketFrame, WebSocketFrame>, link: TunnelLink, endpoint: TunnelEndpoint,
-        routingID: RoutingID?, maxMessageSize: Int
+        _ webSocket: NIOAsyncChannel<WebSocketFrame, WebSocketFrame>,
+        link: TunnelLink,
+        endpoint: TunnelEndpoint,
+        routingID: RoutingID?,
+        maxMessageSize: Int
     ) async -> TunnelConnection {
         let (ready, handOver) = AsyncStream<TunnelConnection>.makeStream()
         Task {
             try? await webSocket.executeThenClose { inbound, _ in
                 handOver.yield(
                     TunnelConnection(
-                        link: link, endpoint: endpoint, routingID: routingID, maxMessageSize: maxMessageSize,
-                        inbound: inbound))
+                        link: link,
+                        endpoint: endpoint,
+                        routingID: routingID,
+                        maxMessageSize: maxMessageSize,
+                        inbound: inbound
+                    )
+                )
                 handOver.finish()
                 try await link.channel.closeFuture.get()
             }
@@ -88,7 +99,11 @@ public final class TunnelConnection: MessageChannel, CustomStringConvertible {
         }
         try self.link.checkOpenForSending()
         let frame = WebSocketFrame(
-            fin: true, opcode: .binary, maskKey: .random(), data: self.link.channel.allocator.buffer(bytes: message))
+            fin: true,
+            opcode: .binary,
+            maskKey: .random(),
+            data: self.link.channel.allocator.buffer(bytes: message)
+        )
         do {
             // Awaiting the write's completion (rather than the async channel's outbound writer, which
             // accepts before the event loop has seen the channel's writability) makes a sender that
@@ -104,7 +119,8 @@ public final class TunnelConnection: MessageChannel, CustomStringConvertible {
         guard self.link.beginReceiving() else {
             throw TunnelError(
                 .concurrentReceive,
-                "receive() was called while another receive() was pending: a tunnel connection has one consumer")
+                "receive() was called while another receive() was pending: a tunnel connection has one consumer"
+            )
         }
         defer { self.link.endReceiving() }
         guard self.inbound != nil else {

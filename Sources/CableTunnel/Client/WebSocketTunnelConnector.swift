@@ -24,7 +24,9 @@ public struct WebSocketTunnelConnector: TunnelConnector {
     ///   - eventLoopGroup: the event loops the connections run on (the process-wide singleton by
     ///     default; an app with its own group passes it).
     public init(
-        fixedService: TunnelServiceURL?, timeout: Duration = .seconds(10), trust: TunnelTLSTrust = .systemTrustStore,
+        fixedService: TunnelServiceURL?,
+        timeout: Duration = .seconds(10),
+        trust: TunnelTLSTrust = .systemTrustStore,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) {
         self.fixedService = fixedService
@@ -42,7 +44,12 @@ public struct WebSocketTunnelConnector: TunnelConnector {
     public func connect(to endpoint: TunnelEndpoint, domainID: TunnelServiceDomainID) async throws -> ConnectedTunnel {
         let service = try self.service(for: domainID)
         let connection = try await TunnelClient.connect(
-            to: service, endpoint: endpoint, timeout: self.timeout, trust: self.trust, eventLoopGroup: self.eventLoopGroup)
+            to: service,
+            endpoint: endpoint,
+            timeout: self.timeout,
+            trust: self.trust,
+            eventLoopGroup: self.eventLoopGroup
+        )
         return ConnectedTunnel(channel: connection, routingID: connection.routingID)
     }
 }

@@ -41,8 +41,11 @@ package final class WebSocketProbe: Sendable {
     ///   - extraHeaders: further request headers, sent as given.
     ///   - timeout: bound on connect, TLS and the response head together.
     package static func open(
-        service: TunnelServiceURL, path: String, subprotocols: [String] = [TunnelServiceProtocol.webSocketSubprotocol],
-        extraHeaders: [(name: String, value: String)] = [], trust: TunnelTLSTrust = .systemTrustStore,
+        service: TunnelServiceURL,
+        path: String,
+        subprotocols: [String] = [TunnelServiceProtocol.webSocketSubprotocol],
+        extraHeaders: [(name: String, value: String)] = [],
+        trust: TunnelTLSTrust = .systemTrustStore,
         timeout: Duration = .seconds(5)
     ) async throws(WebSocketProbeError) -> WebSocketProbe {
         let deadline = ContinuousClock.now + timeout
@@ -63,7 +66,8 @@ package final class WebSocketProbe: Sendable {
                     channel.eventLoop.makeCompletedFuture {
                         if let sslContext {
                             try channel.pipeline.syncOperations.addHandler(
-                                NIOSSLClientHandler(context: sslContext, serverHostname: serverName))
+                                NIOSSLClientHandler(context: sslContext, serverHostname: serverName)
+                            )
                         }
                         try channel.pipeline.syncOperations.addHandler(ProbeReader(inbox: inbox))
                     }
@@ -105,7 +109,8 @@ package final class WebSocketProbe: Sendable {
                 let failure = WebSocketProbeError(
                     inbox.hasEnded
                         ? "the connection ended before a complete HTTP response head arrived\(inbox.errorSuffix)"
-                        : "no complete HTTP response head within \(timeout)")
+                        : "no complete HTTP response head within \(timeout)"
+                )
                 channel.close(promise: nil)
                 throw failure
             }
@@ -177,8 +182,12 @@ package final class WebSocketProbe: Sendable {
                 self.channel.close(promise: nil)
                 return .violation(error.description)
             case .success(nil):
-                if self.inbox.hasEnded { return self.inbox.overflowed ? .violation("the service sent more than \(Self.maxBufferedBytes) bytes unread") : .ended }
-                guard await self.inbox.waitForMore(since: seen, until: deadline, eventLoop: self.channel.eventLoop) else {
+                if self.inbox.hasEnded {
+                    return self.inbox.overflowed
+                        ? .violation("the service sent more than \(Self.maxBufferedBytes) bytes unread") : .ended
+                }
+                guard await self.inbox.waitForMore(since: seen, until: deadline, eventLoop: self.channel.eventLoop)
+                else {
                     return self.inbox.hasEnded ? .ended : .timedOut
                 }
             case .success(let frame?):
@@ -224,7 +233,10 @@ package final class WebSocketProbe: Sendable {
             switch self.inbox.takeFrame(maxPayload: Self.maxFramePayload) {
             case .success(let frame?):
                 if frame.opcode == 0xA, frame.payload == token { return true }
-                if frame.opcode == 0x9 { try? await self.send(opcode: 0xA, frame.payload); continue }
+                if frame.opcode == 0x9 {
+                    try? await self.send(opcode: 0xA, frame.payload)
+                    continue
+                }
                 if frame.opcode == 0xA { continue }
                 return false
             case .success(nil):
@@ -239,7 +251,8 @@ package final class WebSocketProbe: Sendable {
 
     /// Waits for the next data message, skipping nothing: anything else is returned as the failure
     /// detail, `nil` on success.
-    package func nextMessage(timeout: Duration) async -> Result<(opcode: UInt8, payload: [UInt8]), WebSocketProbeError> {
+    package func nextMessage(timeout: Duration) async -> Result<(opcode: UInt8, payload: [UInt8]), WebSocketProbeError>
+    {
         switch await self.next(timeout: timeout) {
         case .message(let opcode, let payload): return .success((opcode, payload))
         case let other: return .failure(WebSocketProbeError(other.description))
@@ -268,9 +281,11 @@ package enum WebSocketProbeEvent: Sendable, Equatable, CustomStringConvertible {
     package var description: String {
         switch self {
         case .message(let opcode, let payload):
-            return "a \(opcode == 1 ? "text" : opcode == 2 ? "binary" : "opcode-\(opcode)") message of \(payload.count) bytes"
+            return
+                "a \(opcode == 1 ? "text" : opcode == 2 ? "binary" : "opcode-\(opcode)") message of \(payload.count) bytes"
         case .close(let code, let reason):
-            return "a close frame (\(code.map(String.init) ?? "no status code")\(reason.isEmpty ? "" : " \"\(reason.prefix(80))\""))"
+            return
+                "a close frame (\(code.map(String.init) ?? "no status code")\(reason.isEmpty ? "" : " \"\(reason.prefix(80))\""))"
         case .ended: return "the connection ended without a close frame"
         case .timedOut: return "nothing"
         case .violation(let why): return "a WebSocket violation: \(why)"
@@ -323,7 +338,9 @@ package struct WebSocketProbeResponse: Sendable {
             headers.append(
                 ProbeHeader(
                     name: String(line[..<colon]),
-                    value: line[line.index(after: colon)...].trimmingCharacters(in: " \t")))
+                    value: line[line.index(after: colon)...].trimmingCharacters(in: " \t")
+                )
+            )
         }
         self.headers = headers
     }
@@ -488,7 +505,9 @@ final class ProbeInbox: Sendable {
                 length = Int(value)
                 index += 8
             }
-            guard length <= maxPayload else { return .failure(WebSocketProbeError("a frame announcing \(length) bytes")) }
+            guard length <= maxPayload else {
+                return .failure(WebSocketProbeError("a frame announcing \(length) bytes"))
+            }
             let masked = second & 0x80 != 0
             var mask: [UInt8] = []
             if masked {
@@ -539,7 +558,9 @@ enum ProbeBase64 {
             let chunk = bytes[index..<min(index + 3, bytes.count)]
             let value = chunk.enumerated().reduce(0) { $0 | Int($1.element) << (16 - 8 * $1.offset) }
             for position in 0..<4 {
-                out.append(position <= chunk.count ? Self.alphabet[(value >> (18 - 6 * position)) & 0x3F] : UInt8(ascii: "="))
+                out.append(
+                    position <= chunk.count ? Self.alphabet[(value >> (18 - 6 * position)) & 0x3F] : UInt8(ascii: "=")
+                )
             }
             index += 3
         }

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOPosix
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -140,8 +141,13 @@ public struct TunnelError: Error, Hashable, CustomStringConvertible, Sendable {
 
     /// Creates an error.
     public init(
-        _ code: Code, _ reason: String, host: String? = nil, httpStatus: Int? = nil,
-        closeCode: WebSocketCloseCode? = nil, field: String? = nil, underlying: (any Error)? = nil
+        _ code: Code,
+        _ reason: String,
+        host: String? = nil,
+        httpStatus: Int? = nil,
+        closeCode: WebSocketCloseCode? = nil,
+        field: String? = nil,
+        underlying: (any Error)? = nil
     ) {
         self.code = code
         self.reason = reason

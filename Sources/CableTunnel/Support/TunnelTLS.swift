@@ -55,7 +55,10 @@ public struct TunnelTLSTrust: Sendable {
             certificates = try NIOSSLCertificate.fromPEMBytes(pem)
         } catch {
             throw TunnelError(
-                .tlsConfigurationInvalid, "\(source) could not be read as PEM certificates", underlying: error)
+                .tlsConfigurationInvalid,
+                "\(source) could not be read as PEM certificates",
+                underlying: error
+            )
         }
         guard !certificates.isEmpty else {
             throw TunnelError(.tlsConfigurationInvalid, "\(source) holds no PEM certificate")
@@ -72,14 +75,20 @@ public struct TunnelTLSTrust: Sendable {
         configuration.shutdownTimeout = .seconds(1)
         if self.usesSystemTrustStore {
             configuration.trustRoots = .default
-            if !self.additionalRoots.isEmpty { configuration.additionalTrustRoots = [.certificates(self.additionalRoots)] }
+            if !self.additionalRoots.isEmpty {
+                configuration.additionalTrustRoots = [.certificates(self.additionalRoots)]
+            }
         } else {
             configuration.trustRoots = .certificates(self.additionalRoots)
         }
         do {
             return try NIOSSLContext(configuration: configuration)
         } catch {
-            throw TunnelError(.tlsConfigurationInvalid, "cannot set up TLS: the trust store could not be loaded", underlying: error)
+            throw TunnelError(
+                .tlsConfigurationInvalid,
+                "cannot set up TLS: the trust store could not be loaded",
+                underlying: error
+            )
         }
     }
 }
@@ -97,26 +106,38 @@ public struct TunnelServiceTLS: Hashable, Sendable {
     /// `privateKeyFile` (PEM), as `cable relay --tls-cert FILE --tls-key FILE` does.
     public init(certificateChainFile: String, privateKeyFile: String) throws(TunnelError) {
         try self.init(
-            certificateChainPEM: TLSFile.read(certificateChainFile), privateKeyPEM: TLSFile.read(privateKeyFile),
-            certificateSource: certificateChainFile, keySource: privateKeyFile)
+            certificateChainPEM: TLSFile.read(certificateChainFile),
+            privateKeyPEM: TLSFile.read(privateKeyFile),
+            certificateSource: certificateChainFile,
+            keySource: privateKeyFile
+        )
     }
 
     /// The same from PEM bytes.
     public init(certificateChainPEM: [UInt8], privateKeyPEM: [UInt8]) throws(TunnelError) {
         try self.init(
-            certificateChainPEM: certificateChainPEM, privateKeyPEM: privateKeyPEM,
-            certificateSource: "the certificate chain", keySource: "the private key")
+            certificateChainPEM: certificateChainPEM,
+            privateKeyPEM: privateKeyPEM,
+            certificateSource: "the certificate chain",
+            keySource: "the private key"
+        )
     }
 
     private init(
-        certificateChainPEM: [UInt8], privateKeyPEM: [UInt8], certificateSource: String, keySource: String
+        certificateChainPEM: [UInt8],
+        privateKeyPEM: [UInt8],
+        certificateSource: String,
+        keySource: String
     ) throws(TunnelError) {
         let chain: [NIOSSLCertificate]
         do {
             chain = try NIOSSLCertificate.fromPEMBytes(certificateChainPEM)
         } catch {
             throw TunnelError(
-                .tlsConfigurationInvalid, "\(certificateSource) could not be read as PEM certificates", underlying: error)
+                .tlsConfigurationInvalid,
+                "\(certificateSource) could not be read as PEM certificates",
+                underlying: error
+            )
         }
         guard !chain.isEmpty else {
             throw TunnelError(.tlsConfigurationInvalid, "\(certificateSource) holds no PEM certificate")
@@ -126,10 +147,16 @@ public struct TunnelServiceTLS: Hashable, Sendable {
             key = try NIOSSLPrivateKey(bytes: privateKeyPEM, format: .pem)
         } catch {
             // The error never carries key bytes; neither does this message.
-            throw TunnelError(.tlsConfigurationInvalid, "\(keySource) could not be read as a PEM private key", underlying: error)
+            throw TunnelError(
+                .tlsConfigurationInvalid,
+                "\(keySource) could not be read as a PEM private key",
+                underlying: error
+            )
         }
         var configuration = TLSConfiguration.makeServerConfiguration(
-            certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
+            certificateChain: chain.map { .certificate($0) },
+            privateKey: .privateKey(key)
+        )
         configuration.minimumTLSVersion = .tlsv12
         do {
             self.context = try NIOSSLContext(configuration: configuration)
@@ -137,7 +164,8 @@ public struct TunnelServiceTLS: Hashable, Sendable {
             throw TunnelError(
                 .tlsConfigurationInvalid,
                 "\(certificateSource) and \(keySource) cannot be used together (does the key belong to the certificate?)",
-                underlying: error)
+                underlying: error
+            )
         }
         self.chainLength = chain.count
     }
@@ -250,7 +278,9 @@ final class TLSHandshakeObserver: ChannelInboundHandler, RemovableChannelHandler
 extension TunnelError {
     /// The error for a TLS failure during connect, naming the host and the reason.
     static func tls(
-        _ failure: any Error, service: TunnelServiceURL, leafValidity: (notBefore: Int, notAfter: Int)?,
+        _ failure: any Error,
+        service: TunnelServiceURL,
+        leafValidity: (notBefore: Int, notAfter: Int)?,
         now: Int = Int(time(nil))
     ) -> TunnelError {
         let host = service.authority
@@ -259,7 +289,9 @@ extension TunnelError {
                 .certificateHostMismatch,
                 "the certificate of the tunnel service at \(host) is not valid for the name \(service.hostForURL) "
                     + "— check the --tunnel URL (the host name must be one the certificate names)",
-                host: host, underlying: failure)
+                host: host,
+                underlying: failure
+            )
         }
         let reasons = Self.boringSSLReasons(failure)
         if reasons.contains("CERTIFICATE_VERIFY_FAILED") {
@@ -268,27 +300,35 @@ extension TunnelError {
                     .certificateExpired,
                     "the certificate of the tunnel service at \(host) expired on \(Self.date(validity.notAfter)) "
                         + "— the service must renew it (or this machine's clock is wrong)",
-                    host: host, underlying: failure)
+                    host: host,
+                    underlying: failure
+                )
             }
             if let validity = leafValidity, now < validity.notBefore {
                 return TunnelError(
                     .certificateExpired,
                     "the certificate of the tunnel service at \(host) is not valid before "
                         + "\(Self.date(validity.notBefore)) — check this machine's clock",
-                    host: host, underlying: failure)
+                    host: host,
+                    underlying: failure
+                )
             }
             return TunnelError(
                 .certificateUntrusted,
                 "the certificate of the tunnel service at \(host) was not issued by a trusted certificate authority "
                     + "(unknown issuer) — if the service uses a private CA, pass its certificate with --ca-file",
-                host: host, underlying: failure)
+                host: host,
+                underlying: failure
+            )
         }
         let detail = reasons.isEmpty ? "" : " (\(reasons.joined(separator: ", ")))"
         return TunnelError(
             .tlsHandshakeFailed,
             "the TLS handshake with the tunnel service at \(host) failed\(detail) "
                 + "— is it a TLS (wss://) service? For a plain service use ws://",
-            host: host, underlying: failure)
+            host: host,
+            underlying: failure
+        )
     }
 
     /// BoringSSL's reason names (`CERTIFICATE_VERIFY_FAILED`, `WRONG_VERSION_NUMBER`) in an error,

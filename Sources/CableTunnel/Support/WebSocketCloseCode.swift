@@ -74,7 +74,10 @@ extension WebSocketFrame {
     /// A close frame: the code, then `reason` (cut to fit). Client frames are `masked`; a server's
     /// are not. The one place close frames are made (the client's and the relay's).
     package static func close(
-        _ code: WebSocketCloseCode, reason: String = "", masked: Bool, allocator: ByteBufferAllocator
+        _ code: WebSocketCloseCode,
+        reason: String = "",
+        masked: Bool,
+        allocator: ByteBufferAllocator
     ) -> WebSocketFrame {
         let text = WebSocketCloseCode.fittingCloseReason(reason)
         var data = allocator.buffer(capacity: 2 + text.utf8.count)

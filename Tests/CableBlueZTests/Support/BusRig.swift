@@ -24,7 +24,9 @@ final class BusRig: Sendable {
 
     /// Starts the bus and, unless `scenario` is nil, the stand-in BlueZ.
     init(policy: Policy = .open, scenario: String? = "normal", devices: String? = nil) async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cable-bluez-\(UUID().uuidString.prefix(8))")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "cable-bluez-\(UUID().uuidString.prefix(8))"
+        )
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         self.directory = directory
         let socket = directory.appendingPathComponent("system_bus_socket").path
@@ -47,7 +49,11 @@ final class BusRig: Sendable {
             """
         let configFile = directory.appendingPathComponent("bus.conf")
         try config.write(to: configFile, atomically: true, encoding: .utf8)
-        guard let daemonPath = ["/usr/bin/dbus-daemon", "/bin/dbus-daemon"].first(where: FileManager.default.isExecutableFile) else {
+        guard
+            let daemonPath = ["/usr/bin/dbus-daemon", "/bin/dbus-daemon"].first(
+                where: FileManager.default.isExecutableFile
+            )
+        else {
             Issue.record("dbus-daemon is not installed: run `make deps` (Debian package dbus-daemon)")
             throw RigFailure("no dbus-daemon")
         }
@@ -57,7 +63,9 @@ final class BusRig: Sendable {
         self.record = directory.appendingPathComponent("calls.jsonl")
         _ = FileManager.default.createFile(atPath: self.record.path, contents: nil)
         if let scenario {
-            var arguments = [Self.script.path, "--address", self.address, "--scenario", scenario, "--record", self.record.path]
+            var arguments = [
+                Self.script.path, "--address", self.address, "--scenario", scenario, "--record", self.record.path,
+            ]
             if let devices {
                 let file = directory.appendingPathComponent("devices.json")
                 try devices.write(to: file, atomically: true, encoding: .utf8)
@@ -97,7 +105,9 @@ final class BusRig: Sendable {
     func waitFor(_ member: String, count: Int = 1, timeout: Duration = .seconds(20)) async throws {
         let deadline = ContinuousClock.now + timeout
         while self.members().filter({ $0 == member }).count < count {
-            guard ContinuousClock.now < deadline else { throw RigFailure("\(member) not called \(count)×; calls: \(self.members())") }
+            guard ContinuousClock.now < deadline else {
+                throw RigFailure("\(member) not called \(count)×; calls: \(self.members())")
+            }
             try await Task.sleep(for: .milliseconds(50))
         }
     }
@@ -184,7 +194,11 @@ final class LineProcess: Sendable {
     func write(_ text: String) { try? self.input.write(contentsOf: Data(text.utf8)) }
 
     /// The first line (after the first `after` lines matching) that satisfies `matches`.
-    func firstLine(after skip: Int = 0, timeout: Duration = .seconds(20), _ matches: (String) -> Bool) async throws -> String {
+    func firstLine(
+        after skip: Int = 0,
+        timeout: Duration = .seconds(20),
+        _ matches: (String) -> Bool
+    ) async throws -> String {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             let found = self.lines.filter(matches)
@@ -193,7 +207,9 @@ final class LineProcess: Sendable {
                 try await Task.sleep(for: .milliseconds(100))
                 let again = self.lines.filter(matches)
                 if again.count > skip { return again[skip] }
-                throw RigFailure("\(self.process.executableURL?.lastPathComponent ?? "") exited: \(self.lines.suffix(8))")
+                throw RigFailure(
+                    "\(self.process.executableURL?.lastPathComponent ?? "") exited: \(self.lines.suffix(8))"
+                )
             }
             try await Task.sleep(for: .milliseconds(20))
         }

@@ -32,12 +32,22 @@ struct TestAuthenticator {
 
     /// A registration for `rpID` over `clientDataHash`.
     func register(
-        rpID: String, clientDataHash: [UInt8], flags: AuthenticatorData.Flags = [.userPresent, .userVerified],
-        signCount: UInt32 = 0, attestation: Attestation = .none, rpIDHash: [UInt8]? = nil
+        rpID: String,
+        clientDataHash: [UInt8],
+        flags: AuthenticatorData.Flags = [.userPresent, .userVerified],
+        signCount: UInt32 = 0,
+        attestation: Attestation = .none,
+        rpIDHash: [UInt8]? = nil
     ) throws -> MakeCredentialResponse {
-        let credential = try AttestedCredentialData(aaguid: self.aaguid, credentialID: self.credentialID, publicKey: self.coseKey)
+        let credential = try AttestedCredentialData(
+            aaguid: self.aaguid,
+            credentialID: self.credentialID,
+            publicKey: self.coseKey
+        )
         let authenticatorData = AuthenticatorData(
-            rpIDHash: rpIDHash ?? SHA256.hash(Array(rpID.utf8)), flags: flags, signCount: signCount,
+            rpIDHash: rpIDHash ?? SHA256.hash(Array(rpID.utf8)),
+            flags: flags,
+            signCount: signCount,
             attestedCredentialData: credential
         )
         let signedData = authenticatorData.bytes + clientDataHash
@@ -46,25 +56,44 @@ struct TestAuthenticator {
         case .none:
             statement = .none
         case .packedSelf:
-            statement = .packed(PackedAttestationStatement(algorithm: .es256, signature: try self.privateKey.signature(for: signedData)))
+            statement = .packed(
+                PackedAttestationStatement(algorithm: .es256, signature: try self.privateKey.signature(for: signedData))
+            )
         case .packedSelfWrongKey:
             let other = try P256.PrivateKey()
-            statement = .packed(PackedAttestationStatement(algorithm: .es256, signature: try other.signature(for: signedData)))
+            statement = .packed(
+                PackedAttestationStatement(algorithm: .es256, signature: try other.signature(for: signedData))
+            )
         case .packedSelfAlgorithm(let algorithm):
-            statement = .packed(PackedAttestationStatement(algorithm: algorithm, signature: try self.privateKey.signature(for: signedData)))
+            statement = .packed(
+                PackedAttestationStatement(
+                    algorithm: algorithm,
+                    signature: try self.privateKey.signature(for: signedData)
+                )
+            )
         }
         return MakeCredentialResponse(attestationStatement: statement, authenticatorData: authenticatorData)
     }
 
     /// An assertion for `rpID` over `clientDataHash`.
     func assert(
-        rpID: String, clientDataHash: [UInt8], flags: AuthenticatorData.Flags = [.userPresent, .userVerified],
-        signCount: UInt32, userHandle: [UInt8]? = nil, signer: P256.PrivateKey? = nil
+        rpID: String,
+        clientDataHash: [UInt8],
+        flags: AuthenticatorData.Flags = [.userPresent, .userVerified],
+        signCount: UInt32,
+        userHandle: [UInt8]? = nil,
+        signer: P256.PrivateKey? = nil
     ) throws -> AssertionResponse {
-        let authenticatorData = AuthenticatorData(rpIDHash: SHA256.hash(Array(rpID.utf8)), flags: flags, signCount: signCount)
+        let authenticatorData = AuthenticatorData(
+            rpIDHash: SHA256.hash(Array(rpID.utf8)),
+            flags: flags,
+            signCount: signCount
+        )
         let signature = try (signer ?? self.privateKey).signature(for: authenticatorData.bytes + clientDataHash)
         return AssertionResponse(
-            credentialID: self.credentialID, authenticatorData: authenticatorData.bytes, signature: signature,
+            credentialID: self.credentialID,
+            authenticatorData: authenticatorData.bytes,
+            signature: signature,
             userHandle: userHandle
         )
     }

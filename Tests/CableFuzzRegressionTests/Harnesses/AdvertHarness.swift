@@ -22,21 +22,32 @@ public enum AdvertHarness {
     /// `AdvertPlaintext(bytes:)`, and yields the same plaintext; an accepted EID names a domain that resolves.
     public static func run(_ input: [UInt8]) -> FuzzReport {
         var report = FuzzReport()
-        if let plaintext = report.attempt("AdvertCrypter.decrypt", { () throws(CableProtocolError) in
-            try AdvertCrypter.decrypt(input, key: Self.key)
-        }) {
+        if let plaintext = report.attempt(
+            "AdvertCrypter.decrypt",
+            { () throws(CableProtocolError) in
+                try AdvertCrypter.decrypt(input, key: Self.key)
+            }
+        ) {
             Self.checkDomain(plaintext)
         }
-        if let plaintext = report.attempt("AdvertPlaintext(bytes:)", { () throws(CableProtocolError) in
-            try AdvertPlaintext(bytes: input)
-        }) {
+        if let plaintext = report.attempt(
+            "AdvertPlaintext(bytes:)",
+            { () throws(CableProtocolError) in
+                try AdvertPlaintext(bytes: input)
+            }
+        ) {
             Self.checkDomain(plaintext)
         }
         guard input.count >= AdvertPlaintext.byteCount else { return report }
         let raw = Array(input.prefix(AdvertPlaintext.byteCount))
-        guard let advert = report.attempt("AdvertCrypter.encrypt(rawPlaintext:)", { () throws(CableProtocolError) in
-            try AdvertCrypter.encrypt(rawPlaintext: raw, key: Self.key)
-        }) else {
+        guard
+            let advert = report.attempt(
+                "AdvertCrypter.encrypt(rawPlaintext:)",
+                { () throws(CableProtocolError) in
+                    try AdvertCrypter.encrypt(rawPlaintext: raw, key: Self.key)
+                }
+            )
+        else {
             return report
         }
         let decrypted = report.attempt("AdvertCrypter.decrypt(sealed)") { () throws(CableProtocolError) in

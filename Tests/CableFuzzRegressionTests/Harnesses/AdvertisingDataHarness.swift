@@ -9,9 +9,14 @@ public enum AdvertisingDataHarness {
     /// advert is exactly 20 bytes.
     public static func run(_ input: [UInt8]) -> FuzzReport {
         var report = FuzzReport()
-        guard let data = report.attempt("AdvertisingData(bytes:)", { () throws(CableProtocolError) in
-            try AdvertisingData(bytes: input)
-        }) else {
+        guard
+            let data = report.attempt(
+                "AdvertisingData(bytes:)",
+                { () throws(CableProtocolError) in
+                    try AdvertisingData(bytes: input)
+                }
+            )
+        else {
             return report
         }
         let reparsed = try? AdvertisingData(bytes: data.bytes)

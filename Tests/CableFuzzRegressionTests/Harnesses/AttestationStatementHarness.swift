@@ -18,27 +18,46 @@ public enum AttestationStatementHarness {
         var report = FuzzReport()
         guard input.count > 32 else { return report }
         let hash = Array(input.prefix(32))
-        guard let object = report.attempt("AttestationObject(encoded:)", { () throws(CTAPError) in
-            try AttestationObject(encoded: input.dropFirst(32))
-        }) else { return report }
+        guard
+            let object = report.attempt(
+                "AttestationObject(encoded:)",
+                { () throws(CTAPError) in
+                    try AttestationObject(encoded: input.dropFirst(32))
+                }
+            )
+        else { return report }
         let statement = object.attestationStatement.statement
         for format in Self.formats {
-            guard let relabelled = report.attempt("AttestationStatement(format: \(format))", { () throws(CTAPError) in
-                try AttestationStatement(format: format, statement: statement)
-            }) else { continue }
+            guard
+                let relabelled = report.attempt(
+                    "AttestationStatement(format: \(format))",
+                    { () throws(CTAPError) in
+                        try AttestationStatement(format: format, statement: statement)
+                    }
+                )
+            else { continue }
             var candidate = object
             candidate.attestationStatement = relabelled
-            if let verified = report.attempt("AttestationVerifier.verify(\(format))", { () throws(TrustError) in
-                try AttestationVerifier.verify(candidate, clientDataHash: hash)
-            }) {
+            if let verified = report.attempt(
+                "AttestationVerifier.verify(\(format))",
+                { () throws(TrustError) in
+                    try AttestationVerifier.verify(candidate, clientDataHash: hash)
+                }
+            ) {
                 fuzzInvariant(verified.format == format, "the result names the format verified")
                 fuzzInvariant((format == "none") == (verified.type == .none), "only none gives type none")
-                fuzzInvariant(verified.trustPath.isEmpty == !verified.type.hasCertificatePath, "a trust path exactly for chain types")
+                fuzzInvariant(
+                    verified.trustPath.isEmpty == !verified.type.hasCertificatePath,
+                    "a trust path exactly for chain types"
+                )
             }
         }
-        report.attempt("TrustPolicy.evaluate", { () throws(TrustError) in
-            try TrustPolicy(enforceAttestation: true).evaluate(object, clientDataHash: hash, at: 1_700_000_000)
-        })
+        report.attempt(
+            "TrustPolicy.evaluate",
+            { () throws(TrustError) in
+                try TrustPolicy(enforceAttestation: true).evaluate(object, clientDataHash: hash, at: 1_700_000_000)
+            }
+        )
         return report
     }
 }

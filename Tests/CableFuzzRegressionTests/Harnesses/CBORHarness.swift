@@ -10,9 +10,12 @@ public enum CBORHarness {
     /// re-encode to itself, byte for byte.
     public static func run(_ input: [UInt8]) -> FuzzReport {
         var report = FuzzReport()
-        if let value = report.attempt("CBORValue(decoding:)", { () throws(CBORError) in
-            try CBORValue(decoding: input)
-        }) {
+        if let value = report.attempt(
+            "CBORValue(decoding:)",
+            { () throws(CBORError) in
+                try CBORValue(decoding: input)
+            }
+        ) {
             fuzzInvariant(value.encoded == input, "an accepted CBOR item re-encodes to the same bytes")
         }
         // A shallow limit reaches the nesting check with short inputs.

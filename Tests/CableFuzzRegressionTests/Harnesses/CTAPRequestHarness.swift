@@ -32,8 +32,12 @@ public enum CTAPRequestHarness {
         }
 
         let phone = PhoneAuthenticator(
-            persona: .generic, store: InMemoryCredentialStore(), consent: AlwaysApprove(), logger: Self.silentLogger,
-            now: { Date(timeIntervalSince1970: 1_700_000_000) })
+            persona: .generic,
+            store: InMemoryCredentialStore(),
+            consent: AlwaysApprove(),
+            logger: Self.silentLogger,
+            now: { Date(timeIntervalSince1970: 1_700_000_000) }
+        )
         if input.first == CTAPCommand.getAssertion.rawValue {
             let registered = await phone.handle(Self.registration)
             fuzzInvariant(registered.first == CTAPStatus.ok.rawValue, "the fixture makeCredential succeeds")

@@ -29,9 +29,14 @@ public enum CrypterOpenHarness {
         var report = FuzzReport()
         for (name, policy) in Self.policies {
             var machine = Self.crypter(policy)
-            guard let plaintext = report.attempt("Crypter.open [\(name)]", { () throws(CableProtocolError) in
-                try machine.open(input)
-            }) else {
+            guard
+                let plaintext = report.attempt(
+                    "Crypter.open [\(name)]",
+                    { () throws(CableProtocolError) in
+                        try machine.open(input)
+                    }
+                )
+            else {
                 continue
             }
             let replay = try? machine.open(input)

@@ -10,9 +10,12 @@ public enum DigitsHarness {
     public static func run(_ input: [UInt8]) -> FuzzReport {
         var report = FuzzReport()
         let text = String(decoding: input, as: UTF8.self)
-        if let bytes = report.attempt("DigitEncoding.decode", { () throws(CableProtocolError) in
-            try DigitEncoding.decode(text)
-        }) {
+        if let bytes = report.attempt(
+            "DigitEncoding.decode",
+            { () throws(CableProtocolError) in
+                try DigitEncoding.decode(text)
+            }
+        ) {
             // After a '+' a chunk has one digit fewer, so its value is below 10^(width - 1) and the encoder
             // writes a 0 where the '+' stood.
             let unsigned = String(text.map { $0 == "+" ? "0" : $0 })

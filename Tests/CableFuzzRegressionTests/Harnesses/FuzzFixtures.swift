@@ -77,7 +77,8 @@ enum FuzzFixtures {
             preconditionFailure("Spec/vectors/\(file).json has no vector \(id)")
         }
         return Vector(
-            file: file, id: id,
+            file: file,
+            id: id,
             input: input.compactMapValues { $0 as? String },
             numbers: input.compactMapValues { ($0 as? NSNumber)?.intValue }
         )

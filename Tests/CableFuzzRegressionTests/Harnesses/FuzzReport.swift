@@ -47,7 +47,8 @@ public struct FuzzReport: Sendable, Hashable, CustomStringConvertible {
     /// compile here: the harnesses check "succeeds or throws one of our typed errors" statically.
     @discardableResult
     public mutating func attempt<Value, Failure: FuzzErrorCode>(
-        _ parser: String, _ body: () throws(Failure) -> Value
+        _ parser: String,
+        _ body: () throws(Failure) -> Value
     ) -> Value? {
         do throws(Failure) {
             let value = try body()

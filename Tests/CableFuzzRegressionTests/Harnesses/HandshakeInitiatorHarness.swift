@@ -12,7 +12,8 @@ public enum HandshakeInitiatorHarness {
             var initiator = try HandshakeInitiator(
                 qrFlowWith: try PreSharedKey(bytes: vector.bytes("psk")),
                 identityScalar: vector.bytes("initiatorStaticPrivate"),
-                ephemeralScalar: vector.bytes("initiatorEphemeralPrivate"))
+                ephemeralScalar: vector.bytes("initiatorEphemeralPrivate")
+            )
             _ = try initiator.makeInitialMessage()
             return initiator
         } catch {
@@ -27,7 +28,8 @@ public enum HandshakeInitiatorHarness {
             var initiator = try HandshakeInitiator(
                 linkedFlowWith: try PreSharedKey(bytes: vector.bytes("psk")),
                 phoneIdentity: vector.bytes("responderStaticPublic"),
-                ephemeralScalar: vector.bytes("initiatorEphemeralPrivate"))
+                ephemeralScalar: vector.bytes("initiatorEphemeralPrivate")
+            )
             _ = try initiator.makeInitialMessage()
             return initiator
         } catch {

@@ -12,7 +12,8 @@ public enum HandshakeResponderHarness {
             return try HandshakeResponder(
                 qrFlowWith: try PreSharedKey(bytes: vector.bytes("psk")),
                 desktopIdentity: vector.bytes("initiatorStaticPublic"),
-                ephemeralScalar: vector.bytes("responderEphemeralPrivate"))
+                ephemeralScalar: vector.bytes("responderEphemeralPrivate")
+            )
         } catch {
             preconditionFailure("knpsk0_fixed_ephemerals keys rejected: \(error.code)")
         }
@@ -25,7 +26,8 @@ public enum HandshakeResponderHarness {
             return try HandshakeResponder(
                 linkedFlowWith: try PreSharedKey(bytes: vector.bytes("psk")),
                 identityScalar: vector.bytes("responderStaticPrivate"),
-                ephemeralScalar: vector.bytes("responderEphemeralPrivate"))
+                ephemeralScalar: vector.bytes("responderEphemeralPrivate")
+            )
         } catch {
             preconditionFailure("nkpsk0_fixed_ephemerals keys rejected: \(error.code)")
         }
@@ -39,9 +41,12 @@ public enum HandshakeResponderHarness {
         var report = FuzzReport()
         for (name, makeResponder) in [("KNpsk0", Self.qrFlowResponder), ("NKpsk0", Self.linkedFlowResponder)] {
             var machine = makeResponder()
-            if let response = report.attempt("HandshakeResponder.respond(to:) [\(name)]", {
-                () throws(CableProtocolError) in try machine.respond(to: input).response
-            }) {
+            if let response = report.attempt(
+                "HandshakeResponder.respond(to:) [\(name)]",
+                {
+                    () throws(CableProtocolError) in try machine.respond(to: input).response
+                }
+            ) {
                 fuzzInvariant(response.count == HandshakeMessageSize.message, "a handshake response is 81 bytes")
             }
             let again = try? machine.respond(to: input).response

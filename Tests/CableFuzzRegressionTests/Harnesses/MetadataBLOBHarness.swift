@@ -25,16 +25,22 @@ public enum MetadataBLOBHarness {
             fuzzInvariant(false, "the demo trust setup is made")
             return report
         }
-        if let blob = report.attempt("MetadataBLOB(jwt:)", { () throws(TrustError) in
-            try MetadataBLOB(jwt: input, root: root, at: Self.time)
-        }) {
+        if let blob = report.attempt(
+            "MetadataBLOB(jwt:)",
+            { () throws(TrustError) in
+                try MetadataBLOB(jwt: input, root: root, at: Self.time)
+            }
+        ) {
             Self.check(blob)
         }
         let signed = demo.signedBLOB(payload: input)
         fuzzInvariant(!signed.isEmpty, "the demo signer signs any payload")
-        if let blob = report.attempt("MetadataBLOB(jwt:) signed payload", { () throws(TrustError) in
-            try MetadataBLOB(jwt: signed, root: root, at: Self.time)
-        }) {
+        if let blob = report.attempt(
+            "MetadataBLOB(jwt:) signed payload",
+            { () throws(TrustError) in
+                try MetadataBLOB(jwt: signed, root: root, at: Self.time)
+            }
+        ) {
             Self.check(blob)
         }
         return report

@@ -20,21 +20,30 @@ public enum PostHandshakeHarness {
             for (name, linking) in [("parse", LinkingHandling.parse), ("ignore", .ignore)] {
                 let options = PostHandshakeMessage.DecodingOptions(requiresCTAP: requiresCTAP, linking: linking)
                 let label = "PostHandshakeMessage.decode [requiresCTAP: \(requiresCTAP), linking: \(name)]"
-                guard let decoded = report.attempt(label, { () throws(CableProtocolError) in
-                    try PostHandshakeMessage.decode(input, options: options)
-                }) else { continue }
+                guard
+                    let decoded = report.attempt(
+                        label,
+                        { () throws(CableProtocolError) in
+                            try PostHandshakeMessage.decode(input, options: options)
+                        }
+                    )
+                else { continue }
                 let reencoded = decoded.message.encoded(revision: decoded.revision)
                 let again = try? PostHandshakeMessage.decode(reencoded, options: options)
                 fuzzInvariant(
                     again?.message == decoded.message && again?.revision == decoded.revision,
-                    "a post-handshake message re-encodes to one that decodes the same")
+                    "a post-handshake message re-encodes to one that decodes the same"
+                )
             }
         }
 
         for (name, linking) in [("parse", LinkingHandling.parse), ("ignore", .ignore)] {
-            if let update = report.attempt("UpdateMessage(decoding:) [linking: \(name)]", {
-                () throws(CableProtocolError) in try UpdateMessage(decoding: input, linking: linking)
-            }) {
+            if let update = report.attempt(
+                "UpdateMessage(decoding:) [linking: \(name)]",
+                {
+                    () throws(CableProtocolError) in try UpdateMessage(decoding: input, linking: linking)
+                }
+            ) {
                 let rebuilt = UpdateMessage(linkingInfo: update.linkingInfo)
                 let again = try? UpdateMessage(decoding: rebuilt.payload, linking: linking)
                 fuzzInvariant(again == rebuilt, "an update message re-encodes to one that decodes the same")
@@ -44,9 +53,12 @@ public enum PostHandshakeHarness {
             try UpdateMessage.validateDesktopUpdate(input)
         }
 
-        if let map = report.attempt("PaddedCBORMap.decode", { () throws(CableProtocolError) in
-            try PaddedCBORMap.decode(input)
-        }) {
+        if let map = report.attempt(
+            "PaddedCBORMap.decode",
+            { () throws(CableProtocolError) in
+                try PaddedCBORMap.decode(input)
+            }
+        ) {
             for format in PaddedCBORMap.Format.allCases {
                 let again = try? PaddedCBORMap.decode(PaddedCBORMap.encode(map, format: format))
                 fuzzInvariant(again == map, "a padded map re-pads to one that decodes the same")
@@ -54,9 +66,12 @@ public enum PostHandshakeHarness {
         }
 
         if let value = try? CBORValue(decoding: input) {
-            if let info = report.attempt("LinkingInfo(cbor:)", { () throws(CableProtocolError) in
-                try LinkingInfo(cbor: value)
-            }) {
+            if let info = report.attempt(
+                "LinkingInfo(cbor:)",
+                { () throws(CableProtocolError) in
+                    try LinkingInfo(cbor: value)
+                }
+            ) {
                 fuzzInvariant((try? LinkingInfo(cbor: info.cbor)) == info, "linking info re-encodes to the same fields")
             }
         }

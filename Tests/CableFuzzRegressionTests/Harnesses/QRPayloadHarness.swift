@@ -10,14 +10,20 @@ public enum QRPayloadHarness {
     public static func run(_ input: [UInt8]) -> FuzzReport {
         var report = FuzzReport()
         let url = String(decoding: input, as: UTF8.self)
-        if let payload = report.attempt("QRCodePayload(url:)", { () throws(CableProtocolError) in
-            try QRCodePayload(url: url)
-        }) {
+        if let payload = report.attempt(
+            "QRCodePayload(url:)",
+            { () throws(CableProtocolError) in
+                try QRCodePayload(url: url)
+            }
+        ) {
             Self.checkKeys(payload)
         }
-        if let payload = report.attempt("QRCodePayload(cbor:)", { () throws(CableProtocolError) in
-            try QRCodePayload(cbor: input)
-        }) {
+        if let payload = report.attempt(
+            "QRCodePayload(cbor:)",
+            { () throws(CableProtocolError) in
+                try QRCodePayload(cbor: input)
+            }
+        ) {
             Self.checkKeys(payload)
             // The same payload behind a URL must parse identically.
             let wrapped = QRCodePayload.urlPrefix + DigitEncoding.encode(input)

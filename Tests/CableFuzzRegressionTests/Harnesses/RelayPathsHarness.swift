@@ -16,9 +16,12 @@ public enum RelayPathsHarness {
     public static func run(_ input: [UInt8]) -> FuzzReport {
         var report = FuzzReport()
         let text = String(decoding: input, as: UTF8.self)
-        if let endpoint = report.attempt("TunnelEndpoint(path:)", { () throws(CableProtocolError) in
-            try TunnelEndpoint(path: text)
-        }) {
+        if let endpoint = report.attempt(
+            "TunnelEndpoint(path:)",
+            { () throws(CableProtocolError) in
+                try TunnelEndpoint(path: text)
+            }
+        ) {
             let again = try? TunnelEndpoint(path: endpoint.path)
             fuzzInvariant(again == endpoint, "a parsed path re-formats to one that parses the same")
         }

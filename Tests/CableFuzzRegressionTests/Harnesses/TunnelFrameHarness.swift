@@ -20,9 +20,12 @@ public enum TunnelFrameHarness {
         let unpadded = try? MessagePadding.unpad(MessagePadding.pad(input))
         fuzzInvariant(unpadded == input, "padding then unpadding gives the message back")
 
-        if let frame = report.attempt("TunnelMessage(decoding:) [v2.1]", { () throws(CableProtocolError) in
-            try TunnelMessage(decoding: input, revision: .one)
-        }) {
+        if let frame = report.attempt(
+            "TunnelMessage(decoding:) [v2.1]",
+            { () throws(CableProtocolError) in
+                try TunnelMessage(decoding: input, revision: .one)
+            }
+        ) {
             let expected = frame == .shutdown ? [TunnelMessage.MessageType.shutdown.rawValue] : input
             fuzzInvariant(frame.encoded(revision: .one) == expected, "a decoded frame re-encodes to its input")
         }
@@ -39,9 +42,14 @@ public enum TunnelFrameHarness {
             else {
                 preconditionFailure("crypter_firefox_consistency: keys rejected")
             }
-            guard let sealed = report.attempt("Crypter.seal", { () throws(CableProtocolError) in
-                try phone.seal(input)
-            }) else { continue }
+            guard
+                let sealed = report.attempt(
+                    "Crypter.seal",
+                    { () throws(CableProtocolError) in
+                        try phone.seal(input)
+                    }
+                )
+            else { continue }
             let opened = report.attempt("Crypter.open(sealed)") { () throws(CableProtocolError) in
                 try desktop.open(sealed)
             }

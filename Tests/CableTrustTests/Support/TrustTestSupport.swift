@@ -22,12 +22,15 @@ enum TrustTestSupport {
 
     /// Runs `Python/<script>` with `arguments`, waits (generously) and returns its last stdout line.
     static func runPython(_ script: String, _ arguments: [String], timeout: TimeInterval = 300) throws -> String {
-        guard let python = self.python else { throw SupportError("Python venv .venv-tools is missing: run `make venv`") }
+        guard let python = self.python else {
+            throw SupportError("Python venv .venv-tools is missing: run `make venv`")
+        }
         let process = Process()
         process.executableURL = python
-        process.arguments = [
-            self.repositoryRoot.appendingPathComponent("Tests/CableTrustTests/Python/\(script)").path
-        ] + arguments
+        process.arguments =
+            [
+                self.repositoryRoot.appendingPathComponent("Tests/CableTrustTests/Python/\(script)").path
+            ] + arguments
         let output = Pipe()
         process.standardOutput = output
         let errors = Pipe()
@@ -44,7 +47,9 @@ enum TrustTestSupport {
         }
         let text = String(decoding: data, as: UTF8.self)
         guard process.terminationStatus == 0, let last = text.split(separator: "\n").last else {
-            throw SupportError("\(script) exited \(process.terminationStatus): \(String(decoding: errorData, as: UTF8.self).suffix(2000))")
+            throw SupportError(
+                "\(script) exited \(process.terminationStatus): \(String(decoding: errorData, as: UTF8.self).suffix(2000))"
+            )
         }
         return String(last)
     }
@@ -52,7 +57,9 @@ enum TrustTestSupport {
     /// The fixtures `trust_fixtures.py` builds (once per test process).
     static let fixtures: Result<Fixtures, SupportError> = {
         do {
-            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cable-trust-\(UUID().uuidString)")
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "cable-trust-\(UUID().uuidString)"
+            )
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(at: directory) }
             _ = try TrustTestSupport.runPython("trust_fixtures.py", [directory.path])
@@ -125,7 +132,10 @@ struct AttestationVectors: Decodable {
 
 /// `Spec/vectors/attestation/roots.json`.
 struct AttestationRoots: Decodable {
-    struct Root: Decodable { let id: String; let pem: String }
+    struct Root: Decodable {
+        let id: String
+        let pem: String
+    }
     let roots: [Root]
 
     static func pem(_ id: String) throws -> [UInt8] {
@@ -193,7 +203,8 @@ enum Mutation: String, CaseIterable, Sendable {
             statement["alg"] = .integer(-257)
         }
         var mutated = object
-        guard let parsed = try? AttestationStatement(format: object.attestationStatement.format, statement: statement) else { return nil }
+        guard let parsed = try? AttestationStatement(format: object.attestationStatement.format, statement: statement)
+        else { return nil }
         mutated.attestationStatement = parsed
         return (mutated, clientDataHash)
     }
