@@ -157,11 +157,7 @@ public struct HybridPhone: Sendable {
         onEvent: @escaping @Sendable (PhoneEvent) -> Void
     ) async throws -> Int {
         let nonce = SecureRandom.bytes(count: CableConstants.eidNonceSize)
-        let advertisingData: [UInt8]
-        do { advertisingData = try session.tunnelOpened(routingID: routingID, domainID: domainID, nonce: nonce) } catch
-        {
-            throw PhoneError(.protocolViolation, step: .registerTunnel, "", underlying: error)
-        }
+        let advertisingData = try session.tunnelOpened(routingID: routingID, domainID: domainID, nonce: nonce)
         // Advertise until the handshake arrives, as a phone keeps advertising until connected. The advert
         // loop is a child task of this wait, so it cannot outlive it, whatever ends the wait.
         let transmitter = self.faults?.transmitter(wrapping: self.transmitter) ?? self.transmitter
@@ -193,13 +189,10 @@ public struct HybridPhone: Sendable {
         while let message = next {
             let output: PhoneSession.Output
             do { output = try session.receive(message) } catch {
-                self.logger.debug("protocol error", metadata: ["code": "\(error.code)"])
-                throw PhoneError(
-                    .protocolViolation,
-                    step: answered == 0 && !session.isFinished ? .awaitHandshake : .serveRequests,
-                    "",
-                    underlying: error
-                )
+                // The session's error names the step; the rule's code goes to the debug log.
+                let code = error.protocolError.map { "\($0.code)" } ?? error.code.rawValue
+                self.logger.debug("protocol error", metadata: ["step": "\(error.step.rawValue)", "code": "\(code)"])
+                throw error
             }
             switch output {
             case .send(let frames):
@@ -207,10 +200,7 @@ public struct HybridPhone: Sendable {
                 onEvent(.handshakeComplete)
             case .ctapRequest(let request):
                 let reply = await handler.handle(request)
-                let frame: [UInt8]
-                do { frame = try session.respond(reply) } catch {
-                    throw PhoneError(.protocolViolation, step: .serveRequests, "", underlying: error)
-                }
+                let frame = try session.respond(reply)
                 try await self.send(frame, on: channel)
                 answered += 1
                 onEvent(.requestAnswered(command: request.first ?? 0, status: reply.first ?? 0))

@@ -4,13 +4,14 @@ public import CableProtocol
 ///
 /// Shaped like `TunnelError`: a ``Code`` whose cases live in a private enum (new codes never break
 /// the API; callers cannot mint codes), a ``reason``, and the cause kept as a value in ``underlying``
-/// (the connector's `TunnelError`, the `CableProtocolError` of a broken rule, the transmitter's
-/// error). Equality compares ``code`` and ``step``.
+/// (the connector's `TunnelError`, the `CableProtocolError` of a broken rule of the core, the
+/// transmitter's error). The phone's own rule (``Code/unexpectedFrame``) is a code of this type, with
+/// no underlying error. Equality compares ``code`` and ``step``.
 public struct PhoneError: Error, Hashable, CustomStringConvertible, Sendable {
     /// The kind of failure.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: String, Hashable, Sendable {
-            case invalidQRCode, timeout, protocolViolation, tunnelFailed, closedByPeer, advertFailed
+            case invalidQRCode, timeout, protocolViolation, tunnelFailed, closedByPeer, advertFailed, unexpectedFrame
         }
 
         private let base: Base
@@ -36,6 +37,9 @@ public struct PhoneError: Error, Hashable, CustomStringConvertible, Sendable {
         public static let closedByPeer = Self(.closedByPeer)
         /// Sending the BLE advert failed.
         public static let advertFailed = Self(.advertFailed)
+        /// The desktop sent a frame the phone does not expect now (e.g. a second request while one is
+        /// being answered, a JSON frame, or data after the transaction ended).
+        public static let unexpectedFrame = Self(.unexpectedFrame)
     }
 
     /// The steps of a phone transaction.

@@ -2,12 +2,6 @@ package import CableCrypto
 // The Noise handshake types are SPI: this package and its fuzz harnesses use them, apps do not.
 @_spi(Fuzzing) public import CableProtocol
 
-extension CableProtocolError.Code {
-    /// The desktop sent a frame the phone does not expect now (e.g. a second request while one is
-    /// being answered, or data before the handshake).
-    public static let phoneUnexpectedFrame = Self(rawValue: "phoneUnexpectedFrame")
-}
-
 /// The phone (authenticator) side of one QR-initiated hybrid transaction, as a sans-I/O state machine
 /// (Chromium `v2_authenticator.cc`, `TunnelTransport`).
 ///
@@ -21,6 +15,11 @@ extension CableProtocolError.Code {
 ///
 /// `~Copyable`: from the handshake on, the session owns the transaction's only `Crypter`, and a copy
 /// would seal under the same key and nonce as the original.
+///
+/// Every transition throws ``PhoneError`` naming the step: the phone's own rule as
+/// ``PhoneError/Code/unexpectedFrame``, a broken rule of the core as
+/// ``PhoneError/Code/protocolViolation`` with the `CableProtocolError` as its ``PhoneError/underlying``
+/// value.
 public struct PhoneSession: ~Copyable, Sendable {
     /// What a received message produced.
     public enum Output: Sendable, Equatable {
@@ -50,7 +49,15 @@ public struct PhoneSession: ~Copyable, Sendable {
         }
     }
 
+    /// What ``receive(_:)``'s inner step produced: an output, or a refusal by the phone's own rule.
+    private enum Outcome {
+        case output(Output)
+        case refused(String)
+    }
+
     private var state: State = .scanned
+    /// The step at which the session failed (for messages that arrive afterwards).
+    private var failedStep: PhoneError.Step = .registerTunnel
     /// The scanned QR code.
     public let payload: QRCodePayload
     private let getInfo: [UInt8]
@@ -88,6 +95,18 @@ public struct PhoneSession: ~Copyable, Sendable {
         domainID: TunnelServiceDomainID,
         nonce: [UInt8]
     )
+        throws(PhoneError) -> [UInt8]
+    {
+        do { return try self.makeAdvert(routingID: routingID, domainID: domainID, nonce: nonce) } catch {
+            throw self.violation(error, at: .registerTunnel)
+        }
+    }
+
+    private mutating func makeAdvert(
+        routingID: RoutingID,
+        domainID: TunnelServiceDomainID,
+        nonce: [UInt8]
+    )
         throws(CableProtocolError) -> [UInt8]
     {
         switch self.state {
@@ -100,6 +119,23 @@ public struct PhoneSession: ~Copyable, Sendable {
         return AdvertisingData.phoneAdvert(advert).bytes
     }
 
+    /// The step the transaction is at, for the errors the session throws.
+    private var step: PhoneError.Step {
+        switch self.state {
+        case .scanned: return .registerTunnel
+        case .advertising: return .awaitHandshake
+        case .established: return .serveRequests
+        case .finished: return .serveRequests
+        case .failed: return self.failedStep
+        }
+    }
+
+    /// A rule of the core broke at `step`: the session fails there.
+    private mutating func violation(_ error: CableProtocolError, at step: PhoneError.Step) -> PhoneError {
+        self.failedStep = step
+        return PhoneError(.protocolViolation, step: step, "", underlying: error)
+    }
+
     /// Whether the phone should keep advertising (until the desktop's handshake arrives).
     public var isAdvertising: Bool {
         switch self.state {
@@ -109,7 +145,20 @@ public struct PhoneSession: ~Copyable, Sendable {
     }
 
     /// Processes one message from the desktop.
-    public mutating func receive(_ message: [UInt8]) throws(CableProtocolError) -> Output {
+    public mutating func receive(_ message: [UInt8]) throws(PhoneError) -> Output {
+        let step = self.step
+        let outcome: Outcome
+        do { outcome = try self.process(message) } catch { throw self.violation(error, at: step) }
+        switch outcome {
+        case .output(let output):
+            return output
+        case .refused(let reason):
+            self.failedStep = step
+            throw PhoneError(.unexpectedFrame, step: step, reason)
+        }
+    }
+
+    private mutating func process(_ message: [UInt8]) throws(CableProtocolError) -> Outcome {
         // `take()` leaves `failed` behind until this message is fully accepted.
         switch self.state.take() {
         case .advertising(let psk):
@@ -130,41 +179,42 @@ public struct PhoneSession: ~Copyable, Sendable {
             let postCiphertext = try crypter.seal(post.encoded(revision: .one))
             let updateCiphertext = try crypter.seal(UpdateMessage().frame)
             self.state = .established(crypter, answering: false)
-            return .send([response, postCiphertext, updateCiphertext])
+            return .output(.send([response, postCiphertext, updateCiphertext]))
         case .established(var crypter, let answering):
             let frame = try TunnelMessage(decoding: try crypter.open(message))
             switch (frame, answering) {
             case (.shutdown, _):
                 self.state = .finished
-                return .finished
+                return .output(.finished)
             case (_, true):
                 // Only a shutdown may interrupt a request being answered.
-                throw CableProtocolError(
-                    .phoneUnexpectedFrame,
-                    "a frame other than shutdown arrived while a request was being answered"
-                )
+                return .refused("a frame other than shutdown arrived while a request was being answered")
             case (.ctap(let request), false):
                 self.state = .established(crypter, answering: true)
-                return .ctapRequest(request)
+                return .output(.ctapRequest(request))
             case (.update(let payload), false):
                 try UpdateMessage.validateDesktopUpdate(payload)
                 self.state = .established(crypter, answering: false)
-                return .none
+                return .output(.none)
             case (.json, false):
-                throw CableProtocolError(.phoneUnexpectedFrame, "JSON frames are not supported by this phone")
+                return .refused("JSON frames are not supported by this phone")
             }
         case .scanned:
-            throw CableProtocolError(.phoneUnexpectedFrame, "a message arrived before the tunnel was registered")
+            return .refused("a message arrived before the tunnel was registered")
         case .finished:
             self.state = .finished
-            throw CableProtocolError(.phoneUnexpectedFrame, "the transaction has ended")
+            return .refused("the transaction has ended")
         case .failed:
-            throw CableProtocolError(.phoneUnexpectedFrame, "the transaction has ended")
+            return .refused("the transaction has ended")
         }
     }
 
     /// Encrypts the reply `[status][CBOR]` to the outstanding request.
-    public mutating func respond(_ reply: [UInt8]) throws(CableProtocolError) -> [UInt8] {
+    public mutating func respond(_ reply: [UInt8]) throws(PhoneError) -> [UInt8] {
+        do { return try self.sealReply(reply) } catch { throw self.violation(error, at: .serveRequests) }
+    }
+
+    private mutating func sealReply(_ reply: [UInt8]) throws(CableProtocolError) -> [UInt8] {
         switch self.state {
         case .established(_, answering: true): break
         default: preconditionFailure("respond(_:) answers an outstanding request")

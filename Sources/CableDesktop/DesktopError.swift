@@ -6,13 +6,15 @@ public import CableProtocol
 /// Shaped like `TunnelError` (and swift-nio-ssh's errors): a ``Code`` whose cases live in a private
 /// enum (new codes never break the API; callers cannot mint codes), a ``reason``, and the cause kept
 /// as a value in ``underlying``: the `TunnelError` of a refused or broken tunnel (with its HTTP status,
-/// close code or TLS failure), the `CableProtocolError` of a broken rule. Equality compares ``code``
-/// and ``step``.
+/// close code or TLS failure), the `CableProtocolError` of a broken rule of the core. The desktop's own
+/// rules (``Code/unexpectedFrame``, ``Code/receivedShutdown``, ``Code/unsolicitedReply``) are codes
+/// of this type, with no underlying error. Equality compares ``code`` and ``step``.
 public struct DesktopError: Error, Hashable, CustomStringConvertible, Sendable {
     /// The kind of failure.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: String, Hashable, Sendable {
             case timeout, protocolViolation, tunnelFailed, closedByPeer
+            case unexpectedFrame, receivedShutdown, unsolicitedReply
         }
 
         private let base: Base
@@ -32,6 +34,13 @@ public struct DesktopError: Error, Hashable, CustomStringConvertible, Sendable {
         public static let tunnelFailed = Self(.tunnelFailed)
         /// The phone (or the tunnel) closed the connection before the step finished.
         public static let closedByPeer = Self(.closedByPeer)
+        /// A message arrived that the desktop does not expect in its current state (before its
+        /// handshake message was made, or after the session failed).
+        public static let unexpectedFrame = Self(.unexpectedFrame)
+        /// The phone sent a shutdown frame; only desktops send those (Chromium treats it as an error).
+        public static let receivedShutdown = Self(.receivedShutdown)
+        /// A CTAP reply arrived with no request outstanding.
+        public static let unsolicitedReply = Self(.unsolicitedReply)
     }
 
     /// The kind of failure.
@@ -64,7 +73,8 @@ public struct DesktopError: Error, Hashable, CustomStringConvertible, Sendable {
         var text: String
         switch self.code {
         case .timeout: text = "timed out \(self.step.waitingDescription)"
-        case .protocolViolation: text = "protocol error while \(self.step.waitingDescription)"
+        case .protocolViolation, .unexpectedFrame, .receivedShutdown, .unsolicitedReply:
+            text = "protocol error while \(self.step.waitingDescription)"
         case .closedByPeer: text = "the phone closed the tunnel while \(self.step.waitingDescription)"
         default: text = "tunnel failed while \(self.step.waitingDescription)"
         }

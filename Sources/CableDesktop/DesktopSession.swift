@@ -2,15 +2,6 @@ package import CableCrypto
 // The Noise handshake types are SPI: this package and its fuzz harnesses use them, apps do not.
 @_spi(Fuzzing) public import CableProtocol
 
-extension CableProtocolError.Code {
-    /// The phone sent a frame the desktop does not expect in its current state.
-    public static let desktopUnexpectedFrame = Self(rawValue: "desktopUnexpectedFrame")
-    /// The phone sent a shutdown frame; only desktops send those (Chromium treats it as an error).
-    public static let desktopReceivedShutdown = Self(rawValue: "desktopReceivedShutdown")
-    /// A CTAP reply arrived with no request outstanding.
-    public static let desktopUnsolicitedReply = Self(rawValue: "desktopUnsolicitedReply")
-}
-
 /// The desktop (client platform) side of one QR-initiated hybrid transaction, as a sans-I/O state
 /// machine (Chromium `FidoTunnelDevice` + `v2_discovery`).
 ///
@@ -21,6 +12,13 @@ extension CableProtocolError.Code {
 /// ```
 /// Inbound problems throw and move the session to `failed`; calling a method in the wrong state is a
 /// programmer error and traps.
+///
+/// Every transition throws ``DesktopError`` naming the step: the desktop's own rules as its codes
+/// (``DesktopError/Code/unexpectedFrame``, ``DesktopError/Code/receivedShutdown``,
+/// ``DesktopError/Code/unsolicitedReply``), a broken rule of the core as
+/// ``DesktopError/Code/protocolViolation`` with the `CableProtocolError` as its
+/// ``DesktopError/underlying`` value. Only the initializer throws `CableProtocolError`: it validates
+/// the caller's QR inputs before any step begins, as `QRCodePayload` does.
 ///
 /// `~Copyable`: from the handshake on, the session owns the transaction's only `Crypter`, and a copy
 /// would seal under the same key and nonce as the original. To look for the phone's advert from another
@@ -97,7 +95,15 @@ public struct DesktopSession: ~Copyable, Sendable {
         }
     }
 
+    /// What ``receive(_:)``'s inner step produced: an output, or a refusal by the desktop's own rules.
+    private enum Outcome {
+        case output(Output)
+        case refused(DesktopError.Code, String)
+    }
+
     private var state: State = .awaitingAdvert
+    /// The step at which the session failed (for messages that arrive afterwards).
+    private var failedStep: DesktopStep = .advert
     private let key: QRGeneratorKey
     private let eidKey: EIDKey
     private let ephemeral: P256.PrivateKey?
@@ -154,6 +160,24 @@ public struct DesktopSession: ~Copyable, Sendable {
         }
     }
 
+    /// The step the transaction is at, for the errors the session throws.
+    private var step: DesktopStep {
+        switch self.state {
+        case .awaitingAdvert: return .advert
+        case .advertMatched: return .handshake
+        case .handshakeSent: return .handshake
+        case .awaitingPostHandshake: return .postHandshake
+        case .established: return .response
+        case .failed: return self.failedStep
+        }
+    }
+
+    /// A rule of the core broke at the current step: the session fails there.
+    private mutating func violation(_ error: CableProtocolError, at step: DesktopStep) -> DesktopError {
+        self.failedStep = step
+        return DesktopError(.protocolViolation, step: step, "", underlying: error)
+    }
+
     /// A matcher for this session's advert, to run where the adverts arrive.
     public var advertMatcher: AdvertMatcher { AdvertMatcher(eidKey: self.eidKey, tunnelID: self.key.secret.tunnelID) }
 
@@ -184,7 +208,11 @@ public struct DesktopSession: ~Copyable, Sendable {
     }
 
     /// Noise message 1 (81 bytes), sent first on the tunnel.
-    public mutating func makeHandshakeMessage() throws(CableProtocolError) -> [UInt8] {
+    public mutating func makeHandshakeMessage() throws(DesktopError) -> [UInt8] {
+        do { return try self.makeInitialMessage() } catch { throw self.violation(error, at: .handshake) }
+    }
+
+    private mutating func makeInitialMessage() throws(CableProtocolError) -> [UInt8] {
         let psk: PreSharedKey
         switch self.state {
         case .advertMatched(_, let matchedPSK): psk = matchedPSK
@@ -211,7 +239,20 @@ public struct DesktopSession: ~Copyable, Sendable {
     }
 
     /// Processes one message from the phone.
-    public mutating func receive(_ message: [UInt8]) throws(CableProtocolError) -> Output {
+    public mutating func receive(_ message: [UInt8]) throws(DesktopError) -> Output {
+        let step = self.step
+        let outcome: Outcome
+        do { outcome = try self.process(message) } catch { throw self.violation(error, at: step) }
+        switch outcome {
+        case .output(let output):
+            return output
+        case .refused(let code, let reason):
+            self.failedStep = step
+            throw DesktopError(code, step: step, reason)
+        }
+    }
+
+    private mutating func process(_ message: [UInt8]) throws(CableProtocolError) -> Outcome {
         // `take()` leaves `failed` behind until this message is fully accepted.
         switch self.state.take() {
         case .handshakeSent(var initiator):
@@ -219,7 +260,7 @@ public struct DesktopSession: ~Copyable, Sendable {
             // Linking information is accepted only with a valid signature over this handshake.
             let verifier = LinkingVerifier(handshakeHash: result.handshakeHash, desktopIdentity: self.key.privateKey)
             self.state = .awaitingPostHandshake(result.crypter, verifier)
-            return .handshakeComplete
+            return .output(.handshakeComplete)
         case .awaitingPostHandshake(var crypter, let verifier):
             let plaintext = try crypter.open(message)
             // Chromium parses and verifies linking information in a QR flow's post-handshake message
@@ -231,14 +272,14 @@ public struct DesktopSession: ~Copyable, Sendable {
             )
             try self.faults.checkPostHandshake(plaintext, revision: revision)  // fault seam
             self.state = .established(crypter, .ready, revision)
-            return .postHandshake(getInfo: post.getInfo, revision: revision, linking: post.linkingInfo)
+            return .output(.postHandshake(getInfo: post.getInfo, revision: revision, linking: post.linkingInfo))
         case .established(var crypter, let phase, let revision):
             let opened: [UInt8]
             do { opened = try crypter.open(message) } catch
                 where error.code == .crypterInvalidPadding && self.faults.has(.skipsFramesWithBadPadding)
             {
                 self.state = .established(crypter, phase, revision)  // fault seam
-                return .none
+                return .output(.none)
             }
             let frame = try TunnelMessage(decoding: opened, revision: revision)
             switch (frame, phase) {
@@ -247,36 +288,40 @@ public struct DesktopSession: ~Copyable, Sendable {
                 // requires key 1 to be a map and then discards it (ProcessUpdate).
                 _ = try UpdateMessage(decoding: payload, linking: .ignore)
                 self.state = .established(crypter, phase, revision)
-                return .update(linking: nil)
+                return .output(.update(linking: nil))
             case (.json(let reply), .awaitingReply) where self.faults.has(.acceptsAnyReplyType):  // fault seam
                 self.state = .established(crypter, .ready, revision)
-                return .ctapResponse(reply)
+                return .output(.ctapResponse(reply))
             case (.ctap(let reply), .awaitingReply):
                 self.state = .established(crypter, .ready, revision)
-                return .ctapResponse(reply)
+                return .output(.ctapResponse(reply))
             case (.ctap, .shutDown), (.json, .shutDown):
                 // Locally shut down: late replies are dropped silently (Chromium).
                 self.state = .established(crypter, .shutDown, revision)
-                return .none
+                return .output(.none)
             case (.ctap, _), (.json, _):
-                throw CableProtocolError(.desktopUnsolicitedReply, "a reply arrived with no request outstanding")
+                return .refused(.unsolicitedReply, "a reply arrived with no request outstanding")
             case (.shutdown, _) where self.faults.has(.ignoresPhoneShutdown):  // fault seam
                 self.state = .established(crypter, phase, revision)
-                return .none
+                return .output(.none)
             case (.shutdown, _):
-                throw CableProtocolError(.desktopReceivedShutdown, "the phone sent a shutdown frame")
+                return .refused(.receivedShutdown, "the phone sent a shutdown frame")
             }
         case .awaitingAdvert:
-            throw CableProtocolError(.desktopUnexpectedFrame, "a message arrived before the handshake was sent")
+            return .refused(.unexpectedFrame, "a message arrived before the handshake was sent")
         case .advertMatched:
-            throw CableProtocolError(.desktopUnexpectedFrame, "a message arrived before the handshake was sent")
+            return .refused(.unexpectedFrame, "a message arrived before the handshake was sent")
         case .failed:
-            throw CableProtocolError(.desktopUnexpectedFrame, "the session has already failed")
+            return .refused(.unexpectedFrame, "the session has already failed")
         }
     }
 
     /// Encrypts a CTAP request `[command][CBOR]` for the phone. One request at a time.
-    public mutating func sendCTAP(_ request: [UInt8]) throws(CableProtocolError) -> [UInt8] {
+    public mutating func sendCTAP(_ request: [UInt8]) throws(DesktopError) -> [UInt8] {
+        do { return try self.sealRequest(request) } catch { throw self.violation(error, at: .response) }
+    }
+
+    private mutating func sealRequest(_ request: [UInt8]) throws(CableProtocolError) -> [UInt8] {
         switch self.state {
         case .established(_, .ready, _): break
         default: preconditionFailure("a CTAP request needs a ready session with no request outstanding")
@@ -292,7 +337,11 @@ public struct DesktopSession: ~Copyable, Sendable {
 
     /// Ends the transaction: the encrypted `[0x00]` shutdown frame for revision 1, `nil` for revision 0
     /// (which ends by closing the socket). Updates are still accepted afterwards.
-    public mutating func shutdown() throws(CableProtocolError) -> [UInt8]? {
+    public mutating func shutdown() throws(DesktopError) -> [UInt8]? {
+        do { return try self.sealShutdown() } catch { throw self.violation(error, at: .response) }
+    }
+
+    private mutating func sealShutdown() throws(CableProtocolError) -> [UInt8]? {
         switch self.state {
         case .established(_, let phase, _) where phase != .shutDown: break
         default: return nil

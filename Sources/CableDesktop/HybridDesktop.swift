@@ -190,16 +190,16 @@ public struct HybridDesktop: Sendable {
         onEvent: @Sendable (DesktopEvent) -> Void
     ) async throws -> DesktopTransactionResult {
         try await self.send(
-            try self.checked(.handshake) { () throws(CableProtocolError) in try session.makeHandshakeMessage() },
+            try self.checked { () throws(DesktopError) in try session.makeHandshakeMessage() },
             on: channel,
             step: .handshake
         )
         let response = try await self.receive(on: channel, step: .handshake, within: self.timeouts.handshake)
-        _ = try self.checked(.handshake) { () throws(CableProtocolError) in try session.receive(response) }
+        _ = try self.checked { () throws(DesktopError) in try session.receive(response) }
         onEvent(.handshakeComplete)
 
         let postMessage = try await self.receive(on: channel, step: .postHandshake, within: self.timeouts.postHandshake)
-        let post = try self.checked(.postHandshake) { () throws(CableProtocolError) in try session.receive(postMessage)
+        let post = try self.checked { () throws(DesktopError) in try session.receive(postMessage)
         }
         guard case .postHandshake(let getInfo, let revision, _) = post else {
             preconditionFailure("the first frame after the handshake is the post-handshake message")
@@ -211,13 +211,13 @@ public struct HybridDesktop: Sendable {
             // getInfo is answered locally from the post-handshake message (Chromium, libwebauthn).
             reply = [0x00] + (getInfo ?? [])
         } else {
-            let frame = try self.checked(.response) { () throws(CableProtocolError) in try session.sendCTAP(request) }
+            let frame = try self.checked { () throws(DesktopError) in try session.sendCTAP(request) }
             try await self.send(frame, on: channel, step: .response)
             onEvent(.requestSent)
             var got: [UInt8]? = nil
             while got == nil {
                 let message = try await self.receive(on: channel, step: .response, within: self.timeouts.response)
-                switch try self.checked(.response, { () throws(CableProtocolError) in try session.receive(message) }) {
+                switch try self.checked({ () throws(DesktopError) in try session.receive(message) }) {
                 case .ctapResponse(let r): got = r
                 case .update, .none, .handshakeComplete, .postHandshake: continue
                 }
@@ -231,11 +231,13 @@ public struct HybridDesktop: Sendable {
         return DesktopTransactionResult(getInfo: getInfo, response: reply, revision: revision)
     }
 
-    private func checked<T>(_ step: DesktopStep, _ body: () throws(CableProtocolError) -> T) throws(DesktopError) -> T {
+    /// Runs a session transition, logging the rule that broke (the session's error names the step).
+    private func checked<T>(_ body: () throws(DesktopError) -> T) throws(DesktopError) -> T {
         do { return try body() } catch {
             // The embedder's Logger decides what is shown; the error itself goes to the caller.
-            self.logger.debug("protocol error", metadata: ["step": "\(step.rawValue)", "code": "\(error.code)"])
-            throw DesktopError(.protocolViolation, step: step, "", underlying: error)
+            let code = error.protocolError.map { "\($0.code)" } ?? error.code.rawValue
+            self.logger.debug("protocol error", metadata: ["step": "\(error.step.rawValue)", "code": "\(code)"])
+            throw error
         }
     }
 

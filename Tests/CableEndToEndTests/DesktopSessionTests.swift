@@ -26,8 +26,9 @@ struct DesktopUnderTest: ~Copyable {
 }
 
 /// `DesktopSession`, one rule per test (as swift-nio-ssh tests its state machines): each test drives a
-/// fresh session to the state the rule is about and asserts the exact `CableProtocolError` code, or
-/// the exact output. Frames arrive back to back (several before the desktop acts) and drip-fed
+/// fresh session to the state the rule is about and asserts the exact `DesktopError` code and step
+/// (for a broken rule of the core, the exact underlying `CableProtocolError` code), or the exact
+/// output. Frames arrive back to back (several before the desktop acts) and drip-fed
 /// (interleaved with the desktop's own actions).
 @Suite struct DesktopSessionTests {
     static let advertPlaintext: AdvertPlaintext = {
@@ -98,14 +99,14 @@ struct DesktopUnderTest: ~Copyable {
 
     @Test func aMessageBeforeAnyAdvertIsAnUnexpectedFrame() throws {
         var desktop = try Self.session(try Self.key())
-        #expect(throws: CableProtocolError(.desktopUnexpectedFrame, "")) { _ = try desktop.receive([0x00]) }
+        #expect(throws: DesktopError(.unexpectedFrame, step: .advert, "")) { _ = try desktop.receive([0x00]) }
     }
 
     @Test func aMessageAfterTheAdvertButBeforeMessage1IsAnUnexpectedFrame() throws {
         let key = try Self.key()
         var desktop = try Self.session(key)
         _ = desktop.matchAdvert(advertisingData: try Self.advert(for: key))
-        #expect(throws: CableProtocolError(.desktopUnexpectedFrame, "")) {
+        #expect(throws: DesktopError(.unexpectedFrame, step: .handshake, "")) {
             _ = try desktop.receive([UInt8](repeating: 4, count: 81))
         }
     }
@@ -145,10 +146,10 @@ struct DesktopUnderTest: ~Copyable {
 
     @Test func aShortHandshakeResponseFailsTheSessionForGood() throws {
         var t = try Self.handshakeSent()
-        #expect(throws: CableProtocolError(.handshakeInvalidMessageLength, "")) {
+        expectDesktopViolation(.handshakeInvalidMessageLength, at: .handshake) {
             _ = try t.desktop.receive(Array(t.phone.handshakeResponse.dropLast()))
         }
-        #expect(throws: CableProtocolError(.desktopUnexpectedFrame, "")) {
+        #expect(throws: DesktopError(.unexpectedFrame, step: .handshake, "")) {
             _ = try t.desktop.receive(t.phone.handshakeResponse)
         }
     }
@@ -157,7 +158,7 @@ struct DesktopUnderTest: ~Copyable {
         var t = try Self.handshakeSent()
         var tampered = t.phone.handshakeResponse
         tampered[80] ^= 1
-        #expect(throws: CableProtocolError(.handshakeAuthenticationFailed, "")) { _ = try t.desktop.receive(tampered) }
+        expectDesktopViolation(.handshakeAuthenticationFailed, at: .handshake) { _ = try t.desktop.receive(tampered) }
     }
 
     // MARK: - The post-handshake message
@@ -176,7 +177,9 @@ struct DesktopUnderTest: ~Copyable {
         var t = try Self.handshakeSent()
         _ = try t.desktop.receive(t.phone.handshakeResponse)
         let update = try t.phone.seal(plaintext: UpdateMessage().frame)
-        #expect(throws: CableProtocolError.self) { _ = try t.desktop.receive(update) }
+        #expect(throws: DesktopError(.protocolViolation, step: .postHandshake, "")) {
+            _ = try t.desktop.receive(update)
+        }
     }
 
     /// A legacy-construction phone: the desktop's default policy switches on the first read.
@@ -196,7 +199,7 @@ struct DesktopUnderTest: ~Copyable {
         _ = try t.desktop.receive(t.phone.handshakeResponse)
         // {1: h'A0', 2: {}}: getInfo, and linking data that is a map but not linking info.
         let post = try t.phone.seal(plaintext: [0xA2, 0x01, 0x41, 0xA0, 0x02, 0xA0])
-        #expect(throws: CableProtocolError(.linkingInfoMissingField, "")) { _ = try t.desktop.receive(post) }
+        expectDesktopViolation(.linkingInfoMissingField, at: .postHandshake) { _ = try t.desktop.receive(post) }
     }
 
     // MARK: - Frames once ready
@@ -204,19 +207,19 @@ struct DesktopUnderTest: ~Copyable {
     @Test func aShutdownFromThePhoneIsAnError() throws {
         var t = try Self.ready()
         let shutdown = try t.phone.seal(.shutdown)
-        #expect(throws: CableProtocolError(.desktopReceivedShutdown, "")) { _ = try t.desktop.receive(shutdown) }
+        #expect(throws: DesktopError(.receivedShutdown, step: .response, "")) { _ = try t.desktop.receive(shutdown) }
     }
 
     @Test func aReplyWithNoRequestOutstandingIsUnsolicited() throws {
         var t = try Self.ready()
         let reply = try t.phone.seal(.ctap([0x00]))
-        #expect(throws: CableProtocolError(.desktopUnsolicitedReply, "")) { _ = try t.desktop.receive(reply) }
+        #expect(throws: DesktopError(.unsolicitedReply, step: .response, "")) { _ = try t.desktop.receive(reply) }
     }
 
     @Test func aJSONReplyWithNoRequestOutstandingIsUnsolicited() throws {
         var t = try Self.ready()
         let reply = try t.phone.seal(.json(Array("{}".utf8)))
-        #expect(throws: CableProtocolError(.desktopUnsolicitedReply, "")) { _ = try t.desktop.receive(reply) }
+        #expect(throws: DesktopError(.unsolicitedReply, step: .response, "")) { _ = try t.desktop.receive(reply) }
     }
 
     /// Chromium: a reply whose type differs from the request's is an error ("incorrect message type").
@@ -224,7 +227,7 @@ struct DesktopUnderTest: ~Copyable {
         var t = try Self.ready()
         _ = try t.desktop.sendCTAP([0x02, 0xA0])
         let reply = try t.phone.seal(.json(Array("{}".utf8)))
-        #expect(throws: CableProtocolError(.desktopUnsolicitedReply, "")) { _ = try t.desktop.receive(reply) }
+        #expect(throws: DesktopError(.unsolicitedReply, step: .response, "")) { _ = try t.desktop.receive(reply) }
     }
 
     @Test func aSecondReplyToOneRequestIsUnsolicited() throws {
@@ -233,28 +236,28 @@ struct DesktopUnderTest: ~Copyable {
         let first = try t.phone.seal(.ctap([0x00, 0xA0]))
         let second = try t.phone.seal(.ctap([0x00, 0xA0]))
         #expect(try t.desktop.receive(first) == .ctapResponse([0x00, 0xA0]))
-        #expect(throws: CableProtocolError(.desktopUnsolicitedReply, "")) { _ = try t.desktop.receive(second) }
+        #expect(throws: DesktopError(.unsolicitedReply, step: .response, "")) { _ = try t.desktop.receive(second) }
     }
 
     @Test func anUnknownFrameTypeIsRefused() throws {
         var t = try Self.ready()
         let frame = try t.phone.seal(plaintext: [0x04, 0x00])
-        #expect(throws: CableProtocolError(.tunnelMessageUnknownType, "")) { _ = try t.desktop.receive(frame) }
+        expectDesktopViolation(.tunnelMessageUnknownType, at: .response) { _ = try t.desktop.receive(frame) }
     }
 
     @Test func anEmptyFrameIsRefused() throws {
         var t = try Self.ready()
         let frame = try t.phone.seal(plaintext: [])
-        #expect(throws: CableProtocolError(.tunnelMessageEmpty, "")) { _ = try t.desktop.receive(frame) }
+        expectDesktopViolation(.tunnelMessageEmpty, at: .response) { _ = try t.desktop.receive(frame) }
     }
 
     @Test func aTamperedFrameFailsTheSessionForGood() throws {
         var t = try Self.ready()
         var frame = try t.phone.seal(.ctap([0x00]))
         frame[0] ^= 1
-        #expect(throws: CableProtocolError(.crypterAuthenticationFailed, "")) { _ = try t.desktop.receive(frame) }
+        expectDesktopViolation(.crypterAuthenticationFailed, at: .response) { _ = try t.desktop.receive(frame) }
         frame[0] ^= 1
-        #expect(throws: CableProtocolError(.desktopUnexpectedFrame, "")) { _ = try t.desktop.receive(frame) }
+        #expect(throws: DesktopError(.unexpectedFrame, step: .response, "")) { _ = try t.desktop.receive(frame) }
     }
 
     @Test func aReplayedFrameDoesNotAuthenticate() throws {
@@ -263,7 +266,7 @@ struct DesktopUnderTest: ~Copyable {
         let reply = try t.phone.seal(.ctap([0x00]))
         _ = try t.desktop.receive(reply)
         _ = try t.desktop.sendCTAP([0x02])
-        #expect(throws: CableProtocolError(.crypterAuthenticationFailed, "")) { _ = try t.desktop.receive(reply) }
+        expectDesktopViolation(.crypterAuthenticationFailed, at: .response) { _ = try t.desktop.receive(reply) }
     }
 
     // MARK: - Update messages (linking not offered: QR key 4 false)
@@ -300,13 +303,13 @@ struct DesktopUnderTest: ~Copyable {
     @Test func linkingDataThatIsNotAMapStillEndsTheSession() throws {
         var t = try Self.ready()
         let update = try t.phone.seal(.update([0xA1, 0x01, 0x01]))  // {1: 1}
-        #expect(throws: CableProtocolError(.updateLinkingNotMap, "")) { _ = try t.desktop.receive(update) }
+        expectDesktopViolation(.updateLinkingNotMap, at: .response) { _ = try t.desktop.receive(update) }
     }
 
     @Test func anUpdateThatIsNotAMapEndsTheSession() throws {
         var t = try Self.ready()
         let update = try t.phone.seal(.update([0x01]))
-        #expect(throws: CableProtocolError(.updateNotMap, "")) { _ = try t.desktop.receive(update) }
+        expectDesktopViolation(.updateNotMap, at: .response) { _ = try t.desktop.receive(update) }
     }
 
     /// Updates drip-fed between the desktop's own steps leave each phase as it was.
@@ -343,7 +346,7 @@ struct DesktopUnderTest: ~Copyable {
     @Test func aShutdownFromThePhoneAfterOursIsStillAnError() throws {
         var t = try Self.ready()
         _ = try t.desktop.shutdown()
-        #expect(throws: CableProtocolError(.desktopReceivedShutdown, "")) {
+        #expect(throws: DesktopError(.receivedShutdown, step: .response, "")) {
             _ = try t.desktop.receive(try t.phone.seal(.shutdown))
         }
     }

@@ -28,7 +28,8 @@ struct PhoneUnderTest: ~Copyable {
 }
 
 /// `PhoneSession`, one rule per test: each test drives a fresh session to the state the rule is about
-/// and asserts the exact `CableProtocolError` code or output, with frames back to back and drip-fed.
+/// and asserts the exact `PhoneError` code and step (for a broken rule of the core, the exact
+/// underlying `CableProtocolError` code) or output, with frames back to back and drip-fed.
 @Suite struct PhoneSessionTests {
     static let getInfo: [UInt8] = [0xA1, 0x01, 0x81, 0x68] + Array("FIDO_2_1".utf8)
 
@@ -75,7 +76,7 @@ struct PhoneUnderTest: ~Copyable {
     static func ready() throws -> PhoneUnderTest {
         var a = try Self.advertising()
         guard case .send(let frames) = try a.phone.receive(a.message1) else {
-            throw CableProtocolError(.phoneUnexpectedFrame, "the phone did not answer message 1")
+            throw SetupFailure("the phone did not answer message 1")
         }
         let result = try a.initiator.receiveResponse(frames[0])
         var desktop = HandPlayedDesktop(crypter: result.crypter)
@@ -101,7 +102,7 @@ struct PhoneUnderTest: ~Copyable {
 
     @Test func aMessageBeforeTheTunnelIsRegisteredIsAnUnexpectedFrame() throws {
         var phone = try Self.scanned(try Self.key())
-        #expect(throws: CableProtocolError(.phoneUnexpectedFrame, "")) {
+        #expect(throws: PhoneError(.unexpectedFrame, step: .registerTunnel, "")) {
             _ = try phone.receive([UInt8](repeating: 4, count: 81))
         }
     }
@@ -119,10 +120,10 @@ struct PhoneUnderTest: ~Copyable {
     @Test func aShortHandshakeMessageFailsTheSessionForGood() throws {
         var a = try Self.advertising()
         let message1 = a.message1
-        #expect(throws: CableProtocolError(.handshakeInvalidMessageLength, "")) {
+        expectPhoneViolation(.handshakeInvalidMessageLength, at: .awaitHandshake) {
             _ = try a.phone.receive(Array(message1.prefix(64)))
         }
-        #expect(throws: CableProtocolError(.phoneUnexpectedFrame, "")) { _ = try a.phone.receive(message1) }
+        #expect(throws: PhoneError(.unexpectedFrame, step: .awaitHandshake, "")) { _ = try a.phone.receive(message1) }
     }
 
     @Test func aTamperedHandshakeMessageDoesNotAuthenticate() throws {
@@ -130,7 +131,7 @@ struct PhoneUnderTest: ~Copyable {
         let message1 = a.message1
         var tampered = message1
         tampered[80] ^= 1
-        #expect(throws: CableProtocolError(.handshakeAuthenticationFailed, "")) { _ = try a.phone.receive(tampered) }
+        expectPhoneViolation(.handshakeAuthenticationFailed, at: .awaitHandshake) { _ = try a.phone.receive(tampered) }
     }
 
     // MARK: - The opening frames
@@ -172,13 +173,13 @@ struct PhoneUnderTest: ~Copyable {
     @Test func aSecondRequestWhileAnsweringIsAnUnexpectedFrame() throws {
         var t = try Self.answering()
         let second = try t.desktop.seal(.ctap([0x02]))
-        #expect(throws: CableProtocolError(.phoneUnexpectedFrame, "")) { _ = try t.phone.receive(second) }
+        #expect(throws: PhoneError(.unexpectedFrame, step: .serveRequests, "")) { _ = try t.phone.receive(second) }
     }
 
     @Test func anUpdateWhileAnsweringIsAnUnexpectedFrame() throws {
         var t = try Self.answering()
         let update = try t.desktop.seal(.update([0xA0]))
-        #expect(throws: CableProtocolError(.phoneUnexpectedFrame, "")) { _ = try t.phone.receive(update) }
+        #expect(throws: PhoneError(.unexpectedFrame, step: .serveRequests, "")) { _ = try t.phone.receive(update) }
     }
 
     @Test func aShutdownWhileAnsweringFinishesTheTransaction() throws {
@@ -191,13 +192,13 @@ struct PhoneUnderTest: ~Copyable {
     @Test func aJSONFrameIsAnUnexpectedFrame() throws {
         var t = try Self.ready()
         let json = try t.desktop.seal(.json(Array("{}".utf8)))
-        #expect(throws: CableProtocolError(.phoneUnexpectedFrame, "")) { _ = try t.phone.receive(json) }
+        #expect(throws: PhoneError(.unexpectedFrame, step: .serveRequests, "")) { _ = try t.phone.receive(json) }
     }
 
     @Test func anUnknownFrameTypeIsRefused() throws {
         var t = try Self.ready()
         let frame = try t.desktop.seal(plaintext: [0x09])
-        #expect(throws: CableProtocolError(.tunnelMessageUnknownType, "")) { _ = try t.phone.receive(frame) }
+        expectPhoneViolation(.tunnelMessageUnknownType, at: .serveRequests) { _ = try t.phone.receive(frame) }
     }
 
     // MARK: - Desktop updates and shutdown
@@ -212,14 +213,14 @@ struct PhoneUnderTest: ~Copyable {
     @Test func aDesktopUpdateThatIsNotCBORIsRefused() throws {
         var t = try Self.ready()
         let update = try t.desktop.seal(.update([0xFF, 0xFF]))
-        #expect(throws: CableProtocolError(.updateMalformed, "")) { _ = try t.phone.receive(update) }
+        expectPhoneViolation(.updateMalformed, at: .serveRequests) { _ = try t.phone.receive(update) }
     }
 
     @Test func aShutdownFinishesTheTransactionAndNothingMayFollow() throws {
         var t = try Self.ready()
         #expect(try t.phone.receive(try t.desktop.seal(.shutdown)) == .finished)
         let late = try t.desktop.seal(.ctap([0x02]))
-        #expect(throws: CableProtocolError(.phoneUnexpectedFrame, "")) { _ = try t.phone.receive(late) }
+        #expect(throws: PhoneError(.unexpectedFrame, step: .serveRequests, "")) { _ = try t.phone.receive(late) }
         let finished = t.phone.isFinished
         #expect(finished)
     }
@@ -228,9 +229,9 @@ struct PhoneUnderTest: ~Copyable {
         var t = try Self.ready()
         var frame = try t.desktop.seal(.ctap([0x02]))
         frame[3] ^= 0x80
-        #expect(throws: CableProtocolError(.crypterAuthenticationFailed, "")) { _ = try t.phone.receive(frame) }
+        expectPhoneViolation(.crypterAuthenticationFailed, at: .serveRequests) { _ = try t.phone.receive(frame) }
         frame[3] ^= 0x80
-        #expect(throws: CableProtocolError(.phoneUnexpectedFrame, "")) { _ = try t.phone.receive(frame) }
+        #expect(throws: PhoneError(.unexpectedFrame, step: .serveRequests, "")) { _ = try t.phone.receive(frame) }
     }
 
     @Test func aReplayedRequestDoesNotAuthenticate() throws {
@@ -238,6 +239,6 @@ struct PhoneUnderTest: ~Copyable {
         let request = try t.desktop.seal(.ctap([0x02]))
         _ = try t.phone.receive(request)
         _ = try t.phone.respond([0x00])
-        #expect(throws: CableProtocolError(.crypterAuthenticationFailed, "")) { _ = try t.phone.receive(request) }
+        expectPhoneViolation(.crypterAuthenticationFailed, at: .serveRequests) { _ = try t.phone.receive(request) }
     }
 }

@@ -143,7 +143,7 @@ import Testing
         _ = try #require(matched)
         let m1 = try f.desktop.makeHandshakeMessage()
         guard case .send(let frames) = try f.phone.receive(m1) else {
-            throw CableProtocolError(.phoneUnexpectedFrame, "no answer")
+            throw SetupFailure("no answer")
         }
         return Started(f: f, m1: m1, frames: frames)
     }
@@ -159,12 +159,12 @@ import Testing
         _ = try #require(matched)
         var m1 = try f.desktop.makeHandshakeMessage()
         m1[70] ^= 1
-        #expect(throws: CableProtocolError(.handshakeAuthenticationFailed, "")) { _ = try f.phone.receive(m1) }
+        expectPhoneViolation(.handshakeAuthenticationFailed, at: .awaitHandshake) { _ = try f.phone.receive(m1) }
     }
 
     @Test func aTruncatedHandshakeResponseIsRefused() throws {
         var s = try Self.started()
-        #expect(throws: CableProtocolError(.handshakeInvalidMessageLength, "")) {
+        expectDesktopViolation(.handshakeInvalidMessageLength, at: .handshake) {
             _ = try s.f.desktop.receive(Array(s.frames[0].dropLast()))
         }
     }
@@ -173,7 +173,7 @@ import Testing
     @Test func aReplayedHandshakeResponseIsRefused() throws {
         var s = try Self.started()
         _ = try s.f.desktop.receive(s.frames[0])
-        #expect(throws: CableProtocolError(.crypterAuthenticationFailed, "")) {
+        expectDesktopViolation(.crypterAuthenticationFailed, at: .postHandshake) {
             _ = try s.f.desktop.receive(s.frames[0])
         }
     }
@@ -182,7 +182,7 @@ import Testing
     @Test func anUpdateBeforeThePostHandshakeMessageIsRefused() throws {
         var s = try Self.started()
         _ = try s.f.desktop.receive(s.frames[0])
-        #expect(throws: CableProtocolError(.crypterAuthenticationFailed, "")) {
+        expectDesktopViolation(.crypterAuthenticationFailed, at: .postHandshake) {
             _ = try s.f.desktop.receive(s.frames[2])
         }
     }
@@ -199,6 +199,6 @@ import Testing
 
         var s = try Self.started()
         for frame in s.frames { _ = try s.f.desktop.receive(frame) }
-        #expect(throws: CableProtocolError(.desktopUnsolicitedReply, "")) { _ = try s.f.desktop.receive(reply) }
+        #expect(throws: DesktopError(.unsolicitedReply, step: .response, "")) { _ = try s.f.desktop.receive(reply) }
     }
 }

@@ -106,7 +106,8 @@ enum FailureText {
     private static func desktopStep(_ e: DesktopError) -> String {
         switch e.code {
         case .timeout: return "timed out \(e.step.waitingDescription)"
-        case .protocolViolation: return "the phone broke the protocol while \(e.step.waitingDescription)"
+        case .protocolViolation, .unexpectedFrame, .receivedShutdown, .unsolicitedReply:
+            return "the phone broke the protocol while \(e.step.waitingDescription)"
         case .closedByPeer: return "the phone closed the tunnel while \(e.step.waitingDescription)"
         default: return "the tunnel failed while \(e.step.waitingDescription)"
         }
