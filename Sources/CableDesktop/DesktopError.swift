@@ -73,8 +73,10 @@ public struct DesktopError: Error, Hashable, CustomStringConvertible, Sendable {
         var text: String
         switch self.code {
         case .timeout: text = "timed out \(self.step.waitingDescription)"
-        case .protocolViolation, .unexpectedFrame, .receivedShutdown, .unsolicitedReply:
-            text = "protocol error while \(self.step.waitingDescription)"
+        case .protocolViolation: text = "protocol error while \(self.step.waitingDescription)"
+        case .unexpectedFrame: text = "unexpected frame while \(self.step.waitingDescription)"
+        case .receivedShutdown: text = "shutdown frame from the phone while \(self.step.waitingDescription)"
+        case .unsolicitedReply: text = "unsolicited reply while \(self.step.waitingDescription)"
         case .closedByPeer: text = "the phone closed the tunnel while \(self.step.waitingDescription)"
         default: text = "tunnel failed while \(self.step.waitingDescription)"
         }
