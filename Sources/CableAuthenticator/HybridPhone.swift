@@ -196,7 +196,24 @@ public struct HybridPhone: Sendable {
             }
             switch output {
             case .send(let frames):
-                for f in frames { try await self.send(f, on: channel) }
+                var sent = 0
+                do {
+                    for f in frames {
+                        try await self.send(f, on: channel)
+                        sent += 1
+                    }
+                } catch {
+                    // A desktop that needs nothing more than the post-handshake message (getInfo is
+                    // answered from it) may shut down and close before the update message goes out.
+                    // Once the response and the post-handshake message are out, what the desktop sent
+                    // before closing decides: its shutdown is a clean end, anything else the failure.
+                    guard sent >= 2, try await self.shutdownWasReceived(session: &session, channel: channel) else {
+                        throw error
+                    }
+                    onEvent(.handshakeComplete)
+                    onEvent(.finished)
+                    return answered
+                }
                 onEvent(.handshakeComplete)
             case .ctapRequest(let request):
                 let reply = await handler.handle(request)
@@ -224,6 +241,14 @@ public struct HybridPhone: Sendable {
         } catch let e as PhoneError where e.code == .closedByPeer && answered > 0 {
             return nil
         }
+    }
+
+    /// Whether the next frame still readable on a channel the desktop closed is its shutdown.
+    private func shutdownWasReceived(session: inout PhoneSession, channel: any MessageChannel) async throws -> Bool {
+        guard let frame = try? await self.receive(on: channel, step: .serveRequests, within: self.timeouts.idle) else {
+            return false
+        }
+        return (try? session.receive(frame)) == .finished
     }
 
     private func send(_ message: [UInt8], on channel: any MessageChannel) async throws {
