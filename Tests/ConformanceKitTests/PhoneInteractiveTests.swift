@@ -1,0 +1,56 @@
+import CableTestSupport
+import CableTunnelTestSupport
+import Foundation
+import Testing
+
+/// `cable conformance phone --interactive` end to end, as a person uses it: the kit (a process) shows
+/// each scenario's QR code and its `FIDO:/` URL as text, and says where the advert goes; the "person"
+/// is our `cable phone`, started on each URL the kit prints. Every chosen scenario must PASS.
+@Suite struct PhoneInteractiveTests {
+    static let ids = ["phone.make-credential", "phone.get-assertion"]
+
+    @Test func aPersonPastingTheShownURLsIntoCablePhonePassesTheChosenScenarios() async throws {
+        let store = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "conformance-interactive-\(UUID().uuidString).sqlite"
+        )
+        defer { try? FileManager.default.removeItem(at: store) }
+        try await withRelay { relay in
+            let kit = try CableProcess(
+                [
+                    "conformance", "phone", "--interactive", "--tunnel", relay.url.description, "--scenario-timeout",
+                    "60",
+                ]
+                    + Self.ids.flatMap { ["--only", $0] }
+            )
+            var phones: [CableProcess] = []
+            defer { for phone in phones where phone.isRunning { phone.terminate() } }
+            let deadline = ContinuousClock.now + .seconds(240)
+            while kit.isRunning, ContinuousClock.now < deadline {
+                let urls = kit.stdout.filter { $0.hasPrefix("FIDO:/") }
+                let adverts = kit.stderr.compactMap { line -> String? in
+                    guard let range = line.range(of: "advert bus (udp): ") else { return nil }
+                    return String(line[range.upperBound...])
+                }
+                // One phone per URL shown, told the advert bus address shown with it.
+                while phones.count < min(urls.count, adverts.count) {
+                    let index = phones.count
+                    phones.append(
+                        try CableProcess([
+                            "phone", urls[index], "--tunnel", relay.url.description, "--radio", "udp",
+                            "--advert-to", adverts[index], "--store", store.path,
+                        ])
+                    )
+                }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            let status = try await kit.waitForExit(timeout: .seconds(10))
+            let output = kit.stdout
+            // A scenario may show more than one QR code (get-assertion registers a passkey first).
+            #expect(phones.count >= Self.ids.count, "phones started: \(phones.count); stderr: \(kit.stderr.suffix(5))")
+            for id in Self.ids {
+                #expect(output.contains { $0.hasPrefix("PASS \(id):") }, "\(id): \(output.suffix(8))")
+            }
+            #expect(status == 0, "\(output.suffix(8))")
+        }
+    }
+}
