@@ -116,8 +116,8 @@ struct ConformanceRoleOptions: ParsableArguments {
 
     @Option(
         help: """
-            Where adverts travel. Only udp (the loopback UDP advert bus) is accepted: the kit cannot \
-            use Bluetooth yet, so a phone under test must send its advert over UDP to {advert}.
+            Where adverts travel. Only udp (the loopback UDP advert bus) is accepted: the kit has \
+            no Bluetooth yet, so adverts travel as UDP datagrams to {advert}.
             """
     )
     var radio = "udp"
@@ -250,8 +250,9 @@ struct ConformancePhoneCommand: AsyncParsableCommand {
             The command runs once per scenario through /bin/sh -c, with {url} replaced by that \
             scenario's FIDO:/ URL, {tunnel} by the tunnel service URL and {advert} by the advert \
             bus address (HOST:PORT) it must send its adverts to; each value is shell-quoted. \
-            With --interactive no command runs: each scenario's QR code is shown and the kit \
-            waits for a person to scan it with the phone under test.
+            With --interactive no command runs: each scenario's QR code is shown, its FIDO:/ URL \
+            printed as text and the advert bus address named, and the kit waits for a person to \
+            scan it with the phone under test.
             """
     )
 

@@ -53,4 +53,13 @@ import Testing
             #expect(status == 0, "\(output.suffix(8))")
         }
     }
+
+    /// A user reading `--help` learns that adverts travel only over UDP (no Bluetooth in the kit).
+    @Test(arguments: ["phone", "desktop"])
+    func helpSaysTheRadioIsOnlyUDP(_ suite: String) async throws {
+        let help = try CableProcess(["conformance", suite, "--help"])
+        #expect(try await help.waitForExit() == 0)
+        let text = help.stdout.joined(separator: " ").split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        #expect(text.contains("Only udp (the loopback UDP advert bus) is accepted"), "\(text)")
+    }
 }
