@@ -114,12 +114,17 @@ struct ConformanceRoleOptions: ParsableArguments {
     @Option(help: "PEM file of CA certificates trusted for a wss:// tunnel service, in addition to the system's.")
     var caFile: String?
 
-    @Option(help: "Where adverts travel. Only udp (the loopback bus) for now; the Bluetooth radio comes later.")
+    @Option(
+        help: """
+            Where adverts travel. Only udp (the loopback UDP advert bus) is accepted: the kit has \
+            no Bluetooth yet, so adverts travel as UDP datagrams to {advert}.
+            """
+    )
     var radio = "udp"
 
     @Option(
         help: ArgumentHelp(
-            "The advert bus address HOST:PORT the kit uses (default: a free loopback port).",
+            "The advert bus address HOST:PORT the kit uses (default: a free loopback port; for phone, a fresh one the kit holds per scenario).",
             valueName: "HOST:PORT"
         )
     )
@@ -151,6 +156,16 @@ struct ConformanceRoleOptions: ParsableArguments {
 
     func trust() throws -> TunnelTLSTrust { try conformanceTrust(caFile: self.caFile) }
 
+    /// `--advert`, or port 0 on loopback: the phone suite's kit then binds a fresh port per scenario
+    /// itself and keeps it bound while the phone runs (nothing else can take it in between).
+    func kitHeldAdvertAddress() throws -> (host: String, port: Int) {
+        if let advert = self.advert {
+            let address = try HostPort(advert, option: "--advert")
+            return (address.host, address.port)
+        }
+        return ("127.0.0.1", 0)
+    }
+
     /// `--advert`, or a loopback port free right now.
     func advertAddress() throws -> HostPort {
         if let advert = self.advert { return try HostPort(advert, option: "--advert") }
@@ -172,25 +187,29 @@ func conformanceTrust(caFile: String?) throws -> TunnelTLSTrust {
     }
 }
 
-/// A UDP port on 127.0.0.1 nobody holds at this moment (bound to port 0, read, released).
+/// A UDP port on 127.0.0.1 nobody holds at this moment, for a desktop under test to listen on.
+///
+/// Chosen at random below the kernel's ephemeral range (32768-60999 on Linux) and checked free: a
+/// port released after a bind to port 0 may be handed to the next program that binds port 0 before
+/// the desktop under test binds it; a port below that range only an explicit bind can take.
 func freeLoopbackUDPPort() -> Int? {
-    let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
-    guard fd >= 0 else { return nil }
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = 0
-    let bound = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    for _ in 0..<200 {
+        let port = Int.random(in: 20000..<32768)
+        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        if bound == 0 { return port }
     }
-    guard bound == 0 else { return nil }
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let named = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-    }
-    guard named == 0 else { return nil }
-    return Int(UInt16(bigEndian: address.sin_port))
+    return nil
 }
 
 /// `cable conformance relay --url ws://HOST:PORT`.
@@ -231,8 +250,9 @@ struct ConformancePhoneCommand: AsyncParsableCommand {
             The command runs once per scenario through /bin/sh -c, with {url} replaced by that \
             scenario's FIDO:/ URL, {tunnel} by the tunnel service URL and {advert} by the advert \
             bus address (HOST:PORT) it must send its adverts to; each value is shell-quoted. \
-            With --interactive no command runs: each scenario's QR code is shown and the kit \
-            waits for a person to scan it with the phone under test.
+            With --interactive no command runs: each scenario's QR code is shown, its FIDO:/ URL \
+            printed as text and the advert bus address named, and the kit waits for a person to \
+            scan it with the phone under test.
             """
     )
 
@@ -265,6 +285,10 @@ struct ConformancePhoneCommand: AsyncParsableCommand {
                     Output.diagnostic(
                         "Scan this QR code with the phone under test (it must reach the tunnel service and send its advert):"
                     )
+                    Output.diagnostic(
+                        "tunnel service: \(substitutions["tunnel"] ?? ""); advert bus (udp): \(substitutions["advert"] ?? "")"
+                    )
+                    // Draws the code and prints the FIDO:/ URL as text too, for pasting.
                     QRDisplay.showOrReport(url: substitutions["url"] ?? "", options: Self.qrOptions)
                     Output.flushStdout()
                 })
@@ -274,7 +298,7 @@ struct ConformancePhoneCommand: AsyncParsableCommand {
                 }
                 implementation = CommandImplementation(template: command)
             }
-            let advert = try self.role.advertAddress()
+            let advert = try self.role.kitHeldAdvertAddress()
             return PhoneUnderTest(
                 implementation: implementation,
                 tunnel: try self.role.tunnelURL(),

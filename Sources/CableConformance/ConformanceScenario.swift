@@ -123,6 +123,9 @@ public struct PhoneUnderTest: Sendable {
     public let tlsTrust: TunnelTLSTrust
     /// `HOST:PORT` of the advert bus the kit listens on (the phone under test sends there).
     public let advertHost: String
+    /// Port 0 (the default): the kit binds a fresh port for each scenario and keeps it bound while the
+    /// phone runs, so `{advert}` names a port the kit holds (no probe-release-rebind race with other
+    /// programs on the machine).
     public let advertPort: Int
 
     public init(
@@ -130,7 +133,7 @@ public struct PhoneUnderTest: Sendable {
         tunnel: TunnelServiceURL,
         tlsTrust: TunnelTLSTrust = .systemTrustStore,
         advertHost: String,
-        advertPort: Int
+        advertPort: Int = 0
     ) {
         self.implementation = implementation
         self.tunnel = tunnel

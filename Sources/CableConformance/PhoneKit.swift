@@ -244,6 +244,8 @@ final class PhoneConversation {
     let url: String
     let watch: ExitWatch
     private let adverts: AsyncStream<[UInt8]>
+    /// The port the kit's advert listener holds for this scenario.
+    let advertPort: Int
     private var strangers = 0
     private(set) var advert: CapturedAdvert?
     private(set) var connection: TunnelConnection?
@@ -263,8 +265,10 @@ final class PhoneConversation {
         key: QRGeneratorKey,
         url: String,
         adverts: AsyncStream<[UInt8]>,
+        advertPort: Int,
         watch: ExitWatch
     ) {
+        self.advertPort = advertPort
         self.subject = subject
         self.context = context
         self.key = key
@@ -293,7 +297,7 @@ final class PhoneConversation {
         do {
             running = try await subject.implementation.start(substitutions: [
                 "url": url, "tunnel": subject.tunnel.description,
-                "advert": "\(subject.advertHost):\(subject.advertPort)",
+                "advert": "\(subject.advertHost):\(listener.port)",
             ])
         } catch {
             await listener.close()
@@ -309,6 +313,7 @@ final class PhoneConversation {
             key: key,
             url: url,
             adverts: adverts,
+            advertPort: listener.port,
             watch: watch
         )
         let result: Result<T, any Error>
@@ -402,7 +407,7 @@ final class PhoneConversation {
             )
         case .timedOut, .busClosed:
             throw ScenarioFailure(
-                "no advert decrypting with the QR code's EID key reached \(self.subject.advertHost):\(self.subject.advertPort) within \(Self.seconds(wait)) (\(seen))"
+                "no advert decrypting with the QR code's EID key reached \(self.subject.advertHost):\(self.advertPort) within \(Self.seconds(wait)) (\(seen))"
             )
         }
     }

@@ -78,9 +78,7 @@ import Testing
         let relay = try CableProcess(["relay", "--port", "0"])
         defer { relay.interrupt() }
         let tunnel = String(try await relay.waitForLine(startingWith: "listening on ").dropFirst("listening on ".count))
-        let probe = try await UDPAdvertListener.bind(host: "127.0.0.1", port: 0)
-        let bus = "127.0.0.1:\(probe.port)"
-        await probe.close()
+        let bus = "127.0.0.1:\(try unsharedLoopbackUDPPort())"
 
         for (ceremony, directory, extra) in [("register", here, ["--user", "alice"]), ("sign-in", there, [String]())] {
             let desktop = try LiveProcess(

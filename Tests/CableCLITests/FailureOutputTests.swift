@@ -163,9 +163,7 @@ import Testing
         let relay = try CableProcess(["relay", "--port", "0"])
         defer { relay.interrupt() }
         let tunnel = String(try await relay.waitForLine(startingWith: "listening on ").dropFirst("listening on ".count))
-        let probe = try await UDPAdvertListener.bind(host: "127.0.0.1", port: 0)
-        let port = probe.port
-        await probe.close()
+        let port = try unsharedLoopbackUDPPort()
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cable-cli-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -199,9 +197,7 @@ import Testing
         let phoneTunnel = String(
             try await relay.waitForLine(startingWith: "listening on ").dropFirst("listening on ".count)
         )
-        let probe = try await UDPAdvertListener.bind(host: "127.0.0.1", port: 0)
-        let port = probe.port
-        await probe.close()
+        let port = try unsharedLoopbackUDPPort()
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cable-cli-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }

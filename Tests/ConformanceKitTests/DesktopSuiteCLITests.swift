@@ -25,14 +25,15 @@ import Testing
             ]
         )
         try await withRelay { relay in
-            let base = try await desktopUnderTest(relay, faults: .init())
-            let subject = DesktopUnderTest(
-                implementation: command,
-                tunnel: base.tunnel,
-                advertHost: base.advertHost,
-                advertPort: base.advertPort
-            )
             for scenario in ConformanceSuites.desktop {
+                // A fresh port per scenario: the previous scenario's process may still hold its port.
+                let base = try await desktopUnderTest(relay, faults: .init())
+                let subject = DesktopUnderTest(
+                    implementation: command,
+                    tunnel: base.tunnel,
+                    advertHost: base.advertHost,
+                    advertPort: base.advertPort
+                )
                 let (result, detail) = await verdict(scenario, subject, timeout: .seconds(30))
                 #expect(result == .pass, "\(ceremony[0]) \(scenario.id): \(detail)")
             }

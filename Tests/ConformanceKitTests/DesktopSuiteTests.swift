@@ -3,6 +3,7 @@ import CableConformance
 import CableDesktop
 import CableLocking
 import CableRelyingParty
+import CableTestSupport
 import CableTunnel
 import CableTunnelTestSupport
 import Foundation
@@ -52,8 +53,10 @@ import Testing
 
     @Test func everyScenarioPassesAgainstOurDesktop() async throws {
         try await withRelay { relay in
-            let subject = try await desktopUnderTest(relay, faults: DesktopFaults())
             for scenario in ConformanceSuites.desktop {
+                // A fresh port per scenario: a port the previous scenario's desktop still holds on a
+                // loaded machine must not fail the next one.
+                let subject = try await desktopUnderTest(relay, faults: DesktopFaults())
                 let (result, detail) = await verdict(scenario, subject, timeout: .seconds(20))
                 #expect(result == .pass, "\(scenario.id): \(detail)")
             }
@@ -112,11 +115,10 @@ func verdict<Subject: Sendable>(
     }
 }
 
-/// Our desktop with `faults`, on the harness relay and a free loopback UDP port.
+/// Our desktop with `faults`, on the harness relay and a free loopback UDP port no other test is handed.
 func desktopUnderTest(_ relay: RelayHarness, faults: DesktopFaults) async throws -> DesktopUnderTest {
-    let probe = try await UDPAdvertListener.bind(host: "127.0.0.1", port: 0)
-    let port = probe.port
-    await probe.close()
+    // Not a port-0 probe: a released ephemeral port can be handed to another test in between.
+    let port = try unsharedLoopbackUDPPort()
     return DesktopUnderTest(
         implementation: InProcessDesktop(faults: faults),
         tunnel: relay.url,
