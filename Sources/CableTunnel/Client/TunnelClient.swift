@@ -106,7 +106,7 @@ public enum TunnelClient {
                 deadline.cancel()
                 // The deadline won (it closed the channel before the upgrade completed): a timeout.
                 guard !timedOut.load(ordering: .relaxed) else { throw ChannelError.ioOnClosedChannel }
-                return await TunnelConnection.open(
+                return try await TunnelConnection.open(
                     webSocket,
                     link: link,
                     endpoint: endpoint,

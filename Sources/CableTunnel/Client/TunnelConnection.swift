@@ -62,7 +62,7 @@ public final class TunnelConnection: MessageChannel, CustomStringConvertible {
         endpoint: TunnelEndpoint,
         routingID: RoutingID?,
         maxMessageSize: Int
-    ) async -> TunnelConnection {
+    ) async throws(TunnelError) -> TunnelConnection {
         let (ready, handOver) = AsyncStream<TunnelConnection>.makeStream()
         Task {
             try? await webSocket.executeThenClose { inbound, _ in
@@ -81,7 +81,9 @@ public final class TunnelConnection: MessageChannel, CustomStringConvertible {
             handOver.finish()
         }
         for await connection in ready { return connection }
-        preconditionFailure("executeThenClose runs its body on an open channel")
+        // The service closed the connection between the upgrade and this hand-over (a busy service
+        // timing the upgrade out, a fleet instance going away): the caller sees a lost connection.
+        throw TunnelError(.connectionLost, "the tunnel service closed the connection right after the WebSocket upgrade")
     }
 
     /// Whether a ``receive()`` is pending (for tests and diagnostics).
