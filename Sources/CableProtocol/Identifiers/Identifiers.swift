@@ -1,3 +1,5 @@
+internal import CableCrypto
+
 extension CableProtocolError.Code {
     /// A fixed-size identifier had the wrong number of bytes.
     public static let invalidIdentifierLength = Self(rawValue: "invalidIdentifierLength")
@@ -74,9 +76,12 @@ extension FixedSizeIdentifier {
         Self(unchecked: (0..<Self.byteCount).map { _ in UInt8.random(in: .min ... .max, using: &generator) })
     }
 
-    /// A random identifier from the system's generator.
+    /// A random identifier from OpenSSL's CSPRNG (`RAND_bytes`), as every secret-adjacent value here.
+    ///
+    /// Not through ``random(using:)`` with a `SystemRandomNumberGenerator`: that generator has no
+    /// storage, and ThreadSanitizer reports two threads' exclusive accesses to a zero-sized `inout`
+    /// as a race on whatever address the compiler lent it.
     public static func random() -> Self {
-        var generator = SystemRandomNumberGenerator()
-        return Self.random(using: &generator)
+        Self(unchecked: SecureRandom.bytes(count: Self.byteCount))
     }
 }
