@@ -74,17 +74,15 @@ fleet-test: deps
 
 # The test suite under AddressSanitizer (and LeakSanitizer, with the toolchain's own allocations
 # suppressed: see Tests/lsan-suppressions.txt) and under ThreadSanitizer (with two runtime-internal
-# reports suppressed: see Tests/tsan-suppressions.txt), each in its own build folder. Any unsuppressed
-# report makes the run exit non-zero.
+# reports suppressed: see Tests/tsan-suppressions.txt), each in its own build folder. Reports go to files
+# (Tests/run-sanitized) and are printed after the run; any unsuppressed report makes it exit non-zero.
 test-asan: deps venv
 	swift build --build-tests --sanitize=address --scratch-path .build-asan
-	LSAN_OPTIONS=suppressions=$(CURDIR)/Tests/lsan-suppressions.txt \
-	  swift test --skip-build --sanitize=address --scratch-path .build-asan --no-parallel
+	Tests/run-sanitized address .build-asan --no-parallel
 
 test-tsan: deps venv
 	swift build --build-tests --sanitize=thread --scratch-path .build-tsan
-	TSAN_OPTIONS="suppressions=$(CURDIR)/Tests/tsan-suppressions.txt halt_on_error=0" \
-	  swift test --skip-build --sanitize=thread --scratch-path .build-tsan --no-parallel
+	Tests/run-sanitized thread .build-tsan --no-parallel
 
 # Coverage-guided fuzzing of every parser of outside input (Fuzz/README.md): each target for
 # FUZZ_SECONDS, one at a time; fuzz-smoke runs each for a few seconds so they keep building (CI).

@@ -31,6 +31,12 @@ package enum SecureRandom {
 
 /// A `RandomNumberGenerator` over RAND_bytes, for code that takes `inout some RandomNumberGenerator`.
 package struct SecureRandomNumberGenerator: RandomNumberGenerator, Sendable {
+    /// Never read. A generator with no stored property is zero-sized, and a closure that captures a
+    /// zero-sized value `inout` is lent an address shared by every thread (the type's metadata), so
+    /// ThreadSanitizer reports two unrelated generators as one variable raced on. One byte gives
+    /// each generator an address of its own.
+    private var addressable: UInt8 = 0
+
     /// A generator; it has no state of its own (OpenSSL's DRBG is per thread).
     package init() {}
 

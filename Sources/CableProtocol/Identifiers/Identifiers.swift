@@ -73,14 +73,18 @@ extension FixedSizeIdentifier {
     /// A random identifier (e.g. a tunnel service's routing ID, a load test's tunnel IDs): the one
     /// helper for it, so callers do not each map random bytes through ``init(bytes:)``.
     public static func random(using generator: inout some RandomNumberGenerator) -> Self {
-        Self(unchecked: (0..<Self.byteCount).map { _ in UInt8.random(in: .min ... .max, using: &generator) })
+        // A loop, not `map { … &generator }`: a closure that captures a zero-sized generator `inout`
+        // is lent a shared address, which ThreadSanitizer reports as a race between two threads.
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(Self.byteCount)
+        for _ in 0..<Self.byteCount { bytes.append(UInt8.random(in: .min ... .max, using: &generator)) }
+        return Self(unchecked: bytes)
     }
 
     /// A random identifier from OpenSSL's CSPRNG (`RAND_bytes`), as every secret-adjacent value here.
     ///
-    /// Not through ``random(using:)`` with a `SystemRandomNumberGenerator`: that generator has no
-    /// storage, and ThreadSanitizer reports two threads' exclusive accesses to a zero-sized `inout`
-    /// as a race on whatever address the compiler lent it.
+    /// Not through ``random(using:)`` with a `SystemRandomNumberGenerator`: one source of randomness
+    /// for identifiers and secrets.
     public static func random() -> Self {
         Self(unchecked: SecureRandom.bytes(count: Self.byteCount))
     }
