@@ -108,8 +108,10 @@ import Testing
                 .posixPermissions
             ] as? Int
         #expect(mode == 0o700)
-        #expect(try FileManager.default.contentsOfDirectory(atPath: here.path).isEmpty)
-        #expect(try FileManager.default.contentsOfDirectory(atPath: there.path).isEmpty)
+        for directory in [here, there] {
+            let left = try FileManager.default.contentsOfDirectory(atPath: directory.path)
+            #expect(left.isEmpty, "left in the working directory \(directory.lastPathComponent): \(left)")
+        }
     }
 }
 
