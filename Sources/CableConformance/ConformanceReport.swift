@@ -1,3 +1,5 @@
+internal import CableProtocol
+
 /// The formats a run is reported in (cli.md, "`cable conformance relay|phone|desktop`"): one line
 /// per scenario, a summary line, a JSON object and JUnit XML.
 public struct ConformanceReport: Sendable, Equatable {
@@ -45,23 +47,8 @@ public struct ConformanceReport: Sendable, Equatable {
             + "\"scenarios\": [\(items.joined(separator: ", "))]}"
     }
 
-    /// A JSON string literal (RFC 8259 §7): quote, backslash and control characters escaped.
-    static func jsonString(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20 || scalar == "\u{2028}" || scalar == "\u{2029}":
-                out += "\\u" + Self.hex4(scalar.value)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
-    }
+    /// A JSON string literal (the package's one quoter, `JSONText`).
+    static func jsonString(_ text: String) -> String { JSONText.quoted(text) }
 
     /// JUnit XML as Jenkins, GitLab and GitHub's test reporters read it: one `<testsuite>` named
     /// after the suite in a `<testsuites>` root, a `<testcase>` per scenario (classname the suite,
@@ -157,10 +144,5 @@ public struct ConformanceReport: Sendable, Equatable {
         } else {
             out += "\\u{\(String(value, radix: 16, uppercase: true))}"
         }
-    }
-
-    private static func hex4(_ value: UInt32) -> String {
-        let digits = String(value, radix: 16)
-        return String(repeating: "0", count: max(0, 4 - digits.count)) + digits
     }
 }
