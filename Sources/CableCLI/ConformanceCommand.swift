@@ -109,7 +109,10 @@ struct ConformanceReportOptions: ParsableArguments {
 
 /// Options of the suites that run a command (phone, desktop).
 struct ConformanceRoleOptions: ParsableArguments {
-    @Option(help: "The tunnel service both sides use, e.g. ws://127.0.0.1:8080 (a running `cable relay`).")
+    @Option(
+        help:
+            "The tunnel service both sides use, e.g. ws://127.0.0.1:8080 (a running `cable relay`); phone --interactive without it: the one the phone's advert names."
+    )
     var tunnel: String?
 
     @Option(help: "PEM file of CA certificates trusted for a wss:// tunnel service, in addition to the system's.")
@@ -254,10 +257,11 @@ struct ConformancePhoneCommand: AsyncParsableCommand {
         discussion: """
             The command runs once per scenario through /bin/sh -c, with {url} replaced by that \
             scenario's FIDO:/ URL, {tunnel} by the tunnel service URL and {advert} by the advert \
-            bus address (HOST:PORT) it must send its adverts to; each value is shell-quoted. \
-            With --interactive no command runs: each scenario's QR code is shown, its FIDO:/ URL \
-            printed as text and the advert bus address named, and the kit waits for a person to \
-            scan it with the phone under test.
+            bus address (HOST:PORT) it must send its adverts to (empty with --radio bluez, where \
+            it advertises over Bluetooth LE); each value is shell-quoted. With --interactive no \
+            command runs: each scenario's QR code is shown, its FIDO:/ URL printed as text and \
+            the radio named, and the kit waits for a person to scan it with the phone under \
+            test; without --tunnel the kit meets the phone at the tunnel service its advert names.
             """
     )
 
@@ -348,7 +352,8 @@ struct ConformanceDesktopCommand: AsyncParsableCommand {
         discussion: """
             The command runs once per scenario through /bin/sh -c, with {tunnel} replaced by the \
             tunnel service URL and {advert} by the advert bus address (HOST:PORT) it must listen \
-            on; each value is shell-quoted. The first line of its stdout that starts with FIDO:/ \
+            on (empty with --radio bluez, where it scans with its Bluetooth LE radio); each value \
+            is shell-quoted. The first line of its stdout that starts with FIDO:/ \
             is its QR code.
             """
     )

@@ -40,15 +40,12 @@ public struct ConformanceReport: Sendable, Equatable {
     /// keys in the contract's order, on one line.
     public var json: String {
         let items = self.scenarios.map { report in
-            "{\"id\": \(Self.jsonString(report.id)), \"result\": \(Self.jsonString(report.result.rawValue)), "
-                + "\"detail\": \(Self.jsonString(report.detail))}"
+            "{\"id\": \(JSONText.quoted(report.id)), \"result\": \(JSONText.quoted(report.result.rawValue)), "
+                + "\"detail\": \(JSONText.quoted(report.detail))}"
         }
         return "{\"passed\": \(self.passed), \"failed\": \(self.failed), \"skipped\": \(self.skipped), "
             + "\"scenarios\": [\(items.joined(separator: ", "))]}"
     }
-
-    /// A JSON string literal (the package's one quoter, `JSONText`).
-    static func jsonString(_ text: String) -> String { JSONText.quoted(text) }
 
     /// JUnit XML as Jenkins, GitLab and GitHub's test reporters read it: one `<testsuite>` named
     /// after the suite in a `<testsuites>` root, a `<testcase>` per scenario (classname the suite,

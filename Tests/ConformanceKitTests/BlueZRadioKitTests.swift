@@ -80,7 +80,7 @@ import Testing
                 let kit = try CableProcess(
                     [
                         "conformance", "phone", "--radio", "bluez", "--tunnel", relay.url.description,
-                        "--scenario-timeout", "8", "--only", "phone.advert.eid-key", "--phone-command", command,
+                        "--scenario-timeout", "12", "--only", "phone.advert.eid-key", "--phone-command", command,
                     ],
                     environment: rig.environment
                 )
@@ -208,6 +208,47 @@ import Testing
                 #expect(errors.count == 1 && errors[0].contains(remedy), "\(suite[0]) \(remedy): \(kit.stderr)")
                 #expect(Self.verdicts(kit).isEmpty, "no scenario runs without the radio: \(kit.stdout)")
             }
+        }
+    }
+
+    /// Ctrl-C leaves BlueZ as it was: the kit's discovery stopped, its advert unregistered.
+    @Test func ctrlCStopsTheKitsRadio() async throws {
+        let rig = try await BlueZStandInRig()
+        defer { rig.stop() }
+        let started = rig.directory.appendingPathComponent("phone-started")
+        try await withRelay { relay in
+            // A phone that never advertises; once it runs, the kit's radio is open and its Ctrl-C
+            // handler in place.
+            let scanning = try CableProcess(
+                [
+                    "conformance", "phone", "--radio", "bluez", "--tunnel", relay.url.description, "--phone-command",
+                    "touch \(Self.shellWord(started.path)); sleep 3", "--only", "phone.advert.eid-key",
+                    "--scenario-timeout", "60",
+                ],
+                environment: rig.environment
+            )
+            let deadline = ContinuousClock.now + .seconds(30)
+            while !FileManager.default.fileExists(atPath: started.path), ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            scanning.interrupt()
+            #expect(try await scanning.waitForExit() == 130, "\(scanning.stderr)")
+            #expect(rig.members().filter { $0 == "StopDiscovery" }.count == 1, "\(rig.members())")
+
+            let advertising = try CableProcess(
+                [
+                    "conformance", "desktop", "--radio", "bluez", "--tunnel", relay.url.description,
+                    // A desktop that shows a QR code and never joins: the kit keeps advertising.
+                    "--only", "desktop.tunnel.connect", "--scenario-timeout", "60", "--desktop-command",
+                    "\(Self.cable) qr; sleep 3",
+                ],
+                environment: rig.environment
+            )
+            try await rig.waitFor("advert-read")
+            advertising.interrupt()
+            let status = try await advertising.waitForExit()
+            #expect(status == 130, "\(status) \(advertising.stdout) \(advertising.stderr)")
+            #expect(rig.members().contains("UnregisterAdvertisement"), "\(rig.members())")
         }
     }
 
