@@ -290,9 +290,15 @@ struct ConformancePhoneCommand: AsyncParsableCommand {
         var opened: OpenedRadio<any AdvertScanner>?
         do {
             try await self.report.execute(suite: .phone, scenarios: ConformanceSuites.phone, defaultTimeout: timeout) {
+                // Every argument is checked before the radio opens.
                 let tunnel = self.interactive ? try self.role.optionalTunnelURL() : try self.role.tunnelURL()
+                let trust = try self.role.trust()
                 let advert = try self.role.kitHeldAdvertAddress()
-                let udpLine = advert.port == 0 ? "\(advert.host) (a fresh port per scenario)" : "\(advert.host):\(advert.port)"
+                if !self.interactive, self.phoneCommand == nil {
+                    throw Output.failure("--phone-command (or --interactive) is required", step: "arguments")
+                }
+                let udpLine =
+                    advert.port == 0 ? "\(advert.host) (a fresh port per scenario)" : "\(advert.host):\(advert.port)"
                 opened = try await self.role.openScanner(await Radio.resolve(self.role.radio), udpLine: udpLine)
                 let radio = opened.map { ConformanceRadio(name: ConformanceRoleOptions.name($0.seam), seam: $0.seam) }
                 let implementation: any ImplementationUnderTest
@@ -317,15 +323,12 @@ struct ConformancePhoneCommand: AsyncParsableCommand {
                         Output.flushStdout()
                     })
                 } else {
-                    guard let command = self.phoneCommand else {
-                        throw Output.failure("--phone-command (or --interactive) is required", step: "arguments")
-                    }
-                    implementation = CommandImplementation(template: command)
+                    implementation = CommandImplementation(template: self.phoneCommand ?? "")
                 }
                 return PhoneUnderTest(
                     implementation: implementation,
                     tunnel: tunnel,
-                    tlsTrust: try self.role.trust(),
+                    tlsTrust: trust,
                     advertHost: advert.host,
                     advertPort: advert.port,
                     radio: radio

@@ -28,7 +28,8 @@ enum RelaySuite {
         ),
         ConformanceScenario(
             id: "relay.new.duplicate-tunnel",
-            summary: "a second /cable/new/ for a tunnel ID already registered is answered 409 and the first keeps working",
+            summary:
+                "a second /cable/new/ for a tunnel ID already registered is answered 409 and the first keeps working",
             source:
                 "webauthn-rs cable-tunnel-server (409 Conflict when the tunnel exists); Chromium's mock tunnel server CHECKs a new tunnel ID (v2_test_util.cc)",
             judge: duplicateTunnel

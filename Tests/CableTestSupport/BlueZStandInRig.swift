@@ -58,7 +58,10 @@ package final class BlueZStandInRig: Sendable {
         else {
             throw StandInRigFailure("dbus-daemon is not installed: run `make deps` (Debian package dbus-daemon)")
         }
-        self.daemon = try StandInProcess(daemonPath, ["--config-file=\(configFile.path)", "--nofork", "--print-address"])
+        self.daemon = try StandInProcess(
+            daemonPath,
+            ["--config-file=\(configFile.path)", "--nofork", "--print-address"]
+        )
         let printed = try await self.daemon.firstLine { $0.hasPrefix("unix:") }
         self.address = String(printed.split(separator: ",").first ?? Substring(printed))
         self.record = directory.appendingPathComponent("calls.jsonl")

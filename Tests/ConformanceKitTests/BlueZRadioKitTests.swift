@@ -66,36 +66,53 @@ import Testing
         _ = try? await qr.waitForExit()
         let udpPort = try unsharedLoopbackUDPPort()
         let phones = [
-            ("wrong EID", "\(Self.cable) phone \(Self.shellWord(otherURL)) --radio bluez --tunnel {tunnel} --store \(store)"),
+            (
+                "wrong EID",
+                "\(Self.cable) phone \(Self.shellWord(otherURL)) --radio bluez --tunnel {tunnel} --store \(store)"
+            ),
             (
                 "never on the radio",
                 "\(Self.cable) phone {url} --radio udp --advert-to 127.0.0.1:\(udpPort) --tunnel {tunnel} --store \(store)"
             ),
         ]
         try await withRelay { relay in
-            for (name, command) in phones {
-                // A bus of its own: the stand-in keeps the last advert a device showed.
-                let rig = try await BlueZStandInRig()
-                defer { rig.stop() }
-                let kit = try CableProcess(
-                    [
-                        "conformance", "phone", "--radio", "bluez", "--tunnel", relay.url.description,
-                        "--scenario-timeout", "12", "--only", "phone.advert.eid-key", "--phone-command", command,
-                    ],
-                    environment: rig.environment
-                )
-                let status = try await kit.waitForExit(timeout: .seconds(60))
-                #expect(status == 1, "\(name): \(kit.stdout) \(kit.stderr.suffix(3))")
-                let verdicts = Self.verdicts(kit)
-                #expect(verdicts.count == 1, "\(name): \(kit.stdout)")
-                let line = verdicts.first ?? ""
-                #expect(line.hasPrefix("FAIL phone.advert.eid-key: no advert decrypting with the QR code's EID key reached the kit's radio (bluez hci0)"), "\(name): \(line)")
-                if name == "wrong EID" {
-                    #expect(line.contains("none decrypting with the EID key"), "\(line)")
-                } else {
-                    #expect(line.contains("no advert arrived"), "\(line)")
+            let tunnel = relay.url.description
+            // Side by side, each on a bus of its own: both wait out the scenario's deadline.
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for (name, command) in phones {
+                    group.addTask { try await Self.expectUnreadableAdvert(name, command: command, tunnel: tunnel) }
                 }
+                try await group.waitForAll()
             }
+        }
+    }
+
+    static func expectUnreadableAdvert(_ name: String, command: String, tunnel: String) async throws {
+        // A bus of its own: the stand-in keeps the last advert a device showed.
+        let rig = try await BlueZStandInRig()
+        defer { rig.stop() }
+        let kit = try CableProcess(
+            [
+                "conformance", "phone", "--radio", "bluez", "--tunnel", tunnel, "--scenario-timeout", "12", "--only",
+                "phone.advert.eid-key", "--phone-command", command,
+            ],
+            environment: rig.environment
+        )
+        let status = try await kit.waitForExit(timeout: .seconds(60))
+        #expect(status == 1, "\(name): \(kit.stdout) \(kit.stderr.suffix(3))")
+        let verdicts = Self.verdicts(kit)
+        #expect(verdicts.count == 1, "\(name): \(kit.stdout)")
+        let line = verdicts.first ?? ""
+        #expect(
+            line.hasPrefix(
+                "FAIL phone.advert.eid-key: no advert decrypting with the QR code's EID key reached the kit's radio (bluez hci0)"
+            ),
+            "\(name): \(line)"
+        )
+        if name == "wrong EID" {
+            #expect(line.contains("none decrypting with the EID key"), "\(line)")
+        } else {
+            #expect(line.contains("no advert arrived"), "\(line)")
         }
     }
 
@@ -152,7 +169,10 @@ import Testing
 
     static func interactiveRun(tunnel: String, store: String, environment: [String: String]) async throws {
         let kit = try CableProcess(
-            ["conformance", "phone", "--interactive", "--radio", "bluez", "--tunnel", tunnel, "--scenario-timeout", "60"]
+            [
+                "conformance", "phone", "--interactive", "--radio", "bluez", "--tunnel", tunnel, "--scenario-timeout",
+                "60",
+            ]
                 + Self.interactiveIDs.flatMap { ["--only", $0] },
             environment: environment
         )

@@ -63,7 +63,9 @@ import Testing
     /// The checker is proven: a quoter that left a control character raw, or forgot to escape a
     /// quote, is caught by Python's parser.
     @Test func pythonRefusesWhatABrokenQuoterWrites() throws {
-        for broken in ["[\"raw \u{01} control\"]", "[\"raw\nnewline\"]", "[\"unescaped \" quote\"]", "[\"lone \\ slash\"]"] {
+        for broken in [
+            "[\"raw \u{01} control\"]", "[\"raw\nnewline\"]", "[\"unescaped \" quote\"]", "[\"lone \\ slash\"]",
+        ] {
             let read = try Self.pythonReads(broken)
             #expect(read.count == 1 && read[0].hasPrefix("error: "), "\(broken.debugDescription): \(read)")
         }
