@@ -1,6 +1,9 @@
+import CableRelay
 import CableTestSupport
+import CableTunnel
 import CableTunnelTestSupport
 import Foundation
+import Logging
 import Testing
 
 /// `cable conformance phone|desktop --radio bluez` across a private D-Bus system bus with the BlueZ
@@ -155,23 +158,51 @@ import Testing
 
     /// The person scanning the QR code is played by `cable phone --radio bluez`, started on each
     /// `FIDO:/` URL the interactive kit shows.
+    /// Over a real tunnel service: `wss://` with a private CA (`--ca-file` on both sides;
+    /// certificates by Python `cryptography`, CableTunnelTests/Python/tls_certs.py).
     @Test func anInteractiveRunOverBlueZPasses() async throws {
         let rig = try await BlueZStandInRig()
         defer { rig.stop() }
         let directory = try Self.scratch()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let store = directory.appendingPathComponent("phone.sqlite").path
-        let environment = rig.environment
-        try await withRelay { relay in
-            try await Self.interactiveRun(tunnel: relay.url.description, store: store, environment: environment)
+        _ = try await PythonTool.run("tls_certs.py", ["--dir", directory.path])
+        var configuration = TunnelService.Configuration()
+        configuration.host = "127.0.0.1"
+        configuration.port = 0
+        configuration.tlsContext = try TunnelServiceTLS(
+            certificateChainFile: directory.appendingPathComponent("good.pem").path,
+            privateKeyFile: directory.appendingPathComponent("good.key").path
+        ).context
+        let relay = TunnelService(
+            configuration: configuration,
+            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+        )
+        let address = try await relay.start()
+        let tunnel = try TunnelServiceURL(scheme: .wss, host: "localhost", port: address.port).description
+        do {
+            try await Self.interactiveRun(
+                tunnel: tunnel,
+                caFile: directory.appendingPathComponent("ca.pem").path,
+                store: directory.appendingPathComponent("phone.sqlite").path,
+                environment: rig.environment
+            )
+        } catch {
+            await relay.shutdown()
+            throw error
         }
+        await relay.shutdown()
     }
 
-    static func interactiveRun(tunnel: String, store: String, environment: [String: String]) async throws {
+    static func interactiveRun(
+        tunnel: String,
+        caFile: String,
+        store: String,
+        environment: [String: String]
+    ) async throws {
         let kit = try CableProcess(
             [
-                "conformance", "phone", "--interactive", "--radio", "bluez", "--tunnel", tunnel, "--scenario-timeout",
-                "60",
+                "conformance", "phone", "--interactive", "--radio", "bluez", "--tunnel", tunnel, "--ca-file", caFile,
+                "--scenario-timeout", "60",
             ]
                 + Self.interactiveIDs.flatMap { ["--only", $0] },
             environment: environment
@@ -184,7 +215,7 @@ import Testing
             while phones.count < urls.count {
                 let url = urls[phones.count]
                 let phone = try CableProcess(
-                    ["phone", url, "--tunnel", tunnel, "--radio", "bluez", "--store", store],
+                    ["phone", url, "--tunnel", tunnel, "--ca-file", caFile, "--radio", "bluez", "--store", store],
                     environment: environment
                 )
                 phones.append(phone)
@@ -200,7 +231,12 @@ import Testing
         }
         #expect(status == 0, "\(output.suffix(8))")
         #expect(errors.contains("radio: bluez hci0"), "\(errors)")
-        #expect(errors.contains { $0.contains("advert: Bluetooth (bluez hci0)") }, "\(errors)")
+        #expect(
+            errors.contains {
+                $0.hasPrefix("tunnel service: \(tunnel);") && $0.contains("advert: Bluetooth (bluez hci0)")
+            },
+            "\(errors)"
+        )
     }
 
     /// Each missing piece is the `error:` line `cable register` / `cable phone` print for it.
