@@ -374,6 +374,11 @@ final class KitPhone {
         let transmitter: any AdvertTransmitter
         if let radio = self.subject.radio {
             transmitter = radio.seam
+            // A radio that refuses the advert (no advertising slot, permission) refuses every
+            // repeat too: say so now rather than after the handshake wait.
+            do { try await transmitter.transmit(advert) } catch {
+                throw ScenarioFailure("the kit's radio (\(radio.name)) did not take the advert: \(error)")
+            }
         } else {
             let udp = try await UDPAdvertTransmitter.connect(
                 host: self.subject.advertHost,

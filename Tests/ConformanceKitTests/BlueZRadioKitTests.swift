@@ -308,6 +308,28 @@ import Testing
         }
     }
 
+    /// A radio that refuses the kit's advert fails each scenario at once with BlueZ's reason.
+    @Test func aRefusedAdvertIsTheScenariosReasonAtOnce() async throws {
+        let rig = try await BlueZStandInRig(scenario: "advert-refused")
+        defer { rig.stop() }
+        let environment = rig.environment
+        let (status, line) = try await withRelay { relay in
+            let kit = try CableProcess(
+                [
+                    "conformance", "desktop", "--radio", "bluez", "--tunnel", relay.url.description, "--only",
+                    "desktop.tunnel.connect", "--scenario-timeout", "60", "--desktop-command",
+                    "\(Self.cable) qr; sleep 3",
+                ],
+                environment: environment
+            )
+            let status = try await kit.waitForExit(timeout: .seconds(60))
+            return (status, Self.verdicts(kit).first ?? "\(kit.stdout) \(kit.stderr)")
+        }
+        #expect(status == 1)
+        #expect(line.hasPrefix("FAIL desktop.tunnel.connect: "), "\(line)")
+        #expect(line.contains("did not take the advert") && line.contains("advertising slot"), "\(line)")
+    }
+
     /// `--radio auto` without a system bus is the UDP bus, and says so.
     @Test func autoWithoutASystemBusIsTheUDPBus() async throws {
         let port = try unsharedLoopbackUDPPort()
