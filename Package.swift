@@ -205,7 +205,7 @@ let package = Package(
         // MARK: Tests.
         .target(
             name: "CableTestSupport",
-            dependencies: ["CableProtocol", "CableCBOR", "CableLocking"],
+            dependencies: ["CableProtocol", "CableCBOR", "CableLocking", "CableTunnel"],
             path: "Tests/CableTestSupport"
         ),
         // A relay on loopback for one test, captured logs, and the Python oracle runner (both tunnel test targets).

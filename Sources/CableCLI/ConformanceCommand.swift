@@ -1,8 +1,9 @@
 import ArgumentParser
+import CableBlueZ
 import CableConformance
+import CableProtocol
 import CableTunnel
 import Foundation
-@preconcurrency import Glibc
 
 /// `cable conformance relay|phone|desktop`: runs a suite of the conformance kit against another
 /// implementation and reports each scenario (cli.md). Selection and reporting only: the scenarios,
@@ -108,19 +109,23 @@ struct ConformanceReportOptions: ParsableArguments {
 
 /// Options of the suites that run a command (phone, desktop).
 struct ConformanceRoleOptions: ParsableArguments {
-    @Option(help: "The tunnel service both sides use, e.g. ws://127.0.0.1:8080 (a running `cable relay`).")
+    @Option(
+        help:
+            "The tunnel service both sides use, e.g. ws://127.0.0.1:8080 (a running `cable relay`); phone --interactive without it: the one the phone's advert names."
+    )
     var tunnel: String?
 
     @Option(help: "PEM file of CA certificates trusted for a wss:// tunnel service, in addition to the system's.")
     var caFile: String?
 
     @Option(
-        help: """
-            Where adverts travel. Only udp (the loopback UDP advert bus) is accepted: the kit has \
-            no Bluetooth yet, so adverts travel as UDP datagrams to {advert}.
-            """
+        help: ArgumentHelp(
+            "Where adverts travel: udp (the loopback UDP advert bus at {advert}; the default), bluez "
+                + "(Bluetooth LE through BlueZ on the D-Bus system bus; {advert} is then empty) or auto "
+                + "(bluez when the system bus offers a BlueZ adapter, else udp)."
+        )
     )
-    var radio = "udp"
+    var radio: RadioChoice = .udp
 
     @Option(
         help: ArgumentHelp(
@@ -131,11 +136,6 @@ struct ConformanceRoleOptions: ParsableArguments {
     var advert: String?
 
     func validate() throws {
-        guard self.radio == "udp" else {
-            throw ValidationError(
-                "--radio \(self.radio): the conformance kit supports only udp (the loopback advert bus) for now"
-            )
-        }
         if let advert = self.advert { _ = try HostPort(advert, option: "--advert") }
         if let tunnel = self.tunnel {
             do { _ = try TunnelServiceURL(string: tunnel) } catch {
@@ -154,7 +154,40 @@ struct ConformanceRoleOptions: ParsableArguments {
         }
     }
 
+    /// The tunnel URL if given: `--interactive` without `--tunnel` follows the phone's advert.
+    func optionalTunnelURL() throws -> TunnelServiceURL? {
+        self.tunnel == nil ? nil : try self.tunnelURL()
+    }
+
     func trust() throws -> TunnelTLSTrust { try conformanceTrust(caFile: self.caFile) }
+
+    /// The scanner of the kit's desktop on BlueZ, opened by the code `register` uses (the same
+    /// `radio: bluez <adapter>` line and errors); `nil` for the UDP bus, whose `radio: udp …`
+    /// line is printed here. `resolved` is `--radio` after `auto` was resolved.
+    func openScanner(_ resolved: RadioChoice, udpLine: String) async throws -> OpenedRadio<any AdvertScanner>? {
+        guard resolved == .bluez else {
+            Output.diagnostic("radio: udp \(udpLine)")
+            return nil
+        }
+        return try await Radio.openScanner(.bluez, advertListen: "")
+    }
+
+    /// The transmitter of the kit's phone on BlueZ, opened by the code `cable phone` uses; `nil`
+    /// for the UDP bus, whose `radio: udp …` line is printed here.
+    func openTransmitter(_ resolved: RadioChoice, udpLine: String) async throws -> OpenedRadio<any AdvertTransmitter>? {
+        guard resolved == .bluez else {
+            Output.diagnostic("radio: udp \(udpLine)")
+            return nil
+        }
+        return try await Radio.openTransmitter(.bluez, advertTo: "")
+    }
+
+    /// How reports name an opened BlueZ radio: `bluez hci0`.
+    static func name(_ seam: any Sendable) -> String {
+        if let scanner = seam as? BlueZScanner { return "bluez \(scanner.adapter)" }
+        if let advertiser = seam as? BlueZAdvertiser { return "bluez \(advertiser.adapter)" }
+        return "bluez"
+    }
 
     /// `--advert`, or port 0 on loopback: the phone suite's kit then binds a fresh port per scenario
     /// itself and keeps it bound while the phone runs (nothing else can take it in between).
@@ -169,7 +202,7 @@ struct ConformanceRoleOptions: ParsableArguments {
     /// `--advert`, or a loopback port free right now.
     func advertAddress() throws -> HostPort {
         if let advert = self.advert { return try HostPort(advert, option: "--advert") }
-        guard let port = freeLoopbackUDPPort() else {
+        guard let port = unsharedLoopbackUDPPortBelowEphemeralRange() else {
             throw Output.failure(
                 "could not find a free loopback UDP port for the advert bus; pass --advert",
                 step: "arguments"
@@ -185,31 +218,6 @@ func conformanceTrust(caFile: String?) throws -> TunnelTLSTrust {
     do throws(TunnelError) { return try .systemTrustStore(plusCAFile: caFile) } catch {
         throw Output.failure("--ca-file: \(FailureText.describe(error))", step: "arguments")
     }
-}
-
-/// A UDP port on 127.0.0.1 nobody holds at this moment, for a desktop under test to listen on.
-///
-/// Chosen at random below the kernel's ephemeral range (32768-60999 on Linux) and checked free: a
-/// port released after a bind to port 0 may be handed to the next program that binds port 0 before
-/// the desktop under test binds it; a port below that range only an explicit bind can take.
-func freeLoopbackUDPPort() -> Int? {
-    for _ in 0..<200 {
-        let port = Int.random(in: 20000..<32768)
-        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        if bound == 0 { return port }
-    }
-    return nil
 }
 
 /// `cable conformance relay --url ws://HOST:PORT`.
@@ -249,10 +257,11 @@ struct ConformancePhoneCommand: AsyncParsableCommand {
         discussion: """
             The command runs once per scenario through /bin/sh -c, with {url} replaced by that \
             scenario's FIDO:/ URL, {tunnel} by the tunnel service URL and {advert} by the advert \
-            bus address (HOST:PORT) it must send its adverts to; each value is shell-quoted. \
-            With --interactive no command runs: each scenario's QR code is shown, its FIDO:/ URL \
-            printed as text and the advert bus address named, and the kit waits for a person to \
-            scan it with the phone under test.
+            bus address (HOST:PORT) it must send its adverts to (empty with --radio bluez, where \
+            it advertises over Bluetooth LE); each value is shell-quoted. With --interactive no \
+            command runs: each scenario's QR code is shown, its FIDO:/ URL printed as text and \
+            the radio named, and the kit waits for a person to scan it with the phone under \
+            test; without --tunnel the kit meets the phone at the tunnel service its advert names.
             """
     )
 
@@ -278,35 +287,58 @@ struct ConformancePhoneCommand: AsyncParsableCommand {
 
     func run() async throws {
         let timeout: Duration = self.interactive ? .seconds(120) : .seconds(10)
-        try await self.report.execute(suite: .phone, scenarios: ConformanceSuites.phone, defaultTimeout: timeout) {
-            let implementation: any ImplementationUnderTest
-            if self.interactive {
-                implementation = InteractiveImplementation(present: { substitutions in
-                    Output.diagnostic(
-                        "Scan this QR code with the phone under test (it must reach the tunnel service and send its advert):"
-                    )
-                    Output.diagnostic(
-                        "tunnel service: \(substitutions["tunnel"] ?? ""); advert bus (udp): \(substitutions["advert"] ?? "")"
-                    )
-                    // Draws the code and prints the FIDO:/ URL as text too, for pasting.
-                    QRDisplay.showOrReport(url: substitutions["url"] ?? "", options: Self.qrOptions)
-                    Output.flushStdout()
-                })
-            } else {
-                guard let command = self.phoneCommand else {
+        var opened: OpenedRadio<any AdvertScanner>?
+        do {
+            try await self.report.execute(suite: .phone, scenarios: ConformanceSuites.phone, defaultTimeout: timeout) {
+                // Every argument is checked before the radio opens.
+                let tunnel = self.interactive ? try self.role.optionalTunnelURL() : try self.role.tunnelURL()
+                let trust = try self.role.trust()
+                let advert = try self.role.kitHeldAdvertAddress()
+                if !self.interactive, self.phoneCommand == nil {
                     throw Output.failure("--phone-command (or --interactive) is required", step: "arguments")
                 }
-                implementation = CommandImplementation(template: command)
+                let udpLine =
+                    advert.port == 0 ? "\(advert.host) (a fresh port per scenario)" : "\(advert.host):\(advert.port)"
+                opened = try await self.role.openScanner(await Radio.resolve(self.role.radio), udpLine: udpLine)
+                let radio = opened.map { ConformanceRadio(name: ConformanceRoleOptions.name($0.seam), seam: $0.seam) }
+                let implementation: any ImplementationUnderTest
+                if self.interactive {
+                    let radioName = radio?.name
+                    implementation = InteractiveImplementation(present: { substitutions in
+                        Output.diagnostic(
+                            "Scan this QR code with the phone under test (it must reach the tunnel service and send its advert):"
+                        )
+                        let service = tunnel?.description ?? "the one the phone's advert names (wss://<domain>)"
+                        if let radioName {
+                            Output.diagnostic(
+                                "tunnel service: \(service); advert: Bluetooth (\(radioName)), so keep the phone near this computer"
+                            )
+                        } else {
+                            Output.diagnostic(
+                                "tunnel service: \(service); advert bus (udp): \(substitutions["advert"] ?? "")"
+                            )
+                        }
+                        // Draws the code and prints the FIDO:/ URL as text too, for pasting.
+                        QRDisplay.showOrReport(url: substitutions["url"] ?? "", options: Self.qrOptions)
+                        Output.flushStdout()
+                    })
+                } else {
+                    implementation = CommandImplementation(template: self.phoneCommand ?? "")
+                }
+                return PhoneUnderTest(
+                    implementation: implementation,
+                    tunnel: tunnel,
+                    tlsTrust: trust,
+                    advertHost: advert.host,
+                    advertPort: advert.port,
+                    radio: radio
+                )
             }
-            let advert = try self.role.kitHeldAdvertAddress()
-            return PhoneUnderTest(
-                implementation: implementation,
-                tunnel: try self.role.tunnelURL(),
-                tlsTrust: try self.role.trust(),
-                advertHost: advert.host,
-                advertPort: advert.port
-            )
+        } catch {
+            await opened?.close()
+            throw error
         }
+        await opened?.close()
     }
 
     private static var qrOptions: QRStyleOptions {
@@ -323,7 +355,8 @@ struct ConformanceDesktopCommand: AsyncParsableCommand {
         discussion: """
             The command runs once per scenario through /bin/sh -c, with {tunnel} replaced by the \
             tunnel service URL and {advert} by the advert bus address (HOST:PORT) it must listen \
-            on; each value is shell-quoted. The first line of its stdout that starts with FIDO:/ \
+            on (empty with --radio bluez, where it scans with its Bluetooth LE radio); each value \
+            is shell-quoted. The first line of its stdout that starts with FIDO:/ \
             is its QR code.
             """
     )
@@ -340,18 +373,32 @@ struct ConformanceDesktopCommand: AsyncParsableCommand {
     @OptionGroup var report: ConformanceReportOptions
 
     func run() async throws {
-        try await self.report.execute(suite: .desktop, scenarios: ConformanceSuites.desktop) {
-            guard let command = self.desktopCommand else {
-                throw Output.failure("--desktop-command is required", step: "arguments")
+        var opened: OpenedRadio<any AdvertTransmitter>?
+        do {
+            try await self.report.execute(suite: .desktop, scenarios: ConformanceSuites.desktop) {
+                guard let command = self.desktopCommand else {
+                    throw Output.failure("--desktop-command is required", step: "arguments")
+                }
+                let tunnel = try self.role.tunnelURL()
+                let trust = try self.role.trust()
+                let resolved = await Radio.resolve(self.role.radio)
+                // On BlueZ there is no bus address: the subject's host and port go unused.
+                let advert = resolved == .bluez ? nil : try self.role.advertAddress()
+                let udpLine = advert.map { "\($0.host):\($0.port)" } ?? ""
+                opened = try await self.role.openTransmitter(resolved, udpLine: udpLine)
+                return DesktopUnderTest(
+                    implementation: CommandImplementation(template: command),
+                    tunnel: tunnel,
+                    tlsTrust: trust,
+                    advertHost: advert?.host ?? "",
+                    advertPort: advert?.port ?? 0,
+                    radio: opened.map { ConformanceRadio(name: ConformanceRoleOptions.name($0.seam), seam: $0.seam) }
+                )
             }
-            let advert = try self.role.advertAddress()
-            return DesktopUnderTest(
-                implementation: CommandImplementation(template: command),
-                tunnel: try self.role.tunnelURL(),
-                tlsTrust: try self.role.trust(),
-                advertHost: advert.host,
-                advertPort: advert.port
-            )
+        } catch {
+            await opened?.close()
+            throw error
         }
+        await opened?.close()
     }
 }

@@ -1,3 +1,5 @@
+internal import CableProtocol
+
 /// The formats a run is reported in (cli.md, "`cable conformance relay|phone|desktop`"): one line
 /// per scenario, a summary line, a JSON object and JUnit XML.
 public struct ConformanceReport: Sendable, Equatable {
@@ -38,29 +40,11 @@ public struct ConformanceReport: Sendable, Equatable {
     /// keys in the contract's order, on one line.
     public var json: String {
         let items = self.scenarios.map { report in
-            "{\"id\": \(Self.jsonString(report.id)), \"result\": \(Self.jsonString(report.result.rawValue)), "
-                + "\"detail\": \(Self.jsonString(report.detail))}"
+            "{\"id\": \(JSONText.quoted(report.id)), \"result\": \(JSONText.quoted(report.result.rawValue)), "
+                + "\"detail\": \(JSONText.quoted(report.detail))}"
         }
         return "{\"passed\": \(self.passed), \"failed\": \(self.failed), \"skipped\": \(self.skipped), "
             + "\"scenarios\": [\(items.joined(separator: ", "))]}"
-    }
-
-    /// A JSON string literal (RFC 8259 §7): quote, backslash and control characters escaped.
-    static func jsonString(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20 || scalar == "\u{2028}" || scalar == "\u{2029}":
-                out += "\\u" + Self.hex4(scalar.value)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
     }
 
     /// JUnit XML as Jenkins, GitLab and GitHub's test reporters read it: one `<testsuite>` named
@@ -157,10 +141,5 @@ public struct ConformanceReport: Sendable, Equatable {
         } else {
             out += "\\u{\(String(value, radix: 16, uppercase: true))}"
         }
-    }
-
-    private static func hex4(_ value: UInt32) -> String {
-        let digits = String(value, radix: 16)
-        return String(repeating: "0", count: max(0, 4 - digits.count)) + digits
     }
 }

@@ -1,3 +1,4 @@
+public import CableProtocol
 public import CableTunnel
 
 // The contract the three suites and the engine share. Suites are arrays of `ConformanceScenario`
@@ -112,13 +113,29 @@ public struct RelayUnderTest: Sendable {
     }
 }
 
+/// A real radio the kit's adverts travel on instead of the UDP bus: the scanner the kit's desktop
+/// listens with (phone suite) or the transmitter the kit's phone advertises with (desktop suite),
+/// opened by the caller (`cable conformance … --radio bluez` opens BlueZ) and used for the whole suite.
+public struct ConformanceRadio<Seam: Sendable>: Sendable {
+    /// What the reports call it, e.g. `bluez hci0`.
+    public let name: String
+    /// The scanner or transmitter.
+    public let seam: Seam
+
+    public init(name: String, seam: Seam) {
+        self.name = name
+        self.seam = seam
+    }
+}
+
 /// A phone-side implementation under test: the kit plays the desktop, shows it a QR code per
 /// scenario (`{url}`), listens for its advert on `advert` and meets it at `tunnel`.
 public struct PhoneUnderTest: Sendable {
     /// Started once per scenario with `{url}`, `{tunnel}` and `{advert}` filled in.
     public let implementation: any ImplementationUnderTest
-    /// The tunnel service both sides use.
-    public let tunnel: TunnelServiceURL
+    /// The tunnel service both sides use; `nil` (interactive runs with a real phone): the service
+    /// the phone's advert names (`wss://<domain>`), as a desktop without a fixed service does.
+    public let tunnel: TunnelServiceURL?
     /// Roots to trust for a `wss://` tunnel.
     public let tlsTrust: TunnelTLSTrust
     /// `HOST:PORT` of the advert bus the kit listens on (the phone under test sends there).
@@ -127,19 +144,24 @@ public struct PhoneUnderTest: Sendable {
     /// phone runs, so `{advert}` names a port the kit holds (no probe-release-rebind race with other
     /// programs on the machine).
     public let advertPort: Int
+    /// The radio the kit scans with instead of the UDP bus (`advertHost`/`advertPort` are then
+    /// unused and `{advert}` is empty); `nil`: the UDP bus.
+    public let radio: ConformanceRadio<any AdvertScanner>?
 
     public init(
         implementation: any ImplementationUnderTest,
-        tunnel: TunnelServiceURL,
+        tunnel: TunnelServiceURL?,
         tlsTrust: TunnelTLSTrust = .systemTrustStore,
         advertHost: String,
-        advertPort: Int = 0
+        advertPort: Int = 0,
+        radio: ConformanceRadio<any AdvertScanner>? = nil
     ) {
         self.implementation = implementation
         self.tunnel = tunnel
         self.tlsTrust = tlsTrust
         self.advertHost = advertHost
         self.advertPort = advertPort
+        self.radio = radio
     }
 }
 
@@ -155,19 +177,24 @@ public struct DesktopUnderTest: Sendable {
     /// `HOST:PORT` of the advert bus the desktop under test listens on (the kit sends there).
     public let advertHost: String
     public let advertPort: Int
+    /// The radio the kit advertises with instead of the UDP bus (`advertHost`/`advertPort` are then
+    /// unused and `{advert}` is empty); `nil`: the UDP bus.
+    public let radio: ConformanceRadio<any AdvertTransmitter>?
 
     public init(
         implementation: any ImplementationUnderTest,
         tunnel: TunnelServiceURL,
         tlsTrust: TunnelTLSTrust = .systemTrustStore,
         advertHost: String,
-        advertPort: Int
+        advertPort: Int,
+        radio: ConformanceRadio<any AdvertTransmitter>? = nil
     ) {
         self.implementation = implementation
         self.tunnel = tunnel
         self.tlsTrust = tlsTrust
         self.advertHost = advertHost
         self.advertPort = advertPort
+        self.radio = radio
     }
 }
 

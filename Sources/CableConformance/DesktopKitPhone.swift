@@ -1,6 +1,7 @@
 internal import CableAuthenticator
 internal import CableCBOR
 internal import CableCrypto
+internal import CableLocking
 @_spi(Fuzzing) internal import CableProtocol
 internal import CableTunnel
 internal import Logging
@@ -222,8 +223,11 @@ final class KitPhone {
     private var qrLine: QRLine?
     private var payload: QRCodePayload?
     private var connection: TunnelConnection?
+    /// The kit's own UDP transmitter for this scenario (a radio is the caller's, not closed here).
     private var transmitter: UDPAdvertTransmitter?
     private var advertiser: Task<Void, Never>?
+    /// The last error the transmitter reported, for a failure's detail (a radio that refuses the advert).
+    private let transmitFailure = LockedValue<String?>(nil)
     private var crypter: KitPhoneCrypter?
     private var psk: PreSharedKey?
     private(set) var routingID: RoutingID?
@@ -253,7 +257,8 @@ final class KitPhone {
         _ body: (KitPhone) async throws -> String
     ) async throws -> String {
         let substitutions = [
-            "tunnel": subject.tunnel.description, "advert": "\(subject.advertHost):\(subject.advertPort)",
+            "tunnel": subject.tunnel.description,
+            "advert": subject.radio == nil ? "\(subject.advertHost):\(subject.advertPort)" : "",
         ]
         let running = try await subject.implementation.start(substitutions: substitutions)
         let phone = KitPhone(subject: subject, time: ScenarioTime(context: context), running: running)
@@ -366,14 +371,28 @@ final class KitPhone {
             try AdvertCrypter.encrypt(plaintext, key: payload.secret.eidKey),
             serviceUUID: serviceUUID
         ).bytes
-        let transmitter = try await UDPAdvertTransmitter.connect(
-            host: self.subject.advertHost,
-            port: self.subject.advertPort
-        )
-        self.transmitter = transmitter
+        let transmitter: any AdvertTransmitter
+        if let radio = self.subject.radio {
+            transmitter = radio.seam
+            // A radio that refuses the advert (no advertising slot, permission) refuses every
+            // repeat too: say so now rather than after the handshake wait.
+            do { try await transmitter.transmit(advert) } catch {
+                throw ScenarioFailure("the kit's radio (\(radio.name)) did not take the advert: \(error)")
+            }
+        } else {
+            let udp = try await UDPAdvertTransmitter.connect(
+                host: self.subject.advertHost,
+                port: self.subject.advertPort
+            )
+            self.transmitter = udp
+            transmitter = udp
+        }
+        let transmitFailure = self.transmitFailure
         self.advertiser = Task {
             while !Task.isCancelled {
-                try? await transmitter.transmit(advert)
+                do { try await transmitter.transmit(advert) } catch {
+                    transmitFailure.withLock { $0 = "\(error)" }
+                }
                 try? await Task.sleep(for: KitWaits.advertInterval)
             }
         }
@@ -388,6 +407,7 @@ final class KitPhone {
                 "no handshake message arrived on /cable/new/\(tunnelID.hex) within \(ScenarioTime.text(wait)) of the first advert: "
                     + "the desktop did not join /cable/connect/\(routingID.hex)/\(tunnelID.hex) (routing ID from the advert, "
                     + "tunnel ID derived from the QR secret)"
+                    + (self.transmitFailure.withLock { $0 }.map { "; the kit's advert did not go out: \($0)" } ?? "")
             )
         }
     }

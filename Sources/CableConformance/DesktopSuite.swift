@@ -203,6 +203,13 @@ enum DesktopScenarios {
             "An advert carried as service data for the legacy UUID 0xFDE2 (older Android and iOS phones) is read as well as 0xFFF9",
             source: "Chromium Discovery::IsCableDevice (v2_discovery.cc), FidoCableDiscovery (fido_cable_discovery.cc)"
         ) { phone in
+            if let radio = phone.subject.radio {
+                // BlueZ's LEAdvertisement1 carries the service data the kit's radio registers under
+                // 0xFFF9; a 0xFDE2 advert cannot be sent through it.
+                throw ScenarioSkipped(
+                    "the kit's radio (\(radio.name)) advertises under 0xFFF9 only; run this scenario with --radio udp"
+                )
+            }
             _ = try await phone.awaitHandshakeMessage(serviceUUID: AdvertisingData.legacyGoogleServiceUUID)
             return "read the advert from 0xFDE2 service data and joined the tunnel"
         },

@@ -290,17 +290,26 @@ final class PhoneConversation {
         var rng = SecureRandomNumberGenerator()
         let key = try QRGeneratorKey.random(using: &rng)
         let url = Self.qrURL(key: key, variant: variant)
-        let listener = try await UDPAdvertListener.bind(host: subject.advertHost, port: subject.advertPort)
-        let adverts = listener.adverts()
+        // A real radio is the caller's, open for the whole suite; the UDP bus is the kit's, per scenario.
+        let listener: UDPAdvertListener?
+        let adverts: AsyncStream<[UInt8]>
+        if let radio = subject.radio {
+            listener = nil
+            adverts = radio.seam.adverts()
+        } else {
+            let bound = try await UDPAdvertListener.bind(host: subject.advertHost, port: subject.advertPort)
+            listener = bound
+            adverts = bound.adverts()
+        }
         let watch = ExitWatch()
         let running: any RunningImplementation
         do {
             running = try await subject.implementation.start(substitutions: [
-                "url": url, "tunnel": subject.tunnel.description,
-                "advert": "\(subject.advertHost):\(listener.port)",
+                "url": url, "tunnel": subject.tunnel?.description ?? "",
+                "advert": listener.map { "\(subject.advertHost):\($0.port)" } ?? "",
             ])
         } catch {
-            await listener.close()
+            await listener?.close()
             throw ScenarioFailure("the phone under test did not start: \(error)")
         }
         let reader = Task {
@@ -313,7 +322,7 @@ final class PhoneConversation {
             key: key,
             url: url,
             adverts: adverts,
-            advertPort: listener.port,
+            advertPort: listener?.port ?? 0,
             watch: watch
         )
         let result: Result<T, any Error>
@@ -321,7 +330,7 @@ final class PhoneConversation {
         await conversation.connection?.close()
         _ = await running.stop()
         reader.cancel()
-        await listener.close()
+        await listener?.close()
         return try result.get()
     }
 
@@ -396,7 +405,9 @@ final class PhoneConversation {
         }
         let others = strangers.withLock { $0 }
         let seen =
-            others == 0 ? "no datagram arrived" : "\(others) datagram(s) arrived, none decrypting with the EID key"
+            others == 0
+            ? "no \(self.subject.radio == nil ? "datagram" : "advert") arrived"
+            : "\(others) \(self.subject.radio == nil ? "datagram" : "advert")(s) arrived, none decrypting with the EID key"
         switch outcome {
         case .found(let captured):
             self.advert = captured
@@ -407,19 +418,44 @@ final class PhoneConversation {
             )
         case .timedOut, .busClosed:
             throw ScenarioFailure(
-                "no advert decrypting with the QR code's EID key reached \(self.subject.advertHost):\(self.advertPort) within \(Self.seconds(wait)) (\(seen))"
+                "no advert decrypting with the QR code's EID key reached \(self.advertSource) within \(Self.seconds(wait)) (\(seen))"
             )
         }
     }
 
+    /// Where the kit listened for adverts, for failure details.
+    var advertSource: String {
+        if let radio = self.subject.radio { return "the kit's radio (\(radio.name))" }
+        return "\(self.subject.advertHost):\(self.advertPort)"
+    }
+
     // MARK: - Tunnel
+
+    /// The tunnel service to meet the phone at: `--tunnel`, else the one its advert names
+    /// (`wss://<domain>`, the desktop role's rule, `WebSocketTunnelConnector`).
+    func tunnelService() async throws -> TunnelServiceURL {
+        if let fixed = self.subject.tunnel { return fixed }
+        let advert = try await self.awaitAdvert()
+        return try Self.tunnelService(named: advert.domainID)
+    }
+
+    /// The service a desktop without a fixed tunnel service uses for `domainID`.
+    static func tunnelService(named domainID: TunnelServiceDomainID) throws -> TunnelServiceURL {
+        do {
+            return try WebSocketTunnelConnector(fixedService: nil).service(for: domainID)
+        } catch {
+            throw ScenarioFailure(
+                "the advert names tunnel-service domain ID \(domainID.rawValue), which a desktop cannot turn into a tunnel service (\(error))"
+            )
+        }
+    }
 
     /// The routing ID the tunnel service assigns, learned by opening (and closing) a tunnel of the kit's own.
     func probeRoutingID() async throws -> RoutingID {
         var rng = SecureRandomNumberGenerator()
         let tunnel = try TunnelID(bytes: rng.bytes(count: TunnelID.byteCount))
         let probe = try await TunnelClient.connect(
-            to: self.subject.tunnel,
+            to: try await self.tunnelService(),
             endpoint: .new(tunnel),
             timeout: self.budget(.seconds(10)),
             trust: self.subject.tlsTrust
@@ -437,9 +473,10 @@ final class PhoneConversation {
         if let connection = self.connection { return connection }
         let advert = try await self.awaitAdvert()
         let endpoint = TunnelEndpoint.connect(advert.routingID, self.key.secret.tunnelID)
+        let service = try await self.tunnelService()
         do {
             let connection = try await TunnelClient.connect(
-                to: self.subject.tunnel,
+                to: service,
                 endpoint: endpoint,
                 timeout: self.budget(.seconds(10)),
                 trust: self.subject.tlsTrust
@@ -448,7 +485,7 @@ final class PhoneConversation {
             return connection
         } catch {
             throw ScenarioFailure(
-                "joining \(endpoint.path) at \(self.subject.tunnel) failed (\(error)): the phone did not open /cable/new/<tunnel ID derived from the QR secret> there, or its advert names another routing ID"
+                "joining \(endpoint.path) at \(service) failed (\(error)): the phone did not open /cable/new/<tunnel ID derived from the QR secret> there, or its advert names another routing ID"
             )
         }
     }

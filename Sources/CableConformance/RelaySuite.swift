@@ -27,6 +27,14 @@ enum RelaySuite {
             judge: routingIDHeader
         ),
         ConformanceScenario(
+            id: "relay.new.duplicate-tunnel",
+            summary:
+                "a second /cable/new/ for a tunnel ID already registered is answered 409 and the first keeps working",
+            source:
+                "webauthn-rs cable-tunnel-server (409 Conflict when the tunnel exists); Chromium's mock tunnel server CHECKs a new tunnel ID (v2_test_util.cc)",
+            judge: duplicateTunnel
+        ),
+        ConformanceScenario(
             id: "relay.connect.join",
             summary: "GET /cable/connect/<routing ID>/<tunnel ID> joins the tunnel and messages flow both ways",
             source: "Chromium GetConnectURL (v2_handshake.cc), FidoTunnelDevice; the mock server in v2_test_util.cc",
@@ -121,6 +129,32 @@ enum RelaySuite {
         try await self.expectDelivery([0x01, 0x02, 0x03], from: phone, to: desktop, "phone to desktop", context)
         try await self.expectDelivery([0x04, 0x05], from: desktop, to: phone, "desktop to phone", context)
         return "joined with the routing ID from /cable/new/; a message passed each way"
+    }
+
+    static func duplicateTunnel(_ relay: RelayUnderTest, _ context: ScenarioContext) async throws -> String {
+        let tunnel = TunnelID.random()
+        let phone = try await self.open(relay, .new(tunnel), context)
+        defer { phone.disconnect() }
+        try self.requireUpgrade(phone, "/cable/new/")
+        let routing = try self.routingID(of: phone)
+        let second = try await self.open(relay, .new(tunnel), context)
+        defer { second.disconnect() }
+        guard !second.isUpgraded else {
+            throw ScenarioFailure(
+                "a second /cable/new/ for a registered tunnel ID was upgraded (101); it must be refused with 409 Conflict"
+            )
+        }
+        guard second.response.status == 409 else {
+            throw ScenarioFailure(
+                "a second /cable/new/ for a registered tunnel ID was answered \(second.response.status) (expected 409)"
+            )
+        }
+        // The registration that came first still pairs: a desktop joins it and hears its phone.
+        let desktop = try await self.open(relay, .connect(routing, tunnel), context)
+        defer { desktop.disconnect() }
+        try self.requireUpgrade(desktop, "/cable/connect/")
+        try await self.expectDelivery([0x44], from: phone, to: desktop, "phone to desktop after the refusal", context)
+        return "409 for the second registration; the first still pairs"
     }
 
     static func unknownTunnel(_ relay: RelayUnderTest, _ context: ScenarioContext) async throws -> String {

@@ -44,6 +44,9 @@ package struct RelayFaults: Sendable, Hashable {
     package var unknownTunnelStatus: Int?
     /// A third client joining a paired tunnel is upgraded (then closed at once) instead of refused.
     package var upgradesThirdClient = false
+    /// A second `/cable/new/` for a registered tunnel ID is upgraded (then closed at once) instead
+    /// of answered 409.
+    package var upgradesDuplicateCreator = false
     /// Text frames are forwarded as binary messages instead of closing the sender.
     package var forwardsTextFrames = false
     package var heldMessages = HeldMessages.correct

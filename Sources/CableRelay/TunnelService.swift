@@ -499,8 +499,13 @@ public final class TunnelService: Sendable {
                 throw refusal
             case .success(.create(let tunnel)):
                 guard !self.services.budget.isNearlyExhausted else { throw .memoryBudgetExhausted }
-                try self.table.withLock { (table) throws(RelayRefusal) in
-                    try table.admitCreator(tunnel, connection: connection, address: address, now: .now)
+                do throws(RelayRefusal) {
+                    try self.table.withLock { (table) throws(RelayRefusal) in
+                        try table.admitCreator(tunnel, connection: connection, address: address, now: .now)
+                    }
+                } catch {
+                    guard error == .tunnelExists, faults.upgradesDuplicateCreator else { throw error }
+                    return headers
                 }
                 for value in faults.routingIDValues(self.routingID.hex) {
                     headers.add(name: TunnelServiceProtocol.routingIDHeader, value: value)

@@ -56,9 +56,9 @@ import Testing
         }
     }
 
-    /// A user reading `--help` learns that adverts travel only over UDP (no Bluetooth in the kit).
+    /// A user reading `--help` learns where adverts travel: the UDP bus unless `--radio` says bluez.
     @Test(arguments: ["phone", "desktop"])
-    func helpSaysTheRadioIsOnlyUDP(_ suite: String) async throws {
+    func helpNamesTheRadiosAndTheUDPDefault(_ suite: String) async throws {
         let help = try CableProcess(["conformance", suite, "--help"])
         defer { if help.isRunning { help.terminate() } }
         // Reads the text as it comes rather than waiting for the exit (bounded; no timing claim).
@@ -69,6 +69,7 @@ import Testing
             if text.contains("-h, --help") { break }
             try await Task.sleep(for: .milliseconds(50))
         }
-        #expect(text.contains("Only udp (the loopback UDP advert bus) is accepted"), "\(text)")
+        #expect(text.contains("udp (the loopback UDP advert bus at {advert}; the default), bluez"), "\(text)")
+        #expect(text.contains("(values: auto, bluez, udp; default: udp)"), "\(text)")
     }
 }

@@ -50,6 +50,9 @@ import Testing
             variant("410 for an unknown tunnel", fails: ["relay.connect.unknown-tunnel"]) {
                 $0.faults.unknownTunnelStatus = 410
             },
+            variant("second registration of a tunnel ID upgraded", fails: ["relay.new.duplicate-tunnel"]) {
+                $0.faults.upgradesDuplicateCreator = true
+            },
             variant("third client upgraded", fails: ["relay.connect.third-client"]) {
                 $0.faults.upgradesThirdClient = true
             },

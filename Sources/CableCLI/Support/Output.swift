@@ -1,4 +1,5 @@
 import ArgumentParser
+import CableProtocol
 @preconcurrency import Glibc
 
 /// Output conventions of `cli.md`: people's text on stdout, progress and diagnostics on stderr,
@@ -67,21 +68,5 @@ struct JSONLine {
 
     var text: String { "{" + self.parts.joined(separator: ", ") + "}" }
 
-    static func quote(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where u.value < 0x20:
-                let h = String(u.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - h.count) + h
-            default: out.unicodeScalars.append(u)
-            }
-        }
-        return out + "\""
-    }
+    static func quote(_ s: String) -> String { JSONText.quoted(s) }
 }
