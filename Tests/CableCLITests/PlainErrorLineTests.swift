@@ -43,7 +43,10 @@ import Testing
         let store = FileManager.default.temporaryDirectory.appendingPathComponent("cable-cli-\(UUID().uuidString).json")
         defer { try? FileManager.default.removeItem(at: store) }
         try await Self.expectLine(
-            ["phone", "FIDO:/00280", "--tunnel", "ws://127.0.0.1:9", "--advert-to", "127.0.0.1:9", "--store", store.path],
+            [
+                "phone", "FIDO:/00280", "--tunnel", "ws://127.0.0.1:9", "--advert-to", "127.0.0.1:9", "--store",
+                store.path,
+            ],
             "the QR code cannot be used: CBOR rejected: a number or length not in its shortest form at offset 0",
             step: "scan"
         )

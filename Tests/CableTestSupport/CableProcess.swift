@@ -53,25 +53,24 @@ public final class CableProcess: Sendable {
         self.process = process
         let output = self.output
         let lifecycle = self.lifecycle
-        out.fileHandleForReading.readabilityHandler = { handle in
-            let data = handle.availableData
-            output.append(data, toStdout: true)
-            if data.isEmpty {
-                handle.readabilityHandler = nil
-                lifecycle.streamClosed()
-            }
-        }
-        err.fileHandleForReading.readabilityHandler = { handle in
-            let data = handle.availableData
-            output.append(data, toStdout: false)
-            if data.isEmpty {
-                handle.readabilityHandler = nil
-                lifecycle.streamClosed()
-            }
-        }
         // Exits are reported, not polled for: waiters suspend on a continuation, no thread blocks.
         process.terminationHandler = { finished in lifecycle.exited(finished.terminationStatus) }
         try process.run()
+        // Each output is read to its end by a thread of its own with blocking reads, not by a dispatch
+        // readability source: sources did not always report the end of a pipe, and one run crashed in
+        // libdispatch's event loop (a source cancelled at EOF while its pipe's descriptor is closed
+        // and reused is the likely cause). The thread holds its handle, so the descriptor stays open
+        // until the read has returned the end.
+        for (handle, toStdout) in [(out.fileHandleForReading, true), (err.fileHandleForReading, false)] {
+            Thread.detachNewThread {
+                while true {
+                    let data = handle.availableData
+                    output.append(data, toStdout: toStdout)
+                    if data.isEmpty { break }
+                }
+                lifecycle.streamClosed()
+            }
+        }
     }
 
     deinit {
@@ -185,14 +184,15 @@ private final class Lifecycle: Sendable {
 
     var status: Int32? { self.state.withLock { $0.status } }
     var summary: String {
-        self.state.withLock { "exit status \($0.status.map(String.init) ?? "none"), \($0.closedStreams) of 2 outputs ended" }
+        self.state.withLock {
+            "exit status \($0.status.map(String.init) ?? "none"), \($0.closedStreams) of 2 outputs ended"
+        }
     }
 
     func exited(_ status: Int32) {
         self.update { $0.status = status }
-        // Foundation does not always report the end of a pipe whose writer has exited (seen: `cable
-        // decode` exited, neither output reported ended). What was written has been read by then in
-        // practice; give the pipes a moment, then stop waiting for them.
+        // A descendant that inherited the pipes could hold them open after the child exits: give the
+        // readers a moment to reach the end, then stop waiting for them.
         Task { [weak self] in
             try? await Task.sleep(for: .seconds(1))
             self?.stopWaitingForOutput()
