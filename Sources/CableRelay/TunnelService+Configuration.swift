@@ -200,7 +200,7 @@ extension TunnelService.Configuration {
         } catch {
             throw TunnelError(
                 .invalidConfiguration,
-                "the TLS certificate and key cannot be loaded from \(certificateChainFile) and \(privateKeyFile)",
+                "tlsCertificate/tlsKey cannot be loaded from \(certificateChainFile) and \(privateKeyFile)",
                 underlying: error
             )
         }

@@ -1,12 +1,12 @@
+import CableLocking
 import CableTestSupport
 import Foundation
-import Synchronization
 
 /// The `cable` processes a test started (relay, desktops, phones, listings). However the test ends —
 /// passing, an expectation thrown by `#require`, a timeout, cancellation — ``killAll()`` leaves none of
 /// them running, each killed with its process group.
 final class ChildProcesses: Sendable {
-    private let started = Mutex<[CableProcess]>([])
+    private let started = LockedValue<[CableProcess]>([])
 
     /// Starts `cable arguments` and remembers it for ``killAll()``.
     func start(_ arguments: [String], environment: [String: String] = [:]) throws -> CableProcess {

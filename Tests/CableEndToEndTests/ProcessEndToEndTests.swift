@@ -1,8 +1,8 @@
+import CableLocking
 import CableProtocol
 import CableTestSupport
 import CableTunnel
 import Foundation
-import Synchronization
 import Testing
 
 /// Desktop (`cable register` / `cable sign-in`) and phone (`cable phone`) as separate processes,
@@ -137,7 +137,7 @@ import Testing
     /// leaves neither running (both killed, not left to time out).
     @Test func aTestThatThrowsLeavesNoChildRunning() async throws {
         struct Thrown: Error {}
-        final class Seen: Sendable { let processes = Mutex<[CableProcess]>([]) }
+        final class Seen: Sendable { let processes = LockedValue<[CableProcess]>([]) }
         let seen = Seen()
         await #expect(throws: Thrown.self) {
             try await Self.withRig { rig in
