@@ -49,6 +49,29 @@ public struct CBORError: Error, Hashable, CustomStringConvertible, Sendable {
 
         /// The code's name, e.g. `nonMinimalEncoding` (the spelling used by `Spec/vectors/cbor-*.json`).
         public var description: String { self.base.rawValue }
+
+        /// The broken rule in words for people, e.g. "a number or length not in its shortest form"
+        /// (no code names: this is what an error line shows).
+        public var explanation: String {
+            switch self.base {
+            case .unsupportedMajorType: return "a tag or another kind of item CTAP does not use"
+            case .unknownAdditionalInfo: return "a reserved length encoding"
+            case .incompleteData: return "the data ends in the middle of an item"
+            case .incorrectMapKeyType: return "a map key that is not an integer or a string"
+            case .tooMuchNesting: return "arrays or maps nested too deeply"
+            case .invalidUTF8: return "a text string that is not valid UTF-8"
+            case .extraneousData: return "more bytes after the end of the item"
+            case .outOfOrderKey: return "map keys not in canonical order"
+            case .nonMinimalEncoding: return "a number or length not in its shortest form"
+            case .unsupportedSimpleValue: return "a simple value other than false, true, null and undefined"
+            case .unsupportedFloatingPointValue: return "a floating-point number"
+            case .outOfRangeInteger: return "an integer outside the 64-bit signed range"
+            case .duplicateKey: return "the same map key twice"
+            case .indefiniteLength: return "an indefinite-length item"
+            case .tooLarge: return "more bytes than the limit"
+            case .tooManyItems: return "more items than the limit"
+            }
+        }
     }
 
     /// What rule was broken.
@@ -67,6 +90,10 @@ public struct CBORError: Error, Hashable, CustomStringConvertible, Sendable {
 
     /// The code and offset only: never any of the input's bytes, which may be secret.
     public var description: String { "CBORError.\(self.code) at offset \(self.offset)" }
+
+    /// The broken rule and where, in words for people (``Code/explanation``), e.g. "the data ends in
+    /// the middle of an item at offset 1". Never any of the input's bytes.
+    public var reason: String { "\(self.code.explanation) at offset \(self.offset)" }
 
     /// Compares codes only, so tests can match on *why* decoding failed.
     public static func == (lhs: CBORError, rhs: CBORError) -> Bool { lhs.code == rhs.code }

@@ -26,7 +26,7 @@ struct DecodeCommand: ParsableCommand {
         do {
             payload = try QRCodePayload(url: self.url)
         } catch {
-            throw Output.failure("invalid FIDO:/ URL: \(FailureText.clean(error.reason))", step: "decode")
+            throw Output.failure("invalid FIDO:/ URL: \(error.reason)", step: "decode")
         }
         let age = payload.timestamp.map { QRCodeAge(timestamp: $0, now: Int64(Date().timeIntervalSince1970)) }
         let publicKey = Hex.lower(payload.compressedPublicKey)

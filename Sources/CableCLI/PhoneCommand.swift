@@ -179,7 +179,9 @@ struct PhoneCommand: AsyncParsableCommand {
             await radio.close()
             // The desktop only saw CTAP1_ERR_OTHER; the passkey it may now trust has no key behind it.
             if let failure = authenticator.storeFailure {
-                throw Output.failure("phone: the credential store failed, the ceremony did not complete: \(failure)")
+                throw Output.failure(
+                    "phone: the credential store failed, the ceremony did not complete: \(FailureText.describe(failure))"
+                )
             }
             print("phone: answered \(answered) request\(answered == 1 ? "" : "s"); the desktop ended the session")
             if self.json {

@@ -200,7 +200,8 @@ extension TunnelService.Configuration {
         } catch {
             throw TunnelError(
                 .invalidConfiguration,
-                "tlsCertificate/tlsKey cannot be loaded from \(certificateChainFile) and \(privateKeyFile): \(error)"
+                "tlsCertificate/tlsKey cannot be loaded from \(certificateChainFile) and \(privateKeyFile)",
+                underlying: error
             )
         }
     }

@@ -102,7 +102,11 @@ public final class TunnelServiceMetricsEndpoint: Sendable {
         } catch {
             throw TunnelError(
                 .bindFailed,
-                "cannot listen for metrics on \(configuration.host):\(configuration.port): \(error)"
+                TunnelError.reason(
+                    "cannot listen for metrics on \(configuration.host):\(configuration.port)",
+                    systemError: error
+                ),
+                underlying: error
             )
         }
         let refusal = self.state.withLock { state -> String? in

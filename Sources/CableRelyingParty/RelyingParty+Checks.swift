@@ -126,7 +126,7 @@ extension RelyingParty {
         return RelyingPartyError(
             mapped,
             field: error.field,
-            "\(what) rejected (\(error.code)): \(error.reason)",
+            "\(what) rejected: \(error.reason)",
             underlying: error
         )
     }

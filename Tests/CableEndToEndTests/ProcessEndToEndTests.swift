@@ -1,3 +1,4 @@
+import CableLocking
 import CableProtocol
 import CableTestSupport
 import CableTunnel
@@ -10,38 +11,52 @@ import Testing
     static let iosAAGUID = "90a3ccdf-635c-4729-a248-9b709135078f"
     static let androidAAGUID = "de1e552d-db1d-4423-a619-566b625cdc84"
 
-    /// A relay and a scratch directory for the stores; each desktop gets its own advert-bus port.
+    /// A relay and a scratch directory for the stores; each desktop gets its own advert-bus port. Every
+    /// process goes through ``children``, so none outlives the test (see ``withRig(_:)``).
     final class Rig: Sendable {
+        let children: ChildProcesses
         let relay: CableProcess
         let tunnel: String
         let directory: URL
 
-        init() async throws {
-            self.relay = try CableProcess(["relay", "--port", "0"])
-            do {
-                let line = try await self.relay.waitForLine(startingWith: "listening on ")
-                self.tunnel = String(line.dropFirst("listening on ".count))
-            } catch {
-                self.relay.terminate()
-                throw error
-            }
+        init(children: ChildProcesses) async throws {
+            self.children = children
+            self.relay = try children.start(["relay", "--port", "0"])
+            let line = try await self.relay.waitForLine(startingWith: "listening on ")
+            self.tunnel = String(line.dropFirst("listening on ".count))
             self.directory = FileManager.default.temporaryDirectory.appendingPathComponent(
                 "cable-e2e-\(UUID().uuidString)"
             )
             try FileManager.default.createDirectory(at: self.directory, withIntermediateDirectories: true)
         }
 
-        /// A UDP port that was free a moment ago. Another process may take it before the desktop binds
-        /// it, so ``startDesktop(_:)`` retries with a new one when the bind fails.
-        static func freeUDPPort() async throws -> Int {
-            let probe = try await UDPAdvertListener.bind(host: "127.0.0.1", port: 0)
-            let port = probe.port
-            await probe.close()
-            return port
+        /// A rig with children of its own, for tests that tear it down with ``stop()`` themselves
+        /// (``withRig(_:)`` also tears it down when the test throws).
+        convenience init() async throws {
+            let children = ChildProcesses()
+            do {
+                try await self.init(children: children)
+            } catch {
+                children.killAll()
+                throw error
+            }
+        }
+
+        /// Stops the relay cleanly (and checks that it did), kills any child still running and removes
+        /// the scratch directory.
+        func stop() async throws {
+            defer {
+                self.children.killAll()
+                try? FileManager.default.removeItem(at: self.directory)
+            }
+            try await self.stopRelay()
         }
 
         var rpStore: String { self.directory.appendingPathComponent("rp.sqlite").path }
         var phoneStore: String { self.directory.appendingPathComponent("phone.sqlite").path }
+
+        /// Starts `cable arguments` as a child of this rig.
+        func start(_ arguments: [String]) throws -> CableProcess { try self.children.start(arguments) }
 
         /// A desktop process that is showing its QR code, and the bus port it listens on.
         struct RunningDesktop {
@@ -50,34 +65,17 @@ import Testing
             let busPort: Int
         }
 
-        /// Starts a desktop with `arguments(busPort)` and waits for its QR code. If the port was taken
-        /// between choosing it and the desktop binding it (the desktop exits with its bind error), tries
-        /// again with another port, a bounded number of times.
-        /// `firstTry` is the port of the first attempt instead of a free one (to test the retry).
-        func startDesktop(firstTry: Int? = nil, _ arguments: (Int) -> [String]) async throws -> RunningDesktop {
-            var lastError: (any Error)?
-            for attempt in 0..<5 {
-                let port: Int
-                if attempt == 0, let firstTry { port = firstTry } else { port = try await Self.freeUDPPort() }
-                let process = try CableProcess(arguments(port))
-                do {
-                    let url = try await process.waitForLine(startingWith: "FIDO:/")
-                    return RunningDesktop(process: process, url: url, busPort: port)
-                } catch {
-                    lastError = error
-                    guard !process.isRunning,
-                        process.stderr.contains(where: { $0.contains("cannot listen for adverts") })
-                    else {
-                        process.terminate()
-                        throw error
-                    }
-                }
-            }
-            throw lastError ?? ProcessFailure("no free advert port")
+        /// Starts a desktop with `arguments(busPort)` on a bus port no other test is handed (a port below
+        /// the kernel's ephemeral range, see `unsharedLoopbackUDPPort()`) and waits for its QR code.
+        func startDesktop(_ arguments: (Int) -> [String]) async throws -> RunningDesktop {
+            let port = try unsharedLoopbackUDPPort()
+            let process = try self.start(arguments(port))
+            let url = try await process.waitForLine(startingWith: "FIDO:/")
+            return RunningDesktop(process: process, url: url, busPort: port)
         }
 
-        func desktop(_ command: String, _ extra: [String] = [], firstTry: Int? = nil) async throws -> RunningDesktop {
-            try await self.startDesktop(firstTry: firstTry) { port in
+        func desktop(_ command: String, _ extra: [String] = []) async throws -> RunningDesktop {
+            try await self.startDesktop { port in
                 [
                     command, "--rp-id", "login.example.com", "--tunnel", self.tunnel, "--advert-listen",
                     "127.0.0.1:\(port)",
@@ -87,7 +85,7 @@ import Testing
         }
 
         func phone(url: String, busPort: Int, _ extra: [String] = []) throws -> CableProcess {
-            try CableProcess(
+            try self.start(
                 [
                     "phone", url, "--tunnel", self.tunnel, "--advert-to", "127.0.0.1:\(busPort)", "--store",
                     self.phoneStore, "--json",
@@ -111,33 +109,51 @@ import Testing
             return (desktop.process, phone, d, p)
         }
 
-        func stop() async throws {
+        /// The relay must shut down cleanly on SIGINT.
+        func stopRelay() async throws {
             self.relay.interrupt()
             #expect(
                 try await self.relay.waitForExit(timeout: .seconds(10)) == 0,
                 "the relay shuts down cleanly on SIGINT"
             )
-            try? FileManager.default.removeItem(at: self.directory)
-        }
-
-        /// On a failed test: the relay is killed and the scratch directory removed, whatever happened.
-        func abandon() {
-            if self.relay.isRunning { self.relay.terminate() }
-            try? FileManager.default.removeItem(at: self.directory)
         }
     }
 
-    /// Runs `body` with a rig that is always torn down: stopped cleanly (and checked) on success,
-    /// killed if `body` throws, so no relay process outlives its test.
+    /// Runs `body` with a rig that is always torn down: on success the relay is stopped cleanly (and
+    /// checked); on every path whatever is still running — relay, desktops, phones — is killed with its
+    /// process group and the scratch directory removed, so no child outlives its test.
     static func withRig(_ body: (Rig) async throws -> Void) async throws {
-        let rig = try await Rig()
-        do {
+        var directory: URL?
+        defer { if let directory { try? FileManager.default.removeItem(at: directory) } }
+        try await ChildProcesses.withChildren { children in
+            let rig = try await Rig(children: children)
+            directory = rig.directory
             try await body(rig)
-        } catch {
-            rig.abandon()
-            throw error
+            try await rig.stopRelay()
         }
-        try await rig.stop()
+    }
+
+    /// The tear-down is proven, not assumed: a test body that throws while the relay and a desktop run
+    /// leaves neither running (both killed, not left to time out).
+    @Test func aTestThatThrowsLeavesNoChildRunning() async throws {
+        struct Thrown: Error {}
+        final class Seen: Sendable { let processes = LockedValue<[CableProcess]>([]) }
+        let seen = Seen()
+        await #expect(throws: Thrown.self) {
+            try await Self.withRig { rig in
+                let desktop = try await rig.desktop("register", ["--user", "kim"])
+                seen.processes.withLock { $0 = [rig.relay, desktop.process] }
+                #expect(rig.relay.isRunning && desktop.process.isRunning)
+                throw Thrown()
+            }
+        }
+        let processes = seen.processes.withLock { $0 }
+        #expect(processes.count == 2)
+        for process in processes {
+            // SIGKILL's number is the status Foundation reports for a killed child.
+            #expect(try await process.waitForExit(timeout: .seconds(10)) == SIGKILL, "\(process.arguments)")
+            #expect(!process.isRunning)
+        }
     }
 
     @Test func registerThenSignInAcrossProcesses() async throws {
@@ -157,7 +173,7 @@ import Testing
             #expect(r["userVerified"] as? Bool == true)
             let credentialID = try #require(r["credentialId"] as? String)
 
-            let list = try CableProcess(["passkeys", "list", "--store", rig.phoneStore, "--json"])
+            let list = try rig.start(["passkeys", "list", "--store", rig.phoneStore, "--json"])
             #expect(try await list.waitForExit() == 0)
             #expect(list.stdout.joined().contains(credentialID))
 
@@ -169,7 +185,7 @@ import Testing
             #expect(s["signCount"] as? Int == 1)
 
             // The user removes the passkey from the lost phone: signing in then finds none.
-            let delete = try CableProcess(["passkeys", "delete", credentialID, "--store", rig.phoneStore])
+            let delete = try rig.start(["passkeys", "delete", credentialID, "--store", rig.phoneStore])
             #expect(try await delete.waitForExit() == 0)
             let after = try await rig.ceremony("sign-in", phone: ["--persona", "authenticator-ios"])
             #expect(after.desktopStatus != 0)
@@ -177,16 +193,28 @@ import Testing
         }
     }
 
-    /// The port race is handled, not assumed away: a desktop whose bus port was taken exits with its bind
-    /// error, and the rig starts it again on another port; the ceremony then completes.
-    @Test func aTakenAdvertPortIsRetriedWithAnother() async throws {
+    /// A bus port another program holds: the desktop exits before showing a QR code, with one plain
+    /// line naming the address and the system's words (the bus port is never probed and reused).
+    @Test func aTakenAdvertPortIsOnePlainError() async throws {
         try await Self.withRig { rig in
-            let squatter = try await UDPAdvertListener.bind(host: "127.0.0.1", port: 0)
-            let running = try await rig.desktop("register", ["--user", "ike"], firstTry: squatter.port)
-            #expect(running.busPort != squatter.port)
-            let phone = try rig.phone(url: running.url, busPort: running.busPort)
-            #expect(try await running.process.waitForExit() == 0, "\(running.process.stderr)")
-            #expect(try await phone.waitForExit() == 0)
+            let port = try unsharedLoopbackUDPPort()
+            let squatter = try await UDPAdvertListener.bind(host: "127.0.0.1", port: port)
+            do {
+                let desktop = try rig.start([
+                    "register", "--user", "ike", "--tunnel", rig.tunnel, "--advert-listen", "127.0.0.1:\(port)",
+                    "--rp-store", rig.rpStore, "--timeout", "15", "--json",
+                ])
+                #expect(try await desktop.waitForExit() != 0)
+                #expect(!desktop.stdout.contains { $0.hasPrefix("FIDO:/") }, "no QR code without a bus")
+                #expect(
+                    desktop.stderr.filter { $0.hasPrefix("error:") }
+                        == ["error: cannot listen for adverts on 127.0.0.1:\(port): Address already in use"]
+                )
+                #expect(try desktop.lastJSON()["step"] as? String == "run")
+            } catch {
+                await squatter.close()
+                throw error
+            }
             await squatter.close()
         }
     }
@@ -214,7 +242,15 @@ import Testing
                 phone: ["--persona", "generic", "--attestation", "none"]
             )
             #expect(reg.desktopStatus != 0)
-            #expect(reg.desktop.stderr.contains { $0.hasPrefix("error:") && $0.contains("attestation") })
+            // The exact line: the rule and the AAGUID in words, no code name or field path of the relying party.
+            let refusal = "authenticator model 00000000-0000-0000-0000-000000000000"
+            let fix = "it must attest with a certificate chain that verifies up to a trusted root"
+            #expect(
+                reg.desktop.stderr.filter { $0.hasPrefix("error:") } == [
+                    "error: verification failed: enforce-attestation: attestation is enforced, but \(refusal) sent "
+                        + "'none' attestation; \(fix)"
+                ]
+            )
             // Self attestation names no trusted model either (TrustProcessEndToEndTests covers the accepted path).
             let selfAttested = try await rig.ceremony(
                 "register",
@@ -222,7 +258,12 @@ import Testing
                 phone: ["--persona", "generic", "--attestation", "packed"]
             )
             #expect(selfAttested.desktopStatus != 0)
-            #expect(selfAttested.desktop.stderr.contains { $0.hasPrefix("error:") && $0.contains("self attestation") })
+            #expect(
+                selfAttested.desktop.stderr.filter { $0.hasPrefix("error:") } == [
+                    "error: verification failed: enforce-attestation: attestation is enforced, but \(refusal) sent "
+                        + "self attestation (packed, no certificate chain); \(fix)"
+                ]
+            )
         }
     }
 
@@ -288,7 +329,7 @@ import Testing
             }
             #expect(a.busPort != b.busPort)
             let phoneA = try rig.phone(url: a.url, busPort: a.busPort)
-            let phoneB = try CableProcess(
+            let phoneB = try rig.start(
                 [
                     "phone", b.url, "--tunnel", rig.tunnel, "--advert-to", "127.0.0.1:\(b.busPort)", "--store",
                     rig.directory.appendingPathComponent("phone2.json").path, "--persona", "authenticator-ios",

@@ -1,12 +1,19 @@
 import CableLocking
 import Foundation
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Runs the built `cable` executable as a separate process for end-to-end tests: collects stdout
 /// and stderr lines, waits for a line, waits for exit — all bounded in time — and kills the process
 /// if the test ends first.
 public final class CableProcess: Sendable {
     private let process: Process
     private let output = OutputLines()
+    private let lifecycle = Lifecycle()
     public let arguments: [String]
 
     /// The `cable` binary next to the test bundle (`swift build --build-tests` builds it).
@@ -45,17 +52,25 @@ public final class CableProcess: Sendable {
         process.standardInput = FileHandle.nullDevice
         self.process = process
         let output = self.output
-        out.fileHandleForReading.readabilityHandler = { handle in
-            let data = handle.availableData
-            output.append(data, toStdout: true)
-            if data.isEmpty { handle.readabilityHandler = nil }
-        }
-        err.fileHandleForReading.readabilityHandler = { handle in
-            let data = handle.availableData
-            output.append(data, toStdout: false)
-            if data.isEmpty { handle.readabilityHandler = nil }
-        }
+        let lifecycle = self.lifecycle
+        // Exits are reported, not polled for: waiters suspend on a continuation, no thread blocks.
+        process.terminationHandler = { finished in lifecycle.exited(finished.terminationStatus) }
         try process.run()
+        // Each output is read to its end by a thread of its own with blocking reads, not by a dispatch
+        // readability source: sources did not always report the end of a pipe, and one run crashed in
+        // libdispatch's event loop (a source cancelled at EOF while its pipe's descriptor is closed
+        // and reused is the likely cause). The thread holds its handle, so the descriptor stays open
+        // until the read has returned the end.
+        for (handle, toStdout) in [(out.fileHandleForReading, true), (err.fileHandleForReading, false)] {
+            Thread.detachNewThread {
+                while true {
+                    let data = handle.availableData
+                    output.append(data, toStdout: toStdout)
+                    if data.isEmpty { break }
+                }
+                lifecycle.streamClosed()
+            }
+        }
     }
 
     deinit {
@@ -84,20 +99,47 @@ public final class CableProcess: Sendable {
         throw ProcessFailure("no line starting with \(prefix) within \(timeout); stderr: \(self.stderr.suffix(5))")
     }
 
-    /// Waits (bounded) for the process to exit; kills it and throws on timeout.
+    /// Waits (bounded) for the process to exit and its output to be read to the end, suspending (no
+    /// thread blocks: the exit is reported by Foundation's termination handler). On timeout, or when
+    /// the waiting task is cancelled, the process is killed (``kill()``) and this throws.
     @discardableResult
     public func waitForExit(timeout: Duration = .seconds(30)) async throws -> Int32 {
-        let deadline = ContinuousClock.now + timeout
-        while self.process.isRunning {
-            if ContinuousClock.now > deadline {
-                self.process.terminate()
-                throw ProcessFailure("cable \(self.arguments.first ?? "") did not exit within \(timeout)")
-            }
-            try await Task.sleep(for: .milliseconds(20))
+        let lifecycle = self.lifecycle
+        let timedOut = LockedValue(false)
+        let watchdog = Task { [weak self] in
+            do { try await Task.sleep(for: timeout) } catch { return }
+            timedOut.withLock { $0 = true }
+            self?.kill()
+            // The kill ends the process at once; a descendant still holding the pipes cannot keep
+            // the waiter past this.
+            try? await Task.sleep(for: .seconds(5))
+            lifecycle.stopWaitingForOutput()
         }
-        // Let the pipes drain.
-        try await Task.sleep(for: .milliseconds(50))
-        return self.process.terminationStatus
+        defer { watchdog.cancel() }
+        await withTaskCancellationHandler {
+            await lifecycle.ended()
+        } onCancel: {
+            self.kill()
+            lifecycle.stopWaitingForOutput()
+        }
+        if timedOut.withLock({ $0 }) {
+            throw ProcessFailure(
+                "cable \(self.arguments.first ?? "") did not exit within \(timeout); killed (\(lifecycle.summary))"
+            )
+        }
+        try Task.checkCancellation()
+        guard let status = lifecycle.status else {
+            throw ProcessFailure("cable \(self.arguments.first ?? "") was not reaped")
+        }
+        return status
+    }
+
+    /// Sends SIGKILL to the process's group (Foundation starts each child as the leader of its own
+    /// group; anything it started dies with it), or to the process alone if it leads no group. Does
+    /// nothing once it has exited. For tear-down on every path of a test, failing ones included.
+    public func kill() {
+        guard self.lifecycle.status == nil, self.process.isRunning else { return }
+        killGroupOrProcess(self.process.processIdentifier)
     }
 
     /// Sends SIGINT (a clean shutdown request).
@@ -116,10 +158,71 @@ public final class CableProcess: Sendable {
     }
 }
 
+/// SIGKILL to the group `pid` leads, or to `pid` alone when it leads none (never to the test's own group).
+private func killGroupOrProcess(_ pid: pid_t) {
+    guard pid > 0 else { return }
+    _ = getpgid(pid) == pid ? kill(-pid, SIGKILL) : kill(pid, SIGKILL)
+}
+
 /// A failed expectation about a child process.
 public struct ProcessFailure: Error, CustomStringConvertible {
     public let description: String
     public init(_ description: String) { self.description = description }
+}
+
+/// A child's end as events: its exit status (from the termination handler) and the end of its two
+/// output streams; ``ended()`` resumes once all three happened (or waiting for the output was given up).
+private final class Lifecycle: Sendable {
+    private struct State {
+        var status: Int32?
+        var closedStreams = 0
+        var outputAbandoned = false
+        var waiters: [CheckedContinuation<Void, Never>] = []
+        var hasEnded: Bool { self.status != nil && (self.closedStreams >= 2 || self.outputAbandoned) }
+    }
+    private let state = LockedValue(State())
+
+    var status: Int32? { self.state.withLock { $0.status } }
+    var summary: String {
+        self.state.withLock {
+            "exit status \($0.status.map(String.init) ?? "none"), \($0.closedStreams) of 2 outputs ended"
+        }
+    }
+
+    func exited(_ status: Int32) {
+        self.update { $0.status = status }
+        // A descendant that inherited the pipes could hold them open after the child exits: give the
+        // readers a moment to reach the end, then stop waiting for them.
+        Task { [weak self] in
+            try? await Task.sleep(for: .seconds(1))
+            self?.stopWaitingForOutput()
+        }
+    }
+    func streamClosed() { self.update { $0.closedStreams += 1 } }
+    /// Stops waiting for the output streams to end (a killed or cancelled wait); the exit is still awaited.
+    func stopWaitingForOutput() { self.update { $0.outputAbandoned = true } }
+
+    /// Returns once the process has exited and its output was read to the end.
+    func ended() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let resumeNow = self.state.withLock { state -> Bool in
+                if state.hasEnded { return true }
+                state.waiters.append(continuation)
+                return false
+            }
+            if resumeNow { continuation.resume() }
+        }
+    }
+
+    private func update(_ change: (inout State) -> Void) {
+        let ready = self.state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            change(&state)
+            guard state.hasEnded else { return [] }
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        for waiter in ready { waiter.resume() }
+    }
 }
 
 /// Lines collected from a child's stdout and stderr.

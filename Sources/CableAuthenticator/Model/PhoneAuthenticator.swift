@@ -240,7 +240,8 @@ public final class PhoneAuthenticator: Sendable {
     /// else (unreadable, corrupted, unwritable file) is `CTAP1_ERR_OTHER`.
     static func storeFailure(_ error: CredentialStoreError) -> CTAPError {
         let code: CTAPError.Code = error.code == .storeFull ? .credentialStoreFull : .credentialStoreFailed
-        return CTAPError(code, field: "credentialStore", "\(error.code): \(error.reason)")
+        // The reason in words; the typed store error itself is kept for ``storeFailure``.
+        return CTAPError(code, field: "credentialStore", error.reason)
     }
 
     /// A fresh credential key from ``randomBytes``: a 32-byte draw is out of [1, n-1] with probability

@@ -67,7 +67,7 @@ enum CeremonyOutput {
             }
         case let e as CeremonyError:
             if let rp = e.relyingPartyError { return Self.message(for: rp, ceremony: e.code) }
-            return e.description
+            return FailureText.describe(e)
         default:
             return FailureText.describe(error)
         }
@@ -89,7 +89,7 @@ enum CeremonyOutput {
                 + "`cable registrations remove`, or never registered in this --rp-store); register it again with `cable register`"
         default:
             if ceremony == .recordStoreFailed { return "relying-party records (--rp-store): \(error.message)" }
-            return "verification failed: \(error.code) (\(error.field)): \(error.message)"
+            return "verification failed: \(error.message)"
         }
     }
 

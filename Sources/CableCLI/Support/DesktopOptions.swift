@@ -54,7 +54,7 @@ struct DesktopOptions: ParsableArguments {
         do throws(TunnelError) {
             return try .systemTrustStore(plusCAFile: caFile)
         } catch {
-            throw Output.failure("--ca-file: \(error)")
+            throw Output.failure("--ca-file: \(FailureText.describe(error))")
         }
     }
 }

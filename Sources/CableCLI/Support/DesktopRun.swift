@@ -69,7 +69,7 @@ enum DesktopRun {
             timer.finish()
             await listener.close()
             throw Output.failure(
-                FailureText.clean(CeremonyOutput.message(for: error)),
+                CeremonyOutput.message(for: error),
                 step: FailureText.step(of: error)
             )
         }

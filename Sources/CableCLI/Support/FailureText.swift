@@ -1,29 +1,49 @@
 import CableAuthenticator
+import CableBlueZ
+import CableCTAP
 import CableCeremonies
 import CableDesktop
 import CableProtocol
+import CableRelyingParty
+import CableTerminalQR
 import CableTrust
 import CableTunnel
 import Foundation
 
 /// The one place that turns a failure into the text of an `error:` line: one line, what happened
-/// and, where known, what to do, with no Swift type or enum-case names (those are for logs and
-/// tests, not for people).
+/// and, where known, what to do, built from the typed errors' fields (their reasons are plain words),
+/// never from their descriptions, which carry code names for logs and tests.
 enum FailureText {
     /// One line for people describing `error`.
     static func describe(_ error: any Error) -> String {
-        let text: String
         switch error {
-        case let e as TunnelError: text = self.tunnel(e)
-        case let e as PhoneError: text = "\(self.phoneStep(e.step)): \(self.cause(of: e))"
-        case let e as DesktopError: text = "\(self.desktopStep(e)): \(self.cause(of: e))"
-        case let e as CableProtocolError: text = e.reason
-        case let e as CredentialStoreError: text = e.reason
-        case is CancellationError: text = "cancelled"
-        case let e as CocoaError: text = e.localizedDescription
-        default: text = String(describing: error)
+        case let e as TunnelError: return self.tunnel(e)
+        case let e as PhoneError: return "\(self.phoneStep(e.step)): \(self.cause(of: e))"
+        case let e as DesktopError: return "\(self.desktopStep(e)): \(self.cause(of: e))"
+        case let e as CableProtocolError: return e.reason
+        case let e as CredentialStoreError: return e.reason
+        case let e as CeremonyError:
+            if let rp = e.relyingPartyError { return "\(e.reason): \(rp.message)" }
+            guard let underlying = e.underlying else { return e.reason }
+            return "\(e.reason): \(self.describe(underlying))"
+        case let e as RelyingPartyError: return e.message
+        case let e as CTAPError: return "\(e.reason) (\(e.status))"
+        case let e as TrustError: return "\(e.rule): \(e.reason)"
+        case let e as QRCodeError: return e.reason
+        case let e as BlueZError: return e.reason
+        case let e as AttestationIdentityError: return e.reason
+        case is CancellationError: return "cancelled"
+        case let e as CocoaError: return e.localizedDescription
+        default:
+            // An error type this list does not know yet: its own words, on one line.
+            return Self.oneLine(String(describing: error))
         }
-        return self.clean(text)
+    }
+
+    /// `text` on one line: an `error:` line never spans lines, whatever a cause's words hold.
+    static func oneLine(_ text: String) -> String {
+        let joined = text.split(whereSeparator: \.isNewline).joined(separator: " ")
+        return joined.isEmpty ? "an unexpected failure" : joined
     }
 
     /// The `step` of the `--json` failure line for `error` (cli.md, "Output conventions").
@@ -120,65 +140,5 @@ enum FailureText {
         case .awaitHandshake: return "no handshake from the desktop"
         case .serveRequests: return "the session with the desktop failed"
         }
-    }
-
-    /// Makes diagnostics built by lower layers fit an `error:` line: one line, no leading error-code
-    /// names (`connectFailed: …`), no `[code]` suffixes, no `Type.case` spellings, and no dumped
-    /// Swift values (a system call's own message is kept when there is one).
-    static func clean(_ text: String) -> String {
-        var s = text.split(whereSeparator: \.isNewline).joined(separator: " ")
-        // A dumped value, e.g. `NIOConnectionError(host: …, connectionErrors: [… (errno: 111))])`.
-        if let dump = s.range(of: #"\b[A-Z][A-Za-z0-9]*(\.[A-Z][A-Za-z0-9]*)*\("#, options: .regularExpression) {
-            let tail = s[dump.lowerBound...]
-            var kept = String(s[..<dump.lowerBound])
-            // NIO writes `…: Connection refused) (errno: 111)`: keep the system's own words.
-            if let errno = tail.range(of: #"[A-Za-z][A-Za-z ]*\)? ?\(errno: \d+\)"#, options: .regularExpression) {
-                kept += tail[errno].replacingOccurrences(
-                    of: #"\)? ?\(errno: \d+\)"#,
-                    with: "",
-                    options: .regularExpression
-                )
-            }
-            // A hint the caller appended after the diagnostic (` — check --tunnel …`) stays.
-            if let hint = tail.range(of: " — ", options: .backwards) { kept += tail[hint.lowerBound...] }
-            s = kept.replacingOccurrences(of: "Connection errors: ", with: "")
-        }
-        // NIO's system-call errors: `bind(descriptor:ptr:bytes:): Address already in use) (errno: 98)`.
-        s = s.replacingOccurrences(
-            of: #"\b[a-z][A-Za-z0-9]*\(([A-Za-z0-9_]+:)*\): "#,
-            with: "",
-            options: .regularExpression
-        )
-        s = s.replacingOccurrences(of: #"\)? ?\(errno: \d+\)"#, with: "", options: .regularExpression)
-        // `TypeError.someCase` → `some case`.
-        while let r = s.range(of: #"\b[A-Z][A-Za-z0-9]*Error\.[a-z][A-Za-z0-9]*"#, options: .regularExpression) {
-            let name = s[r].split(separator: ".").last.map(String.init) ?? ""
-            s.replaceSubrange(r, with: self.words(name))
-        }
-        // `[someCode]` suffixes and `someCode: ` / `someCode at step: ` prefixes of clauses.
-        s = s.replacingOccurrences(of: #" ?\[[a-z][a-z0-9]*[A-Z][A-Za-z0-9]*\]"#, with: "", options: .regularExpression)
-        s = s.replacingOccurrences(
-            of: #"(^|: |\()[a-z][a-z0-9]*[A-Z][A-Za-z0-9]*( at [a-zA-Z]+| \([^()]*\))?: "#,
-            with: "$1",
-            options: .regularExpression
-        )
-        // A code name left at the start of a clause (`CBOR rejected: incompleteData at offset 0`) → words.
-        while let r = s.range(of: #"(^|: )[a-z][a-z0-9]*[A-Z][A-Za-z0-9]*\b"#, options: .regularExpression) {
-            let match = String(s[r])
-            let prefix = match.hasPrefix(": ") ? ": " : ""
-            s.replaceSubrange(r, with: prefix + self.words(String(match.dropFirst(prefix.count))))
-        }
-        s = s.trimmingCharacters(in: CharacterSet(charactersIn: " :;,"))
-        return s.isEmpty ? "an unexpected failure" : s
-    }
-
-    /// `someCase` → `some case`.
-    static func words(_ identifier: String) -> String {
-        var out = ""
-        for c in identifier {
-            if c.isUppercase, !out.isEmpty { out += " " }
-            out += c.lowercased()
-        }
-        return out
     }
 }

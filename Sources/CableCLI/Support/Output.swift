@@ -27,7 +27,7 @@ enum Output {
     /// Prints `error: <message>` on stderr (and, with `--json`, the failure object as the last line
     /// of stdout) and returns the exit code to throw. `step` says where it failed (cli.md lists them).
     static func failure(_ message: String, step: String = "run") -> ExitCode {
-        let oneLine = FailureText.clean(message)
+        let oneLine = FailureText.oneLine(message)
         diagnostic("error: \(oneLine)")
         if self.jsonRequested { self.jsonFailureLine(oneLine, step: step) }
         return ExitCode.failure

@@ -78,7 +78,7 @@ enum Radio {
             let target = try HostPort(advertTo, option: "--advert-to")
             let transmitter: UDPAdvertTransmitter
             do { transmitter = try await UDPAdvertTransmitter.connect(host: target.host, port: target.port) } catch {
-                throw Output.failure("cannot send adverts to \(advertTo): \(error)")
+                throw Output.failure("cannot send adverts to \(advertTo): \(FailureText.describe(error))")
             }
             Output.diagnostic("radio: udp \(advertTo)")
             return OpenedRadio(seam: transmitter, close: { await transmitter.close() }, permanentFailure: nil)

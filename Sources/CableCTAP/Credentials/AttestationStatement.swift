@@ -108,7 +108,7 @@ public struct PackedAttestationStatement: Hashable, Sendable {
         } catch {
             guard error.code != .invalidAttestationStatement else { throw error }
             // A malformed statement is one rule for the relying party, whatever member is at fault.
-            throw CTAPError(.invalidAttestationStatement, field: error.field, "\(error.code): \(error.reason)")
+            throw CTAPError(.invalidAttestationStatement, field: error.field, error.reason)
         }
     }
 

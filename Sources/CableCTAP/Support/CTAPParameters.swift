@@ -148,7 +148,7 @@ enum CTAPCBOR {
         do {
             return try CBORValue(decoding: bytes, limits: CTAPLimits.cbor)
         } catch {
-            throw CTAPError(.invalidCBOR, field: field, "\(error.code) at byte \(error.offset)")
+            throw CTAPError(.invalidCBOR, field: field, "\(error.code.explanation) at byte \(error.offset)")
         }
     }
 }

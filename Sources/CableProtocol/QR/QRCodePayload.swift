@@ -110,7 +110,7 @@ public struct QRCodePayload: Hashable, Sendable {
         do {
             value = try CBORValue(decoding: bytes)
         } catch {
-            throw CableProtocolError(.invalidQRCBOR, "CBOR rejected: \(error.code) at offset \(error.offset)")
+            throw CableProtocolError(.invalidQRCBOR, "CBOR rejected: \(error.reason)")
         }
         guard let map = value.mapValue else {
             throw CableProtocolError(.qrPayloadNotAMap, "QR payload is not a CBOR map")
