@@ -22,7 +22,7 @@ struct ScenarioTime: Sendable {
     /// At most `limit`, ending a little before the engine's deadline so that the judge can still say
     /// what it was waiting for.
     func wait(_ limit: Duration) -> Duration {
-        let margin = min(Duration.milliseconds(500), self.context.timeout / 10)
+        let margin = min(Duration.seconds(2), self.context.timeout / 4)
         return max(.milliseconds(10), min(limit, self.remaining - margin))
     }
 
