@@ -55,7 +55,7 @@ public final class CableProcess: Sendable {
             output.append(data, toStdout: false)
             if data.isEmpty { handle.readabilityHandler = nil }
         }
-        try process.run()
+        try ChildProcess.start(process)
     }
 
     deinit {
