@@ -14,28 +14,14 @@ import Testing
         in directory: URL,
         timeout: Duration = .seconds(60)
     ) async throws -> (status: Int32, stdout: String, stderr: String) {
-        let process = Process()
-        process.executableURL = CableProcess.executable
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        process.currentDirectoryURL = directory
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let deadline = ContinuousClock.now + timeout
-        while process.isRunning {
-            if ContinuousClock.now > deadline {
-                process.terminate()
-                throw ProcessFailure("cable \(arguments.first ?? "") did not exit within \(timeout)")
-            }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        return (process.terminationStatus, stdout, stderr)
+        let result = try await ChildProcess.run(
+            CableProcess.executable,
+            arguments,
+            environment: ProcessInfo.processInfo.environment.merging(environment) { $1 },
+            currentDirectory: directory,
+            timeout: timeout
+        )
+        return (result.status, result.stdoutText, result.stderrText)
     }
 
     static func scratch() throws -> URL {
@@ -136,7 +122,7 @@ final class LiveProcess: @unchecked Sendable {
                 self?.append(data, to: index)
             }
         }
-        try self.process.run()
+        try ChildProcess.start(self.process)
     }
 
     deinit { if self.process.isRunning { self.process.terminate() } }

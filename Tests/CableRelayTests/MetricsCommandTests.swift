@@ -1,4 +1,5 @@
 import CableLocking
+import CableTestSupport
 import Foundation
 import Testing
 
@@ -39,7 +40,7 @@ final class RelayCommandProcess: Sendable {
             let text = String(decoding: handle.availableData, as: UTF8.self)
             output.withLock { $0.stderr += text }
         }
-        try process.run()
+        try ChildProcess.start(process)
     }
 
     var stdout: String { self.output.withLock { $0.stdout } }

@@ -84,7 +84,7 @@ package final class PythonProcess: Sendable {
         self.description = "\(script) \(arguments.joined(separator: " "))"
         let (lines, continuation) = AsyncStream<String>.makeStream()
         self.lines = lines
-        try process.run()
+        try ChildProcess.start(process)
         // A plain thread does the blocking reads, so the test's cooperative threads (which also run
         // the relay's connection tasks) are never blocked.
         let handle = output.fileHandleForReading

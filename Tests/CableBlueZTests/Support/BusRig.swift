@@ -1,4 +1,5 @@
 import CableLocking
+import CableTestSupport
 import Foundation
 import Glibc
 import Testing
@@ -168,7 +169,7 @@ final class LineProcess: Sendable {
         process.standardInput = input
         self.process = process
         self.input = input.fileHandleForWriting
-        try process.run()
+        try ChildProcess.start(process)
         let handle = output.fileHandleForReading
         let collected = self.collected
         Thread.detachNewThread {
