@@ -22,6 +22,16 @@ import Testing
         }
     }
 
+    /// Expects `connection` to end with `code`, naming what it ended with otherwise.
+    func expectEnd(
+        _ connection: TunnelConnection,
+        _ code: WebSocketCloseCode,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) async {
+        let end = await self.receiveEnd(connection)
+        #expect(end?.closeCode == code, "ended with \(String(describing: end))", sourceLocation: sourceLocation)
+    }
+
     func connectError(_ url: TunnelServiceURL, _ endpoint: TunnelEndpoint) async -> TunnelError? {
         do {
             // Generous: an HTTP refusal comes at once; a timeout here would only be a loaded machine.
@@ -203,7 +213,7 @@ import Testing
             let senderEnd = await self.receiveEnd(phone)
             #expect(senderEnd?.code == .closedByRemote)
             #expect(senderEnd?.closeCode == .messageTooBig)
-            #expect(await self.receiveEnd(desktop)?.closeCode == .goingAway)
+            await self.expectEnd(desktop, .goingAway)
             await phone.close()
             await desktop.close()
         }
@@ -219,8 +229,8 @@ import Testing
                 #expect(try await phone.receive() == [2])
             }
             try await phone.send([3])
-            #expect(await self.receiveEnd(phone)?.closeCode == .policyViolation)
-            #expect(await self.receiveEnd(desktop)?.closeCode == .policyViolation)
+            await self.expectEnd(phone, .policyViolation)
+            await self.expectEnd(desktop, .policyViolation)
             #expect(relay.logs.all.contains { $0.contains("tunnel message limit reached") })
         }
     }
@@ -231,8 +241,8 @@ import Testing
             try await phone.send(randomBytes(100))
             #expect(try await desktop.receive()?.count == 100)
             try await desktop.send([1])
-            #expect(await self.receiveEnd(desktop)?.closeCode == .policyViolation)
-            #expect(await self.receiveEnd(phone)?.closeCode == .policyViolation)
+            await self.expectEnd(desktop, .policyViolation)
+            await self.expectEnd(phone, .policyViolation)
         }
     }
 
@@ -240,7 +250,7 @@ import Testing
         try await withRelay({ $0.maxHeldMessages = 3 }) { relay in
             let (phone, tunnel) = try await relay.newTunnel()
             for _ in 0..<4 { try await phone.send([9]) }
-            #expect(await self.receiveEnd(phone)?.closeCode == .policyViolation)
+            await self.expectEnd(phone, .policyViolation)
             let error = await self.connectError(relay.url, .connect(try #require(phone.routingID), tunnel))
             #expect(error?.code == .tunnelNotFound, "a doomed tunnel cannot be joined")
         }
@@ -251,7 +261,7 @@ import Testing
             let (phone, _) = try await relay.newTunnel()
             try await phone.send(randomBytes(60))
             try await phone.send(randomBytes(41))
-            #expect(await self.receiveEnd(phone)?.closeCode == .policyViolation)
+            await self.expectEnd(phone, .policyViolation)
         }
     }
 
@@ -330,7 +340,7 @@ import Testing
             let (goodPhone, goodDesktop) = try await relay.pair()
             let (badPhone, badDesktop) = try await relay.pair()
             try await badPhone.send(randomBytes(65))
-            #expect(await self.receiveEnd(badDesktop)?.closeCode == .goingAway)
+            await self.expectEnd(badDesktop, .goingAway)
             for i in 0..<20 {
                 try await goodPhone.send([UInt8(i)])
                 #expect(try await goodDesktop.receive() == [UInt8(i)])
@@ -369,9 +379,11 @@ import Testing
         let (phone, desktop) = try await relay.pair()
         let (waiting, _) = try await relay.newTunnel()
         await relay.server.shutdown()
-        #expect(await self.receiveEnd(phone)?.closeCode == .goingAway)
-        #expect(await self.receiveEnd(desktop)?.closeCode == .goingAway)
-        #expect(await self.receiveEnd(waiting)?.closeCode == .goingAway)
+        for (name, connection) in [("phone", phone), ("desktop", desktop), ("waiting", waiting)] {
+            let end = await self.receiveEnd(connection)
+            let logs = relay.logs.all.suffix(20).joined(separator: "\n")
+            #expect(end?.closeCode == .goingAway, "\(name): \(String(describing: end))\n\(logs)")
+        }
         let error = await self.connectError(relay.url, .new(.random()))
         #expect(error?.code == .connectFailed)
         await relay.server.shutdown()  // idempotent

@@ -66,10 +66,11 @@ package func withRelay<R: Sendable>(
     }
 }
 
-/// Waits until `condition` holds (polling), or fails after `timeout`.
+/// Waits until `condition` holds (polling), or fails after `timeout`: generous, since it returns as
+/// soon as the condition holds and a loaded two-core machine can take seconds to get there.
 package func eventually(
     _ what: String,
-    timeout: Duration = .seconds(5),
+    timeout: Duration = .seconds(60),
     sourceLocation: SourceLocation = #_sourceLocation,
     _ condition: () -> Bool
 ) async throws {
