@@ -102,7 +102,7 @@ import Testing
 /// `cable` with extra environment and its own working directory, its output lines collected as they
 /// arrive (`CableProcess` runs with the test's environment and directory).
 final class LiveProcess: @unchecked Sendable {
-    private let process = Process()
+    private let process = ChildProcess()
     private let lock = NSLock()
     private var lines: [[String]] = [[], []]
     private var partial = ["", ""]
@@ -122,7 +122,7 @@ final class LiveProcess: @unchecked Sendable {
                 self?.append(data, to: index)
             }
         }
-        try ChildProcess.start(self.process)
+        try self.process.run()
     }
 
     deinit { if self.process.isRunning { self.process.terminate() } }

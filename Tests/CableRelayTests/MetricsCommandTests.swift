@@ -10,7 +10,7 @@ import Testing
 /// `cable relay` run as an operator runs it: settings from flags and `CABLE_RELAY_*` variables,
 /// `--metrics` and `/healthz` through SIGTERM.
 final class RelayCommandProcess: Sendable {
-    let process: Process
+    let process: ChildProcess
     private let output = LockedValue((stdout: "", stderr: ""))
 
     /// The `cable` built beside this test bundle.
@@ -18,7 +18,7 @@ final class RelayCommandProcess: Sendable {
         .appendingPathComponent("cable")
 
     init(_ arguments: [String], environment: [String: String]) throws {
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = Self.binary
         process.arguments = ["relay"] + arguments
         // The test's own environment without any CABLE_RELAY_* it may have, plus the case's.
@@ -40,7 +40,7 @@ final class RelayCommandProcess: Sendable {
             let text = String(decoding: handle.availableData, as: UTF8.self)
             output.withLock { $0.stderr += text }
         }
-        try ChildProcess.start(process)
+        try process.run()
     }
 
     var stdout: String { self.output.withLock { $0.stdout } }

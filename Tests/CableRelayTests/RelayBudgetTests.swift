@@ -260,7 +260,7 @@ import Testing
 
     @Test func theOpenFileLimitIsMetWith503AndTheRelayRecovers() async throws {
         let cable = try #require(Self.cableExecutable, "build the cable product first")
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = URL(fileURLWithPath: "/bin/bash")
         // Soft and hard limit 100: the relay keeps 64 descriptors for itself and serves 36 connections.
         // In a parallel run a child inherits descriptors other suites had open when it was spawned
@@ -280,7 +280,8 @@ import Testing
         let stderr = Pipe()
         process.standardOutput = stdout
         process.standardError = stderr
-        let child = try RunningChild(process)
+        try process.run()
+        let child = process
         var relayPID: pid_t = 0
         defer {
             if relayPID > 0 { kill(relayPID, SIGTERM) }

@@ -5,7 +5,7 @@ import Foundation
 /// and stderr lines, waits for a line, waits for exit — all bounded in time — and kills the process
 /// if the test ends first.
 public final class CableProcess: Sendable {
-    private let process: Process
+    private let process: ChildProcess
     private let output = OutputLines()
     public let arguments: [String]
 
@@ -30,7 +30,7 @@ public final class CableProcess: Sendable {
     /// Starts `cable <arguments>`, with `environment` set over the test's own.
     public init(_ arguments: [String], environment extra: [String: String] = [:]) throws {
         self.arguments = arguments
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = Self.executable
         process.arguments = arguments
         var environment = ProcessInfo.processInfo.environment
@@ -55,7 +55,7 @@ public final class CableProcess: Sendable {
             output.append(data, toStdout: false)
             if data.isEmpty { handle.readabilityHandler = nil }
         }
-        try ChildProcess.start(process)
+        try process.run()
     }
 
     deinit {

@@ -65,13 +65,13 @@ package enum PythonToolError: Error, CustomStringConvertible {
 
 /// A running Python script whose stdout lines arrive as they are printed.
 package final class PythonProcess: Sendable {
-    private let process: Process
+    private let process: ChildProcess
     private let lines: AsyncStream<String>
     private let collected = CollectedLines()
     private let description: String
 
     package init(script: String, arguments: [String]) throws {
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = try PythonTool.requireInterpreter()
         process.arguments = [PythonTool.script(script).path] + arguments
         var environment = ProcessInfo.processInfo.environment
@@ -84,7 +84,7 @@ package final class PythonProcess: Sendable {
         self.description = "\(script) \(arguments.joined(separator: " "))"
         let (lines, continuation) = AsyncStream<String>.makeStream()
         self.lines = lines
-        try ChildProcess.start(process)
+        try process.run()
         // A plain thread does the blocking reads, so the test's cooperative threads (which also run
         // the relay's connection tasks) are never blocked.
         let handle = output.fileHandleForReading

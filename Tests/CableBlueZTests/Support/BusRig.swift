@@ -153,12 +153,12 @@ struct RigFailure: Error, CustomStringConvertible {
 /// A child process whose stdout and stderr lines are collected as they arrive (read on a plain
 /// thread), with a stdin pipe.
 final class LineProcess: Sendable {
-    private let process: Process
+    private let process: ChildProcess
     private let input: FileHandle
     private let collected = LockedValue<[String]>([])
 
     init(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws {
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
@@ -169,7 +169,7 @@ final class LineProcess: Sendable {
         process.standardInput = input
         self.process = process
         self.input = input.fileHandleForWriting
-        try ChildProcess.start(process)
+        try process.run()
         let handle = output.fileHandleForReading
         let collected = self.collected
         Thread.detachNewThread {
