@@ -21,7 +21,12 @@ enum PythonVenv {
     }
 
     /// Runs a script to its end (at most `timeout`) and returns stdout and stderr together.
-    static func run(_ python: URL, script: URL, arguments: [String], timeout: Duration = .seconds(120)) async throws
+    static func run(
+        _ python: URL,
+        script: URL,
+        arguments: [String],
+        timeout: Duration = .seconds(120)
+    ) async throws
         -> String
     {
         let result = try await ChildProcess.run(python, [script.path] + arguments, timeout: timeout)

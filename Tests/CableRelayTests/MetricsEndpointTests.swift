@@ -165,25 +165,33 @@ enum RawHTTPError: Error { case failed(String) }
                     try await TunnelClient.connect(
                         to: url,
                         endpoint: .connect(routing, .random()),
-                        timeout: .seconds(10)
+                        timeout: generousUpgradeTimeout
                     )
                 }
             }
             let foreign = try RoutingID(hex: routing.hex.lowercased() == "0a0b0c" ? "0c0b0a" : "0a0b0c")
             await #expect(throws: (any Error).self) {
-                try await TunnelClient.connect(to: url, endpoint: .connect(foreign, .random()), timeout: .seconds(10))
+                try await TunnelClient.connect(
+                    to: url,
+                    endpoint: .connect(foreign, .random()),
+                    timeout: generousUpgradeTimeout
+                )
             }
             let (held, heldTunnel) = try await rig.relay.newTunnel()
             let joiner = try await TunnelClient.connect(
                 to: url,
                 endpoint: .connect(routing, heldTunnel),
-                timeout: .seconds(10)
+                timeout: generousUpgradeTimeout
             )
             await #expect(throws: (any Error).self) {
-                try await TunnelClient.connect(to: url, endpoint: .connect(routing, heldTunnel), timeout: .seconds(10))
+                try await TunnelClient.connect(
+                    to: url,
+                    endpoint: .connect(routing, heldTunnel),
+                    timeout: generousUpgradeTimeout
+                )
             }
             await #expect(throws: (any Error).self) {
-                try await TunnelClient.connect(to: url, endpoint: .new(heldTunnel), timeout: .seconds(10))
+                try await TunnelClient.connect(to: url, endpoint: .new(heldTunnel), timeout: generousUpgradeTimeout)
             }
             await held.close()
             await joiner.close()

@@ -23,7 +23,7 @@ import Testing
         )
         let running = Task { try await group.run() }
 
-        let phone = try await TunnelClient.connect(to: url, endpoint: .new(.random()), timeout: .seconds(10))
+        let phone = try await TunnelClient.connect(to: url, endpoint: .new(.random()), timeout: generousUpgradeTimeout)
         let routing = try #require(phone.routingID)
         _ = routing
         try await eventually("tunnel registered") { server.statistics.tunnels == 1 }

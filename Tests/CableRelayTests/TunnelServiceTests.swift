@@ -51,7 +51,8 @@ import Testing
             #expect(phone.routingID == relay.server.routingID)
             let desktop = try await TunnelClient.connect(
                 to: relay.url,
-                endpoint: .connect(try #require(phone.routingID), tunnel)
+                endpoint: .connect(try #require(phone.routingID), tunnel),
+                timeout: generousUpgradeTimeout
             )
             let toPhone = (0..<50).map { randomBytes($0 * 37) }
             let toDesktop = (0..<50).map { randomBytes(1 + $0 * 11) }
@@ -95,7 +96,8 @@ import Testing
             // The desktop may write the routing ID in lower case.
             let desktop = try await TunnelClient.connect(
                 to: relay.url,
-                endpoint: .connect(try RoutingID(hex: routing.hex.lowercased()), tunnel)
+                endpoint: .connect(try RoutingID(hex: routing.hex.lowercased()), tunnel),
+                timeout: generousUpgradeTimeout
             )
             try await phone.send([42])
             #expect(try await desktop.receive() == [42])
@@ -112,7 +114,8 @@ import Testing
             try await eventually("held") { relay.server.statistics.heldBytes == early.map(\.count).reduce(0, +) }
             let desktop = try await TunnelClient.connect(
                 to: relay.url,
-                endpoint: .connect(try #require(phone.routingID), tunnel)
+                endpoint: .connect(try #require(phone.routingID), tunnel),
+                timeout: generousUpgradeTimeout
             )
             let late = randomBytes(7)
             try await phone.send(late)
@@ -158,7 +161,11 @@ import Testing
             error = await self.connectError(relay.url, .contact(contactID: [1, 2, 3, 4]))
             #expect(error?.code == .pairingGone)
             #expect(error?.httpStatus == 410)
-            let desktop = try await TunnelClient.connect(to: relay.url, endpoint: .connect(routing, tunnel))
+            let desktop = try await TunnelClient.connect(
+                to: relay.url,
+                endpoint: .connect(routing, tunnel),
+                timeout: generousUpgradeTimeout
+            )
             error = await self.connectError(relay.url, .connect(routing, tunnel))
             #expect(error?.code == .tunnelConflict, "a tunnel has one joiner")
             await desktop.close()

@@ -16,7 +16,9 @@ import Testing
     }
 
     func refusal(_ name: String, root: String? = nil, at time: Int64? = nil) async throws -> TrustError {
-        try await #require(throws: TrustError.self, "\(name) must be refused") { try await self.load(name, root: root, at: time) }
+        try await #require(throws: TrustError.self, "\(name) must be refused") {
+            try await self.load(name, root: root, at: time)
+        }
     }
 
     @Test(arguments: ["rs256", "es256"])

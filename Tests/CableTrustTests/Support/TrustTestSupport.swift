@@ -22,7 +22,11 @@ enum TrustTestSupport {
     }
 
     /// Runs `Python/<script>` with `arguments`, waits (generously) and returns its last stdout line.
-    static func runPython(_ script: String, _ arguments: [String], timeout: Duration = .seconds(300)) async throws
+    static func runPython(
+        _ script: String,
+        _ arguments: [String],
+        timeout: Duration = .seconds(300)
+    ) async throws
         -> String
     {
         guard let python = self.python else {
