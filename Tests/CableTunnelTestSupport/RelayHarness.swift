@@ -48,6 +48,9 @@ package struct RelayHarness: Sendable {
         configuration.maxConnectionsPerAddress = 1 << 20
         configuration.maxTunnelsPerAddress = 1 << 20
         configuration.upgradeTimeout = generousUpgradeTimeout
+        // A client answers a close as soon as its loop reads it; one that a loaded machine has not
+        // scheduled for 2 s (production's grace) would find the connection reset under the close frame.
+        configuration.closeGracePeriod = .seconds(10)
         configure(&configuration)
         configuration.host = "127.0.0.1"
         configuration.port = 0
