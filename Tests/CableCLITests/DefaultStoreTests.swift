@@ -140,7 +140,7 @@ final class LiveProcess: @unchecked Sendable {
     var stdout: [String] { self.lock.withLock { self.lines[0] } }
     var stderr: [String] { self.lock.withLock { self.lines[1] } }
 
-    func waitForLine(startingWith prefix: String, timeout: Duration = .seconds(30)) async throws -> String {
+    func waitForLine(startingWith prefix: String, timeout: Duration = .seconds(60)) async throws -> String {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if let line = self.stdout.first(where: { $0.hasPrefix(prefix) }) { return line }

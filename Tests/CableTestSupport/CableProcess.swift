@@ -68,7 +68,7 @@ public final class CableProcess: Sendable {
     public var stderr: [String] { self.output.lines(stdout: false) }
 
     /// Waits (bounded) for a stdout line starting with `prefix`.
-    public func waitForLine(startingWith prefix: String, timeout: Duration = .seconds(20)) async throws -> String {
+    public func waitForLine(startingWith prefix: String, timeout: Duration = .seconds(60)) async throws -> String {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if let line = self.stdout.first(where: { $0.hasPrefix(prefix) }) { return line }
@@ -86,7 +86,7 @@ public final class CableProcess: Sendable {
 
     /// Waits (bounded) for the process to exit; kills it and throws on timeout.
     @discardableResult
-    public func waitForExit(timeout: Duration = .seconds(30)) async throws -> Int32 {
+    public func waitForExit(timeout: Duration = .seconds(60)) async throws -> Int32 {
         let deadline = ContinuousClock.now + timeout
         while self.process.isRunning {
             if ContinuousClock.now > deadline {

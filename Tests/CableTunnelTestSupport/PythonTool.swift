@@ -113,7 +113,7 @@ package final class PythonProcess: Sendable {
     }
 
     /// The first line starting with `prefix` (e.g. `PORT `), without the prefix.
-    package func firstLine(withPrefix prefix: String, timeout: Duration = .seconds(20)) async throws -> String {
+    package func firstLine(withPrefix prefix: String, timeout: Duration = .seconds(60)) async throws -> String {
         let lines = self.lines
         let found: String? = try await withTimeout(timeout, self.description) { () async -> String? in
             for await line in lines where line.hasPrefix(prefix) { return String(line.dropFirst(prefix.count)) }
@@ -124,7 +124,7 @@ package final class PythonProcess: Sendable {
     }
 
     /// Waits for the script to end and decodes its last line as JSON.
-    package func result(timeout: Duration = .seconds(60)) async throws -> JSONValue {
+    package func result(timeout: Duration = .seconds(120)) async throws -> JSONValue {
         let lines = self.lines
         do {
             try await withTimeout(timeout, self.description) {

@@ -103,7 +103,7 @@ final class BusRig: Sendable {
     func members() -> [String] { self.calls().compactMap { $0["member"] as? String } }
 
     /// Waits (bounded) until `member` has been called at least `count` times.
-    func waitFor(_ member: String, count: Int = 1, timeout: Duration = .seconds(20)) async throws {
+    func waitFor(_ member: String, count: Int = 1, timeout: Duration = .seconds(60)) async throws {
         let deadline = ContinuousClock.now + timeout
         while self.members().filter({ $0 == member }).count < count {
             guard ContinuousClock.now < deadline else {
@@ -197,7 +197,7 @@ final class LineProcess: Sendable {
     /// The first line (after the first `after` lines matching) that satisfies `matches`.
     func firstLine(
         after skip: Int = 0,
-        timeout: Duration = .seconds(20),
+        timeout: Duration = .seconds(60),
         _ matches: (String) -> Bool
     ) async throws -> String {
         let deadline = ContinuousClock.now + timeout
