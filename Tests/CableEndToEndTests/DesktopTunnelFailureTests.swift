@@ -15,9 +15,9 @@ import Testing
     /// only broadcasts its advert on an in-process bus, and returns the desktop's error.
     func desktopError(connector: WebSocketTunnelConnector) async throws -> DesktopError? {
         let bus = InProcessAdvertBus()
-        // Generous: the outcome is the refusal, never a timeout, even beside the other suites of a
-        // parallel run on two busy cores.
-        let desktop = HybridDesktop(scanner: bus, connector: connector, timeouts: .all(.seconds(90)))
+        // Generous (`.all` would cap the connect at 10 s): the outcome is the refusal, never a
+        // timeout, even beside the other suites of a parallel run on two busy cores.
+        let desktop = HybridDesktop(scanner: bus, connector: connector, timeouts: .generous)
         let (urls, shown) = AsyncStream<String>.makeStream(bufferingPolicy: .bufferingNewest(1))
         let advertiser = Task {
             for await url in urls {

@@ -69,7 +69,7 @@ import Testing
     }
 
     @Test func aStalledReaderCannotGrowTheRelayPastItsPerTunnelBound() async throws {
-        try await withFloodedRelay({
+        try await withRelay({
             $0.maxMessageSize = 64 << 10
             $0.maxBytesPerTunnel = 1 << 30
         }) { relay in
@@ -90,7 +90,7 @@ import Testing
     }
 
     @Test func aTunnelKeepsWorkingWhileOthersAreAbused() async throws {
-        try await withFloodedRelay({
+        try await withRelay({
             $0.maxMessageSize = 64 << 10
             $0.maxBytesPerTunnel = 1 << 30
         }) { relay in

@@ -11,7 +11,7 @@ import Testing
 /// what never pairs, and keeps serving the tunnels that do.
 @Suite(.serialized, .timeLimit(.minutes(3))) struct TunnelServiceLoadTests {
     @Test func threeHundredTunnelsAtOnceWithOurClient() async throws {
-        try await withFloodedRelay { relay in
+        try await withRelay { relay in
             let count = 300
             let completed = try await withThrowingTaskGroup(of: Bool.self) { group in
                 for _ in 0..<count {
@@ -43,7 +43,7 @@ import Testing
 
     @Test func tunnelsThatNeverPairAreBoundedAndReapedWhileAPairedOneWorks() async throws {
         let waiting = 400
-        try await withFloodedRelay({
+        try await withRelay({
             $0.maxTunnels = waiting + 1
             // Long enough that none of the 400 is reaped before the last one is open, even in a
             // ThreadSanitizer build on two busy cores (where opening them took over 2 s) or beside the
@@ -90,7 +90,7 @@ import Testing
     }
 
     @Test func aDesktopThatStopsReadingStallsItsPhoneNotTheRelay() async throws {
-        try await withFloodedRelay { relay in
+        try await withRelay { relay in
             let (slowPhone, slowDesktop) = try await relay.pair()
             let (phone, desktop) = try await relay.pair()
             // The slow desktop never reads: back-pressure must stop the phone's sends after a bounded
@@ -133,7 +133,7 @@ import Testing
     }
 
     @Test func aThousandStalledConnectionsAreReapedWhileATunnelIsServed() async throws {
-        try await withFloodedRelay({
+        try await withRelay({
             $0.upgradeTimeout = .seconds(2)
             $0.maxConnections = 1100
         }) { relay in

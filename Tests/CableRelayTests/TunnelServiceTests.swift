@@ -383,7 +383,8 @@ import Testing
     }
 
     @Test func shutdownClosesRunningTunnelsWith1001AndStopsListening() async throws {
-        let relay = try await RelayHarness.start()
+        let (relay, loops) = try await startRelayOnOwnLoops()
+        defer { loops.shutdownGracefully { _ in } }
         let (phone, desktop) = try await relay.pair()
         let (waiting, _) = try await relay.newTunnel()
         await relay.server.shutdown()
