@@ -52,7 +52,9 @@ import Testing
         let port = try await process.firstLine(withPrefix: "PORT ")
         let service = try TunnelServiceURL(host: "127.0.0.1", port: Int(port))
         let error = try #require(
-            try await self.desktopError(connector: WebSocketTunnelConnector(fixedService: service))
+            try await self.desktopError(
+                connector: WebSocketTunnelConnector(fixedService: service, timeout: .seconds(90))
+            )
         )
         #expect(error.code == .tunnelFailed && error.step == .connect, "\(error)")
         let tunnel = try #require(error.underlying as? TunnelError, "the cause is kept as a value: \(error)")
@@ -73,7 +75,7 @@ import Testing
         )
         try await withRelay({ $0.tlsContext = tls.context }) { relay in
             let service = try TunnelServiceURL(scheme: .wss, host: "localhost", port: relay.address.port)
-            let connector = WebSocketTunnelConnector(fixedService: service, trust: ca)
+            let connector = WebSocketTunnelConnector(fixedService: service, timeout: .seconds(90), trust: ca)
             let error = try #require(try await self.desktopError(connector: connector))
             #expect(error.code == .tunnelFailed && error.step == .connect, "\(error)")
             let tunnel = try #require(error.underlying as? TunnelError, "the cause is kept as a value: \(error)")

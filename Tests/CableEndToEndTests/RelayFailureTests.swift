@@ -17,7 +17,7 @@ import Testing
         bus: InProcessAdvertBus,
         directory: URL
     ) throws -> PasskeyCeremonies {
-        let connector = WebSocketTunnelConnector(fixedService: address)
+        let connector = WebSocketTunnelConnector(fixedService: address, timeout: .seconds(90))
         return PasskeyCeremonies(
             // Generous: the outcome is the relay's refusal, never a timeout, even on a loaded machine.
             desktop: HybridDesktop(scanner: bus, connector: connector, timeouts: .generous),
@@ -42,7 +42,7 @@ import Testing
         let bus = InProcessAdvertBus()
         let ceremonies = try Self.ceremonies(relay: try address.url, bus: bus, directory: directory)
         let phone = HybridPhone(
-            connector: WebSocketTunnelConnector(fixedService: try address.url),
+            connector: WebSocketTunnelConnector(fixedService: try address.url, timeout: .seconds(90)),
             transmitter: bus,
             advertInterval: .milliseconds(20),
             timeouts: .generous

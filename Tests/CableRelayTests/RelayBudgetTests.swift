@@ -24,7 +24,11 @@ import Testing
 
     func connectError(_ url: TunnelServiceURL, _ endpoint: TunnelEndpoint) async -> TunnelError? {
         do {
-            let connection = try await TunnelClient.connect(to: url, endpoint: endpoint, timeout: generousUpgradeTimeout)
+            let connection = try await TunnelClient.connect(
+                to: url,
+                endpoint: endpoint,
+                timeout: generousUpgradeTimeout
+            )
             await connection.close()
             return nil
         } catch {

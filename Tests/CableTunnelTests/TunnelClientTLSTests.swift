@@ -99,6 +99,7 @@ struct TLSFiles: Sendable {
             let desktop = try await TunnelClient.connect(
                 to: url,
                 endpoint: .connect(routing, tunnel),
+                timeout: generousUpgradeTimeout,
                 trust: try .systemTrustStore(plusCAFile: files.path("ca.pem"))
             )
             try await desktop.send([1, 2, 3])
