@@ -113,16 +113,16 @@ final class LiveProcess: @unchecked Sendable {
         self.process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         self.process.currentDirectoryURL = directory
         self.process.standardInput = FileHandle.nullDevice
+        var pipes: [Pipe] = []
         for index in 0..<2 {
             let pipe = Pipe()
             if index == 0 { self.process.standardOutput = pipe } else { self.process.standardError = pipe }
-            pipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
-                let data = handle.availableData
-                if data.isEmpty { handle.readabilityHandler = nil }
-                self?.append(data, to: index)
-            }
+            pipes.append(pipe)
         }
         try self.process.run()
+        for (index, pipe) in pipes.enumerated() {
+            drain(pipe.fileHandleForReading) { [weak self] data in self?.append(data, to: index) }
+        }
     }
 
     deinit { if self.process.isRunning { self.process.terminate() } }

@@ -45,17 +45,9 @@ public final class CableProcess: Sendable {
         process.standardInput = FileHandle.nullDevice
         self.process = process
         let output = self.output
-        out.fileHandleForReading.readabilityHandler = { handle in
-            let data = handle.availableData
-            output.append(data, toStdout: true)
-            if data.isEmpty { handle.readabilityHandler = nil }
-        }
-        err.fileHandleForReading.readabilityHandler = { handle in
-            let data = handle.availableData
-            output.append(data, toStdout: false)
-            if data.isEmpty { handle.readabilityHandler = nil }
-        }
         try process.run()
+        drain(out.fileHandleForReading) { output.append($0, toStdout: true) }
+        drain(err.fileHandleForReading) { output.append($0, toStdout: false) }
     }
 
     deinit {

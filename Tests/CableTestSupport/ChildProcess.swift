@@ -391,3 +391,30 @@ public final class PipeLines: Sendable {
         }
     }
 }
+
+/// Runs blocking work (a socket read with a timeout, a blocking connect) on a plain thread and
+/// suspends until it is done, so that the cooperative pool (one thread per core) keeps serving the
+/// server the work is waiting for.
+public func onPlainThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread.detachNewThread {
+            continuation.resume(with: Result { try body() })
+        }
+    }
+}
+
+/// Calls `chunk` with everything read from `handle`, on a plain thread, until end of file (then
+/// once more with empty data).
+///
+/// Test helpers read children's pipes this way, not with `FileHandle.readabilityHandler`: a handler
+/// that is not cleared at end of file is called again and again (a busy thread in a parallel run),
+/// and a dispatch source left on a descriptor that closes crashed libdispatch's event loop.
+public func drain(_ handle: FileHandle, _ chunk: @escaping @Sendable (Data) -> Void) {
+    Thread.detachNewThread {
+        while true {
+            let data = handle.availableData
+            chunk(data)
+            if data.isEmpty { return }
+        }
+    }
+}
