@@ -310,7 +310,7 @@ import Glibc
 
     /// Runs `script` with the project's Python venv (`make venv`), whose `sqlite3` module is an
     /// independent reader and writer of the file.
-    static func python(_ script: String, _ arguments: [String]) throws -> String {
+    static func python(_ script: String, _ arguments: [String]) async throws -> String {
         var url = URL(fileURLWithPath: #filePath)
         var interpreter: URL?
         while url.pathComponents.count > 1, interpreter == nil {
@@ -318,17 +318,10 @@ import Glibc
             let candidate = url.appendingPathComponent(".venv-tools/bin/python")
             if FileManager.default.isExecutableFile(atPath: candidate.path) { interpreter = candidate }
         }
-        let process = Process()
         let python: URL = try #require(interpreter, "Python venv .venv-tools not found: run `make venv`")
-        process.executableURL = python
-        process.arguments = ["-c", script] + arguments
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        try #require(process.terminationStatus == 0, "python exited \(process.terminationStatus)")
-        return String(decoding: data, as: UTF8.self)
+        let result = try await ChildProcess.run(python, ["-c", script] + arguments)
+        try #require(result.status == 0, "python exited \(result.status): \(result.stderrText.suffix(500))")
+        return result.stdoutText
     }
 
     @Test func anotherSQLiteReaderSeesTheSchemaAndADamagedKeyIsNamedNeverShown() async throws {
@@ -349,7 +342,7 @@ import Glibc
                 db.commit()
                 print(json.dumps(out))
                 """
-            let text = try Self.python(script, [url.path])
+            let text = try await Self.python(script, [url.path])
             let report = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
             #expect(report["integrity"] as? String == "ok")
             #expect(report["version"] as? Int == SQLiteCredentialStore.schemaVersion)
@@ -377,24 +370,22 @@ import Glibc
         )
         try FileManager.default.createDirectory(at: mountPoint, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: mountPoint) }
-        guard run("/bin/mount", ["-t", "tmpfs", "-o", "size=\(kilobytes)k", "tmpfs", mountPoint.path]) == 0 else {
+        guard await run("/bin/mount", ["-t", "tmpfs", "-o", "size=\(kilobytes)k", "tmpfs", mountPoint.path]) == 0 else {
             print("skipped: cannot mount a tmpfs here (needs root)")
             return
         }
-        defer { _ = run("/bin/umount", ["-l", mountPoint.path]) }
-        try await body(mountPoint)
+        do {
+            try await body(mountPoint)
+        } catch {
+            _ = await run("/bin/umount", ["-l", mountPoint.path])
+            throw error
+        }
+        _ = await run("/bin/umount", ["-l", mountPoint.path])
     }
 
-    static func run(_ tool: String, _ arguments: [String]) -> Int32 {
+    static func run(_ tool: String, _ arguments: [String]) async -> Int32 {
         guard FileManager.default.isExecutableFile(atPath: tool) else { return -1 }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: tool)
-        process.arguments = arguments
-        process.standardError = FileHandle.nullDevice
-        process.standardOutput = FileHandle.nullDevice
-        do { try process.run() } catch { return -1 }
-        process.waitUntilExit()
-        return process.terminationStatus
+        do { return try await ChildProcess.run(URL(fileURLWithPath: tool), arguments).status } catch { return -1 }
     }
 
     /// Fills the file system holding `directory` until a write fails.
@@ -441,7 +432,7 @@ import Glibc
             let url = directory.appendingPathComponent("passkeys.sqlite")
             do { try SQLiteCredentialStore(fileURL: url).add(try Self.credential(id: [1])) }
             // Closed first: a file system with files open for writing cannot be remounted read-only.
-            try #require(Self.run("/bin/mount", ["-o", "remount,ro", directory.path]) == 0)
+            try #require(await Self.run("/bin/mount", ["-o", "remount,ro", directory.path]) == 0)
             let error = #expect(throws: CredentialStoreError.self) {
                 let store = try SQLiteCredentialStore(fileURL: url)
                 try store.add(try Self.credential(id: [2], seed: 2))

@@ -18,7 +18,7 @@ import Testing
         }
         func stop() async throws {
             self.process.interrupt()
-            _ = try await self.process.waitForExit(timeout: .seconds(10))
+            _ = try await self.process.waitForExit(timeout: .seconds(60))
         }
     }
 

@@ -14,28 +14,14 @@ import Testing
         in directory: URL,
         timeout: Duration = .seconds(60)
     ) async throws -> (status: Int32, stdout: String, stderr: String) {
-        let process = Process()
-        process.executableURL = CableProcess.executable
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        process.currentDirectoryURL = directory
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let deadline = ContinuousClock.now + timeout
-        while process.isRunning {
-            if ContinuousClock.now > deadline {
-                process.terminate()
-                throw ProcessFailure("cable \(arguments.first ?? "") did not exit within \(timeout)")
-            }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        return (process.terminationStatus, stdout, stderr)
+        let result = try await ChildProcess.run(
+            CableProcess.executable,
+            arguments,
+            environment: ProcessInfo.processInfo.environment.merging(environment) { $1 },
+            currentDirectory: directory,
+            timeout: timeout
+        )
+        return (result.status, result.stdoutText, result.stderrText)
     }
 
     static func scratch() throws -> URL {
@@ -118,7 +104,7 @@ import Testing
 /// `cable` with extra environment and its own working directory, its output lines collected as they
 /// arrive (`CableProcess` runs with the test's environment and directory).
 final class LiveProcess: @unchecked Sendable {
-    private let process = Process()
+    private let process = ChildProcess()
     private let lock = NSLock()
     private var lines: [[String]] = [[], []]
     private var partial = ["", ""]
@@ -129,16 +115,16 @@ final class LiveProcess: @unchecked Sendable {
         self.process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         self.process.currentDirectoryURL = directory
         self.process.standardInput = FileHandle.nullDevice
+        var pipes: [Pipe] = []
         for index in 0..<2 {
             let pipe = Pipe()
             if index == 0 { self.process.standardOutput = pipe } else { self.process.standardError = pipe }
-            pipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
-                let data = handle.availableData
-                if data.isEmpty { handle.readabilityHandler = nil }
-                self?.append(data, to: index)
-            }
+            pipes.append(pipe)
         }
         try self.process.run()
+        for (index, pipe) in pipes.enumerated() {
+            drain(pipe.fileHandleForReading) { [weak self] data in self?.append(data, to: index) }
+        }
     }
 
     deinit { if self.process.isRunning { self.process.terminate() } }
@@ -156,7 +142,7 @@ final class LiveProcess: @unchecked Sendable {
     var stdout: [String] { self.lock.withLock { self.lines[0] } }
     var stderr: [String] { self.lock.withLock { self.lines[1] } }
 
-    func waitForLine(startingWith prefix: String, timeout: Duration = .seconds(30)) async throws -> String {
+    func waitForLine(startingWith prefix: String, timeout: Duration = .seconds(60)) async throws -> String {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if let line = self.stdout.first(where: { $0.hasPrefix(prefix) }) { return line }

@@ -87,12 +87,11 @@ import Testing
         #expect(!Self.problems(onScreen: Self.screen(erased)).isEmpty)
     }
 
-    /// The Python that runs `cable` on a pseudo-terminal (stdin, stdout and stderr all on it) with a
-    /// free UDP port in place of `{port}`, and prints everything the terminal received.
+    /// The Python that runs `cable` on a pseudo-terminal (stdin, stdout and stderr all on it) and
+    /// prints everything the terminal received.
     static let ptyRunner = """
-        import os, pty, select, socket, subprocess, sys, time
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); port = s.getsockname()[1]; s.close()
-        args = [a.replace("{port}", str(port)) for a in sys.argv[1:]]
+        import os, pty, select, subprocess, sys, time
+        args = sys.argv[1:]
         master, slave = pty.openpty()
         env = dict(os.environ, COLUMNS="200", LINES="100")
         p = subprocess.Popen(args, stdin=slave, stdout=slave, stderr=slave, env=env, start_new_session=True)
@@ -126,19 +125,14 @@ import Testing
         let store = FileManager.default.temporaryDirectory.appendingPathComponent(
             "cable-status-\(UUID().uuidString).json"
         ).path
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.python())
-        process.arguments = [
-            "-c", Self.ptyRunner, CableProcess.executable.path, "register", "--user", "alice", "--timeout", "5",
-            "--advert-listen", "127.0.0.1:{port}", "--rp-store", store,
-        ]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let output = String(decoding: data, as: UTF8.self)
+        let result = try await ChildProcess.run(
+            URL(fileURLWithPath: Self.python()),
+            [
+                "-c", Self.ptyRunner, CableProcess.executable.path, "register", "--user", "alice", "--timeout", "5",
+                "--advert-listen", "127.0.0.1:\(try unsharedLoopbackUDPPort())", "--rp-store", store,
+            ]
+        )
+        let output = result.stdoutText
         // The run was on a terminal and the status line was drawn (then erased) while it waited.
         #expect(output.contains("s left"), "no status line drawn: \(output.suffix(300))")
         #expect(output.contains("error: "), "the 3 s wait did not time out: \(output.suffix(300))")

@@ -105,14 +105,14 @@ import Testing
 
     // MARK: py_webauthn's verdict
 
-    static func theirs(_ cases: [Case]) throws -> [String: Verdict] {
+    static func theirs(_ cases: [Case]) async throws -> [String: Verdict] {
         let python = try #require(PythonVenv.interpreter, "Python venv .venv-tools not found: run `make venv`")
         let input = FileManager.default.temporaryDirectory.appendingPathComponent(
             "py-webauthn-\(UUID().uuidString).json"
         )
         defer { try? FileManager.default.removeItem(at: input) }
         try JSONEncoder().encode(cases).write(to: input)
-        let output = try PythonVenv.run(
+        let output = try await PythonVenv.run(
             python,
             script: PythonVenv.script("py_webauthn_verdicts.py"),
             arguments: [input.path]
@@ -132,8 +132,8 @@ import Testing
         }
     }
 
-    static func compare(_ cases: [Case], expectations: [String: Bool]) throws {
-        let verdicts = try Self.theirs(cases)
+    static func compare(_ cases: [Case], expectations: [String: Bool]) async throws {
+        let verdicts = try await Self.theirs(cases)
         for c in cases {
             let mine = Self.ours(c)
             let other = try #require(verdicts[c.id], "py_webauthn gave no verdict for \(c.id)")
@@ -170,7 +170,7 @@ import Testing
         var vectors: [Vector]
     }
 
-    @Test func realResponsesFromPyWebAuthnsSuiteGetTheSameVerdictFromBoth() throws {
+    @Test func realResponsesFromPyWebAuthnsSuiteGetTheSameVerdictFromBoth() async throws {
         let file = try SpecVectors.load("webauthn-json-responses.json", as: VectorFile.self)
         #expect(file.vectors.count >= 8)
         let cases = file.vectors.map { v in
@@ -205,7 +205,7 @@ import Testing
             uniqueKeysWithValues: zip(cases.map(\.id), file.vectors.map { $0.result == "valid" })
         )
         for c in broken { expectations[c.id] = false }
-        try Self.compare(cases + broken, expectations: expectations)
+        try await Self.compare(cases + broken, expectations: expectations)
     }
 
     // MARK: Responses from our phone model
@@ -316,12 +316,12 @@ import Testing
         cases.append(badAttestation)
         for c in cases where c.id.contains("+") { expectations[c.id] = false }
         #expect(cases.count == 10)
-        try Self.compare(cases, expectations: expectations)
+        try await Self.compare(cases, expectations: expectations)
     }
 
     // MARK: Options read by py_webauthn's strict options parser
 
-    @Test func py_webauthnReadsOurOptionsAsWeMeantThem() throws {
+    @Test func py_webauthnReadsOurOptionsAsWeMeantThem() async throws {
         let relyingParty = RelyingParty(id: Self.rpID)
         let existing = CredentialRecord(
             credentialID: [1, 2, 3, 4],
@@ -365,7 +365,7 @@ import Testing
         )
         defer { try? FileManager.default.removeItem(at: input) }
         try JSONEncoder().encode(cases).write(to: input)
-        let output = try PythonVenv.run(
+        let output = try await PythonVenv.run(
             python,
             script: PythonVenv.script("py_webauthn_verdicts.py"),
             arguments: [input.path]

@@ -1,3 +1,4 @@
+import CableTestSupport
 import Foundation
 import Testing
 
@@ -20,25 +21,15 @@ enum PythonVenv {
     }
 
     /// Runs a script to its end (at most `timeout`) and returns stdout and stderr together.
-    static func run(_ python: URL, script: URL, arguments: [String], timeout: TimeInterval = 120) throws -> String {
-        let process = Process()
-        process.executableURL = python
-        process.arguments = [script.path] + arguments
-        let output = FileManager.default.temporaryDirectory.appendingPathComponent("py-out-\(UUID().uuidString)")
-        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
-        defer { try? FileManager.default.removeItem(at: output) }
-        let handle = try FileHandle(forWritingTo: output)
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
-        let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
-        if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
-            Issue.record("\(script.lastPathComponent) did not finish within \(Int(timeout)) s")
-        }
-        try handle.close()
-        return String(decoding: try Data(contentsOf: output), as: UTF8.self)
+    static func run(
+        _ python: URL,
+        script: URL,
+        arguments: [String],
+        timeout: Duration = .seconds(120)
+    ) async throws
+        -> String
+    {
+        let result = try await ChildProcess.run(python, [script.path] + arguments, timeout: timeout)
+        return result.stdoutText + result.stderrText
     }
 }

@@ -15,7 +15,9 @@ import Testing
     /// only broadcasts its advert on an in-process bus, and returns the desktop's error.
     func desktopError(connector: WebSocketTunnelConnector) async throws -> DesktopError? {
         let bus = InProcessAdvertBus()
-        let desktop = HybridDesktop(scanner: bus, connector: connector, timeouts: .all(.seconds(20)))
+        // Generous (`.all` would cap the connect at 10 s): the outcome is the refusal, never a
+        // timeout, even beside the other suites of a parallel run on two busy cores.
+        let desktop = HybridDesktop(scanner: bus, connector: connector, timeouts: .generous)
         let (urls, shown) = AsyncStream<String>.makeStream(bufferingPolicy: .bufferingNewest(1))
         let advertiser = Task {
             for await url in urls {
@@ -50,7 +52,9 @@ import Testing
         let port = try await process.firstLine(withPrefix: "PORT ")
         let service = try TunnelServiceURL(host: "127.0.0.1", port: Int(port))
         let error = try #require(
-            try await self.desktopError(connector: WebSocketTunnelConnector(fixedService: service))
+            try await self.desktopError(
+                connector: WebSocketTunnelConnector(fixedService: service, timeout: .seconds(90))
+            )
         )
         #expect(error.code == .tunnelFailed && error.step == .connect, "\(error)")
         let tunnel = try #require(error.underlying as? TunnelError, "the cause is kept as a value: \(error)")
@@ -71,7 +75,7 @@ import Testing
         )
         try await withRelay({ $0.tlsContext = tls.context }) { relay in
             let service = try TunnelServiceURL(scheme: .wss, host: "localhost", port: relay.address.port)
-            let connector = WebSocketTunnelConnector(fixedService: service, trust: ca)
+            let connector = WebSocketTunnelConnector(fixedService: service, timeout: .seconds(90), trust: ca)
             let error = try #require(try await self.desktopError(connector: connector))
             #expect(error.code == .tunnelFailed && error.step == .connect, "\(error)")
             let tunnel = try #require(error.underlying as? TunnelError, "the cause is kept as a value: \(error)")

@@ -16,7 +16,7 @@ struct FixedReplyHandler: CTAPRequestHandler {
     @Test func desktopAndPhoneCompleteATransactionInProcess() async throws {
         let bus = InProcessAdvertBus()
         let service = InMemoryTunnelService()
-        let desktop = HybridDesktop(scanner: bus, connector: service, timeouts: .all(.seconds(10)))
+        let desktop = HybridDesktop(scanner: bus, connector: service, timeouts: .all(.seconds(60)))
         let phone = HybridPhone(connector: service, transmitter: bus, advertInterval: .milliseconds(20))
         let answered = Counter()
         let r = try await withQRCodeScanner({ url in
@@ -38,7 +38,7 @@ struct FixedReplyHandler: CTAPRequestHandler {
     @Test func getInfoIsAnsweredLocally() async throws {
         let bus = InProcessAdvertBus()
         let service = InMemoryTunnelService()
-        let desktop = HybridDesktop(scanner: bus, connector: service, timeouts: .all(.seconds(10)))
+        let desktop = HybridDesktop(scanner: bus, connector: service, timeouts: .all(.seconds(60)))
         let phone = HybridPhone(connector: service, transmitter: bus, advertInterval: .milliseconds(20))
         let answered = Counter()
         let result = try await withQRCodeScanner({ url in

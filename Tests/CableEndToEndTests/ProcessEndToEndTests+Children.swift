@@ -38,7 +38,7 @@ final class ChildProcesses: Sendable {
 /// from the termination handler through a continuation. `-1` when the tool is missing or cannot start.
 func runTool(_ tool: String, _ arguments: [String]) async -> Int32 {
     guard FileManager.default.isExecutableFile(atPath: tool) else { return -1 }
-    let process = Process()
+    let process = ChildProcess()
     process.executableURL = URL(fileURLWithPath: tool)
     process.arguments = arguments
     process.standardInput = FileHandle.nullDevice

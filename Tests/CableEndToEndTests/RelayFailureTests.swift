@@ -17,10 +17,10 @@ import Testing
         bus: InProcessAdvertBus,
         directory: URL
     ) throws -> PasskeyCeremonies {
-        let connector = WebSocketTunnelConnector(fixedService: address)
+        let connector = WebSocketTunnelConnector(fixedService: address, timeout: .seconds(90))
         return PasskeyCeremonies(
             // Generous: the outcome is the relay's refusal, never a timeout, even on a loaded machine.
-            desktop: HybridDesktop(scanner: bus, connector: connector, timeouts: .all(.seconds(60))),
+            desktop: HybridDesktop(scanner: bus, connector: connector, timeouts: .generous),
             relyingParty: RelyingParty(id: "login.example.com"),
             records: try SQLiteCredentialRecordStore(fileURL: directory.appendingPathComponent("rp.sqlite"))
         )
@@ -42,10 +42,10 @@ import Testing
         let bus = InProcessAdvertBus()
         let ceremonies = try Self.ceremonies(relay: try address.url, bus: bus, directory: directory)
         let phone = HybridPhone(
-            connector: WebSocketTunnelConnector(fixedService: try address.url),
+            connector: WebSocketTunnelConnector(fixedService: try address.url, timeout: .seconds(90)),
             transmitter: bus,
             advertInterval: .milliseconds(20),
-            timeouts: PhoneTimeouts(handshake: .seconds(60), idle: .seconds(60))
+            timeouts: .generous
         )
         let model = PhoneAuthenticator(persona: .generic, store: InMemoryCredentialStore())
         let (urls, sink) = AsyncStream<String>.makeStream()
@@ -81,4 +81,22 @@ import Testing
         )
         await relay.shutdown()
     }
+}
+
+extension DesktopTimeouts {
+    /// Every wait 90 s, for tests whose outcome is a refusal or an answer, never a timeout: a
+    /// parallel run on two busy cores can take tens of seconds for a step (`.all(_:)` caps the
+    /// connect and the handshakes at 10 s).
+    static let generous = DesktopTimeouts(
+        advert: .seconds(90),
+        connect: .seconds(90),
+        handshake: .seconds(90),
+        postHandshake: .seconds(90),
+        response: .seconds(90)
+    )
+}
+
+extension PhoneTimeouts {
+    /// Every wait 90 s: see ``DesktopTimeouts/generous``.
+    static let generous = PhoneTimeouts(registerTunnel: .seconds(90), handshake: .seconds(90), idle: .seconds(90))
 }

@@ -1,3 +1,4 @@
+import CableTestSupport
 import Foundation
 import Testing
 
@@ -9,7 +10,7 @@ import Testing
 
     /// Runs `systemd-analyze verify` on `unit` (written to a temporary directory); returns its
     /// status and output.
-    func verify(_ unit: String) throws -> (status: Int32, output: String) {
+    func verify(_ unit: String) async throws -> (status: Int32, output: String) {
         let analyzer = "/usr/bin/systemd-analyze"
         guard FileManager.default.isExecutableFile(atPath: analyzer) else {
             Issue.record("systemd-analyze is missing: install the systemd package (make deps)")
@@ -20,16 +21,8 @@ import Testing
         defer { try? FileManager.default.removeItem(at: directory) }
         let path = directory.appendingPathComponent("cable-relay.service")
         try unit.write(to: path, atomically: true, encoding: .utf8)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: analyzer)
-        process.arguments = ["verify", path.path]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, output)
+        let result = try await ChildProcess.run(URL(fileURLWithPath: analyzer), ["verify", path.path])
+        return (result.status, result.stdoutText + result.stderrText)
     }
 
     func unit() throws -> String {
@@ -43,8 +36,8 @@ import Testing
         return text.replacingOccurrences(of: "/usr/local/bin/cable", with: cable)
     }
 
-    @Test func theUnitVerifies() throws {
-        let (status, output) = try self.verify(try self.unit())
+    @Test func theUnitVerifies() async throws {
+        let (status, output) = try await self.verify(try self.unit())
         #expect(status == 0, "\(output)")
         #expect(output.isEmpty, "\(output)")
     }
@@ -60,10 +53,10 @@ import Testing
         }
     }
 
-    @Test func aBrokenUnitIsCaught() throws {
+    @Test func aBrokenUnitIsCaught() async throws {
         let broken = try self.unit().replacingOccurrences(of: "ProtectSystem=strict", with: "ProtectSystem=sometimes")
             .replacingOccurrences(of: "Type=exec", with: "Type=exec\nExecStartPre=relative/path")
-        let (status, output) = try self.verify(broken)
+        let (status, output) = try await self.verify(broken)
         #expect(status != 0 || !output.isEmpty, "systemd-analyze accepted a broken unit")
     }
 }

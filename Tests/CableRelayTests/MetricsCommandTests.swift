@@ -1,4 +1,5 @@
 import CableLocking
+import CableTestSupport
 import Foundation
 import Testing
 
@@ -9,7 +10,7 @@ import Testing
 /// `cable relay` run as an operator runs it: settings from flags and `CABLE_RELAY_*` variables,
 /// `--metrics` and `/healthz` through SIGTERM.
 final class RelayCommandProcess: Sendable {
-    let process: Process
+    let process: ChildProcess
     private let output = LockedValue((stdout: "", stderr: ""))
 
     /// The `cable` built beside this test bundle.
@@ -17,7 +18,7 @@ final class RelayCommandProcess: Sendable {
         .appendingPathComponent("cable")
 
     init(_ arguments: [String], environment: [String: String]) throws {
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = Self.binary
         process.arguments = ["relay"] + arguments
         // The test's own environment without any CABLE_RELAY_* it may have, plus the case's.
@@ -31,15 +32,15 @@ final class RelayCommandProcess: Sendable {
         process.standardInput = FileHandle.nullDevice
         self.process = process
         let output = self.output
-        out.fileHandleForReading.readabilityHandler = { handle in
-            let text = String(decoding: handle.availableData, as: UTF8.self)
+        try process.run()
+        drain(out.fileHandleForReading) { data in
+            let text = String(decoding: data, as: UTF8.self)
             output.withLock { $0.stdout += text }
         }
-        err.fileHandleForReading.readabilityHandler = { handle in
-            let text = String(decoding: handle.availableData, as: UTF8.self)
+        drain(err.fileHandleForReading) { data in
+            let text = String(decoding: data, as: UTF8.self)
             output.withLock { $0.stderr += text }
         }
-        try process.run()
     }
 
     var stdout: String { self.output.withLock { $0.stdout } }
@@ -158,15 +159,15 @@ final class RelayCommandProcess: Sendable {
         let port = try await relay.relayPort()
         let metrics = try await relay.metricsPort()
         let request = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
-        #expect(RawHTTP.statusLine(try RawHTTP.exchange(port: metrics, request).text) == "HTTP/1.1 200 OK")
-        let idle = try RawHTTP.connect(port: port)
+        #expect(RawHTTP.statusLine(try await RawHTTP.exchange(port: metrics, request).text) == "HTTP/1.1 200 OK")
+        let idle = try await RawHTTP.connect(port: port)
         defer { close(idle) }
         try await Task.sleep(for: .milliseconds(200))
         relay.signal(SIGTERM)
         var answers: [String] = []
         let deadline = ContinuousClock.now + .seconds(30)
         while ContinuousClock.now < deadline, relay.process.isRunning {
-            guard let answer = try? RawHTTP.exchange(port: metrics, request) else { break }
+            guard let answer = try? await RawHTTP.exchange(port: metrics, request) else { break }
             answers.append(RawHTTP.statusLine(answer.text))
             if answers.last == "HTTP/1.1 503 Service Unavailable" { break }
             try await Task.sleep(for: .milliseconds(10))

@@ -79,7 +79,7 @@ struct MetricsScrape {
 
 /// One HTTP exchange over a plain socket: sends `request`, reads until the server closes (or 20 s).
 enum RawHTTP {
-    static func connect(port: Int) throws -> Int32 {
+    static func connectBlocking(port: Int) throws -> Int32 {
         let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard socket >= 0 else { throw RawHTTPError.failed("socket") }
         var address = sockaddr_in()
@@ -113,7 +113,7 @@ enum RawHTTP {
     }
 
     /// Everything until the peer closes; `closed` is false when 20 s passed first.
-    static func readToEnd(_ socket: Int32) -> (text: String, closed: Bool) {
+    static func readToEndBlocking(_ socket: Int32) -> (text: String, closed: Bool) {
         var received: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 4096)
         while true {
@@ -126,11 +126,24 @@ enum RawHTTP {
         }
     }
 
-    static func exchange(port: Int, _ request: String) throws -> (text: String, closed: Bool) {
-        let socket = try connect(port: port)
-        defer { close(socket) }
-        send(socket, request)
-        return readToEnd(socket)
+    /// Connects to 127.0.0.1:`port` (on a plain thread: a blocking call on the cooperative pool would
+    /// stall the very server it waits for in a parallel run).
+    static func connect(port: Int) async throws -> Int32 {
+        try await onPlainThread { try connectBlocking(port: port) }
+    }
+
+    /// Everything until the peer closes (read on a plain thread); `closed` is false when 20 s passed first.
+    static func readToEnd(_ socket: Int32) async -> (text: String, closed: Bool) {
+        (try? await onPlainThread { readToEndBlocking(socket) }) ?? ("", false)
+    }
+
+    static func exchange(port: Int, _ request: String) async throws -> (text: String, closed: Bool) {
+        try await onPlainThread {
+            let socket = try connectBlocking(port: port)
+            defer { close(socket) }
+            send(socket, request)
+            return readToEndBlocking(socket)
+        }
     }
 
     static func statusLine(_ response: String) -> String {
@@ -165,36 +178,44 @@ enum RawHTTPError: Error { case failed(String) }
                     try await TunnelClient.connect(
                         to: url,
                         endpoint: .connect(routing, .random()),
-                        timeout: .seconds(10)
+                        timeout: generousUpgradeTimeout
                     )
                 }
             }
             let foreign = try RoutingID(hex: routing.hex.lowercased() == "0a0b0c" ? "0c0b0a" : "0a0b0c")
             await #expect(throws: (any Error).self) {
-                try await TunnelClient.connect(to: url, endpoint: .connect(foreign, .random()), timeout: .seconds(10))
+                try await TunnelClient.connect(
+                    to: url,
+                    endpoint: .connect(foreign, .random()),
+                    timeout: generousUpgradeTimeout
+                )
             }
             let (held, heldTunnel) = try await rig.relay.newTunnel()
             let joiner = try await TunnelClient.connect(
                 to: url,
                 endpoint: .connect(routing, heldTunnel),
-                timeout: .seconds(10)
+                timeout: generousUpgradeTimeout
             )
             await #expect(throws: (any Error).self) {
-                try await TunnelClient.connect(to: url, endpoint: .connect(routing, heldTunnel), timeout: .seconds(10))
+                try await TunnelClient.connect(
+                    to: url,
+                    endpoint: .connect(routing, heldTunnel),
+                    timeout: generousUpgradeTimeout
+                )
             }
             await #expect(throws: (any Error).self) {
-                try await TunnelClient.connect(to: url, endpoint: .new(heldTunnel), timeout: .seconds(10))
+                try await TunnelClient.connect(to: url, endpoint: .new(heldTunnel), timeout: generousUpgradeTimeout)
             }
             await held.close()
             await joiner.close()
             // 2 more over plain HTTP: not a WebSocket (426), a request head over the limit (431).
             let port = rig.relay.address.port
-            let plain = try RawHTTP.exchange(
+            let plain = try await RawHTTP.exchange(
                 port: port,
                 "GET /cable/new/\(TunnelID.random().hex) HTTP/1.1\r\nHost: x\r\n\r\n"
             )
             #expect(RawHTTP.statusLine(plain.text) == "HTTP/1.1 426 Upgrade Required")
-            let huge = try RawHTTP.exchange(
+            let huge = try await RawHTTP.exchange(
                 port: port,
                 "GET / HTTP/1.1\r\nX-Filler: \(String(repeating: "a", count: 9000))\r\n\r\n"
             )
@@ -262,11 +283,11 @@ enum RawHTTPError: Error { case failed(String) }
         })
         let port = rig.address.port
         let request = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
-        let healthy = try RawHTTP.exchange(port: port, request)
+        let healthy = try await RawHTTP.exchange(port: port, request)
         #expect(RawHTTP.statusLine(healthy.text) == "HTTP/1.1 200 OK")
         #expect(healthy.text.hasSuffix("\r\n\r\nok\n"))
         let (phone, _) = try await rig.relay.newTunnel()
-        let full = try RawHTTP.exchange(port: port, request)
+        let full = try await RawHTTP.exchange(port: port, request)
         #expect(RawHTTP.statusLine(full.text) == "HTTP/1.1 503 Service Unavailable")
         #expect(full.text.hasSuffix("tunnel limit reached\n"))
         await phone.close()
@@ -274,10 +295,10 @@ enum RawHTTPError: Error { case failed(String) }
         while rig.relay.server.statistics.tunnels > 0, ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(20))
         }
-        #expect(RawHTTP.statusLine(try RawHTTP.exchange(port: port, request).text) == "HTTP/1.1 200 OK")
+        #expect(RawHTTP.statusLine(try await RawHTTP.exchange(port: port, request).text) == "HTTP/1.1 200 OK")
 
         // A connection that never upgrades keeps the relay draining for its close grace period.
-        let idle = try RawHTTP.connect(port: rig.relay.address.port)
+        let idle = try await RawHTTP.connect(port: rig.relay.address.port)
         defer { close(idle) }
         while rig.relay.server.statistics.openConnections < 1, ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(10))
@@ -289,7 +310,7 @@ enum RawHTTPError: Error { case failed(String) }
         }
         var draining: String?
         while draining == nil, ContinuousClock.now < deadline {
-            let answer = try RawHTTP.exchange(port: port, request).text
+            let answer = try await RawHTTP.exchange(port: port, request).text
             if RawHTTP.statusLine(answer) == "HTTP/1.1 503 Service Unavailable" {
                 #expect(!stopped.withLock { $0 }, "the 503 came only after the drain")
                 draining = answer
@@ -300,7 +321,8 @@ enum RawHTTPError: Error { case failed(String) }
         #expect(!rig.relay.server.isAcceptingTunnels)
         await stopping.value
         #expect(
-            RawHTTP.statusLine(try RawHTTP.exchange(port: port, request).text) == "HTTP/1.1 503 Service Unavailable"
+            RawHTTP.statusLine(try await RawHTTP.exchange(port: port, request).text)
+                == "HTTP/1.1 503 Service Unavailable"
         )
         await rig.stop()
     }
@@ -313,21 +335,23 @@ enum RawHTTPError: Error { case failed(String) }
             $0.maxRequestHeadSize = 512
         })
         let port = rig.address.port
-        func status(_ request: String) throws -> String {
-            RawHTTP.statusLine(try RawHTTP.exchange(port: port, request).text)
+        func status(_ request: String) async throws -> String {
+            RawHTTP.statusLine(try await RawHTTP.exchange(port: port, request).text)
         }
-        #expect(try status("GET /nope HTTP/1.1\r\nHost: x\r\n\r\n") == "HTTP/1.1 404 Not Found")
-        #expect(try status("GET /metricsX HTTP/1.1\r\n\r\n") == "HTTP/1.1 404 Not Found")
-        let post = try RawHTTP.exchange(port: port, "POST /metrics HTTP/1.1\r\nContent-Length: 0\r\n\r\n").text
+        #expect(try await status("GET /nope HTTP/1.1\r\nHost: x\r\n\r\n") == "HTTP/1.1 404 Not Found")
+        #expect(try await status("GET /metricsX HTTP/1.1\r\n\r\n") == "HTTP/1.1 404 Not Found")
+        let post = try await RawHTTP.exchange(port: port, "POST /metrics HTTP/1.1\r\nContent-Length: 0\r\n\r\n").text
         #expect(RawHTTP.statusLine(post) == "HTTP/1.1 405 Method Not Allowed")
         #expect(post.lowercased().contains("\r\nallow: get, head\r\n"))
-        #expect(try status("GET /metrics HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello") == "HTTP/1.1 400 Bad Request")
+        #expect(
+            try await status("GET /metrics HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello") == "HTTP/1.1 400 Bad Request"
+        )
         let long = "GET /metrics HTTP/1.1\r\nX-Filler: \(String(repeating: "b", count: 600))\r\n\r\n"
-        #expect(try status(long) == "HTTP/1.1 431 Request Header Fields Too Large")
-        let garbage = try RawHTTP.exchange(port: port, "\u{1}\u{2} NOT HTTP\r\n\r\n")
+        #expect(try await status(long) == "HTTP/1.1 431 Request Header Fields Too Large")
+        let garbage = try await RawHTTP.exchange(port: port, "\u{1}\u{2} NOT HTTP\r\n\r\n")
         #expect(RawHTTP.statusLine(garbage.text) == "HTTP/1.1 400 Bad Request")
         #expect(garbage.closed)
-        let head = try RawHTTP.exchange(port: port, "HEAD /healthz HTTP/1.1\r\n\r\n")
+        let head = try await RawHTTP.exchange(port: port, "HEAD /healthz HTTP/1.1\r\n\r\n")
         #expect(RawHTTP.statusLine(head.text) == "HTTP/1.1 200 OK")
         #expect(head.text.hasSuffix("\r\n\r\n"))
 
@@ -336,18 +360,18 @@ enum RawHTTPError: Error { case failed(String) }
         while rig.endpoint.openConnections > 0, ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(10))
         }
-        let first = try RawHTTP.connect(port: port)
-        let second = try RawHTTP.connect(port: port)
+        let first = try await RawHTTP.connect(port: port)
+        let second = try await RawHTTP.connect(port: port)
         while rig.endpoint.openConnections < 2, ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(10))
         }
-        #expect(try status("GET /healthz HTTP/1.1\r\n\r\n") == "HTTP/1.1 503 Service Unavailable")
+        #expect(try await status("GET /healthz HTTP/1.1\r\n\r\n") == "HTTP/1.1 503 Service Unavailable")
         close(first)
         close(second)
         var again = ""
         while again != "HTTP/1.1 200 OK", ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(20))
-            again = try status("GET /healthz HTTP/1.1\r\n\r\n")
+            again = try await status("GET /healthz HTTP/1.1\r\n\r\n")
         }
         #expect(again == "HTTP/1.1 200 OK")
         await rig.stop()
@@ -356,9 +380,9 @@ enum RawHTTPError: Error { case failed(String) }
     /// A connection that sends nothing is closed after the endpoint's timeout.
     @Test func anIdleConnectionIsClosed() async throws {
         let rig = try await MetricsRig.start(endpoint: { $0.idleTimeout = .milliseconds(300) })
-        let socket = try RawHTTP.connect(port: rig.address.port)
+        let socket = try await RawHTTP.connect(port: rig.address.port)
         defer { close(socket) }
-        let (text, closed) = RawHTTP.readToEnd(socket)
+        let (text, closed) = await RawHTTP.readToEnd(socket)
         #expect(closed, "still open after 20 s")
         #expect(text.isEmpty)
         await rig.stop()

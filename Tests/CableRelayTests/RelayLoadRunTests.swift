@@ -92,21 +92,30 @@ import Testing
         plan.activeTunnelCounts = [1, 4]
         plan.messagesPerScenario = 400
         let me = getpid()
+        // A flood of its own: the relay and the load clients run on loops of their own (see
+        // RelayOnOwnLoops.swift), and the relay waits for upgrades as long as a loaded machine needs.
+        let loops = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+        defer { loops.shutdownGracefully { _ in } }
+        var configuration = LoadServerProcess.relayConfiguration
+        configuration.upgradeTimeout = .seconds(60)
         let relay = TunnelService(
-            configuration: LoadServerProcess.relayConfiguration,
-            logger: Logger(label: "load", factory: { _ in SwiftLogNoOpLogHandler() })
+            configuration: configuration,
+            logger: Logger(label: "load", factory: { _ in SwiftLogNoOpLogHandler() }),
+            eventLoopGroup: loops
         )
         let relayPort = try await relay.start().port
-        let splice = TCPSpliceRelay()
+        let splice = TCPSpliceRelay(group: loops)
         let splicePort = try await splice.start(host: "127.0.0.1", port: 0)
         do {
             let relayResults = try await RelayLoadRun.measure(
                 ServerUnderTest(name: "relay", wire: .webSocket, host: "127.0.0.1", port: relayPort, pid: me),
-                plan: plan
+                plan: plan,
+                group: loops
             )
             let spliceResults = try await RelayLoadRun.measure(
                 ServerUnderTest(name: "splice", wire: .splice, host: "127.0.0.1", port: splicePort, pid: me),
-                plan: plan
+                plan: plan,
+                group: loops
             )
             for results in [relayResults, spliceResults] {
                 #expect(results.idle.count == 1)

@@ -1,3 +1,4 @@
+import CableTestSupport
 import CableTunnel
 import CableTunnelTestSupport
 import Foundation
@@ -8,21 +9,13 @@ import Testing
 /// `Configuration.tlsContext`: the TLS handler comes first, so OpenSSL's own client (`openssl
 /// s_client`) completes a handshake with the relay and its HTTP request is answered behind TLS.
 @Suite(.timeLimit(.minutes(1))) struct RelayTLSTests {
-    func openssl(_ arguments: [String], input: String = "") throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        process.arguments = arguments
-        let output = Pipe()
-        let stdin = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        process.standardInput = stdin
-        try process.run()
-        stdin.fileHandleForWriting.write(Data(input.utf8))
-        try stdin.fileHandleForWriting.close()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, text)
+    func openssl(_ arguments: [String], input: String = "") async throws -> (status: Int32, output: String) {
+        let result = try await ChildProcess.run(
+            URL(fileURLWithPath: "/usr/bin/openssl"),
+            arguments,
+            input: Data(input.utf8)
+        )
+        return (result.status, result.stdoutText)
     }
 
     @Test func aTLSRelayAnswersBehindTheHandshakeAndPrintsWSS() async throws {
@@ -31,7 +24,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: directory) }
         let key = directory.appendingPathComponent("key.pem").path
         let cert = directory.appendingPathComponent("cert.pem").path
-        let made = try self.openssl([
+        let made = try await self.openssl([
             "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out",
             cert,
             "-subj", "/CN=localhost", "-days", "1",
@@ -41,7 +34,7 @@ import Testing
         try await withRelay({ $0.tlsContext = context }) { relay in
             #expect(relay.address.description.hasPrefix("wss://127.0.0.1:"))
             #expect(relay.url.description.hasPrefix("wss://"))
-            let (status, output) = try self.openssl(
+            let (status, output) = try await self.openssl(
                 ["s_client", "-quiet", "-connect", "127.0.0.1:\(relay.address.port)"],
                 input: "GET /cable/new/00 HTTP/1.1\r\nHost: x\r\n\r\n"
             )

@@ -16,7 +16,8 @@ import Testing
         _ extra: [String] = [],
         configure: (inout TunnelService.Configuration) -> Void = { _ in }
     ) async throws -> (JSONValue, RelayHarness) {
-        let relay = try await RelayHarness.start(configure)
+        let (relay, loops) = try await startRelayOnOwnLoops(configure)
+        defer { loops.shutdownGracefully { _ in } }
         do {
             let result = try await PythonTool.run(
                 "relay_client.py",

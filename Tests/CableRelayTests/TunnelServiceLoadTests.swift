@@ -34,8 +34,8 @@ import Testing
                 return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
             }
             #expect(completed == count)
-            try await eventually("every tunnel removed", timeout: .seconds(10)) { relay.server.statistics.tunnels == 0 }
-            try await eventually("every connection closed", timeout: .seconds(10)) {
+            try await eventually("every tunnel removed") { relay.server.statistics.tunnels == 0 }
+            try await eventually("every connection closed") {
                 relay.server.statistics.openConnections == 0
             }
         }

@@ -42,10 +42,10 @@ import Testing
         ("FIDO:/123412341234", .medium), ("Hello, World! mixed Case 123", .medium),
         ("fido:/0123456789 lower-case prefix", .low), ("FIDO:/ünïcødé ✓", .medium),
     ])
-    func modulesMatchTheQrencodeCLIModuleForModule(_ input: String, _ level: QRErrorCorrection) throws {
+    func modulesMatchTheQrencodeCLIModuleForModule(_ input: String, _ level: QRErrorCorrection) async throws {
         let text = input == "chrome" ? try QRSymbolVector.chromeURL() : input
         let tools = try ToolBox()
-        let oracle = try tools.qrencodeModules(text, level: level)
+        let oracle = try await tools.qrencodeModules(text, level: level)
         let code = try QRCode(encoding: text, errorCorrection: level)
         try #require(oracle.count == code.size)
         for row in 0..<code.size {
@@ -124,14 +124,14 @@ import Testing
 
     /// Decision (documented on `QRCode`): non-ASCII text is encoded as its UTF-8 bytes in 8-bit mode,
     /// without an ECI header. The bytes survive exactly; the *text* depends on the decoder's charset guess.
-    @Test func encodesNonASCIITextAsItsUTF8BytesInByteMode() throws {
+    @Test func encodesNonASCIITextAsItsUTF8BytesInByteMode() async throws {
         let tools = try ToolBox()
         let renderer = try QRTextRenderer(style: .utf8)
         for text in ["FIDO:/ünïcødé ✓ 日本", "FIDO:/é"] {
             let code = try QRCode(encoding: text)
-            let png = try tools.png(fromText: renderer.render(code).text, format: .halfblock, inkIsLight: true)
-            #expect(try tools.zbarBytes(png) == Array(text.utf8))
-            let symbols = try tools.zxing(png)
+            let png = try await tools.png(fromText: renderer.render(code).text, format: .halfblock, inkIsLight: true)
+            #expect(try await tools.zbarBytes(png) == Array(text.utf8))
+            let symbols = try await tools.zxing(png)
             #expect(symbols.map(\.bytesHex) == [hexString(text.utf8)])
             #expect(symbols.map(\.text) == [text], "zxing-cpp guesses UTF-8")
         }

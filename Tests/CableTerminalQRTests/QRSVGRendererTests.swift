@@ -15,13 +15,13 @@ import FoundationXML
     // MARK: - Real rasteriser and decoders
 
     @Test(arguments: [4, 1])
-    func librsvgRasterisesItOnABlackCanvasAndZbarAndZXingReadExactlyTheURL(border: Int) throws {
+    func librsvgRasterisesItOnABlackCanvasAndZbarAndZXingReadExactlyTheURL(border: Int) async throws {
         let url = try QRSymbolVector.chromeURL()
         let tools = try ToolBox()
         let (_, svg) = try Self.chromeSVG(border: border)
-        let png = try tools.png(fromSVG: svg)
-        #expect(try tools.zbarText(png) == url)
-        let symbols = try tools.zxing(png)
+        let png = try await tools.png(fromSVG: svg)
+        #expect(try await tools.zbarText(png) == url)
+        let symbols = try await tools.zxing(png)
         try #require(symbols.count == 1)
         #expect(symbols[0].text == url)
         #expect(symbols[0].version == "5")
@@ -60,10 +60,10 @@ import FoundationXML
 
     /// Reads the path back (the format is ours: `M x y h n`, then `m dx dy h n` per run) and compares it
     /// with the matrix qrencode makes, so every dark module is covered once and runs are maximal.
-    @Test func thePathIsOneMaximalRunPerHorizontalStretchOfDarkModules() throws {
+    @Test func thePathIsOneMaximalRunPerHorizontalStretchOfDarkModules() async throws {
         let tools = try ToolBox()
         let url = try QRSymbolVector.chromeURL()
-        let oracle = try tools.qrencodeModules(url, level: .medium)
+        let oracle = try await tools.qrencodeModules(url, level: .medium)
         let (code, svg) = try Self.chromeSVG()
         let d = try #require(svg.firstRange(of: " d=\"").map { svg[$0.upperBound...].prefix { $0 != "\"" } })
         #expect(d.first == "M")
@@ -84,11 +84,11 @@ import FoundationXML
         #expect(drawn == oracle)
     }
 
-    @Test func isNoLargerThanQrencodesOwnSinglePathSVG() throws {
+    @Test func isNoLargerThanQrencodesOwnSinglePathSVG() async throws {
         let tools = try ToolBox()
         let url = try QRSymbolVector.chromeURL()
         let (_, svg) = try Self.chromeSVG()
-        let theirs = try tools.qrencode(
+        let theirs = try await tools.qrencode(
             url,
             level: .medium,
             type: "SVG",

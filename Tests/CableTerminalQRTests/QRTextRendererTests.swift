@@ -16,38 +16,38 @@ import Testing
     // MARK: - Byte-identical to the qrencode CLI
 
     @Test(arguments: oracleInputs, [0, 2, 4, 6])
-    func utf8IsByteIdenticalToQrencodeUTF8(_ input: String, border: Int) throws {
+    func utf8IsByteIdenticalToQrencodeUTF8(_ input: String, border: Int) async throws {
         let text = try Self.text(input)
         let tools = try ToolBox()
         let ours = try QRTextRenderer(style: .utf8, border: border).render(try QRCode(encoding: text))
-        #expect(ours.text == (try tools.qrencode(text, level: .medium, type: "UTF8", margin: border)))
+        #expect(ours.text == (try await tools.qrencode(text, level: .medium, type: "UTF8", margin: border)))
     }
 
     @Test(arguments: oracleInputs)
-    func invertedUTF8IsByteIdenticalToQrencodeUTF8i(_ input: String) throws {
+    func invertedUTF8IsByteIdenticalToQrencodeUTF8i(_ input: String) async throws {
         let text = try Self.text(input)
         let tools = try ToolBox()
         let ours = try QRTextRenderer(style: .utf8, invert: true).render(try QRCode(encoding: text))
-        #expect(ours.text == (try tools.qrencode(text, level: .medium, type: "UTF8i")))
+        #expect(ours.text == (try await tools.qrencode(text, level: .medium, type: "UTF8i")))
     }
 
     @Test(arguments: oracleInputs)
-    func ansiIsByteIdenticalToQrencodeANSI256UTF8(_ input: String) throws {
+    func ansiIsByteIdenticalToQrencodeANSI256UTF8(_ input: String) async throws {
         let text = try Self.text(input)
         let tools = try ToolBox()
         let ours = try QRTextRenderer(style: .ansi).render(try QRCode(encoding: text))
-        #expect(ours.text == (try tools.qrencode(text, level: .medium, type: "ANSI256UTF8")))
+        #expect(ours.text == (try await tools.qrencode(text, level: .medium, type: "ANSI256UTF8")))
     }
 
     @Test(arguments: oracleInputs, [0, 1, 3, 4])
-    func asciiIsByteIdenticalToQrencodeASCIIiAndInvertedToASCII(_ input: String, border: Int) throws {
+    func asciiIsByteIdenticalToQrencodeASCIIiAndInvertedToASCII(_ input: String, border: Int) async throws {
         let text = try Self.text(input)
         let tools = try ToolBox()
         let code = try QRCode(encoding: text)
         let plain = try QRTextRenderer(style: .ascii, border: border).render(code)
         let inverted = try QRTextRenderer(style: .ascii, invert: true, border: border).render(code)
-        #expect(plain.text == (try tools.qrencode(text, level: .medium, type: "ASCIIi", margin: border)))
-        #expect(inverted.text == (try tools.qrencode(text, level: .medium, type: "ASCII", margin: border)))
+        #expect(plain.text == (try await tools.qrencode(text, level: .medium, type: "ASCIIi", margin: border)))
+        #expect(inverted.text == (try await tools.qrencode(text, level: .medium, type: "ASCII", margin: border)))
     }
 
     // MARK: - Real decoders read every style
@@ -57,32 +57,32 @@ import Testing
     @Test(arguments: [
         (QRRenderStyle.utf8, false), (.utf8, true), (.ansi, false), (.ansi, true), (.ascii, false), (.ascii, true),
     ])
-    func zbarAndZXingDecodeTheRenderingToExactlyTheURL(_ style: QRRenderStyle, invert: Bool) throws {
+    func zbarAndZXingDecodeTheRenderingToExactlyTheURL(_ style: QRRenderStyle, invert: Bool) async throws {
         let url = try QRSymbolVector.chromeURL()
         let tools = try ToolBox()
         let rendering = try QRTextRenderer(style: style, invert: invert).render(try QRCode(encoding: url))
-        let png = try tools.png(
+        let png = try await tools.png(
             fromText: rendering.text,
             format: style == .ascii ? .ascii : .halfblock,
             // In ansi the colours follow the ink (white ink on black, or black ink on white).
             inkIsLight: !invert,
             stripANSI: style == .ansi
         )
-        #expect(try tools.zbarText(png) == url)
-        let symbols = try tools.zxing(png)
+        #expect(try await tools.zbarText(png) == url)
+        let symbols = try await tools.zxing(png)
         try #require(symbols.count == 1)
         #expect(symbols[0].text == url)
         #expect(symbols[0].version == "5")
         #expect(symbols[0].ecLevel == "M")
     }
 
-    @Test func theWrongInkConventionDoesNotDecodeSoTheDecoderTestsMeanSomething() throws {
+    @Test func theWrongInkConventionDoesNotDecodeSoTheDecoderTestsMeanSomething() async throws {
         let url = try QRSymbolVector.chromeURL()
         let tools = try ToolBox()
         let rendering = try QRTextRenderer(style: .utf8).render(try QRCode(encoding: url))
-        let negative = try tools.png(fromText: rendering.text, format: .halfblock, inkIsLight: false)
-        #expect(throws: ToolFailure.self) { try tools.zbarText(negative) }
-        #expect(try tools.zxing(negative).isEmpty)
+        let negative = try await tools.png(fromText: rendering.text, format: .halfblock, inkIsLight: false)
+        await #expect(throws: ToolFailure.self) { try await tools.zbarText(negative) }
+        #expect(try await tools.zxing(negative).isEmpty)
     }
 
     // MARK: - Layout

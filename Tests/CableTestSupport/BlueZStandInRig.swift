@@ -106,7 +106,7 @@ package final class BlueZStandInRig: Sendable {
     package func members() -> [String] { self.calls().compactMap { $0["member"] as? String } }
 
     /// Waits (bounded) until `member` has been called at least `count` times.
-    package func waitFor(_ member: String, count: Int = 1, timeout: Duration = .seconds(20)) async throws {
+    package func waitFor(_ member: String, count: Int = 1, timeout: Duration = .seconds(60)) async throws {
         let deadline = ContinuousClock.now + timeout
         while self.members().filter({ $0 == member }).count < count {
             guard ContinuousClock.now < deadline else {
@@ -155,12 +155,12 @@ package struct StandInRigFailure: Error, CustomStringConvertible {
 /// A child process whose stdout and stderr lines are collected as they arrive (read on a plain
 /// thread), with a stdin pipe.
 package final class StandInProcess: Sendable {
-    private let process: Process
+    private let process: ChildProcess
     private let input: FileHandle
     private let collected = LockedValue<[String]>([])
 
     package init(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws {
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
@@ -199,7 +199,7 @@ package final class StandInProcess: Sendable {
     /// The first line (after the first `after` lines matching) that satisfies `matches`.
     package func firstLine(
         after skip: Int = 0,
-        timeout: Duration = .seconds(20),
+        timeout: Duration = .seconds(60),
         _ matches: (String) -> Bool
     ) async throws -> String {
         let deadline = ContinuousClock.now + timeout

@@ -11,7 +11,7 @@ import Darwin
 /// and stderr lines, waits for a line, waits for exit — all bounded in time — and kills the process
 /// if the test ends first.
 public final class CableProcess: Sendable {
-    private let process: Process
+    private let process: ChildProcess
     private let output = OutputLines()
     private let lifecycle = Lifecycle()
     public let arguments: [String]
@@ -37,7 +37,7 @@ public final class CableProcess: Sendable {
     /// Starts `cable <arguments>`, with `environment` set over the test's own.
     public init(_ arguments: [String], environment extra: [String: String] = [:]) throws {
         self.arguments = arguments
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = Self.executable
         process.arguments = arguments
         var environment = ProcessInfo.processInfo.environment
@@ -134,7 +134,7 @@ public final class CableProcess: Sendable {
         return status
     }
 
-    /// Sends SIGKILL to the process's group (Foundation starts each child as the leader of its own
+    /// Sends SIGKILL to the process's group (`ChildProcess` starts each child as the leader of its own
     /// group; anything it started dies with it), or to the process alone if it leads no group. Does
     /// nothing once it has exited. For tear-down on every path of a test, failing ones included.
     public func kill() {

@@ -25,7 +25,7 @@ import Testing
         let verdicts: [String: Verdict]
     }
 
-    @Test func verdictsAgreeWithPythonFido2AndPyWebauthn() throws {
+    @Test func verdictsAgreeWithPythonFido2AndPyWebauthn() async throws {
         var cases: [Case] = []
         for vector in try AttestationVectors.load() {
             let object = try AttestationObject(encoded: Hex.decode(vector.input.attestationObject))
@@ -52,7 +52,7 @@ import Testing
                 )
             }
         }
-        let fixtures = try TrustTestSupport.loadFixtures()
+        let fixtures = try await TrustTestSupport.loadFixtures()
         for (name, hex) in fixtures.cases {
             cases.append(
                 Case(
@@ -70,7 +70,7 @@ import Testing
         )
         try JSONEncoder().encode(cases).write(to: file)
         defer { try? FileManager.default.removeItem(at: file) }
-        let line = try TrustTestSupport.runPython("attestation_oracle.py", [file.path])
+        let line = try await TrustTestSupport.runPython("attestation_oracle.py", [file.path])
         let oracle = try JSONDecoder().decode(Verdicts.self, from: Data(line.utf8)).verdicts
 
         var accepted = 0

@@ -83,8 +83,8 @@ import Testing
         #expect(error.code == .noTrustAnchor)
     }
 
-    @Test func loopingChainEndsInARefusal() throws {
-        let fixtures = try TrustTestSupport.loadFixtures()
+    @Test func loopingChainEndsInARefusal() async throws {
+        let fixtures = try await TrustTestSupport.loadFixtures()
         let chain = try CertificateChain.parse(fixtures.loopChain.map(Hex.decode), rule: "test")
         let anchors = try TrustAnchors(pem: Array(fixtures.attestationRoot.utf8))
         let started = ContinuousClock.now
@@ -101,8 +101,8 @@ import Testing
         #expect(ContinuousClock.now - started < .seconds(30))
     }
 
-    @Test func chainLongerThanTheDepthLimitIsRefused() throws {
-        let fixtures = try TrustTestSupport.loadFixtures()
+    @Test func chainLongerThanTheDepthLimitIsRefused() async throws {
+        let fixtures = try await TrustTestSupport.loadFixtures()
         let certificates = try fixtures.longChain.map(Hex.decode)
         // Eleven certificates: more than x5c may hold …
         let parseError = try #require(throws: TrustError.self) {
@@ -124,8 +124,8 @@ import Testing
         #expect(error.code == .certificatePathTooLong)
     }
 
-    @Test func syntheticPackedChainVerifiesAndItsLeafRulesHold() throws {
-        let fixtures = try TrustTestSupport.loadFixtures()
+    @Test func syntheticPackedChainVerifiesAndItsLeafRulesHold() async throws {
+        let fixtures = try await TrustTestSupport.loadFixtures()
         let hash = try Hex.decode(fixtures.clientDataHash)
         let object = try fixtures.attestationObject("packed-full-valid")
         let verified = try AttestationVerifier.verify(object, clientDataHash: hash)

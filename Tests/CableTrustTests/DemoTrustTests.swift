@@ -73,7 +73,7 @@ import Testing
         )
         try json.write(to: file)
         defer { try? FileManager.default.removeItem(at: file) }
-        let line = try TrustTestSupport.runPython("attestation_oracle.py", [file.path])
+        let line = try await TrustTestSupport.runPython("attestation_oracle.py", [file.path])
         #expect(line.contains("\"demo\": {\"ok\": true, \"type\": \"basic\"}"), "\(line)")
     }
 

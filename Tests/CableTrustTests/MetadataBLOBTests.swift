@@ -8,21 +8,23 @@ import Testing
 /// FIDO MDS3 BLOBs built and signed by `trust_fixtures.py` (Python `cryptography`) under a throwaway
 /// root, good and hostile.
 @Suite struct MetadataBLOBTests {
-    func load(_ name: String, root: String? = nil, at time: Int64? = nil) throws -> MetadataBLOB {
-        let fixtures = try TrustTestSupport.loadFixtures()
+    func load(_ name: String, root: String? = nil, at time: Int64? = nil) async throws -> MetadataBLOB {
+        let fixtures = try await TrustTestSupport.loadFixtures()
         let blob = try #require(fixtures.blobs[name], "no BLOB \(name)")
         let anchors = try TrustAnchors(pem: Array((root ?? fixtures.mdsRoot).utf8))
         return try MetadataBLOB(jwt: Array(blob.utf8), root: anchors, at: time ?? fixtures.time)
     }
 
-    func refusal(_ name: String, root: String? = nil, at time: Int64? = nil) throws -> TrustError {
-        try #require(throws: TrustError.self, "\(name) must be refused") { try self.load(name, root: root, at: time) }
+    func refusal(_ name: String, root: String? = nil, at time: Int64? = nil) async throws -> TrustError {
+        try await #require(throws: TrustError.self, "\(name) must be refused") {
+            try await self.load(name, root: root, at: time)
+        }
     }
 
     @Test(arguments: ["rs256", "es256"])
-    func loadsASignedBLOB(_ name: String) throws {
-        let fixtures = try TrustTestSupport.loadFixtures()
-        let blob = try self.load(name)
+    func loadsASignedBLOB(_ name: String) async throws {
+        let fixtures = try await TrustTestSupport.loadFixtures()
+        let blob = try await self.load(name)
         #expect(blob.number == 42)
         #expect(blob.nextUpdate == "2026-07-01")
         #expect(blob.entries.count == 7)  // the entry without an AAGUID (a U2F key) is skipped
@@ -35,31 +37,31 @@ import Testing
         )
     }
 
-    @Test func refusesAlgNone() throws {
-        #expect(try self.refusal("alg-none").code == .metadataAlgorithmUnsupported)
+    @Test func refusesAlgNone() async throws {
+        #expect(try await self.refusal("alg-none").code == .metadataAlgorithmUnsupported)
     }
 
-    @Test func refusesAnUnexpectedAlgorithm() throws {
-        #expect(try self.refusal("alg-hs256").code == .metadataAlgorithmUnsupported)
+    @Test func refusesAnUnexpectedAlgorithm() async throws {
+        #expect(try await self.refusal("alg-hs256").code == .metadataAlgorithmUnsupported)
     }
 
-    @Test func refusesAnAlgorithmTheSigningKeyCannotMake() throws {
-        #expect(try self.refusal("alg-mismatch").code == .metadataSignatureInvalid)
+    @Test func refusesAnAlgorithmTheSigningKeyCannotMake() async throws {
+        #expect(try await self.refusal("alg-mismatch").code == .metadataSignatureInvalid)
     }
 
-    @Test func refusesAFlippedSignature() throws {
-        #expect(try self.refusal("bad-signature").code == .metadataSignatureInvalid)
+    @Test func refusesAFlippedSignature() async throws {
+        #expect(try await self.refusal("bad-signature").code == .metadataSignatureInvalid)
     }
 
-    @Test func refusesAChainToAnotherRoot() throws {
-        #expect(try self.refusal("other-root").code == .metadataCertificateUntrusted)
+    @Test func refusesAChainToAnotherRoot() async throws {
+        #expect(try await self.refusal("other-root").code == .metadataCertificateUntrusted)
         // And a good BLOB under a root that is not the configured one.
-        let fixtures = try TrustTestSupport.loadFixtures()
-        #expect(try self.refusal("es256", root: fixtures.otherRoot).code == .metadataCertificateUntrusted)
+        let fixtures = try await TrustTestSupport.loadFixtures()
+        #expect(try await self.refusal("es256", root: fixtures.otherRoot).code == .metadataCertificateUntrusted)
     }
 
-    @Test func refusesTheRealRootForATestBLOB() throws {
-        let fixtures = try TrustTestSupport.loadFixtures()
+    @Test func refusesTheRealRootForATestBLOB() async throws {
+        let fixtures = try await TrustTestSupport.loadFixtures()
         let blob = try #require(fixtures.blobs["es256"])
         let error = try #require(throws: TrustError.self) {
             try MetadataBLOB(jwt: Array(blob.utf8), root: TrustAnchors.fidoMetadataServiceRoot, at: fixtures.time)
@@ -67,27 +69,27 @@ import Testing
         #expect(error.code == .metadataCertificateUntrusted)
     }
 
-    @Test func refusesABLOBPastItsNextUpdate() throws {
-        #expect(try self.refusal("expired").code == .metadataExpired)
+    @Test func refusesABLOBPastItsNextUpdate() async throws {
+        #expect(try await self.refusal("expired").code == .metadataExpired)
         // The good BLOB too, judged after 2026-07-01.
-        #expect(try self.refusal("es256", at: 1_782_864_000).code == .metadataExpired)
+        #expect(try await self.refusal("es256", at: 1_782_864_000).code == .metadataExpired)
     }
 
     @Test(arguments: ["truncated", "bad-base64", "two-parts", "no-x5c", "bad-payload-shape"])
-    func refusesMalformedBLOBs(_ name: String) throws {
-        let error = try self.refusal(name)
+    func refusesMalformedBLOBs(_ name: String) async throws {
+        let error = try await self.refusal(name)
         #expect(
             [TrustError.Code.metadataMalformed, .metadataSignatureInvalid].contains(error.code),
             "\(name): \(error)"
         )
     }
 
-    @Test func refusesAHugeX5CArray() throws {
-        #expect(try self.refusal("huge-x5c").code == .certificatePathTooLong)
+    @Test func refusesAHugeX5CArray() async throws {
+        #expect(try await self.refusal("huge-x5c").code == .certificatePathTooLong)
     }
 
-    @Test func refusesAnOversizedBLOBBeforeReadingIt() throws {
-        let fixtures = try TrustTestSupport.loadFixtures()
+    @Test func refusesAnOversizedBLOBBeforeReadingIt() async throws {
+        let fixtures = try await TrustTestSupport.loadFixtures()
         let oversized = [UInt8](repeating: UInt8(ascii: "A"), count: MetadataBLOB.maximumByteCount + 1)
         let error = try #require(throws: TrustError.self) {
             try MetadataBLOB(jwt: oversized, root: TrustAnchors(pem: Array(fixtures.mdsRoot.utf8)), at: fixtures.time)
@@ -95,8 +97,8 @@ import Testing
         #expect(error.code == .metadataTooLarge)
     }
 
-    @Test func refusesGarbage() throws {
-        let fixtures = try TrustTestSupport.loadFixtures()
+    @Test func refusesGarbage() async throws {
+        let fixtures = try await TrustTestSupport.loadFixtures()
         let root = try TrustAnchors(pem: Array(fixtures.mdsRoot.utf8))
         for garbage in ["", ".", "..", "a.b.c", "eyJhbGciOiJFUzI1NiJ9.e30.AAAA", "\u{0}\u{1}"] {
             #expect(throws: TrustError.self, "\(garbage.debugDescription)") {

@@ -12,8 +12,8 @@ import Testing
         let metadata: MetadataBLOB
         let hash: [UInt8]
 
-        init() throws {
-            self.fixtures = try TrustTestSupport.loadFixtures()
+        init() async throws {
+            self.fixtures = try await TrustTestSupport.loadFixtures()
             let blob = try #require(self.fixtures.blobs["es256"])
             self.metadata = try MetadataBLOB(
                 jwt: Array(blob.utf8),
@@ -40,8 +40,8 @@ import Testing
         }
     }
 
-    @Test func enforcedAttestationAcceptsACertifiedModelAndReportsIt() throws {
-        let setup = try Setup()
+    @Test func enforcedAttestationAcceptsACertifiedModelAndReportsIt() async throws {
+        let setup = try await Setup()
         let (object, aaguid) = try setup.policyCase("FIDO_CERTIFIED_L1")
         let verdict = try setup.evaluate(TrustPolicy(enforceAttestation: true, metadata: setup.metadata), object)
         #expect(verdict.aaguid == aaguid)
@@ -56,8 +56,8 @@ import Testing
         "REVOKED", "ATTESTATION_KEY_COMPROMISE", "USER_VERIFICATION_BYPASS", "USER_KEY_REMOTE_COMPROMISE",
         "USER_KEY_PHYSICAL_COMPROMISE",
     ])
-    func refusesACompromisedModelNamingTheStatus(_ status: String) throws {
-        let setup = try Setup()
+    func refusesACompromisedModelNamingTheStatus(_ status: String) async throws {
+        let setup = try await Setup()
         let (object, aaguid) = try setup.policyCase(status)
         // Whatever the attestation: even without enforcement, metadata's status refuses.
         for enforce in [false, true] {
@@ -70,15 +70,15 @@ import Testing
         }
     }
 
-    @Test func aStatusThatIsNotRefusedPasses() throws {
-        let setup = try Setup()
+    @Test func aStatusThatIsNotRefusedPasses() async throws {
+        let setup = try await Setup()
         let (object, _) = try setup.policyCase("UPDATE_AVAILABLE")
         let verdict = try setup.evaluate(TrustPolicy(enforceAttestation: true, metadata: setup.metadata), object)
         #expect(verdict.metadataStatus?.rawValue == "UPDATE_AVAILABLE")
     }
 
-    @Test func enforcedAttestationRefusesAModelTheMetadataDoesNotList() throws {
-        let setup = try Setup()
+    @Test func enforcedAttestationRefusesAModelTheMetadataDoesNotList() async throws {
+        let setup = try await Setup()
         let (object, aaguid) = try setup.policyCase("UNLISTED")
         let error = try setup.refusal(TrustPolicy(enforceAttestation: true, metadata: setup.metadata), object)
         #expect(error.code == .aaguidNotInMetadata)
@@ -90,8 +90,8 @@ import Testing
         #expect(!verdict.trustPathVerified)
     }
 
-    @Test func additionalAnchorsTrustAModelWithoutMetadata() throws {
-        let setup = try Setup()
+    @Test func additionalAnchorsTrustAModelWithoutMetadata() async throws {
+        let setup = try await Setup()
         let (object, _) = try setup.policyCase("UNLISTED")
         let anchors = try TrustAnchors(pem: Array(setup.fixtures.attestationRoot.utf8))
         let verdict = try setup.evaluate(TrustPolicy(enforceAttestation: true, additionalAnchors: anchors), object)
@@ -104,8 +104,8 @@ import Testing
         #expect(try setup.refusal(TrustPolicy(enforceAttestation: true), object).code == .noTrustAnchor)
     }
 
-    @Test func enforcedAttestationRefusesSelfAndNone() throws {
-        let setup = try Setup()
+    @Test func enforcedAttestationRefusesSelfAndNone() async throws {
+        let setup = try await Setup()
         let selfAttested = try setup.fixtures.attestationObject("packed-self-certified")
         let policy = TrustPolicy(enforceAttestation: true, metadata: setup.metadata)
         let error = try setup.refusal(policy, selfAttested)
@@ -121,8 +121,8 @@ import Testing
         #expect(try setup.evaluate(TrustPolicy(), none).attestationType == .none)
     }
 
-    @Test func enforcedAttestationChecksTheChainAtTheGivenTime() throws {
-        let setup = try Setup()
+    @Test func enforcedAttestationChecksTheChainAtTheGivenTime() async throws {
+        let setup = try await Setup()
         let (object, _) = try setup.policyCase("FIDO_CERTIFIED_L1")
         let policy = TrustPolicy(enforceAttestation: true, metadata: setup.metadata)
         // Fixture certificates are valid from 30 days before the fixture time for ten years.
@@ -132,8 +132,8 @@ import Testing
         #expect(error.code == .certificatePathExpired)
     }
 
-    @Test func blockListRefusesFirstAndNamesTheList() throws {
-        let setup = try Setup()
+    @Test func blockListRefusesFirstAndNamesTheList() async throws {
+        let setup = try await Setup()
         let (object, aaguid) = try setup.policyCase("FIDO_CERTIFIED_L1")
         let error = try setup.refusal(TrustPolicy(allowedAAGUIDs: [aaguid], blockedAAGUIDs: [aaguid]), object)
         #expect(error.code == .aaguidBlocked)
@@ -142,8 +142,8 @@ import Testing
         #expect(error.reason.contains("block list"))
     }
 
-    @Test func allowListRefusesOthersAndSaysWhatToDo() throws {
-        let setup = try Setup()
+    @Test func allowListRefusesOthersAndSaysWhatToDo() async throws {
+        let setup = try await Setup()
         let (object, aaguid) = try setup.policyCase("FIDO_CERTIFIED_L1")
         let (_, other) = try setup.policyCase("UNLISTED")
         let error = try setup.refusal(TrustPolicy(allowedAAGUIDs: [other]), object)
@@ -153,8 +153,8 @@ import Testing
         #expect(try setup.evaluate(TrustPolicy(allowedAAGUIDs: [aaguid]), object).aaguid == aaguid)
     }
 
-    @Test func aBrokenAttestationIsRefusedBeforeThePolicyTrustsIt() throws {
-        let setup = try Setup()
+    @Test func aBrokenAttestationIsRefusedBeforeThePolicyTrustsIt() async throws {
+        let setup = try await Setup()
         let (object, _) = try setup.policyCase("FIDO_CERTIFIED_L1")
         var hash = setup.hash
         hash[5] ^= 0x10

@@ -65,13 +65,13 @@ package enum PythonToolError: Error, CustomStringConvertible {
 
 /// A running Python script whose stdout lines arrive as they are printed.
 package final class PythonProcess: Sendable {
-    private let process: Process
+    private let process: ChildProcess
     private let lines: AsyncStream<String>
     private let collected = CollectedLines()
     private let description: String
 
     package init(script: String, arguments: [String]) throws {
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = try PythonTool.requireInterpreter()
         process.arguments = [PythonTool.script(script).path] + arguments
         var environment = ProcessInfo.processInfo.environment
@@ -113,7 +113,7 @@ package final class PythonProcess: Sendable {
     }
 
     /// The first line starting with `prefix` (e.g. `PORT `), without the prefix.
-    package func firstLine(withPrefix prefix: String, timeout: Duration = .seconds(20)) async throws -> String {
+    package func firstLine(withPrefix prefix: String, timeout: Duration = .seconds(60)) async throws -> String {
         let lines = self.lines
         let found: String? = try await withTimeout(timeout, self.description) { () async -> String? in
             for await line in lines where line.hasPrefix(prefix) { return String(line.dropFirst(prefix.count)) }
@@ -124,7 +124,7 @@ package final class PythonProcess: Sendable {
     }
 
     /// Waits for the script to end and decodes its last line as JSON.
-    package func result(timeout: Duration = .seconds(60)) async throws -> JSONValue {
+    package func result(timeout: Duration = .seconds(120)) async throws -> JSONValue {
         let lines = self.lines
         do {
             try await withTimeout(timeout, self.description) {

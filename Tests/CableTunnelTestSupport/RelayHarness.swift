@@ -6,45 +6,77 @@ import CableTunnel
 import Logging
 import Testing
 
+/// How long a test's client waits for a WebSocket upgrade, and a test's relay for a request, unless
+/// the test is about that deadline: a parallel run on two busy cores (three hundred tunnels being
+/// opened by another suite) delays an upgrade by seconds, and the defaults (10 s) are production's.
+package let generousUpgradeTimeout: Duration = .seconds(60)
+
 /// A tunnel service on 127.0.0.1 with a system-chosen port, for one test.
 package struct RelayHarness: Sendable {
     package let server: TunnelService
     package let address: TunnelServiceAddress
     package let url: TunnelServiceURL
     package let logs: CapturedLogs
+    /// How this harness's clients connect (on the relay's own loops where a test gave it some).
+    package let connect: @Sendable (TunnelEndpoint) async throws -> TunnelConnection
+
+    /// A harness for `server`, started at `address`; `connect` opens one client connection to it.
+    package init(
+        server: TunnelService,
+        address: TunnelServiceAddress,
+        logs: CapturedLogs,
+        connect: (@Sendable (TunnelServiceURL, TunnelEndpoint) async throws -> TunnelConnection)? = nil
+    ) throws {
+        self.server = server
+        self.address = address
+        let url = try address.url
+        self.url = url
+        self.logs = logs
+        self.connect = { endpoint in
+            if let connect { return try await connect(url, endpoint) }
+            return try await TunnelClient.connect(to: url, endpoint: endpoint, timeout: generousUpgradeTimeout)
+        }
+    }
+
+    /// The test relay's configuration: `configure` adjusts the defaults (host and port are fixed to
+    /// loopback:0).
+    package static func configuration(
+        _ configure: (inout TunnelService.Configuration) -> Void
+    ) -> TunnelService.Configuration {
+        var configuration = TunnelService.Configuration()
+        // Every test client comes from 127.0.0.1: the per-address limits apply only where a test sets them.
+        configuration.maxConnectionsPerAddress = 1 << 20
+        configuration.maxTunnelsPerAddress = 1 << 20
+        configuration.upgradeTimeout = generousUpgradeTimeout
+        // A client answers a close as soon as its loop reads it; one that a loaded machine has not
+        // scheduled for 2 s (production's grace) would find the connection reset under the close frame.
+        configuration.closeGracePeriod = .seconds(10)
+        configure(&configuration)
+        configuration.host = "127.0.0.1"
+        configuration.port = 0
+        return configuration
+    }
 
     /// Starts a relay; `configure` adjusts the defaults (host and port are fixed to loopback:0).
     package static func start(
         _ configure: (inout TunnelService.Configuration) -> Void = { _ in }
     ) async throws -> RelayHarness {
-        var configuration = TunnelService.Configuration()
-        // Every test client comes from 127.0.0.1: the per-address limits apply only where a test sets them.
-        configuration.maxConnectionsPerAddress = 1 << 20
-        configuration.maxTunnelsPerAddress = 1 << 20
-        configure(&configuration)
-        configuration.host = "127.0.0.1"
-        configuration.port = 0
         let logs = CapturedLogs()
-        let server = TunnelService(configuration: configuration, logger: logs.logger())
+        let server = TunnelService(configuration: Self.configuration(configure), logger: logs.logger())
         let address = try await server.start()
-        return RelayHarness(server: server, address: address, url: try address.url, logs: logs)
+        return try RelayHarness(server: server, address: address, logs: logs)
     }
 
     /// Opens `/cable/new/` with our client; returns the connection and its tunnel ID.
     package func newTunnel(_ tunnel: TunnelID = .random()) async throws -> (TunnelConnection, TunnelID) {
-        // Generous: hundreds of connections at once, beside other suites, on two cores.
-        (try await TunnelClient.connect(to: self.url, endpoint: .new(tunnel), timeout: .seconds(60)), tunnel)
+        (try await self.connect(.new(tunnel)), tunnel)
     }
 
     /// A paired tunnel: phone on `/cable/new/`, desktop on `/cable/connect/`.
     package func pair() async throws -> (phone: TunnelConnection, desktop: TunnelConnection) {
         let (phone, tunnel) = try await self.newTunnel()
         let routing = try #require(phone.routingID)
-        let desktop = try await TunnelClient.connect(
-            to: self.url,
-            endpoint: .connect(routing, tunnel),
-            timeout: .seconds(60)
-        )
+        let desktop = try await self.connect(.connect(routing, tunnel))
         return (phone, desktop)
     }
 }
@@ -66,10 +98,11 @@ package func withRelay<R: Sendable>(
     }
 }
 
-/// Waits until `condition` holds (polling), or fails after `timeout`.
+/// Waits until `condition` holds (polling), or fails after `timeout`: generous, since it returns as
+/// soon as the condition holds and a loaded two-core machine can take seconds to get there.
 package func eventually(
     _ what: String,
-    timeout: Duration = .seconds(5),
+    timeout: Duration = .seconds(60),
     sourceLocation: SourceLocation = #_sourceLocation,
     _ condition: () -> Bool
 ) async throws {

@@ -87,13 +87,19 @@ struct TLSFiles: Sendable {
             #expect(relay.address.description.hasPrefix("wss://127.0.0.1:"), "the relay announces wss://")
             #expect(try relay.address.url.scheme == .wss)
             let tunnel = TunnelID.random()
-            let phone = try await TunnelClient.connect(to: url, endpoint: .new(tunnel), trust: files.testCA)
+            let phone = try await TunnelClient.connect(
+                to: url,
+                endpoint: .new(tunnel),
+                timeout: generousUpgradeTimeout,
+                trust: files.testCA
+            )
             let routing = try #require(phone.routingID)
             #expect(routing == relay.server.routingID)
             // The desktop trusts the system store plus the CA file, as `--ca-file` does.
             let desktop = try await TunnelClient.connect(
                 to: url,
                 endpoint: .connect(routing, tunnel),
+                timeout: generousUpgradeTimeout,
                 trust: try .systemTrustStore(plusCAFile: files.path("ca.pem"))
             )
             try await desktop.send([1, 2, 3])
@@ -147,7 +153,12 @@ struct TLSFiles: Sendable {
         let port = try Int(#require(Int(try await server.firstLine(withPrefix: "PORT "))))
         let url = try TunnelServiceURL(scheme: .wss, host: "localhost", port: port)
         let tunnel = TunnelID.random()
-        let connection = try await TunnelClient.connect(to: url, endpoint: .new(tunnel), trust: files.testCA)
+        let connection = try await TunnelClient.connect(
+            to: url,
+            endpoint: .new(tunnel),
+            timeout: generousUpgradeTimeout,
+            trust: files.testCA
+        )
         #expect(connection.routingID?.hex == "0A0B0C")
         try await connection.send([1, 2, 3, 4])
         #expect(try await connection.receive() == [4, 3, 2, 1])

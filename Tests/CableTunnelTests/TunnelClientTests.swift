@@ -96,7 +96,11 @@ import Testing
             "--header", "Sec-WebSocket-Protocol:fido.cable", "--header", "x-cable-routing-id:2a0000",
         ])
         defer { process.terminate() }
-        let connection = try await TunnelClient.connect(to: url, endpoint: .new(Self.tunnel))
+        let connection = try await TunnelClient.connect(
+            to: url,
+            endpoint: .new(Self.tunnel),
+            timeout: generousUpgradeTimeout
+        )
         #expect(connection.routingID?.hex == "2A0000")
         await connection.close()
     }
@@ -260,7 +264,11 @@ import Testing
             let payload = (0..<length).map { UInt8($0 % 251) }
             let frame = try #require(vector.input["header"]?.string) + "+pattern:\(length)"
             let (process, url) = try await self.fake(Self.goodNewHeaders + ["--frames", frame])
-            let connection = try await TunnelClient.connect(to: url, endpoint: .new(Self.tunnel))
+            let connection = try await TunnelClient.connect(
+                to: url,
+                endpoint: .new(Self.tunnel),
+                timeout: generousUpgradeTimeout
+            )
             #expect(try await connection.receive() == payload, "\(id)")
             await connection.close()
             process.terminate()
@@ -270,7 +278,11 @@ import Testing
     @Test func framesInTheSameSegmentAsThe101AreNotLost() async throws {
         let (process, url) = try await self.fake(Self.goodNewHeaders + ["--frames", "8203010203", "--same-segment"])
         defer { process.terminate() }
-        let connection = try await TunnelClient.connect(to: url, endpoint: .new(Self.tunnel))
+        let connection = try await TunnelClient.connect(
+            to: url,
+            endpoint: .new(Self.tunnel),
+            timeout: generousUpgradeTimeout
+        )
         #expect(try await connection.receive() == [1, 2, 3])
         await connection.close()
     }
@@ -278,7 +290,11 @@ import Testing
     @Test(arguments: ["single_frame_unmasked_text", "fragmented_unmasked_text"])
     func theRFCsTextMessagesAreAProtocolError(id: String) async throws {
         let (process, url) = try await self.fake(Self.goodNewHeaders + ["--frames", try self.rfcFrames(id)])
-        let connection = try await TunnelClient.connect(to: url, endpoint: .new(Self.tunnel))
+        let connection = try await TunnelClient.connect(
+            to: url,
+            endpoint: .new(Self.tunnel),
+            timeout: generousUpgradeTimeout
+        )
         await #expect(throws: TunnelError(.textMessage, "")) { _ = try await connection.receive() }
         await connection.close()
         let sent = try await self.framesSent(by: process)
@@ -291,7 +307,11 @@ import Testing
             Self.goodNewHeaders + ["--frames", try self.rfcFrames("single_frame_masked_text")]
         )
         defer { process.terminate() }
-        let connection = try await TunnelClient.connect(to: url, endpoint: .new(Self.tunnel))
+        let connection = try await TunnelClient.connect(
+            to: url,
+            endpoint: .new(Self.tunnel),
+            timeout: generousUpgradeTimeout
+        )
         await #expect(throws: TunnelError(.protocolViolation, "")) { _ = try await connection.receive() }
         await connection.close()
     }
@@ -302,7 +322,11 @@ import Testing
         let (process, url) = try await self.fake(
             Self.goodNewHeaders + ["--frames", try self.rfcFrames("unmasked_ping") + ",8203010203"]
         )
-        let connection = try await TunnelClient.connect(to: url, endpoint: .new(Self.tunnel))
+        let connection = try await TunnelClient.connect(
+            to: url,
+            endpoint: .new(Self.tunnel),
+            timeout: generousUpgradeTimeout
+        )
         #expect(try await connection.receive() == [1, 2, 3])
         await connection.close()
         let sent = try await self.framesSent(by: process)
@@ -318,7 +342,11 @@ import Testing
         let header = "827f" + String(TunnelServiceProtocol.maxMessageSize + 1, radix: 16).leftPadded(to: 16)
         let (process, url) = try await self.fake(Self.goodNewHeaders + ["--frames", header + "00"])
         defer { process.terminate() }
-        let connection = try await TunnelClient.connect(to: url, endpoint: .new(Self.tunnel))
+        let connection = try await TunnelClient.connect(
+            to: url,
+            endpoint: .new(Self.tunnel),
+            timeout: generousUpgradeTimeout
+        )
         let error = await #expect(throws: TunnelError.self) { _ = try await connection.receive() }
         #expect(error?.code == .messageTooLarge)
         await connection.close()
@@ -334,7 +362,11 @@ import Testing
             Self.goodNewHeaders + ["--frames", fragment(true, false) + "," + fragment(false, true)]
         )
         defer { process.terminate() }
-        let connection = try await TunnelClient.connect(to: url, endpoint: .new(Self.tunnel))
+        let connection = try await TunnelClient.connect(
+            to: url,
+            endpoint: .new(Self.tunnel),
+            timeout: generousUpgradeTimeout
+        )
         await #expect(throws: TunnelError(.messageTooLarge, "")) { _ = try await connection.receive() }
         await connection.close()
     }
@@ -352,12 +384,20 @@ import Testing
         }
         let (whole, wholeURL) = try await self.fake(Self.goodNewHeaders + ["--frames", fragments(limit)])
         defer { whole.terminate() }
-        let first = try await TunnelClient.connect(to: wholeURL, endpoint: .new(Self.tunnel))
+        let first = try await TunnelClient.connect(
+            to: wholeURL,
+            endpoint: .new(Self.tunnel),
+            timeout: generousUpgradeTimeout
+        )
         #expect(try await first.receive() == (0..<limit).map { UInt8($0 % 251) })
         await first.close()
 
         let (split, splitURL) = try await self.fake(Self.goodNewHeaders + ["--frames", fragments(limit + 1)])
-        let second = try await TunnelClient.connect(to: splitURL, endpoint: .new(Self.tunnel))
+        let second = try await TunnelClient.connect(
+            to: splitURL,
+            endpoint: .new(Self.tunnel),
+            timeout: generousUpgradeTimeout
+        )
         let error = await #expect(throws: TunnelError.self) { _ = try await second.receive() }
         #expect(error?.code == .protocolViolation)
         #expect(error?.closeCode == .policyViolation)
@@ -376,7 +416,11 @@ import Testing
 
     @Test func aCloseWith1000EndsTheStreamAndOtherCodesAreErrors() async throws {
         let (clean, cleanURL) = try await self.fake(Self.goodNewHeaders + ["--frames", "880203e8"])
-        let first = try await TunnelClient.connect(to: cleanURL, endpoint: .new(Self.tunnel))
+        let first = try await TunnelClient.connect(
+            to: cleanURL,
+            endpoint: .new(Self.tunnel),
+            timeout: generousUpgradeTimeout
+        )
         #expect(try await first.receive() == nil)
         let reply = try await self.framesSent(by: clean)
         #expect(reply.last?.opcode == 8 && reply.last?.masked == true, "the close is answered")
@@ -384,7 +428,11 @@ import Testing
 
         let (vanished, vanishedURL) = try await self.fake(Self.goodNewHeaders + ["--frames", "880403e9686a"])
         defer { vanished.terminate() }
-        let second = try await TunnelClient.connect(to: vanishedURL, endpoint: .new(Self.tunnel))
+        let second = try await TunnelClient.connect(
+            to: vanishedURL,
+            endpoint: .new(Self.tunnel),
+            timeout: generousUpgradeTimeout
+        )
         let error = await #expect(throws: TunnelError.self) { _ = try await second.receive() }
         #expect(error?.code == .closedByRemote)
         #expect(error?.closeCode == .goingAway)
@@ -414,7 +462,11 @@ import Testing
             Self.goodNewHeaders + ["--frames", "820101,880203e8", "--then", "reset", "--read-seconds", "10"]
         )
         defer { process.terminate() }
-        let connection = try await TunnelClient.connect(to: url, endpoint: .new(Self.tunnel))
+        let connection = try await TunnelClient.connect(
+            to: url,
+            endpoint: .new(Self.tunnel),
+            timeout: generousUpgradeTimeout
+        )
         #expect(try await connection.receive() == [1])
         #expect(try await connection.receive() == nil, "the service's 1000 is the end, whatever the socket does next")
         let reply = try await self.framesSent(by: process)

@@ -12,8 +12,9 @@ import Testing
     /// A phone's advertising data as the bus carries it (flags, then FFF9 service data).
     static let advert = AdvertisingData.phoneAdvert(Array(0..<20)).bytes
 
-    /// Collects `count` adverts from a stream, or what arrived within `timeout`.
-    func collect(_ stream: AsyncStream<[UInt8]>, count: Int, timeout: Duration = .seconds(3)) async -> [[UInt8]] {
+    /// Collects `count` adverts from a stream, or what arrived within `timeout` (generous: it returns
+    /// as soon as `count` are in, and a loaded two-core machine can take seconds to deliver ten).
+    func collect(_ stream: AsyncStream<[UInt8]>, count: Int, timeout: Duration = .seconds(30)) async -> [[UInt8]] {
         await withTaskGroup(of: [[UInt8]]?.self) { group in
             group.addTask {
                 var got: [[UInt8]] = []

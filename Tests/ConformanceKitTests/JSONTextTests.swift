@@ -1,4 +1,5 @@
 import CableProtocol
+import CableTestSupport
 import CableTunnelTestSupport
 import Foundation
 import Testing
@@ -38,7 +39,7 @@ import Testing
             for v in values:
                 print(v.encode("utf-8").hex())
             """
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = try PythonTool.requireInterpreter()
         process.arguments = ["-c", script, file.path]
         let output = Pipe()

@@ -1,3 +1,4 @@
+import CableTestSupport
 import Foundation
 import Testing
 
@@ -57,7 +58,7 @@ import Testing
         try Data(xml.utf8).write(to: file)
         let schema = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("Spec/schemas/junit-10.xsd")
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = URL(fileURLWithPath: tool)
         process.arguments = ["--noout", "--schema", schema.path, file.path]
         let pipe = Pipe()

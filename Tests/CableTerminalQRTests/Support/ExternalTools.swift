@@ -83,35 +83,15 @@ struct ToolBox: ~Copyable {
 
     // MARK: - Running
 
-    /// Runs a program to completion; stdout and stderr go through files, so neither pipe can fill up.
-    func run(_ executable: URL, _ arguments: [String]) throws -> (status: Int32, stdout: Data, stderr: String) {
-        let name = UUID().uuidString
-        let stdoutURL = self.scratch.appendingPathComponent("\(name).out")
-        let stderrURL = self.scratch.appendingPathComponent("\(name).err")
-        try Data().write(to: stdoutURL)
-        try Data().write(to: stderrURL)
-        let stdout = try FileHandle(forWritingTo: stdoutURL)
-        let stderr = try FileHandle(forWritingTo: stderrURL)
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = stdout
-        process.standardError = stderr
-        try process.run()
-        process.waitUntilExit()
-        try stdout.close()
-        try stderr.close()
-        return (
-            process.terminationStatus,
-            try Data(contentsOf: stdoutURL),
-            String(decoding: try Data(contentsOf: stderrURL), as: UTF8.self)
-        )
+    /// Runs a program to completion (a plain thread reads its output, so neither pipe can fill up).
+    func run(_ executable: URL, _ arguments: [String]) async throws -> (status: Int32, stdout: Data, stderr: String) {
+        let result = try await ChildProcess.run(executable, arguments)
+        return (result.status, result.stdout, result.stderrText)
     }
 
     /// Runs a program that must succeed, returning its stdout.
-    func output(_ executable: URL, _ arguments: [String]) throws -> Data {
-        let result = try self.run(executable, arguments)
+    func output(_ executable: URL, _ arguments: [String]) async throws -> Data {
+        let result = try await self.run(executable, arguments)
         guard result.status == 0 else {
             throw ToolFailure(
                 description: "\(executable.lastPathComponent) exited \(result.status): \(result.stderr.prefix(500))"
@@ -137,8 +117,8 @@ struct ToolBox: ~Copyable {
         type: String,
         margin: Int = 4,
         extraArguments: [String] = []
-    ) throws -> String {
-        let data = try self.output(
+    ) async throws -> String {
+        let data = try await self.output(
             try Self.locate(.qrencode),
             ["-l", level.rawValue, "-t", type, "-m", "\(margin)", "-o", "-"] + extraArguments + ["--", text]
         )
@@ -146,8 +126,8 @@ struct ToolBox: ~Copyable {
     }
 
     /// The module matrix qrencode makes for `text` (`true` = dark), parsed from `-t ASCII -m 0`.
-    func qrencodeModules(_ text: String, level: QRErrorCorrection) throws -> [[Bool]] {
-        let ascii = try self.qrencode(text, level: level, type: "ASCII", margin: 0)
+    func qrencodeModules(_ text: String, level: QRErrorCorrection) async throws -> [[Bool]] {
+        let ascii = try await self.qrencode(text, level: level, type: "ASCII", margin: 0)
         return try ascii.split(separator: "\n").map { line in
             let characters = Array(line)
             guard characters.count.isMultiple(of: 2) else { throw ToolFailure(description: "odd qrencode line") }
@@ -163,7 +143,7 @@ struct ToolBox: ~Copyable {
     }
 
     /// Turns a terminal rendering back into a PNG (`Tools/render2png.py`).
-    func png(fromText text: String, format: TextFormat, inkIsLight: Bool, stripANSI: Bool = false) throws -> URL {
+    func png(fromText text: String, format: TextFormat, inkIsLight: Bool, stripANSI: Bool = false) async throws -> URL {
         let input = try self.write(text, suffix: "txt")
         let output = self.scratch.appendingPathComponent("\(UUID().uuidString).png")
         var arguments = [
@@ -171,16 +151,16 @@ struct ToolBox: ~Copyable {
             "--format", format.rawValue, "--ink", inkIsLight ? "light" : "dark",
         ]
         if stripANSI { arguments.append("--strip-ansi") }
-        _ = try self.output(try Self.python(), arguments)
+        _ = try await self.output(try Self.python(), arguments)
         return output
     }
 
     /// Rasterises an SVG with librsvg's `rsvg-convert`, an SVG implementation independent of ours, onto
     /// a black canvas: only the SVG's own white rectangle can then provide the light quiet zone.
-    func png(fromSVG svg: String) throws -> URL {
+    func png(fromSVG svg: String) async throws -> URL {
         let input = try self.write(svg, suffix: "svg")
         let output = self.scratch.appendingPathComponent("\(UUID().uuidString).png")
-        _ = try self.output(
+        _ = try await self.output(
             try Self.locate(.rsvgConvert),
             ["--background-color", "black", "--format", "png", "--output", output.path, input.path]
         )
@@ -189,8 +169,8 @@ struct ToolBox: ~Copyable {
 
     /// The raw bytes zbar decodes from `png` (`zbarimg --nodbus -q --raw -Sbinary`: no charset guessing,
     /// no trailing newline).
-    func zbarBytes(_ png: URL) throws -> [UInt8] {
-        let result = try self.run(try Self.locate(.zbarimg), ["--nodbus", "-q", "--raw", "-Sbinary", png.path])
+    func zbarBytes(_ png: URL) async throws -> [UInt8] {
+        let result = try await self.run(try Self.locate(.zbarimg), ["--nodbus", "-q", "--raw", "-Sbinary", png.path])
         guard result.status == 0 else {
             // zbarimg exits 4 when it finds no symbol.
             throw ToolFailure(description: "zbarimg found no QR code (exit \(result.status)) \(result.stderr)")
@@ -199,8 +179,8 @@ struct ToolBox: ~Copyable {
     }
 
     /// The text zbar decodes from `png` with `zbarimg --nodbus -q --raw` (one symbol; its newline removed).
-    func zbarText(_ png: URL) throws -> String {
-        let result = try self.run(try Self.locate(.zbarimg), ["--nodbus", "-q", "--raw", png.path])
+    func zbarText(_ png: URL) async throws -> String {
+        let result = try await self.run(try Self.locate(.zbarimg), ["--nodbus", "-q", "--raw", png.path])
         guard result.status == 0 else {
             throw ToolFailure(description: "zbarimg found no QR code (exit \(result.status)) \(result.stderr)")
         }
@@ -218,9 +198,9 @@ struct ToolBox: ~Copyable {
     }
 
     /// What zxing-cpp decodes from `png` (`Tools/zxing_decode.py`, no inverted-image retry).
-    func zxing(_ png: URL) throws -> [ZXingSymbol] {
+    func zxing(_ png: URL) async throws -> [ZXingSymbol] {
         struct Output: Decodable { let results: [ZXingSymbol] }
-        let data = try self.output(try Self.python(), [Self.script("zxing_decode.py"), png.path])
+        let data = try await self.output(try Self.python(), [Self.script("zxing_decode.py"), png.path])
         return try JSONDecoder().decode(Output.self, from: data).results
     }
 }

@@ -1,5 +1,6 @@
 import CableCBOR
 import CableCTAP
+import CableTestSupport
 import Foundation
 import Testing
 
@@ -21,48 +22,39 @@ enum TrustTestSupport {
     }
 
     /// Runs `Python/<script>` with `arguments`, waits (generously) and returns its last stdout line.
-    static func runPython(_ script: String, _ arguments: [String], timeout: TimeInterval = 300) throws -> String {
+    static func runPython(
+        _ script: String,
+        _ arguments: [String],
+        timeout: Duration = .seconds(300)
+    ) async throws
+        -> String
+    {
         guard let python = self.python else {
             throw SupportError("Python venv .venv-tools is missing: run `make venv`")
         }
-        let process = Process()
-        process.executableURL = python
-        process.arguments =
-            [
-                self.repositoryRoot.appendingPathComponent("Tests/CableTrustTests/Python/\(script)").path
-            ] + arguments
-        let output = Pipe()
-        process.standardOutput = output
-        let errors = Pipe()
-        process.standardError = errors
-        try process.run()
-        // Read while it runs so a large output cannot fill the pipe and block the script.
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        let errorData = errors.fileHandleForReading.readDataToEndOfFile()
-        let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning, Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
-        if process.isRunning {
-            process.terminate()
-            throw SupportError("\(script) did not finish within \(Int(timeout)) s")
+        let path = self.repositoryRoot.appendingPathComponent("Tests/CableTrustTests/Python/\(script)").path
+        let result: ChildOutput
+        do {
+            result = try await ChildProcess.run(python, [path] + arguments, timeout: timeout)
+        } catch {
+            throw SupportError("\(script): \(error)")
         }
-        let text = String(decoding: data, as: UTF8.self)
-        guard process.terminationStatus == 0, let last = text.split(separator: "\n").last else {
-            throw SupportError(
-                "\(script) exited \(process.terminationStatus): \(String(decoding: errorData, as: UTF8.self).suffix(2000))"
-            )
+        guard result.status == 0, let last = result.stdoutText.split(separator: "\n").last else {
+            throw SupportError("\(script) exited \(result.status): \(result.stderrText.suffix(2000))")
         }
         return String(last)
     }
 
-    /// The fixtures `trust_fixtures.py` builds (once per test process).
-    static let fixtures: Result<Fixtures, SupportError> = {
+    /// The fixtures `trust_fixtures.py` builds (once per test process, awaited by every test that
+    /// needs them: a test waiting for the script holds no thread).
+    static let fixtures = Task<Result<Fixtures, SupportError>, Never> {
         do {
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
                 "cable-trust-\(UUID().uuidString)"
             )
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(at: directory) }
-            _ = try TrustTestSupport.runPython("trust_fixtures.py", [directory.path])
+            _ = try await TrustTestSupport.runPython("trust_fixtures.py", [directory.path])
             let data = try Data(contentsOf: directory.appendingPathComponent("fixtures.json"))
             return .success(try JSONDecoder().decode(Fixtures.self, from: data))
         } catch let error as SupportError {
@@ -70,9 +62,9 @@ enum TrustTestSupport {
         } catch {
             return .failure(SupportError("fixtures: \(error)"))
         }
-    }()
+    }
 
-    static func loadFixtures() throws -> Fixtures { try self.fixtures.get() }
+    static func loadFixtures() async throws -> Fixtures { try await self.fixtures.value.get() }
 }
 
 struct SupportError: Error, CustomStringConvertible {
