@@ -57,19 +57,26 @@ public enum TunnelClient {
         let started = ContinuousClock.now
         let pending: PendingUpgrade
         do {
-            pending = try await ClientBootstrap(group: eventLoopGroup)
-                .channelOption(.socketOption(.tcp_nodelay), value: 1)
-                .connectTimeout(TimeAmount(timeout))
-                .connect(host: service.host, port: service.port) { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        if let tls {
-                            let handler = try NIOSSLClientHandler(context: tls.context, serverHostname: tls.serverName)
-                            try channel.pipeline.syncOperations.addHandler(handler)
-                            try channel.pipeline.syncOperations.addHandler(TLSHandshakeObserver(record: record))
-                        }
-                        return try Self.configure(channel, request: requestHead, endpoint: endpoint, service: service)
+            let bootstrap = Self.bootstrap(group: eventLoopGroup, timeout: timeout)
+            let initializer: @Sendable (any Channel) -> EventLoopFuture<PendingUpgrade> = { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    if let tls {
+                        let handler = try NIOSSLClientHandler(context: tls.context, serverHostname: tls.serverName)
+                        try channel.pipeline.syncOperations.addHandler(handler)
+                        try channel.pipeline.syncOperations.addHandler(TLSHandshakeObserver(record: record))
                     }
+                    return try Self.configure(channel, request: requestHead, endpoint: endpoint, service: service)
                 }
+            }
+            if let address = Self.literalAddress(service) {
+                pending = try await bootstrap.connect(to: address, channelInitializer: initializer)
+            } else {
+                pending = try await bootstrap.connect(
+                    host: service.host,
+                    port: service.port,
+                    channelInitializer: initializer
+                )
+            }
         } catch ChannelError.connectTimeout(let amount) {
             throw TunnelError(
                 .connectTimedOut,
@@ -153,6 +160,22 @@ public enum TunnelClient {
                 underlying: error
             )
         }
+    }
+
+    /// The client bootstrap of every tunnel connection: Nagle off (each WebSocket message is
+    /// written whole and awaited, so coalescing would only hold it back for the peer's delayed ACK).
+    static func bootstrap(group: any EventLoopGroup, timeout: Duration) -> ClientBootstrap {
+        ClientBootstrap(group: group)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .connectTimeout(TimeAmount(timeout))
+    }
+
+    /// The socket address of a service named by an IP literal (`127.0.0.1`, `::1`), which needs no
+    /// resolution; `nil` for a host name. NIO would otherwise hand even a literal to `getaddrinfo` on
+    /// its resolver's own thread and race the answers (Happy Eyeballs): two thread hops per connect
+    /// for an answer known in advance.
+    static func literalAddress(_ service: TunnelServiceURL) -> SocketAddress? {
+        try? SocketAddress(ipAddress: service.host, port: service.port)
     }
 
     /// The SNI name: host names only (RFC 6066 §3 forbids IP literals; NIOSSL then verifies the

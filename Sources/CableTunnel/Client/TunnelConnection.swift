@@ -86,6 +86,9 @@ public final class TunnelConnection: MessageChannel, CustomStringConvertible {
         throw TunnelError(.connectionLost, "the tunnel service closed the connection right after the WebSocket upgrade")
     }
 
+    /// The WebSocket's channel (for tests and diagnostics: its options and its event loop).
+    var channel: any Channel { self.link.channel }
+
     /// Whether a ``receive()`` is pending (for tests and diagnostics).
     var isReceiving: Bool { self.link.isReceiving }
 
