@@ -35,7 +35,7 @@ struct BenchmarkCommand: AsyncParsableCommand {
     static var cases: [BenchmarkCase] {
         PreHandshakeCases.all + HandshakeCases.all + CrypterCases.all + LockCases.all + TerminalQRCases.all
             + RelayCases.all
-            + CeremonyCases.all + StoreCases.all + MetadataCases.all
+            + CeremonyCases.all + CeremonyPhaseCases.all + StoreCases.all + MetadataCases.all
     }
 
     func run() async throws {
