@@ -29,6 +29,24 @@ import Testing
         #expect(table.contains("unavailable"))
     }
 
+    @Test func aStepOfNoMeasurableTimeHasNoThroughput() {
+        let instant = BenchmarkResult.timed(
+            "ceremony.phases.signIn.8",
+            .init(nanosecondsPerOperation: [0, 0, 5], operationCount: 3),
+            baseline: nil
+        )
+        #expect(instant.throughput == nil)
+        #expect(!TableFormatter.table([instant]).contains("inf"))
+        // The checker can fail: a step that took time has one.
+        let timed = BenchmarkResult.timed(
+            "ceremony.phases.signIn.7",
+            .init(nanosecondsPerOperation: [250_000], operationCount: 1),
+            baseline: nil
+        )
+        #expect(timed.throughput == 4_000)
+        #expect(TableFormatter.table([timed]).contains("4000 op/s"))
+    }
+
     @Test func everyRowHasTheHeaderColumnsInOrder() {
         let header = TableFormatter.table([]).split(separator: "\n").first.map(String.init) ?? ""
         let titles = ["figure", "median", "p99", "throughput", "baseline", "baseline median", "ratio"]

@@ -106,7 +106,9 @@ struct BenchmarkResult: Sendable, Hashable {
             name: name,
             medianNs: median,
             p99Ns: measurement.p99,
-            throughput: throughput,
+            // A step that took no measurable time (one `ceremony.phases` step often ends with the
+            // one before it) has no throughput.
+            throughput: median > 0 ? throughput : nil,
             unit: unit,
             value: nil,
             baseline: baseline,
