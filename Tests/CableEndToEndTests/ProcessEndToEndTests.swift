@@ -186,9 +186,12 @@ import Testing
 
             // The user removes the passkey from the lost phone: signing in then finds none.
             let delete = try rig.start(["passkeys", "delete", credentialID, "--store", rig.phoneStore])
-            #expect(try await delete.waitForExit() == 0)
+            #expect(try await delete.waitForExit() == 0, "passkeys delete: \(delete.stderr)")
             let after = try await rig.ceremony("sign-in", phone: ["--persona", "authenticator-ios"])
-            #expect(after.desktopStatus != 0)
+            #expect(
+                after.desktopStatus != 0,
+                "desktop: \(after.desktop.stderr.suffix(3)) phone: \(after.phone.stderr.suffix(3))"
+            )
             #expect(after.desktop.stderr.contains { $0.hasPrefix("error:") && $0.contains("no passkey") })
         }
     }
