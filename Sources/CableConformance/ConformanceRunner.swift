@@ -10,7 +10,8 @@ package enum ConformanceSuites {}
 /// - A judge that returns passes with its detail; ``ScenarioFailure`` fails, ``ScenarioSkipped``
 ///   skips; any other error fails with a readable detail (its type and description).
 /// - A judge still running at the deadline is cancelled and the scenario fails ("timed out after
-///   …"). The runner waits a short grace for the cancelled judge to clean up (stop its subprocess)
+///   …"); the runner allows a judge half the timeout again past the deadline to conclude (judges end
+///   their own waits before the deadline), so that a starved judge is not cut off. The runner waits a short grace for the cancelled judge to clean up (stop its subprocess)
 ///   and goes on with the next scenario even if it does not.
 /// - With ``Options/failFast`` the run stops after the first failure; the scenarios after it are
 ///   neither run nor reported.
@@ -113,8 +114,13 @@ public struct ConformanceRunner: Sendable {
             }
             verdict.offer(outcome)
         }
+        // Judges end their own waits before the deadline and name what they waited for; the runner's
+        // bare "timed out" is the backstop for a judge that overruns it. It fires only after a settling
+        // time past the deadline (half the timeout), so that a judge starved of CPU for a few seconds
+        // on a loaded machine still reports its own reason rather than the engine's.
+        let backstop = context.deadline + timeout / 2
         let timer = Task {
-            try? await Task.sleep(until: context.deadline, clock: clock)
+            try? await Task.sleep(until: backstop, clock: clock)
             if !Task.isCancelled { verdict.offer(.timedOut) }
         }
         let outcome = await verdict.value()

@@ -348,7 +348,8 @@ final class KitPhone {
             connection = try await TunnelClient.connect(
                 to: self.subject.tunnel,
                 endpoint: .new(tunnelID),
-                timeout: self.time.wait(.seconds(10)),
+                // The scenario's budget, not a fixed 10 s (a loaded tunnel service answers late).
+                timeout: self.time.wait(self.time.context.timeout),
                 trust: self.subject.tlsTrust
             )
         } catch {

@@ -459,7 +459,9 @@ final class PhoneConversation {
         let probe = try await TunnelClient.connect(
             to: try await self.tunnelService(),
             endpoint: .new(tunnel),
-            timeout: self.budget(.seconds(10)),
+            // The whole scenario's budget, not a fixed 10 s: a slow tunnel service makes the
+            // scenario slow, and the judge must not call its own connection a timeout first.
+            timeout: self.remaining,
             trust: self.subject.tlsTrust
         )
         await probe.close()
@@ -480,7 +482,7 @@ final class PhoneConversation {
             let connection = try await TunnelClient.connect(
                 to: service,
                 endpoint: endpoint,
-                timeout: self.budget(.seconds(10)),
+                timeout: self.remaining,
                 trust: self.subject.tlsTrust
             )
             self.connection = connection

@@ -75,13 +75,13 @@ struct PhoneSuiteTests {
     @Test func everyScenarioPassesAgainstOurPhone() async throws {
         try await withRelay { relay in
             let subject = Self.subject(relay: relay, fault: nil)
-            let started = ContinuousClock.now
+            // Each scenario is bounded by its own deadline (`judge` fails a judge that overruns it), so
+            // the suite is bounded too; its speed is not asserted here (a parallel run on a loaded
+            // machine slows it arbitrarily; speed is measured in benchmarks).
             for scenario in ConformanceSuites.phone {
                 let verdict = await Self.judge(scenario, subject)
                 #expect(verdict.result == .pass, "\(scenario.id): \(verdict.detail)")
             }
-            // The bound for a whole suite against our own roles (generous: the machine is shared).
-            #expect(ContinuousClock.now - started < .seconds(60))
         }
     }
 

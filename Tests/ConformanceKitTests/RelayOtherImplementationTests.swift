@@ -92,7 +92,7 @@ import Testing
     func everyScenarioFailsWithAReasonAndTheRunGoesOn(mode: String) async throws {
         // The flood must be named by its size, so its reader gets time to read 16 KiB on a loaded
         // machine before the scenario's deadline would speak first.
-        let (reports, elapsed) = try await Self.run(mode: mode, timeout: mode == "flood" ? .seconds(18) : .seconds(8))
+        let (reports, _) = try await Self.run(mode: mode, timeout: mode == "flood" ? .seconds(18) : .seconds(8))
         #expect(reports.count == 3, "the run went on after each failure")
         for report in reports {
             // The frame flooder answers the upgrade itself correctly; what follows is what it breaks.
@@ -100,7 +100,9 @@ import Testing
             #expect(report.result == expected, "\(mode): \(ConformanceReport.line(for: report))")
             #expect(!report.detail.isEmpty)
         }
-        #expect(elapsed < .seconds(60), "\(mode) took \(elapsed)")
+        // Not asserted on the clock (a parallel run on a loaded machine stretches it): each scenario is
+        // bounded by the runner's deadline (RunnerTests), and a reason other than "timed out" below
+        // shows the judge, not the deadline, ended it.
         if mode == "hang" {
             #expect(
                 reports.allSatisfy { $0.detail.contains("no complete HTTP response head") },

@@ -87,7 +87,12 @@ enum CeremonyCases {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             let samples = try await self.sample(
                 context,
-                connector: WebSocketTunnelConnector(fixedService: service),
+                // Quick runs (tests, possibly in parallel on a loaded machine) allow a slow upgrade, as
+                // their phone and desktop timeouts do; a timed run keeps the production default.
+                connector: WebSocketTunnelConnector(
+                    fixedService: service,
+                    timeout: context.isQuick ? .seconds(60) : .seconds(10)
+                ),
                 stores: stores,
                 directory: directory,
                 logger: quiet
