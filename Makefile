@@ -11,7 +11,7 @@ PIP_PACKAGES := pillow zxing-cpp websockets cryptography fido2 webauthn dbus-nex
 VENV := .venv-tools
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps venv build test test-parallel demo docs bench fuzz fuzz-smoke test-asan test-tsan clean fleet-test format lint
+.PHONY: deps venv build test test-serial test-parallel demo docs bench fuzz fuzz-smoke test-asan test-tsan clean fleet-test format lint
 
 # Installs the Debian packages that are missing (C libraries, QR tools used as oracles by tests).
 deps:
@@ -38,15 +38,17 @@ build: deps
 test: deps venv build
 	@# The embedding example must run, not only build: one cross-device ceremony on loopback.
 	"$$(swift build $(SWIFT_BUILD_FLAGS) --show-bin-path)/LoopbackPairing" > /dev/null 2>&1 || { echo "Examples/LoopbackPairing failed"; exit 1; }
-	@# Serial in CI. The suite also passes in parallel (`make test-parallel`; tests wait on injected
-	@# clocks or generous deadlines), but on two cores a parallel run still has load-sensitive
-	@# failures now and then (a relay's upgrade deadline, a stalled reader's send budget), so the
-	@# command that decides a landing stays serial until ten parallel runs in a row are green.
+	@# In parallel (swift-testing's default): tests spawn children through ChildProcess, wait for events
+	@# or on injected clocks with deadlines sized for a loaded two-core machine, and floods run on
+	@# event loops of their own. `make test-serial` runs the same suite one test at a time.
+	swift test --skip-build --parallel
+
+# The whole suite one test at a time, for debugging a failure without the other suites beside it.
+test-serial: deps venv build
 	swift test --skip-build --no-parallel
 
-# The whole suite in parallel (swift-testing's default), for the flake hunt described above.
-test-parallel: deps venv build
-	swift test --skip-build --parallel
+# Kept as an alias of `make test` for scripts that name it.
+test-parallel: test
 
 demo: deps
 	swift build $(SWIFT_BUILD_FLAGS) --product cable
