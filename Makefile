@@ -38,17 +38,20 @@ build: deps
 test: deps venv build
 	@# The embedding example must run, not only build: one cross-device ceremony on loopback.
 	"$$(swift build $(SWIFT_BUILD_FLAGS) --show-bin-path)/LoopbackPairing" > /dev/null 2>&1 || { echo "Examples/LoopbackPairing failed"; exit 1; }
-	@# In parallel (swift-testing's default): tests spawn children through ChildProcess, wait for events
-	@# or on injected clocks with deadlines sized for a loaded two-core machine, and floods run on
-	@# event loops of their own. `make test-serial` runs the same suite one test at a time.
-	swift test --skip-build --parallel
-
-# The whole suite one test at a time, for debugging a failure without the other suites beside it.
-test-serial: deps venv build
+	@# Serial: the command that decides a landing. The suite also runs in parallel (`make
+	@# test-parallel`: children through ChildProcess, waits that end on events with deadlines sized for a
+	@# loaded two-core machine, floods on event loops of their own) and ten parallel runs in a row passed
+	@# in a warm tree, but the first parallel run of a fresh clone failed one conformance-kit test (a
+	@# `cable register` under test ended before printing its QR code), so it stays serial until that is
+	@# understood.
 	swift test --skip-build --no-parallel
 
-# Kept as an alias of `make test` for scripts that name it.
-test-parallel: test
+# The same suite one test at a time (what `make test` runs).
+test-serial: test
+
+# The whole suite in parallel (swift-testing's default).
+test-parallel: deps venv build
+	swift test --skip-build --parallel
 
 demo: deps
 	swift build $(SWIFT_BUILD_FLAGS) --product cable

@@ -315,10 +315,18 @@ final class KitPhone {
                 "its QR line starts with \"\(line.prefix(6))\", not FIDO:/ (the kit reads the first line starting with FIDO:/)"
             )
         case .ended:
-            throw ScenarioFailure("it ended its output without printing a line starting with FIDO:/")
+            throw ScenarioFailure(
+                "it ended its output without printing a line starting with FIDO:/\(self.stderrTail)"
+            )
         case .timedOut(let wait):
             throw ScenarioFailure("it printed no line starting with FIDO:/ within \(ScenarioTime.text(wait))")
         }
+    }
+
+    /// The end of what the desktop printed on stderr so far, as a detail's suffix (why it stopped).
+    private var stderrTail: String {
+        let text = self.running.diagnostics.split(whereSeparator: \.isNewline).suffix(3).joined(separator: " | ")
+        return text.isEmpty ? "" : " (its stderr: \(text.suffix(300)))"
     }
 
     /// The QR code, parsed with Chromium's rules (`qr::Parse`).
