@@ -157,7 +157,7 @@ package struct StandInRigFailure: Error, CustomStringConvertible {
 package final class StandInProcess: Sendable {
     private let process: ChildProcess
     private let input: FileHandle
-    private let collected = LockedValue<[String]>([])
+    private let output: PipeLines
 
     package init(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws {
         let process = ChildProcess()
@@ -172,27 +172,13 @@ package final class StandInProcess: Sendable {
         self.process = process
         self.input = input.fileHandleForWriting
         try process.run()
-        let handle = output.fileHandleForReading
-        let collected = self.collected
-        Thread.detachNewThread {
-            var pending = Data()
-            while true {
-                let chunk = handle.availableData
-                if chunk.isEmpty { break }
-                pending.append(chunk)
-                while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
-                    let line = String(decoding: pending[pending.startIndex..<newline], as: UTF8.self)
-                    pending.removeSubrange(pending.startIndex...newline)
-                    collected.withLock { $0.append(line) }
-                }
-            }
-        }
+        self.output = PipeLines(output.fileHandleForReading)
     }
 
     /// A rig that failed half-way through its init still ends what it started.
     deinit { self.kill() }
 
-    package var lines: [String] { self.collected.withLock { $0 } }
+    package var lines: [String] { self.output.lines }
 
     package func write(_ text: String) { try? self.input.write(contentsOf: Data(text.utf8)) }
 
