@@ -292,7 +292,11 @@ enum RawHTTPError: Error { case failed(String) }
         #expect(full.text.hasSuffix("tunnel limit reached\n"))
         await phone.close()
         let deadline = ContinuousClock.now + .seconds(30)
-        while rig.relay.server.statistics.tunnels > 0, ContinuousClock.now < deadline {
+        // Until the phone's connection is gone too: counted below as the idle connection, it would let
+        // the drain start before the idle one is accepted, and end at once (seen: stopped before the 503).
+        while rig.relay.server.statistics.tunnels > 0 || rig.relay.server.statistics.openConnections > 0,
+            ContinuousClock.now < deadline
+        {
             try await Task.sleep(for: .milliseconds(20))
         }
         #expect(RawHTTP.statusLine(try await RawHTTP.exchange(port: port, request).text) == "HTTP/1.1 200 OK")
