@@ -67,14 +67,14 @@ import Testing
         let bus = "127.0.0.1:\(try unsharedLoopbackUDPPort())"
 
         for (ceremony, directory, extra) in [("register", here, ["--user", "alice"]), ("sign-in", there, [String]())] {
-            let desktop = try LiveProcess(
+            let desktop = try CableProcess(
                 [ceremony, "--tunnel", tunnel, "--advert-listen", bus, "--timeout", "30", "--style", "ascii", "--json"]
                     + extra,
                 environment: environment,
                 in: directory
             )
             let url = try await desktop.waitForLine(startingWith: "FIDO:/")
-            let phone = try LiveProcess(
+            let phone = try CableProcess(
                 ["phone", url, "--tunnel", tunnel, "--advert-to", bus, "--persona", "authenticator-ios"],
                 environment: environment,
                 in: directory == here ? there : here
@@ -98,70 +98,5 @@ import Testing
             let left = try FileManager.default.contentsOfDirectory(atPath: directory.path)
             #expect(left.isEmpty, "left in the working directory \(directory.lastPathComponent): \(left)")
         }
-    }
-}
-
-/// `cable` with extra environment and its own working directory, its output lines collected as they
-/// arrive (`CableProcess` runs with the test's environment and directory).
-final class LiveProcess: @unchecked Sendable {
-    private let process = ChildProcess()
-    private let lock = NSLock()
-    private var lines: [[String]] = [[], []]
-    private var partial = ["", ""]
-
-    init(_ arguments: [String], environment: [String: String], in directory: URL) throws {
-        self.process.executableURL = CableProcess.executable
-        self.process.arguments = arguments
-        self.process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        self.process.currentDirectoryURL = directory
-        self.process.standardInput = FileHandle.nullDevice
-        var pipes: [Pipe] = []
-        for index in 0..<2 {
-            let pipe = Pipe()
-            if index == 0 { self.process.standardOutput = pipe } else { self.process.standardError = pipe }
-            pipes.append(pipe)
-        }
-        try self.process.run()
-        for (index, pipe) in pipes.enumerated() {
-            drain(pipe.fileHandleForReading) { [weak self] data in self?.append(data, to: index) }
-        }
-    }
-
-    deinit { if self.process.isRunning { self.process.terminate() } }
-
-    private func append(_ data: Data, to index: Int) {
-        self.lock.lock()
-        defer { self.lock.unlock() }
-        self.partial[index] += String(decoding: data, as: UTF8.self)
-        while let newline = self.partial[index].firstIndex(of: "\n") {
-            self.lines[index].append(String(self.partial[index][..<newline]))
-            self.partial[index] = String(self.partial[index][self.partial[index].index(after: newline)...])
-        }
-    }
-
-    var stdout: [String] { self.lock.withLock { self.lines[0] } }
-    var stderr: [String] { self.lock.withLock { self.lines[1] } }
-
-    func waitForLine(startingWith prefix: String, timeout: Duration = .seconds(60)) async throws -> String {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if let line = self.stdout.first(where: { $0.hasPrefix(prefix) }) { return line }
-            if !self.process.isRunning { break }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        throw ProcessFailure("no line starting with \(prefix); stderr: \(self.stderr.suffix(3))")
-    }
-
-    func waitForExit(timeout: Duration = .seconds(60)) async throws -> Int32 {
-        let deadline = ContinuousClock.now + timeout
-        while self.process.isRunning {
-            if ContinuousClock.now > deadline {
-                self.process.terminate()
-                throw ProcessFailure("did not exit within \(timeout)")
-            }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        try await Task.sleep(for: .milliseconds(50))
-        return self.process.terminationStatus
     }
 }

@@ -34,12 +34,18 @@ public final class CableProcess: Sendable {
         preconditionFailure("the cable executable is not built: run `swift build --build-tests` (make test does)")
     }
 
-    /// Starts `cable <arguments>`, with `environment` set over the test's own.
-    public init(_ arguments: [String], environment extra: [String: String] = [:]) throws {
+    /// Starts `cable <arguments>`, with `environment` set over the test's own, in `directory` (else
+    /// the test's working directory).
+    public init(
+        _ arguments: [String],
+        environment extra: [String: String] = [:],
+        in directory: URL? = nil
+    ) throws {
         self.arguments = arguments
         let process = ChildProcess()
         process.executableURL = Self.executable
         process.arguments = arguments
+        if let directory { process.currentDirectoryURL = directory }
         var environment = ProcessInfo.processInfo.environment
         environment["COLUMNS"] = "200"
         environment["LINES"] = "100"
@@ -87,8 +93,8 @@ public final class CableProcess: Sendable {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if let line = self.stdout.first(where: { $0.hasPrefix(prefix) }) { return line }
-            if !self.process.isRunning, self.stdout.first(where: { $0.hasPrefix(prefix) }) == nil {
-                try await Task.sleep(for: .milliseconds(50))
+            if !self.process.isRunning {
+                await self.outputEnded()
                 if let line = self.stdout.first(where: { $0.hasPrefix(prefix) }) { return line }
                 throw ProcessFailure(
                     "cable \(self.arguments.first ?? "") exited before printing \(prefix)…; stderr: \(self.stderr.suffix(5))"
@@ -133,6 +139,10 @@ public final class CableProcess: Sendable {
         }
         return status
     }
+
+    /// Returns once the process has exited and both its outputs were read to the end (or, when a
+    /// descendant holds them open, a second after the exit): after this, ``stdout`` holds every line.
+    public func outputEnded() async { await self.lifecycle.ended() }
 
     /// Sends SIGKILL to the process's group (`ChildProcess` starts each child as the leader of its own
     /// group; anything it started dies with it), or to the process alone if it leads no group. Does

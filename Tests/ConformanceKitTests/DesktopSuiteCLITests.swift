@@ -66,11 +66,15 @@ final class CableCommandRun: RunningImplementation {
         self.reader = Task {
             var delivered = 0
             while !Task.isCancelled {
-                let running = process.isRunning
+                if !process.isRunning {
+                    // Exited: its last lines may still be in the pipe, read by another thread.
+                    await process.outputEnded()
+                    for line in process.stdout.dropFirst(delivered) { output.yield(line) }
+                    break
+                }
                 let all = process.stdout
                 for line in all.dropFirst(delivered) { output.yield(line) }
                 delivered = all.count
-                if !running { break }
                 try? await Task.sleep(for: .milliseconds(20))
             }
             output.finish()

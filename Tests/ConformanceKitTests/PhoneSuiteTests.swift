@@ -220,6 +220,8 @@ struct CablePhoneCommand: ImplementationUnderTest {
             var seen = 0
             while true {
                 let running = process.isRunning
+                // Exited: its last lines may still be in the pipe, read by another thread.
+                if !running { await process.outputEnded() }
                 let stdout = process.stdout
                 for line in stdout.dropFirst(seen) { continuation.yield(line) }
                 seen = stdout.count
