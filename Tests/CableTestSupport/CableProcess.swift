@@ -12,8 +12,8 @@ import Darwin
 /// if the test ends first.
 public final class CableProcess: Sendable {
     private let process: ChildProcess
-    private let output = OutputLines()
     private let lifecycle = Lifecycle()
+    private let outputs: (stdout: PipeLines, stderr: PipeLines)
     public let arguments: [String]
 
     /// The `cable` binary next to the test bundle (`swift build --build-tests` builds it).
@@ -57,26 +57,14 @@ public final class CableProcess: Sendable {
         process.standardError = err
         process.standardInput = FileHandle.nullDevice
         self.process = process
-        let output = self.output
         let lifecycle = self.lifecycle
         // Exits are reported, not polled for: waiters suspend on a continuation, no thread blocks.
         process.terminationHandler = { finished in lifecycle.exited(finished.terminationStatus) }
         try process.run()
-        // Each output is read to its end by a thread of its own with blocking reads, not by a dispatch
-        // readability source: sources did not always report the end of a pipe, and one run crashed in
-        // libdispatch's event loop (a source cancelled at EOF while its pipe's descriptor is closed
-        // and reused is the likely cause). The thread holds its handle, so the descriptor stays open
-        // until the read has returned the end.
-        for (handle, toStdout) in [(out.fileHandleForReading, true), (err.fileHandleForReading, false)] {
-            Thread.detachNewThread {
-                while true {
-                    let data = handle.availableData
-                    output.append(data, toStdout: toStdout)
-                    if data.isEmpty { break }
-                }
-                lifecycle.streamClosed()
-            }
-        }
+        self.outputs = (
+            PipeLines(out.fileHandleForReading, onEnd: { lifecycle.streamClosed() }),
+            PipeLines(err.fileHandleForReading, onEnd: { lifecycle.streamClosed() })
+        )
     }
 
     deinit {
@@ -84,9 +72,9 @@ public final class CableProcess: Sendable {
     }
 
     /// Lines printed on stdout so far.
-    public var stdout: [String] { self.output.lines(stdout: true) }
+    public var stdout: [String] { self.outputs.stdout.lines }
     /// Lines printed on stderr so far.
-    public var stderr: [String] { self.output.lines(stdout: false) }
+    public var stderr: [String] { self.outputs.stderr.lines }
 
     /// Waits (bounded) for a stdout line starting with `prefix`.
     public func waitForLine(startingWith prefix: String, timeout: Duration = .seconds(20)) async throws -> String {
@@ -233,30 +221,4 @@ private final class Lifecycle: Sendable {
         }
         for waiter in ready { waiter.resume() }
     }
-}
-
-/// Lines collected from a child's stdout and stderr.
-private final class OutputLines: Sendable {
-    private struct State {
-        var lines: [[String]] = [[], []]
-        var partial: [String] = ["", ""]
-    }
-    private let state = LockedValue(State())
-
-    func append(_ data: Data, toStdout: Bool) {
-        let i = toStdout ? 0 : 1
-        self.state.withLock { s in
-            s.partial[i] += String(decoding: data, as: UTF8.self)
-            while let nl = s.partial[i].firstIndex(of: "\n") {
-                s.lines[i].append(String(s.partial[i][..<nl]))
-                s.partial[i] = String(s.partial[i][s.partial[i].index(after: nl)...])
-            }
-            if data.isEmpty, !s.partial[i].isEmpty {
-                s.lines[i].append(s.partial[i])
-                s.partial[i] = ""
-            }
-        }
-    }
-
-    func lines(stdout: Bool) -> [String] { self.state.withLock { $0.lines[stdout ? 0 : 1] } }
 }

@@ -348,29 +348,41 @@ public final class PipeReader: Sendable {
 }
 
 /// Collects a pipe's lines as they arrive (read on a plain thread); a test polls them without
-/// blocking a cooperative thread.
+/// blocking a cooperative thread. The one line reader of the test helpers: ``CableProcess`` and the
+/// Python helpers read their children through it.
 public final class PipeLines: Sendable {
     private let state = LockedValue((lines: [String](), ended: false))
 
-    /// Starts reading `handle` until end of file.
-    public init(_ handle: FileHandle) {
+    /// Starts reading `handle` until end of file. `onLine` is called with each line as it is read
+    /// (after ``lines`` has it), `onEnd` once the pipe has ended (after ``lines`` holds the last line);
+    /// both on the reading thread. Lines are split on bytes, so a character split across two reads
+    /// arrives whole.
+    public init(
+        _ handle: FileHandle,
+        onLine: (@Sendable (String) -> Void)? = nil,
+        onEnd: (@Sendable () -> Void)? = nil
+    ) {
         let state = self.state
+        // A plain thread does the blocking reads: the test's cooperative threads (two on two cores)
+        // are never held. The closure holds the handle, so the descriptor stays open until the end.
         Thread.detachNewThread {
             var pending = Data()
+            func deliver(_ line: String) {
+                state.withLock { $0.lines.append(line) }
+                onLine?(line)
+            }
             while true {
                 let chunk = handle.availableData
                 if chunk.isEmpty { break }
                 pending.append(chunk)
                 while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
-                    let line = String(decoding: pending[pending.startIndex..<newline], as: UTF8.self)
+                    deliver(String(decoding: pending[pending.startIndex..<newline], as: UTF8.self))
                     pending.removeSubrange(pending.startIndex...newline)
-                    state.withLock { $0.lines.append(line) }
                 }
             }
-            state.withLock { s in
-                if !pending.isEmpty { s.lines.append(String(decoding: pending, as: UTF8.self)) }
-                s.ended = true
-            }
+            if !pending.isEmpty { deliver(String(decoding: pending, as: UTF8.self)) }
+            state.withLock { $0.ended = true }
+            onEnd?()
         }
     }
 

@@ -67,7 +67,7 @@ package enum PythonToolError: Error, CustomStringConvertible {
 package final class PythonProcess: Sendable {
     private let process: ChildProcess
     private let lines: AsyncStream<String>
-    private let collected = CollectedLines()
+    private let collected: PipeLines
     private let description: String
 
     package init(script: String, arguments: [String]) throws {
@@ -85,31 +85,14 @@ package final class PythonProcess: Sendable {
         let (lines, continuation) = AsyncStream<String>.makeStream()
         self.lines = lines
         try process.run()
-        // A plain thread does the blocking reads, so the test's cooperative threads (which also run
-        // the relay's connection tasks) are never blocked.
-        let handle = output.fileHandleForReading
-        let collected = self.collected
-        Thread.detachNewThread {
-            var pending = Data()
-            while true {
-                let chunk = handle.availableData
-                if chunk.isEmpty { break }
-                pending.append(chunk)
-                while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
-                    let line = String(decoding: pending[pending.startIndex..<newline], as: UTF8.self)
-                    pending.removeSubrange(pending.startIndex...newline)
-                    collected.append(line)
-                    continuation.yield(line)
-                }
+        self.collected = PipeLines(
+            output.fileHandleForReading,
+            onLine: { continuation.yield($0) },
+            onEnd: {
+                process.waitUntilExit()
+                continuation.finish()
             }
-            if !pending.isEmpty {
-                let line = String(decoding: pending, as: UTF8.self)
-                collected.append(line)
-                continuation.yield(line)
-            }
-            process.waitUntilExit()
-            continuation.finish()
-        }
+        )
     }
 
     /// The first line starting with `prefix` (e.g. `PORT `), without the prefix.
@@ -134,7 +117,7 @@ package final class PythonProcess: Sendable {
             self.process.terminate()
             throw error
         }
-        let all = self.collected.all
+        let all = self.collected.lines
         guard let last = all.last(where: { $0.hasPrefix("{") }),
             let value = try? JSONDecoder().decode(JSONValue.self, from: Data(last.utf8))
         else { throw PythonToolError.noResult(status: self.process.terminationStatus, output: self.output) }
@@ -145,7 +128,7 @@ package final class PythonProcess: Sendable {
     }
 
     /// Everything printed so far.
-    package var output: String { self.collected.all.joined(separator: "\n") }
+    package var output: String { self.collected.lines.joined(separator: "\n") }
 
     /// Stops the script if it still runs.
     package func terminate() { if self.process.isRunning { self.process.terminate() } }
@@ -167,11 +150,4 @@ package func withTimeout<T: Sendable>(
         guard let first = try await group.next(), let value = first else { throw PythonToolError.timedOut(what) }
         return value
     }
-}
-
-/// Lines printed by a script, shared with the reading thread.
-package final class CollectedLines: Sendable {
-    private let lines = LockedValue<[String]>([])
-    package func append(_ line: String) { self.lines.withLock { $0.append(line) } }
-    package var all: [String] { self.lines.withLock { $0 } }
 }
