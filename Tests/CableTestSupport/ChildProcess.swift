@@ -195,16 +195,7 @@ public final class ChildProcess: @unchecked Sendable {
 
     /// Suspends until the child exits; `nil` if it is still running after `timeout` (it is left running).
     public func exit(within timeout: Duration) async -> Int32? {
-        await withTaskGroup(of: Int32?.self) { group in
-            group.addTask { await self.exit() }
-            group.addTask {
-                try? await Task.sleep(for: timeout)
-                return nil
-            }
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            return first
-        }
+        await value(within: timeout) { await self.exit() }
     }
 
     /// Suspends until the child exits, or returns `nil` when the task is cancelled.
@@ -287,6 +278,21 @@ public struct ChildOutput: Sendable {
     public var stderrText: String { String(decoding: self.stderr, as: UTF8.self) }
 }
 
+/// What `body` returns, or `nil` once `timeout` has passed first (`body` is then cancelled: it must
+/// return when cancelled, as the waits on a child's exit and a pipe's end do).
+func value<T: Sendable>(within timeout: Duration, _ body: @escaping @Sendable () async -> T?) async -> T? {
+    await withTaskGroup(of: T?.self) { group in
+        group.addTask { await body() }
+        group.addTask {
+            try? await Task.sleep(for: timeout)
+            return nil
+        }
+        let first = await group.next() ?? nil
+        group.cancelAll()
+        return first
+    }
+}
+
 /// Reads a pipe to its end on a plain thread; the result can be awaited.
 public final class PipeReader: Sendable {
     private let state = LockedValue(ReadState())
@@ -313,16 +319,7 @@ public final class PipeReader: Sendable {
 
     /// Everything read, once the pipe has ended; `nil` if it has not ended within `timeout`.
     public func data(within timeout: Duration) async -> Data? {
-        await withTaskGroup(of: Data?.self) { group in
-            group.addTask { await self.data() }
-            group.addTask {
-                try? await Task.sleep(for: timeout)
-                return nil
-            }
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            return first
-        }
+        await value(within: timeout) { await self.data() }
     }
 
     private func data() async -> Data? {
