@@ -67,10 +67,13 @@ struct PasskeysCommand: ParsableCommand {
     }
 
     struct Delete: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Delete a stored passkey by its ID (base64url).")
+        static let configuration = CommandConfiguration(
+            abstract: "Delete a stored passkey by its ID (base64url).",
+            usage: "cable passkeys delete <id> [--store <store>]"
+        )
 
-        @Argument(help: "The credential ID, as `list` prints it.")
-        var id: String
+        @OptionGroup var credential: CredentialIDArgument
+        private var id: String { self.credential.id }
 
         @Option(
             help:

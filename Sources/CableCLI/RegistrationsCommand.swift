@@ -87,11 +87,12 @@ struct RegistrationsCommand: ParsableCommand {
 
     struct Remove: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Remove a registered passkey by its credential ID; sign-in with it is then refused."
+            abstract: "Remove a registered passkey by its credential ID; sign-in with it is then refused.",
+            usage: "cable registrations remove <id> [--rp-store <rp-store>]"
         )
 
-        @Argument(help: "The credential ID (base64url), as `list` prints it.")
-        var id: String
+        @OptionGroup var credential: CredentialIDArgument
+        private var id: String { self.credential.id }
 
         @Option(
             help:

@@ -187,10 +187,17 @@ import Testing
             // The user removes the passkey from the lost phone: signing in then finds none.
             let delete = try rig.start(["passkeys", "delete", credentialID, "--store", rig.phoneStore])
             #expect(try await delete.waitForExit() == 0, "passkeys delete: \(delete.stderr)")
+            #expect(delete.stdout == ["deleted \(credentialID)"], "passkeys delete: \(delete.stdout) \(delete.stderr)")
+            let empty = try rig.start(["passkeys", "list", "--store", rig.phoneStore, "--json"])
+            #expect(try await empty.waitForExit() == 0)
+            #expect((try empty.lastJSON()["passkeys"] as? [Any])?.isEmpty == true, "after delete: \(empty.stdout)")
             let after = try await rig.ceremony("sign-in", phone: ["--persona", "authenticator-ios"])
             #expect(
                 after.desktopStatus != 0,
-                "desktop: \(after.desktop.stderr.suffix(3)) phone: \(after.phone.stderr.suffix(3))"
+                """
+                registered \(credentialID); desktop: \(after.desktop.stdout.suffix(2)) \(after.desktop.stderr.suffix(3)); \
+                phone: \(after.phone.stdout.suffix(2)) \(after.phone.stderr.suffix(3))
+                """
             )
             #expect(after.desktop.stderr.contains { $0.hasPrefix("error:") && $0.contains("no passkey") })
         }
