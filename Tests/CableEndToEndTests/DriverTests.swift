@@ -50,6 +50,46 @@ struct FixedReplyHandler: CTAPRequestHandler {
         #expect(answered.value == 0)
     }
 
+    /// The phone stops advertising as soon as the handshake arrives, not when the transaction ends:
+    /// while its handler holds the desktop's request, no advert goes out (at most one that was
+    /// already being sent when the handshake came).
+    @Test func thePhoneStopsAdvertisingOnceTheHandshakeArrives() async throws {
+        let bus = InProcessAdvertBus()
+        let service = InMemoryTunnelService()
+        let transmitter = CountingTransmitter(bus: bus)
+        let desktop = HybridDesktop(scanner: bus, connector: service, timeouts: .all(.seconds(60)))
+        let phone = HybridPhone(
+            connector: service,
+            transmitter: transmitter,
+            advertInterval: .milliseconds(2),
+            timeouts: PhoneTimeouts(registerTunnel: .seconds(60), handshake: .seconds(60), idle: .seconds(60))
+        )
+        let handler = HeldReplyHandler()
+        let check = Task {
+            _ = await handler.started.first { _ in true }
+            let atRequest = transmitter.count.value
+            // Fifty advert intervals: a loop still running would send some whatever the machine's load.
+            try await Task.sleep(for: .milliseconds(100))
+            let later = transmitter.count.value
+            handler.release.yield()
+            return (atRequest, later)
+        }
+        let result = try await withQRCodeScanner({ url in
+            _ = try await phone.run(url: url, handler: handler)
+        }) { onEvent in
+            try await desktop.transact(
+                request: [0x02, 0xA0],
+                requestType: .getAssertion,
+                timestamp: 0,
+                onEvent: onEvent
+            )
+        }
+        let (atRequest, later) = try await check.value
+        #expect(result.response == [0x00])
+        #expect(atRequest >= 1, "the phone advertised before the handshake")
+        #expect(later <= atRequest + 1, "no advert after the handshake (\(atRequest) then \(later))")
+    }
+
     /// The advert timeout is measured on the driver's clock: nothing fires until the clock passes it,
     /// and no test waits for two real minutes.
     @Test func aPhoneThatNeverAnswersTimesOutAtTheAdvertStep() async throws {
@@ -144,6 +184,37 @@ struct FixedReplyHandler: CTAPRequestHandler {
         task.cancel()
         await #expect(throws: CancellationError.self) { try await task.value }
         #expect(clock.sleeperCount == 0)
+    }
+}
+
+/// Counts the adverts a phone transmits, passing each on to the bus.
+final class CountingTransmitter: AdvertTransmitter {
+    let bus: InProcessAdvertBus
+    let count = Counter()
+    init(bus: InProcessAdvertBus) { self.bus = bus }
+    func transmit(_ advertisingData: [UInt8]) async throws {
+        self.count.add(1)
+        try await self.bus.transmit(advertisingData)
+    }
+}
+
+/// A CTAP handler that reports each request and answers `[0x00]` only once released.
+final class HeldReplyHandler: CTAPRequestHandler {
+    let getInfoResponse: [UInt8] = [0xA1, 0x01, 0x81, 0x68] + Array("FIDO_2_0".utf8)
+    let started: AsyncStream<Void>
+    private let startedSink: AsyncStream<Void>.Continuation
+    private let released: AsyncStream<Void>
+    let release: AsyncStream<Void>.Continuation
+
+    init() {
+        (self.started, self.startedSink) = AsyncStream<Void>.makeStream()
+        (self.released, self.release) = AsyncStream<Void>.makeStream()
+    }
+
+    func handle(_ request: [UInt8]) async -> [UInt8] {
+        self.startedSink.yield()
+        for await _ in self.released { break }
+        return [0x00]
     }
 }
 
