@@ -25,7 +25,7 @@ import Testing
 
     /// Python's reading of a JSON document: each string of the top-level array as UTF-8 hex, or
     /// `error: …` when `json.loads` refuses the document.
-    static func pythonReads(_ document: String) throws -> [String] {
+    static func pythonReads(_ document: String) async throws -> [String] {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("json-\(UUID().uuidString).json")
         try Data(document.utf8).write(to: file)
         defer { try? FileManager.default.removeItem(at: file) }
@@ -39,35 +39,29 @@ import Testing
             for v in values:
                 print(v.encode("utf-8").hex())
             """
-        let process = ChildProcess()
-        process.executableURL = try PythonTool.requireInterpreter()
-        process.arguments = ["-c", script, file.path]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        // Awaited, not waited for: a blocked cooperative thread would stall the other tests.
+        let data = try await ChildProcess.run(try PythonTool.requireInterpreter(), ["-c", script, file.path]).stdout
         return String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
             .dropLast().map(String.init)
     }
 
-    @Test func pythonReadsBackEveryHostileString() throws {
+    @Test func pythonReadsBackEveryHostileString() async throws {
         let literals = Self.hostile.map(JSONText.quoted)
         for literal in literals {
             // Nothing a line-oriented reader or a JavaScript string literal would break on.
             #expect(!literal.unicodeScalars.contains { $0.value < 0x20 || $0 == "\u{2028}" || $0 == "\u{2029}" })
         }
-        let read = try Self.pythonReads("[" + literals.joined(separator: ", ") + "]")
+        let read = try await Self.pythonReads("[" + literals.joined(separator: ", ") + "]")
         #expect(read == Self.hostile.map { Array($0.utf8).map { String(format: "%02x", $0) }.joined() })
     }
 
     /// The checker is proven: a quoter that left a control character raw, or forgot to escape a
     /// quote, is caught by Python's parser.
-    @Test func pythonRefusesWhatABrokenQuoterWrites() throws {
+    @Test func pythonRefusesWhatABrokenQuoterWrites() async throws {
         for broken in [
             "[\"raw \u{01} control\"]", "[\"raw\nnewline\"]", "[\"unescaped \" quote\"]", "[\"lone \\ slash\"]",
         ] {
-            let read = try Self.pythonReads(broken)
+            let read = try await Self.pythonReads(broken)
             #expect(read.count == 1 && read[0].hasPrefix("error: "), "\(broken.debugDescription): \(read)")
         }
     }

@@ -45,7 +45,7 @@ import Testing
         #expect(Set(scenarios[0].keys) == ["id", "result", "detail"])
     }
 
-    static func xmllint(_ xml: String) throws -> (status: Int32, output: String) {
+    static func xmllint(_ xml: String) async throws -> (status: Int32, output: String) {
         let tool = "/usr/bin/xmllint"
         try #require(
             FileManager.default.isExecutableFile(atPath: tool),
@@ -58,21 +58,17 @@ import Testing
         try Data(xml.utf8).write(to: file)
         let schema = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("Spec/schemas/junit-10.xsd")
-        let process = ChildProcess()
-        process.executableURL = URL(fileURLWithPath: tool)
-        process.arguments = ["--noout", "--schema", schema.path, file.path]
-        let pipe = Pipe()
-        process.standardError = pipe
-        process.standardOutput = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, output)
+        // Awaited, not waited for: a blocked cooperative thread would stall the other tests.
+        let run = try await ChildProcess.run(
+            URL(fileURLWithPath: tool),
+            ["--noout", "--schema", schema.path, file.path]
+        )
+        return (run.status, run.stdoutText + run.stderrText)
     }
 
-    @Test func junitIsValidAgainstTheJenkinsSchemaEvenWithHostileDetails() throws {
+    @Test func junitIsValidAgainstTheJenkinsSchemaEvenWithHostileDetails() async throws {
         let xml = Self.report.junitXML(timestamp: "2026-12-07T03:00:00", hostname: "host<&>")
-        let (status, output) = try Self.xmllint(xml)
+        let (status, output) = try await Self.xmllint(xml)
         #expect(status == 0, "\(output)\n\(xml)")
         #expect(xml.contains("<testcase name=\"relay.a\" classname=\"relay\" time=\"0.012\"/>"))
         #expect(xml.contains("failures=\"1\""))
@@ -81,16 +77,16 @@ import Testing
         #expect(!xml.contains("\u{01}") && !xml.contains("\u{1B}"))
     }
 
-    @Test func theSchemaCheckCatchesBrokenReports() throws {
+    @Test func theSchemaCheckCatchesBrokenReports() async throws {
         // A naive writer's output (unescaped detail) is not even well-formed; a testcase without
         // its required name is well-formed but invalid.
         let unescaped =
             "<testsuites><testsuite tests=\"1\"><testcase name=\"x\"><failure message=\"a \" b\"/></testcase></testsuite></testsuites>"
-        #expect(try Self.xmllint(unescaped).status != 0)
+        #expect(try await Self.xmllint(unescaped).status != 0)
         let nameless = "<testsuites><testsuite tests=\"1\"><testcase classname=\"relay\"/></testsuite></testsuites>"
-        #expect(try Self.xmllint(nameless).status != 0)
+        #expect(try await Self.xmllint(nameless).status != 0)
         let badAttribute = "<testsuites skipped=\"1\"><testsuite tests=\"1\"/></testsuites>"
-        #expect(try Self.xmllint(badAttribute).status != 0)
+        #expect(try await Self.xmllint(badAttribute).status != 0)
     }
 
     @Test func xmlTextRulesFollowXML10() {
