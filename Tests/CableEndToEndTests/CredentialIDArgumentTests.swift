@@ -7,12 +7,17 @@ import Foundation
 import Testing
 
 /// `cable passkeys delete` and `cable registrations remove` take every ID `list` prints. One random
-/// credential ID in 64 begins with "-" (base64url's 62nd digit); ArgumentParser read such an ID as an
-/// option and answered "Missing expected argument '<id>'", which made two end-to-end tests fail now
-/// and then (a phone whose new passkey's ID began with "-" could not have it deleted).
+/// credential ID in 64 begins with "-" (base64url's 62nd digit). ArgumentParser read such an ID as a
+/// group of short options: "Missing expected argument '<id>'" (status 64), or, when the group held an
+/// "h", the help text with status 0 and nothing deleted. Both made end-to-end tests fail now and then
+/// (a deleted passkey that still signed in).
 @Suite struct CredentialIDArgumentTests {
-    /// IDs whose base64url begins with "-" and "--" (0xF8 → "-", 0xFB 0xEF → "--"), and a plain one.
-    static let ids: [[UInt8]] = [[0xF8] + Array(1...15), [0xFB, 0xEF] + Array(2...15), Array(0...15)]
+    /// IDs whose base64url begins with "-", with "--", and with "-h" (read as a help request), and a
+    /// plain one.
+    static let ids: [[UInt8]] = [
+        [0xF8] + Array(1...15), [0xFB, 0xEF] + Array(2...15), Base64URLText.decode("-hAbCdEfGhIjKlMnOpQrSw"),
+        Array(0...15),
+    ]
 
     static func scratch() throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("cable-ids-\(UUID().uuidString)")
@@ -45,15 +50,17 @@ import Testing
             )
         }
         let encoded = Self.ids.map(Base64URLText.encode)
-        #expect(encoded[0].hasPrefix("-") && encoded[1].hasPrefix("--"))
+        #expect(encoded[0].hasPrefix("-") && encoded[1].hasPrefix("--") && encoded[2].hasPrefix("-h"))
 
         let first = try await Self.cable(["passkeys", "delete", encoded[0], "--store", path])
         #expect(first.stdout == ["deleted \(encoded[0])"], "\(first.stderr)")
         let second = try await Self.cable(["passkeys", "delete", "--store", path, encoded[1]])
         #expect(second.stdout == ["deleted \(encoded[1])"], "\(second.stderr)")
+        let third = try await Self.cable(["passkeys", "delete", encoded[2], "--store", path])
+        #expect(third.stdout == ["deleted \(encoded[2])"], "\(third.stdout.prefix(2)) \(third.stderr)")
         // The conventional `--` still ends the options.
-        let third = try await Self.cable(["passkeys", "delete", "--store", path, "--", encoded[2]])
-        #expect(third.stdout == ["deleted \(encoded[2])"], "\(third.stderr)")
+        let fourth = try await Self.cable(["passkeys", "delete", "--store", path, "--", encoded[3]])
+        #expect(fourth.stdout == ["deleted \(encoded[3])"], "\(fourth.stderr)")
         #expect(try store.list().isEmpty)
     }
 
@@ -70,7 +77,7 @@ import Testing
             field: "publicKey"
         )
         let record = CredentialRecord(
-            credentialID: Self.ids[0],
+            credentialID: Self.ids[2],
             friendlyName: "phone",
             aaguid: .zero,
             publicKey: publicKey,
@@ -114,5 +121,11 @@ enum Base64URLText {
     static func encode(_ bytes: [UInt8]) -> String {
         Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-")
             .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+    }
+
+    static func decode(_ text: String) -> [UInt8] {
+        let standard = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        let padded = standard + String(repeating: "=", count: (4 - standard.count % 4) % 4)
+        return Array(Data(base64Encoded: padded) ?? Data())
     }
 }
