@@ -64,7 +64,12 @@ struct SignInCommand: AsyncParsableCommand {
         discussion: "Without --credential it asks for a discoverable credential (empty allow list)."
     )
 
-    @Option(name: .customLong("credential"), help: "Allow only this credential ID (base64url; repeatable).")
+    // Unconditional: one credential ID in 64 begins with "-", which would otherwise be read as an option.
+    @Option(
+        name: .customLong("credential"),
+        parsing: .unconditionalSingleValue,
+        help: "Allow only this credential ID (base64url; repeatable)."
+    )
     var credentials: [String] = []
 
     @OptionGroup var desktop: DesktopOptions

@@ -95,6 +95,15 @@ import Testing
         #expect(try store.list().isEmpty)
     }
 
+    /// `sign-in --credential` takes such an ID as its value too: here the first is accepted and the
+    /// second, not base64url, is the one refused (the old option read "-h…" as a help request).
+    @Test func signInTakesACredentialThatBeginsWithADash() async throws {
+        let id = Base64URLText.encode(Self.ids[2])
+        let run = try CableProcess(["sign-in", "--credential", id, "--credential", "not base64!"])
+        #expect(try await run.waitForExit() == 64)
+        #expect(run.stderr.first == "Error: --credential not base64! is not base64url", "\(run.stdout.prefix(2))")
+    }
+
     /// Still exactly one ID: none, two, or an unknown option (which would otherwise be taken as an ID)
     /// are usage errors (status 64) that name what was given.
     @Test(arguments: [
