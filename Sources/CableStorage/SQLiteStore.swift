@@ -151,16 +151,24 @@ package final class SQLiteStore: Sendable {
         guard descriptor >= 0 else {
             throw SQLiteStoreError(.readFailed, "cannot open \(path): \(Self.message(errno))")
         }
-        self.setupLock = descriptor
+        // Everything that can fail happens before the last stored property is set: an initializer that
+        // throws after that still runs `deinit`, which would close the descriptor a second time (and
+        // with it whatever another thread had opened under the same number in between).
+        let queue: DatabaseQueue
         do {
             try Self.lock(descriptor, path: path)
             defer { _ = flock(descriptor, LOCK_UN) }
-            self.queue = try Self.openQueue(path: path, maxFileSize: maxFileSize, wal: true)
-            try Self.migrate(self.queue, schema: schema, path: path)
+            queue = try Self.openQueue(path: path, maxFileSize: maxFileSize, wal: true)
+            do { try Self.migrate(queue, schema: schema, path: path) } catch {
+                try? queue.close()
+                throw error
+            }
         } catch {
             _ = close(descriptor)
             throw error
         }
+        self.queue = queue
+        self.setupLock = descriptor
     }
 
     deinit {
