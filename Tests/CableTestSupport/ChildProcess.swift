@@ -40,14 +40,8 @@ public final class ChildProcess: @unchecked Sendable {
     /// Called (on a plain thread) once the child has exited and been reaped.
     public var terminationHandler: (@Sendable (ChildProcess) -> Void)?
 
-    private let state = LockedValue(ExitState())
-
-    private struct ExitState {
-        var pid: pid_t = 0
-        var status: Int32?
-        var waiters: [Int: CheckedContinuation<Int32?, Never>] = [:]
-        var nextWaiter = 0
-    }
+    private let pid = LockedValue<pid_t>(0)
+    private let status = SettledOnce<Int32>()
 
     public init() {}
 
@@ -59,13 +53,13 @@ public final class ChildProcess: @unchecked Sendable {
     }
 
     /// Its process ID once started, else 0.
-    public var processIdentifier: Int32 { self.state.withLock { $0.pid } }
+    public var processIdentifier: Int32 { self.pid.withLock { $0 } }
     /// Whether it has started and not yet been reaped.
-    public var isRunning: Bool { self.state.withLock { $0.pid > 0 && $0.status == nil } }
+    public var isRunning: Bool { self.processIdentifier > 0 && self.status.value == nil }
     /// The exit status, or the number of the signal that ended it (as `Process` reports it); -1 while running.
-    public var terminationStatus: Int32 { self.state.withLock { $0.status ?? -1 } }
+    public var terminationStatus: Int32 { self.status.value ?? -1 }
     /// The exit status once reaped, else `nil`.
-    public var exitStatus: Int32? { self.state.withLock { $0.status } }
+    public var exitStatus: Int32? { self.status.value }
 
     /// Starts the program.
     public func run() throws {
@@ -134,7 +128,7 @@ public final class ChildProcess: @unchecked Sendable {
         // The child has its own copies now: closing ours lets readers see the end of its output.
         for end in parentEnds { try? end.close() }
         let child = pid
-        self.state.withLock { $0.pid = child }
+        self.pid.withLock { $0 = child }
         Thread.detachNewThread { self.reap(child) }
     }
 
@@ -165,13 +159,7 @@ public final class ChildProcess: @unchecked Sendable {
             }
         }
         let signal = raw & 0x7f
-        let status = signal == 0 ? (raw >> 8) & 0xff : signal
-        let waiters = self.state.withLock { s in
-            s.status = status
-            defer { s.waiters = [:] }
-            return Array(s.waiters.values)
-        }
-        for waiter in waiters { waiter.resume(returning: status) }
+        self.status.settle(signal == 0 ? (raw >> 8) & 0xff : signal)
         self.terminationHandler?(self)
     }
 
@@ -182,8 +170,8 @@ public final class ChildProcess: @unchecked Sendable {
 
     /// Sends `number` if it is still running (never to a reaped, possibly reused, PID).
     public func signal(_ number: Int32) {
-        self.state.withLock { s in
-            if s.pid > 0, s.status == nil { _ = kill(s.pid, number) }
+        self.pid.withLock { pid in
+            if pid > 0, self.status.value == nil { _ = kill(pid, number) }
         }
     }
 
@@ -198,26 +186,10 @@ public final class ChildProcess: @unchecked Sendable {
         await value(within: timeout) { await self.exit() }
     }
 
-    /// Suspends until the child exits, or returns `nil` when the task is cancelled.
+    /// Suspends until the child exits, or returns `nil` when the task is cancelled (or it never started).
     public func exit() async -> Int32? {
-        let id = self.state.withLock { s in
-            defer { s.nextWaiter += 1 }
-            return s.nextWaiter
-        }
-        return await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Int32?, Never>) in
-                let now: Int32?? = self.state.withLock { s in
-                    if let status = s.status { return .some(status) }
-                    if Task.isCancelled || s.pid == 0 { return .some(nil) }
-                    s.waiters[id] = continuation
-                    return .none
-                }
-                if let now { continuation.resume(returning: now) }
-            }
-        } onCancel: {
-            let waiter = self.state.withLock { $0.waiters.removeValue(forKey: id) }
-            waiter?.resume(returning: nil)
-        }
+        guard self.processIdentifier > 0 else { return nil }
+        return await self.status.awaited()
     }
 
     /// Runs `executable` to its end and returns its exit status and output.
@@ -295,42 +267,54 @@ func value<T: Sendable>(within timeout: Duration, _ body: @escaping @Sendable ()
 
 /// Reads a pipe to its end on a plain thread; the result can be awaited.
 public final class PipeReader: Sendable {
-    private let state = LockedValue(ReadState())
-
-    private struct ReadState {
-        var data: Data?
-        var waiters: [Int: CheckedContinuation<Data?, Never>] = [:]
-        var nextWaiter = 0
-    }
+    private let contents = SettledOnce<Data>()
 
     /// Starts reading `handle` until end of file.
     public init(_ handle: FileHandle) {
-        let state = self.state
-        Thread.detachNewThread {
-            let data = (try? handle.readToEnd()) ?? Data()
-            let waiters = state.withLock { s in
-                s.data = data
-                defer { s.waiters = [:] }
-                return Array(s.waiters.values)
-            }
-            for waiter in waiters { waiter.resume(returning: data) }
-        }
+        let contents = self.contents
+        Thread.detachNewThread { contents.settle((try? handle.readToEnd()) ?? Data()) }
     }
 
     /// Everything read, once the pipe has ended; `nil` if it has not ended within `timeout`.
     public func data(within timeout: Duration) async -> Data? {
-        await value(within: timeout) { await self.data() }
+        await value(within: timeout) { await self.contents.awaited() }
+    }
+}
+
+/// A value that is set once (a child's exit status, a pipe's contents) and awaited by any number of
+/// tasks; no thread blocks while waiting.
+final class SettledOnce<Value: Sendable>: Sendable {
+    private struct State {
+        var value: Value?
+        var waiters: [Int: CheckedContinuation<Value?, Never>] = [:]
+        var nextWaiter = 0
+    }
+    private let state = LockedValue(State())
+
+    /// The value once settled, else `nil`.
+    var value: Value? { self.state.withLock { $0.value } }
+
+    /// Sets the value (the first call counts) and resumes every waiter with it.
+    func settle(_ value: Value) {
+        let waiters = self.state.withLock { s -> [CheckedContinuation<Value?, Never>] in
+            guard s.value == nil else { return [] }
+            s.value = value
+            defer { s.waiters = [:] }
+            return Array(s.waiters.values)
+        }
+        for waiter in waiters { waiter.resume(returning: value) }
     }
 
-    private func data() async -> Data? {
+    /// The value, once settled; `nil` when the waiting task is cancelled first.
+    func awaited() async -> Value? {
         let id = self.state.withLock { s in
             defer { s.nextWaiter += 1 }
             return s.nextWaiter
         }
         return await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Data?, Never>) in
-                let now: Data?? = self.state.withLock { s in
-                    if let data = s.data { return .some(data) }
+            await withCheckedContinuation { (continuation: CheckedContinuation<Value?, Never>) in
+                let now: Value?? = self.state.withLock { s in
+                    if let value = s.value { return .some(value) }
                     if Task.isCancelled { return .some(nil) }
                     s.waiters[id] = continuation
                     return .none
