@@ -11,8 +11,9 @@ package enum ConformanceSuites {}
 ///   skips; any other error fails with a readable detail (its type and description).
 /// - A judge still running at the deadline is cancelled and the scenario fails ("timed out after
 ///   …"); the runner allows a judge half the timeout again past the deadline to conclude (judges end
-///   their own waits before the deadline), so that a starved judge is not cut off. The runner waits a short grace for the cancelled judge to clean up (stop its subprocess)
-///   and goes on with the next scenario even if it does not.
+///   their own waits before the deadline), so that a starved judge is not cut off. The runner waits a
+///   short grace for the cancelled judge to clean up (stop its subprocess) and goes on with the next
+///   scenario even if it does not.
 /// - With ``Options/failFast`` the run stops after the first failure; the scenarios after it are
 ///   neither run nor reported.
 public struct ConformanceRunner: Sendable {
