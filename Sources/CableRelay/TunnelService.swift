@@ -228,6 +228,14 @@ public final class TunnelService: Sendable {
         }
     }
 
+    /// Connections that finished being accepted (registered with their event loop). A connection is
+    /// counted in ``Statistics/openConnections`` from its initializer on, a moment before that; closing
+    /// the listening socket in between closes it too (NIO's accept handler), so a test that needs a
+    /// connection to outlive ``shutdown()`` waits for this count.
+    var activeConnectionCount: Int {
+        self.connections.withLock { $0.channels.values.count(where: { $0.isActive }) }
+    }
+
     /// Current numbers, for tests, diagnostics and metrics.
     public var statistics: Statistics {
         let (tunnels, waiting, held) = self.table.withLock { ($0.tunnelCount, $0.waitingTunnelCount, $0.heldBytes) }
