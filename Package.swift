@@ -250,6 +250,8 @@ let package = Package(
             dependencies: [
                 "CableRelay", "CableRelayLoad", "CableTunnel", "CableProtocol", "CableTestSupport", "CableLocking", log,
                 "CableTunnelTestSupport", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                // CallerGroupShutdownTests: the roles over the WebSocket tunnel on a group the test shuts down.
+                "CableDesktop", "CableAuthenticator",
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ] + nio,

@@ -20,6 +20,9 @@ final class TunnelLink: Sendable {
         var closedLocally = false
         var receiving = false
         var messagesReceived = 0
+        /// The socket closed (the channel's close future fired); ``socketClosed()`` waiters to resume.
+        var socketClosed = false
+        var closeWaiters: [CheckedContinuation<Void, Never>] = []
     }
 
     /// How long the service has to answer this side's close before the socket is closed anyway.
@@ -29,6 +32,31 @@ final class TunnelLink: Sendable {
         self.channel = channel
         self.endpoint = endpoint
         self.service = service
+        // Registered now, while the loop runs (this is made in the channel's initializer): it fires
+        // when the socket closes, also when a caller's group shuts down and closes it. Awaiting the
+        // close future later from off the loop would need a job on a loop that may have stopped.
+        channel.closeFuture.whenComplete { _ in self.socketDidClose() }
+    }
+
+    private func socketDidClose() {
+        let waiters = self.state.withLock { state in
+            state.socketClosed = true
+            defer { state.closeWaiters = [] }
+            return state.closeWaiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// Returns once the socket is closed, without needing the event loop to run anything: it works
+    /// after a caller's group has shut down too.
+    func socketClosed() async {
+        await withCheckedContinuation { (waiter: CheckedContinuation<Void, Never>) in
+            let closed = self.state.withLock { state in
+                if !state.socketClosed { state.closeWaiters.append(waiter) }
+                return state.socketClosed
+            }
+            if closed { waiter.resume() }
+        }
     }
 
     // MARK: Read by the connection
@@ -62,6 +90,9 @@ final class TunnelLink: Sendable {
             case .success?: throw TunnelError(.channelClosed, "the tunnel service closed the connection")
             case nil: break
             }
+            // Closed without an end recorded (no receive was pending): a write now would go to a loop
+            // that may have shut down (a caller's group), and never complete.
+            if state.socketClosed { throw self.lost(underlying: nil) }
         }
     }
 
@@ -115,8 +146,19 @@ final class TunnelLink: Sendable {
         }
         guard first else { return }
         let channel = self.channel
-        channel.writeAndFlush(WebSocketFrame.close(code, masked: true, allocator: channel.allocator), promise: nil)
-        channel.eventLoop.scheduleTask(in: Self.closeGracePeriod) { channel.close(promise: nil) }
+        // A channel that is closed already needs no close frame, and its loop may have shut down with
+        // it (a caller's own group, shut down before the close): a task scheduled there would never
+        // run, and its promise would leak. On the loop, the check and the scheduling cannot be torn.
+        let send: @Sendable () -> Void = {
+            guard channel.isActive else { return }
+            channel.writeAndFlush(WebSocketFrame.close(code, masked: true, allocator: channel.allocator), promise: nil)
+            channel.eventLoop.scheduleTask(in: Self.closeGracePeriod) { channel.close(promise: nil) }
+        }
+        if channel.eventLoop.inEventLoop {
+            send()
+        } else if channel.isActive {
+            channel.eventLoop.execute(send)
+        }
     }
 
     /// Whether this side's close frame went out already.

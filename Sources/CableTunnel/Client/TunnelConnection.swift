@@ -76,7 +76,7 @@ public final class TunnelConnection: MessageChannel, CustomStringConvertible {
                     )
                 )
                 handOver.finish()
-                try await link.channel.closeFuture.get()
+                await link.socketClosed()
             }
             handOver.finish()
         }
@@ -166,6 +166,6 @@ public final class TunnelConnection: MessageChannel, CustomStringConvertible {
     /// pending ``receive()`` then returns `nil`.
     public func close() async {
         self.link.closeLocally()
-        try? await self.link.channel.closeFuture.get()
+        await self.link.socketClosed()
     }
 }
