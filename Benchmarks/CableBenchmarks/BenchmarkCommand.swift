@@ -1,4 +1,5 @@
 import ArgumentParser
+import CableTunnel
 import Foundation
 
 /// `swift run -c release CableBenchmarks [--json] [--filter X] [--quick]`
@@ -27,6 +28,10 @@ struct BenchmarkCommand: AsyncParsableCommand {
     @Flag(help: "List the cases and their figures, then exit.")
     var list = false
 
+    /// Where Swift tasks run: `nio` (NIO's event loops, as `cable` runs) or `swift` (Swift's default pool).
+    @Option(help: "Where Swift tasks run: nio (NIO's event loops, as cable runs) or swift (Swift's default thread pool).")
+    var globalExecutor: GlobalExecutorChoice = .nio
+
     /// The relay case's servers run in child processes of this executable (`relay` or `splice`).
     @Option(help: .hidden)
     var serveRelayLoad: String?
@@ -39,6 +44,8 @@ struct BenchmarkCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // Before this command starts any task (the relay's child processes too, as `cable relay` runs).
+        let executor = self.globalExecutor == .nio && EventLoopGlobalExecutor.install() ? "nio" : "swift"
         if let kind = self.serveRelayLoad {
             try await RelayCases.serve(kind)
             return
@@ -53,7 +60,7 @@ struct BenchmarkCommand: AsyncParsableCommand {
         guard !selected.isEmpty else {
             throw ValidationError("no case matches --filter \(self.filter ?? ""); --list shows them")
         }
-        let machine = MachineInfo.current()
+        let machine = MachineInfo.current(globalExecutor: executor)
         print(TableFormatter.header(machine))
         print("")
         let report = await Self.runCases(selected, quick: self.quick)
@@ -92,4 +99,10 @@ struct BenchmarkCommand: AsyncParsableCommand {
         }
         return (results, failures)
     }
+}
+
+/// `--global-executor`.
+enum GlobalExecutorChoice: String, ExpressibleByArgument, CaseIterable, Sendable {
+    case nio
+    case swift
 }

@@ -13,6 +13,10 @@ import CableRelyingParty
 import CableTunnel
 import Foundation
 
+// 0. An application's choice, made before any task starts: Swift tasks run on the event loops that
+//    serve the sockets (fewer thread hand-offs per message; see EventLoopGlobalExecutor).
+EventLoopGlobalExecutor.install()
+
 // 1. The tunnel service on a free loopback port.
 var relayConfiguration = TunnelService.Configuration()
 relayConfiguration.port = 0

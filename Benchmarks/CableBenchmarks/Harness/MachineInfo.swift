@@ -16,9 +16,11 @@ struct MachineInfo: Encodable, Sendable {
     let loadAverage: String
     /// `release` or `debug`: debug figures are not meaningful.
     let buildConfiguration: String
+    /// Where Swift tasks ran: NIO's event loops (as `cable` runs) or Swift's default thread pool.
+    var globalExecutor: String = "swift"
 
     /// Gathers the facts; never fails (unknown facts read as such).
-    static func current() -> MachineInfo {
+    static func current(globalExecutor: String) -> MachineInfo {
         MachineInfo(
             processors: ProcessInfo.processInfo.activeProcessorCount,
             cpuModel: Self.cpuModel(),
@@ -26,7 +28,8 @@ struct MachineInfo: Encodable, Sendable {
             swiftVersion: Self.firstLine(of: "swift", ["--version"]) ?? Self.compilerVersion,
             kernel: Self.kernel(),
             loadAverage: Self.loadAverage(),
-            buildConfiguration: Self.buildConfiguration
+            buildConfiguration: Self.buildConfiguration,
+            globalExecutor: globalExecutor
         )
     }
 

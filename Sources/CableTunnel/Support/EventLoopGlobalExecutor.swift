@@ -1,0 +1,30 @@
+import NIOCore
+import NIOPosix
+
+/// Swift concurrency on the tunnel's event loops: a choice an application makes once, in its `main`.
+///
+/// By default a role's conversation runs as Swift tasks on Swift's global thread pool while its
+/// WebSocket runs on an event loop of `MultiThreadedEventLoopGroup.singleton`, so every message
+/// crosses between the two: a thread wake-up each way. ``install()`` makes the singleton's loops
+/// Swift's global executor too (NIO's
+/// `NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()`, as
+/// Vapor's application template does), so a task and the I/O it waits for mostly share a thread.
+/// `cable` and `CableBenchmarks` install it; a register + sign-in through a loopback relay is about
+/// 10–20 % faster with it (BENCHMARKS.md, issue 14, sixth pass).
+///
+/// It is the application's decision, not a library's: it changes where every task of the process
+/// runs. Code that blocks a thread in a task (a synchronous `fsync`, a blocking read) then holds up
+/// the sockets served by the same loop, and `EventLoopFuture.wait()` inside a task traps (NIO
+/// forbids waiting on a loop's own thread). The libraries of this package run the same under either
+/// executor; their tests run under Swift's default one.
+public enum EventLoopGlobalExecutor {
+    /// Makes NIO's shared event loops Swift's global executor for the rest of the process.
+    ///
+    /// Call it first in `main`, before any task is started. Returns `false` when it could not take
+    /// effect (another global executor is installed, or the runtime offers no hook for it); the
+    /// process then goes on with the executor it has.
+    @discardableResult
+    public static func install() -> Bool {
+        NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+    }
+}
