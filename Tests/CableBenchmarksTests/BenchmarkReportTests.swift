@@ -14,6 +14,22 @@ import Testing
         buildConfiguration: "release"
     )
 
+    @Test func theHeaderSaysWhereTasksRan() {
+        var machine = self.machine
+        #expect(TableFormatter.header(machine).contains("tasks:   on Swift's default thread pool"))
+        machine.globalExecutor = "nio"
+        #expect(TableFormatter.header(machine).contains("tasks:   on NIO's event loops (as cable runs)"))
+    }
+
+    @Test func theJSONReportSaysWhereTasksRan() throws {
+        var machine = self.machine
+        machine.globalExecutor = "nio"
+        let line = try BenchmarkReport(machine: machine, results: []).jsonLine()
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        let reported = try #require(json["machine"] as? [String: Any])
+        #expect(reported["globalExecutor"] as? String == "nio")
+    }
+
     private func decode(_ results: [BenchmarkResult]) throws -> [String: Any] {
         let line = try BenchmarkReport(machine: self.machine, results: results).jsonLine()
         #expect(!line.contains("\n"), "the report must be one line")

@@ -86,7 +86,8 @@ import Testing
     @Test func autoFallsBackToUDPWithoutASystemBus() async throws {
         let relay = try await Relay()
         let env = ["DBUS_SYSTEM_BUS_ADDRESS": "unix:path=/nonexistent/cable-test-bus"]
-        let port = Int.random(in: 40000...60000)
+        // Below the ephemeral range: a random port in it could be any socket's source port (seen once).
+        let port = try unsharedLoopbackUDPPort()
         let again = try CableProcess(
             [
                 "register", "--user", "bob", "--tunnel", relay.url, "--advert-listen", "127.0.0.1:\(port)", "--timeout",

@@ -10,7 +10,7 @@ import NIOPosix
 /// `NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()`, as
 /// Vapor's application template does), so a task and the I/O it waits for mostly share a thread.
 /// `cable` and `CableBenchmarks` install it; a register + sign-in through a loopback relay is about
-/// 10–20 % faster with it (BENCHMARKS.md, issue 14, sixth pass).
+/// a tenth faster with it (BENCHMARKS.md, "Sixth pass").
 ///
 /// It is the application's decision, not a library's: it changes where every task of the process
 /// runs. Code that blocks a thread in a task (a synchronous `fsync`, a blocking read) then holds up
