@@ -28,9 +28,13 @@ struct BenchmarkCommand: AsyncParsableCommand {
     @Flag(help: "List the cases and their figures, then exit.")
     var list = false
 
-    /// Where Swift tasks run: `nio` (NIO's event loops, as `cable` runs) or `swift` (Swift's default pool).
-    @Option(help: "Where Swift tasks run: nio (NIO's event loops, as cable runs) or swift (Swift's default thread pool).")
-    var globalExecutor: GlobalExecutorChoice = .nio
+    /// Where Swift tasks run: `swift` (Swift's default pool, as the libraries and `cable` run) or `nio`
+    /// (NIO's event loops, an application's choice: `EventLoopGlobalExecutor`).
+    @Option(
+        help:
+            "Where Swift tasks run: swift (Swift's default thread pool) or nio (NIO's event loops as the global executor)."
+    )
+    var globalExecutor: GlobalExecutorChoice = .swift
 
     /// The relay case's servers run in child processes of this executable (`relay` or `splice`).
     @Option(help: .hidden)
@@ -44,7 +48,7 @@ struct BenchmarkCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        // Before this command starts any task (the relay's child processes too, as `cable relay` runs).
+        // Before this command starts any task (the relay cases' child processes run with the default).
         let executor = self.globalExecutor == .nio && EventLoopGlobalExecutor.install() ? "nio" : "swift"
         if let kind = self.serveRelayLoad {
             try await RelayCases.serve(kind)

@@ -1,5 +1,4 @@
 import ArgumentParser
-import CableTunnel
 @preconcurrency import Glibc
 
 /// The `cable` command: the whole hybrid flow on loopback (its reference is `docs/cli.md`).
@@ -13,11 +12,6 @@ struct Cable: AsyncParsableCommand {
     )
 
     static func main() async {
-        // Tasks run on the sockets' event loops (before any task starts), unless
-        // CABLE_GLOBAL_EXECUTOR=swift asks for Swift's default thread pool.
-        if getenv("CABLE_GLOBAL_EXECUTOR").map({ String(cString: $0) }) != "swift" {
-            EventLoopGlobalExecutor.install()
-        }
         // Lines scripts wait for (the FIDO:/ URL, "listening on …") must leave at once, also into a pipe.
         setvbuf(stdout, nil, _IOLBF, 0)
         do {

@@ -18,7 +18,7 @@ import Testing
         var machine = self.machine
         #expect(TableFormatter.header(machine).contains("tasks:   on Swift's default thread pool"))
         machine.globalExecutor = "nio"
-        #expect(TableFormatter.header(machine).contains("tasks:   on NIO's event loops (as cable runs)"))
+        #expect(TableFormatter.header(machine).contains("tasks:   on NIO's event loops (--global-executor nio)"))
     }
 
     @Test func theJSONReportSaysWhereTasksRan() throws {

@@ -16,7 +16,7 @@ struct MachineInfo: Encodable, Sendable {
     let loadAverage: String
     /// `release` or `debug`: debug figures are not meaningful.
     let buildConfiguration: String
-    /// Where Swift tasks ran: NIO's event loops (as `cable` runs) or Swift's default thread pool.
+    /// Where Swift tasks ran: Swift's default thread pool, or NIO's event loops (`--global-executor nio`).
     var globalExecutor: String = "swift"
 
     /// Gathers the facts; never fails (unknown facts read as such).

@@ -9,8 +9,8 @@ import NIOPosix
 /// Swift's global executor too (NIO's
 /// `NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()`, as
 /// Vapor's application template does), so a task and the I/O it waits for mostly share a thread.
-/// `cable` and `CableBenchmarks` install it; a register + sign-in through a loopback relay is about
-/// a tenth faster with it (BENCHMARKS.md, "Sixth pass").
+/// The `LoopbackPairing` example installs it; `CableBenchmarks --global-executor nio` measures it (a
+/// register + sign-in through a loopback relay about a tenth faster: BENCHMARKS.md, "Sixth pass").
 ///
 /// It is the application's decision, not a library's: it changes where every task of the process
 /// runs. Code that blocks a thread in a task (a synchronous `fsync`, a blocking read) then holds up
