@@ -49,7 +49,8 @@ struct BenchmarkCommand: AsyncParsableCommand {
 
     func run() async throws {
         // Before this command starts any task (the relay cases' child processes run with the default).
-        let executor = self.globalExecutor == .nio && EventLoopGlobalExecutor.install() ? "nio" : "swift"
+        let executor: GlobalExecutorChoice =
+            self.globalExecutor == .nio && EventLoopGlobalExecutor.install() ? .nio : .swift
         if let kind = self.serveRelayLoad {
             try await RelayCases.serve(kind)
             return
@@ -105,8 +106,15 @@ struct BenchmarkCommand: AsyncParsableCommand {
     }
 }
 
-/// `--global-executor`.
-enum GlobalExecutorChoice: String, ExpressibleByArgument, CaseIterable, Sendable {
+/// `--global-executor`, and where the run's tasks ran (the header's `tasks:` line, `machine.globalExecutor`).
+enum GlobalExecutorChoice: String, ExpressibleByArgument, CaseIterable, Encodable, Sendable, CustomStringConvertible {
     case nio
     case swift
+
+    var description: String {
+        switch self {
+        case .nio: "on NIO's event loops (--global-executor nio)"
+        case .swift: "on Swift's default thread pool"
+        }
+    }
 }

@@ -17,13 +17,13 @@ import Testing
     @Test func theHeaderSaysWhereTasksRan() {
         var machine = self.machine
         #expect(TableFormatter.header(machine).contains("tasks:   on Swift's default thread pool"))
-        machine.globalExecutor = "nio"
+        machine.globalExecutor = .nio
         #expect(TableFormatter.header(machine).contains("tasks:   on NIO's event loops (--global-executor nio)"))
     }
 
     @Test func theJSONReportSaysWhereTasksRan() throws {
         var machine = self.machine
-        machine.globalExecutor = "nio"
+        machine.globalExecutor = .nio
         let line = try BenchmarkReport(machine: machine, results: []).jsonLine()
         let json = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
         let reported = try #require(json["machine"] as? [String: Any])

@@ -17,10 +17,10 @@ struct MachineInfo: Encodable, Sendable {
     /// `release` or `debug`: debug figures are not meaningful.
     let buildConfiguration: String
     /// Where Swift tasks ran: Swift's default thread pool, or NIO's event loops (`--global-executor nio`).
-    var globalExecutor: String = "swift"
+    var globalExecutor: GlobalExecutorChoice = .swift
 
     /// Gathers the facts; never fails (unknown facts read as such).
-    static func current(globalExecutor: String) -> MachineInfo {
+    static func current(globalExecutor: GlobalExecutorChoice) -> MachineInfo {
         MachineInfo(
             processors: ProcessInfo.processInfo.activeProcessorCount,
             cpuModel: Self.cpuModel(),

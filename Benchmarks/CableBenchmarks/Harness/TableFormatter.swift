@@ -10,7 +10,7 @@ enum TableFormatter {
             "  kernel:  \(machine.kernel), load average \(machine.loadAverage)",
             "  openssl: \(machine.openSSLVersion)",
             "  swift:   \(machine.swiftVersion)",
-            "  tasks:   \(machine.globalExecutor == "nio" ? "on NIO's event loops (--global-executor nio)" : "on Swift's default thread pool")",
+            "  tasks:   \(machine.globalExecutor.description)",
         ]
         if machine.buildConfiguration != "release" {
             lines.append("  WARNING: not a release build; run `swift run -c release CableBenchmarks`.")
