@@ -1,6 +1,7 @@
 import ArgumentParser
 import CableTunnel
 import Foundation
+import NIOCore
 
 /// `swift run -c release CableBenchmarks [--json] [--filter X] [--quick]`
 ///
@@ -36,6 +37,11 @@ struct BenchmarkCommand: AsyncParsableCommand {
     )
     var globalExecutor: GlobalExecutorChoice = .swift
 
+    /// How many loops NIO's shared event loop group has (`NIOSingletons.groupLoopCountSuggestion`):
+    /// by default one per core. Every in-process case's sockets (relay and clients) share them.
+    @Option(help: "Event loops in NIO's shared group, which every in-process socket uses (default: one per core).")
+    var eventLoops: Int?
+
     /// The relay case's servers run in child processes of this executable (`relay` or `splice`).
     @Option(help: .hidden)
     var serveRelayLoad: String?
@@ -44,10 +50,18 @@ struct BenchmarkCommand: AsyncParsableCommand {
     static var cases: [BenchmarkCase] {
         PreHandshakeCases.all + HandshakeCases.all + CrypterCases.all + LockCases.all + TerminalQRCases.all
             + RelayCases.all
-            + CeremonyCases.all + CeremonyPhaseCases.all + StoreCases.all + MetadataCases.all
+            + ConnectCases.all + CeremonyCases.all + CeremonyPhaseCases.all + StoreCases.all + MetadataCases.all
+    }
+
+    func validate() throws {
+        if let loops = self.eventLoops, !(1...64).contains(loops) {
+            throw ValidationError("--event-loops must be between 1 and 64")
+        }
     }
 
     func run() async throws {
+        // Before anything uses the shared group (NIO allows setting the count once, before first use).
+        if let loops = self.eventLoops { NIOSingletons.groupLoopCountSuggestion = loops }
         // Before this command starts any task (the relay cases' child processes run with the default).
         let executor: GlobalExecutorChoice =
             self.globalExecutor == .nio && EventLoopGlobalExecutor.install() ? .nio : .swift
@@ -65,7 +79,10 @@ struct BenchmarkCommand: AsyncParsableCommand {
         guard !selected.isEmpty else {
             throw ValidationError("no case matches --filter \(self.filter ?? ""); --list shows them")
         }
-        let machine = MachineInfo.current(globalExecutor: executor)
+        let machine = MachineInfo.current(
+            globalExecutor: executor,
+            eventLoops: NIOSingletons.groupLoopCountSuggestion
+        )
         print(TableFormatter.header(machine))
         print("")
         let report = await Self.runCases(selected, quick: self.quick)

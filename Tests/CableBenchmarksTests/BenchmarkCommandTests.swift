@@ -31,6 +31,23 @@ import Testing
         }
     }
 
+    @Test func theConnectCaseTimesATunnelConnectBesideABareTCPConnect() async throws {
+        let cases = BenchmarkCommand.cases.filter { $0.name == "tunnel.connect" }
+        let report = await BenchmarkCommand.runCases(cases, quick: true, externalTools: false)
+        #expect(report.failures.isEmpty, "\(report.results.compactMap(\.note))")
+        let row = try #require(report.results.first)
+        #expect(report.results.map(\.name) == ["tunnel.connect"])
+        #expect(row.medianNs != nil)
+        #expect(row.baseline?.name == ConnectCases.baselineName)
+        #expect(row.baseline?.medianNs != nil)
+        #expect(row.ratio != nil)
+    }
+
+    @Test(arguments: [["--event-loops", "0"], ["--event-loops", "65"], ["--global-executor", "threads"]])
+    func anOutOfRangeRunConfigurationIsRefusedBeforeAnythingRuns(arguments: [String]) {
+        #expect(throws: (any Error).self) { try BenchmarkCommand.parse(arguments) }
+    }
+
     @Test func theRelayCaseReportsHopsAndCPUBesideTheTCPSpliceAndMemory() async throws {
         let cases = BenchmarkCommand.cases.filter { $0.name == "relay" }
         let report = await BenchmarkCommand.runCases(cases, quick: true, externalTools: false)

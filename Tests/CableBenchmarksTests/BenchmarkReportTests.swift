@@ -21,13 +21,23 @@ import Testing
         #expect(TableFormatter.header(machine).contains("tasks:   on NIO's event loops (--global-executor nio)"))
     }
 
+    @Test func theHeaderSaysHowManyEventLoopsServedTheSockets() {
+        var machine = self.machine
+        machine.eventLoops = 2
+        #expect(TableFormatter.header(machine).contains("sockets: on 2 event loops (NIO's shared group)"))
+        machine.eventLoops = 1
+        #expect(TableFormatter.header(machine).contains("sockets: on 1 event loop (NIO's shared group)"))
+    }
+
     @Test func theJSONReportSaysWhereTasksRan() throws {
         var machine = self.machine
         machine.globalExecutor = .nio
+        machine.eventLoops = 1
         let line = try BenchmarkReport(machine: machine, results: []).jsonLine()
         let json = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
         let reported = try #require(json["machine"] as? [String: Any])
         #expect(reported["globalExecutor"] as? String == "nio")
+        #expect(reported["eventLoops"] as? Int == 1)
     }
 
     private func decode(_ results: [BenchmarkResult]) throws -> [String: Any] {

@@ -18,9 +18,11 @@ struct MachineInfo: Encodable, Sendable {
     let buildConfiguration: String
     /// Where Swift tasks ran: Swift's default thread pool, or NIO's event loops (`--global-executor nio`).
     var globalExecutor: GlobalExecutorChoice = .swift
+    /// Loops in NIO's shared event loop group, where every in-process socket runs (`--event-loops`).
+    var eventLoops = 1
 
     /// Gathers the facts; never fails (unknown facts read as such).
-    static func current(globalExecutor: GlobalExecutorChoice) -> MachineInfo {
+    static func current(globalExecutor: GlobalExecutorChoice, eventLoops: Int) -> MachineInfo {
         MachineInfo(
             processors: ProcessInfo.processInfo.activeProcessorCount,
             cpuModel: Self.cpuModel(),
@@ -29,7 +31,8 @@ struct MachineInfo: Encodable, Sendable {
             kernel: Self.kernel(),
             loadAverage: Self.loadAverage(),
             buildConfiguration: Self.buildConfiguration,
-            globalExecutor: globalExecutor
+            globalExecutor: globalExecutor,
+            eventLoops: eventLoops
         )
     }
 

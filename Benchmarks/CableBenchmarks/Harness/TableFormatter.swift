@@ -11,6 +11,7 @@ enum TableFormatter {
             "  openssl: \(machine.openSSLVersion)",
             "  swift:   \(machine.swiftVersion)",
             "  tasks:   \(machine.globalExecutor.description)",
+            "  sockets: on \(machine.eventLoops) event loop\(machine.eventLoops == 1 ? "" : "s") (NIO's shared group)",
         ]
         if machine.buildConfiguration != "release" {
             lines.append("  WARNING: not a release build; run `swift run -c release CableBenchmarks`.")

@@ -1,3 +1,4 @@
+import CableLocking
 import CableProtocol
 import NIOCore
 import NIOHTTP1
@@ -55,41 +56,6 @@ public enum TunnelClient {
         }
         let record = TLSHandshakeRecord()
         let started = ContinuousClock.now
-        let pending: PendingUpgrade
-        do {
-            let bootstrap = Self.bootstrap(group: eventLoopGroup, timeout: timeout)
-            let initializer: @Sendable (any Channel) -> EventLoopFuture<PendingUpgrade> = { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    if let tls {
-                        let handler = try NIOSSLClientHandler(context: tls.context, serverHostname: tls.serverName)
-                        try channel.pipeline.syncOperations.addHandler(handler)
-                        try channel.pipeline.syncOperations.addHandler(TLSHandshakeObserver(record: record))
-                    }
-                    return try Self.configure(channel, request: requestHead, endpoint: endpoint, service: service)
-                }
-            }
-            if let address = Self.literalAddress(service) {
-                pending = try await bootstrap.connect(to: address, channelInitializer: initializer)
-            } else {
-                pending = try await bootstrap.connect(
-                    host: service.host,
-                    port: service.port,
-                    channelInitializer: initializer
-                )
-            }
-        } catch ChannelError.connectTimeout(let amount) {
-            throw TunnelError(
-                .connectTimedOut,
-                "could not connect to the tunnel service at \(service.authority) within \(timeout) "
-                    + "— check the address and the network",
-                host: service.authority,
-                underlying: ChannelError.connectTimeout(amount)
-            )
-        } catch {
-            throw Self.connectFailure(error, service: service)
-        }
-
-        let channel = pending.channel
         let timedOut = Atomic<Bool>(false)
         // The upgrade and the deadline settle the race between them on the event loop, in whichever
         // order they run there. Cancelling the deadline from this task is not enough: on a busy
@@ -97,20 +63,75 @@ public enum TunnelClient {
         // between would close a connection already handed to the caller (who would then see it end
         // "without a WebSocket close").
         let settled = Atomic<Bool>(false)
-        let remaining = max(timeout - (ContinuousClock.now - started), .zero)
-        let deadline = channel.eventLoop.scheduleTask(in: TimeAmount(remaining)) {
-            guard settled.compareExchange(expected: false, desired: true, ordering: .relaxed).exchanged else { return }
-            timedOut.store(true, ordering: .relaxed)
-            channel.close(promise: nil)
+        // The channel's pending upgrade, set by its initializer (on the event loop, before the connect).
+        let connection = LockedValue<PendingUpgrade?>(nil)
+        // Set on the event loop once the TCP connection is up: it tells a connect failure (no channel
+        // to close, the socket's error to explain) from a failed upgrade.
+        let tcpConnected = Atomic<Bool>(false)
+        let initializer: @Sendable (any Channel) -> EventLoopFuture<Void> = { channel in
+            channel.eventLoop.makeCompletedFuture {
+                if let tls {
+                    let handler = try NIOSSLClientHandler(context: tls.context, serverHostname: tls.serverName)
+                    try channel.pipeline.syncOperations.addHandler(handler)
+                    try channel.pipeline.syncOperations.addHandler(TLSHandshakeObserver(record: record))
+                }
+                let pending = try Self.configure(channel, request: requestHead, endpoint: endpoint, service: service)
+                connection.withLock { $0 = pending }
+            }
         }
-        defer { deadline.cancel() }
-        pending.upgrade.whenComplete { _ in
-            _ = settled.compareExchange(expected: false, desired: true, ordering: .relaxed)
+        let bootstrap = Self.bootstrap(group: eventLoopGroup, timeout: timeout).channelInitializer(initializer)
+        let connected: EventLoopFuture<any Channel>
+        if let address = Self.literalAddress(service) {
+            connected = bootstrap.connect(to: address)
+        } else {
+            connected = bootstrap.connect(host: service.host, port: service.port)
         }
-        do {
-            switch try await pending.upgrade.get() {
-            case .upgraded(let webSocket, let link, let routingID):
+        // One future from the TCP connect to the upgrade's outcome, so this task waits (and is woken
+        // by the event loop) once, not once for the connect and again for the upgrade.
+        let upgraded = connected.flatMap { channel -> EventLoopFuture<ClientUpgradeOutcome> in
+            guard let pending = connection.withLock({ $0 }) else {
+                return channel.eventLoop.makeFailedFuture(ChannelError.inappropriateOperationForState)
+            }
+            tcpConnected.store(true, ordering: .relaxed)
+            let remaining = max(timeout - (ContinuousClock.now - started), .zero)
+            let deadline = channel.eventLoop.scheduleTask(in: TimeAmount(remaining)) {
+                guard settled.compareExchange(expected: false, desired: true, ordering: .relaxed).exchanged else {
+                    return
+                }
+                timedOut.store(true, ordering: .relaxed)
+                channel.close(promise: nil)
+            }
+            return pending.upgrade.always { _ in
+                _ = settled.compareExchange(expected: false, desired: true, ordering: .relaxed)
                 deadline.cancel()
+            }
+        }
+        let outcome: Result<ClientUpgradeOutcome, any Error>
+        do {
+            outcome = .success(try await upgraded.get())
+        } catch {
+            outcome = .failure(error)
+        }
+        guard tcpConnected.load(ordering: .relaxed), let pending = connection.withLock({ $0 }) else {
+            switch outcome {
+            case .failure(ChannelError.connectTimeout(let amount)):
+                throw TunnelError(
+                    .connectTimedOut,
+                    "could not connect to the tunnel service at \(service.authority) within \(timeout) "
+                        + "— check the address and the network",
+                    host: service.authority,
+                    underlying: ChannelError.connectTimeout(amount)
+                )
+            case .failure(let error):
+                throw Self.connectFailure(error, service: service)
+            case .success:
+                throw Self.connectFailure(ChannelError.inappropriateOperationForState, service: service)
+            }
+        }
+        let channel = pending.channel
+        do {
+            switch try outcome.get() {
+            case .upgraded(let webSocket, let link, let routingID):
                 // The deadline won (it closed the channel before the upgrade completed): a timeout.
                 guard !timedOut.load(ordering: .relaxed) else { throw ChannelError.ioOnClosedChannel }
                 return try await TunnelConnection.open(
