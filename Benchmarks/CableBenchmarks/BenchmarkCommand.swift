@@ -1,7 +1,7 @@
 import ArgumentParser
+import CableRelayLoad
 import CableTunnel
 import Foundation
-import NIOCore
 
 /// `swift run -c release CableBenchmarks [--json] [--filter X] [--quick]`
 ///
@@ -61,7 +61,7 @@ struct BenchmarkCommand: AsyncParsableCommand {
 
     func run() async throws {
         // Before anything uses the shared group (NIO allows setting the count once, before first use).
-        if let loops = self.eventLoops { NIOSingletons.groupLoopCountSuggestion = loops }
+        if let loops = self.eventLoops { SharedEventLoops.choose(loops) }
         // Before this command starts any task (the relay cases' child processes run with the default).
         let executor: GlobalExecutorChoice =
             self.globalExecutor == .nio && EventLoopGlobalExecutor.install() ? .nio : .swift
@@ -81,7 +81,7 @@ struct BenchmarkCommand: AsyncParsableCommand {
         }
         let machine = MachineInfo.current(
             globalExecutor: executor,
-            eventLoops: NIOSingletons.groupLoopCountSuggestion
+            eventLoops: SharedEventLoops.count
         )
         print(TableFormatter.header(machine))
         print("")

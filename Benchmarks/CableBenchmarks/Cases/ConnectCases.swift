@@ -1,16 +1,15 @@
 import CableProtocol
 import CableRelay
+import CableRelayLoad
 import CableTunnel
 import Foundation
 import Logging
-import NIOCore
-import NIOPosix
 
 /// What one tunnel connection costs a ceremony before any message: the phone's `/cable/new/` connect
 /// through a loopback relay (TCP connect, HTTP upgrade, the relay's routing ID), each ceremony making
 /// two such connections and a register + sign-in four.
 ///
-/// Baseline, interleaved in the same run: a bare NIO TCP connect from a task to a loopback listener
+/// Baseline, alternating with it in the same run: a bare NIO TCP connect from a task to a loopback listener
 /// on the same event loops, so the ratio is what the WebSocket upgrade and both pipelines add to the
 /// socket's own connect.
 enum ConnectCases {
@@ -27,17 +26,16 @@ enum ConnectCases {
         relayConfiguration.port = 0
         let relay = TunnelService(configuration: relayConfiguration, logger: quiet)
         let service = try await relay.start().url
-        let listener = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .bind(host: "127.0.0.1", port: 0)
-            .get()
-        defer { listener.close(promise: nil) }
-        guard let listenerAddress = listener.localAddress else {
+        let baseline: TCPConnectBaseline
+        do {
+            baseline = try await TCPConnectBaseline.start()
+        } catch {
             await relay.shutdown()
-            throw BenchmarkError(.operationFailed, "the loopback listener has no address")
+            throw error
         }
         do {
-            let samples = try await self.sample(context, service: service, listener: listenerAddress)
+            let samples = try await self.sample(context, service: service, baseline: baseline)
+            await baseline.stop()
             await relay.shutdown()
             let note = "\(samples.tunnel.count) connects of each kind, alternating"
             return [
@@ -52,6 +50,7 @@ enum ConnectCases {
                 )
             ]
         } catch {
+            await baseline.stop()
             await relay.shutdown()
             throw error
         }
@@ -62,7 +61,7 @@ enum ConnectCases {
     static func sample(
         _ context: BenchmarkContext,
         service: TunnelServiceURL,
-        listener: SocketAddress
+        baseline: TCPConnectBaseline
     ) async throws -> (tunnel: [Double], tcp: [Double]) {
         let clock = ContinuousClock()
         let warmUpIterations = 5
@@ -81,13 +80,7 @@ enum ConnectCases {
             let tunnelTime = clock.now - tunnelStart
             await connection.close()
 
-            let tcpStart = clock.now
-            let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                .channelOption(.socketOption(.tcp_nodelay), value: 1)
-                .connect(to: listener)
-                .get()
-            let tcpTime = clock.now - tcpStart
-            try await channel.close()
+            let tcpTime = try await baseline.timedConnect()
 
             if iteration >= warmUpIterations {
                 tunnel.append(tunnelTime.nanoseconds)
