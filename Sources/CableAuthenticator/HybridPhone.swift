@@ -159,30 +159,26 @@ public struct HybridPhone: Sendable {
         let nonce = SecureRandom.bytes(count: CableConstants.eidNonceSize)
         let advertisingData = try session.tunnelOpened(routingID: routingID, domainID: domainID, nonce: nonce)
         // Advertise until the handshake arrives, as a phone keeps advertising until connected. The advert
-        // loop is a child task of this wait, so it cannot outlive it, whatever ends the wait.
+        // loop is cancelled when this wait ends, whatever ends it, and is not waited for: its sleep ends
+        // on cancellation (a transmission under way may finish). The wait itself runs in this task, so
+        // the handshake reaches the session without a hop through a child task.
         let transmitter = self.faults?.transmitter(wrapping: self.transmitter) ?? self.transmitter
         let interval = self.advertInterval
         let logger = self.logger
         let clock = self.clock
         onEvent(.advertising)
-        let handshake = try await withThrowingTaskGroup(of: [UInt8]?.self) { group in
-            group.addTask {
-                while !Task.isCancelled {
-                    do { try await transmitter.transmit(advertisingData) } catch {
-                        logger.debug("advert transmission failed", metadata: ["error": "\(error)"])
-                    }
-                    try? await clock.sleep(for: interval)
+        let adverts = Task {
+            while !Task.isCancelled {
+                do { try await transmitter.transmit(advertisingData) } catch {
+                    logger.debug("advert transmission failed", metadata: ["error": "\(error)"])
                 }
-                return nil
+                try? await clock.sleep(for: interval)
             }
-            group.addTask {
-                try await self.receive(on: channel, step: .awaitHandshake, within: self.timeouts.handshake)
-            }
-            defer { group.cancelAll() }
-            while let next = try await group.next() {
-                if let message = next { return message }
-            }
-            preconditionFailure("the handshake wait returns a message or throws")
+        }
+        let handshake: [UInt8]
+        do {
+            defer { adverts.cancel() }
+            handshake = try await self.receive(on: channel, step: .awaitHandshake, within: self.timeouts.handshake)
         }
         var answered = 0
         var next: [UInt8]? = handshake

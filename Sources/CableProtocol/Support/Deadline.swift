@@ -37,6 +37,43 @@ package func withDeadline<T: Sendable>(
     }
 }
 
+/// Like ``withDeadline(_:clock:timeoutError:onTimeout:_:)``, for an operation that `onTimeout` ends
+/// (a receive on a channel that `onTimeout` closes): `operation` runs in the calling task and only the
+/// deadline is a task of its own, which is cancelled, not awaited, when the operation ends first.
+///
+/// The task-group form runs the operation in a child task and, before returning, waits for the
+/// cancelled deadline task to wind down: each message a driver receives then costs two task starts,
+/// a hop from the child to the waiting task and a wait for the sleeper, several thread wake-ups on
+/// Swift's pool. Here the message reaches the caller directly. An operation that stops only when
+/// cancelled (a connect, a scan) needs the task-group form: nothing here cancels the calling task.
+///
+/// As with the task-group form, once the deadline has passed the result is `timeoutError`, even if
+/// the operation then returned a value.
+package func withDeadline<T: Sendable>(
+    _ duration: Duration,
+    clock: any Clock<Duration> = ContinuousClock(),
+    timeoutError: @autoclosure @escaping @Sendable () -> any Error,
+    endingWith onTimeout: @escaping @Sendable () async -> Void,
+    inPlace operation: () async throws -> T
+) async throws -> T {
+    let timedOut = TimeoutFlag()
+    let deadline = Task {
+        do { try await clock.sleep(for: duration) } catch { return }
+        timedOut.set()
+        await onTimeout()
+    }
+    defer { deadline.cancel() }
+    let value: T
+    do {
+        value = try await operation()
+    } catch {
+        if timedOut.isSet { throw timeoutError() }
+        throw error
+    }
+    if timedOut.isSet { throw timeoutError() }
+    return value
+}
+
 /// Set once by the deadline task, read by the waiter.
 private final class TimeoutFlag: Sendable {
     private let value = LockedValue(false)

@@ -38,11 +38,13 @@ extension MessageChannel {
     ) async throws -> [UInt8] {
         let message: [UInt8]?
         do {
+            // In place: the message reaches this task without a hop through a child task (the close
+            // on timeout ends the receive).
             message = try await withDeadline(
                 duration,
                 clock: clock,
                 timeoutError: Failure.timedOut(at: step, after: duration),
-                onTimeout: { await self.close() }
+                endingWith: { await self.close() }
             ) {
                 try await withTaskCancellationHandler {
                     try await self.receive()
