@@ -1,0 +1,105 @@
+import CableLocking
+import CableProtocol
+import CableTestSupport
+import Testing
+
+/// `withDeadline(_:clock:timeoutError:endingWith:inPlace:)`, the bounded wait behind every message a
+/// driver receives: the operation runs in the caller's task, the deadline in a task of its own.
+@Suite(.timeLimit(.minutes(1))) struct InPlaceDeadlineTests {
+    struct Timeout: Error, Equatable {}
+
+    /// A wait that `end` finishes, with the value it was finished with.
+    final class Gate: Sendable {
+        private let stream: AsyncStream<Int>
+        private let continuation: AsyncStream<Int>.Continuation
+        let endings = LockedValue(0)
+
+        init() { (self.stream, self.continuation) = AsyncStream<Int>.makeStream() }
+
+        func wait() async -> Int? { await self.stream.first { _ in true } }
+        func open(with value: Int) { self.continuation.yield(value) }
+        func end() {
+            self.endings.withLock { $0 += 1 }
+            self.continuation.finish()
+        }
+    }
+
+    @Test func aResultBeforeTheDeadlineIsReturnedAndTheDeadlineNeverFires() async throws {
+        let clock = ManualClock()
+        let gate = Gate()
+        let opener = Task {
+            // The deadline is armed (its sleeper registered) before the operation gets its value.
+            try await clock.waitForSleepers(1)
+            gate.open(with: 7)
+        }
+        let value = try await withDeadline(
+            .seconds(5),
+            clock: clock,
+            timeoutError: Timeout(),
+            endingWith: { gate.end() }
+        ) { await gate.wait() }
+        try await opener.value
+        #expect(value == 7)
+        // The deadline task was cancelled: its sleeper is gone, and passing the deadline ends nothing.
+        try await self.waitUntil { clock.sleeperCount == 0 }
+        clock.advance(by: .seconds(10))
+        try await Task.sleep(for: .milliseconds(50))
+        #expect(gate.endings.withLock { $0 } == 0)
+    }
+
+    @Test func theDeadlineEndsTheOperationThroughItsEndingAndIsReportedAsTheTimeout() async throws {
+        let clock = ManualClock()
+        let gate = Gate()
+        let advancer = Task {
+            try await clock.waitForSleepers(1)
+            clock.advance(by: .seconds(5))
+        }
+        await #expect(throws: Timeout.self) {
+            _ = try await withDeadline(
+                .seconds(5),
+                clock: clock,
+                timeoutError: Timeout(),
+                endingWith: { gate.end() }
+            ) { await gate.wait() }
+        }
+        try await advancer.value
+        #expect(gate.endings.withLock { $0 } == 1)
+    }
+
+    @Test func aValueThatArrivesOnceTheDeadlinePassedIsStillTheTimeout() async throws {
+        let clock = ManualClock()
+        let gate = Gate()
+        let advancer = Task {
+            try await clock.waitForSleepers(1)
+            clock.advance(by: .seconds(5))
+        }
+        // The ending hands the operation a value (a message that raced the close): still a timeout.
+        await #expect(throws: Timeout.self) {
+            _ = try await withDeadline(
+                .seconds(5),
+                clock: clock,
+                timeoutError: Timeout(),
+                endingWith: { gate.open(with: 1) }
+            ) { await gate.wait() }
+        }
+        try await advancer.value
+    }
+
+    @Test func anOperationsOwnErrorPassesThroughBeforeTheDeadline() async throws {
+        struct Broken: Error {}
+        let clock = ManualClock()
+        await #expect(throws: Broken.self) {
+            _ = try await withDeadline(
+                .seconds(5),
+                clock: clock,
+                timeoutError: Timeout(),
+                endingWith: {}
+            ) { () async throws -> Int in throw Broken() }
+        }
+    }
+
+    private func waitUntil(_ condition: () -> Bool) async throws {
+        for _ in 0..<2000 where !condition() { try await Task.sleep(for: .milliseconds(5)) }
+        try #require(condition())
+    }
+}
