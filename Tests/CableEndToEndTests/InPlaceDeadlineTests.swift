@@ -48,41 +48,15 @@ import Testing
     }
 
     @Test func theDeadlineEndsTheOperationThroughItsEndingAndIsReportedAsTheTimeout() async throws {
-        let clock = ManualClock()
         let gate = Gate()
-        let advancer = Task {
-            try await clock.waitForSleepers(1)
-            clock.advance(by: .seconds(5))
-        }
-        await #expect(throws: Timeout.self) {
-            _ = try await withDeadline(
-                .seconds(5),
-                clock: clock,
-                timeoutError: Timeout(),
-                endingWith: { gate.end() }
-            ) { await gate.wait() }
-        }
-        try await advancer.value
+        try await self.expectTimeout(waitingOn: gate, endingWith: { gate.end() })
         #expect(gate.endings.withLock { $0 } == 1)
     }
 
     @Test func aValueThatArrivesOnceTheDeadlinePassedIsStillTheTimeout() async throws {
-        let clock = ManualClock()
-        let gate = Gate()
-        let advancer = Task {
-            try await clock.waitForSleepers(1)
-            clock.advance(by: .seconds(5))
-        }
         // The ending hands the operation a value (a message that raced the close): still a timeout.
-        await #expect(throws: Timeout.self) {
-            _ = try await withDeadline(
-                .seconds(5),
-                clock: clock,
-                timeoutError: Timeout(),
-                endingWith: { gate.open(with: 1) }
-            ) { await gate.wait() }
-        }
-        try await advancer.value
+        let gate = Gate()
+        try await self.expectTimeout(waitingOn: gate, endingWith: { gate.open(with: 1) })
     }
 
     @Test func anOperationsOwnErrorPassesThroughBeforeTheDeadline() async throws {
@@ -96,6 +70,25 @@ import Testing
                 endingWith: {}
             ) { () async throws -> Int in throw Broken() }
         }
+    }
+
+    /// Waits on `gate` with a 5-second deadline on a manual clock, passes the deadline once it is
+    /// armed, and expects the timeout.
+    private func expectTimeout(waitingOn gate: Gate, endingWith ending: @escaping @Sendable () -> Void) async throws {
+        let clock = ManualClock()
+        let passing = Task {
+            try await clock.waitForSleepers(1)
+            clock.advance(by: .seconds(5))
+        }
+        await #expect(throws: Timeout.self) {
+            _ = try await withDeadline(
+                .seconds(5),
+                clock: clock,
+                timeoutError: Timeout(),
+                endingWith: ending
+            ) { await gate.wait() }
+        }
+        try await passing.value
     }
 
     private func waitUntil(_ condition: () -> Bool) async throws {

@@ -77,15 +77,13 @@ enum CeremonyCases {
     /// Starts a relay, samples ceremonies through it and compares them with the handshake.
     static func run(_ context: BenchmarkContext, stores: Stores) async throws -> [BenchmarkResult] {
         let quiet = Logger(label: "cable.bench.ceremony") { _ in SwiftLogNoOpLogHandler() }
-        var relayConfiguration = TunnelService.Configuration()
-        relayConfiguration.port = 0
-        let relay = TunnelService(configuration: relayConfiguration, logger: quiet)
-        let service = try await relay.start().url
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("cable-bench-\(UUID().uuidString)", isDirectory: true)
-        do {
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            let samples = try await self.sample(
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        // The handshake baseline is measured after the relay has shut down.
+        let samples = try await LoopbackRelay.with { service in
+            try await self.sample(
                 context,
                 // Quick runs (tests, possibly in parallel on a loaded machine) allow a slow upgrade, as
                 // their phone and desktop timeouts do; a timed run keeps the production default.
@@ -97,14 +95,8 @@ enum CeremonyCases {
                 directory: directory,
                 logger: quiet
             )
-            await relay.shutdown()
-            try? FileManager.default.removeItem(at: directory)
-            return try self.results(context, samples, stores: stores)
-        } catch {
-            await relay.shutdown()
-            try? FileManager.default.removeItem(at: directory)
-            throw error
         }
+        return try self.results(context, samples, stores: stores)
     }
 
     /// Register and sign-in times (ns) of each measured iteration.

@@ -86,17 +86,7 @@ enum CeremonyPhaseCases {
 
     static func run(_ context: BenchmarkContext) async throws -> [BenchmarkResult] {
         let quiet = Logger(label: "cable.bench.ceremony") { _ in SwiftLogNoOpLogHandler() }
-        var relayConfiguration = TunnelService.Configuration()
-        relayConfiguration.port = 0
-        let relay = TunnelService(configuration: relayConfiguration, logger: quiet)
-        let service = try await relay.start().url
-        do {
-            let results = try await self.sample(context, service: service, logger: quiet)
-            await relay.shutdown()
-            return results
-        } catch {
-            await relay.shutdown()
-            throw error
+        return try await LoopbackRelay.with { service in try await self.sample(context, service: service, logger: quiet)
         }
     }
 

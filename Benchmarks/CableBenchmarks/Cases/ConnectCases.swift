@@ -3,7 +3,6 @@ import CableRelay
 import CableRelayLoad
 import CableTunnel
 import Foundation
-import Logging
 
 /// What one tunnel connection costs a ceremony before any message: the phone's `/cable/new/` connect
 /// through a loopback relay (TCP connect, HTTP upgrade, the relay's routing ID), each ceremony making
@@ -21,39 +20,28 @@ enum ConnectCases {
     }
 
     static func run(_ context: BenchmarkContext) async throws -> [BenchmarkResult] {
-        let quiet = Logger(label: "cable.bench.connect") { _ in SwiftLogNoOpLogHandler() }
-        var relayConfiguration = TunnelService.Configuration()
-        relayConfiguration.port = 0
-        let relay = TunnelService(configuration: relayConfiguration, logger: quiet)
-        let service = try await relay.start().url
-        let baseline: TCPConnectBaseline
-        do {
-            baseline = try await TCPConnectBaseline.start()
-        } catch {
-            await relay.shutdown()
-            throw error
+        let samples = try await LoopbackRelay.with { service in
+            let baseline = try await TCPConnectBaseline.start()
+            do {
+                let samples = try await self.sample(context, service: service, baseline: baseline)
+                await baseline.stop()
+                return samples
+            } catch {
+                await baseline.stop()
+                throw error
+            }
         }
-        do {
-            let samples = try await self.sample(context, service: service, baseline: baseline)
-            await baseline.stop()
-            await relay.shutdown()
-            let note = "\(samples.tunnel.count) connects of each kind, alternating"
-            return [
-                .timed(
-                    "tunnel.connect",
-                    Measurement(nanosecondsPerOperation: samples.tunnel, operationCount: samples.tunnel.count),
-                    baseline: .time(
-                        self.baselineName,
-                        Measurement(nanosecondsPerOperation: samples.tcp, operationCount: samples.tcp.count)
-                    ),
-                    note: note
-                )
-            ]
-        } catch {
-            await baseline.stop()
-            await relay.shutdown()
-            throw error
-        }
+        return [
+            .timed(
+                "tunnel.connect",
+                Measurement(nanosecondsPerOperation: samples.tunnel, operationCount: samples.tunnel.count),
+                baseline: .time(
+                    self.baselineName,
+                    Measurement(nanosecondsPerOperation: samples.tcp, operationCount: samples.tcp.count)
+                ),
+                note: "\(samples.tunnel.count) connects of each kind, alternating"
+            )
+        ]
     }
 
     /// Connect times (ns): each iteration one tunnel connect then one TCP connect, each closed

@@ -12,6 +12,13 @@ import NIOPosix
 /// The `LoopbackPairing` example installs it; `CableBenchmarks --global-executor nio` measures it (a
 /// register + sign-in through a loopback relay about a tenth faster: BENCHMARKS.md, "Sixth pass").
 ///
+/// A process that holds one conversation at a time with everything in it (a relay, a desktop and a
+/// phone, as in that example and the benchmark) can go further and run NIO's shared group on one loop:
+/// set `NIO_SINGLETON_GROUP_LOOP_COUNT=1` in its environment (NIO reads it when the group is first
+/// used). Every task and every socket then share one thread and no message waits for a wake-up; the
+/// benchmark's `--event-loops 1` measures it (BENCHMARKS.md, "Seventh pass"). A process that serves
+/// many connections at once wants the default, a loop per core.
+///
 /// It is the application's decision, not a library's: it changes where every task of the process
 /// runs. Code that blocks a thread in a task (a synchronous `fsync`, a blocking read) then holds up
 /// the sockets served by the same loop, and `EventLoopFuture.wait()` inside a task traps (NIO
