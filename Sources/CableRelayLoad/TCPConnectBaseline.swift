@@ -1,4 +1,3 @@
-import CableLocking
 import NIOCore
 import NIOPosix
 
