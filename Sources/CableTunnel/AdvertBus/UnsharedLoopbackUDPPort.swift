@@ -1,3 +1,5 @@
+import CableLocking
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -10,10 +12,17 @@ import Darwin
 /// Probing with port 0 and releasing the number races with every other program: the kernel hands
 /// out ports from its ephemeral range (32768-60999 on Linux) to anyone binding port 0, and may hand
 /// out the just-released one. This picks a random port below that range, which only an explicit
-/// bind can take, and checks that it is free now. `nil` when 200 tries found none.
+/// bind can take, and checks that it is free now.
+///
+/// It never returns a port it returned before in this process. The probe only says the port is free
+/// now, and whoever binds it does so a moment later: two buses set up together (a test starting four
+/// ceremonies at once) that drew the same number would both pass the probe, and the second bind would
+/// fail with "Address already in use". Ports are plentiful (12,768) next to the few hundred a process
+/// draws. `nil` when 200 tries found none.
 package func unsharedLoopbackUDPPortBelowEphemeralRange() -> Int? {
     for _ in 0..<200 {
         let port = Int.random(in: 20000..<32768)
+        guard !handedOutLoopbackUDPPorts.withLock({ $0.contains(port) }) else { continue }
         #if canImport(Glibc)
         let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
         #else
@@ -30,7 +39,10 @@ package func unsharedLoopbackUDPPortBelowEphemeralRange() -> Int? {
                 bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
             }
         }
-        if bound == 0 { return port }
+        if bound == 0, handedOutLoopbackUDPPorts.withLock({ $0.insert(port).inserted }) { return port }
     }
     return nil
 }
+
+/// Every port ``unsharedLoopbackUDPPortBelowEphemeralRange()`` returned in this process.
+private let handedOutLoopbackUDPPorts = LockedValue(Set<Int>())
