@@ -7,6 +7,10 @@ import CableLocking
 /// operation, e.g. by closing the channel it waits on) and `timeoutError` is thrown — even if the
 /// unblocked operation then returns, so a timeout is never mistaken for a clean result. The deadline is
 /// measured on `clock` (tests pass a clock they move by hand).
+///
+/// On `ContinuousClock` (the drivers' default) the deadline is an entry of ``DeadlineTimer/shared``
+/// and the operation runs in a task of its own; on any other clock the operation and a sleeping
+/// deadline are the two children of a task group.
 package func withDeadline<T: Sendable>(
     _ duration: Duration,
     clock: any Clock<Duration> = ContinuousClock(),
@@ -15,6 +19,32 @@ package func withDeadline<T: Sendable>(
     _ operation: @escaping @Sendable () async throws -> T
 ) async throws -> T {
     let timedOut = TimeoutFlag()
+    if clock is ContinuousClock {
+        // The process-wide timer instead of a sleeping task: the operation runs in a task of its own,
+        // which the deadline cancels once `onTimeout` has run.
+        let work = Task { try await operation() }
+        let token = DeadlineTimer.shared.arm(after: duration) {
+            timedOut.set()
+            Task {
+                await onTimeout()
+                work.cancel()
+            }
+        }
+        defer { DeadlineTimer.shared.disarm(token) }
+        let value: T
+        do {
+            value = try await withTaskCancellationHandler {
+                try await work.value
+            } onCancel: {
+                work.cancel()
+            }
+        } catch {
+            if timedOut.isSet { throw timeoutError() }
+            throw error
+        }
+        if timedOut.isSet { throw timeoutError() }
+        return value
+    }
     return try await withThrowingTaskGroup(of: T?.self) { group in
         group.addTask { try await operation() }
         group.addTask {
@@ -38,8 +68,9 @@ package func withDeadline<T: Sendable>(
 }
 
 /// Like ``withDeadline(_:clock:timeoutError:onTimeout:_:)``, for an operation that `onTimeout` ends
-/// (a receive on a channel that `onTimeout` closes): `operation` runs in the calling task and only the
-/// deadline is a task of its own, which is cancelled, not awaited, when the operation ends first.
+/// (a receive on a channel that `onTimeout` closes): `operation` runs in the calling task. The deadline
+/// is an entry of ``DeadlineTimer/shared`` on `ContinuousClock` and a sleeping task on any other clock;
+/// either is disarmed, not awaited, when the operation ends first.
 ///
 /// The task-group form runs the operation in a child task and, before returning, waits for the
 /// cancelled deadline task to wind down: each message a driver receives then costs two task starts,
@@ -57,12 +88,22 @@ package func withDeadline<T: Sendable>(
     inPlace operation: () async throws -> T
 ) async throws -> T {
     let timedOut = TimeoutFlag()
-    let deadline = Task {
-        do { try await clock.sleep(for: duration) } catch { return }
-        timedOut.set()
-        await onTimeout()
+    let disarm: @Sendable () -> Void
+    if clock is ContinuousClock {
+        let token = DeadlineTimer.shared.arm(after: duration) {
+            timedOut.set()
+            Task { await onTimeout() }
+        }
+        disarm = { DeadlineTimer.shared.disarm(token) }
+    } else {
+        let deadline = Task {
+            do { try await clock.sleep(for: duration) } catch { return }
+            timedOut.set()
+            await onTimeout()
+        }
+        disarm = { deadline.cancel() }
     }
-    defer { deadline.cancel() }
+    defer { disarm() }
     let value: T
     do {
         value = try await operation()
