@@ -194,7 +194,13 @@ public struct HybridPhone: Sendable {
             case .send(let frames):
                 var sent = 0
                 do {
-                    for f in frames {
+                    // The handshake response and the post-handshake message leave together (one write
+                    // and flush on the tunnel). The update message follows on its own, so a failure
+                    // below still tells whether both of those went out.
+                    let together = Array(frames.prefix(2))
+                    try await channel.send(contentsOf: together, step: .serveRequests, failure: PhoneError.self)
+                    sent = together.count
+                    for f in frames.dropFirst(2) {
                         try await self.send(f, on: channel)
                         sent += 1
                     }

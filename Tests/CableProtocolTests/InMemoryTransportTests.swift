@@ -11,6 +11,18 @@ import Testing
         await #expect(throws: CableProtocolError.self) { try await b.send([1]) }
     }
 
+    /// The default `send(contentsOf:)`: one `send` after another, so a batch arrives as its messages
+    /// in order, and a closed channel refuses it as it refuses one message.
+    @Test func aBatchArrivesAsItsMessagesInOrder() async throws {
+        let (a, b) = InMemoryMessageChannel.makePair()
+        try await a.send(contentsOf: [[1], [], [2, 3]])
+        try await a.send(contentsOf: [])
+        try await a.send([4])
+        for expected: [UInt8] in [[1], [], [2, 3], [4]] { #expect(try await b.receive() == expected) }
+        await b.close()
+        await #expect(throws: CableProtocolError.self) { try await a.send(contentsOf: [[5]]) }
+    }
+
     @Test func busDeliversToEverySubscriber() async throws {
         let bus = InProcessAdvertBus()
         let s1 = bus.adverts()

@@ -486,6 +486,45 @@ import Testing
         }
     }
 
+    /// A batch leaves as its messages, in order, each one binary frame masked with a key of its own
+    /// (read back by the Python fake's own frame parser); an empty batch sends nothing.
+    @Test func aBatchIsSentAsItsMessagesInOrderEachMaskedAndBinary() async throws {
+        let (process, url) = try await self.fake(Self.goodNewHeaders + ["--then", "hold", "--read-seconds", "10"])
+        defer { process.terminate() }
+        let connection = try await TunnelClient.connect(
+            to: url,
+            endpoint: .new(Self.tunnel),
+            timeout: generousUpgradeTimeout
+        )
+        let large = [UInt8](repeating: 0xAB, count: 70_000)  // a 64-bit length field
+        try await connection.send(contentsOf: [[1, 2, 3], [], large])
+        try await connection.send(contentsOf: [])
+        try await connection.send([9])
+        await connection.close()
+        let frames = try await self.framesSent(by: process)
+        #expect(frames.map(\.opcode) == [2, 2, 2, 2, 8])
+        #expect(frames.allSatisfy { $0.masked })
+        #expect(frames.prefix(4).map(\.payload) == ["010203", "", String(repeating: "ab", count: 70_000), "09"])
+    }
+
+    /// A batch holding a message over the limit is refused whole: nothing of it reaches the peer.
+    @Test func aBatchWithAMessageOverOneMebibyteSendsNothing() async throws {
+        try await withRelay { relay in
+            let (phone, desktop) = try await relay.pair()
+            await #expect(throws: TunnelError(.messageTooLarge, "")) {
+                try await phone.send(contentsOf: [
+                    [1], Array(repeating: 0, count: TunnelServiceProtocol.maxMessageSize + 1),
+                ])
+            }
+            try await phone.send(contentsOf: [[2], [3]])
+            #expect(try await desktop.receive() == [2])
+            #expect(try await desktop.receive() == [3])
+            await phone.close()
+            await #expect(throws: TunnelError(.channelClosed, "")) { try await phone.send(contentsOf: [[4]]) }
+            await desktop.close()
+        }
+    }
+
     @Test func closeIsIdempotentAndEndsAPendingReceive() async throws {
         try await withRelay { relay in
             let (phone, _) = try await relay.newTunnel()

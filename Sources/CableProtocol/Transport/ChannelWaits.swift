@@ -26,6 +26,20 @@ extension MessageChannel {
         }
     }
 
+    /// Sends messages in order, possibly handed to the transport together
+    /// (``MessageChannel/send(contentsOf:)``), naming a failure with `Failure` as
+    /// ``send(_:step:failure:)`` does.
+    package func send<Failure: ChannelFailure>(
+        contentsOf messages: [[UInt8]],
+        step: Failure.Step,
+        failure: Failure.Type
+    ) async throws {
+        do { try await self.send(contentsOf: messages) } catch {
+            try Task.checkCancellation()
+            throw Failure.channelFailed(at: step, sending: true, cause: error)
+        }
+    }
+
     /// Waits (bounded by `duration`) for the next message, naming a timeout, a clean close or a failure
     /// with `Failure`; on timeout the channel is closed so the wait ends. If the calling task is
     /// cancelled, the channel is closed too (a channel's `receive()` need not watch for cancellation)

@@ -15,8 +15,21 @@
 public protocol MessageChannel: Sendable {
     /// Sends one whole message.
     func send(_ message: [UInt8]) async throws
+    /// Sends whole messages in order, each delivered as ``send(_:)`` would deliver it. A channel may
+    /// hand them to its transport together: the WebSocket tunnel writes them all and flushes once, so
+    /// a batch costs one wake-up of its event loop instead of one per message. Throws the first
+    /// failure, after which any of the messages may or may not have been delivered. The default sends
+    /// them one at a time.
+    func send(contentsOf messages: [[UInt8]]) async throws
     /// The next whole message, or `nil` when the peer closed cleanly.
     func receive() async throws -> [UInt8]?
     /// Closes the channel. Idempotent; a pending ``receive()`` then returns `nil` or throws.
     func close() async
+}
+
+extension MessageChannel {
+    /// One ``send(_:)`` after another.
+    public func send(contentsOf messages: [[UInt8]]) async throws {
+        for message in messages { try await self.send(message) }
+    }
 }

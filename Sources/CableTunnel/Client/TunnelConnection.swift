@@ -119,6 +119,38 @@ public final class TunnelConnection: MessageChannel, CustomStringConvertible {
         }
     }
 
+    /// Sends whole messages in order, each one binary message: all are written in one turn of the
+    /// event loop and flushed once (one hop to the loop, usually one TCP segment). Suspends until every
+    /// one is handed to the socket; throws the first failure.
+    public func send(contentsOf messages: [[UInt8]]) async throws {
+        guard !messages.isEmpty else { return }
+        if let tooLarge = messages.first(where: { $0.count > self.maxMessageSize }) {
+            throw TunnelError(.messageTooLarge, "message of \(tooLarge.count) bytes exceeds \(self.maxMessageSize)")
+        }
+        try self.link.checkOpenForSending()
+        let channel = self.link.channel
+        let frames = messages.map { message in
+            WebSocketFrame(
+                fin: true,
+                opcode: .binary,
+                maskKey: .random(),
+                data: channel.allocator.buffer(bytes: message)
+            )
+        }
+        @Sendable func writeAll() -> EventLoopFuture<Void> {
+            let written = frames.map { channel.write($0) }
+            channel.flush()
+            return EventLoopFuture.andAllSucceed(written, on: channel.eventLoop)
+        }
+        let written = channel.eventLoop.inEventLoop ? writeAll() : channel.eventLoop.flatSubmit(writeAll)
+        do {
+            // As for one message: waiting for the writes makes a sender that outpaces the socket wait.
+            try await written.get()
+        } catch {
+            throw self.link.endError ?? self.link.lost(underlying: error)
+        }
+    }
+
     /// The next whole message; `nil` once the remote end closed cleanly (or this side closed).
     public func receive() async throws -> [UInt8]? {
         guard self.link.beginReceiving() else {
