@@ -97,4 +97,33 @@ static inline int cable_p256_key_pair_fromdata(EVP_PKEY_CTX *context,
     return result;
 }
 
+/* A fresh P-256 key pair generated on a context made from `parameters` (a key-less EVP_PKEY holding the
+ * group), so OpenSSL copies the group instead of rebuilding it from its name as EVP_PKEY_fromdata does.
+ * Writes the 32-byte big-endian scalar and the encoded (uncompressed) public point; the BIGNUM the scalar
+ * passes through is cleared when freed. On failure nothing is returned and *key stays NULL. */
+static inline int cable_p256_generate(EVP_PKEY *parameters, EVP_PKEY **key,
+                                      uint8_t *scalar_big_endian,
+                                      uint8_t *point, size_t point_capacity, size_t *point_length) {
+    *key = NULL;
+    EVP_PKEY_CTX *context = EVP_PKEY_CTX_new_from_pkey(NULL, parameters, NULL);
+    if (context == NULL) return 0;
+    EVP_PKEY *generated = NULL;
+    int ok = EVP_PKEY_keygen_init(context) == 1 && EVP_PKEY_keygen(context, &generated) == 1;
+    EVP_PKEY_CTX_free(context);
+    if (!ok) return 0;
+    BIGNUM *scalar = NULL;
+    ok = EVP_PKEY_get_bn_param(generated, OSSL_PKEY_PARAM_PRIV_KEY, &scalar) == 1
+         && BN_bn2binpad(scalar, scalar_big_endian, 32) == 32
+         && EVP_PKEY_get_octet_string_param(generated, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY,
+                                            point, point_capacity, point_length) == 1;
+    BN_clear_free(scalar);
+    if (!ok) {
+        OPENSSL_cleanse(scalar_big_endian, 32);
+        EVP_PKEY_free(generated);
+        return 0;
+    }
+    *key = generated;
+    return 1;
+}
+
 #endif

@@ -65,6 +65,28 @@ struct P256PrivateKeyTests {
         #expect(reimported.publicKey == first.publicKey)
     }
 
+    /// Fresh keys come from OpenSSL's key generation, imported keys from our point computation and
+    /// `EVP_PKEY_fromdata`: the two paths must agree on the point, on ECDH and on signatures.
+    @Test func generatedKeysAgreeWithTheImportPathInEveryOperation() throws {
+        let peer = try P256.PrivateKey(rawScalar: [UInt8](repeating: 0, count: 31) + [7])
+        var scalars = Set<[UInt8]>()
+        for _ in 0..<64 {
+            let generated = try P256.PrivateKey()
+            let scalar = generated.rawScalar.bytes
+            #expect(scalar.count == 32 && scalar != [UInt8](repeating: 0, count: 32))
+            scalars.insert(scalar)
+            // Reimporting checks the scalar is in [1, n-1] and recomputes the point independently.
+            let imported = try P256.PrivateKey(rawScalar: scalar)
+            #expect(imported.publicKey.uncompressedRepresentation == generated.publicKey.uncompressedRepresentation)
+            #expect(try generated.sharedSecret(with: peer.publicKey) == imported.sharedSecret(with: peer.publicKey))
+            #expect(try generated.sharedSecret(with: peer.publicKey) == peer.sharedSecret(with: generated.publicKey))
+            let message = Array("generated".utf8)
+            #expect(imported.publicKey.isValidSignature(try generated.signature(for: message), for: message))
+            #expect(generated.publicKey.isValidSignature(try imported.signature(for: message), for: message))
+        }
+        #expect(scalars.count == 64)
+    }
+
     @Test func seedDerivationIsDeterministicAndSeedSensitive() throws {
         let seed = [UInt8](repeating: 0x42, count: 32)
         var other = seed

@@ -35,14 +35,17 @@ extension P256 {
             self.rawScalar = scalar
         }
 
-        /// A fresh random key: a uniformly random scalar in [1, n-1] by rejection sampling (a 32-byte
-        /// draw is out of range with probability below 2⁻³²).
+        /// A fresh random key from OpenSSL's key generation (`EVP_PKEY_keygen`: a uniformly random scalar
+        /// in [1, n-1] from its DRBG, the same source as ``SecureRandom``).
         package convenience init() throws(CryptoError) {
-            var scalar: SecretBytes
-            repeat {
-                scalar = SecretBytes(count: P256Group.scalarByteCount, initializingWith: SecureRandom.fill)
-            } while !scalar.withBuffer(P256Group.isValidScalar)
-            try self.init(scalar: scalar)
+            let (key, scalar, uncompressed) = try P256Group.shared.generateKeyPair()
+            try self.init(key: key, scalar: scalar, publicKey: PublicKey(validatedUncompressed: uncompressed))
+        }
+
+        private init(key: EVPPKey, scalar: SecretBytes, publicKey: PublicKey) {
+            self.key = key
+            self.publicKey = publicKey
+            self.rawScalar = scalar
         }
 
         /// From a 32-byte big-endian scalar in [1, n-1].
