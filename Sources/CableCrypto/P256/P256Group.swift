@@ -84,7 +84,7 @@ final class P256Group: @unchecked Sendable {
     }
 
     /// A fresh key pair from OpenSSL's key generation on the group's parameters: the key, its scalar
-    /// (uniform in [1, n-1]) and its uncompressed public point. About 10 µs less per key than computing
+    /// (uniform in [1, n-1]) and its uncompressed public point. About 16 µs less per key than computing
     /// the point and importing the pair, which rebuilds the group (BENCHMARKS.md, "Eighth pass").
     func generateKeyPair() throws(CryptoError) -> (key: EVPPKey, scalar: SecretBytes, uncompressedPublic: [UInt8]) {
         var key: OpaquePointer?

@@ -4,8 +4,8 @@ import CableLocking
 ///
 /// A driver arms a deadline for every wait (each connect, each message) and nearly always disarms it
 /// long before it passes. A task sleeping per deadline costs a task start, a dispatch timer, and a
-/// resumption when it is cancelled: ten such deadlines per transaction were about 0.75 ms of a
-/// register + sign-in (BENCHMARKS.md, "Eighth pass"). Here arming is a heap push and disarming a
+/// resumption when it is cancelled: about ten such deadlines per transaction were 0.75 ms of a
+/// register + sign-in on one event loop (BENCHMARKS.md, "Eighth pass"). Here arming is a heap push and disarming a
 /// dictionary removal, both under one lock. One task sleeps until the earliest armed deadline and is
 /// restarted only when a deadline earlier than the one it sleeps for is armed.
 ///
