@@ -71,6 +71,38 @@ struct P256PublicKeyTests {
         }
     }
 
+    /// OpenSSL decodes an uncompressed key as it sets the point: a coordinate that is not below p is
+    /// refused even where it would match a curve point mod p, as are (0, 0) and all-ones.
+    @Test func uncompressedCoordinatesNotBelowThePrimeAreRejected() throws {
+        let p = hex("ffffffff00000001000000000000000000000000ffffffffffffffffffffffff")
+        let vector = try #require(try Self.vectors().first { $0.id == "p256_point_uncompressed_even_y" })
+        let encoded = hex(vector.input.encoded)
+        let x = Array(encoded[1...32])
+        let y = Array(encoded[33...64])
+        // y' = p - y is the other point with this X; y + p (when it fits in 32 bytes) is y mod p again.
+        var yPlusP = [UInt8](repeating: 0, count: 33)
+        var carry = 0
+        for index in stride(from: 31, through: 0, by: -1) {
+            let sum = Int(y[index]) + Int(p[index]) + carry
+            yPlusP[index + 1] = UInt8(sum & 0xFF)
+            carry = sum >> 8
+        }
+        yPlusP[0] = UInt8(carry)
+        var candidates: [[UInt8]] = [
+            [0x04] + p + y,
+            [0x04] + x + p,
+            [0x04] + [UInt8](repeating: 0, count: 64),
+            [0x04] + [UInt8](repeating: 0xFF, count: 64),
+        ]
+        if yPlusP[0] == 0 { candidates.append([0x04] + x + Array(yPlusP[1...])) }
+        for candidate in candidates {
+            #expect(throws: CryptoError(.invalidPublicKey), "\(hexString(candidate))") {
+                try P256.PublicKey(x962Representation: candidate)
+            }
+        }
+        #expect(try P256.PublicKey(x962Representation: encoded).uncompressedRepresentation == encoded)
+    }
+
     @Test func randomBytesWithAValidPrefixAreRejectedOrParsedConsistently() {
         // About half of all X have a square root; whichever is the case, a parsed key must re-encode to the
         // same X and nothing may crash.
