@@ -20,10 +20,7 @@ extension MessageChannel {
         step: Failure.Step,
         failure: Failure.Type
     ) async throws {
-        do { try await self.send(message) } catch {
-            try Task.checkCancellation()
-            throw Failure.channelFailed(at: step, sending: true, cause: error)
-        }
+        try await Self.namingSendFailure(at: step, as: failure) { try await self.send(message) }
     }
 
     /// Sends messages in order, possibly handed to the transport together
@@ -34,7 +31,16 @@ extension MessageChannel {
         step: Failure.Step,
         failure: Failure.Type
     ) async throws {
-        do { try await self.send(contentsOf: messages) } catch {
+        try await Self.namingSendFailure(at: step, as: failure) { try await self.send(contentsOf: messages) }
+    }
+
+    /// Runs a send, turning its failure into `Failure` (or `CancellationError` if the task was cancelled).
+    private static func namingSendFailure<Failure: ChannelFailure>(
+        at step: Failure.Step,
+        as failure: Failure.Type,
+        _ sending: () async throws -> Void
+    ) async throws {
+        do { try await sending() } catch {
             try Task.checkCancellation()
             throw Failure.channelFailed(at: step, sending: true, cause: error)
         }

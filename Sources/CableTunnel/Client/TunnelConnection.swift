@@ -99,16 +99,9 @@ public final class TunnelConnection: MessageChannel, CustomStringConvertible {
 
     /// Sends one whole binary message; suspends until it is handed to the socket.
     public func send(_ message: [UInt8]) async throws {
-        guard message.count <= self.maxMessageSize else {
-            throw TunnelError(.messageTooLarge, "message of \(message.count) bytes exceeds \(self.maxMessageSize)")
-        }
+        try self.checkSize(message)
         try self.link.checkOpenForSending()
-        let frame = WebSocketFrame(
-            fin: true,
-            opcode: .binary,
-            maskKey: .random(),
-            data: self.link.channel.allocator.buffer(bytes: message)
-        )
+        let frame = self.binaryFrame(message)
         do {
             // Awaiting the write's completion (rather than the async channel's outbound writer, which
             // accepts before the event loop has seen the channel's writability) makes a sender that
@@ -124,19 +117,10 @@ public final class TunnelConnection: MessageChannel, CustomStringConvertible {
     /// one is handed to the socket; throws the first failure.
     public func send(contentsOf messages: [[UInt8]]) async throws {
         guard !messages.isEmpty else { return }
-        if let tooLarge = messages.first(where: { $0.count > self.maxMessageSize }) {
-            throw TunnelError(.messageTooLarge, "message of \(tooLarge.count) bytes exceeds \(self.maxMessageSize)")
-        }
+        for message in messages { try self.checkSize(message) }
         try self.link.checkOpenForSending()
         let channel = self.link.channel
-        let frames = messages.map { message in
-            WebSocketFrame(
-                fin: true,
-                opcode: .binary,
-                maskKey: .random(),
-                data: channel.allocator.buffer(bytes: message)
-            )
-        }
+        let frames = messages.map(self.binaryFrame)
         @Sendable func writeAll() -> EventLoopFuture<Void> {
             let written = frames.map { channel.write($0) }
             channel.flush()
@@ -149,6 +133,22 @@ public final class TunnelConnection: MessageChannel, CustomStringConvertible {
         } catch {
             throw self.link.endError ?? self.link.lost(underlying: error)
         }
+    }
+
+    private func checkSize(_ message: [UInt8]) throws(TunnelError) {
+        guard message.count <= self.maxMessageSize else {
+            throw TunnelError(.messageTooLarge, "message of \(message.count) bytes exceeds \(self.maxMessageSize)")
+        }
+    }
+
+    /// One binary message, masked with a key of its own as client frames must be.
+    private func binaryFrame(_ message: [UInt8]) -> WebSocketFrame {
+        WebSocketFrame(
+            fin: true,
+            opcode: .binary,
+            maskKey: .random(),
+            data: self.link.channel.allocator.buffer(bytes: message)
+        )
     }
 
     /// The next whole message; `nil` once the remote end closed cleanly (or this side closed).
